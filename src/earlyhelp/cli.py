@@ -1,0 +1,103 @@
+"""The ``earlyhelp`` command. Each pipeline stage owns its subcommand in ``<stage>/cli.py``.
+
+Subcommands are imported only when run, so ``earlyhelp --help`` is instant and a stage's heavy
+dependencies (Spark, Splink) load only for the command that needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import click
+
+from earlyhelp import __version__
+from earlyhelp.errors import EarlyhelpError
+
+# name -> (module:attribute, one-line help shown by `earlyhelp --help`), in pipeline order.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("earlyhelp.validate.cli:validate", "Check EHLD files against every rule of the spec."),
+    "load": ("earlyhelp.warehouse.cli:load", "Load validated EHLD returns into a DuckDB warehouse."),
+    "synth": ("earlyhelp.synth.cli:synth", "Write a calibrated synthetic England (or --check one)."),
+    "ingest": ("earlyhelp.formats.cli:ingest", "Read CIN census XML, SSDA903 or SSD files into EHLD tables."),
+    "export": ("earlyhelp.formats.cli:export", "Write EHLD data as CIN census XML or SSDA903 files."),
+    "link": ("earlyhelp.link.cli:link", "Link identity records into one pseudonymous person_id."),
+    "indicators": ("earlyhelp.indicators.cli:indicators", "Compute every outcomes-framework indicator."),
+    "report": ("earlyhelp.report.cli:report", "Write the static report site with charts and tables."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        target, short_help = COMMANDS[name]
+        module_name, attribute = target.split(":")
+        try:
+            command = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError):
+            if os.environ.get("EARLYHELP_DEBUG"):
+                raise
+            # A stage not built yet still shows in --help, and says so when run.
+            @click.command(name=name, help=short_help, context_settings={"ignore_unknown_options": True})
+            @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+            def unavailable(args: tuple[str, ...]) -> None:
+                raise EarlyhelpError(f"`earlyhelp {name}` is not available in this installation.")
+
+            return unavailable
+        command.short_help = command.short_help or short_help
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="earlyhelp")
+@click.option("-v", "--verbose", count=True, help="More log detail (never identifiers).")
+def main(verbose: int) -> None:
+    """earlyhelp: see, link and evaluate early help for children in England.
+
+    Stages run in this order: validate/load or ingest the data (or make synthetic data with
+    synth), link it, compute the indicators, and publish the report.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def run() -> None:
+    """Console-script entry point: user errors become one clear message, never a traceback."""
+    try:
+        main.main(standalone_mode=False)
+    except EarlyhelpError as error:
+        click.secho(f"Error: {error.message}", fg="red", err=True)
+        if error.hint:
+            click.echo(f"Hint: {error.hint}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - the last line of defence for the user
+        if os.environ.get("EARLYHELP_DEBUG"):
+            raise
+        click.secho(
+            f"Error: earlyhelp stopped unexpectedly ({type(error).__name__}). "
+            "Run again with EARLYHELP_DEBUG=1 for the technical detail, and report it.",
+            fg="red", err=True,
+        )
+        sys.exit(3)
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
