@@ -1,0 +1,1 @@
+"""Synthetic England: a calibrated population of children's journeys with known truth."""
