@@ -1,0 +1,198 @@
+"""The two entry points: ``ingest`` (DfE formats -> EHLD) and ``export`` (EHLD -> DfE formats)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from earlyhelp.errors import UsageError
+from earlyhelp.formats.detect import Detected, Format, detect
+from earlyhelp.formats.ehld_out import EHLDWriter
+from earlyhelp.formats.issues import FormatError, FormatIssue, write_issues
+
+ISSUES_FILE = "ingest_issues.tsv"
+ExportTarget = Literal["cin-xml", "ssda903"]
+
+
+@dataclass
+class IngestReport:
+    """What ``ingest`` did: formats read, rows written, issues found (identifiers masked)."""
+
+    out: Path
+    formats: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    skipped_children: int = 0
+    issues: list[FormatIssue] = field(default_factory=list)
+    issue_count: int = 0
+    ignored_files: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"Read {', '.join(self.formats)} into {self.out}:"]
+        lines += [f"  {table}: {count} rows" for table, count in sorted(self.rows.items())]
+        if self.skipped_children:
+            lines.append(f"  {self.skipped_children} children left out because of problems "
+                         f"(listed in {self.out / ISSUES_FILE})")
+        for path in self.ignored_files:
+            lines.append(f"  {path.name}: recognised SSDA903 file with no EHLD table, not read")
+        return "\n".join(lines)
+
+
+def ingest(
+    paths: list[Path] | tuple[Path, ...] | Path,
+    out: Path,
+    *,
+    la_code: str | None = None,
+    extract_date: dt.date | None = None,
+    skip_invalid: bool = False,
+) -> Path:
+    """Detect the format of ``paths`` and write an EHLD folder at ``out``; returns ``out``.
+
+    Raises ``FormatError`` (a ``DataError``) listing every problem, unless ``skip_invalid`` is
+    true, in which case children with problems are left out and listed in ``ingest_issues.tsv``.
+    """
+    return ingest_report(paths, out, la_code=la_code, extract_date=extract_date,
+                         skip_invalid=skip_invalid).out
+
+
+def ingest_report(
+    paths: list[Path] | tuple[Path, ...] | Path,
+    out: Path,
+    *,
+    la_code: str | None = None,
+    extract_date: dt.date | None = None,
+    skip_invalid: bool = False,
+) -> IngestReport:
+    if isinstance(paths, (str, Path)):
+        paths = [Path(paths)]
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out} already exists and is not an empty folder.",
+                         hint="Give a new folder for the EHLD tables, or delete the old one first.")
+    groups = detect([Path(p) for p in paths])
+    if any(g.format is Format.EHLD for g in groups) and len(groups) > 1:
+        raise UsageError("EHLD tables cannot be ingested together with DfE-format files.",
+                         hint="Ingest the DfE files into their own folder; stages read several folders.")
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent if out.parent.exists() else None))
+    report = IngestReport(out=out)
+    try:
+        with EHLDWriter(staging) as writer:
+            periods: dict[str, tuple[dt.date, dt.date]] = {}
+            for group in groups:
+                report.formats.append(group.format.value)
+                report.ignored_files.extend(group.ignored)
+                _read_group(group, writer, report, periods, la_code=la_code, skip_invalid=skip_invalid)
+            if report.issue_count and not skip_invalid:
+                raise FormatError(
+                    report.issues, what=f"Could not ingest {', '.join(report.formats)}",
+                    hint="Fix the file(s), or run with --skip-invalid to leave those children out.",
+                )
+            _write_returns(writer, periods, extract_date)
+            report.rows = dict(writer.counts)
+        if report.issues:
+            write_issues(report.issues, staging / ISSUES_FILE)
+        out.mkdir(parents=True, exist_ok=True)
+        for file in staging.iterdir():
+            shutil.move(str(file), out / file.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def _read_group(
+    group: Detected,
+    writer: EHLDWriter,
+    report: IngestReport,
+    periods: dict[str, tuple[dt.date, dt.date]],
+    *,
+    la_code: str | None,
+    skip_invalid: bool,
+) -> None:
+    if group.format is Format.CIN_XML:
+        from earlyhelp.formats.cin_xml import read_cin_xml
+
+        for file in group.files:
+            result = read_cin_xml(file, writer, la_code=la_code, skip_invalid=skip_invalid)
+            report.issues.extend(result.issues)
+            report.issue_count += result.issue_count
+            report.skipped_children += result.skipped_children
+            if result.la_code and result.reference_date:
+                start = _census_start(result.reference_date)
+                _widen(periods, result.la_code, start, result.reference_date)
+    elif group.format is Format.SSDA903:
+        from earlyhelp.formats.ssda903 import read_ssda903
+
+        result = read_ssda903(group, writer, la_code=la_code)
+        report.issues.extend(result)
+        report.issue_count += len(result)
+    elif group.format is Format.SSD:
+        from earlyhelp.formats.ssd import read_ssd
+
+        result = read_ssd(group, writer, la_code=la_code)
+        report.issues.extend(result)
+        report.issue_count += len(result)
+    else:
+        _copy_ehld(group, writer)
+
+
+def _census_start(reference_date: dt.date) -> dt.date:
+    """The CIN census year runs from the day after the previous year's reference date."""
+    try:
+        previous = reference_date.replace(year=reference_date.year - 1)
+    except ValueError:  # 29 February
+        previous = reference_date.replace(year=reference_date.year - 1, day=28)
+    return previous + dt.timedelta(days=1)
+
+
+def _widen(periods: dict[str, tuple[dt.date, dt.date]], la: str, start: dt.date, end: dt.date) -> None:
+    if la in periods:
+        start, end = min(start, periods[la][0]), max(end, periods[la][1])
+    periods[la] = (start, end)
+
+
+def _write_returns(writer: EHLDWriter, periods: dict[str, tuple[dt.date, dt.date]],
+                   extract_date: dt.date | None) -> None:
+    """One `returns` row per LA: the census period when the files state it, otherwise the span
+    of the events read (or up to ``extract_date`` when given)."""
+    for la, (first, last) in writer.event_span.items():
+        if la not in periods:
+            periods[la] = (dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+    for la, (start, end) in sorted(periods.items()):
+        observed_end = extract_date or end
+        writer.add("returns", {
+            "la_code": la, "period_start": start, "period_end": max(end, start),
+            "extract_date": max(observed_end, start),
+        })
+
+
+def _copy_ehld(group: Detected, writer: EHLDWriter) -> None:
+    for file in group.files:
+        shutil.copy2(file, writer.folder / file.name)
+
+
+def export(
+    data: Path | list[Path],
+    to: ExportTarget,
+    out: Path,
+    **options,
+) -> list[Path]:
+    """Write the EHLD data in ``data`` as ``to`` ("cin-xml" or "ssda903") files under ``out``.
+
+    Returns the files written. Options: see ``earlyhelp.formats.cin_xml.write_cin_xml`` and
+    ``earlyhelp.formats.ssda903.write_ssda903``.
+    """
+    folders = [Path(p) for p in (data if isinstance(data, list) else [data])]
+    out = Path(out)
+    if to == "cin-xml":
+        from earlyhelp.formats.cin_xml import write_cin_xml
+
+        return write_cin_xml(folders, out, **options)
+    if to == "ssda903":
+        from earlyhelp.formats.ssda903 import write_ssda903
+
+        return write_ssda903(folders, out, **options)
+    raise UsageError(f"Cannot export to {to!r}.", hint="Choose cin-xml or ssda903.")

@@ -1,0 +1,641 @@
+"""CIN census XML <-> EHLD.
+
+Reading streams the file with ``lxml.etree.iterparse`` and clears each <Child> once it is mapped,
+so memory stays flat however many children the file holds. Each <Child> (and the <Header>) is
+checked against the published XSD of its generation before it is mapped.
+
+Mapping (one CINdetails block = one EHLD referral):
+
+=====================================  ===============================================
+CIN census                             EHLD
+=====================================  ===============================================
+Header/Source/LEA                      la_code (DfE number -> ONS code, la_codes.csv)
+Header/CollectionDetails/ReferenceDate returns.period_end and extract_date
+LAchildID                              child_id = "<la_code>-<LAchildID>"
+UPN, PersonBirthDate, Sex              person_identifiers (identity zone only)
+PersonBirthDate / Expected...          children.birth_month (YYYY-MM)
+Sex (M/F/U) or GenderCurrent (1/2/0/9) children.sex (1 -> M, 2 -> F, 0 and 9 -> U)
+Disabilities                           children.disabled (NONE only -> false)
+CINdetails                             referrals
+Assessments                            assessments (factors joined with "|")
+CINPlanDates                           cin_plans
+Section47                              s47_enquiries (CINdetails DateOfInitialCPC fills
+                                       the last S47 without its own ICPC date)
+ChildProtectionPlans                   cp_plans (LatestCategoryOfAbuse, Reviews dropped)
+=====================================  ===============================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from earlyhelp.formats import la_codes
+from earlyhelp.formats.cin_schema import (
+    LATEST_SCHEMA_YEAR,
+    TOLERATED_BLOCKS,
+    check_element,
+    load_schema,
+    schema_year_for_child,
+)
+from earlyhelp.formats.ehld_out import EHLDWriter
+from earlyhelp.formats.issues import FormatIssue
+
+GENDER_CURRENT_TO_SEX = {"1": "M", "2": "F", "0": "U", "9": "U"}
+TRUE_VALUES = frozenset({"1", "true", "TRUE", "True"})
+
+# Stop keeping issue details beyond this many (the count goes on), so memory stays bounded.
+MAX_KEPT_ISSUES = 10_000
+
+
+@dataclass
+class CinReadResult:
+    children: int = 0
+    skipped_children: int = 0
+    issues: list[FormatIssue] = field(default_factory=list)
+    issue_count: int = 0
+    la_code: str | None = None
+    reference_date: dt.date | None = None
+
+    def add(self, issue: FormatIssue) -> None:
+        self.issue_count += 1
+        if len(self.issues) < MAX_KEPT_ISSUES:
+            self.issues.append(issue)
+
+
+def _text(parent: etree._Element | None, tag: str) -> str | None:
+    if parent is None:
+        return None
+    found = parent.find(tag)
+    if found is None or found.text is None:
+        return None
+    value = found.text.strip()
+    return value or None
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _bool(value: str | None) -> bool | None:
+    return None if value is None else value in TRUE_VALUES
+
+
+class _HeaderInfo:
+    def __init__(self) -> None:
+        self.lea: str | None = None
+        self.reference_date: dt.date | None = None
+
+
+def iter_children(path: Path) -> Iterator[tuple[str, etree._Element]]:
+    """Yield ("Header" | "Child" | "unexpected", element) while streaming the file."""
+    context = etree.iterparse(
+        str(path), events=("start", "end"), tag=("Message", "Header", "Children", "Child"),
+        huge_tree=True, remove_blank_text=False,
+    )
+    depth_ok = True
+    for event, element in context:
+        if event == "start":
+            if element.tag == "Message" and element.getparent() is not None:
+                depth_ok = False
+            continue
+        if element.tag in ("Header", "Child"):
+            yield element.tag, element
+            # Free what is done: the element and every sibling already seen before it.
+            element.clear(keep_tail=False)
+            parent = element.getparent()
+            if parent is not None:
+                while (previous := element.getprevious()) is not None:
+                    if isinstance(previous.tag, str) and previous.tag not in ("Header", "Child"):
+                        yield "unexpected", previous
+                    del parent[0]
+        elif element.tag == "Children":
+            for leftover in element:
+                if isinstance(leftover.tag, str) and leftover.tag != "Child":
+                    yield "unexpected", leftover
+    if not depth_ok:
+        yield "unexpected", etree.Element("Message")
+
+
+def read_cin_xml(
+    path: Path,
+    out: EHLDWriter,
+    *,
+    la_code: str | None = None,
+    skip_invalid: bool = False,
+) -> CinReadResult:
+    """Stream one CIN census file into ``out``. Children with problems are counted as issues and,
+    when ``skip_invalid`` is true, left out; otherwise the caller stops on any issue."""
+    result = CinReadResult()
+    name = path.name
+    header = _HeaderInfo()
+    seen_child_ids: set[str] = set()
+    child_number = 0
+    try:
+        root_tag = next(etree.iterparse(str(path), events=("start",)))[1].tag
+    except etree.XMLSyntaxError as error:
+        result.add(FormatIssue(name, f"line {error.lineno}", "", "well-formed XML", str(error.msg)))
+        return result
+    if root_tag != "Message":
+        result.add(FormatIssue(name, "line 1", root_tag, "CIN census root element",
+                               f"the root element is <{root_tag}>, not <Message>"))
+        return result
+
+    resolved_la = la_code
+    try:
+        for kind, element in iter_children(path):
+            if kind == "unexpected":
+                result.add(FormatIssue(name, f"line {element.sourceline}", str(element.tag),
+                                       "XSD element order", f"unexpected element <{element.tag}>"))
+                continue
+            if kind == "Header":
+                for problem in check_element(element, load_schema(LATEST_SCHEMA_YEAR)):
+                    result.add(FormatIssue(name, f"line {problem.line} /Message{problem.path}",
+                                           problem.field, problem.rule, problem.message))
+                header.lea = _text(element.find("Source"), "LEA")
+                header.reference_date = _safe_date(_text(element.find("CollectionDetails"), "ReferenceDate"))
+                if resolved_la is None and header.lea:
+                    resolved_la = la_codes.dfe_to_ons().get(header.lea)
+                    if resolved_la is None:
+                        result.add(FormatIssue(name, f"line {element.sourceline}", "LEA", "known DfE LA number",
+                                               f"LEA {header.lea} is not a DfE LA number earlyhelp knows; "
+                                               "give the LA code (--la-code)"))
+                continue
+            child_number += 1
+            if resolved_la is None:
+                if header.lea is None:
+                    result.add(FormatIssue(name, f"line {element.sourceline}", "LEA", "LA of the return",
+                                           "no <Header>/<Source>/<LEA> before the first child; "
+                                           "give the LA code (--la-code)"))
+                return result
+            ok = _read_child(element, child_number, name, resolved_la, out, result, seen_child_ids, skip_invalid)
+            if ok:
+                result.children += 1
+            else:
+                result.skipped_children += 1
+    except etree.XMLSyntaxError as error:
+        result.add(FormatIssue(name, f"line {error.lineno}", "", "well-formed XML", str(error.msg)))
+        return result
+
+    if child_number == 0:
+        result.add(FormatIssue(name, "", "Child", "XSD: Children needs at least one Child",
+                               "the file holds no <Child> element"))
+    result.la_code = resolved_la
+    result.reference_date = header.reference_date
+    return result
+
+
+def _safe_date(value: str | None) -> dt.date | None:
+    try:
+        return _date(value)
+    except ValueError:
+        return None
+
+
+def _read_child(
+    child: etree._Element,
+    number: int,
+    file: str,
+    la_code: str,
+    out: EHLDWriter,
+    result: CinReadResult,
+    seen: set[str],
+    skip_invalid: bool,
+) -> bool:
+    where = f"/Message/Children/Child[{number}]"
+    for details in child.iterfind("CINdetails"):
+        for block in TOLERATED_BLOCKS:
+            for found in details.findall(block):
+                details.remove(found)
+    problems = check_element(child, load_schema(schema_year_for_child(child)))
+    issues = [
+        FormatIssue(file, f"line {p.line} /Message/Children/Child[{number}]{p.path[len('/Child'):]}",
+                    p.field, p.rule, p.message)
+        for p in problems
+    ]
+    identifiers = child.find("ChildIdentifiers")
+    local_id = _text(identifiers, "LAchildID")
+    birth = _text(identifiers, "PersonBirthDate")
+    expected = _text(identifiers, "ExpectedPersonBirthDate")
+    if not problems:
+        if local_id is None:
+            issues.append(FormatIssue(file, f"line {child.sourceline} {where}", "LAchildID",
+                                      "EHLD children.child_id required", "LAchildID is empty"))
+        elif local_id in seen:
+            issues.append(FormatIssue(file, f"line {child.sourceline} {where}", "LAchildID",
+                                      "LAchildID unique in the return",
+                                      "a child with this LAchildID appears earlier in the file"))
+        if birth is None and expected is None:
+            issues.append(FormatIssue(file, f"line {child.sourceline} {where}", "PersonBirthDate",
+                                      "EHLD children.birth_month required",
+                                      "neither PersonBirthDate nor ExpectedPersonBirthDate is given"))
+    for issue in issues:
+        result.add(issue)
+    if issues:
+        return False
+    seen.add(local_id)
+
+    child_id = f"{la_code}-{local_id}"
+    sex_code = _text(identifiers, "Sex")
+    sex = sex_code if sex_code is not None else GENDER_CURRENT_TO_SEX[_text(identifiers, "GenderCurrent")]
+    characteristics = child.find("ChildCharacteristics")
+    disability_codes = [d.text.strip() for d in characteristics.iterfind("Disabilities/Disability") if d.text]
+    disabled = None if not disability_codes else any(code != "NONE" for code in disability_codes)
+    out.add("children", {
+        "la_code": la_code, "child_id": child_id, "birth_month": (birth or expected)[:7],
+        "sex": sex, "ethnicity": _text(characteristics, "Ethnicity"), "disabled": disabled,
+    })
+    out.add("person_identifiers", {
+        "source": "la_csc", "source_record_id": child_id, "la_code": la_code,
+        "upn": _text(identifiers, "UPN"), "date_of_birth": birth, "sex": sex,
+    })
+    for r, details in enumerate(child.iterfind("CINdetails"), start=1):
+        referral_id = f"{child_id}-R{r}"
+        base = {"la_code": la_code, "child_id": child_id, "referral_id": referral_id}
+        out.add("referrals", base | {
+            "referral_date": _text(details, "CINreferralDate"),
+            "referral_source": _text(details, "ReferralSource"),
+            "primary_need": _text(details, "PrimaryNeedCode"),
+            "referral_nfa": _bool(_text(details, "ReferralNFA")),
+            "closure_date": _text(details, "CINclosureDate"),
+            "closure_reason": _text(details, "ReasonForClosure"),
+        })
+        for a, assessment in enumerate(details.iterfind("Assessments"), start=1):
+            factors: list[str] = []
+            for factor in assessment.iterfind("FactorsIdentifiedAtAssessment/AssessmentFactors"):
+                code = (factor.text or "").strip()
+                if code and code not in factors:
+                    factors.append(code)
+            out.add("assessments", base | {
+                "assessment_id": f"{referral_id}-A{a}",
+                "start_date": _text(assessment, "AssessmentActualStartDate"),
+                "authorisation_date": _text(assessment, "AssessmentAuthorisationDate"),
+                "factors": "|".join(factors) or None,
+            })
+        for plan in details.iterfind("CINPlanDates"):
+            out.add("cin_plans", base | {
+                "start_date": _text(plan, "CINPlanStartDate"),
+                "end_date": _text(plan, "CINPlanEndDate"),
+            })
+        enquiries = [
+            {
+                "start_date": _text(s47, "S47ActualStartDate"),
+                "icpc_date": _text(s47, "DateOfInitialCPC"),
+                "icpc_not_required": _bool(_text(s47, "ICPCnotRequired")),
+            }
+            for s47 in details.iterfind("Section47")
+        ]
+        episode_icpc = _text(details, "DateOfInitialCPC")
+        if episode_icpc:
+            # The census lets an LA record the conference on the episode instead of the S47.
+            without = [e for e in enquiries if not e["icpc_date"]]
+            if without:
+                without[-1]["icpc_date"] = episode_icpc
+        for enquiry in enquiries:
+            out.add("s47_enquiries", base | enquiry)
+        for plan in details.iterfind("ChildProtectionPlans"):
+            out.add("cp_plans", base | {
+                "start_date": _text(plan, "CPPstartDate"),
+                "end_date": _text(plan, "CPPendDate"),
+                "initial_category": _text(plan, "InitialCategoryOfAbuse"),
+                "previous_plans": _text(plan, "NumberOfPreviousCPP"),
+            })
+    return True
+
+
+# --------------------------------------------------------------------------- writing
+
+SEX_TO_GENDER_CURRENT = {"M": "1", "F": "2", "U": "0"}
+# What EHLD's yes/no on disability becomes: EHLD does not keep the kind of disability, so a
+# disabled child is reported with the census code DDA ("Other").
+DISABLED_CODE = {True: "DDA", False: "NONE"}
+FETCH_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class CensusYear:
+    """A CIN census collection: 1 April (year - 1) to the reference date 31 March (year)."""
+
+    year: int
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year - 1, 4, 1)
+
+    @property
+    def reference_date(self) -> dt.date:
+        return dt.date(self.year, 3, 31)
+
+
+def _sql_date(value: dt.date) -> str:
+    return f"DATE '{value.isoformat()}'"
+
+
+def _census_queries(la_code: str, census: CensusYear) -> dict[str, str]:
+    """SELECTs of what one LA's census for one year holds, each ordered by child_id.
+
+    What the census covers (DfE CIN census guide): episodes open at any point in the year;
+    dates after the reference date are not yet known and are left out (an episode closed after
+    31 March is reported open); completed assessments, S47s and plans that ended before the year
+    are not returned.
+    """
+    start, end = _sql_date(census.start), _sql_date(census.reference_date)
+    la = "'" + la_code.replace("'", "''") + "'"
+    in_census = f"""
+        SELECT * FROM referrals
+        WHERE la_code = {la} AND referral_date <= {end}
+          AND (closure_date IS NULL OR closure_date >= {start})"""
+    return {
+        "children": f"""
+            SELECT c.child_id, c.birth_month, c.sex, c.ethnicity, c.disabled,
+                   p.upn, p.date_of_birth
+            FROM children c
+            LEFT JOIN person_identifiers p
+              ON p.source IN ('la_csc', 'la_early_help') AND p.source_record_id = c.child_id
+             AND p.la_code = c.la_code
+            WHERE c.la_code = {la}
+              AND c.child_id IN (SELECT child_id FROM ({in_census}))
+            QUALIFY row_number() OVER (PARTITION BY c.child_id
+                                       ORDER BY p.source = 'la_csc' DESC) = 1
+            ORDER BY c.child_id""",
+        "referrals": f"""
+            SELECT child_id, referral_id, referral_date, referral_source, primary_need,
+                   CASE WHEN closure_date <= {end} THEN closure_date END AS closure_date,
+                   CASE WHEN closure_date <= {end} THEN closure_reason END AS closure_reason,
+                   referral_nfa
+            FROM ({in_census})
+            ORDER BY child_id, referral_date, referral_id""",
+        "assessments": f"""
+            SELECT a.child_id, a.referral_id, a.start_date,
+                   CASE WHEN a.authorisation_date <= {end} THEN a.authorisation_date END AS authorisation_date,
+                   CASE WHEN a.authorisation_date <= {end} THEN a.factors END AS factors
+            FROM assessments a JOIN ({in_census}) r USING (la_code, child_id, referral_id)
+            WHERE a.start_date <= {end}
+              AND (a.authorisation_date IS NULL OR a.authorisation_date >= {start})
+            ORDER BY a.child_id, a.referral_id, a.start_date, a.assessment_id""",
+        "cin_plans": f"""
+            SELECT p.child_id, p.referral_id, p.start_date,
+                   CASE WHEN p.end_date <= {end} THEN p.end_date END AS end_date
+            FROM cin_plans p JOIN ({in_census}) r USING (la_code, child_id, referral_id)
+            WHERE p.start_date <= {end} AND (p.end_date IS NULL OR p.end_date >= {start})
+            ORDER BY p.child_id, p.referral_id, p.start_date""",
+        "s47_enquiries": f"""
+            SELECT s.child_id, s.referral_id, s.start_date,
+                   CASE WHEN s.icpc_date <= {end} THEN s.icpc_date END AS icpc_date,
+                   coalesce(s.icpc_not_required, false) AS icpc_not_required
+            FROM s47_enquiries s JOIN ({in_census}) r USING (la_code, child_id, referral_id)
+            WHERE s.start_date <= {end}
+              AND (s.icpc_date >= {start} OR (s.icpc_date IS NULL AND s.start_date >= {start}))
+            ORDER BY s.child_id, s.referral_id, s.start_date""",
+        # Previous plans counted over all of the child's plans when the column is empty.
+        "cp_plans": f"""
+            SELECT * FROM (
+              SELECT p.child_id, p.referral_id, p.start_date,
+                     CASE WHEN p.end_date <= {end} THEN p.end_date END AS end_date,
+                     p.initial_category,
+                     coalesce(p.previous_plans,
+                              row_number() OVER (PARTITION BY p.child_id ORDER BY p.start_date) - 1)
+                       AS previous_plans,
+                     p.la_code, p.end_date AS raw_end
+              FROM cp_plans p WHERE p.la_code = {la}
+            ) p JOIN ({in_census}) r USING (la_code, child_id, referral_id)
+            WHERE p.start_date <= {end} AND (p.raw_end IS NULL OR p.raw_end >= {start})
+            ORDER BY p.child_id, p.referral_id, p.start_date""",
+    }
+
+
+def _stream(con, sql: str):
+    """Rows of ``sql`` as dicts, fetched in batches on a cursor of their own."""
+    cursor = con.cursor()
+    cursor.execute(sql)
+    names = [d[0] for d in cursor.description]
+    while True:
+        batch = cursor.fetchmany(FETCH_BATCH)
+        if not batch:
+            break
+        for row in batch:
+            yield dict(zip(names, row))
+    cursor.close()
+
+
+class _Grouped:
+    """Pulls, from a stream ordered by child_id, the rows of one child at a time."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def take(self, child_id: str) -> list[dict]:
+        taken = []
+        while self._next is not None and self._next["child_id"] <= child_id:
+            if self._next["child_id"] == child_id:
+                taken.append(self._next)
+            self._next = next(self._rows, None)
+        return taken
+
+
+def _sub(parent: etree._Element, tag: str, value: object) -> None:
+    if value is None or value == "":
+        return
+    element = etree.SubElement(parent, tag)
+    if isinstance(value, bool):
+        element.text = "1" if value else "0"
+    elif isinstance(value, (dt.date, dt.datetime)):
+        element.text = value.isoformat()[:10]
+    else:
+        element.text = str(value)
+
+
+def _local_id(child_id: str, la_code: str) -> str:
+    prefix = f"{la_code}-"
+    return child_id[len(prefix):] if child_id.startswith(prefix) else child_id
+
+
+def _child_element(
+    child: dict, referrals: list[dict], by_referral: dict[str, dict[str, list[dict]]],
+    la_code: str, census: CensusYear, schema_year: int, approximate_birth_dates: bool,
+) -> tuple[etree._Element | None, str | None]:
+    """The <Child> element, or (None, reason) when the EHLD data cannot make one."""
+    birth = child["date_of_birth"]
+    if birth is None:
+        if not approximate_birth_dates:
+            return None, "no date_of_birth in person_identifiers (the la_csc row whose source_record_id is the child_id)"
+        birth = dt.date.fromisoformat(child["birth_month"] + "-01")
+    element = etree.Element("Child")
+    ids = etree.SubElement(element, "ChildIdentifiers")
+    _sub(ids, "LAchildID", _local_id(child["child_id"], la_code))
+    if child["upn"]:
+        _sub(ids, "UPN", child["upn"])
+    else:
+        all_nfa = all(r["referral_nfa"] for r in referrals)
+        under_five = (census.reference_date - birth).days < 5 * 365.25
+        _sub(ids, "UPNunknown", "UN7" if all_nfa else "UN1" if under_five else "UN4")
+    _sub(ids, "PersonBirthDate", birth)
+    if schema_year == 2024:
+        _sub(ids, "GenderCurrent", SEX_TO_GENDER_CURRENT[child["sex"]])
+    else:
+        _sub(ids, "Sex", child["sex"])
+    characteristics = etree.SubElement(element, "ChildCharacteristics")
+    _sub(characteristics, "Ethnicity", child["ethnicity"] or "NOBT")
+    if child["disabled"] is not None:
+        disabilities = etree.SubElement(characteristics, "Disabilities")
+        _sub(disabilities, "Disability", DISABLED_CODE[bool(child["disabled"])])
+    for referral in referrals:
+        parts = by_referral.get(referral["referral_id"], {})
+        details = etree.SubElement(element, "CINdetails")
+        _sub(details, "CINreferralDate", referral["referral_date"])
+        _sub(details, "ReferralSource", referral["referral_source"])
+        _sub(details, "PrimaryNeedCode", referral["primary_need"])
+        _sub(details, "CINclosureDate", referral["closure_date"])
+        _sub(details, "ReasonForClosure", referral["closure_reason"])
+        for assessment in parts.get("assessments", ()):
+            block = etree.SubElement(details, "Assessments")
+            _sub(block, "AssessmentActualStartDate", assessment["start_date"])
+            _sub(block, "AssessmentAuthorisationDate", assessment["authorisation_date"])
+            if assessment["factors"]:
+                factors = etree.SubElement(block, "FactorsIdentifiedAtAssessment")
+                for code in assessment["factors"].split("|"):
+                    _sub(factors, "AssessmentFactors", code)
+        for plan in parts.get("cin_plans", ()):
+            block = etree.SubElement(details, "CINPlanDates")
+            _sub(block, "CINPlanStartDate", plan["start_date"])
+            _sub(block, "CINPlanEndDate", plan["end_date"])
+        for enquiry in parts.get("s47_enquiries", ()):
+            block = etree.SubElement(details, "Section47")
+            _sub(block, "S47ActualStartDate", enquiry["start_date"])
+            _sub(block, "DateOfInitialCPC", enquiry["icpc_date"])
+            _sub(block, "ICPCnotRequired", bool(enquiry["icpc_not_required"]))
+        _sub(details, "ReferralNFA", bool(referral["referral_nfa"]))
+        for plan in parts.get("cp_plans", ()):
+            block = etree.SubElement(details, "ChildProtectionPlans")
+            _sub(block, "CPPstartDate", plan["start_date"])
+            _sub(block, "CPPendDate", plan["end_date"])
+            _sub(block, "InitialCategoryOfAbuse", plan["initial_category"])
+            # EHLD keeps only the initial category; the latest is reported the same.
+            _sub(block, "LatestCategoryOfAbuse", plan["initial_category"])
+            _sub(block, "NumberOfPreviousCPP", plan["previous_plans"])
+    return element, None
+
+
+def write_cin_xml(
+    data: list[Path],
+    out: Path,
+    *,
+    year: int | None = None,
+    la_code: str | None = None,
+    schema_year: int = 2026,
+    approximate_birth_dates: bool = False,
+    lea: str | None = None,
+) -> list[Path]:
+    """Write one CIN census file per LA in ``data`` (EHLD folders) for collection ``year``
+    (the census ending 31 March ``year``; default: the latest complete year of the LA's return).
+
+    Every <Child> is checked against the XSD as it is written; a problem stops the export
+    with a ``FormatError`` naming the child and the field.
+    """
+    import duckdb
+
+    from earlyhelp.errors import UsageError
+    from earlyhelp.formats.cin_schema import SCHEMA_YEARS
+    from earlyhelp.formats.issues import FormatError
+    from earlyhelp.spec.files import EHLDFolder
+
+    if schema_year not in SCHEMA_YEARS:
+        raise UsageError(f"No CIN census schema for {schema_year}.",
+                         hint=f"Choose one of {', '.join(map(str, SCHEMA_YEARS))}.")
+    folder = EHLDFolder(*data)
+    if "referrals" not in folder or "children" not in folder:
+        raise UsageError(f"{', '.join(map(str, data))} holds no children/referrals tables to export.")
+    con = duckdb.connect()
+    folder.register(con)
+    las = [row[0] for row in con.execute(
+        "SELECT DISTINCT la_code FROM referrals ORDER BY la_code").fetchall()]
+    if la_code:
+        if la_code not in las:
+            raise UsageError(f"{la_code} has no referrals in the data.")
+        las = [la_code]
+    schema = load_schema(schema_year)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for la in las:
+        census = CensusYear(year or _default_year(con, la))
+        number = lea or la_codes.ons_to_dfe().get(la)
+        if number is None:
+            raise UsageError(f"{la} has no DfE LA number in earlyhelp's table.",
+                             hint="Give it with --lea (three digits).")
+        path = out / f"CIN_census_{la}_{census.year}.xml"
+        problems = _write_one(con, path, la, number, census, schema, schema_year, approximate_birth_dates)
+        if problems:
+            path.unlink(missing_ok=True)
+            raise FormatError(problems, what=f"Could not write the CIN census for {la} {census.year}",
+                              hint="Fix the EHLD data (or pass --approximate-birth-dates when only "
+                              "dates of birth are missing).")
+        written.append(path)
+    con.close()
+    return written
+
+
+def _default_year(con, la: str) -> int:
+    row = con.execute(
+        "SELECT max(period_end) FROM returns WHERE la_code = ?", [la]).fetchall()[0]
+    last = row[0]
+    if last is None:
+        last = con.execute("SELECT max(referral_date) FROM referrals WHERE la_code = ?", [la]).fetchall()[0][0]
+    # The latest census whose reference date (31 March) the data reaches.
+    return last.year if (last.month, last.day) >= (3, 31) else last.year - 1
+
+
+def _write_one(con, path: Path, la: str, lea: str, census: CensusYear,
+               schema: etree.XMLSchema, schema_year: int, approximate: bool) -> list[FormatIssue]:
+    queries = _census_queries(la, census)
+    children = _stream(con, queries["children"])
+    referrals = _Grouped(_stream(con, queries["referrals"]))
+    parts = {name: _Grouped(_stream(con, queries[name]))
+             for name in ("assessments", "cin_plans", "s47_enquiries", "cp_plans")}
+    problems: list[FormatIssue] = []
+    with etree.xmlfile(str(path), encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element("Message"):
+            header = etree.Element("Header")
+            details = etree.SubElement(header, "CollectionDetails")
+            _sub(details, "Collection", "CIN")
+            _sub(details, "Year", census.year)
+            _sub(details, "ReferenceDate", census.reference_date)
+            source = etree.SubElement(header, "Source")
+            _sub(source, "SourceLevel", "L")
+            _sub(source, "LEA", lea)
+            _sub(source, "SoftwareCode", "earlyhelp")
+            _sub(source, "Release", _version())
+            _sub(source, "SerialNo", "001")
+            _sub(source, "DateTime", dt.datetime.now().replace(microsecond=0).isoformat())
+            xf.write(header, pretty_print=True)
+            with xf.element("Children"):
+                for number, child in enumerate(children, start=1):
+                    child_id = child["child_id"]
+                    by_referral: dict[str, dict[str, list[dict]]] = {}
+                    for name, grouped in parts.items():
+                        for row in grouped.take(child_id):
+                            by_referral.setdefault(row["referral_id"], {}).setdefault(name, []).append(row)
+                    element, reason = _child_element(
+                        child, referrals.take(child_id), by_referral, la, census, schema_year, approximate)
+                    where = f"/Message/Children/Child[{number}]"
+                    if element is None:
+                        problems.append(FormatIssue("children", f"child_id {child_id}", "date_of_birth",
+                                                    "CIN census PersonBirthDate", reason or ""))
+                        continue
+                    for problem in check_element(element, schema):
+                        problems.append(FormatIssue(
+                            path.name, f"child_id {child_id} {where}{problem.path[len('/Child'):]}",
+                            problem.field, problem.rule, problem.message))
+                    xf.write(element, pretty_print=True)
+    return problems
+
+
+def _version() -> str:
+    from earlyhelp import __version__
+
+    return __version__

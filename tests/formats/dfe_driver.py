@@ -1,0 +1,110 @@
+"""Run the DfE rule validators (csc-validator-be-cin / -903) and print their findings as JSON.
+
+This file runs under the separate ``.venv-dfe`` interpreter (old pandas/numpy), never under the
+project's own environment. Usage:
+
+    .venv-dfe/bin/python dfe_driver.py cin FILE.xml RULESET OUT.json
+    .venv-dfe/bin/python dfe_driver.py 903 FOLDER RULESET COLLECTION_YEAR OUT.json
+"""
+
+import contextlib
+import importlib
+import io
+import json
+import logging
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+
+def run_cin(path, ruleset):
+    from cin_validator import cin_validator
+
+    root = ET.parse(path).getroot()
+    data = cin_validator.process_data(cin_validator.convert_data(root))
+    registry = importlib.import_module(f"cin_validator.rules.{ruleset}").registry
+    crashed = io.StringIO()
+    with contextlib.redirect_stdout(crashed):
+        validator = cin_validator.CinValidator(data, registry)
+    issues = validator.full_issue_df
+    child_level = [
+        {
+            "rule": str(row["rule_code"]),
+            "table": str(row["tables_affected"]),
+            "columns": str(row["columns_affected"]),
+            "row": str(row["row_id"]),
+            "message": str(row["rule_description"]),
+        }
+        for _, row in issues.iterrows()
+    ]
+    la_level = [
+        {"rule": str(row["rule_code"]), "message": str(row["rule_description"])}
+        for _, row in validator.multichild_issues.iterrows()
+    ]
+    return {
+        "rules_run": len(registry),
+        "child_level": child_level,
+        "la_level": la_level,
+        "rules_crashed": [line for line in crashed.getvalue().splitlines() if line.startswith("Error with rule")],
+    }
+
+
+def run_903(folder, ruleset, collection_year):
+    from pathlib import Path
+
+    from lac_validator import lac_validator
+    from lac_validator.report import Report
+
+    logging.disable(logging.CRITICAL)
+    files = [
+        {"name": p.name, "description": "This year", "file_content": p.read_bytes()}
+        for p in sorted(Path(folder).glob("*.csv"))
+    ]
+    registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
+    validator = lac_validator.LacValidator(
+        metadata={"collectionYear": str(collection_year), "localAuthority": "E09000027"},
+        files=files,
+        registry=registry,
+    )
+    report = Report(validator.ds_results, registry)
+    try:
+        issues = lac_validator.create_issue_df(report.report, report.error_report)
+        found = [
+            {
+                "rule": str(row["rule_code"]),
+                "table": str(row["tables_affected"]),
+                "columns": str(row["columns_affected"]),
+                "row": str(row["row_id"]),
+                "message": str(row["rule_description"]),
+            }
+            for _, row in issues.iterrows()
+        ]
+    except ValueError:  # pandas.concat of nothing: no rule found anything
+        found = []
+    return {
+        "rules_run": len(validator.dones),
+        "rules_skipped": [str(code) for code in validator.skips],
+        "rules_crashed": [str(code) for code in validator.fails],
+        "child_level": found,
+        "la_level": [],
+    }
+
+
+def main(argv):
+    kind = argv[1]
+    started = time.perf_counter()
+    if kind == "cin":
+        _, _, path, ruleset, out = argv
+        result = run_cin(path, ruleset)
+    elif kind == "903":
+        _, _, folder, ruleset, year, out = argv
+        result = run_903(folder, ruleset, year)
+    else:
+        raise SystemExit(f"unknown validator {kind!r}")
+    result["seconds"] = time.perf_counter() - started
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(result, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
