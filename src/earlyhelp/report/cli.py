@@ -1,0 +1,37 @@
+"""``earlyhelp report``: write the static report site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from earlyhelp.errors import UsageError
+
+
+@click.command("report")
+@click.option("--data", "data", type=click.Path(path_type=Path),
+              help="EHLD folder (or warehouse) to compute the indicators from.")
+@click.option("--indicators", "indicators", type=click.Path(path_type=Path),
+              help="Folder (or file) with an existing indicators_published.csv: skip computing.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="Folder to write the site into (index.html, assets, charts, data).")
+@click.option("--la", "la", metavar="CODE", help="ONS code of an LA to report on against its region "
+              "and England (default: England).")
+def report(data: Path | None, indicators: Path | None, out: Path, la: str | None) -> None:
+    """Write the report: charts and tables of the published indicators, as a static site.
+
+    Works offline: open OUT/index.html in any browser, or serve the folder from any web server.
+    """
+    from earlyhelp.report import build_report, render_report
+
+    if (data is None) == (indicators is None):
+        raise UsageError("Give exactly one of --data DIR (compute the indicators) or --indicators DIR "
+                         "(use an existing indicators_published.csv).")
+    if data is not None:
+        if not data.exists():
+            raise UsageError(f"{data} does not exist.")
+        index = build_report(data, out, la=la)
+    else:
+        index = render_report(indicators, out, la=la)
+    click.echo(f"Report written to {index}")

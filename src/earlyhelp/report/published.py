@@ -1,0 +1,207 @@
+"""Reading ``indicators_published.csv``: the only figures the report is allowed to show.
+
+The file is the disclosure-controlled output of ``earlyhelp indicators`` in the DfE Explore
+Education Statistics (EES) tidy layout. Every cell is kept as the exact text that was published
+(``"4.3"``, ``"c"``, ``"x"``), so a figure on the page is always a published string, never a
+number recomputed or re-rounded here.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from earlyhelp.errors import DataError, UsageError
+
+PUBLISHED_FILE = "indicators_published.csv"
+
+PUBLISHED_COLUMNS: tuple[str, ...] = (
+    "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
+    "region_code", "region_name", "new_la_code", "old_la_code", "la_name", "indicator",
+    "breakdown", "numerator", "denominator", "value",
+)
+
+NATIONAL = "National"
+REGIONAL = "Regional"
+LOCAL_AUTHORITY = "Local authority"
+LEVELS = (NATIONAL, REGIONAL, LOCAL_AUTHORITY)
+TOTAL = "Total"
+
+# GSS / DfE symbols and what they mean to a reader (shown as <abbr> titles and in the key).
+SYMBOLS: dict[str, str] = {
+    "c": "suppressed to protect confidentiality (a count of 1 to 5, or a figure derived from one)",
+    "x": "not available (for example, the 12-month follow-up has not ended by the extract date)",
+    "z": "not applicable",
+    "low": "a number above zero that rounds to zero",
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    """A geography in the published file: England, a region or a local authority."""
+
+    level: str
+    code: str
+    name: str
+    region_code: str = ""
+    region_name: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.level, self.code)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published row, cells exactly as published."""
+
+    time_period: str
+    area: Area
+    indicator: str
+    breakdown: str
+    numerator: str
+    denominator: str
+    value: str
+
+    def cell(self, field: str) -> str:
+        return getattr(self, field)
+
+    def number(self, field: str = "value") -> float | None:
+        """The cell as a number, or None when it is a symbol or empty (never plotted)."""
+        return as_number(self.cell(field))
+
+
+def as_number(text: str) -> float | None:
+    text = (text or "").strip()
+    if not text or text in SYMBOLS:
+        return None
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def period_label(time_period: str) -> str:
+    """``201920`` -> ``2019-20`` (the financial year as DfE writes it)."""
+    text = str(time_period)
+    return f"{text[:4]}-{text[4:]}" if len(text) == 6 and text.isdigit() else text
+
+
+class Published:
+    """The published indicators, indexed for the questions a report asks."""
+
+    def __init__(self, rows: list[Figure], source: Path):
+        self.source = source
+        self.rows = rows
+        self._index: dict[tuple[str, str, str, str, str], Figure] = {}
+        self.areas: dict[tuple[str, str], Area] = {}
+        for row in rows:
+            self._index[(row.indicator, row.breakdown, row.area.level, row.area.code, row.time_period)] = row
+            self.areas.setdefault(row.area.key, row.area)
+        self.indicators = sorted({row.indicator for row in rows})
+        self.periods = sorted({row.time_period for row in rows})
+
+    @classmethod
+    def read(cls, path: Path) -> "Published":
+        path = Path(path)
+        if path.is_dir():
+            path = path / PUBLISHED_FILE
+        if not path.is_file():
+            raise UsageError(
+                f"{path} does not exist.",
+                hint="Run `earlyhelp indicators` first, or pass --data so the report computes them.",
+            )
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = [name.strip() for name in (reader.fieldnames or [])]
+            missing = [name for name in PUBLISHED_COLUMNS if name not in header]
+            if missing:
+                raise DataError(
+                    f"{path.name} is not a published indicators file: missing column(s) "
+                    f"{', '.join(missing)}.",
+                    hint="The report reads only the disclosure-controlled indicators_published.csv.",
+                )
+            rows = [_figure(raw, path, line) for line, raw in enumerate(reader, start=2)]
+        if not rows:
+            raise DataError(f"{path.name} has no rows, so there is nothing to report.")
+        return cls(rows, path)
+
+    # --- look-ups -------------------------------------------------------------------------
+    def get(self, indicator: str, area: Area, period: str, breakdown: str = TOTAL) -> Figure | None:
+        return self._index.get((indicator, breakdown, area.level, area.code, period))
+
+    def series(self, indicator: str, area: Area, breakdown: str = TOTAL) -> list[Figure]:
+        """Rows of one indicator for one area over time, oldest first."""
+        found = (self.get(indicator, area, period, breakdown) for period in self.periods)
+        return [row for row in found if row is not None]
+
+    def at_level(self, indicator: str, level: str, period: str, breakdown: str = TOTAL) -> list[Figure]:
+        return [
+            row for row in self.rows
+            if row.indicator == indicator and row.area.level == level
+            and row.time_period == period and row.breakdown == breakdown
+        ]
+
+    def breakdowns(self, indicator: str, area: Area, period: str) -> list[Figure]:
+        return [
+            row for row in self.rows
+            if row.indicator == indicator and row.area.key == area.key
+            and row.time_period == period and row.breakdown != TOTAL
+        ]
+
+    def england(self) -> Area:
+        for area in self.areas.values():
+            if area.level == NATIONAL:
+                return area
+        raise DataError(f"{self.source.name} has no National rows; the report compares against England.")
+
+    def regions(self) -> list[Area]:
+        return sorted((a for a in self.areas.values() if a.level == REGIONAL), key=lambda a: a.code)
+
+    def local_authorities(self) -> list[Area]:
+        return sorted((a for a in self.areas.values() if a.level == LOCAL_AUTHORITY), key=lambda a: a.code)
+
+    def local_authority(self, code: str) -> Area:
+        wanted = code.strip().upper()
+        for area in self.local_authorities():
+            if area.code.upper() == wanted:
+                return area
+        raise UsageError(
+            f"No local authority with code {code!r} in {self.source.name}.",
+            hint="Use the ONS code (E06..., E08..., E09..., E10...) of an LA in the data.",
+        )
+
+    def region_of(self, area: Area) -> Area | None:
+        return self.areas.get((REGIONAL, area.region_code)) if area.region_code else None
+
+    def periods_with_value(self, indicator: str, area: Area, breakdown: str = TOTAL) -> list[str]:
+        return [row.time_period for row in self.series(indicator, area, breakdown) if row.number() is not None]
+
+
+def _figure(raw: dict[str, str], path: Path, line: int) -> Figure:
+    cells = {key.strip(): (value or "").strip() for key, value in raw.items() if key is not None}
+    level = cells["geographic_level"]
+    if level == NATIONAL:
+        area = Area(level, cells["country_code"], cells["country_name"] or "England")
+    elif level == REGIONAL:
+        area = Area(level, cells["region_code"], cells["region_name"], cells["region_code"], cells["region_name"])
+    elif level == LOCAL_AUTHORITY:
+        area = Area(level, cells["new_la_code"], cells["la_name"], cells["region_code"], cells["region_name"])
+    else:
+        raise DataError(
+            f"{path.name} line {line}: geographic_level {level!r} is not one of {', '.join(LEVELS)}."
+        )
+    if not area.code:
+        raise DataError(f"{path.name} line {line}: the {level} row has no area code.")
+    return Figure(
+        time_period=cells["time_period"],
+        area=area,
+        indicator=cells["indicator"],
+        breakdown=cells["breakdown"] or TOTAL,
+        numerator=cells["numerator"],
+        denominator=cells["denominator"],
+        value=cells["value"],
+    )
