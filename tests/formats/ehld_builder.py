@@ -46,7 +46,7 @@ def census_tables() -> dict[str, list[dict]]:
     """Seven children, one journey each (dates chosen on weekdays where the DfE rules ask)."""
     tables: dict[str, list[dict]] = {name: [] for name in (
         "children", "person_identifiers", "referrals", "assessments", "cin_plans",
-        "s47_enquiries", "cp_plans", "returns")}
+        "s47_enquiries", "cp_plans", "looked_after_episodes", "returns")}
     tables["returns"].append({"la_code": LA_CODE, "period_start": "2024-04-01",
                               "period_end": "2025-03-31", "extract_date": "2025-03-31"})
 
@@ -119,6 +119,20 @@ def census_tables() -> dict[str, list[dict]]:
                                 "start_date": "2024-05-27", "end_date": "2024-09-30"})
     r = referral(c, 2, "2025-03-03", "1C", "N4", False)
     assessment(c, r, 1, "2025-03-04", None, None)
+
+    def episode(child_id, start, rne, ls, need, place, end=None, rec=None):
+        tables["looked_after_episodes"].append({
+            "la_code": LA_CODE, "child_id": child_id, "start_date": start, "reason_new_episode": rne,
+            "legal_status": ls, "category_of_need": need, "placement": place, "end_date": end,
+            "reason_ceased": rec})
+
+    # 8. Started to be looked after in the year, moved foster placement, still looked after.
+    c = child(8, "2013-02-14", "M", "WBRI", False)
+    episode(c, "2024-06-10", "S", "C2", "N1", "U4", "2024-09-02", "X1")
+    episode(c, "2024-09-02", "P", "C2", "N1", "U6")
+    # 9. Looked after from before the year, returned home to parents during it.
+    c = child(9, "2008-08-08", "F", "BCRB", False)
+    episode(c, "2023-11-01", "S", "V2", "N4", "U1", "2024-08-30", "E13")
     return tables
 
 

@@ -36,8 +36,10 @@ class IngestReport:
         if self.skipped_children:
             lines.append(f"  {self.skipped_children} children left out because of problems "
                          f"(listed in {self.out / ISSUES_FILE})")
-        for path in self.ignored_files:
-            lines.append(f"  {path.name}: recognised SSDA903 file with no EHLD table, not read")
+        if self.ignored_files:
+            names = ", ".join(sorted(p.name for p in self.ignored_files))
+            lines.append(f"  Recognised but not read (no EHLD table holds their content, or the "
+                         f"SSDA903 XML form): {names}")
         return "\n".join(lines)
 
 

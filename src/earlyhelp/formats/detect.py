@@ -95,6 +95,9 @@ def detect(paths: list[Path] | tuple[Path, ...]) -> list[Detected]:
             root = _xml_root(file)
             if root == "Message":
                 group(Format.CIN_XML).files.append(file)
+            elif root == "EXPSSDA903":
+                # The XML form of the SSDA903 return is not read; its CSV form is.
+                group(Format.SSDA903).ignored.append(file)
             else:
                 unknown.append(file)
         elif suffix in (".csv", ".parquet") and stem.lower().startswith(SSD_PREFIX):
