@@ -1,0 +1,133 @@
+"""The one interface every stage uses to run SQL over EHLD data.
+
+Queries are written once, in DuckDB's SQL dialect. The DuckDB backend runs them as they are; the
+Spark backend transpiles them with SQLGlot first. A backend only has to know how to hold named
+tables (``register``), keep an intermediate result (``materialize``) and answer a query as a
+``pyarrow.Table`` (``sql``); everything else (which tables an EHLD folder or warehouse holds, and
+their types) is shared here so both backends see exactly the same typed inputs.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+import pyarrow as pa
+
+from earlyhelp.errors import DataError, UsageError
+from earlyhelp.spec.model import TABLES
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+WAREHOUSE_SUFFIXES = (".duckdb", ".db", ".ddb")
+
+Source = "pa.Table | Path | str | Any"  # a pyarrow Table, a pandas DataFrame, or a Parquet file
+
+
+class Engine(abc.ABC):
+    """Named tables plus SQL (DuckDB dialect) answered as pyarrow Tables."""
+
+    name: str = "engine"
+
+    @abc.abstractmethod
+    def register(self, name: str, source: Any) -> None:
+        """Make ``source`` (pyarrow Table, pandas DataFrame or Parquet path) queryable as ``name``."""
+
+    @abc.abstractmethod
+    def sql(self, query: str) -> pa.Table:
+        """Run one query written in DuckDB's dialect and return every row."""
+
+    @abc.abstractmethod
+    def materialize(self, name: str, query: str) -> None:
+        """Compute ``query`` once and keep the result as the table ``name``."""
+
+    @abc.abstractmethod
+    def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection", names: list[str]) -> None:
+        """Take the typed EHLD views on ``con`` (a DuckDB connection) into this engine."""
+
+    def close(self) -> None:
+        """Release the backend's resources."""
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def register_ehld(self, data: Path | str, tables: Iterable[str] | None = None) -> None:
+        """Register EHLD tables (typed as the spec says) from a folder or a DuckDB warehouse file.
+
+        Tables missing from the data become empty tables with the spec's columns, so a query over
+        a return without, say, looked-after episodes still runs and counts zero.
+        """
+        import duckdb
+
+        names = list(tables or TABLES)
+        con = duckdb.connect()
+        try:
+            typed_ehld_views(con, Path(data), names)
+            self._register_typed_ehld(con, names)
+        finally:
+            con.close()
+
+
+def is_warehouse(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in WAREHOUSE_SUFFIXES
+
+
+def typed_ehld_views(con: "duckdb.DuckDBPyConnection", data: Path, names: list[str]) -> None:
+    """Create one typed view per EHLD table on ``con`` from a folder or a warehouse file."""
+    if not data.exists():
+        raise UsageError(f"{data} does not exist.", hint="Give an EHLD folder or a warehouse file.")
+    if is_warehouse(data):
+        _warehouse_views(con, data, names)
+        return
+    if data.is_file():
+        raise UsageError(
+            f"{data} is neither an EHLD folder nor a DuckDB warehouse ({', '.join(WAREHOUSE_SUFFIXES)}).",
+        )
+    from earlyhelp.spec.files import EHLDFolder
+
+    EHLDFolder(data).register(con, names)
+
+
+def _warehouse_views(con: "duckdb.DuckDBPyConnection", path: Path, names: list[str]) -> None:
+    import duckdb
+
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    try:
+        con.execute(f"ATTACH {quoted} AS warehouse (READ_ONLY)")
+    except duckdb.Error as error:
+        raise DataError(
+            f"{path} could not be opened as a DuckDB warehouse ({type(error).__name__}).",
+            hint="Is another program writing to it? Load it with `earlyhelp load` first.",
+        ) from None
+    rows = con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE table_catalog = 'warehouse' ORDER BY table_schema = 'main' DESC, table_schema"
+    ).fetchall()
+    located: dict[str, tuple[str, set[str]]] = {}
+    for schema, table_name, column_name in rows:
+        if table_name not in TABLES:
+            continue
+        found_schema, columns = located.setdefault(table_name, (schema, set()))
+        if found_schema == schema:
+            columns.add(column_name)
+    for name in names:
+        table = TABLES[name]
+        if name not in located:
+            columns = ", ".join(f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"' for c in table.columns)
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT {columns} WHERE false')
+            continue
+        schema, present = located[name]
+        exprs = [
+            f'CAST("{c.name}" AS {c.duckdb_type}) AS "{c.name}"' if c.name in present
+            else f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"'
+            for c in table.columns
+        ]
+        con.execute(
+            f'CREATE OR REPLACE VIEW "{name}" AS SELECT {", ".join(exprs)} '
+            f'FROM warehouse."{schema}"."{name}"'
+        )

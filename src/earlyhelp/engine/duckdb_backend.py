@@ -1,0 +1,77 @@
+"""Embedded DuckDB: the default engine, fast on one machine up to national scale."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from earlyhelp.engine.base import Engine, typed_ehld_views
+from earlyhelp.errors import DataError
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+
+    def __init__(self, memory_limit: str | None = "3GB", threads: int | None = None):
+        self.con = duckdb.connect()
+        # Spill to disk instead of failing when a national run meets a small machine.
+        self._spill = tempfile.TemporaryDirectory(prefix="earlyhelp-duckdb-")
+        self.con.execute(f"SET temp_directory = '{self._spill.name}'")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute("SET preserve_insertion_order = false")
+
+    def register(self, name: str, source: Any) -> None:
+        if isinstance(source, (str, Path)):
+            path = str(source).replace("'", "''")
+            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet(\'{path}\')')
+            return
+        if not isinstance(source, pa.Table):
+            source = pa.Table.from_pandas(source, preserve_index=False)
+        # A copy held by DuckDB itself: the caller's object may go away.
+        self.con.register("_incoming", source)
+        try:
+            self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
+        finally:
+            self.con.unregister("_incoming")
+
+    def sql(self, query: str) -> pa.Table:
+        try:
+            return self.con.sql(query).to_arrow_table()
+        except duckdb.ConversionException as error:
+            raise DataError(f"A value could not be read with the type the spec gives it: {error}") from None
+
+    def materialize(self, name: str, query: str) -> None:
+        self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {query}')
+
+    def register_ehld(self, data: Path | str, tables: list[str] | None = None) -> None:
+        from earlyhelp.spec.model import TABLES
+
+        names = list(tables or TABLES)
+        typed_ehld_views(self.con, Path(data), names)
+        self._register_typed_ehld(self.con, names)
+        self.con.execute("DETACH DATABASE IF EXISTS warehouse")
+
+    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+        # Read every file once into DuckDB's own storage: later queries then never re-parse CSV.
+        for name in names:
+            try:
+                con.execute(f'CREATE OR REPLACE TABLE "_typed_{name}" AS SELECT * FROM "{name}"')
+            except duckdb.Error as error:
+                raise DataError(
+                    f"The table {name!r} could not be read with the spec's types "
+                    f"({type(error).__name__}).",
+                    hint="Run `earlyhelp validate` on the data first; it names the row and column.",
+                ) from None
+            con.execute(f'DROP VIEW "{name}"')
+            con.execute(f'ALTER TABLE "_typed_{name}" RENAME TO "{name}"')
+
+    def close(self) -> None:
+        self.con.close()
+        self._spill.cleanup()

@@ -1,0 +1,95 @@
+"""The outcomes framework: every indicator of ``shared/spec/indicators.md``, on DuckDB or Spark.
+
+>>> from earlyhelp.indicators import compute
+>>> result = compute("synthetic-england/", Path("out"), engine="duckdb")
+>>> result.published  # pyarrow.Table, disclosure-controlled (EES tidy format)
+
+``compute_internal`` returns the internal (unsuppressed) table without writing; ``publish``
+applies disclosure control to an internal table.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from earlyhelp.engine import Engine, create_engine
+from earlyhelp.errors import UsageError
+from earlyhelp.indicators.compute import OUTPUT_COLUMNS, Assembler, gather, internal_table
+from earlyhelp.indicators.definitions import INDICATOR_BY_NAME, INDICATORS, Indicator
+from earlyhelp.indicators.disclosure import (
+    PUBLISHED_COLUMNS,
+    areas_from_rows,
+    publish,
+    reference_old_la_codes,
+)
+from earlyhelp.indicators.publication import write_csv, write_meta
+
+INTERNAL_FILE = "indicators.csv"
+PUBLISHED_FILE = "indicators_published.csv"
+META_FILE = "indicators_published.meta.csv"
+
+
+@dataclass
+class IndicatorResult:
+    internal: pa.Table
+    published: pa.Table
+    out: Path | None
+    engine: str
+    seconds: float
+
+    @property
+    def files(self) -> list[Path]:
+        if self.out is None:
+            return []
+        return [self.out / INTERNAL_FILE, self.out / PUBLISHED_FILE, self.out / META_FILE]
+
+
+def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple[pa.Table, dict]:
+    def on(engine_: Engine) -> tuple[pa.Table, dict]:
+        inputs = gather(engine_, data, base_year)
+        names = engine_.sql("SELECT la_code, la_name, region_code, region_name FROM local_authorities")
+        areas = areas_from_rows(names.to_pylist(), reference_old_la_codes())
+        return internal_table(Assembler(inputs).rows()), areas
+
+    if isinstance(engine, Engine):
+        return on(engine)
+    with create_engine(engine) as owned:
+        return on(owned)
+
+
+def compute_internal(data: Path | str, engine: str | Engine = "duckdb",
+                     base_year: int | None = None) -> pa.Table:
+    """The internal, unsuppressed table (spec long format, unrounded values); nothing written."""
+    return _run(Path(data), engine, base_year)[0]
+
+
+def compute(data: Path | str, out: Path | str | None, engine: str | Engine = "duckdb",
+            base_year: int | None = None, suppression_threshold: int = 5) -> IndicatorResult:
+    """Compute every indicator for every LA, region and England and write the three files.
+
+    ``data`` is an EHLD folder or a DuckDB warehouse file; ``engine`` is ``"duckdb"``,
+    ``"spark"`` or an :class:`~earlyhelp.engine.Engine`. ``out`` None writes nothing.
+    """
+    if suppression_threshold < 1:
+        raise UsageError("--suppression-threshold must be at least 1 (the spec's default is 5).")
+    started = time.perf_counter()
+    internal, areas = _run(Path(data), engine, base_year)
+    published = publish(internal, suppression_threshold, areas)
+    out_path = None if out is None else Path(out)
+    if out_path is not None:
+        out_path.mkdir(parents=True, exist_ok=True)
+        write_csv(internal, out_path / INTERNAL_FILE)
+        write_csv(published, out_path / PUBLISHED_FILE)
+        write_meta(out_path / META_FILE, suppression_threshold)
+    engine_name = engine.name if isinstance(engine, Engine) else engine
+    return IndicatorResult(internal, published, out_path, engine_name, time.perf_counter() - started)
+
+
+__all__ = [
+    "INDICATORS", "INDICATOR_BY_NAME", "Indicator", "IndicatorResult", "OUTPUT_COLUMNS",
+    "PUBLISHED_COLUMNS", "compute", "compute_internal", "publish",
+]

@@ -1,0 +1,46 @@
+"""`earlyhelp indicators`: compute every indicator and write internal and published files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from earlyhelp.errors import UsageError
+
+
+def _time_period(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) != 6 or not text.isdigit() or (int(text[:4]) + 1) % 100 != int(text[4:]):
+        raise UsageError(f"--base-year {value!r} is not a financial year like 201920.")
+    return int(text)
+
+
+@click.command("indicators")
+@click.option("--data", "data", type=click.Path(path_type=Path), default=None,
+              help="EHLD folder (one CSV or Parquet file per table).")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
+              help="A DuckDB warehouse written by `earlyhelp load` (instead of --data).")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="Folder for indicators.csv, indicators_published.csv and its .meta.csv.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="duckdb on one machine; spark (PySpark) for a cluster or national scale.")
+@click.option("--base-year", default=None, metavar="YYYYYY",
+              help="Price base for real-terms spend, e.g. 201920 (default: latest deflator year).")
+@click.option("--suppression-threshold", type=int, default=5, show_default=True,
+              help="Counts from 1 to this are suppressed (c) in the published file.")
+def indicators(data: Path | None, warehouse: Path | None, out: Path, engine: str,
+               base_year: str | None, suppression_threshold: int) -> None:
+    """Compute every outcomes-framework indicator for each LA, region and England."""
+    from earlyhelp.indicators import compute
+
+    if (data is None) == (warehouse is None):
+        raise UsageError("Give exactly one of --data DIR or --warehouse FILE.")
+    result = compute(data or warehouse, out, engine=engine, base_year=_time_period(base_year),
+                     suppression_threshold=suppression_threshold)
+    rows = result.internal.num_rows
+    click.echo(f"{rows} indicator rows computed with {result.engine} in {result.seconds:.1f} s.")
+    for path in result.files:
+        click.echo(f"  {path}")

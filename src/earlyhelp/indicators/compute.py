@@ -1,0 +1,402 @@
+"""Run the definitions on an engine and assemble the internal long table.
+
+The engine counts records per LA and year (``MEASURES``) and pools records for medians; this module
+then forms every LA, regional and national row from those integers, marks figures whose follow-up
+window the data cannot cover yet as ``x``, and computes the unrounded values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyarrow as pa
+
+from earlyhelp.console import steps
+from earlyhelp.engine import Engine
+from earlyhelp.errors import DataError, UsageError
+from earlyhelp.indicators.definitions import (
+    INDICATORS,
+    INPUT_TABLES,
+    MEASURES,
+    SOURCES,
+    Indicator,
+)
+
+NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
+LEVEL_ORDER = {NATIONAL: 0, REGIONAL: 1, LOCAL: 2}
+TOTAL = "Total"
+NOT_AVAILABLE, NOT_APPLICABLE = "x", "z"
+
+OUTPUT_COLUMNS = (
+    "time_period", "geographic_level", "region_code", "la_code", "indicator", "breakdown",
+    "numerator", "denominator", "value",
+)
+
+Number = int | float | Fraction | Decimal
+
+
+def financial_year_of(day: dt.date) -> int:
+    start = day.year if day.month >= 4 else day.year - 1
+    return start * 100 + (start + 1) % 100
+
+
+def year_bounds(time_period: int) -> tuple[dt.date, dt.date]:
+    start = time_period // 100
+    return dt.date(start, 4, 1), dt.date(start + 1, 3, 31)
+
+
+@dataclass(frozen=True)
+class Area:
+    level: str
+    region_code: str
+    la_code: str
+
+
+@dataclass
+class Inputs:
+    """Everything the engine returns, as plain Python: small (thousands of entries)."""
+
+    returns: dict[str, tuple[dt.date, dt.date, dt.date]]  # la -> period_start, period_end, extract
+    region_of: dict[str, str]
+    la_years: dict[str, set[int]]
+    measures: dict[str, dict[tuple[str, int, str], int]]
+    population: dict[tuple[str, int], int]
+    spend: dict[tuple[str, int], Decimal]
+    deflators: dict[int, float]
+    base_year: int | None
+    medians: dict[str, dict[tuple[str, str, int], tuple[int, int]]]  # (level, area, tp) -> n, median
+
+    @property
+    def regions(self) -> dict[str, list[str]]:
+        members: dict[str, list[str]] = defaultdict(list)
+        for la in sorted(self.returns):
+            if self.region_of.get(la):
+                members[self.region_of[la]].append(la)
+        return dict(members)
+
+
+def _rows(table: pa.Table) -> list[dict[str, Any]]:
+    return table.to_pylist()
+
+
+def _la_years_table(returns: dict[str, tuple[dt.date, dt.date, dt.date]]) -> tuple[pa.Table, dict[str, set[int]]]:
+    rows: list[dict[str, Any]] = []
+    la_years: dict[str, set[int]] = {}
+    for la, (period_start, period_end, _extract) in sorted(returns.items()):
+        years = set()
+        period = financial_year_of(period_start)
+        while period <= financial_year_of(period_end):
+            start, end = year_bounds(period)
+            rows.append({"la_code": la, "time_period": period, "start_year": period // 100,
+                         "year_start": start, "year_end": end})
+            years.add(period)
+            period = (period // 100 + 1) * 100 + (period // 100 + 2) % 100
+        la_years[la] = years
+    schema = pa.schema([("la_code", pa.string()), ("time_period", pa.int64()),
+                        ("start_year", pa.int64()), ("year_start", pa.date32()),
+                        ("year_end", pa.date32())])
+    return pa.Table.from_pylist(rows, schema=schema), la_years
+
+
+def _measure_queries() -> Iterable[tuple[str, list[str], str]]:
+    """(source, measure names, query) per source and breakdown: one scan per source."""
+    by_source: dict[str, list] = defaultdict(list)
+    for measure in MEASURES:
+        by_source[measure.source].append(measure)
+    for source, measures in by_source.items():
+        columns = ", ".join(f"{m.expression} AS {m.name}" for m in measures)
+        yield source, [m.name for m in measures], (
+            f"SELECT la_code, time_period, '{TOTAL}' AS breakdown, {columns} "
+            f"FROM {source} GROUP BY la_code, time_period"
+        )
+        dimensions = sorted({d for m in measures for d in m.breakdowns})
+        for dimension in dimensions:
+            split = [m for m in measures if dimension in m.breakdowns]
+            columns = ", ".join(f"{m.expression} AS {m.name}" for m in split)
+            yield source, [m.name for m in split], (
+                f"SELECT la_code, time_period, '{dimension}:' || {dimension} AS breakdown, {columns} "
+                f"FROM {source} GROUP BY la_code, time_period, {dimension}"
+            )
+
+
+def _median_query(source: str, column: str) -> str:
+    # Lower median, pooled over the area's records: row 2k-1 of 2k-1 or row k of 2k.
+    return f"""
+    WITH records AS (
+        SELECT s.la_code, COALESCE(a.region_code, '') AS region_code, s.time_period,
+               s.{column} AS v
+        FROM {source} s LEFT JOIN local_authorities a ON a.la_code = s.la_code
+    ),
+    tagged AS (
+        SELECT '{LOCAL}' AS level, la_code AS area, time_period, v FROM records
+        UNION ALL SELECT '{REGIONAL}', region_code, time_period, v FROM records WHERE region_code <> ''
+        UNION ALL SELECT '{NATIONAL}', '', time_period, v FROM records
+    ),
+    ranked AS (
+        SELECT level, area, time_period, v,
+               row_number() OVER (PARTITION BY level, area, time_period ORDER BY v) AS rn,
+               count(*) OVER (PARTITION BY level, area, time_period) AS n
+        FROM tagged
+    )
+    SELECT level, area, time_period, n, v FROM ranked WHERE 2 * rn = n OR 2 * rn = n + 1
+    """
+
+
+def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> Inputs:
+    """Register the data on ``engine`` and run every query the indicators need."""
+    engine.register_ehld(data, list(INPUT_TABLES))
+    returns: dict[str, tuple[dt.date, dt.date, dt.date]] = {}
+    for row in _rows(engine.sql("SELECT la_code, period_start, period_end, extract_date FROM returns")):
+        if row["la_code"] in returns:
+            raise DataError(f"The returns table has two rows for LA {row['la_code']}; it needs one.")
+        returns[row["la_code"]] = (row["period_start"], row["period_end"], row["extract_date"])
+    if not returns:
+        raise DataError(
+            "The data has no `returns` rows, so the years it covers are unknown.",
+            hint="Each LA's return needs a row in returns.csv (period_start, period_end, extract_date).",
+        )
+    region_of = {
+        row["la_code"]: row["region_code"] or ""
+        for row in _rows(engine.sql("SELECT la_code, region_code FROM local_authorities"))
+    }
+    deflators = {
+        int(row["time_period"]): float(row["index"])
+        for row in _rows(engine.sql('SELECT time_period, "index" FROM deflators'))
+        if row["index"] is not None
+    }
+    if base_year is not None and deflators and base_year not in deflators:
+        raise UsageError(
+            f"--base-year {base_year} is not a time_period of the deflators table.",
+            hint=f"Choose one of {min(deflators)} to {max(deflators)}.",
+        )
+    chosen_base = base_year if base_year is not None else (max(deflators) if deflators else None)
+
+    la_years_table, la_years = _la_years_table(returns)
+    engine.register("_la_years", la_years_table)
+
+    queries = list(_measure_queries())
+    median_indicators = [i for i in INDICATORS if i.median_of]
+    with steps("Computing indicators", len(SOURCES) + len(queries) + len(median_indicators) + 2) as advance:
+        for source in SOURCES:
+            engine.materialize(source.name, source.sql)
+            advance(source.name)
+        measures: dict[str, dict[tuple[str, int, str], int]] = defaultdict(dict)
+        for _source, names, query in queries:
+            for row in _rows(engine.sql(query)):
+                if row["la_code"] not in returns:
+                    continue
+                key = (row["la_code"], int(row["time_period"]), row["breakdown"])
+                for name in names:
+                    measures[name][key] = int(row[name] or 0)
+            advance(_source)
+        population = {
+            (row["la_code"], int(row["time_period"])): int(row["children_0_17"])
+            for row in _rows(engine.sql(
+                "SELECT y.la_code, y.time_period, p.children_0_17 FROM _la_years y "
+                "JOIN population p ON p.la_code = y.la_code AND p.year = y.start_year "
+                "WHERE p.children_0_17 IS NOT NULL"))
+        }
+        advance("population")
+        spend: dict[tuple[str, int], Decimal] = {}
+        for row in _rows(engine.sql(
+            "SELECT s.la_code, s.time_period, p.children_0_17, "
+            "SUM(CASE WHEN s.early_intervention THEN CAST(s.gross_spend AS DECIMAL(18, 2)) "
+            "ELSE CAST(0 AS DECIMAL(18, 2)) END) AS ei_spend "
+            "FROM spend s JOIN population p ON p.la_code = s.la_code AND p.year = s.time_period // 100 "
+            "WHERE p.children_0_17 IS NOT NULL "
+            "GROUP BY s.la_code, s.time_period, p.children_0_17"
+        )):
+            if row["la_code"] in returns:
+                key = (row["la_code"], int(row["time_period"]))
+                spend[key] = Decimal(row["ei_spend"] or 0)
+                population[key] = int(row["children_0_17"])
+        advance("spend")
+        medians: dict[str, dict[tuple[str, str, int], tuple[int, int]]] = {}
+        for indicator in median_indicators:
+            source, column = indicator.median_of  # type: ignore[misc]
+            medians[indicator.name] = {
+                (row["level"], row["area"], int(row["time_period"])): (int(row["n"]), int(row["v"]))
+                for row in _rows(engine.sql(_median_query(source, column)))
+            }
+            advance(indicator.name)
+    return Inputs(returns, region_of, la_years, dict(measures), population, spend, deflators,
+                  chosen_base, medians)
+
+
+# ----------------------------------------------------------------------------- assembly
+
+def _window_available(indicator: Indicator, returns: tuple[dt.date, dt.date, dt.date], period: int) -> bool:
+    period_start, _period_end, extract_date = returns
+    year_start, year_end = year_bounds(period)
+    if indicator.follow_up_days and extract_date < year_end + dt.timedelta(days=indicator.follow_up_days):
+        return False
+    if indicator.look_back_days and period_start > year_start - dt.timedelta(days=indicator.look_back_days):
+        return False
+    return True
+
+
+@dataclass
+class Figure:
+    """One row's figures before formatting: numbers, or a symbol."""
+
+    numerator: Number | str | None
+    denominator: Number | str | None
+    value: Number | str | None = None
+
+
+def _value(indicator: Indicator, numerator: Number, denominator: Number | None, extra: Any = None) -> Number | str:
+    unit = indicator.unit
+    if unit == "count":
+        return numerator
+    if unit == "median_days":
+        return extra if numerator else NOT_APPLICABLE
+    if unit == "mean_points":
+        return Fraction(int(extra), int(numerator)) if numerator else NOT_APPLICABLE
+    if not denominator:
+        return NOT_APPLICABLE
+    if unit == "pounds":
+        return float(numerator) / float(denominator)
+    scale = {"pct": 100, "per_10k": 10_000, "ratio": 1}[unit]
+    return Fraction(scale * int(numerator), int(denominator))
+
+
+class Assembler:
+    def __init__(self, inputs: Inputs):
+        self.inputs = inputs
+        self.regions = inputs.regions
+        self.all_las = sorted(inputs.returns)
+
+    # The LA-level figure, or None when the LA has no such row.
+    def la_figure(self, indicator: Indicator, la: str, period: int, breakdown: str) -> Figure | None:
+        inputs = self.inputs
+        if indicator.unit == "pounds":
+            return self._spend_figure(la, period)
+        if period not in inputs.la_years.get(la, ()):
+            return None
+        if not _window_available(indicator, inputs.returns[la], period):
+            return Figure(NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE)
+        numerator = inputs.measures.get(indicator.numerator, {}).get((la, period, breakdown), 0)
+        denominator = self._denominator(indicator, la, period, breakdown)
+        if denominator == NOT_AVAILABLE:
+            return Figure(numerator, NOT_AVAILABLE, NOT_AVAILABLE)
+        extra = None
+        if indicator.median_of:
+            extra = inputs.medians[indicator.name].get((LOCAL, la, period), (0, None))[1]
+        elif indicator.unit == "mean_points":
+            extra = inputs.measures.get("goals_score_change", {}).get((la, period, breakdown), 0)
+        return Figure(numerator, denominator, _value(indicator, numerator, denominator, extra))
+
+    def _denominator(self, indicator: Indicator, la: str, period: int, breakdown: str) -> Number | str | None:
+        if indicator.denominator is None:
+            return None
+        if indicator.denominator == "population":
+            return self.inputs.population.get((la, period), NOT_AVAILABLE)
+        return self.inputs.measures.get(indicator.denominator, {}).get((la, period, breakdown), 0)
+
+    def _spend_figure(self, la: str, period: int) -> Figure | None:
+        inputs = self.inputs
+        if (la, period) not in inputs.spend:
+            return None
+        population = inputs.population[(la, period)]
+        if inputs.base_year is None or period not in inputs.deflators:
+            return Figure(NOT_AVAILABLE, population, NOT_AVAILABLE)
+        real = float(inputs.spend[(la, period)]) * inputs.deflators[inputs.base_year] / inputs.deflators[period]
+        return Figure(real, population, real / population if population else NOT_APPLICABLE)
+
+    def area_figure(self, indicator: Indicator, level: str, members: list[str], area: str,
+                    period: int, breakdown: str) -> Figure | None:
+        """Sums of the members' unrounded figures; `x` unless every member is available."""
+        figures = [self.la_figure(indicator, la, period, breakdown) for la in members]
+        if indicator.unit == "pounds":
+            # Spend: the LAs with spend and population that year (LA reorganisations come and go).
+            figures = [f for f in figures if f is not None]
+            if not figures:
+                return None
+        elif all(f is None for f in figures):
+            return None
+        if any(f is None or NOT_AVAILABLE in (f.numerator, f.denominator) for f in figures):
+            return Figure(NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE)
+        numerator = sum(f.numerator for f in figures)  # type: ignore[misc]
+        denominator = None if indicator.denominator is None else sum(f.denominator for f in figures)  # type: ignore[misc]
+        extra = None
+        if indicator.median_of:
+            extra = self.inputs.medians[indicator.name].get((level, area, period), (0, None))[1]
+        elif indicator.unit == "mean_points":
+            extra = sum(self.inputs.measures.get("goals_score_change", {}).get((la, period, breakdown), 0)
+                        for la in members)
+        return Figure(numerator, denominator, _value(indicator, numerator, denominator, extra))
+
+    def periods(self, indicator: Indicator) -> list[int]:
+        if indicator.unit == "pounds":
+            return sorted({period for _la, period in self.inputs.spend})
+        return sorted({p for years in self.inputs.la_years.values() for p in years})
+
+    def rows(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        areas: list[tuple[Area, list[str]]] = [(Area(NATIONAL, "", ""), self.all_las)]
+        areas += [(Area(REGIONAL, region, ""), las) for region, las in sorted(self.regions.items())]
+        for indicator in INDICATORS:
+            breakdowns = [TOTAL] + [
+                f"{dimension}:{value}"
+                for dimension in indicator.breakdowns
+                for value in indicator.breakdown_values[dimension]
+            ]
+            for period in self.periods(indicator):
+                for breakdown in breakdowns:
+                    for area, members in areas:
+                        code = area.region_code
+                        figure = self.area_figure(indicator, area.level, members, code, period, breakdown)
+                        if figure is not None:
+                            out.append(_row(period, area, indicator, breakdown, figure))
+                    for la in self.all_las:
+                        figure = self.la_figure(indicator, la, period, breakdown)
+                        if figure is not None:
+                            area = Area(LOCAL, self.inputs.region_of.get(la, ""), la)
+                            out.append(_row(period, area, indicator, breakdown, figure))
+        return out
+
+
+def _row(period: int, area: Area, indicator: Indicator, breakdown: str, figure: Figure) -> dict[str, Any]:
+    return {
+        "time_period": str(period),
+        "geographic_level": area.level,
+        "region_code": area.region_code,
+        "la_code": area.la_code,
+        "indicator": indicator.name,
+        "breakdown": breakdown,
+        "numerator": _internal_cell(figure.numerator),
+        "denominator": _internal_cell(figure.denominator),
+        "value": _internal_cell(figure.value),
+    }
+
+
+def _internal_cell(value: Number | str | None) -> str:
+    """Unrounded figures as text: integers exactly, fractions as the nearest double."""
+    if value is None:
+        return NOT_APPLICABLE
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return str(value.numerator)
+        return repr(float(value))
+    return repr(float(value))
+
+
+def sort_key(row: dict[str, Any]) -> tuple:
+    order = {name: i for i, name in enumerate(i.name for i in INDICATORS)}
+    return (row["time_period"], LEVEL_ORDER[row["geographic_level"]], row["region_code"],
+            row["la_code"], order[row["indicator"]], row["breakdown"] != TOTAL, row["breakdown"])
+
+
+def internal_table(rows: list[dict[str, Any]]) -> pa.Table:
+    rows = sorted(rows, key=sort_key)
+    return pa.table({column: pa.array([r[column] for r in rows], pa.string()) for column in OUTPUT_COLUMNS})
