@@ -7,6 +7,7 @@ an ``indicators_published.csv`` that already exists. Only disclosure-controlled 
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from earlyhelp.errors import EarlyhelpError
@@ -17,7 +18,12 @@ from earlyhelp.report.render import render_report
 
 
 def build_report(data: Path, out: Path, la: str | None = None) -> Path:
-    """Compute the indicators for ``data`` into ``out/data`` and write ``out/index.html``."""
+    """Compute the indicators for ``data`` and write ``out/index.html``.
+
+    ``out/data`` receives only the published (disclosure-controlled) CSV and its metadata: the
+    internal, unsuppressed ``indicators.csv`` that ``compute`` also writes is left in a temporary
+    folder and deleted, because everything under ``out`` is meant to be publishable.
+    """
     try:
         from earlyhelp.indicators import compute
     except ImportError as error:  # the indicators stage is not installed
@@ -25,11 +31,9 @@ def build_report(data: Path, out: Path, la: str | None = None) -> Path:
             "The indicators stage is not available, so the report cannot compute figures.",
             hint="Pass an existing indicators folder instead: earlyhelp report --indicators DIR.",
         ) from error
-    out = Path(out)
-    indicators_dir = out / "data"
-    indicators_dir.mkdir(parents=True, exist_ok=True)
-    compute(Path(data), indicators_dir)
-    return render_report(indicators_dir / PUBLISHED_FILE, out, la=la)
+    with tempfile.TemporaryDirectory(prefix="earlyhelp-indicators-") as scratch:
+        compute(Path(data), Path(scratch))
+        return render_report(Path(scratch) / PUBLISHED_FILE, Path(out), la=la)
 
 
 __all__ = [

@@ -16,6 +16,8 @@ from pathlib import Path
 from earlyhelp.errors import DataError, UsageError
 
 PUBLISHED_FILE = "indicators_published.csv"
+# EES metadata written beside it by `earlyhelp indicators`; copied into the site when present.
+PUBLISHED_META_FILE = "indicators_published.meta.csv"
 
 PUBLISHED_COLUMNS: tuple[str, ...] = (
     "time_period", "time_identifier", "geographic_level", "country_code", "country_name",

@@ -14,7 +14,7 @@ from earlyhelp import __version__
 from earlyhelp.errors import UsageError
 from earlyhelp.report.catalogue import format_number, indicator
 from earlyhelp.report.charts import Cell, build_charts, context_for, headlines
-from earlyhelp.report.published import PUBLISHED_FILE, SYMBOLS, Published, period_label
+from earlyhelp.report.published import PUBLISHED_FILE, PUBLISHED_META_FILE, SYMBOLS, Published, period_label
 
 
 def _unit_text(cell: Cell) -> Markup:
@@ -65,9 +65,12 @@ def render_report(published_csv: Path, out: Path, la: str | None = None) -> Path
         if chart.svg is not None:
             (out / "charts" / f"{chart.id}.svg").write_text(chart.svg, encoding="utf-8")
     # The site carries the exact file it shows, so readers can check and reuse the figures.
-    published_copy = out / "data" / PUBLISHED_FILE
-    if published.source.resolve() != published_copy.resolve():
-        shutil.copyfile(published.source, published_copy)
+    for name in (PUBLISHED_FILE, PUBLISHED_META_FILE):
+        source, copy = published.source.parent / name, out / "data" / name
+        if name == PUBLISHED_FILE:
+            source = published.source
+        if source.is_file() and source.resolve() != copy.resolve():
+            shutil.copyfile(source, copy)
 
     periods = published.periods
     page = _environment().get_template("index.html").render(

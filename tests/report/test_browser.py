@@ -1,0 +1,108 @@
+"""The report in headless Chromium with the network off: no console errors, every chart drawn,
+every chart with its table, no serious or critical axe-core violations, and a screenshot."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from .test_report import EXPECTED_CHARTS, assert_every_figure_is_published
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _pipeline_available() -> bool:
+    if importlib.util.find_spec("earlyhelp.indicators") is None:
+        return False
+    from earlyhelp import synth
+
+    return hasattr(synth, "generate")
+
+
+@pytest.fixture(scope="module")
+def synthetic_site(tmp_path_factory) -> tuple[Path, Path]:
+    """Tiny synthetic England -> indicators -> report: the real pipeline end to end."""
+    if not _pipeline_available():
+        pytest.skip("earlyhelp.synth.generate or earlyhelp.indicators is not in this checkout yet")
+    from earlyhelp.indicators import compute
+    from earlyhelp.report import render_report
+    from earlyhelp.synth import generate
+
+    root = tmp_path_factory.mktemp("synthetic")
+    generate(root / "data", scale="tiny")
+    compute(root / "data", root / "indicators")
+    published = root / "indicators" / "indicators_published.csv"
+    return render_report(published, root / "site"), published
+
+
+def check_in_browser(index: Path, screenshot: Path) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    console_errors: list[str] = []
+    blocked: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})
+
+            def only_files(route):
+                if route.request.url.startswith("file://"):
+                    route.continue_()
+                else:
+                    blocked.append(route.request.url)
+                    route.abort()
+
+            context.route("**/*", only_files)
+            page = context.new_page()
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: console_errors.append(str(error)))
+            page.goto(index.as_uri(), wait_until="load")
+
+            charts = page.locator("figure[data-chart]")
+            assert {charts.nth(i).get_attribute("data-chart") for i in range(charts.count())} == EXPECTED_CHARTS
+            for i in range(charts.count()):
+                chart = charts.nth(i)
+                name = chart.get_attribute("data-chart")
+                svg = chart.locator("svg[role=img]")
+                assert svg.count() == 1, f"{name} has no chart"
+                box = svg.bounding_box()
+                assert box and box["width"] > 200 and box["height"] > 100, f"{name} is not drawn"
+                marks = svg.locator(".role-mark path, .role-mark rect, .role-mark line, .role-mark text")
+                assert marks.count() > 0, f"{name} has no marks"
+                assert chart.locator("table caption").count() == 1, f"{name} has no table"
+                assert chart.locator("table tbody tr").count() > 0, f"{name}'s table is empty"
+
+            page.screenshot(path=str(screenshot), full_page=True)
+            # Console errors are collected before axe runs: axe's own CSS fetches on file:// are not
+            # the page's errors.
+            assert console_errors == []
+            assert blocked == []
+
+            results = Axe().run(page)
+            serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                       for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+            assert serious == []
+        finally:
+            browser.close()
+    assert screenshot.stat().st_size > 50_000
+
+
+@pytest.mark.parametrize("la", [None, "E06000001"])
+def test_hand_made_report_in_chromium(published_csv, tmp_path, la):
+    from earlyhelp.report import render_report
+
+    index = render_report(published_csv, tmp_path / "site", la=la)
+    check_in_browser(index, tmp_path / "report.png")
+
+
+def test_synthetic_report_in_chromium(synthetic_site, tmp_path):
+    index, published = synthetic_site
+    check_in_browser(index, tmp_path / "report.png")
+    assert assert_every_figure_is_published(index, published) > 100

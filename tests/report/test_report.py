@@ -1,0 +1,153 @@
+"""The rendered page: every figure shown is the published one; hand-worked headline figures;
+symbols shown and never plotted; self-contained; the CLI's options and errors."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from .conftest import published_rows
+
+EXPECTED_CHARTS = {
+    "reach-over-time", "prevention-ratio-over-time", "reach-funnel", "prevention-ratio-funnel",
+    "missed-step-down", "after-early-help", "family-goals", "spend-by-region",
+}
+
+
+def page(index: Path) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(index.read_text(encoding="utf-8"))
+
+
+def text(element) -> str:
+    return " ".join(element.text_content().split())
+
+
+def card(tree, indicator: str):
+    [found] = tree.xpath(f'//li[@class="card"][@data-indicator="{indicator}"]')
+    return found
+
+
+def assert_every_figure_is_published(index: Path, published_csv: Path) -> int:
+    """Every cell or card tagged with a published figure shows exactly that figure."""
+    rows = published_rows(published_csv)
+    checked = 0
+    for element in page(index).xpath("//*[@data-indicator][@data-field]"):
+        key = tuple(element.get(name) for name in
+                    ("data-indicator", "data-time-period", "data-level", "data-area", "data-breakdown"))
+        expected = rows[key][element.get("data-field")]
+        shown = text(element)
+        if "card__compare" in (element.get("class") or ""):
+            shown = shown.split(": ", 1)[1]
+        # Only thousands separators and units are added for reading.
+        shown = re.sub(r" per 10,000$| days$| points$", "", shown).replace(",", "").strip("%£")
+        assert shown == expected, (key, element.get("data-field"), shown, expected)
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("site", ["england_site", "la_site"])
+def test_every_figure_shown_equals_indicators_published(site, request, published_csv):
+    index = request.getfixturevalue(site)
+    assert assert_every_figure_is_published(index, published_csv) > 100
+
+
+def test_england_headlines_are_the_published_latest_year_with_change_since_the_first(england_site):
+    tree = page(england_site)
+    reach = card(tree, "eh_reach_pct")
+    assert text(reach.find_class("card__value")[0]) == "4.3%"
+    assert text(reach.find_class("card__change")[0]) == "up 1.2 percentage points since 2015-16"
+    ratio = card(tree, "prevention_ratio")
+    assert text(ratio.find_class("card__value")[0]) == "0.67"
+    assert text(ratio.find_class("card__change")[0]) == "up 0.15 since 2015-16"
+    spend = card(tree, "ei_spend_per_child_real")
+    assert text(spend.find_class("card__value")[0]) == "£218"
+    assert text(spend.find_class("card__change")[0]) == "down £202 (-48%) since 2010-11"
+    # 2019-20 is x (follow-up not over), so the headline is the last complete year, 2018-19.
+    missed = card(tree, "missed_step_down")
+    assert text(missed.find_class("card__value")[0]) == "64,000"
+    assert text(missed.find_class("card__period")[0]) == "2018-19"
+
+
+def test_la_headlines_compare_with_region_and_england(la_site):
+    reach = card(page(la_site), "eh_reach_pct")
+    assert text(reach.find_class("card__value")[0]) == "6.0%"
+    assert text(reach.find_class("card__change")[0]) == "up 4.0 percentage points since 2015-16"
+    assert [text(p) for p in reach.find_class("card__compare")] == ["North East: 4.8%", "England: 4.3%"]
+
+
+@pytest.mark.parametrize("site", ["england_site", "la_site"])
+def test_every_chart_has_title_description_svg_table_and_notes(site, request):
+    tree = page(request.getfixturevalue(site))
+    figures = tree.xpath("//figure[@data-chart]")
+    assert {f.get("data-chart") for f in figures} == EXPECTED_CHARTS
+    for figure in figures:
+        chart_id = figure.get("data-chart")
+        section = figure.getparent()
+        assert text(section.xpath("./h2")[0]), chart_id
+        assert text(section.find_class("description")[0]), chart_id
+        [svg] = figure.xpath(".//*[local-name()='svg']")
+        assert svg.get("role") == "img" and svg.get("aria-labelledby"), chart_id
+        assert svg.xpath(".//*[local-name()='title']") and svg.xpath(".//*[local-name()='desc']"), chart_id
+        [table] = figure.xpath(".//table")
+        assert text(table.xpath("./caption")[0]), chart_id
+        assert all(th.get("scope") == "col" for th in table.xpath("./thead/tr/th"))
+        assert all(th.get("scope") == "row" for th in table.xpath("./tbody/tr/th"))
+        assert table.xpath("./tbody/tr"), chart_id
+        assert section.xpath(".//div[@class='notes']//li"), chart_id
+
+
+def test_suppressed_figures_are_shown_as_symbols_and_not_plotted(la_site):
+    tree = page(la_site)
+    [city] = tree.xpath('//td[@data-indicator="eh_reach_pct"][@data-area="E09000001"][@data-field="value"]')
+    [abbr] = city.xpath("./abbr")
+    assert abbr.text == "c" and "confidentiality" in abbr.get("title")
+    # Four LAs, one suppressed: three dots in the funnel plot.
+    svg = (la_site.parent / "charts" / "reach-funnel.svg").read_text(encoding="utf-8")
+    dots = re.search(r'class="mark-symbol role-mark[^"]*">(.*?)</g>', svg, re.S).group(1)
+    assert dots.count("<path") == 3
+    [hartlepool] = tree.xpath('//table[@data-table="reach-funnel"]//tr[th="Hartlepool"]/td[last()]')
+    assert text(hartlepool) == "Above the 99.8% limit"
+    # Family goals: the two suppressed headings are c in the table and not drawn as bars.
+    goals = tree.xpath('//table[@data-table="family-goals"]//td[@data-field="value"]'
+                       '[@data-area="E06000001"]')
+    assert sorted(text(td) for td in goals).count("c") == 2
+
+
+def test_the_site_is_self_contained(england_site):
+    html = england_site.read_text(encoding="utf-8")
+    assert "<script" not in html and "<link" not in html
+    tree = page(england_site)
+    assert not [src for src in tree.xpath("//@src") if "://" in src]
+    assert (england_site.parent / "data" / "indicators_published.csv").is_file()
+    assert {p.stem for p in (england_site.parent / "charts").glob("*.svg")} == EXPECTED_CHARTS
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from earlyhelp.cli import run; run()", "report", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_renders_an_existing_indicators_folder(published_csv, tmp_path):
+    result = run_cli("--indicators", str(published_csv.parent), "--out", str(tmp_path / "site"),
+                     "--la", "E06000002")
+    assert result.returncode == 0, result.stderr
+    assert "index.html" in result.stdout
+    assert "Early help in Middlesbrough" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((), "exactly one of --data"),
+    (("--indicators", "no-such-folder"), "does not exist"),
+    (("--indicators", "PUBLISHED", "--la", "E06999999"), "No local authority"),
+])
+def test_cli_errors_are_one_clear_message(args, message, published_csv, tmp_path):
+    args = tuple(str(published_csv.parent) if a == "PUBLISHED" else a for a in args)
+    result = run_cli(*args, "--out", str(tmp_path / "site"))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
