@@ -127,11 +127,11 @@ def census_tables() -> dict[str, list[dict]]:
             "reason_ceased": rec})
 
     # 8. Started to be looked after in the year, moved foster placement, still looked after.
-    c = child(8, "2013-02-14", "M", "WBRI", False)
+    c = child(8, "2013-02-14", "M", "WBRI", None)
     episode(c, "2024-06-10", "S", "C2", "N1", "U4", "2024-09-02", "X1")
     episode(c, "2024-09-02", "P", "C2", "N1", "U6")
     # 9. Looked after from before the year, returned home to parents during it.
-    c = child(9, "2008-08-08", "F", "BCRB", False)
+    c = child(9, "2008-08-08", "F", "BCRB", None)
     episode(c, "2023-11-01", "S", "V2", "N4", "U1", "2024-08-30", "E13")
     return tables
 
