@@ -1,0 +1,59 @@
+"""`earlyhelp synth`: write a calibrated synthetic England, or --check one against the published figures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from earlyhelp.errors import DataError, UsageError
+from earlyhelp.synth.settings import SCALES
+
+
+@click.command(name="synth")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the EHLD tables (and truth/) into.")
+@click.option("--scale", type=click.Choice(list(SCALES)), default="tiny", show_default=True,
+              help="tiny: 3 small LAs at 5% (tests, demo); la: one LA; region: the North East; "
+                   "england: every LA at full size.")
+@click.option("--years", default="201516:201920", show_default=True,
+              help="First and last financial year, e.g. 201516:201920.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True)
+@click.option("--check", "check_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Instead of writing, compare this folder with the published national figures "
+                   "(exit 1 when any figure is off by more than its tolerance).")
+def synth(out: Path | None, scale: str, years: str, seed: int, fmt: str,
+          check_dir: Path | None) -> None:
+    """Write every EHLD table of a synthetic population calibrated to real England, plus truth/.
+
+    \b
+    Examples:
+      earlyhelp synth --out synthetic --scale tiny
+      earlyhelp synth --out england --scale england --years 201516:201920 --seed 1
+      earlyhelp synth --check england
+    """
+    if check_dir is not None:
+        if out is not None:
+            raise UsageError("Give either --out (to write) or --check (to compare), not both.")
+        from earlyhelp.synth.check import check
+
+        report = check(check_dir)
+        click.echo(report.to_text())
+        if not report.ok:
+            names = sorted({f"{row.figure} {row.year}" for row in report.failures})
+            raise DataError(
+                f"{len(report.failures)} figure(s) are outside their tolerance: "
+                + ", ".join(names[:6]) + (" ..." if len(names) > 6 else ""))
+        click.echo("All figures within tolerance.")
+        return
+    if out is None:
+        raise UsageError("Say where to write with --out DIR (or compare a folder with --check DIR).")
+    from earlyhelp.synth.generate import generate
+
+    started = time.perf_counter()
+    generate(out, scale=scale, years=years, seed=seed, fmt=fmt)
+    click.echo(f"Wrote synthetic {scale} ({years}, seed {seed}) to {out} "
+               f"in {time.perf_counter() - started:.1f} s; truth in {out / 'truth'}.")

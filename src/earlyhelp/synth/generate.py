@@ -1,0 +1,300 @@
+"""``generate``: write a synthetic England as an EHLD folder plus ``truth/``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from earlyhelp.errors import UsageError
+from earlyhelp.spec import TABLES
+from earlyhelp.synth.identities import make_identity_records
+from earlyhelp.synth.rates import build_rates
+from earlyhelp.synth.settings import SynthSettings, parse_years, scale as scale_named
+from earlyhelp.synth.simulate import Journeys, day_of, simulate
+from earlyhelp.synth.tables import TableBuilder, build, dates, ids
+
+log = logging.getLogger(__name__)
+FORMATS = ("parquet", "csv")
+
+
+def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
+                 seed: int = 0) -> SynthSettings:
+    first, last = parse_years(years)
+    return SynthSettings(scale_named(scale), first, last, seed=int(seed))
+
+
+def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
+             seed: int = 0, fmt: str = "parquet", *, settings: SynthSettings | None = None) -> Path:
+    """Write every EHLD table of a synthetic population to ``out`` and the truth to ``out/truth``.
+
+    ``settings`` (optional) overrides scale/years/seed with a full :class:`SynthSettings`, e.g.
+    to change a planted effect. The same settings give the same bytes.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"Unknown format {fmt!r}.", hint="Use parquet or csv.")
+    settings = settings or settings_for(scale, years, seed)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} exists and is not a folder.")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "truth").mkdir(exist_ok=True)
+    _remove_old_tables(out)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    rates = build_rates(settings, np.random.default_rng([settings.seed, 1]))
+    journeys = simulate(settings, rates, np.random.default_rng([settings.seed, 2]))
+    timings["simulate"] = time.perf_counter() - clock
+
+    period_start = day_of(settings.first_year, 4, 1)
+    period_end = day_of(settings.last_year + 1, 3, 31)
+    builder = TableBuilder(journeys, rates, np.random.default_rng([settings.seed, 3]),
+                           period_start, period_end, settings.scale.population_fraction)
+    writer = _Writer(out, fmt)
+    children = builder.children()
+    writer.write("children", children)
+    writer.write("referrals", builder.referrals())
+    writer.write("assessments", builder.assessments())
+    writer.write("cin_plans", builder.cin_plans())
+    writer.write("s47_enquiries", builder.s47_enquiries())
+    writer.write("cp_plans", builder.cp_plans())
+    writer.write("looked_after_episodes", builder.looked_after_episodes())
+    episodes, services, goals = builder.early_help()
+    writer.write("early_help_episodes", episodes)
+    writer.write("early_help_services", services)
+    writer.write("family_goals", goals)
+    del episodes, services, goals
+    for name, table in builder.reference_tables().items():
+        writer.write(name, table)
+    timings["analytic_tables"] = time.perf_counter() - clock - timings["simulate"]
+
+    mark = time.perf_counter()
+    people, la_records, child_truth = _people(journeys, builder, children)
+    identifiers, record_truth = make_identity_records(
+        people, la_records, seed=settings.seed,
+        school_age_on=date(settings.last_year + 1, 3, 31))
+    writer.write("person_identifiers", identifiers)
+    del identifiers
+    timings["identities"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    partner = _partner_outcomes(journeys, record_truth, settings, period_start,
+                                np.random.default_rng([settings.seed, 4]))
+    for name, table in partner.items():
+        writer.write(name, table)
+    timings["partner_tables"] = time.perf_counter() - mark
+
+    writer.write_truth("person_records", record_truth)
+    writer.write_truth("children", child_truth)
+    step_truth, effects = _step_down_truth(journeys, builder, settings)
+    writer.write_truth("step_down", step_truth)
+    writer.write_truth("spend_effect", _spend_truth(journeys, rates, settings))
+    effects["scale"] = settings.scale.name
+    effects["years"] = f"{settings.first_year}{(settings.first_year + 1) % 100:02d}:" \
+                       f"{settings.last_year}{(settings.last_year + 1) % 100:02d}"
+    effects["seed"] = settings.seed
+    (out / "truth" / "effects.json").write_text(json.dumps(effects, indent=2, sort_keys=True) + "\n")
+    timings["total"] = time.perf_counter() - clock
+    log.info("synth timings: %s", {k: round(v, 1) for k, v in timings.items()})
+    return out
+
+
+def _remove_old_tables(out: Path) -> None:
+    """A rerun into the same folder must not leave a table in both formats."""
+    for file in out.iterdir():
+        if file.is_file() and file.stem in TABLES and file.suffix in (".csv", ".parquet"):
+            file.unlink()
+    for file in (out / "truth").iterdir():
+        if file.is_file():
+            file.unlink()
+
+
+class _Writer:
+    def __init__(self, out: Path, fmt: str):
+        self.out = out
+        self.fmt = fmt
+
+    def _write(self, table: pa.Table, path: Path) -> None:
+        if self.fmt == "parquet":
+            pq.write_table(table, path, compression="zstd", use_dictionary=True)
+        else:
+            pacsv.write_csv(table, path)
+
+    def write(self, name: str, table: pa.Table) -> None:
+        self._write(table, self.out / f"{name}.{self.fmt}")
+
+    def write_truth(self, name: str, table: pa.Table) -> None:
+        self._write(table, self.out / "truth" / f"{name}.{self.fmt}")
+
+
+def _person_ids(person: np.ndarray) -> pa.Array:
+    return ids("P", person, 9)
+
+
+def _people(journeys: Journeys, builder: TableBuilder, children: pa.Table):
+    k = journeys.children
+    used = np.flatnonzero(builder.used)
+    person = k["person"][used]
+    # One row per true person: attributes from their first LA record (the home LA).
+    order = np.lexsort((used, person))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = person[order][1:] != person[order][:-1]
+    home = used[order][first]
+    people = pa.table({
+        "true_person_id": _person_ids(k["person"][home]),
+        "sex": pa.array(np.where(k["sex"][home] == 1, "F", "M")),
+        "date_of_birth": dates(k["birth"][home]),
+        "family_id": builder.family_ids(home),
+        "home_la_code": builder.la_of(builder.child_la[home]),
+    })
+    in_csc = np.zeros(len(k["la"]), dtype=bool)
+    in_csc[journeys.referrals["child"]] = True
+    in_csc[journeys.cla["child"]] = True
+    la_records = pa.table({
+        "true_person_id": _person_ids(person),
+        "la_code": children.column("la_code"),
+        "source": pa.array(np.where(in_csc[used], "la_csc", "la_early_help")),
+        "source_record_id": children.column("child_id"),
+    })
+    child_truth = pa.table({
+        "la_code": children.column("la_code"),
+        "child_id": children.column("child_id"),
+        "true_person_id": la_records.column("true_person_id"),
+        # The latent family risk the engine used (for checking confounding adjustment).
+        "latent_risk": pa.array(k["risk"][used].astype(np.float64)),
+    })
+    return people, la_records, child_truth
+
+
+def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettings,
+                      period_start: int, rng: np.random.Generator) -> dict[str, pa.Table]:
+    """Attendance, health and police events for the partner records, driven by latent risk."""
+    k = journeys.children
+    n_persons = int(k["person"].max()) + 1 if len(k["person"]) else 0
+    risk = np.zeros(n_persons, dtype=np.float64)
+    birth = np.zeros(n_persons, dtype=np.int64)
+    risk[k["person"]] = k["risk"]
+    birth[k["person"]] = k["birth"]
+    extract = journeys.extract_day
+    out: dict[str, pa.Table] = {}
+
+    def records(source: str) -> tuple[pa.Array, np.ndarray]:
+        part = truth.filter(pc.equal(truth.column("source"), source))
+        person = pc.cast(pc.utf8_slice_codeunits(part.column("true_person_id"), 1),
+                         pa.int64()).to_numpy()
+        return part.column("source_record_id").combine_chunks(), person
+
+    record_id, person = records("education")
+    years = np.arange(settings.first_year, settings.last_year + 1)
+    rows_rec, rows_year = [], []
+    for year in years:
+        sept = day_of(int(year), 9, 1)
+        age = (sept - birth[person]) / 365.25
+        pupil = np.flatnonzero((age >= 5) & (age < 16))
+        rows_rec.append(pupil)
+        rows_year.append(np.full(len(pupil), year))
+    rec = np.concatenate(rows_rec)
+    year = np.concatenate(rows_year)
+    possible = 380 - rng.integers(0, 40, len(rec))
+    absence = np.clip(0.045 * np.exp(0.45 * risk[person[rec]]), 0.0, 0.7)
+    out["school_attendance"] = build("school_attendance", {
+        "person_id": record_id.take(pa.array(rec)),
+        "academic_year": pa.array(year.astype(np.int64)),
+        "sessions_possible": pa.array(possible.astype(np.int64)),
+        "sessions_missed": pa.array(rng.binomial(possible, absence).astype(np.int64)),
+    })
+
+    span_years = (extract - period_start) / 365.25
+    for name, source, base, types in (
+        ("health_events", "health", 0.10,
+         {"emergency_attendance": 0.7, "injury_admission": 0.15, "mental_health_referral": 0.15}),
+        ("police_notifications", "police", 0.35,
+         {"domestic_abuse": 0.55, "missing_episode": 0.25, "arrest": 0.20}),
+    ):
+        record_id, person = records(source)
+        count = rng.poisson(base * span_years * np.exp(0.4 * risk[person] - 0.08))
+        rep = np.repeat(np.arange(len(person)), count)
+        day = period_start + (rng.random(len(rep)) * (extract - period_start)).astype(np.int64)
+        keys = np.array(list(types))
+        kind = keys[rng.choice(len(keys), len(rep), p=np.array(list(types.values())))]
+        order = np.lexsort((day, rep))
+        out[name] = build(name, {
+            "person_id": record_id.take(pa.array(rep[order])),
+            "event_date": dates(day[order]),
+            "event_type": pa.array(kind[order]),
+        })
+    return out
+
+
+def _step_down_truth(journeys: Journeys, builder: TableBuilder, settings: SynthSettings):
+    t = journeys.step_down_truth
+    ref = t["ref"]
+    la = builder.ref_la[ref]
+    r = journeys.referrals
+    closure = np.zeros(len(builder.ref_la), dtype=np.int64)
+    closure[r["index"]] = r["closure"]
+    keep = closure[ref] <= journeys.extract_day
+    table = pa.table({
+        "la_code": builder.la_of(la[keep]),
+        "referral_id": builder.ref_ids(la[keep], ref[keep]),
+        "stepped_down": pa.array(t["stepped"][keep].astype(bool)),
+        "re_referral_rr_12m": pa.array(t["rr12"][keep].astype(np.float64)),
+        "re_referral_rr_24m": pa.array(t["rr24"][keep].astype(np.float64)),
+        "escalation_rr": pa.array(t["rr_esc"][keep].astype(np.float64)),
+        "primary_need": pa.array(t["need"][keep].astype(str)),
+        "idaci_decile": pa.array(t["decile"][keep].astype(np.int64)),
+    })
+    stepped = t["stepped"][keep].astype(bool)
+    effects = {
+        "description": (
+            "Planted effects. step_down: risk ratios applied to the chance of a new referral "
+            "within 12 months (re_referral_rr_12m) and 12-24 months (re_referral_rr_24m) after an "
+            "assessment closed below the threshold (RC8/RC9) when the child stepped down into early "
+            "help, and to the chance that such a referral becomes an episode of need "
+            "(escalation_rr). Each is 1 - (1 - base) x benefit_by_need[primary_need] x "
+            "benefit_by_deprivation[group], capped at 1; per-closure values are in "
+            "truth/step_down. Selection into step-down depends on latent risk "
+            "(truth/children.latent_risk), so naive comparisons are confounded. spend: extra "
+            "care starts for 16-17 year olds per 100,000 children aged 16-17 per 10 pounds per "
+            "child cut in real early intervention spend since base_time_period; per LA-year cuts "
+            "in truth/spend_effect."),
+        **settings.effects_document(),
+        "realised": {
+            "closures_below_threshold": int(len(stepped)),
+            "stepped_down": int(stepped.sum()),
+            "mean_rr_12m_among_stepped_down": _mean(t["rr12"][keep][stepped]),
+            "mean_rr_24m_among_stepped_down": _mean(t["rr24"][keep][stepped]),
+            "mean_escalation_rr_among_stepped_down": _mean(t["rr_esc"][keep][stepped]),
+            "mean_rr_12m_all_closures": _mean(t["rr12"][keep]),
+        },
+    }
+    return table, effects
+
+
+def _mean(values: np.ndarray) -> float | None:
+    return round(float(np.mean(values)), 4) if len(values) else None
+
+
+def _spend_truth(journeys: Journeys, rates, settings: SynthSettings) -> pa.Table:
+    t = journeys.spend_effect_truth
+    la = t["la"].astype(np.int64)
+    cut = t["cut_pounds_per_child"].astype(np.float64)
+    per_10 = settings.spend.extra_starts_per_100k_16_17_per_10_pounds_cut
+    return pa.table({
+        "la_code": pa.array(np.array(rates.la_codes)[la]),
+        "time_period": pa.array((t["fy"] * 100 + (t["fy"] + 1) % 100).astype(np.int64)),
+        "ei_cut_pounds_per_child_real": pa.array(np.round(cut, 2)),
+        "extra_care_starts_per_100k_16_17": pa.array(np.round(per_10 * cut / 10.0, 3)),
+    })
+
+
+__all__ = ["FORMATS", "generate", "settings_for"]

@@ -1,0 +1,170 @@
+"""Settings as data: scales, planted effects and the behavioural parameters of synthetic England.
+
+Everything the simulation assumes is a field here, so a user (or a test) can change one number and
+see what follows, and ``truth/effects.json`` can record exactly what was planted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from earlyhelp.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    # None = every LA of the panel; otherwise these ONS codes.
+    la_codes: tuple[str, ...] | None
+    # Share of each LA's real child population simulated (1.0 = full size).
+    population_fraction: float
+    description: str
+
+
+SCALES: dict[str, Scale] = {
+    "tiny": Scale(
+        "tiny", ("E06000001", "E06000017", "E08000029"), 0.05,
+        "three LAs (Hartlepool, Rutland, Solihull) at 5% of their size: a few thousand children",
+    ),
+    "la": Scale("la", ("E06000015",), 1.0, "one LA (Derby) at full size"),
+    "region": Scale(
+        "region", None, 1.0, "every LA of the North East region at full size",
+    ),
+    "england": Scale("england", None, 1.0, "every upper-tier LA in England at full size"),
+}
+REGION_SCALE_CODE = "E12000001"
+
+
+def scale(name: str) -> Scale:
+    try:
+        return SCALES[name]
+    except KeyError:
+        raise UsageError(
+            f"Unknown scale {name!r}.", hint=f"Choose one of: {', '.join(SCALES)}."
+        ) from None
+
+
+@dataclass(frozen=True)
+class StepDownEffect:
+    """Effect of stepping down to early help after an assessment closed below the threshold.
+
+    Risk ratios on the probability of a new referral within 12 months and 12-24 months after
+    closure, and on the chance that such a referral is an escalation (an episode of need).
+    Each is multiplied by the modifier of the child's primary need and deprivation group and
+    capped at 1 (early help never raises risk here).
+    """
+
+    re_referral_rr_12m: float = 0.70
+    re_referral_rr_24m: float = 0.85
+    escalation_rr: float = 0.80
+    # Multipliers on (1 - rr): >1 means a bigger benefit for that group.
+    benefit_by_need: dict[str, float] = field(default_factory=lambda: {
+        "N0": 1.0, "N1": 0.6, "N2": 0.8, "N3": 1.2, "N4": 1.5, "N5": 1.3,
+        "N6": 1.1, "N7": 1.4, "N8": 0.9, "N9": 1.0,
+    })
+    # IDACI decile groups: 1-3 most deprived, 4-7, 8-10 least deprived.
+    benefit_by_deprivation: dict[str, float] = field(default_factory=lambda: {
+        "most_deprived_1_3": 0.7, "middle_4_7": 1.0, "least_deprived_8_10": 1.3,
+    })
+
+
+@dataclass(frozen=True)
+class SpendEffect:
+    """LA-level effect of preventative (early intervention) spend per child on older children
+    entering care: extra care starts per 100,000 children aged 16-17 for each 10 pounds per child
+    (real terms, 2021-22 prices) cut since 2010-11. Default: Bennett et al. (2021), 1.9."""
+
+    extra_starts_per_100k_16_17_per_10_pounds_cut: float = 1.9
+    base_time_period: int = 201011
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Calibrated behavioural parameters (see docs/synth.md, "Calibration")."""
+
+    burn_in_years: int = 3
+    follow_up_months: int = 15
+    # Co-referred siblings among new referrals.
+    sibling_co_referral: float = 0.18
+    twin_share: float = 0.03
+    # Re-referral after closure: (within 12 months, 12-24 months, later) probabilities.
+    re_referral_after_nfa: tuple[float, float, float] = (0.30, 0.10, 0.12)
+    re_referral_after_not_in_need: tuple[float, float, float] = (0.25, 0.10, 0.12)
+    re_referral_after_in_need: tuple[float, float, float] = (0.22, 0.10, 0.12)
+    # New referral after a community early help episode closed (not stepped up).
+    referral_after_early_help: tuple[float, float, float] = (0.09, 0.05, 0.06)
+    move_la_share: float = 0.03
+    # Early help.
+    step_down_share: float = 0.15
+    step_down_recorded_rc9: float = 0.8
+    step_down_after_cin: float = 0.10
+    eh_median_days: float = 190.0
+    eh_sigma: float = 0.55
+    eh_family_extra_children: float = 0.55
+    eh_reach_first: float = 3.1
+    eh_reach_last: float = 4.3
+    eh_reach_la_sigma: float = 0.62
+    eh_reach_deprivation_weight: float = 0.2
+    # Episodes of need.
+    cin_median_days: float = 120.0
+    cin_sigma: float = 1.0
+    s47_share: float = 0.42
+    cp_median_days: float = 250.0
+    cp_sigma: float = 0.6
+    cla_median_days: float = 420.0
+    cla_sigma: float = 1.1
+    cin_plan_share: float = 0.7
+    # Calibration multipliers (fitted once at England scale; docs/synth.md).
+    referral_fill: float = 1.0
+    risk_weight: float = 0.35
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    scale: Scale
+    first_year: int  # financial year start, e.g. 2015 for 201516
+    last_year: int
+    seed: int = 0
+    step_down: StepDownEffect = field(default_factory=StepDownEffect)
+    spend: SpendEffect = field(default_factory=SpendEffect)
+    behaviour: Behaviour = field(default_factory=Behaviour)
+
+    def with_changes(self, **changes) -> "SynthSettings":
+        return replace(self, **changes)
+
+    def effects_document(self) -> dict:
+        return {
+            "step_down": asdict(self.step_down),
+            "spend": asdict(self.spend),
+            "behaviour": asdict(self.behaviour),
+        }
+
+
+def parse_years(text: str | tuple[int, int]) -> tuple[int, int]:
+    """'201516:201920' or (201516, 201920) -> (2015, 2019) financial-year start years."""
+    if isinstance(text, tuple):
+        parts = [str(p) for p in text]
+    else:
+        parts = str(text).split(":")
+        if len(parts) == 1:
+            parts = parts * 2
+    if len(parts) != 2:
+        raise UsageError(f"--years {text!r} should look like 201516:201920.")
+    years = []
+    for part in parts:
+        part = part.strip()
+        if len(part) != 6 or not part.isdigit() or (int(part[:4]) + 1) % 100 != int(part[4:]):
+            raise UsageError(
+                f"{part!r} is not a financial year.",
+                hint="Write financial years as six digits, e.g. 201516 for April 2015 to March 2016.",
+            )
+        years.append(int(part[:4]))
+    first, last = years
+    if first > last:
+        raise UsageError(f"--years {text}: the first year is after the last.")
+    if first < 2013 or last > 2021:
+        raise UsageError(
+            f"--years {text}: the real reference panel supports 201314 to 202122.",
+            hint="Synthetic years need real rates (and three earlier years of burn-in from 201011).",
+        )
+    return first, last

@@ -1,0 +1,720 @@
+"""The journey engine: children's social care and early help, month by month, for every LA at once.
+
+Design (see docs/synth.md): time moves in calendar months. In each month the engine takes the
+referrals already scheduled for that month (re-referrals, step-ups from early help, moves between
+LAs), tops them up with first referrals of new families so the LA meets its real referral volume,
+and decides each referral's journey in one vectorised pass: no further action, assessment,
+closure below the threshold (with or without a step-down into early help), or an episode of need
+with CIN plans, section 47 enquiries, child protection plans and care. Every closure schedules the
+child's possible next referral, whose chance depends on risk, deprivation, need, history and the
+planted step-down effect. Community early help (families asking schools, health visitors and so
+on for help) is then started so that each LA meets its early help reach. No per-child Python loop.
+
+All dates are integer days since 1970-01-01. The output is a set of column arrays per event table;
+:mod:`earlyhelp.synth.tables` turns them into EHLD tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from earlyhelp.spec import codes
+from earlyhelp.synth.rates import Rates
+from earlyhelp.synth.settings import SynthSettings
+
+DAY = np.timedelta64(1, "D")
+EPOCH = np.datetime64("1970-01-01", "D")
+FOREVER = np.int32(2**30)
+YEAR_DAYS = 365.25
+
+# Distributions of coded fields (shares; the DfE CIN census national pattern, rounded).
+REFERRAL_SOURCES = {
+    "6": 0.29, "2A": 0.17, "3A": 0.03, "3B": 0.02, "3C": 0.01, "3D": 0.03, "3E": 0.03,
+    "3F": 0.03, "5A": 0.04, "5B": 0.03, "5C": 0.02, "5D": 0.03, "1A": 0.05, "1B": 0.01,
+    "1C": 0.02, "1D": 0.01, "2B": 0.01, "4": 0.015, "7": 0.035, "8": 0.06, "9": 0.01, "10": 0.02,
+}
+PRIMARY_NEEDS = {
+    "N1": 0.50, "N2": 0.07, "N3": 0.03, "N4": 0.10, "N5": 0.16, "N6": 0.03, "N7": 0.01,
+    "N8": 0.04, "N9": 0.04, "N0": 0.02,
+}
+# How much a primary need raises the chance of an episode of need (log-odds-like shift).
+NEED_SEVERITY = {"N1": 0.5, "N2": 0.2, "N3": 0.0, "N4": -0.1, "N5": 0.1, "N6": -0.1,
+                 "N7": -0.3, "N8": 0.2, "N9": -0.6, "N0": -0.6}
+FACTORS_BY_NEED = {
+    "N1": ("3A", "3B", "4A", "4B", "2B", "1B", "21"), "N2": ("5A", "5B", "5C", "6A", "6B"),
+    "N3": ("5A", "6A", "6B", "7A", "18B"), "N4": ("3A", "3B", "4A", "21", "24A"),
+    "N5": ("3A", "3B", "4B", "2B", "1B", "22A"), "N6": ("8B", "8C", "11A", "12A", "20"),
+    "N7": ("24A", "23A", "21"), "N8": ("10A", "22A", "16A"), "N9": ("21", "24A", "9A"),
+    "N0": ("21", "1C"),
+}
+CP_CATEGORIES = {"NEG": 0.49, "EMO": 0.36, "PHY": 0.07, "SAB": 0.04, "MUL": 0.04}
+LEGAL_STATUS = {"C2": 0.36, "V2": 0.30, "E1": 0.04, "C1": 0.12, "L2": 0.12, "J2": 0.03,
+                "D1": 0.03}
+CLA_NEED = {"N1": 0.64, "N2": 0.03, "N3": 0.03, "N4": 0.08, "N5": 0.14, "N6": 0.02,
+            "N7": 0.01, "N8": 0.05}
+PLACEMENTS = {"U4": 0.25, "U6": 0.2, "U1": 0.12, "U3": 0.08, "U5": 0.05, "R1": 0.05,
+              "K2": 0.09, "P1": 0.06, "H5": 0.04, "R2": 0.03, "Z1": 0.03}
+REASON_CEASED = {"E4A": 0.30, "E41": 0.08, "E45": 0.05, "E11": 0.10, "E12": 0.02,
+                 "E13": 0.03, "E8": 0.12, "E2": 0.02, "E3": 0.04, "E7": 0.03, "E14": 0.03,
+                 "E15": 0.04, "E17": 0.04, "E48": 0.10}
+ETHNICITY = {"WBRI": 0.66, "WOTH": 0.06, "WIRI": 0.003, "WIRT": 0.003, "WROM": 0.004,
+             "MWBC": 0.025, "MWBA": 0.008, "MWAS": 0.012, "MOTH": 0.025, "AIND": 0.02,
+             "APKN": 0.04, "ABAN": 0.015, "AOTH": 0.02, "BCRB": 0.012, "BAFR": 0.03,
+             "BOTH": 0.01, "CHNE": 0.003, "OOTH": 0.03, "REFU": 0.01, "NOBT": 0.015}
+EH_REQUEST_SOURCES = {"school": 0.30, "early_years": 0.10, "health": 0.20, "family": 0.15,
+                      "police": 0.06, "housing": 0.03, "voluntary": 0.06, "other": 0.10}
+EH_END_REASONS = {"outcomes_achieved": 0.60, "family_declined": 0.12, "moved_away": 0.05,
+                  "transferred": 0.05, "other": 0.10, "step_up_to_social_care": 0.08}
+# Lead agency given the request source (whole-family lead practitioner).
+EH_LEAD_BY_SOURCE = {
+    "school": {"school": 0.55, "la_family_support": 0.40, "other": 0.05},
+    "early_years": {"early_years": 0.6, "la_family_support": 0.35, "health": 0.05},
+    "health": {"health": 0.35, "la_family_support": 0.55, "voluntary": 0.10},
+    "family": {"la_family_support": 0.75, "voluntary": 0.15, "youth_service": 0.10},
+    "police": {"la_family_support": 0.6, "youth_service": 0.25, "police": 0.15},
+    "housing": {"housing": 0.3, "la_family_support": 0.7},
+    "voluntary": {"voluntary": 0.6, "la_family_support": 0.4},
+    "other": {"la_family_support": 0.8, "other": 0.2},
+    "csc_step_down": {"la_family_support": 0.85, "school": 0.1, "voluntary": 0.05},
+}
+
+OUTCOME_NFA, OUTCOME_NOT_IN_NEED, OUTCOME_IN_NEED = 0, 1, 2
+CLOSURE_CODES = np.array(codes.CLOSURE_REASON)
+
+
+def _choice(rng: np.random.Generator, table: dict[str, float], size: int) -> np.ndarray:
+    keys = np.array(list(table))
+    p = np.array(list(table.values()), dtype=float)
+    return keys[rng.choice(len(keys), size=size, p=p / p.sum())]
+
+
+def _choice_index(rng: np.random.Generator, table: dict[str, float], size: int) -> np.ndarray:
+    p = np.array(list(table.values()), dtype=float)
+    return rng.choice(len(p), size=size, p=p / p.sum())
+
+
+class Columns:
+    """An append-only table of numpy columns, concatenated once at the end."""
+
+    def __init__(self, *names: str):
+        self.names = names
+        self.chunks: dict[str, list[np.ndarray]] = {n: [] for n in names}
+
+    def append(self, **columns: np.ndarray) -> None:
+        for name in self.names:
+            self.chunks[name].append(np.asarray(columns[name]))
+
+    def finish(self) -> dict[str, np.ndarray]:
+        return {n: (np.concatenate(c) if c else np.array([])) for n, c in self.chunks.items()}
+
+
+class Children:
+    """Growable per-child state (one row per (LA, child) record; a mover has two)."""
+
+    FIELDS = {
+        "la": np.int16, "person": np.int64, "family": np.int64, "birth": np.int32,
+        "sex": np.int8, "ethnicity": np.int8, "disabled": np.bool_, "decile": np.int8,
+        "risk": np.float32, "open_until": np.int32, "care_until": np.int32,
+        "cp_count": np.int16, "escalation_rr": np.float32, "known_to_csc": np.bool_,
+    }
+
+    def __init__(self, capacity: int = 1 << 16):
+        self.n = 0
+        self.a = {k: np.zeros(capacity, dtype=t) for k, t in self.FIELDS.items()}
+
+    def add(self, **values: np.ndarray) -> np.ndarray:
+        count = len(values["la"])
+        need = self.n + count
+        if need > len(self.a["la"]):
+            size = max(need, 2 * len(self.a["la"]))
+            for k, arr in self.a.items():
+                grown = np.zeros(size, dtype=arr.dtype)
+                grown[: self.n] = arr[: self.n]
+                self.a[k] = grown
+        index = np.arange(self.n, need)
+        for k in self.FIELDS:
+            self.a[k][index] = values.get(k, 0)
+        self.a["open_until"][index] = values.get("open_until", -1)
+        self.a["care_until"][index] = values.get("care_until", -1)
+        self.a["escalation_rr"][index] = values.get("escalation_rr", 1.0)
+        self.n = need
+        return index
+
+    def view(self) -> dict[str, np.ndarray]:
+        return {k: v[: self.n] for k, v in self.a.items()}
+
+
+@dataclass
+class Journeys:
+    """Everything the engine produced (column arrays), plus realised truth for effects.json."""
+
+    children: dict[str, np.ndarray]
+    referrals: dict[str, np.ndarray]
+    assessments: dict[str, np.ndarray]
+    cin_plans: dict[str, np.ndarray]
+    s47: dict[str, np.ndarray]
+    cp_plans: dict[str, np.ndarray]
+    cla: dict[str, np.ndarray]
+    early_help: dict[str, np.ndarray]
+    step_down_truth: dict[str, np.ndarray]
+    spend_effect_truth: dict[str, np.ndarray]
+    start_day: int
+    extract_day: int
+    notes: dict = field(default_factory=dict)
+
+
+def day_of(year: int, month: int, day: int) -> int:
+    return int((np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D") - EPOCH) // DAY)
+
+
+class Engine:
+    def __init__(self, settings: SynthSettings, rates: Rates, rng: np.random.Generator):
+        self.s = settings
+        self.b = settings.behaviour
+        self.r = rates
+        self.rng = rng
+        self.n_la = len(rates.la_codes)
+        self.start_year = settings.first_year - self.b.burn_in_years
+        self.start_day = day_of(self.start_year, 4, 1)
+        period_end = day_of(settings.last_year + 1, 3, 31)
+        end = np.datetime64(f"{settings.last_year + 1}-03-31", "D")
+        extract = (end.astype("datetime64[M]") + self.b.follow_up_months + 1).astype(
+            "datetime64[D]") - DAY
+        self.period_end = period_end
+        self.extract_day = int((extract - EPOCH) // DAY)
+        self.months = np.arange(
+            np.datetime64(f"{self.start_year}-04", "M"),
+            extract.astype("datetime64[M]") + 1,
+        )
+        bounds = np.append(self.months, self.months[-1] + 1)
+        self.month_start = ((bounds.astype("datetime64[D]") - EPOCH) // DAY).astype(np.int64)
+        self.n_months = len(self.months)
+        self.kids = Children()
+        self.families = 0
+        self.persons = 0
+        # Scheduled referrals, one bucket per month: lists of (child, day, source) arrays.
+        self.pending: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [
+            [] for _ in range(self.n_months + 1)]
+        self.scheduled_eh = np.zeros((self.n_la, self.n_months + 1))
+        self.referrals = Columns("child", "la", "day", "source", "need", "outcome", "closure",
+                                 "reason", "index")
+        self.assessments = Columns("ref", "start", "auth", "factors")
+        self.cin_plans = Columns("ref", "start", "end")
+        self.s47 = Columns("ref", "start", "icpc", "not_required")
+        self.cp = Columns("ref", "start", "end", "category", "previous")
+        self.cla = Columns("child", "la", "start", "rne", "legal", "need", "placement", "end",
+                           "ceased")
+        self.eh = Columns("child", "la", "family", "request", "start", "end", "source", "lead",
+                          "level", "end_reason")
+        self.truth_step = Columns("ref", "stepped", "rr12", "rr24", "rr_esc", "need", "decile")
+        self.truth_spend = Columns("la", "fy", "extra_rate", "cut")
+        self.n_referrals = 0
+        eh_years = np.arange(len(rates.fy))
+        fy = rates.fy
+        first, last = 2015, 2019
+        reach = np.interp(fy, [first, last], [self.b.eh_reach_first, self.b.eh_reach_last])
+        # Before 2015-16 reach grows a little towards the first published figure.
+        reach = np.where(fy < first, self.b.eh_reach_first - 0.1 * (first - fy), reach)
+        self.eh_reach = np.maximum(reach, 1.5)[eh_years] / 100.0
+        self.ei_cut = self._spend_cut()
+
+    # ------------------------------------------------------------------ helpers
+    def _fy_of_day(self, day: np.ndarray) -> np.ndarray:
+        months = (EPOCH + day.astype("timedelta64[D]")).astype("datetime64[M]").astype(np.int64)
+        year = (months - 3) // 12 + 1970
+        return np.clip(year - self.r.fy[0], 0, len(self.r.fy) - 1)
+
+    def _month_of_day(self, day: np.ndarray) -> np.ndarray:
+        months = (EPOCH + day.astype("timedelta64[D]")).astype("datetime64[M]")
+        return np.clip((months - self.months[0]).astype(np.int64), 0, self.n_months)
+
+    def _spend_cut(self) -> np.ndarray:
+        base = self.r.fy_index(self.s.spend.base_time_period // 100)
+        ei = self.r.ei_spend_per_child_real
+        return np.maximum(ei[:, [base]] - ei, 0.0)
+
+    def _new_children(self, la: np.ndarray, day: np.ndarray, *, sibling_share: float,
+                      ages: tuple[tuple[float, float], ...]) -> np.ndarray:
+        """New families (with co-referred siblings) living in ``la``; returns child indices."""
+        rng = self.rng
+        n = len(la)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        sibling = rng.random(n) < sibling_share
+        sibling[0] = False
+        sibling[1:] &= la[1:] == la[:-1]
+        family = self.families + np.cumsum(~sibling) - 1
+        self.families = int(family[-1]) + 1
+        # Ages: a mixture of bands (weight, max age in years).
+        weights = np.array([w for w, _ in ages])
+        bands = np.array([(lo, hi) for lo, hi in _age_bands(ages)])
+        band = rng.choice(len(weights), size=n, p=weights / weights.sum())
+        age_days = (bands[band, 0] + rng.random(n) * (bands[band, 1] - bands[band, 0])) * YEAR_DAYS
+        birth = (day - age_days).astype(np.int64)
+        twin = sibling & (rng.random(n) < self.b.twin_share / max(sibling_share, 1e-9))
+        prev = np.roll(birth, 1)
+        birth = np.where(twin, prev, birth)
+        dep = self.r.idaci[la]
+        # Children known to services skew towards deprived neighbourhoods.
+        decile = np.clip(np.ceil(10 * rng.beta(1.0 + 2.5 * (0.35 - dep).clip(0), 1.8 + 3 * dep)),
+                         1, 10).astype(np.int8)
+        family_risk = rng.standard_normal(n)
+        family_risk = np.where(sibling, np.roll(family_risk, 1), family_risk)
+        risk = (0.8 * family_risk + 0.6 * rng.standard_normal(n)
+                + 0.12 * (5.5 - decile)).astype(np.float32)
+        index = self.kids.add(
+            la=la, person=np.arange(self.persons, self.persons + n), family=family,
+            birth=birth, sex=rng.integers(0, 2, n), ethnicity=_choice_index(rng, ETHNICITY, n),
+            disabled=rng.random(n) < 0.07, decile=decile, risk=risk,
+        )
+        self.persons += n
+        return index
+
+    def _schedule(self, child: np.ndarray, day: np.ndarray, source: np.ndarray) -> None:
+        keep = day <= self.extract_day
+        child, day, source = child[keep], day[keep], source[keep]
+        if len(child) == 0:
+            return
+        # Some families move to another LA (same region where the scale has one) before the
+        # next referral: a new LA record for the same true person.
+        move = self.rng.random(len(child)) < self.b.move_la_share
+        if move.any() and self.n_la > 1:
+            child = child.copy()
+            child[move] = self._move(child[move])
+        month = self._month_of_day(day)
+        order = np.argsort(month, kind="stable")
+        month, child, day, source = month[order], child[order], day[order], source[order]
+        bounds = np.searchsorted(month, np.arange(self.n_months + 2))
+        for m in np.unique(month):
+            lo, hi = bounds[m], bounds[m + 1]
+            self.pending[m].append((child[lo:hi], day[lo:hi], source[lo:hi]))
+
+    def _move(self, child: np.ndarray) -> np.ndarray:
+        k = self.kids.view()
+        la = k["la"][child].astype(np.int64)
+        regions = np.array(self.r.region_codes)
+        new_la = la.copy()
+        for region in np.unique(regions[la]):
+            members = np.flatnonzero(regions == region)
+            if len(members) < 2:
+                members = np.arange(self.n_la)
+            rows = np.flatnonzero(regions[la] == region)
+            # A random other LA: draw among the members but skip the child's own LA.
+            pick = self.rng.integers(0, len(members) - 1, len(rows))
+            own = np.searchsorted(members, la[rows])
+            pick = pick + (pick >= own)
+            new_la[rows] = members[pick]
+        index = self.kids.add(
+            la=new_la, person=k["person"][child], family=k["family"][child],
+            birth=k["birth"][child], sex=k["sex"][child], ethnicity=k["ethnicity"][child],
+            disabled=k["disabled"][child], decile=k["decile"][child], risk=k["risk"][child],
+            cp_count=k["cp_count"][child],
+        )
+        return index
+
+    def _next_referral(self, child: np.ndarray, closure: np.ndarray,
+                       probs: np.ndarray, source: np.ndarray) -> None:
+        """Schedule each child's next referral after ``closure`` with (p12, p24, p_later)."""
+        rng = self.rng
+        n = len(child)
+        if n == 0:
+            return
+        u = rng.random(n)
+        p12, p24, plate = probs[:, 0], probs[:, 1], probs[:, 2]
+        gap = np.full(n, -1, dtype=np.int64)
+        first = u < p12
+        # Re-referrals cluster soon after closure.
+        gap[first] = 1 + (364 * rng.random(first.sum()) ** 1.6).astype(np.int64)
+        second = ~first & (u < p12 + p24)
+        gap[second] = 366 + (365 * rng.random(second.sum())).astype(np.int64)
+        later = ~first & ~second & (u < p12 + p24 + plate)
+        gap[later] = 731 + rng.exponential(700, later.sum()).astype(np.int64)
+        go = gap > 0
+        self._schedule(child[go], closure[go] + gap[go], source[go])
+
+    # ------------------------------------------------------------------ the month loop
+    def run(self) -> Journeys:
+        from earlyhelp.console import steps
+
+        with steps("Simulating journeys", self.n_months) as advance:
+            for m in range(self.n_months):
+                self._month(m)
+                advance()
+        return self._finish()
+
+    def _month(self, m: int) -> None:
+        rng = self.rng
+        b = self.b
+        start = int(self.month_start[m])
+        end = int(self.month_start[m + 1])
+        days_in = end - start
+        fy = int(self._fy_of_day(np.array([start]))[0])
+        k = self.kids.view()
+
+        # Scheduled referrals that still apply.
+        if self.pending[m]:
+            child = np.concatenate([c for c, _, _ in self.pending[m]])
+            day = np.concatenate([d for _, d, _ in self.pending[m]])
+            source = np.concatenate([s for _, _, s in self.pending[m]])
+            self.pending[m] = []
+            ok = ((k["open_until"][child] < day) & (k["care_until"][child] < day)
+                  & (day - k["birth"][child] < 18 * YEAR_DAYS - 30))
+            child, day, source = child[ok], day[ok], source[ok]
+            order = np.lexsort((day, child))
+            child, day, source = child[order], day[order], source[order]
+            first = np.ones(len(child), dtype=bool)
+            first[1:] = child[1:] != child[:-1]
+            child, day, source = child[first], day[first], source[first]
+        else:
+            child = np.zeros(0, np.int64)
+            day = np.zeros(0, np.int64)
+            source = np.zeros(0, dtype="<U3")
+        pending_la = np.bincount(k["la"][child], minlength=self.n_la) if len(child) else np.zeros(self.n_la)
+
+        # First referrals of new families top the month up to the LA's real volume.
+        target = (self.r.referrals_per_child[:, fy] * self.r.population[:, fy] / 12.0
+                  * days_in / (365.25 / 12) * b.referral_fill)
+        new_count = rng.poisson(np.maximum(target - pending_la, 0.0))
+        la_new = np.repeat(np.arange(self.n_la), new_count)
+        day_new = start + rng.integers(0, days_in, len(la_new))
+        new_children = self._new_children(
+            la_new, day_new, sibling_share=b.sibling_co_referral,
+            ages=((0.05, 1), (0.19, 5), (0.27, 10), (0.35, 16), (0.14, 18)))
+        # Co-referred siblings are referred on the same day as the first child of the family.
+        k = self.kids.view()
+        day_new = day_new[_first_of_run(k["family"][new_children])]
+        source_new = _choice(rng, REFERRAL_SOURCES, len(new_children))
+        self._referrals(
+            np.concatenate([child, new_children]).astype(np.int64),
+            np.concatenate([day, day_new]).astype(np.int64),
+            np.concatenate([source.astype("<U3"), source_new.astype("<U3")]),
+            fy,
+        )
+        self._community_early_help(m, start, days_in, fy)
+
+    def _referrals(self, child: np.ndarray, day: np.ndarray, source: np.ndarray, fy: int) -> None:
+        rng = self.rng
+        b = self.b
+        n = len(child)
+        if n == 0:
+            return
+        k = self.kids.view()
+        la = k["la"][child].astype(np.int64)
+        risk = k["risk"][child].astype(float)
+        decile = k["decile"][child]
+        age = (day - k["birth"][child]) / YEAR_DAYS
+        birthday18 = k["birth"][child] + int(18 * YEAR_DAYS) - 1
+        unknown = source == ""
+        source = np.where(unknown, _choice(rng, REFERRAL_SOURCES, n), source)
+        need = _choice(rng, PRIMARY_NEEDS, n)
+        severity = np.vectorize(NEED_SEVERITY.get)(need)
+        history = k["known_to_csc"][child].astype(float)
+        ref_index = np.arange(self.n_referrals, self.n_referrals + n)
+        self.n_referrals += n
+
+        # --- no further action (decided at the front door). Risk shifts who is chosen; the
+        # LA's real share is kept by normalising the weights within the LA and month.
+        w = b.risk_weight
+        all_rows = np.ones(n, dtype=bool)
+        p_nfa = _calibrated(self.r.nfa_share[:, fy], np.exp(-w * risk - 0.3 * history), la,
+                            all_rows, self.n_la)
+        nfa = rng.random(n) < np.clip(p_nfa, 0, 0.95)
+        # --- assessed: not in need, or an episode of need. The planted escalation effect
+        # (after a step-down fewer re-referrals become episodes of need) enters the weight.
+        esc = k["escalation_rr"][child].astype(float)
+        p_in = _calibrated(1 - self.r.nin_share_of_assessed[:, fy],
+                           np.exp(w * (risk + severity + 0.2 * history)) * esc, la, ~nfa,
+                           self.n_la)
+        nin = ~nfa & (rng.random(n) >= np.clip(p_in, 0.0, 0.99))
+        in_need = ~nfa & ~nin
+        self.kids.a["escalation_rr"][child] = 1.0
+        self.kids.a["known_to_csc"][child] = True
+
+        a_start = day + rng.geometric(0.35, n) - 1
+        a_auth = a_start + 1 + rng.gamma(2.0, 11.0, n).astype(np.int64)
+        closure = np.where(nfa, day, a_auth + rng.integers(0, 4, n))
+        reason = np.full(n, 7, dtype=np.int64)  # index into CLOSURE_CODES; 7 = RC8
+        outcome = np.where(nfa, OUTCOME_NFA, np.where(nin, OUTCOME_NOT_IN_NEED, OUTCOME_IN_NEED))
+
+        # --- below the threshold: step down into early help?
+        m_la = self.r.eh_reach_multiplier[la]
+        p_step = np.clip(b.step_down_share * np.sqrt(m_la) * np.exp(0.3 * risk - 0.045), 0.0, 0.9)
+        stepped = nin & (rng.random(n) < p_step)
+        reason[stepped & (rng.random(n) < b.step_down_recorded_rc9)] = 8  # RC9
+
+        # --- episodes of need
+        cin_len = rng.lognormal(np.log(b.cin_median_days), b.cin_sigma, n).astype(np.int64)
+        cin_end = a_auth + cin_len
+        s47 = in_need & (rng.random(n) < b.s47_share * np.exp(0.3 * severity))
+        s47_start = a_start + rng.integers(0, 10, n)
+        p_cp = _calibrated(self.r.cp_per_in_need[:, fy], np.exp(0.3 * severity + 0.2 * risk), la,
+                           in_need, self.n_la)
+        icpc = s47 & (rng.random(n) < np.clip(p_cp / (b.s47_share * np.exp(0.3 * severity)), 0, 1))
+        icpc_day = s47_start + 5 + rng.integers(0, 15, n)
+        cp_len = rng.lognormal(np.log(b.cp_median_days), b.cp_sigma, n).astype(np.int64)
+        cp_end = icpc_day + cp_len
+        # Care: the LA's real rate, plus the planted spend effect on 16-17 year olds.
+        cut = self.ei_cut[la, fy]
+        eff = self.s.spend.extra_starts_per_100k_16_17_per_10_pounds_cut
+        # Extra starts per 16-17 year old in need: rate per child aged 16-17 divided by the
+        # share of 16-17 year olds among children in need (older children are ~14% of referrals).
+        pop_1617 = self.r.population[la, fy] * 2 / 18
+        in_need_1617 = np.maximum(self.r.referrals_per_child[la, fy] * self.r.population[la, fy]
+                                  * (1 - self.r.nfa_share[la, fy])
+                                  * (1 - self.r.nin_share_of_assessed[la, fy]) * 0.14, 1.0)
+        extra_rate = eff * cut / 10.0 / 100_000 * pop_1617 / in_need_1617
+        older = (age >= 16)
+        p_cla = _calibrated(self.r.cla_per_in_need[:, fy], np.exp(0.25 * risk), la, in_need,
+                            self.n_la) + np.where(older, extra_rate, 0.0)
+        cla = in_need & (rng.random(n) < np.clip(p_cla, 0, 0.9)) & (age < 17.8)
+        cla_start = a_auth + (rng.random(n) * np.minimum(cin_len, 150)).astype(np.int64)
+        cla_len = rng.lognormal(np.log(b.cla_median_days), b.cla_sigma, n).astype(np.int64)
+        cla_end = np.maximum(np.minimum(cla_start + cla_len, birthday18), cla_start)
+        cp_end = np.where(cla, np.minimum(cp_end, np.maximum(cla_start, icpc_day)), cp_end)
+        episode_end = np.maximum(cin_end, np.where(icpc, cp_end + 30, 0))
+        episode_end = np.maximum(episode_end, np.where(cla, cla_end, 0))
+        episode_end = np.minimum(episode_end, np.maximum(birthday18, a_auth))
+        closure = np.where(in_need, episode_end, closure)
+        ceased = _choice_index(rng, REASON_CEASED, n)
+        ceased_code = np.array(list(REASON_CEASED))[ceased]
+        rc_in_need = np.where(rng.random(n) < 0.08, 4, 6)  # RC5 transferred / RC7 ceased
+        rc_in_need = np.where(closure >= birthday18, 5, rc_in_need)  # RC6 adult services
+        rc_in_need = np.where(cla & (ceased_code == "E11"), 0, rc_in_need)  # RC1 adopted
+        rc_in_need = np.where(cla & np.isin(ceased_code, ["E41", "E45"]), 3, rc_in_need)  # RC4
+        reason = np.where(in_need, rc_in_need, reason)
+        cin_plan = in_need & ~icpc & ~cla & (rng.random(n) < b.cin_plan_share)
+        cp_prev = k["cp_count"][child].copy()
+        np.add.at(self.kids.a["cp_count"], child[icpc], 1)
+
+        # State: the child is open until closure, in care until the end of care.
+        open_until = np.where(closure > self.extract_day, FOREVER, closure)
+        self.kids.a["open_until"][child] = open_until
+        self.kids.a["care_until"][child[cla]] = np.where(
+            cla_end[cla] > self.extract_day, FOREVER, cla_end[cla])
+
+        # --- record everything
+        self.referrals.append(child=child, la=la, day=day, source=source, need=need,
+                              outcome=outcome, closure=closure, reason=reason, index=ref_index)
+        assessed = ~nfa
+        self.assessments.append(ref=ref_index[assessed], start=a_start[assessed],
+                                auth=a_auth[assessed], factors=self._factors(need[assessed]))
+        self.cin_plans.append(ref=ref_index[cin_plan], start=a_auth[cin_plan] + 2,
+                              end=np.maximum(closure[cin_plan] - 3, a_auth[cin_plan] + 2))
+        self.s47.append(ref=ref_index[s47], start=s47_start[s47],
+                        icpc=np.where(icpc[s47], icpc_day[s47], -1),
+                        not_required=~icpc[s47] & (rng.random(s47.sum()) < 0.5))
+        self.cp.append(ref=ref_index[icpc], start=icpc_day[icpc],
+                       end=np.maximum(cp_end[icpc], icpc_day[icpc]),
+                       category=_choice(rng, CP_CATEGORIES, icpc.sum()),
+                       previous=cp_prev[icpc])
+        self._care(child[cla], la[cla], cla_start[cla], cla_end[cla], ceased_code[cla])
+        decile_group = np.where(decile <= 3, "most_deprived_1_3",
+                                np.where(decile <= 7, "middle_4_7", "least_deprived_8_10"))
+        se = self.s.step_down
+        benefit = (np.vectorize(se.benefit_by_need.get)(need)
+                   * np.vectorize(se.benefit_by_deprivation.get)(decile_group))
+        rr12 = np.minimum(1 - (1 - se.re_referral_rr_12m) * benefit, 1.0)
+        rr24 = np.minimum(1 - (1 - se.re_referral_rr_24m) * benefit, 1.0)
+        rr_esc = np.minimum(1 - (1 - se.escalation_rr) * benefit, 1.0)
+        closed_assessed = nin
+        self.truth_step.append(ref=ref_index[closed_assessed], stepped=stepped[closed_assessed],
+                               rr12=rr12[closed_assessed], rr24=rr24[closed_assessed],
+                               rr_esc=rr_esc[closed_assessed], need=need[closed_assessed],
+                               decile=decile[closed_assessed])
+
+        # --- early help after a step-down (also some after an episode of need)
+        step_after_cin = in_need & ~cla & (closure <= self.extract_day) & (
+            rng.random(n) < b.step_down_after_cin * np.sqrt(m_la))
+        eh_children = stepped | step_after_cin
+        eh_start = closure + rng.integers(0, 29, n)
+        self._early_help(child[eh_children], la[eh_children], eh_start[eh_children],
+                         np.full(eh_children.sum(), "csc_step_down"),
+                         request=closure[eh_children])
+
+        # --- next referral
+        base = np.where(nfa[:, None], np.array(b.re_referral_after_nfa)[None, :],
+                        np.where(nin[:, None], np.array(b.re_referral_after_not_in_need)[None, :],
+                                 np.array(b.re_referral_after_in_need)[None, :]))
+        scale = np.exp(0.45 * risk + 0.05 * (5.5 - decile) - 0.1)[:, None]
+        probs = base * scale
+        probs[stepped, 0] *= rr12[stepped]
+        probs[stepped, 1] *= rr24[stepped]
+        probs = np.clip(probs, 0, 0.95)
+        total = probs.sum(axis=1)
+        probs = np.where(total[:, None] > 0.97, probs / total[:, None] * 0.97, probs)
+        self.kids.a["escalation_rr"][child[stepped]] = rr_esc[stepped]
+        still = (closure <= self.extract_day) & ~(cla & (cla_end >= birthday18))
+        self._next_referral(child[still], closure[still], probs[still],
+                            np.full(still.sum(), "", dtype="<U3"))
+
+    def _factors(self, need: np.ndarray) -> np.ndarray:
+        """One to three distinct assessment factors typical of the primary need."""
+        rng = self.rng
+        out = np.empty(len(need), dtype=object)
+        for code, options in FACTORS_BY_NEED.items():
+            idx = np.flatnonzero(need == code)
+            if len(idx) == 0:
+                continue
+            opts = np.array(options)
+            size = len(opts)
+            count = np.minimum(rng.integers(1, 4, len(idx)), size)
+            first = rng.integers(0, size, len(idx))
+            # Distinct offsets 1..size-1 from the first pick.
+            step1 = rng.integers(0, size - 1, len(idx))
+            step2 = (step1 + 1 + rng.integers(0, max(size - 2, 1), len(idx))) % (size - 1)
+            a = opts[first]
+            b = opts[(first + 1 + step1) % size]
+            c = opts[(first + 1 + step2) % size]
+            joined = np.where(count >= 2, np.char.add(np.char.add(a, "|"), b), a)
+            joined = np.where(count >= 3, np.char.add(np.char.add(joined, "|"), c), joined)
+            out[idx] = joined
+        return out
+
+    def _care(self, child, la, start, end, ceased_code) -> None:
+        rng = self.rng
+        n = len(child)
+        if n == 0:
+            return
+        # A period of care is one or more SSDA903 episodes: a start (S) and placement changes (P).
+        n_eps = 1 + rng.binomial(2, 0.25, n)
+        rep = np.repeat(np.arange(n), n_eps)
+        pos = np.arange(len(rep)) - np.repeat(np.cumsum(n_eps) - n_eps, n_eps)
+        span = (end - start)[rep]
+        frac_lo = pos / n_eps[rep]
+        frac_hi = (pos + 1) / n_eps[rep]
+        ep_start = start[rep] + (span * frac_lo).astype(np.int64)
+        ep_end = start[rep] + (span * frac_hi).astype(np.int64)
+        last = pos == n_eps[rep] - 1
+        ep_start = np.where(pos > 0, np.maximum(ep_start, start[rep] + pos), ep_start)
+        ep_start = np.minimum(ep_start, end[rep])
+        ep_end = np.where(last, end[rep], np.maximum(ep_end, ep_start))
+        rne = np.where(pos == 0, "S", "P")
+        legal = _choice(rng, LEGAL_STATUS, n)[rep]
+        self.cla.append(child=child[rep], la=la[rep], start=ep_start, rne=rne, legal=legal,
+                        need=_choice(rng, CLA_NEED, n)[rep],
+                        placement=_choice(rng, PLACEMENTS, len(rep)), end=ep_end,
+                        ceased=np.where(last, ceased_code[rep], "X1"))
+
+    def _early_help(self, child, la, start, source, request=None) -> None:
+        rng = self.rng
+        b = self.b
+        n = len(child)
+        if n == 0:
+            return
+        k = self.kids.view()
+        length = rng.lognormal(np.log(b.eh_median_days), b.eh_sigma, n).astype(np.int64) + 14
+        end = start + length
+        end_reason = _choice(rng, EH_END_REASONS, n)
+        lead = np.empty(n, dtype=object)
+        for src, table in EH_LEAD_BY_SOURCE.items():
+            idx = np.flatnonzero(source == src)
+            if len(idx):
+                lead[idx] = _choice(rng, table, len(idx))
+        if request is None:
+            has_request = rng.random(n) < 0.9
+            request = np.where(has_request, start - rng.gamma(1.5, 12, n).astype(np.int64), -1)
+        level = np.where(start >= day_of(2024, 4, 1), "family_help", "targeted_early_help")
+        self.eh.append(child=child, la=la, family=k["family"][child], request=request,
+                       start=start, end=end, source=source, lead=lead, level=level,
+                       end_reason=end_reason)
+        month = self._month_of_day(start)
+        np.add.at(self.scheduled_eh, (la, month), 1)
+        # Stepping up is a new referral to social care; other endings may lead to one later.
+        closed = end <= self.extract_day
+        up = closed & (end_reason == "step_up_to_social_care")
+        self._schedule(child[up], end[up] + rng.integers(0, 15, up.sum()),
+                       np.full(up.sum(), "5D", dtype="<U3"))
+        other = closed & ~up & (source != "csc_step_down")
+        risk = k["risk"][child[other]].astype(float)
+        probs = np.array(b.referral_after_early_help)[None, :] * np.exp(0.4 * risk - 0.08)[:, None]
+        self._next_referral(child[other], end[other], np.clip(probs, 0, 0.3),
+                            np.full(other.sum(), "", dtype="<U3"))
+
+    def _community_early_help(self, m: int, start: int, days_in: int, fy: int) -> None:
+        """Families asking for help directly, topped up to the LA's early help reach."""
+        rng = self.rng
+        b = self.b
+        mean_years = np.exp(np.log(b.eh_median_days) + b.eh_sigma ** 2 / 2) / 365.25 + 14 / 365.25
+        children_in_year = (self.eh_reach[fy] * self.r.eh_reach_multiplier
+                            * self.r.population[:, fy])
+        starts_month = children_in_year / (1 + mean_years) / 12 * days_in / (365.25 / 12)
+        need = np.maximum(starts_month - self.scheduled_eh[:, m], 0.0)
+        family_size = 1 + b.eh_family_extra_children
+        families = rng.poisson(need / family_size)
+        la_f = np.repeat(np.arange(self.n_la), families)
+        if len(la_f) == 0:
+            return
+        extra = np.minimum(rng.poisson(b.eh_family_extra_children, len(la_f)), 4)
+        la = np.repeat(la_f, 1 + extra)
+        day = np.repeat(start + rng.integers(0, days_in, len(la_f)), 1 + extra)
+        kids = self._new_children(la, day, sibling_share=0.0,
+                                  ages=((0.30, 5), (0.35, 11), (0.35, 18)))
+        # Whole-family working: the siblings share one family (and the episode's dates).
+        first_child = kids[np.concatenate([[0], np.cumsum(1 + extra)[:-1]])]
+        self.kids.a["family"][kids] = np.repeat(self.kids.a["family"][first_child], 1 + extra)
+        source = np.repeat(_choice(rng, EH_REQUEST_SOURCES, len(la_f)), 1 + extra)
+        self._early_help(kids, la, day, source)
+
+    # ------------------------------------------------------------------ output
+    def _finish(self) -> Journeys:
+        b = self.b
+        k = self.kids.view()
+        truth_spend = Columns("la", "fy", "cut_pounds_per_child")
+        for j in range(len(self.r.fy)):
+            truth_spend.append(la=np.arange(self.n_la), fy=np.full(self.n_la, self.r.fy[j]),
+                               cut_pounds_per_child=self.ei_cut[:, j])
+        return Journeys(
+            children=k,
+            referrals=self.referrals.finish(),
+            assessments=self.assessments.finish(),
+            cin_plans=self.cin_plans.finish(),
+            s47=self.s47.finish(),
+            cp_plans=self.cp.finish(),
+            cla=self.cla.finish(),
+            early_help=self.eh.finish(),
+            step_down_truth=self.truth_step.finish(),
+            spend_effect_truth=truth_spend.finish(),
+            start_day=self.start_day,
+            extract_day=self.extract_day,
+            notes={"burn_in_years": b.burn_in_years},
+        )
+
+
+def _calibrated(target: np.ndarray, weight: np.ndarray, la: np.ndarray, rows: np.ndarray,
+                n_la: int) -> np.ndarray:
+    """Per-row probabilities proportional to ``weight`` whose mean over ``rows`` of each LA is
+    that LA's ``target`` share: individual risk decides who, the real LA rate decides how many."""
+    sums = np.bincount(la[rows], weights=weight[rows], minlength=n_la)
+    counts = np.bincount(la[rows], minlength=n_la)
+    mean = np.where(counts > 0, sums / np.maximum(counts, 1), 1.0)
+    return target[la] * weight / np.where(mean > 0, mean, 1.0)[la]
+
+
+def _first_of_run(keys: np.ndarray) -> np.ndarray:
+    """Index of the first element of each run of equal consecutive keys, for every element."""
+    start = np.ones(len(keys), dtype=bool)
+    start[1:] = keys[1:] != keys[:-1]
+    return np.maximum.accumulate(np.where(start, np.arange(len(keys)), 0))
+
+
+def _age_bands(ages: tuple[tuple[float, float], ...]) -> list[tuple[float, float]]:
+    bands = []
+    low = 0.0
+    for _, high in ages:
+        bands.append((low, high))
+        low = high
+    return bands
+
+
+def _dedupe_factors(text: str) -> str:
+    seen = []
+    for part in text.split("|"):
+        if part not in seen:
+            seen.append(part)
+    return "|".join(seen)
+
+
+def simulate(settings: SynthSettings, rates: Rates, rng: np.random.Generator) -> Journeys:
+    return Engine(settings, rates, rng).run()
