@@ -1,0 +1,13 @@
+"""Validate EHLD returns against every rule of the specification.
+
+>>> from earlyhelp.validate import validate_paths
+>>> report = validate_paths([Path("my_return")])
+>>> report.ok, report.summary()
+"""
+
+from earlyhelp.validate.engine import validate_paths
+from earlyhelp.validate.report import DEFAULT_DETAIL_LIMIT, Finding, ValidationReport
+from earlyhelp.validate.rules import RULES, RULES_IN_ORDER, Rule
+
+__all__ = ["DEFAULT_DETAIL_LIMIT", "Finding", "RULES", "RULES_IN_ORDER", "Rule", "ValidationReport",
+           "validate_paths"]

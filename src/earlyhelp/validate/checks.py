@@ -1,0 +1,273 @@
+"""Row rules, checked a batch at a time with vectorised ``pyarrow.compute`` (no Python row loop).
+
+Every check is derived from the column's definition in :mod:`earlyhelp.spec`: its type, code
+list, required flag, range, event flag, and the table's date-order pairs. The keys that
+cross-table rules need are written to a small Parquet file per table as the rows stream past
+(see :mod:`earlyhelp.validate.keys`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from earlyhelp.spec import TABLES_IN_ORDER, Column, Table
+from earlyhelp.validate import rules
+from earlyhelp.validate.reader import Batch, TableFile
+from earlyhelp.validate.report import ValidationReport
+
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+_DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}$"
+_DAY_FIRST = r"^\d{1,2}/\d{1,2}/\d{2,4}$"
+_INT = r"^[+-]?\d{1,18}$"
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
+# The dd/mm/yyyy case (Excel's UK date format) gets its own, more useful hint.
+_EXCEL_HINT = (" This looks like a day/month/year date as Excel saves it: format the column as "
+               "yyyy-mm-dd before saving.")
+_BOOLS = pa.array(["true", "false"])
+LINE = "__line"
+CODES_SHOWN = 25
+
+
+def _np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _codes_text(column: Column) -> str:
+    codes = column.codes or ()
+    if len(codes) <= CODES_SHOWN:
+        return ", ".join(codes)
+    return ", ".join(codes[:CODES_SHOWN]) + f" ... ({len(codes)} codes, listed in the specification)"
+
+
+def _range_text(column: Column) -> str:
+    def number(x: float) -> str:
+        return f"{x:g}"
+
+    if column.minimum is not None and column.maximum is not None:
+        return f"from {number(column.minimum)} to {number(column.maximum)}"
+    if column.minimum is not None:
+        return f"at least {number(column.minimum)}"
+    return f"at most {number(column.maximum)}"
+
+
+def _as_dates(values: pa.Array, empty: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """Dates (null when empty or invalid) and the mask of non-empty values that are not dates."""
+    candidates = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), values) if empty.any() else values
+    try:
+        return pc.cast(candidates, pa.date32()), np.zeros(len(values), dtype=bool)
+    except pa.ArrowInvalid:
+        pass
+    # Slow path, only for a batch with a bad date: keep well-shaped values that survive a round
+    # trip, which rejects 2020-02-30 (strptime alone would roll it over to 1 March).
+    shaped = pc.match_substring_regex(candidates, _DATE_SHAPE)
+    stamps = pc.strptime(pc.if_else(shaped, candidates, pa.scalar(None, pa.string())),
+                         format="%Y-%m-%d", unit="s", error_is_null=True)
+    good = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), candidates)
+    dates = pc.cast(pc.if_else(good, stamps, pa.scalar(None, stamps.type)), pa.date32())
+    return dates, ~empty & ~_np(good)
+
+
+@dataclass
+class ExtractDates:
+    """What the returns table says: each LA's extract date, and every LA it names.
+
+    The returns table is read first, so references to it are checked as rows stream past
+    instead of by a join at the end.
+    """
+
+    la_codes: pa.Array
+    dates: pa.Array
+    known_la_codes: pa.Array
+    file_name: str
+
+    def for_rows(self, la_code: pa.Array) -> pa.Array:
+        return pc.take(self.dates, pc.index_in(la_code, value_set=self.la_codes))
+
+
+def key_columns(table: Table) -> tuple[str, ...]:
+    """Columns the cross-table rules need from ``table`` (its keys and what others reference)."""
+    wanted: list[str] = []
+    for unique in table.unique:
+        wanted += unique
+    for fk in table.foreign_keys:
+        wanted += fk.columns
+    for other in TABLES_IN_ORDER:
+        for fk in other.foreign_keys:
+            if fk.references == table.name:
+                wanted += fk.referenced_columns
+    if table.name == rules.NFA_TABLE:
+        wanted.append(rules.NFA_FLAG)
+    return tuple(dict.fromkeys(wanted))
+
+
+class KeySink:
+    """Streams one table's key columns (and line numbers) to Parquet for the cross-table rules."""
+
+    def __init__(self, directory: Path, table: Table, present: list[str]):
+        self.columns = tuple(c for c in key_columns(table) if c in present)
+        self.path = directory / f"{table.name}.keys.parquet"
+        schema = pa.schema([(c, pa.string()) for c in self.columns] + [(LINE, pa.int64())])
+        self._writer = pq.ParquetWriter(
+            # Written once, read once, moments later: speed beats size.
+            self.path, schema, compression="none", use_dictionary=False, write_statistics=False) if self.columns else None
+
+    def write(self, batch: Batch) -> None:
+        if self._writer is not None:
+            arrays = [batch.columns[c] for c in self.columns] + [pa.array(batch.lines)]
+            self._writer.write_batch(pa.record_batch(arrays, schema=self._writer.schema))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+class RowChecker:
+    """Applies every row rule of one table to the batches of one file."""
+
+    def __init__(self, table_file: TableFile, report: ValidationReport,
+                 extract_dates: ExtractDates | None, sink: KeySink | None):
+        self.file = table_file
+        self.table = table_file.table
+        self.report = report
+        self.extract_dates = extract_dates
+        self.sink = sink
+
+    def _flag(self, rule_id: str, mask: np.ndarray, batch: Batch, column: str | None,
+              values: pa.Array | None, expected=None, other=None) -> None:
+        where = np.flatnonzero(mask)
+        if not len(where):
+            return
+        keep = self.report.wants_detail(rule_id)
+        kept = where if keep is None else where[:keep]
+        shown = values.take(pa.array(kept)).to_pylist() if values is not None and len(kept) else None
+        if callable(expected):
+            expected = [expected(i) for i in kept]
+        if callable(other):
+            other = [other(i) for i in kept]
+        self.report.add_rows(rule_id, file=self.file.path, table=self.table.name,
+                             lines=batch.lines[where], column=column, values=shown,
+                             expected=expected, other=other)
+
+    def check(self, batch: Batch) -> None:
+        dates: dict[str, pa.Array] = {}
+        for name in self.file.columns:
+            column = self.table.column(name)
+            values = batch.columns[name]
+            empty = pc.equal(pc.binary_length(values), 0).to_numpy(zero_copy_only=False)
+            if column.required and empty.any():
+                self._flag("value-missing", empty, batch, name, None)
+            if empty.all():
+                continue
+            parsed = self._check_value(column, values, empty, batch)
+            if column.type == "date" and parsed is not None:
+                dates[name] = parsed
+        self._check_returns_reference(batch)
+        self._check_date_order(batch, dates)
+        self._check_extract_date(batch, dates)
+        if self.table.name == rules.NFA_TABLE:
+            self._check_nfa_closure(batch, dates)
+        if self.sink is not None:
+            self.sink.write(batch)
+
+    def _check_value(self, column: Column, values: pa.Array, empty: np.ndarray,
+                     batch: Batch) -> pa.Array | None:
+        name = column.name
+        if column.codes is not None:
+            self._check_codes(column, values, empty, batch)
+        elif column.type == "date":
+            dates, invalid = _as_dates(values, empty)
+            if invalid.any():
+                day_first = _np(pc.match_substring_regex(values, _DAY_FIRST))
+                self._flag("value-date", invalid, batch, name, values,
+                           expected=lambda i: _EXCEL_HINT if day_first[i] else "")
+            return dates
+        elif column.type == "month":
+            invalid = ~empty & ~_np(pc.match_substring_regex(values, _MONTH))
+            self._flag("value-month", invalid, batch, name, values)
+        elif column.type == "bool":
+            invalid = ~empty & ~_np(pc.is_in(values, value_set=_BOOLS))
+            self._flag("value-bool", invalid, batch, name, values)
+        elif column.type in ("int", "float"):
+            pattern, rule_id, arrow_type = (
+                (_INT, "value-int", pa.int64()) if column.type == "int" else (_NUMBER, "value-number", pa.float64())
+            )
+            shaped = _np(pc.match_substring_regex(values, pattern))
+            self._flag(rule_id, ~empty & ~shaped, batch, name, values)
+            if column.minimum is not None or column.maximum is not None:
+                numbers = pc.cast(pc.if_else(pa.array(shaped), values, pa.scalar(None, pa.string())), arrow_type)
+                outside = np.zeros(len(values), dtype=bool)
+                if column.minimum is not None:
+                    outside |= _np(pc.less(numbers, column.minimum))
+                if column.maximum is not None:
+                    outside |= _np(pc.greater(numbers, column.maximum))
+                self._flag("value-range", outside, batch, name, values, expected=_range_text(column))
+        return None
+
+    def _check_codes(self, column: Column, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:
+        allowed = pa.array(column.codes)
+        if column.multi_separator is None:
+            invalid = ~empty & ~_np(pc.is_in(values, value_set=allowed))
+        else:
+            parts = pc.split_pattern(values, column.multi_separator)
+            bad_part = ~_np(pc.is_in(pc.list_flatten(parts), value_set=allowed))
+            invalid = np.zeros(len(values), dtype=bool)
+            invalid[pc.list_parent_indices(parts).to_numpy()[bad_part]] = True
+            invalid &= ~empty
+        self._flag("value-code", invalid, batch, column.name, values, expected=_codes_text(column))
+
+    def _check_returns_reference(self, batch: Batch) -> None:
+        if self.extract_dates is None:
+            return
+        for fk in self.table.foreign_keys:
+            if fk.references == rules.RETURNS_TABLE and fk.columns == ("la_code",) and "la_code" in batch.columns:
+                la_code = batch.columns["la_code"]
+                unknown = _np(pc.invert(pc.is_in(la_code, value_set=self.extract_dates.known_la_codes)))
+                unknown &= _np(pc.not_equal(pc.binary_length(la_code), 0))
+                self._flag("key-foreign", unknown, batch, "la_code", la_code,
+                           expected=self.extract_dates.file_name)
+
+    def _check_date_order(self, batch: Batch, dates: dict[str, pa.Array]) -> None:
+        for start, end in self.table.date_order:
+            if start in dates and end in dates:
+                before = _np(pc.less(dates[end], dates[start]))
+                starts = batch.columns[start]
+                self._flag("date-order", before, batch, end, batch.columns[end],
+                           other=lambda i, s=starts, n=start: f"{n} ({s[int(i)].as_py()})")
+
+    def _check_extract_date(self, batch: Batch, dates: dict[str, pa.Array]) -> None:
+        if self.extract_dates is None or "la_code" not in batch.columns:
+            return
+        limits = None
+        for name, values in dates.items():
+            if not self.table.column(name).event:
+                continue
+            if limits is None:
+                limits = self.extract_dates.for_rows(batch.columns["la_code"])
+            after = _np(pc.greater(values, limits))
+            self._flag("after-extract-date", after, batch, name, batch.columns[name],
+                       expected=lambda i, lim=limits: str(lim[int(i)].as_py()))
+
+    def _check_nfa_closure(self, batch: Batch, dates: dict[str, pa.Array]) -> None:
+        if rules.NFA_FLAG not in batch.columns:
+            return
+        nfa = _np(pc.equal(batch.columns[rules.NFA_FLAG], "true"))
+        if not nfa.any():
+            return
+        if rules.NFA_CLOSURE_REASON in batch.columns:
+            reasons = batch.columns[rules.NFA_CLOSURE_REASON]
+            wrong = nfa & ~_np(pc.equal(reasons, rules.NFA_CLOSURE_CODE))
+            self._flag("nfa-closure", wrong, batch, rules.NFA_CLOSURE_REASON, reasons)
+        else:
+            self._flag("nfa-closure", nfa, batch, rules.NFA_CLOSURE_REASON, None)
+        if rules.NFA_CLOSURE_DATE in batch.columns and rules.NFA_START in dates:
+            closed = dates.get(rules.NFA_CLOSURE_DATE)
+            same_day = (np.zeros(batch.num_rows, dtype=bool) if closed is None
+                        else _np(pc.equal(closed, dates[rules.NFA_START])))
+            self._flag("nfa-closure", nfa & ~same_day, batch, rules.NFA_CLOSURE_DATE,
+                       batch.columns[rules.NFA_CLOSURE_DATE])

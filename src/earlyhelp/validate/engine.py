@@ -1,0 +1,121 @@
+"""``validate_paths``: find the EHLD files, stream each through the row rules, then the table rules."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from earlyhelp.errors import UsageError
+from earlyhelp.spec import TABLES, TABLES_IN_ORDER
+from earlyhelp.validate import rules
+from earlyhelp.validate.checks import ExtractDates, KeySink, RowChecker
+from earlyhelp.validate.keys import CrossTableChecker
+from earlyhelp.validate.reader import open_csv, open_parquet
+from earlyhelp.validate.report import DEFAULT_DETAIL_LIMIT, ValidationReport
+
+SUFFIXES = (".csv", ".parquet")
+
+
+def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path]:
+    """Table name -> file, for folders and files given; report unknown names and duplicates."""
+    found: dict[str, Path] = {}
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UsageError(f"{path} does not exist.", hint="Give a folder of EHLD files, or the files.")
+        if path.is_dir():
+            candidates = sorted(p for p in path.iterdir()
+                                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+        else:
+            candidates = [path]
+        for file in candidates:
+            name = file.stem
+            if name not in TABLES or file.suffix.lower() not in SUFFIXES:
+                report.add("file-unknown-table", file=file)
+                continue
+            if name in found:
+                if found[name].resolve() != file.resolve():
+                    report.add("file-duplicate-table", file=file, table=name, other=found[name].name)
+                continue
+            found[name] = file
+    return found
+
+
+def validate_paths(paths: list[Path] | tuple[Path, ...] | Path | str, *,
+                   detail_limit: int | None = DEFAULT_DETAIL_LIMIT,
+                   threads: int | None = None) -> "ValidationReport":
+    """Check EHLD files (folders or files, CSV or Parquet) against every rule.
+
+    ``detail_limit`` caps the findings kept per rule (counts stay complete); ``None`` keeps all.
+    Raises :class:`earlyhelp.errors.UsageError` only for a path that does not exist or holds no
+    EHLD file; everything wrong inside a file is a finding in the report.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [Path(paths)]
+    report = ValidationReport(detail_limit=detail_limit)
+    files = collect_files([Path(p) for p in paths], report)
+    if not files and not report.findings:
+        raise UsageError(f"No EHLD files (CSV or Parquet named after a table) in {', '.join(map(str, paths))}.",
+                         hint="Name each file after its table, e.g. referrals.csv.")
+    # returns first: its extract dates bound every other table's event dates.
+    order = sorted(files, key=lambda n: (n != rules.RETURNS_TABLE,
+                                         [t.name for t in TABLES_IN_ORDER].index(n)))
+    with tempfile.TemporaryDirectory(prefix="earlyhelp-validate-") as work:
+        work_dir = Path(work)
+        sinks: dict[str, KeySink] = {}
+        extract_dates: ExtractDates | None = None
+        for name in order:
+            path = files[name]
+            table = TABLES[name]
+            opener = open_parquet if path.suffix.lower() == ".parquet" else open_csv
+            table_file = opener(path, table, report)
+            if table_file is None:
+                continue
+            sink = KeySink(work_dir, table, table_file.columns)
+            checker = RowChecker(table_file, report, extract_dates, sink)
+            try:
+                for batch in table_file.batches:
+                    checker.check(batch)
+            finally:
+                sink.close()
+            sinks[name] = sink
+            report.files[path.name] = table_file.rows
+            if name == rules.RETURNS_TABLE:
+                extract_dates = _extract_returns(path, table_file.columns, report, work_dir)
+        cross = CrossTableChecker(report, work_dir, threads=threads)
+        try:
+            cross.check(sinks, files, returns_checked=extract_dates is not None)
+        finally:
+            cross.close()
+    return report
+
+
+def _extract_returns(path: Path, columns: list[str], report: ValidationReport, work_dir: Path) -> ExtractDates | None:
+    """Re-read the returns file (one row per LA, tiny) for each LA's extract date."""
+    if "la_code" not in columns:
+        return None
+    scratch = ValidationReport(detail_limit=0)  # its findings were reported on the first pass
+    opener = open_parquet if path.suffix.lower() == ".parquet" else open_csv
+    table_file = opener(path, TABLES[rules.RETURNS_TABLE], scratch)
+    if table_file is None:
+        return None
+    la_codes: list[str] = []
+    dates: list = []
+    for batch in table_file.batches:
+        la_codes += batch.columns["la_code"].to_pylist()
+        dates += (batch.columns[rules.EXTRACT_DATE].to_pylist() if rules.EXTRACT_DATE in batch.columns
+                  else [""] * batch.num_rows)
+    firsts: dict[str, object] = {}
+    for code, text in zip(la_codes, dates):
+        try:
+            value = pc.cast(pa.array([text]), pa.date32())[0].as_py()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue  # not a date: reported as value-date already
+        # One row per LA; with two (a key-duplicate error) the first counts here.
+        firsts.setdefault(code, value)
+    return ExtractDates(pa.array(list(firsts), pa.string()), pa.array(list(firsts.values()), pa.date32()),
+                        known_la_codes=pa.array(sorted({c for c in la_codes if c}), pa.string()),
+                        file_name=path.name)

@@ -1,0 +1,142 @@
+"""Rules across rows and tables: unique keys, foreign keys and no-further-action follow-up.
+
+The key columns of every table were streamed to Parquet while the rows were checked, so these
+rules are DuckDB queries (group-bys and anti-joins) over narrow files. DuckDB runs them under a
+memory limit and spills to a temporary folder, so ten million keys do not need ten million
+Python objects or gigabytes of memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from earlyhelp.spec import TABLES, ForeignKey, Table
+from earlyhelp.validate import rules
+from earlyhelp.validate.checks import LINE, KeySink
+from earlyhelp.validate.report import ValidationReport
+
+MEMORY_LIMIT = "600MB"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str | Path) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _describe(columns: tuple[str, ...], values: tuple) -> str:
+    """'referral_id R1 (la_code E06000001)': the last key column first, the scope after it."""
+    last = f"{columns[-1]} {values[-1]}"
+    if len(columns) == 1:
+        return last
+    scope = ", ".join(f"{c} {v}" for c, v in zip(columns[:-1], values[:-1]))
+    return f"{last} ({scope})"
+
+
+class CrossTableChecker:
+    def __init__(self, report: ValidationReport, work_dir: Path, threads: int | None = None):
+        self.report = report
+        self.con = duckdb.connect()
+        self.con.execute(f"SET temp_directory = {_literal(work_dir / 'spill')}")
+        self.con.execute(f"SET memory_limit = {_literal(MEMORY_LIMIT)}")
+        self.con.execute("SET preserve_insertion_order = false")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _source(self, sink: KeySink) -> str:
+        return f"read_parquet({_literal(sink.path)})"
+
+    def _report_query(self, rule_id: str, sql: str, *, file: Path, table: str, column: str,
+                      describe, expected=None, other=None) -> None:
+        """Run ``sql`` (rows of line, key values...), counting all and keeping the capped detail."""
+        total = self.con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+        if not total:
+            return
+        keep = self.report.wants_detail(rule_id)
+        limit = "" if keep is None else f" LIMIT {int(keep)}"
+        rows = self.con.execute(f"SELECT * FROM ({sql}) ORDER BY 1{limit}").fetchall()
+        for row in rows:
+            self.report.add(rule_id, file=file, table=table, line=row[0], column=column,
+                            value=describe(row), expected=expected(row) if callable(expected) else expected,
+                            other=other(row) if callable(other) else other)
+        self.report.add_count(rule_id, total - len(rows))
+
+    def check(self, sinks: dict[str, KeySink], files: dict[str, Path], *, returns_checked: bool) -> None:
+        """``returns_checked``: references to the returns table were checked while streaming."""
+        for name, sink in sinks.items():
+            table = TABLES[name]
+            for unique in table.unique:
+                if all(c in sink.columns for c in unique):
+                    self._check_unique(table, unique, sink, files[name])
+            for fk in table.foreign_keys:
+                if not all(c in sink.columns for c in fk.columns):
+                    continue
+                if fk.references not in files:
+                    self.report.add("key-table-missing", file=files[name], table=name,
+                                    expected=fk.references)
+                    continue
+                if fk.references == rules.RETURNS_TABLE and returns_checked:
+                    continue
+                target = sinks.get(fk.references)
+                if target is None or not all(c in target.columns for c in fk.referenced_columns):
+                    continue  # the referenced file could not be read; already reported
+                self._check_foreign(table, fk, sink, target, files[name], files[fk.references])
+            if name in rules.NFA_FOLLOW_UP_TABLES and rules.NFA_TABLE in sinks:
+                self._check_nfa_follow_up(table, sink, sinks[rules.NFA_TABLE], files[name])
+
+    def _check_unique(self, table: Table, unique: tuple[str, ...], sink: KeySink, file: Path) -> None:
+        cols = ", ".join(_ident(c) for c in unique)
+        filled = " AND ".join(f"{_ident(c)} <> ''" for c in unique)
+        # Group on a 64-bit hash first (fixed width, fast, little memory); only rows whose hash
+        # repeats are compared exactly, so a hash collision cannot cause a false finding.
+        sql = (
+            f"WITH h AS (SELECT hash({cols}) AS h FROM {self._source(sink)} WHERE {filled} "
+            f"GROUP BY ALL HAVING count(*) > 1), "
+            f"k AS (SELECT {cols}, {LINE} FROM {self._source(sink)} WHERE {filled} "
+            f"AND hash({cols}) IN (SELECT h FROM h)), "
+            f"d AS (SELECT {cols}, min({LINE}) AS first_line FROM k GROUP BY ALL HAVING count(*) > 1) "
+            f"SELECT k.{LINE}, {', '.join('k.' + _ident(c) for c in unique)}, d.first_line "
+            f"FROM k JOIN d USING ({cols}) WHERE k.{LINE} > d.first_line"
+        )
+        self._report_query("key-duplicate", sql, file=file, table=table.name, column=unique[-1],
+                           describe=lambda row: _describe(unique, row[1:-1]),
+                           expected=", ".join(unique), other=lambda row: row[-1])
+
+    def _check_foreign(self, table: Table, fk: ForeignKey, sink: KeySink, target: KeySink,
+                       file: Path, target_file: Path) -> None:
+        filled = " AND ".join(f"{_ident(c)} <> ''" for c in fk.columns)
+        child_hash = f"hash({', '.join(_ident(c) for c in fk.columns)})"
+        parent_hash = f"hash({', '.join(_ident(c) for c in fk.referenced_columns)})"
+        # Anti-join on a 64-bit hash of the key: fixed width, so fast and lean at 10M rows. A row
+        # reported is certainly unmatched; a missing key would go unreported only if its hash
+        # collided with an existing key's (odds about rows x keys / 2^64).
+        sql = (
+            f"SELECT {LINE}, {', '.join(_ident(c) for c in fk.columns)} "
+            f"FROM {self._source(sink)} WHERE {filled} AND {child_hash} NOT IN "
+            f"(SELECT {parent_hash} FROM {self._source(target)})"
+        )
+        self._report_query("key-foreign", sql, file=file, table=table.name, column=fk.columns[-1],
+                           describe=lambda row: _describe(fk.columns, row[1:]),
+                           expected=target_file.name)
+
+    def _check_nfa_follow_up(self, table: Table, sink: KeySink, referrals: KeySink, file: Path) -> None:
+        fk = next(fk for fk in table.foreign_keys if fk.references == rules.NFA_TABLE)
+        if not all(c in sink.columns for c in fk.columns) or rules.NFA_FLAG not in referrals.columns \
+                or not all(c in referrals.columns for c in fk.referenced_columns):
+            return
+        match = " AND ".join(f"p.{_ident(r)} = c.{_ident(c)}"
+                             for c, r in zip(fk.columns, fk.referenced_columns))
+        sql = (
+            f"SELECT c.{LINE}, c.{_ident(fk.columns[-1])} FROM {self._source(sink)} c "
+            f"WHERE EXISTS (SELECT 1 FROM {self._source(referrals)} p "
+            f"WHERE {match} AND p.{_ident(rules.NFA_FLAG)} = 'true')"
+        )
+        self._report_query("nfa-follow-up", sql, file=file, table=table.name, column=fk.columns[-1],
+                           describe=lambda row: row[1])

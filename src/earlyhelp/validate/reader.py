@@ -1,0 +1,346 @@
+"""Streaming an EHLD file as batches of text columns, each row with its true line number.
+
+CSV files are parsed by ``pyarrow.csv.open_csv`` (C++, streaming, bounded memory). Arrow does not
+say where a record starts, so line numbers are rebuilt from what it does say: it numbers every
+record it hands to ``invalid_row_handler`` (a record count, header included), blank lines come
+through as empty records, and a quoted value can hold line breaks, which we count. So the line of
+a record is its record number plus the line breaks inside the records before it.
+
+File-level problems (empty, binary, wrong encoding, semicolons, a byte-order mark, header
+problems) are found here, before any row is read, and reported as findings.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from earlyhelp.spec import Table
+from earlyhelp.validate.report import ValidationReport
+
+SNIFF_BYTES = 1 << 16
+BLOCK_BYTES = 1 << 22
+PARQUET_BATCH_ROWS = 1 << 16
+
+_UTF8_BOM = codecs.BOM_UTF8
+_SIGNATURES = (
+    (b"PAR1", "it is a Parquet file; name it .parquet"),
+    (b"PK\x03\x04", "it looks like an Excel workbook (.xlsx) or a zip file"),
+    (b"\xd0\xcf\x11\xe0", "it looks like an old Excel workbook (.xls)"),
+    (b"%PDF", "it is a PDF"),
+)
+
+
+@dataclass
+class Batch:
+    """Some rows of one file: spec columns (text, trimmed, '' when empty) and line numbers."""
+
+    columns: dict[str, pa.Array]
+    lines: np.ndarray
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.lines)
+
+
+@dataclass
+class TableFile:
+    """An EHLD file whose header passed: which spec columns it has, and a batch stream."""
+
+    path: Path
+    table: Table
+    columns: list[str]  # spec columns present in the file (first occurrence)
+    batches: Iterator[Batch]
+    rows: int = 0
+
+
+def _check_header(names: list[str], table: Table, path: Path, report: ValidationReport) -> list[str]:
+    """Report header problems; return the spec columns present (first occurrence kept)."""
+    seen: set[str] = set()
+    present: list[str] = []
+    for name in names:
+        if name in seen:
+            report.add("column-duplicate", file=path, table=table.name, line=1, column=name)
+            continue
+        seen.add(name)
+        if table.has_column(name):
+            present.append(name)
+        else:
+            close = difflib.get_close_matches(name.lower().strip().replace(" ", "_"),
+                                              table.column_names, n=1, cutoff=0.75)
+            report.add("column-unknown", file=path, table=table.name, line=1,
+                       column=name or "(blank)",
+                       expected=f" (did you mean {close[0]}?)" if close else "")
+    for column in table.required_columns:
+        if column not in seen:
+            report.add("column-missing", file=path, table=table.name, line=1, column=column)
+    return present
+
+
+def _first_invalid_utf8_line(path: Path, skip_bom: bool) -> tuple[int, str]:
+    """Line (1-based) of the first byte sequence that is not UTF-8, and a safe description."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(path, "rb") as handle:
+        if skip_bom:
+            handle.read(len(_UTF8_BOM))
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                line += chunk.count(b"\n", 0, error.start)
+                byte = chunk[error.start]
+                return line, f"byte 0x{byte:02X}; Windows-1252 would read it as {bytes([byte]).decode('cp1252', 'replace')!r}"
+            line += chunk.count(b"\n")
+    return line, "the file ends in the middle of a character"
+
+
+def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
+    """Check the file and its header; return a batch stream, or None when rows cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as error:
+        report.add("file-unreadable", file=path, table=table.name, value=error.strerror or "error")
+        return None
+    if not head.strip():
+        report.add("file-empty", file=path, table=table.name)
+        return None
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        report.add("file-encoding", file=path, table=table.name, line=1, value="it is saved as UTF-16")
+        return None
+    for signature, description in _SIGNATURES:
+        if head.startswith(signature):
+            report.add("file-binary", file=path, table=table.name, value=description)
+            return None
+    if b"\x00" in head:
+        report.add("file-binary", file=path, table=table.name, value="it contains NUL bytes")
+        return None
+    has_bom = head.startswith(_UTF8_BOM)
+    if has_bom:
+        report.add("file-bom", file=path, table=table.name, line=1)
+        head = head[len(_UTF8_BOM):]
+
+    header_bytes = head.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        header_text = header_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        line, where = _first_invalid_utf8_line(path, has_bom)
+        report.add("file-encoding", file=path, table=table.name, line=line, value=where)
+        return None
+    if not header_text.strip():
+        report.add("file-empty", file=path, table=table.name)
+        return None
+    names = [name.strip() for name in next(csv.reader([header_text]), [])]
+    if len(names) == 1 and len(table.columns) > 1:
+        for delimiter, label in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "bars (|)")):
+            if delimiter in header_text:
+                report.add("file-delimiter", file=path, table=table.name, line=1, value=label)
+                return None
+    present = _check_header(names, table, path, report)
+
+    # Parse every header column (so line breaks inside unknown columns are counted too) under
+    # unique names; only spec columns are checked.
+    parse_names = [f"{i}:{name}" for i, name in enumerate(names)]
+    position = {name: names.index(name) for name in present}
+    table_file = TableFile(path, table, present, iter(()))
+    table_file.batches = _csv_batches(path, table, report, has_bom, parse_names, position, table_file)
+    return table_file
+
+
+def _buffer_has(column: pa.Array, byte: int) -> bool:
+    """Whether any value of a string column may contain ``byte`` (a scan of its data buffer)."""
+    data = column.buffers()[2]
+    # A copy then memchr is several times faster than a numpy comparison over the buffer.
+    return data is not None and data.size > 0 and data.to_pybytes().find(bytes([byte])) >= 0
+
+
+def _newlines_per_row(batch: pa.RecordBatch) -> np.ndarray | None:
+    """Line breaks inside each row's values, or None when the batch has none (the usual case)."""
+    if not any(_buffer_has(col, 10) for col in batch.columns):
+        return None
+    total = np.zeros(batch.num_rows, dtype=np.int64)
+    for col in batch.columns:
+        total += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
+    return total
+
+
+def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bool,
+                 parse_names: list[str], position: dict[str, int],
+                 table_file: TableFile) -> Iterator[Batch]:
+    # (record number, line breaks inside it, fields found) of records Arrow could not parse.
+    skipped: deque[tuple[int, int, int]] = deque()
+
+    def on_invalid_row(row) -> str:
+        skipped.append((row.number, row.text.count("\n"), row.actual_columns))
+        return "skip"
+
+    reader_options = pacsv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES, skip_rows=1,
+                                       column_names=parse_names)
+    parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                       invalid_row_handler=on_invalid_row)
+    convert_options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in parse_names},
+        strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=True,
+    )
+    next_record = 2  # the header is record 1
+    breaks_so_far = 0  # line breaks inside values of the records read so far
+    expected_fields = len(parse_names)
+
+    def place(emitted: int, newlines: np.ndarray | None) -> np.ndarray:
+        """Lines of the ``emitted`` rows of the next batch; report the skipped records among them."""
+        nonlocal next_record, breaks_so_far
+        in_batch = 0
+        while in_batch < len(skipped) and skipped[in_batch][0] <= next_record + emitted - 1 + in_batch:
+            in_batch += 1
+        total = emitted + in_batch
+        if in_batch == 0 and newlines is None:  # the usual case: one line per record
+            lines = np.arange(next_record + breaks_so_far, next_record + breaks_so_far + total, dtype=np.int64)
+            next_record += total
+            return lines
+        is_skipped = np.zeros(total, dtype=bool)
+        breaks = np.zeros(total, dtype=np.int64)
+        bad = [skipped.popleft() for _ in range(in_batch)]
+        for number, newline_count, _ in bad:
+            is_skipped[number - next_record] = True
+            breaks[number - next_record] = newline_count
+        if newlines is not None:
+            breaks[~is_skipped] = newlines
+        records = np.arange(next_record, next_record + total, dtype=np.int64)
+        lines = records + breaks_so_far + np.cumsum(breaks) - breaks
+        for (_, _, fields), line in zip(bad, lines[is_skipped]):
+            report.add("row-field-count", file=path, table=table.name, line=int(line),
+                       value=fields, expected=expected_fields)
+        next_record += total
+        breaks_so_far += int(breaks.sum())
+        return lines[~is_skipped]
+
+    try:
+        reader = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options,
+                                convert_options=convert_options)
+        for record_batch in reader:
+            lines = place(record_batch.num_rows, _newlines_per_row(record_batch))
+            columns = {name: _trim(record_batch.column(i)) for name, i in position.items()}
+            yield from _without_blank_rows(record_batch, columns, lines, path, table, report, table_file)
+        place(0, None)
+    except pa.ArrowInvalid as error:
+        text = str(error)
+        if "UTF8" in text or "utf8" in text.lower():
+            line, where = _first_invalid_utf8_line(path, has_bom)
+            report.add("file-encoding", file=path, table=table.name, line=line, value=where)
+        elif "Empty CSV file" in text:
+            pass  # header only and no newline: handled as "no rows" below
+        else:
+            # Arrow's message can quote the data; say only where it went wrong.
+            report.add("file-parse", file=path, table=table.name,
+                       line=next_record + breaks_so_far,
+                       value="a quoted value is not closed, or the file is truncated")
+    except OSError as error:
+        report.add("file-unreadable", file=path, table=table.name, value=error.strerror or "read error")
+    if table_file.rows == 0:
+        report.add("file-no-rows", file=path, table=table.name)
+
+
+def _trim(column: pa.Array) -> pa.Array:
+    # Same trimming as the warehouse loader (DuckDB TRIM: spaces only); skip it when no value
+    # has a space, which is the usual case and saves a pass over the data.
+    if not _buffer_has(column, 32):
+        return column
+    return pc.utf8_trim(column, " ")
+
+
+def _without_blank_rows(record_batch: pa.RecordBatch, columns: dict[str, pa.Array], lines: np.ndarray,
+                        path: Path, table: Table, report: ValidationReport,
+                        table_file: TableFile) -> Iterator[Batch]:
+    if record_batch.num_rows == 0:
+        return
+    blank = None
+    # A blank line, or a line of only commas (an Excel artefact), has every field empty.
+    lengths = [pc.binary_length(col) for col in record_batch.columns]
+    if all(pc.min(length).as_py() == 0 for length in lengths):
+        blank = np.ones(record_batch.num_rows, dtype=bool)
+        for length in lengths:
+            blank &= length.to_numpy(zero_copy_only=False) == 0
+        report.add_rows("row-blank", file=path, table=table.name, lines=lines[blank])
+    if blank is not None and blank.any():
+        keep = pa.array(~blank)
+        columns = {name: col.filter(keep) for name, col in columns.items()}
+        lines = lines[~blank]
+    if len(lines):
+        table_file.rows += len(lines)
+        yield Batch(columns, lines)
+
+
+# ---------------------------------------------------------------------- Parquet
+def open_parquet(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        names = list(parquet.schema_arrow.names)
+    except OSError as error:
+        report.add("file-unreadable", file=path, table=table.name, value=error.strerror or "error")
+        return None
+    except Exception:  # noqa: BLE001 - any corrupt footer is the same finding for the analyst
+        report.add("file-parquet", file=path, table=table.name, value="its footer cannot be read")
+        return None
+    present = _check_header([n.strip() for n in names], table, path, report)
+    usable = []
+    for name in present:
+        arrow_type = parquet.schema_arrow.field(names.index(name) if name in names else
+                                                [n.strip() for n in names].index(name)).type
+        if _text_cast(arrow_type) is None:
+            report.add("column-type", file=path, table=table.name, column=name,
+                       value=str(arrow_type), expected=table.column(name).type)
+        else:
+            usable.append(name)
+    table_file = TableFile(path, table, usable, iter(()))
+    table_file.batches = _parquet_batches(parquet, names, usable, path, table, report, table_file)
+    return table_file
+
+
+def _text_cast(arrow_type: pa.DataType):
+    """How to turn a Parquet column into the text the rules check, or None if it cannot be."""
+    if pa.types.is_timestamp(arrow_type):
+        return lambda col: pc.cast(pc.cast(col, pa.date32(), safe=False), pa.string())
+    if (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+            or pa.types.is_date(arrow_type) or pa.types.is_boolean(arrow_type)
+            or pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
+            or pa.types.is_null(arrow_type) or pa.types.is_dictionary(arrow_type)
+            or pa.types.is_decimal(arrow_type)):
+        return lambda col: pc.cast(col, pa.string())
+    return None
+
+
+def _parquet_batches(parquet, names: list[str], usable: list[str], path: Path, table: Table,
+                     report: ValidationReport, table_file: TableFile) -> Iterator[Batch]:
+    stripped = [n.strip() for n in names]
+    source_names = [names[stripped.index(name)] for name in usable]
+    first_row = 1
+    try:
+        for record_batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=source_names or None):
+            lines = np.arange(first_row, first_row + record_batch.num_rows, dtype=np.int64)
+            first_row += record_batch.num_rows
+            columns = {}
+            for name, source in zip(usable, source_names):
+                col = record_batch.column(record_batch.schema.get_field_index(source))
+                text = _text_cast(col.type)(col)
+                columns[name] = _trim(pc.fill_null(text, "")) if text.null_count else _trim(text)
+            if record_batch.num_rows:
+                table_file.rows += record_batch.num_rows
+                yield Batch(columns, lines)
+    except Exception:  # noqa: BLE001 - a corrupt page is one finding, not a traceback
+        report.add("file-parquet", file=path, table=table.name, line=first_row,
+                   value="a data page cannot be read")
+    if table_file.rows == 0:
+        report.add("file-no-rows", file=path, table=table.name)

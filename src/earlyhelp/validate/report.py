@@ -1,0 +1,180 @@
+"""Findings and the validation report: counts by rule, with capped detail."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from earlyhelp.privacy import mask
+from earlyhelp.spec import TABLES
+from earlyhelp.validate.rules import RULES, RULES_IN_ORDER, Severity
+
+# Details kept per rule by default; counts are always complete.
+DEFAULT_DETAIL_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One breach of one rule, at one place.
+
+    ``line`` is the 1-based line of a CSV file (the header is line 1), or the 1-based row of a
+    Parquet file; ``None`` when the finding is about the whole file.
+    """
+
+    file: str
+    line: int | None
+    column: str | None
+    rule_id: str
+    message: str
+    value: str | None
+    hint: str
+    severity: Severity
+
+    def location(self) -> str:
+        where = self.file
+        if self.line is not None:
+            unit = "row" if self.file.lower().endswith(".parquet") else "line"
+            where += f" {unit} {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        return where
+
+
+def is_identifier(table: str | None, column: str | None) -> bool:
+    if table not in TABLES or column is None:
+        return False
+    spec_table = TABLES[table]
+    return spec_table.has_column(column) and spec_table.column(column).identifier
+
+
+def shown_value(table: str | None, column: str | None, value: object) -> str | None:
+    """The value as a message may show it: masked when the column holds an identifier."""
+    if value is None:
+        return None
+    if is_identifier(table, column):
+        return mask(value)
+    text = str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass
+class ValidationReport:
+    """What ``validate_paths`` found. ``ok`` is true when there is no error (warnings allowed)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    files: dict[str, int] = field(default_factory=dict)  # file -> records read
+    detail_limit: int | None = DEFAULT_DETAIL_LIMIT
+
+    def add(self, rule_id: str, *, file: Path | str, table: str | None = None, line: int | None = None,
+            column: str | None = None, value: object = None, expected: object = None,
+            other: object = None) -> None:
+        self.counts[rule_id] += 1
+        if self.detail_limit is not None and self.counts[rule_id] > self.detail_limit:
+            return
+        self.findings.append(self.make(rule_id, file=file, table=table, line=line, column=column,
+                                       value=value, expected=expected, other=other))
+
+    def add_rows(self, rule_id: str, *, file: Path | str, table: str | None, lines: np.ndarray,
+                 column: str | None = None, values: Sequence | pa.Array | None = None,
+                 expected: object = None, other: object = None) -> None:
+        """Record one breach per line in ``lines`` (positions match ``values``), detail capped.
+
+        Only the kept details touch Python objects, so a file where every row breaks a rule
+        costs no more than a clean one.
+        """
+        count = len(lines)
+        if count == 0:
+            return
+        keep = count if self.detail_limit is None else min(count, self.wants_detail(rule_id))
+        for position in range(keep):
+            value = values[position] if values is not None else None
+            if isinstance(value, pa.Scalar):
+                value = value.as_py()
+            self.add(rule_id, file=file, table=table, line=int(lines[position]), column=column,
+                     value=value,
+                     expected=expected[position] if isinstance(expected, (list, np.ndarray)) else expected,
+                     other=other[position] if isinstance(other, (list, np.ndarray)) else other)
+        self.counts[rule_id] += count - keep
+
+    def wants_detail(self, rule_id: str) -> int | None:
+        """How many more detailed findings of this rule are kept (None = all)."""
+        if self.detail_limit is None:
+            return None
+        return max(0, self.detail_limit - self.counts[rule_id])
+
+    def add_count(self, rule_id: str, count: int) -> None:
+        """Count breaches whose detail is not kept (beyond the detail limit)."""
+        self.counts[rule_id] += count
+
+    @staticmethod
+    def make(rule_id: str, *, file: Path | str, table: str | None = None, line: int | None = None,
+             column: str | None = None, value: object = None, expected: object = None,
+             other: object = None) -> Finding:
+        rule = RULES[rule_id]
+        name = Path(file).name
+        shown = shown_value(table, column, value)
+        fields = {
+            "file": name, "table": table or "", "column": column or "",
+            "value": repr(shown) if isinstance(value, str) and rule.scope == "row" else (shown or ""),
+            "expected": "" if expected is None else expected,
+            "other": "" if other is None else other,
+        }
+        return Finding(
+            file=name, line=line, column=column, rule_id=rule_id,
+            message=rule.message.format(**fields), value=shown,
+            hint=rule.hint.format(**fields), severity=rule.severity,
+        )
+
+    # ------------------------------------------------------------------ reading the report
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def error_count(self) -> int:
+        return sum(n for rule_id, n in self.counts.items() if RULES[rule_id].severity == "error")
+
+    @property
+    def warning_count(self) -> int:
+        return sum(n for rule_id, n in self.counts.items() if RULES[rule_id].severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def summary(self) -> dict[str, int]:
+        """Breaches per rule id (complete counts, errors and warnings), in rule order."""
+        return {r.id: self.counts[r.id] for r in RULES_IN_ORDER if self.counts[r.id]}
+
+    def sorted_findings(self) -> list[Finding]:
+        order = {r.id: i for i, r in enumerate(RULES_IN_ORDER)}
+        return sorted(self.findings, key=lambda f: (order[f.rule_id], f.file, f.line or 0))
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "errors": self.error_count,
+            "warnings": self.warning_count,
+            "files": self.files,
+            "summary": [
+                {"rule_id": rule_id, "severity": RULES[rule_id].severity,
+                 "title": RULES[rule_id].title, "count": count,
+                 "shown": sum(1 for f in self.findings if f.rule_id == rule_id)}
+                for rule_id, count in self.summary().items()
+            ],
+            "findings": [asdict(f) for f in self.sorted_findings()],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)

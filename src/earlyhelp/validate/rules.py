@@ -1,0 +1,208 @@
+"""Every validation rule, as data: one id, the tables it applies to, one plain-English message.
+
+The rules are the ones in the last section of ``shared/spec/dataset.md`` ("Rules every loader
+enforces") plus the file-level problems analysts meet when exporting from case management systems
+(blank files, byte-order marks, semicolons, Excel dates, the wrong encoding). Which tables and
+columns a rule applies to is derived from :mod:`earlyhelp.spec`; nothing here restates a column
+list or a code list.
+
+``message`` is a ``str.format`` template. The fields a finding can fill are ``file``, ``table``,
+``column``, ``value`` (already masked for identifiers), ``expected`` and ``other`` (a second
+column or line), so every rule reads as a sentence an analyst can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from earlyhelp.spec import TABLES_IN_ORDER, codes
+
+Severity = Literal["error", "warning"]
+Scope = Literal["file", "header", "row", "table"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    scope: Scope
+    message: str
+    hint: str = ""
+    severity: Severity = "error"
+    # Tables the rule applies to (derived from the spec); empty means any file.
+    tables: tuple[str, ...] = ()
+    # One sentence for the summary table (GOV.UK error-summary style).
+    title: str = ""
+
+
+def _tables(predicate) -> tuple[str, ...]:
+    return tuple(t.name for t in TABLES_IN_ORDER if predicate(t))
+
+
+def _has_type(*types: str):
+    return lambda t: any(c.type in types for c in t.columns)
+
+
+# The spec's "no further action" rule, written once as data. A referral with the flag true has no
+# follow-up records and is closed on its referral date with RC8 (as in the CIN census).
+NFA_TABLE = "referrals"
+NFA_FLAG = "referral_nfa"
+NFA_START = "referral_date"
+NFA_CLOSURE_DATE = "closure_date"
+NFA_CLOSURE_REASON = "closure_reason"
+NFA_CLOSURE_CODE = codes.CLOSED_AFTER_ASSESSMENT_NFA
+# Tables whose rows are follow-up of a referral: every table with a foreign key to referrals.
+NFA_FOLLOW_UP_TABLES = _tables(lambda t: any(fk.references == NFA_TABLE for fk in t.foreign_keys))
+
+# The table that holds each LA's extract date, and the column.
+RETURNS_TABLE = "returns"
+EXTRACT_DATE = "extract_date"
+
+_ALL = tuple(t.name for t in TABLES_IN_ORDER)
+
+RULES_IN_ORDER: tuple[Rule, ...] = (
+    # ------------------------------------------------------------------ files
+    Rule("file-unknown-table", "file",
+         "{file} is not named after an EHLD table, so it was not checked.",
+         "Name each file after its table, e.g. referrals.csv; the tables are: " + ", ".join(_ALL) + ".",
+         title="File name is not an EHLD table"),
+    Rule("file-duplicate-table", "file",
+         "{file} holds the table {table}, which another file ({other}) also holds.",
+         "Keep one file per table: CSV or Parquet, not both.",
+         title="Two files hold the same table"),
+    Rule("file-unreadable", "file",
+         "{file} could not be opened: {value}.",
+         "Check the file exists and that you have permission to read it.",
+         title="File cannot be opened"),
+    Rule("file-empty", "file",
+         "{file} is empty: it has no header row.",
+         "Export the table again with its header row; leave the file out if the table has no records.",
+         tables=_ALL, title="File is empty"),
+    Rule("file-binary", "file",
+         "{file} is not a text CSV file ({value}).",
+         "Save the table as 'CSV UTF-8 (comma delimited)'; a spreadsheet (.xlsx) or Parquet file "
+         "cannot be read as CSV.",
+         tables=_ALL, title="File is not text"),
+    Rule("file-encoding", "file",
+         "{file} is not UTF-8 text from this line on ({value}).",
+         "Save it as 'CSV UTF-8 (comma delimited)'; Excel's plain 'CSV' uses the Windows-1252 encoding.",
+         tables=_ALL, title="File is not UTF-8"),
+    Rule("file-bom", "file",
+         "{file} starts with a byte-order mark; it was accepted and ignored.",
+         "Nothing to do. Excel's 'CSV UTF-8' adds this mark.",
+         severity="warning", tables=_ALL, title="Byte-order mark (accepted)"),
+    Rule("file-delimiter", "file",
+         "{file} separates its columns with {value}, not commas.",
+         "Save the file as 'CSV UTF-8 (comma delimited)'; region settings often make Excel use ';'.",
+         tables=_ALL, title="Columns not separated by commas"),
+    Rule("file-parse", "file",
+         "{file} could not be read as CSV from about this line on: {value}.",
+         "Look for a quote (\") that is opened but never closed.",
+         tables=_ALL, title="File is not well-formed CSV"),
+    Rule("file-parquet", "file",
+         "{file} is not a readable Parquet file ({value}).",
+         "Write the table again as Parquet, or as CSV.",
+         tables=_ALL, title="Parquet file cannot be read"),
+    Rule("file-no-rows", "file",
+         "{file} has a header row but no records.",
+         "Nothing to do if the LA really has no records for this table.",
+         severity="warning", tables=_ALL, title="File has no records"),
+    # ------------------------------------------------------------------ header
+    Rule("column-missing", "header",
+         "The required column {column} is missing from {file}.",
+         "Add the column to the header row (column names are lower case, with underscores).",
+         tables=_tables(lambda t: bool(t.required_columns)), title="Required column missing"),
+    Rule("column-unknown", "header",
+         "{column} is not a column of the {table} table{expected}.",
+         "Remove the column or rename it; the columns are listed in the EHLD specification.",
+         tables=_ALL, title="Unknown column"),
+    Rule("column-duplicate", "header",
+         "The column {column} appears more than once in the header row.",
+         "Keep one column of each name.",
+         tables=_ALL, title="Column appears twice"),
+    Rule("column-type", "header",
+         "The Parquet column {column} has the type {value}, which cannot hold {expected} values.",
+         "Write the column as text, or as the type the specification gives.",
+         tables=_ALL, title="Parquet column has the wrong type"),
+    # ------------------------------------------------------------------ rows and values
+    Rule("row-field-count", "row",
+         "This line has {value} fields but the header has {expected}.",
+         "Look for a comma inside a value that is not quoted, or a missing value at the end.",
+         tables=_ALL, title="Wrong number of fields on a line"),
+    Rule("row-blank", "row",
+         "This line is blank; it was ignored.",
+         "Remove blank lines to be safe.",
+         severity="warning", tables=_ALL, title="Blank line (ignored)"),
+    Rule("value-missing", "row",
+         "{column} is required but is empty.",
+         "Every record needs a value in this column.",
+         tables=_tables(lambda t: bool(t.required_columns)), title="Required value is empty"),
+    Rule("value-code", "row",
+         "{value} is not one of the codes for {column}.",
+         "Use one of the codes of the specification: {expected}.",
+         tables=_tables(_has_type("code")), title="Code not in the list"),
+    Rule("value-date", "row",
+         "{value} is not a date in the form YYYY-MM-DD.",
+         "Write dates as YYYY-MM-DD, e.g. 2020-03-31.{expected}",
+         tables=_tables(_has_type("date")), title="Date not in the form YYYY-MM-DD"),
+    Rule("value-month", "row",
+         "{value} is not a month in the form YYYY-MM.",
+         "Write months as YYYY-MM, e.g. 2014-07.",
+         tables=_tables(_has_type("month")), title="Month not in the form YYYY-MM"),
+    Rule("value-bool", "row",
+         "{value} is not true or false.",
+         "Write true or false (lower case).",
+         tables=_tables(_has_type("bool")), title="Not true or false"),
+    Rule("value-int", "row",
+         "{value} is not a whole number.",
+         "Write whole numbers with digits only, no commas, spaces or decimals.",
+         tables=_tables(_has_type("int")), title="Not a whole number"),
+    Rule("value-number", "row",
+         "{value} is not a number.",
+         "Write numbers with digits and an optional decimal point, no commas or currency signs.",
+         tables=_tables(_has_type("float")), title="Not a number"),
+    Rule("value-range", "row",
+         "{value} is outside the allowed range for {column} ({expected}).",
+         tables=_tables(lambda t: any(c.minimum is not None or c.maximum is not None
+                                      for c in t.columns)),
+         title="Number out of range"),
+    Rule("date-order", "row",
+         "{column} ({value}) is before {other}.",
+         "An end date cannot be before its start date; check both dates.",
+         tables=_tables(lambda t: bool(t.date_order)), title="End before start"),
+    Rule("after-extract-date", "row",
+         "{column} ({value}) is after the LA's extract date ({expected}).",
+         "No event can be dated after the return's extract_date in returns; check the date or the "
+         "extract date.",
+         tables=_tables(lambda t: any(c.event for c in t.columns)), title="Date after the extract date"),
+    Rule("nfa-closure", "row",
+         "A referral with referral_nfa true must be closed on its referral date with "
+         + NFA_CLOSURE_CODE + " ({column} is {value}).",
+         "As in the CIN census: a no-further-action referral closes the day it is made, reason "
+         + NFA_CLOSURE_CODE + ".",
+         tables=(NFA_TABLE,), title="No-further-action referral not closed correctly"),
+    # ------------------------------------------------------------------ across rows and tables
+    Rule("key-duplicate", "table",
+         "{value} appears more than once (first on line {other}).",
+         "Each combination of {expected} must appear only once.",
+         tables=_tables(lambda t: bool(t.unique)), title="Identifier not unique"),
+    Rule("key-foreign", "table",
+         "{value} is not found in {expected}.",
+         "Every reference must point at a record that exists in the return.",
+         tables=_tables(lambda t: bool(t.foreign_keys)), title="Reference to a missing record"),
+    Rule("key-table-missing", "table",
+         "{file} refers to the {expected} table, but no {expected} file was given.",
+         "Validate the whole return folder, including {expected}.csv.",
+         tables=_tables(lambda t: bool(t.foreign_keys)), title="Referenced table missing"),
+    Rule("nfa-follow-up", "table",
+         "Referral {value} has referral_nfa true, so it cannot have a record in {table}.",
+         "Either the referral led to more (set referral_nfa to false) or this record belongs to "
+         "another referral.",
+         tables=NFA_FOLLOW_UP_TABLES, title="No-further-action referral has follow-up"),
+)
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in RULES_IN_ORDER}
+
+
+def rule(rule_id: str) -> Rule:
+    return RULES[rule_id]
