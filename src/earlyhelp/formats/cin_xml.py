@@ -386,7 +386,11 @@ def _census_queries(la_code: str, census: CensusYear) -> dict[str, str]:
         "s47_enquiries": f"""
             SELECT s.child_id, s.referral_id, s.start_date,
                    CASE WHEN s.icpc_date <= {end} THEN s.icpc_date END AS icpc_date,
-                   coalesce(s.icpc_not_required, false) AS icpc_not_required
+                   -- Left empty in EHLD: an enquiry with no conference in a closed episode
+                   -- did not need one; otherwise the conference may still come.
+                   coalesce(s.icpc_not_required,
+                            s.icpc_date IS NULL AND r.closure_date IS NOT NULL
+                            AND r.closure_date <= {end}) AS icpc_not_required
             FROM s47_enquiries s JOIN ({in_census}) r USING (la_code, child_id, referral_id)
             WHERE s.start_date <= {end}
               AND (s.icpc_date >= {start} OR (s.icpc_date IS NULL AND s.start_date >= {start}))
