@@ -1,0 +1,15 @@
+"""The DuckDB warehouse: validated EHLD returns, every LA together, one table per EHLD table.
+
+>>> from earlyhelp.warehouse import load_return
+>>> result = load_return([Path("my_return")], Path("warehouse.duckdb"), skip_identity=True)
+"""
+
+from earlyhelp.warehouse.load import (
+    HISTORY_TABLE,
+    IDENTITY_TABLES,
+    LoadResult,
+    ReturnRejected,
+    load_return,
+)
+
+__all__ = ["HISTORY_TABLE", "IDENTITY_TABLES", "LoadResult", "ReturnRejected", "load_return"]
