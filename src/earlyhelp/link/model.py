@@ -1,0 +1,182 @@
+"""The Splink 5 model: comparisons, blocking and training, written down as data.
+
+Two models share one vocabulary:
+
+* ``earlyhelp`` (used by ``earlyhelp link``): names compared with nickname and spelling-variant
+  groups, dates of birth with a day/month-swap level, NHS numbers trusted only when valid and not
+  vetoed by the deterministic step, and blocking rules that skip pairs the deterministic step
+  already linked and pairs the source constraints forbid (two health records, two records of
+  one LA);
+* ``baseline``: the same comparisons without nicknames or date swaps, on raw NHS numbers, with
+  plain blocking (what you get from Splink out of the box). The benchmark runs both side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import splink.comparison_level_library as cll
+from splink import SettingsCreator, block_on
+from splink.comparison_library import CustomComparison
+
+ModelKind = Literal["earlyhelp", "baseline"]
+
+# Columns of link_records that Splink reads (and nothing else: no raw identifiers it does not use).
+SPLINK_COLUMNS = (
+    "unique_id", "source", "constraint_group", "forename_std", "forename_groups",
+    "forename_block", "surname_std", "surname_tokens", "surname_block", "dob_str", "dob_swapped",
+    "birth_year", "sex", "postcode_std", "postcode_sector", "postcode_district", "nhs_raw",
+    "nhs_valid", "nhs_det", "upn_valid",
+)
+
+
+def _forename(nicknames: bool) -> CustomComparison:
+    levels = [
+        cll.NullLevel("forename_std"),
+        cll.ExactMatchLevel("forename_std").configure(tf_adjustment_column="forename_std"),
+    ]
+    if nicknames:
+        levels.append(
+            cll.ArrayIntersectLevel("forename_groups", 1).configure(label_for_charts="nickname or variant")
+        )
+    levels += [cll.JaroWinklerLevel("forename_std", 0.92), cll.JaroWinklerLevel("forename_std", 0.8),
+               cll.ElseLevel()]
+    return CustomComparison(levels, "forename", "Forename")
+
+
+def _surname() -> CustomComparison:
+    return CustomComparison(
+        [
+            cll.NullLevel("surname_std"),
+            cll.ExactMatchLevel("surname_std").configure(tf_adjustment_column="surname_std"),
+            cll.JaroWinklerLevel("surname_std", 0.92),
+            cll.ArrayIntersectLevel("surname_tokens", 1).configure(label_for_charts="shares a surname part"),
+            cll.JaroWinklerLevel("surname_std", 0.8),
+            cll.ElseLevel(),
+        ],
+        "surname", "Surname",
+    )
+
+
+def _date_of_birth(swaps: bool) -> CustomComparison:
+    levels = [cll.NullLevel("dob_str"), cll.ExactMatchLevel("dob_str")]
+    if swaps:
+        levels.append(cll.CustomLevel('"dob_swapped_l" = "dob_str_r"', "day and month swapped"))
+    levels += [cll.LevenshteinLevel("dob_str", 1), cll.LevenshteinLevel("dob_str", 2), cll.ElseLevel()]
+    return CustomComparison(levels, "dob", "Date of birth")
+
+
+def _postcode() -> CustomComparison:
+    return CustomComparison(
+        [
+            cll.NullLevel("postcode_std"),
+            cll.ExactMatchLevel("postcode_std").configure(tf_adjustment_column="postcode_std"),
+            cll.ExactMatchLevel("postcode_sector"),
+            cll.ExactMatchLevel("postcode_district"),
+            cll.ElseLevel(),
+        ],
+        "postcode", "Postcode",
+    )
+
+
+def _nhs_number(trusted_column: str) -> CustomComparison:
+    return CustomComparison(
+        [
+            cll.NullLevel("nhs_raw"),
+            cll.ExactMatchLevel(trusted_column),
+            cll.LevenshteinLevel("nhs_raw", 2).configure(label_for_charts="one or two digits differ"),
+            cll.ElseLevel(),
+        ],
+        "nhs_number", "NHS number",
+    )
+
+
+def _simple(column: str, name: str) -> CustomComparison:
+    return CustomComparison([cll.NullLevel(column), cll.ExactMatchLevel(column), cll.ElseLevel()], name, name)
+
+
+# Pairs the deterministic step already joined, and pairs the source constraints rule out, are
+# never compared: the first are settled, the second can never be in one cluster.
+_SETTLED_OR_FORBIDDEN = (
+    " AND coalesce(l.nhs_det, '~l') <> coalesce(r.nhs_det, '~r')"
+    " AND coalesce(l.constraint_group, '~l') <> coalesce(r.constraint_group, '~r')"
+)
+
+
+def _rule(*columns: str, earlyhelp: bool) -> str:
+    sql = " AND ".join(f"l.{c} = r.{c}" for c in columns)
+    return sql + (_SETTLED_OR_FORBIDDEN if earlyhelp else "")
+
+
+def blocking_rules(kind: ModelKind) -> list[str]:
+    """Rules that generate the pairs to score; none joins on one shared-address postcode alone."""
+    earlyhelp = kind == "earlyhelp"
+    forename = "forename_block" if earlyhelp else "forename_std"
+    return [
+        _rule(forename, "dob_str", earlyhelp=earlyhelp),
+        _rule("surname_block", "dob_str", earlyhelp=earlyhelp),
+        _rule("upn_valid", earlyhelp=earlyhelp),
+        _rule(forename, "surname_block", "birth_year", earlyhelp=earlyhelp),
+        _rule("postcode_std", forename, earlyhelp=earlyhelp),
+        _rule("nhs_raw", earlyhelp=earlyhelp),
+    ]
+
+
+def settings(kind: ModelKind = "earlyhelp") -> SettingsCreator:
+    earlyhelp = kind == "earlyhelp"
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            _forename(nicknames=earlyhelp),
+            _surname(),
+            _date_of_birth(swaps=earlyhelp),
+            _postcode(),
+            _nhs_number("nhs_valid" if earlyhelp else "nhs_raw"),
+            _simple("upn_valid", "upn"),
+            _simple("sex", "sex"),
+        ],
+        blocking_rules_to_generate_predictions=blocking_rules(kind),
+        # one child has about three records among millions
+        probability_two_random_records_match=1e-6,
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=True,  # gamma levels for the borderline review
+        additional_columns_to_retain=["source", "constraint_group"],
+        max_iterations=20,
+    )
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the model is trained: u by random sampling, m by EM on capped blocked pairs."""
+
+    u_max_pairs: float = 3e6
+    em_max_pairs: float = 3e5
+    em_blocking: tuple[tuple[str, ...], ...] = (("nhs_valid",), ("dob_str",))
+    seed: int = 1
+    prior_rules: tuple[str, ...] = field(default=("l.nhs_valid = r.nhs_valid",))
+    prior_recall: float = 0.7
+
+
+def train(linker, training: Training = Training()) -> None:
+    """Estimate the prior, u (random sampling) and m (EM on capped pairs) in place."""
+    linker.training.estimate_probability_two_random_records_match(
+        list(training.prior_rules), recall=training.prior_recall
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=training.u_max_pairs, seed=training.seed)
+    for columns in training.em_blocking:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*columns), max_pairs=training.em_max_pairs, estimate_without_term_frequencies=True,
+        )
+
+
+def save_model(linker, path: Path) -> None:
+    linker.misc.save_model_to_json(str(path), overwrite=True)
+
+
+def load_model_dict(path: Path) -> dict:
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))

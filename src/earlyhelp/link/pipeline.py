@@ -1,0 +1,360 @@
+"""``earlyhelp.link.link``: identity records in, pseudonymous ``person_link`` and report out.
+
+Steps (each its own module): standardise (``prepare``), link on valid NHS numbers
+(``deterministic``), score the remaining pairs with Splink 5 on DuckDB or Spark (``model``),
+cluster under the source constraints (``cluster``), give each person a persistent keyed id
+(``ids``), write ``person_link``, update the analytic tables (``analytic``) and write the
+linkage quality report (``quality``).
+
+Identifiers stay inside the DuckDB connection of this run: only record ids, pseudonymous
+person ids and aggregate figures are written out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from earlyhelp.console import steps
+from earlyhelp.errors import DataError, UsageError
+from earlyhelp.link import model as link_model
+from earlyhelp.link.analytic import update_analytic_tables
+from earlyhelp.link.cluster import constrained_clusters
+from earlyhelp.link.deterministic import DeterministicSummary, link_by_nhs_number
+from earlyhelp.link.ids import assign_person_ids
+from earlyhelp.link.io import read_person_link, write_table
+from earlyhelp.link.prepare import prepare_records
+from earlyhelp.link.quality import QualityInputs, write_quality_report
+from earlyhelp.privacy import link_secret
+from earlyhelp.spec import EHLDFolder, codes
+
+log = logging.getLogger(__name__)
+
+Engine = Literal["duckdb", "spark"]
+ENGINES = ("duckdb", "spark")
+MODEL_FILE = "link_model.json"
+# Pairs scored below this are not kept (they are not links and not borderline).
+KEEP_PAIRS_FROM = 0.01
+
+
+@dataclass
+class LinkResult:
+    out: Path
+    records: int
+    persons: int
+    person_link: Path
+    report_json: Path
+    report_markdown: Path
+    report_html: Path
+    model: Path
+    deterministic: DeterministicSummary
+    pairs_scored: int
+    ids: dict[str, int]
+    accuracy: dict[str, float] | None
+    seconds: dict[str, float] = field(default_factory=dict)
+    analytic_updates: dict[str, int] = field(default_factory=dict)
+
+
+def _check_arguments(identities: Path, engine: str, threshold: float, model: Path | None) -> None:
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}.")
+    if not (0 < threshold < 1) or math.isnan(threshold):
+        raise UsageError(f"--threshold must be a probability between 0 and 1 (exclusive), not {threshold}.")
+    if not Path(identities).is_dir():
+        raise UsageError(f"--identities {identities} is not a folder.")
+    if model is not None and not Path(model).is_file():
+        raise UsageError(f"--model {model} does not exist.", hint="Omit --model to train a new model.")
+
+
+def _load_identities(con: duckdb.DuckDBPyConnection, identities: Path) -> None:
+    folder = EHLDFolder(identities)
+    if "person_identifiers" not in folder:
+        raise UsageError(
+            f"{identities} holds no person_identifiers table (person_identifiers.csv or .parquet).",
+            hint="Point --identities at the identity-zone folder.",
+        )
+    try:
+        folder.register(con, ["person_identifiers"])
+        con.execute("CREATE TEMP TABLE identity_records AS SELECT * FROM person_identifiers")
+    except duckdb.Error as error:
+        # DuckDB quotes the offending value; never repeat identity-zone content.
+        raise DataError(
+            f"person_identifiers in {identities} could not be read with the spec's types "
+            f"({type(error).__name__}).",
+            hint="Run `earlyhelp validate` on the folder to see which row and column is wrong.",
+        ) from None
+    bad_source = con.execute(
+        "SELECT count(*) FROM identity_records WHERE source IS NULL OR source NOT IN "
+        f"({', '.join(repr(s) for s in codes.SOURCES)})"
+    ).fetchall()[0][0]
+    if bad_source:
+        raise DataError(f"{bad_source} person_identifiers rows have a missing or unknown source "
+                        f"(allowed: {', '.join(codes.SOURCES)}).")
+    missing_id = con.execute(
+        "SELECT count(*) FROM identity_records WHERE source_record_id IS NULL"
+    ).fetchall()[0][0]
+    if missing_id:
+        raise DataError(f"{missing_id} person_identifiers rows have no source_record_id.")
+    duplicates = con.sql("""
+        SELECT source, count(*) FROM (
+            SELECT source, source_record_id FROM identity_records
+            GROUP BY ALL HAVING count(*) > 1) GROUP BY source ORDER BY source
+    """).fetchall()
+    if duplicates:
+        detail = ", ".join(f"{n} in {s}" for s, n in duplicates)
+        raise DataError(f"source_record_id must be unique within its source; repeated ids: {detail}.")
+    if con.execute("SELECT count(*) FROM identity_records").fetchall()[0][0] == 0:
+        raise DataError(f"person_identifiers in {identities} has no rows.")
+
+
+def _find_truth(identities: Path, truth: Path | None) -> Path | None:
+    if truth is not None:
+        if not Path(truth).exists():
+            raise UsageError(f"--truth {truth} does not exist.")
+        return Path(truth)
+    for candidate in (Path(identities) / "truth", Path(identities).parent / "truth"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _score_pairs(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    model: Path | None,
+    kind: link_model.ModelKind,
+    training: link_model.Training,
+    model_out: Path,
+    spark_session: Any,
+) -> dict[str, Any]:
+    """Train (or load) the Splink model, score blocked pairs into table ``link_pairs``."""
+    from splink import Linker
+
+    columns = ", ".join(link_model.SPLINK_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE splink_input AS SELECT {columns} FROM link_records")
+    if engine == "duckdb":
+        from splink import DuckDBAPI
+
+        db_api = DuckDBAPI(connection=con)
+        records = db_api.register("splink_input", table_name="splink_records")
+    else:
+        from splink import SparkAPI
+
+        spark = spark_session or _local_spark()
+        arrow = con.sql("SELECT * FROM splink_input").to_arrow_table()
+        frame = spark.createDataFrame(arrow.to_pandas())
+        db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
+        records = db_api.register(frame, table_name="splink_records")
+    settings = str(model) if model is not None else link_model.settings(kind)
+    linker = Linker(records, settings, log_level=None)
+    if model is None:
+        link_model.train(linker, training)
+    link_model.save_model(linker, model_out)
+    predictions = linker.inference.predict(threshold_match_probability=KEEP_PAIRS_FROM)
+    if engine == "duckdb":
+        pairs = predictions.as_duckdbpyrelation()
+    else:
+        pairs = predictions.as_spark_dataframe().toPandas()
+    con.register("splink_pairs_view", pairs)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE link_pairs AS
+        SELECT unique_id_l, unique_id_r, match_probability, match_weight,
+               * EXCLUDE (unique_id_l, unique_id_r, match_probability, match_weight)
+        FROM splink_pairs_view
+    """)
+    con.unregister("splink_pairs_view")
+    return link_model.load_model_dict(model_out)
+
+
+def _local_spark():
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master("local[2]").appName("earlyhelp-link")
+        .config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+
+
+def link(
+    identities: Path,
+    out: Path,
+    engine: Engine = "duckdb",
+    threshold: float = 0.9,
+    model: Path | None = None,
+    *,
+    analytic: Path | None = None,
+    previous: Path | None = None,
+    truth: Path | None = None,
+    output_format: Literal["parquet", "csv"] = "parquet",
+    kind: link_model.ModelKind = "earlyhelp",
+    training: link_model.Training = link_model.Training(),
+    spark_session: Any = None,
+    memory_limit: str = "2GB",
+    threads: int = 2,
+) -> LinkResult:
+    """Link the identity records in ``identities`` into persons; write outputs to ``out``.
+
+    ``previous``: an earlier ``person_link`` (file or folder) whose person_ids are carried
+    forward; by default the one already in ``out``. ``analytic``: an EHLD folder whose
+    ``children`` and partner outcome tables get their ``person_id`` rewritten in place.
+    ``truth``: folder with (source, source_record_id, true_person_id); by default ``truth/``
+    in or beside ``identities``.
+    """
+    identities, out = Path(identities), Path(out)
+    _check_arguments(identities, engine, threshold, model)
+    if output_format not in ("parquet", "csv"):
+        raise UsageError(f"--format must be parquet or csv, not {output_format!r}.")
+    secret = link_secret()  # fail before any work when the secret is missing
+    out.mkdir(parents=True, exist_ok=True)
+    previous = previous if previous is not None else next(
+        (p for p in (out / "person_link.parquet", out / "person_link.csv") if p.exists()), None)
+    previous_link = read_person_link(previous) if previous is not None else None
+    truth_path = _find_truth(identities, truth)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        seconds[name] = round(now - started, 2)
+        started = now
+
+    spill = Path(tempfile.mkdtemp(prefix="earlyhelp-link-"))
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{spill}'")
+        con.execute("SET preserve_insertion_order = false")
+        with steps("Linking", 6) as advance:
+            _load_identities(con, identities)
+            n_records = prepare_records(con, "identity_records")
+            con.execute("DROP TABLE identity_records")
+            lap("prepare")
+            advance("deterministic NHS step")
+            summary = link_by_nhs_number(con)
+            if kind == "baseline":
+                con.execute("UPDATE link_records SET nhs_det = NULL")
+            lap("deterministic")
+            advance("Splink model and scoring")
+            model_out = out / MODEL_FILE
+            model_dict = _score_pairs(con, engine, model, kind, training, model_out, spark_session)
+            pairs_scored = con.execute("SELECT count(*) FROM link_pairs").fetchall()[0][0]
+            lap("splink")
+            advance("clustering")
+            labels, best_p, best_w, rejected = _cluster(con, threshold, kind)
+            lap("cluster")
+            advance("persistent person ids")
+            keys = con.sql("SELECT unique_id FROM link_records ORDER BY unique_id").to_arrow_table()
+            record_keys = keys.column(0).to_numpy(zero_copy_only=False).astype(object)
+            previous_ids = _previous_ids(record_keys, previous_link) if previous_link is not None else None
+            person_ids, id_counts = assign_person_ids(record_keys, labels, secret, previous_ids)
+            person_link = _person_link_table(con, person_ids, best_p, best_w, labels)
+            con.register("person_link_arrow", person_link)
+            con.execute("CREATE TEMP TABLE person_link AS SELECT * FROM person_link_arrow")
+            con.unregister("person_link_arrow")
+            link_path = write_table(person_link, out, "person_link", output_format)
+            for stale in (out / f"person_link.{'csv' if output_format == 'parquet' else 'parquet'}",):
+                stale.unlink(missing_ok=True)
+            lap("person_ids")
+            advance("analytic tables")
+            analytic_updates = (
+                update_analytic_tables(con, Path(analytic), previous_link) if analytic is not None else {}
+            )
+            lap("analytic")
+            advance("quality report")
+            report = write_quality_report(QualityInputs(
+                con=con, out=out, threshold=threshold, engine=engine, kind=kind,
+                deterministic=summary, constraint_rejections=rejected, model=model_dict,
+                truth=truth_path, ids=id_counts, seconds=seconds, analytic=Path(analytic) if analytic else None,
+            ))
+            lap("report")
+        n_persons = int(labels.max()) + 1 if len(labels) else 0
+        return LinkResult(
+            out=out, records=n_records, persons=n_persons, person_link=link_path,
+            report_json=report.json, report_markdown=report.markdown, report_html=report.html,
+            model=model_out, deterministic=summary, pairs_scored=int(pairs_scored), ids=id_counts,
+            accuracy=report.accuracy, seconds=seconds, analytic_updates=analytic_updates,
+        )
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.ModelKind):
+    """Arrays for :func:`constrained_clusters`, in ``unique_id`` order; returns its result."""
+    records = con.execute("""
+        SELECT coalesce(dense_rank() OVER (ORDER BY nhs_det) - 1, -1) AS det,
+               CASE WHEN constraint_group IS NULL THEN -1
+                    ELSE dense_rank() OVER (ORDER BY constraint_group) - 1 END AS constraint_code,
+               nhs_det IS NULL AS no_det, constraint_group IS NULL AS no_constraint, unique_id
+        FROM link_records ORDER BY unique_id
+    """).to_arrow_table()
+    det = records.column("det").to_numpy().astype(np.int64)
+    det[records.column("no_det").to_numpy(zero_copy_only=False)] = -1
+    constraint = records.column("constraint_code").to_numpy().astype(np.int64)
+    if kind == "baseline":
+        constraint[:] = -1  # plain Splink: connected components, no source constraints
+    con.sql("""
+        CREATE OR REPLACE TEMP TABLE record_index AS
+        SELECT unique_id, (row_number() OVER (ORDER BY unique_id) - 1)::BIGINT AS i FROM link_records
+    """)
+    edges = con.execute(f"""
+        SELECT l.i AS a, r.i AS b, p.match_probability AS p, p.match_weight AS w
+        FROM link_pairs p
+        JOIN record_index l ON l.unique_id = p.unique_id_l
+        JOIN record_index r ON r.unique_id = p.unique_id_r
+        WHERE p.match_probability >= {float(threshold)}
+    """).to_arrow_table()
+    result = constrained_clusters(
+        len(det), det, constraint,
+        edges.column("a").to_numpy(), edges.column("b").to_numpy(),
+        edges.column("p").to_numpy(), edges.column("w").to_numpy(),
+    )
+    con.register("cluster_arrow", pa.table({"i": np.arange(len(det)), "cluster": result.label}))
+    con.sql("""
+        CREATE OR REPLACE TEMP TABLE record_cluster AS
+        SELECT x.unique_id, c.cluster FROM record_index x JOIN cluster_arrow c USING (i)
+    """)
+    con.unregister("cluster_arrow")
+    return result.label, result.best_probability, result.best_weight, result.rejected_by_constraint
+
+
+def _previous_ids(record_keys: np.ndarray, previous_link: pa.Table) -> np.ndarray:
+    keys = pc.binary_join_element_wise(previous_link.column("source"),
+                                       previous_link.column("source_record_id"), "|")
+    mapping = dict(zip(keys.to_pylist(), previous_link.column("person_id").to_pylist()))
+    return np.array([mapping.get(k) for k in record_keys], dtype=object)
+
+
+def _person_link_table(con, person_ids, best_p, best_w, labels) -> pa.Table:
+    base = con.execute("""
+        SELECT source, source_record_id, nhs_det IS NOT NULL AS by_nhs
+        FROM link_records ORDER BY unique_id
+    """).to_arrow_table()
+    by_nhs = base.column("by_nhs").to_numpy(zero_copy_only=False)
+    sizes = np.bincount(labels)[labels] if len(labels) else np.zeros(0, np.int64)
+    probability = np.where(by_nhs, 1.0, best_p)
+    weight = np.where(by_nhs, np.nan, best_w)
+    alone = sizes == 1
+    probability[alone], weight[alone] = np.nan, np.nan
+    return pa.table({
+        "source": base.column("source"),
+        "source_record_id": base.column("source_record_id"),
+        "person_id": pa.array(person_ids, pa.string()),
+        "match_weight": pa.array(weight, pa.float64(), mask=np.isnan(weight)),
+        "match_probability": pa.array(probability, pa.float64(), mask=np.isnan(probability)),
+        "method": pa.array(np.where(by_nhs, "nhs_number", "probabilistic"), pa.string()),
+    })
