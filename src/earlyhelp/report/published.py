@@ -99,9 +99,16 @@ class Published:
         self.source = source
         self.rows = rows
         self._index: dict[tuple[str, str, str, str, str], Figure] = {}
+        self._by_level: dict[tuple[str, str, str, str], list[Figure]] = {}
+        self._breakdowns: dict[tuple[str, str, str, str], list[Figure]] = {}
         self.areas: dict[tuple[str, str], Area] = {}
         for row in rows:
             self._index[(row.indicator, row.breakdown, row.area.level, row.area.code, row.time_period)] = row
+            self._by_level.setdefault((row.indicator, row.area.level, row.time_period, row.breakdown),
+                                      []).append(row)
+            if row.breakdown != TOTAL:
+                self._breakdowns.setdefault((row.indicator, row.area.level, row.area.code, row.time_period),
+                                            []).append(row)
             self.areas.setdefault(row.area.key, row.area)
         self.indicators = sorted({row.indicator for row in rows})
         self.periods = sorted({row.time_period for row in rows})
@@ -117,16 +124,15 @@ class Published:
                 hint="Run `earlyhelp indicators` first, or pass --data so the report computes them.",
             )
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = [name.strip() for name in (reader.fieldnames or [])]
-            missing = [name for name in PUBLISHED_COLUMNS if name not in header]
-            if missing:
-                raise DataError(
-                    f"{path.name} is not a published indicators file: missing column(s) "
-                    f"{', '.join(missing)}.",
-                    hint="The report reads only the disclosure-controlled indicators_published.csv.",
-                )
-            rows = [_figure(raw, path, line) for line, raw in enumerate(reader, start=2)]
+            header = [name.strip() for name in next(csv.reader(handle), [])]
+        missing = [name for name in PUBLISHED_COLUMNS if name not in header]
+        if missing:
+            raise DataError(
+                f"{path.name} is not a published indicators file: missing column(s) "
+                f"{', '.join(missing)}.",
+                hint="The report reads only the disclosure-controlled indicators_published.csv.",
+            )
+        rows = _read_rows(path)
         if not rows:
             raise DataError(f"{path.name} has no rows, so there is nothing to report.")
         return cls(rows, path)
@@ -141,18 +147,10 @@ class Published:
         return [row for row in found if row is not None]
 
     def at_level(self, indicator: str, level: str, period: str, breakdown: str = TOTAL) -> list[Figure]:
-        return [
-            row for row in self.rows
-            if row.indicator == indicator and row.area.level == level
-            and row.time_period == period and row.breakdown == breakdown
-        ]
+        return list(self._by_level.get((indicator, level, period, breakdown), []))
 
     def breakdowns(self, indicator: str, area: Area, period: str) -> list[Figure]:
-        return [
-            row for row in self.rows
-            if row.indicator == indicator and row.area.key == area.key
-            and row.time_period == period and row.breakdown != TOTAL
-        ]
+        return list(self._breakdowns.get((indicator, area.level, area.code, period), []))
 
     def england(self) -> Area:
         for area in self.areas.values():
@@ -183,8 +181,47 @@ class Published:
         return [row.time_period for row in self.series(indicator, area, breakdown) if row.number() is not None]
 
 
-def _figure(raw: dict[str, str], path: Path, line: int) -> Figure:
-    cells = {key.strip(): (value or "").strip() for key, value in raw.items() if key is not None}
+def _read_rows(path: Path) -> list[Figure]:
+    """Every row as published text (Arrow's CSV reader, all columns as strings: fast at LA scale)."""
+    import pyarrow as pa
+    from pyarrow import csv as arrow_csv
+
+    try:
+        table = arrow_csv.read_csv(
+            path,
+            read_options=arrow_csv.ReadOptions(encoding="utf-8"),
+            convert_options=arrow_csv.ConvertOptions(
+                column_types={name: pa.string() for name in PUBLISHED_COLUMNS},
+                include_columns=list(PUBLISHED_COLUMNS),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise DataError(f"{path.name} cannot be read as CSV: {str(error).splitlines()[0]}") from error
+    columns = {name: [(v or "").strip() for v in table.column(name).to_pylist()] for name in PUBLISHED_COLUMNS}
+    areas: dict[tuple[str, ...], Area] = {}
+    rows = []
+    for i in range(table.num_rows):
+        cells = {name: columns[name][i] for name in ("geographic_level", "country_code", "country_name",
+                                                     "region_code", "region_name", "new_la_code", "la_name")}
+        key = tuple(cells.values())
+        area = areas.get(key)
+        if area is None:
+            area = areas[key] = _area(cells, path, line=i + 2)
+        rows.append(Figure(
+            time_period=columns["time_period"][i],
+            area=area,
+            indicator=columns["indicator"][i],
+            breakdown=columns["breakdown"][i] or TOTAL,
+            numerator=columns["numerator"][i],
+            denominator=columns["denominator"][i],
+            value=columns["value"][i],
+        ))
+    return rows
+
+
+def _area(cells: dict[str, str], path: Path, line: int) -> Area:
     level = cells["geographic_level"]
     if level == NATIONAL:
         area = Area(level, cells["country_code"], cells["country_name"] or "England")
@@ -198,12 +235,4 @@ def _figure(raw: dict[str, str], path: Path, line: int) -> Figure:
         )
     if not area.code:
         raise DataError(f"{path.name} line {line}: the {level} row has no area code.")
-    return Figure(
-        time_period=cells["time_period"],
-        area=area,
-        indicator=cells["indicator"],
-        breakdown=cells["breakdown"] or TOTAL,
-        numerator=cells["numerator"],
-        denominator=cells["denominator"],
-        value=cells["value"],
-    )
+    return area
