@@ -148,6 +148,11 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
                 report.add("file-delimiter", file=path, table=table.name, line=1, value=label)
                 return None
     present = _check_header(names, table, path, report)
+    rest = head.split(b"\n", 1)[1] if b"\n" in head else b""
+    if len(head) + (len(_UTF8_BOM) if has_bom else 0) < SNIFF_BYTES and not rest.strip():
+        # The whole file is a header (perhaps with trailing blank lines): nothing to parse.
+        report.add("file-no-rows", file=path, table=table.name)
+        return TableFile(path, table, present, iter(()))
 
     # Parse every header column (so line breaks inside unknown columns are counted too) under
     # unique names; only spec columns are checked.
@@ -197,11 +202,16 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
     breaks_so_far = 0  # line breaks inside values of the records read so far
     expected_fields = len(parse_names)
 
-    def place(emitted: int, newlines: np.ndarray | None) -> np.ndarray:
-        """Lines of the ``emitted`` rows of the next batch; report the skipped records among them."""
+    def place(emitted: int, newlines: np.ndarray | None, *, last: bool = False) -> np.ndarray:
+        """Lines of the ``emitted`` rows of the next batch; report the skipped records among them.
+
+        Arrow may call the handler ahead of the batch it belongs to, so the skipped records
+        wait in a queue and each batch takes those that fall among its own records.
+        """
         nonlocal next_record, breaks_so_far
         in_batch = 0
-        while in_batch < len(skipped) and skipped[in_batch][0] <= next_record + emitted - 1 + in_batch:
+        while in_batch < len(skipped) and (
+                last or skipped[in_batch][0] <= next_record + emitted - 1 + in_batch):
             in_batch += 1
         total = emitted + in_batch
         if in_batch == 0 and newlines is None:  # the usual case: one line per record
@@ -212,8 +222,10 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         breaks = np.zeros(total, dtype=np.int64)
         bad = [skipped.popleft() for _ in range(in_batch)]
         for number, newline_count, _ in bad:
-            is_skipped[number - next_record] = True
-            breaks[number - next_record] = newline_count
+            # Clipped so that a numbering surprise can misplace a line but never crash.
+            position = min(max(number - next_record, 0), total - 1)
+            is_skipped[position] = True
+            breaks[position] = newline_count
         if newlines is not None:
             breaks[~is_skipped] = newlines
         records = np.arange(next_record, next_record + total, dtype=np.int64)
@@ -232,7 +244,7 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
             lines = place(record_batch.num_rows, _newlines_per_row(record_batch))
             columns = {name: _trim(record_batch.column(i)) for name, i in position.items()}
             yield from _without_blank_rows(record_batch, columns, lines, path, table, report, table_file)
-        place(0, None)
+        place(0, None, last=True)
     except pa.ArrowInvalid as error:
         text = str(error)
         if "UTF8" in text or "utf8" in text.lower():

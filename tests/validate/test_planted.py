@@ -1,0 +1,112 @@
+"""One folder with one planted error per rule, each at a line worked out by hand."""
+
+from __future__ import annotations
+
+import codecs
+
+from earlyhelp.validate import validate_paths
+
+from validate_helpers import BASE, make_return, where
+
+PLANTED = {
+    "referrals.csv": BASE["referrals.csv"] + (
+        "E06000001,C1,R3,,1A,N1,false,,\n"                       # line 4: referral_date empty
+        "E06000001,C1,R4,2019-05-01,11,N1,false,,\n"              # line 5: referral_source 11
+        "E06000001,C1,R5,2019-05-01,1A,N1,false,31/03/2020,RC1\n" # line 6: Excel date
+        "E06000001,C1,R6,2019-05-01,1A,N1,true,2019-05-01,RC2\n"  # line 7: NFA closed with RC2
+    ),
+    "children.csv": BASE["children.csv"] + (
+        "E06000001,C3,,2012-5,F,WBRI,false,3,F2\n"                # line 4: month 2012-5
+        "E06000001,C4,,2012-05,F,WBRI,Y,3,F2\n"                   # line 5: bool Y
+        "E06000001,C2,,2014-01,M,APKN,true,,F1\n"                 # line 6: C2 again
+    ),
+    "family_goals.csv": BASE["family_goals.csv"] + (
+        "E06000001,EH1,G2,education,jointly,three,8,met\n"        # line 3: score not a number
+        "E06000001,EH1,G3,health,family,3,11,met\n"               # line 4: score 11
+        "E06000001,EH9,G4,health,family,3,4,not_met\n"            # line 5: episode EH9 missing
+        "\n"                                                      # line 6: blank (warning)
+    ),
+    "deflators.csv": "time_period,index\n201819,0.98\n201920,n/a\n",  # line 3: not a number
+    "early_help_episodes.csv": BASE["early_help_episodes.csv"] + (
+        "E06000001,C2,F1,EH2,,2019-09-01,2019-08-01,school,school,family_help,other\n"  # line 3
+        "E06000001,C2,F1,EH3,2019-09-01\n"                        # line 4: 5 fields, not 11
+    ),
+    "assessments.csv": BASE["assessments.csv"] + (
+        "E06000001,C1,R1,A2,2020-07-01,,\n"                       # line 3: after extract date
+        "E06000001,C2,R2,A3,2019-06-01,,\n"                       # line 4: follow-up of NFA R2
+    ),
+    "looked_after_episodes.csv": (
+        "la_code,child_id,start_date,reason_new_episode,legal_status,category_of_need,placement,notes\n"
+        "E06000001,C1,2019-08-01,S,C2,N1,U1,\n"                   # header: unknown column notes
+    ),
+    "cp_plans.csv": (
+        "la_code,child_id,referral_id,start_date,end_date,previous_plans\n"  # no initial_category
+        "E06000001,C1,R1,2019-07-01,,0\n"
+    ),
+    "cin_plans.csv": (
+        "la_code,child_id,referral_id,start_date,end_date,end_date\n"  # end_date twice
+        "E06000001,C1,R1,2019-07-01,,\n"
+    ),
+    "s47_enquiries.csv": codecs.BOM_UTF8 + (
+        b"la_code,child_id,referral_id,start_date,icpc_date,icpc_not_required\n"
+        b"E06000001,C1,R1,2019-06-01,2019-06-14,false\n"
+    ),
+    "early_help_services.csv": "la_code,episode_id,service_type,provider_agency,start_date,end_date\n",
+    "notes.csv": "anything\n",
+}
+
+EXPECTED = {
+    ("value-missing", "referrals.csv", 4, "referral_date"),
+    ("value-code", "referrals.csv", 5, "referral_source"),
+    ("value-date", "referrals.csv", 6, "closure_date"),
+    ("nfa-closure", "referrals.csv", 7, "closure_reason"),
+    ("value-month", "children.csv", 4, "birth_month"),
+    ("value-bool", "children.csv", 5, "disabled"),
+    ("key-duplicate", "children.csv", 6, "child_id"),
+    ("value-int", "family_goals.csv", 3, "start_score"),
+    ("value-range", "family_goals.csv", 4, "end_score"),
+    ("key-foreign", "family_goals.csv", 5, "episode_id"),
+    ("row-blank", "family_goals.csv", 6, None),
+    ("value-number", "deflators.csv", 3, "index"),
+    ("date-order", "early_help_episodes.csv", 3, "end_date"),
+    ("row-field-count", "early_help_episodes.csv", 4, None),
+    ("after-extract-date", "assessments.csv", 3, "start_date"),
+    ("nfa-follow-up", "assessments.csv", 4, "referral_id"),
+    ("column-unknown", "looked_after_episodes.csv", 1, "notes"),
+    ("column-missing", "cp_plans.csv", 1, "initial_category"),
+    ("column-duplicate", "cin_plans.csv", 1, "end_date"),
+    ("file-bom", "s47_enquiries.csv", 1, None),
+    ("file-no-rows", "early_help_services.csv", None, None),
+    ("file-unknown-table", "notes.csv", None, None),
+}
+
+
+def test_every_planted_error_is_reported_once_at_its_line(tmp_path):
+    report = validate_paths([make_return(tmp_path, PLANTED)])
+    assert where(report) == EXPECTED
+    assert all(count == 1 for count in report.summary().values()), report.summary()
+    assert not report.ok
+    assert report.error_count == len([e for e in EXPECTED
+                                      if e[0] not in ("row-blank", "file-bom", "file-no-rows")])
+
+
+def test_the_valid_base_return_passes(tmp_path):
+    report = validate_paths([make_return(tmp_path)])
+    assert report.ok and report.findings == []
+    assert report.files["referrals.csv"] == 2
+
+
+def test_excel_dates_get_their_own_hint(tmp_path):
+    report = validate_paths([make_return(tmp_path, {"referrals.csv": PLANTED["referrals.csv"]})])
+    [finding] = [f for f in report.findings if f.rule_id == "value-date"]
+    assert finding.value == "31/03/2020"
+    assert "day/month/year" in finding.hint and "YYYY-MM-DD" in finding.hint
+
+
+def test_sample_return_shipped_with_the_package_is_valid():
+    from earlyhelp import sample
+
+    report = validate_paths([sample.path()])
+    assert report.ok, report.summary()
+    assert report.warning_count == 0
+    assert report.files["children.csv"] == 40
