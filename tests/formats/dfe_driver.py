@@ -4,6 +4,7 @@ This file runs under the separate ``.venv-dfe`` interpreter (old pandas/numpy), 
 project's own environment. Usage:
 
     .venv-dfe/bin/python dfe_driver.py cin FILE.xml RULESET OUT.json
+    .venv-dfe/bin/python dfe_driver.py cin-read FILE.xml OUT.json
     .venv-dfe/bin/python dfe_driver.py 903 FOLDER RULESET COLLECTION_YEAR OUT.json
 """
 
@@ -47,6 +48,15 @@ def run_cin(path, ruleset):
         "la_level": la_level,
         "rules_crashed": [line for line in crashed.getvalue().splitlines() if line.startswith("Error with rule")],
     }
+
+
+def read_cin_only(path):
+    """Only the validator's reading step (XML -> its tables), the part that grows with the file."""
+    from cin_validator import cin_validator
+
+    root = ET.parse(path).getroot()
+    tables = cin_validator.process_data(cin_validator.convert_data(root))
+    return {"children": int(len(tables["ChildIdentifiers"])), "child_level": [], "la_level": []}
 
 
 def run_903(folder, ruleset, collection_year):
@@ -96,6 +106,9 @@ def main(argv):
     if kind == "cin":
         _, _, path, ruleset, out = argv
         result = run_cin(path, ruleset)
+    elif kind == "cin-read":
+        _, _, path, out = argv
+        result = read_cin_only(path)
     elif kind == "903":
         _, _, folder, ruleset, year, out = argv
         result = run_903(folder, ruleset, year)

@@ -77,6 +77,19 @@ def _text(parent: etree._Element | None, tag: str) -> str | None:
     return value or None
 
 
+def _fields(parent: etree._Element | None) -> dict[str, str | None]:
+    """Text of each direct child element, first occurrence per tag (one pass, not one find each)."""
+    values: dict[str, str | None] = {}
+    if parent is None:
+        return values
+    for element in parent:
+        tag = element.tag
+        if tag not in values and isinstance(tag, str):
+            text = element.text
+            values[tag] = (text.strip() or None) if text else None
+    return values
+
+
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -217,10 +230,10 @@ def _read_child(
                     p.field, p.rule, p.message)
         for p in problems
     ]
-    identifiers = child.find("ChildIdentifiers")
-    local_id = _text(identifiers, "LAchildID")
-    birth = _text(identifiers, "PersonBirthDate")
-    expected = _text(identifiers, "ExpectedPersonBirthDate")
+    identifiers = _fields(child.find("ChildIdentifiers"))
+    local_id = identifiers.get("LAchildID")
+    birth = identifiers.get("PersonBirthDate")
+    expected = identifiers.get("ExpectedPersonBirthDate")
     if not problems:
         if local_id is None:
             issues.append(FormatIssue(file, f"line {child.sourceline} {where}", "LAchildID",
@@ -240,56 +253,71 @@ def _read_child(
     seen.add(local_id)
 
     child_id = f"{la_code}-{local_id}"
-    sex_code = _text(identifiers, "Sex")
-    sex = sex_code if sex_code is not None else GENDER_CURRENT_TO_SEX[_text(identifiers, "GenderCurrent")]
+    sex = identifiers.get("Sex") or GENDER_CURRENT_TO_SEX[identifiers["GenderCurrent"]]
     characteristics = child.find("ChildCharacteristics")
     disability_codes = [d.text.strip() for d in characteristics.iterfind("Disabilities/Disability") if d.text]
     disabled = None if not disability_codes else any(code != "NONE" for code in disability_codes)
     out.add("children", {
         "la_code": la_code, "child_id": child_id, "birth_month": (birth or expected)[:7],
-        "sex": sex, "ethnicity": _text(characteristics, "Ethnicity"), "disabled": disabled,
+        "sex": sex, "ethnicity": _fields(characteristics).get("Ethnicity"), "disabled": disabled,
     })
     out.add("person_identifiers", {
         "source": "la_csc", "source_record_id": child_id, "la_code": la_code,
-        "upn": _text(identifiers, "UPN"), "date_of_birth": birth, "sex": sex,
+        "upn": identifiers.get("UPN"), "date_of_birth": birth, "sex": sex,
     })
     for r, details in enumerate(child.iterfind("CINdetails"), start=1):
         referral_id = f"{child_id}-R{r}"
         base = {"la_code": la_code, "child_id": child_id, "referral_id": referral_id}
+        episode = _fields(details)
         out.add("referrals", base | {
-            "referral_date": _text(details, "CINreferralDate"),
-            "referral_source": _text(details, "ReferralSource"),
-            "primary_need": _text(details, "PrimaryNeedCode"),
-            "referral_nfa": _bool(_text(details, "ReferralNFA")),
-            "closure_date": _text(details, "CINclosureDate"),
-            "closure_reason": _text(details, "ReasonForClosure"),
+            "referral_date": episode.get("CINreferralDate"),
+            "referral_source": episode.get("ReferralSource"),
+            "primary_need": episode.get("PrimaryNeedCode"),
+            "referral_nfa": _bool(episode.get("ReferralNFA")),
+            "closure_date": episode.get("CINclosureDate"),
+            "closure_reason": episode.get("ReasonForClosure"),
         })
-        for a, assessment in enumerate(details.iterfind("Assessments"), start=1):
-            factors: list[str] = []
-            for factor in assessment.iterfind("FactorsIdentifiedAtAssessment/AssessmentFactors"):
-                code = (factor.text or "").strip()
-                if code and code not in factors:
-                    factors.append(code)
-            out.add("assessments", base | {
-                "assessment_id": f"{referral_id}-A{a}",
-                "start_date": _text(assessment, "AssessmentActualStartDate"),
-                "authorisation_date": _text(assessment, "AssessmentAuthorisationDate"),
-                "factors": "|".join(factors) or None,
-            })
-        for plan in details.iterfind("CINPlanDates"):
-            out.add("cin_plans", base | {
-                "start_date": _text(plan, "CINPlanStartDate"),
-                "end_date": _text(plan, "CINPlanEndDate"),
-            })
-        enquiries = [
-            {
-                "start_date": _text(s47, "S47ActualStartDate"),
-                "icpc_date": _text(s47, "DateOfInitialCPC"),
-                "icpc_not_required": _bool(_text(s47, "ICPCnotRequired")),
-            }
-            for s47 in details.iterfind("Section47")
-        ]
-        episode_icpc = _text(details, "DateOfInitialCPC")
+        assessments = 0
+        enquiries: list[dict] = []
+        plans: list[dict] = []
+        for block in details:
+            tag = block.tag
+            if tag == "Assessments":
+                assessments += 1
+                values = _fields(block)
+                factors: list[str] = []
+                for factor in block.iterfind("FactorsIdentifiedAtAssessment/AssessmentFactors"):
+                    code = (factor.text or "").strip()
+                    if code and code not in factors:
+                        factors.append(code)
+                out.add("assessments", base | {
+                    "assessment_id": f"{referral_id}-A{assessments}",
+                    "start_date": values.get("AssessmentActualStartDate"),
+                    "authorisation_date": values.get("AssessmentAuthorisationDate"),
+                    "factors": "|".join(factors) or None,
+                })
+            elif tag == "CINPlanDates":
+                values = _fields(block)
+                out.add("cin_plans", base | {
+                    "start_date": values.get("CINPlanStartDate"),
+                    "end_date": values.get("CINPlanEndDate"),
+                })
+            elif tag == "Section47":
+                values = _fields(block)
+                enquiries.append({
+                    "start_date": values.get("S47ActualStartDate"),
+                    "icpc_date": values.get("DateOfInitialCPC"),
+                    "icpc_not_required": _bool(values.get("ICPCnotRequired")),
+                })
+            elif tag == "ChildProtectionPlans":
+                values = _fields(block)
+                plans.append(base | {
+                    "start_date": values.get("CPPstartDate"),
+                    "end_date": values.get("CPPendDate"),
+                    "initial_category": values.get("InitialCategoryOfAbuse"),
+                    "previous_plans": values.get("NumberOfPreviousCPP"),
+                })
+        episode_icpc = episode.get("DateOfInitialCPC")
         if episode_icpc:
             # The census lets an LA record the conference on the episode instead of the S47.
             without = [e for e in enquiries if not e["icpc_date"]]
@@ -297,13 +325,8 @@ def _read_child(
                 without[-1]["icpc_date"] = episode_icpc
         for enquiry in enquiries:
             out.add("s47_enquiries", base | enquiry)
-        for plan in details.iterfind("ChildProtectionPlans"):
-            out.add("cp_plans", base | {
-                "start_date": _text(plan, "CPPstartDate"),
-                "end_date": _text(plan, "CPPendDate"),
-                "initial_category": _text(plan, "InitialCategoryOfAbuse"),
-                "previous_plans": _text(plan, "NumberOfPreviousCPP"),
-            })
+        for plan in plans:
+            out.add("cp_plans", plan)
     return True
 
 

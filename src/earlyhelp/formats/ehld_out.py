@@ -23,6 +23,8 @@ _DEDUPLICATED = {
 
 
 def _cell(value: Any) -> str:
+    if value.__class__ is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -44,6 +46,7 @@ class EHLDWriter:
         # la_code -> [earliest, latest] event date written (ISO strings), to bound a return
         # whose files carry no reporting period.
         self.event_span: dict[str, list[str]] = {}
+        self._columns = {name: table.column_names for name, table in TABLES.items()}
         self._event_columns = {
             name: tuple(c.name for c in table.columns if c.event) for name, table in TABLES.items()
         }
@@ -74,7 +77,8 @@ class EHLDWriter:
         writer = self._writers.get(table)
         if writer is None:
             writer = self._open(table)
-        writer.writerow([_cell(row.get(name)) for name in TABLES[table].column_names])
+        get = row.get
+        writer.writerow([_cell(get(name)) for name in self._columns[table]])
         la_code = row.get("la_code")
         if la_code:
             for column in self._event_columns[table]:
