@@ -27,82 +27,86 @@ def _pipeline_available() -> bool:
 
 @pytest.fixture(scope="module")
 def synthetic_site(tmp_path_factory) -> tuple[Path, Path]:
-    """Tiny synthetic England -> indicators -> report: the real pipeline end to end."""
+    """Tiny synthetic England -> build_report (which computes the indicators) -> the site."""
     if not _pipeline_available():
         pytest.skip("earlyhelp.synth.generate or earlyhelp.indicators is not in this checkout yet")
-    from earlyhelp.indicators import compute
-    from earlyhelp.report import render_report
+    from earlyhelp.report import build_report
     from earlyhelp.synth import generate
 
     root = tmp_path_factory.mktemp("synthetic")
     generate(root / "data", scale="tiny")
-    compute(root / "data", root / "indicators")
-    published = root / "indicators" / "indicators_published.csv"
-    return render_report(published, root / "site"), published
+    index = build_report(root / "data", root / "site")
+    # Only the published file (and its metadata) is carried into the site, never indicators.csv.
+    assert sorted(p.name for p in (root / "site" / "data").iterdir()) == [
+        "indicators_published.csv", "indicators_published.meta.csv"]
+    return index, root / "site" / "data" / "indicators_published.csv"
 
 
-def check_in_browser(index: Path, screenshot: Path) -> None:
-    from axe_playwright_python.sync_playwright import Axe
+@pytest.fixture(scope="module")
+def browser():
     from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def check_in_browser(browser, index: Path, screenshot: Path) -> None:
+    from axe_playwright_python.sync_playwright import Axe
 
     console_errors: list[str] = []
     blocked: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})
+    context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})
+    try:
+        def only_files(route):
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
 
-            def only_files(route):
-                if route.request.url.startswith("file://"):
-                    route.continue_()
-                else:
-                    blocked.append(route.request.url)
-                    route.abort()
+        context.route("**/*", only_files)
+        page = context.new_page()
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
+        page.goto(index.as_uri(), wait_until="load")
 
-            context.route("**/*", only_files)
-            page = context.new_page()
-            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: console_errors.append(str(error)))
-            page.goto(index.as_uri(), wait_until="load")
+        charts = page.locator("figure[data-chart]")
+        assert {charts.nth(i).get_attribute("data-chart") for i in range(charts.count())} == EXPECTED_CHARTS
+        for i in range(charts.count()):
+            chart = charts.nth(i)
+            name = chart.get_attribute("data-chart")
+            svg = chart.locator("svg[role=img]")
+            assert svg.count() == 1, f"{name} has no chart"
+            box = svg.bounding_box()
+            assert box and box["width"] > 200 and box["height"] > 100, f"{name} is not drawn"
+            marks = svg.locator(".role-mark path, .role-mark rect, .role-mark line, .role-mark text")
+            assert marks.count() > 0, f"{name} has no marks"
+            assert chart.locator("table caption").count() == 1, f"{name} has no table"
+            assert chart.locator("table tbody tr").count() > 0, f"{name}'s table is empty"
 
-            charts = page.locator("figure[data-chart]")
-            assert {charts.nth(i).get_attribute("data-chart") for i in range(charts.count())} == EXPECTED_CHARTS
-            for i in range(charts.count()):
-                chart = charts.nth(i)
-                name = chart.get_attribute("data-chart")
-                svg = chart.locator("svg[role=img]")
-                assert svg.count() == 1, f"{name} has no chart"
-                box = svg.bounding_box()
-                assert box and box["width"] > 200 and box["height"] > 100, f"{name} is not drawn"
-                marks = svg.locator(".role-mark path, .role-mark rect, .role-mark line, .role-mark text")
-                assert marks.count() > 0, f"{name} has no marks"
-                assert chart.locator("table caption").count() == 1, f"{name} has no table"
-                assert chart.locator("table tbody tr").count() > 0, f"{name}'s table is empty"
+        page.screenshot(path=str(screenshot), full_page=True)
+        # Console errors are collected before axe runs: axe's own CSS fetches on file:// are not
+        # the page's errors.
+        assert console_errors == []
+        assert blocked == []
 
-            page.screenshot(path=str(screenshot), full_page=True)
-            # Console errors are collected before axe runs: axe's own CSS fetches on file:// are not
-            # the page's errors.
-            assert console_errors == []
-            assert blocked == []
-
-            results = Axe().run(page)
-            serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-                       for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-            assert serious == []
-        finally:
-            browser.close()
+        results = Axe().run(page)
+        serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                   for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == []
+    finally:
+        context.close()
     assert screenshot.stat().st_size > 50_000
 
 
-@pytest.mark.parametrize("la", [None, "E06000001"])
-def test_hand_made_report_in_chromium(published_csv, tmp_path, la):
-    from earlyhelp.report import render_report
-
-    index = render_report(published_csv, tmp_path / "site", la=la)
-    check_in_browser(index, tmp_path / "report.png")
+def test_hand_made_la_report_in_chromium(browser, la_site, tmp_path):
+    # The LA view: suppressed cells, a highlighted LA, region and England series.
+    check_in_browser(browser, la_site, tmp_path / "report-la.png")
 
 
-def test_synthetic_report_in_chromium(synthetic_site, tmp_path):
+def test_synthetic_report_in_chromium(browser, synthetic_site, tmp_path):
     index, published = synthetic_site
-    check_in_browser(index, tmp_path / "report.png")
+    check_in_browser(browser, index, tmp_path / "report.png")
     assert assert_every_figure_is_published(index, published) > 100

@@ -4,7 +4,6 @@ symbols shown and never plotted; self-contained; the CLI's options and errors.""
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -127,16 +126,22 @@ def test_the_site_is_self_contained(england_site):
     assert {p.stem for p in (england_site.parent / "charts").glob("*.svg")} == EXPECTED_CHARTS
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from earlyhelp.cli import run; run()", "report", *args],
-                          capture_output=True, text=True, timeout=120)
+def run_cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    """``earlyhelp report ...`` through the real console entry point, in this process."""
+    from earlyhelp.cli import run
+
+    monkeypatch.setattr(sys, "argv", ["earlyhelp", "report", *args])
+    with pytest.raises(SystemExit) as exited:
+        run()
+    captured = capsys.readouterr()
+    return exited.value.code, captured.out, captured.err
 
 
-def test_cli_renders_an_existing_indicators_folder(published_csv, tmp_path):
-    result = run_cli("--indicators", str(published_csv.parent), "--out", str(tmp_path / "site"),
-                     "--la", "E06000002")
-    assert result.returncode == 0, result.stderr
-    assert "index.html" in result.stdout
+def test_cli_renders_an_existing_indicators_folder(published_csv, tmp_path, capsys, monkeypatch):
+    code, out, err = run_cli(capsys, monkeypatch, "--indicators", str(published_csv.parent),
+                             "--out", str(tmp_path / "site"), "--la", "E06000002")
+    assert code == 0, err
+    assert "index.html" in out
     assert "Early help in Middlesbrough" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
 
 
@@ -145,9 +150,9 @@ def test_cli_renders_an_existing_indicators_folder(published_csv, tmp_path):
     (("--indicators", "no-such-folder"), "does not exist"),
     (("--indicators", "PUBLISHED", "--la", "E06999999"), "No local authority"),
 ])
-def test_cli_errors_are_one_clear_message(args, message, published_csv, tmp_path):
+def test_cli_errors_are_one_clear_message(args, message, published_csv, tmp_path, capsys, monkeypatch):
     args = tuple(str(published_csv.parent) if a == "PUBLISHED" else a for a in args)
-    result = run_cli(*args, "--out", str(tmp_path / "site"))
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
+    code, out, err = run_cli(capsys, monkeypatch, *args, "--out", str(tmp_path / "site"))
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out

@@ -337,15 +337,15 @@ def _funnel(ctx: Context, name: str, chart_id: str, title: str, denominator_labe
     england_frame = pd.DataFrame({"value": [target], "label": [f"England {format_number(england_row.value, meta.unit)}"]})
     england_line = alt.Chart(england_frame).mark_rule(color=BLACK, strokeWidth=2).encode(y="value:Q")
     england_label = alt.Chart(england_frame).mark_text(
-        align="right", baseline="bottom", dy=-4, fontSize=13, fontWeight="bold", color=BLACK,
-    ).encode(y="value:Q", x=alt.value(WIDTH), text="label:N")
-    dots = alt.Chart(pd.DataFrame(records)).mark_circle(size=60, opacity=0.85, stroke="white",
+        align="left", baseline="bottom", dy=-4, fontSize=13, fontWeight="bold", color=BLACK,
+    ).encode(y="value:Q", x=alt.value(4), text="label:N")
+    dots = alt.Chart(pd.DataFrame(records)).mark_circle(size=90, opacity=0.85, stroke="white",
                                                         strokeWidth=0.5).encode(
         x=x, y=alt.Y("value:Q"),
         color=alt.Color("focus:N", title="Local authorities",
                         scale=alt.Scale(domain=["Other LAs", "Selected LA"], range=[BLUE, RED]),
                         legend=alt.Legend() if ctx.is_la else None),
-        size=alt.Size("focus:N", scale=alt.Scale(domain=["Other LAs", "Selected LA"], range=[60, 200]),
+        size=alt.Size("focus:N", scale=alt.Scale(domain=["Other LAs", "Selected LA"], range=[90, 220]),
                       legend=None),
     )
     layers = [limit_lines, england_line, england_label, dots]
