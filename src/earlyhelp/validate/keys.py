@@ -40,15 +40,24 @@ def _describe(columns: tuple[str, ...], values: tuple) -> str:
 class CrossTableChecker:
     def __init__(self, report: ValidationReport, work_dir: Path, threads: int | None = None):
         self.report = report
-        self.con = duckdb.connect()
-        self.con.execute(f"SET temp_directory = {_literal(work_dir / 'spill')}")
-        self.con.execute(f"SET memory_limit = {_literal(MEMORY_LIMIT)}")
-        self.con.execute("SET preserve_insertion_order = false")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
+        self.work_dir = work_dir
+        self.threads = threads
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        # Connected on first use: a return whose files could not be read needs no database.
+        if self._con is None:
+            config = {"temp_directory": str(self.work_dir / "spill"), "memory_limit": MEMORY_LIMIT,
+                      "preserve_insertion_order": False}
+            if self.threads:
+                config["threads"] = int(self.threads)
+            self._con = duckdb.connect(config=config)
+        return self._con
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
 
     def _source(self, sink: KeySink) -> str:
         return f"read_parquet({_literal(sink.path)})"

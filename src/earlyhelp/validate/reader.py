@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
+import sys
 import difflib
 from collections import deque
 from collections.abc import Iterator
@@ -131,7 +133,8 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
         report.add("file-bom", file=path, table=table.name, line=1)
         head = head[len(_UTF8_BOM):]
 
-    header_bytes = head.split(b"\n", 1)[0].rstrip(b"\r")
+    # A header ends at the first line break of any convention (Arrow's rule too).
+    header_bytes = re.split(b"\r\n|\r|\n", head, maxsplit=1)[0]
     try:
         header_text = header_bytes.decode("utf-8")
     except UnicodeDecodeError:
@@ -141,14 +144,18 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
     if not header_text.strip():
         report.add("file-empty", file=path, table=table.name)
         return None
-    names = [name.strip() for name in next(csv.reader([header_text]), [])]
+    try:
+        names = [name.strip() for name in next(csv.reader([header_text]), [])]
+    except csv.Error:
+        report.add("file-parse", file=path, table=table.name, line=1, value="the header row is not valid CSV")
+        return None
     if len(names) == 1 and len(table.columns) > 1:
         for delimiter, label in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "bars (|)")):
             if delimiter in header_text:
                 report.add("file-delimiter", file=path, table=table.name, line=1, value=label)
                 return None
     present = _check_header(names, table, path, report)
-    rest = head.split(b"\n", 1)[1] if b"\n" in head else b""
+    rest = head[len(header_bytes):]
     if len(head) + (len(_UTF8_BOM) if has_bom else 0) < SNIFF_BYTES and not rest.strip():
         # The whole file is a header (perhaps with trailing blank lines): nothing to parse.
         report.add("file-no-rows", file=path, table=table.name)
@@ -198,6 +205,19 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         column_types={name: pa.string() for name in parse_names},
         strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=True,
     )
+    # Arrow decodes a bad row's text before calling our handler; if that text is not UTF-8 the
+    # decode fails inside Arrow's callback, which Python would print as an "ignored exception".
+    # Catch it quietly: the file is then reported as not UTF-8, at its first bad line.
+    decode_failed = False
+    previous_hook = sys.unraisablehook
+
+    def quiet_hook(unraisable) -> None:
+        nonlocal decode_failed
+        if issubclass(unraisable.exc_type, UnicodeDecodeError):
+            decode_failed = True
+        else:
+            previous_hook(unraisable)
+
     next_record = 2  # the header is record 1
     breaks_so_far = 0  # line breaks inside values of the records read so far
     expected_fields = len(parse_names)
@@ -237,6 +257,7 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         breaks_so_far += int(breaks.sum())
         return lines[~is_skipped]
 
+    sys.unraisablehook = quiet_hook
     try:
         reader = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options,
                                 convert_options=convert_options)
@@ -247,7 +268,7 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         place(0, None, last=True)
     except pa.ArrowInvalid as error:
         text = str(error)
-        if "UTF8" in text or "utf8" in text.lower():
+        if decode_failed or "utf8" in text.lower():
             line, where = _first_invalid_utf8_line(path, has_bom)
             report.add("file-encoding", file=path, table=table.name, line=line, value=where)
         elif "Empty CSV file" in text:
@@ -259,6 +280,8 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
                        value="a quoted value is not closed, or the file is truncated")
     except OSError as error:
         report.add("file-unreadable", file=path, table=table.name, value=error.strerror or "read error")
+    finally:
+        sys.unraisablehook = previous_hook
     if table_file.rows == 0:
         report.add("file-no-rows", file=path, table=table.name)
 
