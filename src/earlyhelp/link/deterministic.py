@@ -93,7 +93,6 @@ def link_by_nhs_number(con: duckdb.DuckDBPyConnection) -> DeterministicSummary:
         FROM link_records r
         LEFT JOIN nhs_votes v USING (unique_id)
         LEFT JOIN nhs_placeholders p ON p.nhs_valid = r.nhs_valid
-        ORDER BY r.unique_id
     """)
     con.execute("DROP TABLE link_records")
     con.execute("ALTER TABLE link_records_det RENAME TO link_records")

@@ -257,8 +257,8 @@ def link(
             labels, best_p, best_w, rejected = _cluster(con, threshold, kind)
             lap("cluster")
             advance("persistent person ids")
-            keys = con.sql("SELECT unique_id FROM link_records ORDER BY unique_id").to_arrow_table()
-            record_keys = keys.column(0).to_numpy(zero_copy_only=False).astype(object)
+            keys = _by_record(con, "SELECT i, unique_id FROM link_records")
+            record_keys = keys.column("unique_id").to_numpy(zero_copy_only=False).astype(object)
             previous_ids = _previous_ids(record_keys, previous_link) if previous_link is not None else None
             person_ids, id_counts = assign_person_ids(record_keys, labels, secret, previous_ids)
             person_link = _person_link_table(con, person_ids, best_p, best_w, labels)
@@ -293,29 +293,40 @@ def link(
         shutil.rmtree(spill, ignore_errors=True)
 
 
+def _by_record(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """Rows of ``sql`` (which must select the record number ``i``) in record order.
+
+    Sorted here rather than trusted to ORDER BY: with preserve_insertion_order off, DuckDB 2.0
+    returned some windowed results to Arrow out of order.
+    """
+    table = con.sql(sql).to_arrow_table()
+    table = table.take(pc.sort_indices(table.column("i")))
+    if not np.array_equal(table.column("i").to_numpy(), np.arange(table.num_rows)):
+        raise RuntimeError("record numbers are not 0..n-1")
+    return table
+
+
 def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.ModelKind):
-    """Arrays for :func:`constrained_clusters`, in ``unique_id`` order; returns its result."""
-    records = con.execute("""
-        SELECT coalesce(dense_rank() OVER (ORDER BY nhs_det) - 1, -1) AS det,
-               CASE WHEN constraint_group IS NULL THEN -1
-                    ELSE dense_rank() OVER (ORDER BY constraint_group) - 1 END AS constraint_code,
-               nhs_det IS NULL AS no_det, constraint_group IS NULL AS no_constraint, unique_id
-        FROM link_records ORDER BY unique_id
-    """).to_arrow_table()
+    """Arrays for :func:`constrained_clusters`, in record order; returns its result."""
+    records = _by_record(con, """
+        WITH det AS (SELECT nhs_det, (row_number() OVER (ORDER BY nhs_det) - 1)::BIGINT AS code
+                     FROM (SELECT DISTINCT nhs_det FROM link_records WHERE nhs_det IS NOT NULL)),
+             con AS (SELECT constraint_group, (row_number() OVER (ORDER BY constraint_group) - 1)::BIGINT AS code
+                     FROM (SELECT DISTINCT constraint_group FROM link_records WHERE constraint_group IS NOT NULL))
+        SELECT r.i, coalesce(det.code, -1) AS det, coalesce(con.code, -1) AS constraint_code
+        FROM link_records r
+        LEFT JOIN det USING (nhs_det)
+        LEFT JOIN con USING (constraint_group)
+    """)
     det = records.column("det").to_numpy().astype(np.int64)
-    det[records.column("no_det").to_numpy(zero_copy_only=False)] = -1
     constraint = records.column("constraint_code").to_numpy().astype(np.int64)
     if kind == "baseline":
         constraint[:] = -1  # plain Splink: connected components, no source constraints
-    con.sql("""
-        CREATE OR REPLACE TEMP TABLE record_index AS
-        SELECT unique_id, (row_number() OVER (ORDER BY unique_id) - 1)::BIGINT AS i FROM link_records
-    """)
-    edges = con.execute(f"""
+    edges = con.sql(f"""
         SELECT l.i AS a, r.i AS b, p.match_probability AS p, p.match_weight AS w
         FROM link_pairs p
-        JOIN record_index l ON l.unique_id = p.unique_id_l
-        JOIN record_index r ON r.unique_id = p.unique_id_r
+        JOIN link_records l ON l.unique_id = p.unique_id_l
+        JOIN link_records r ON r.unique_id = p.unique_id_r
         WHERE p.match_probability >= {float(threshold)}
     """).to_arrow_table()
     result = constrained_clusters(
@@ -326,7 +337,7 @@ def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.
     con.register("cluster_arrow", pa.table({"i": np.arange(len(det)), "cluster": result.label}))
     con.sql("""
         CREATE OR REPLACE TEMP TABLE record_cluster AS
-        SELECT x.unique_id, c.cluster FROM record_index x JOIN cluster_arrow c USING (i)
+        SELECT r.unique_id, c.cluster FROM link_records r JOIN cluster_arrow c USING (i)
     """)
     con.unregister("cluster_arrow")
     return result.label, result.best_probability, result.best_weight, result.rejected_by_constraint
@@ -340,10 +351,7 @@ def _previous_ids(record_keys: np.ndarray, previous_link: pa.Table) -> np.ndarra
 
 
 def _person_link_table(con, person_ids, best_p, best_w, labels) -> pa.Table:
-    base = con.execute("""
-        SELECT source, source_record_id, nhs_det IS NOT NULL AS by_nhs
-        FROM link_records ORDER BY unique_id
-    """).to_arrow_table()
+    base = _by_record(con, "SELECT i, source, source_record_id, nhs_det IS NOT NULL AS by_nhs FROM link_records")
     by_nhs = base.column("by_nhs").to_numpy(zero_copy_only=False)
     sizes = np.bincount(labels)[labels] if len(labels) else np.zeros(0, np.int64)
     probability = np.where(by_nhs, 1.0, best_p)

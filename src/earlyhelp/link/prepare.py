@@ -100,6 +100,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, source_view: str = "person_i
             SELECT name, list(DISTINCT grp ORDER BY grp) AS groups FROM name_variants GROUP BY name
         )
         SELECT
+            (row_number() OVER (ORDER BY c.unique_id) - 1)::BIGINT AS i,
             c.unique_id, c.source, c.source_record_id, c.la_code,
             {constraint_group_sql()} AS constraint_group,
             c.forename_std,
@@ -131,7 +132,6 @@ def prepare_records(con: duckdb.DuckDBPyConnection, source_view: str = "person_i
             {_upn_valid_sql('c.upn_raw')} AS upn_valid
         FROM link_cleaned c
         LEFT JOIN variants v ON v.name = c.forename_std
-        ORDER BY c.unique_id
     """)
     con.execute("DROP TABLE link_cleaned")
     return con.execute("SELECT count(*) FROM link_records").fetchall()[0][0]

@@ -128,27 +128,41 @@ def _distribution(con) -> list[dict[str, Any]]:
     """)
 
 
-def _level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
-    """gamma value -> level label for every comparison of a saved Splink model."""
-    labels: dict[str, dict[int, str]] = {}
+def _level_weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
+    """Per comparison: (match weight, label) of each level of a saved Splink model.
+
+    Splink's predictions keep each comparison's weight (``mw_<name>``) but not its level, so
+    the level is recovered from the weight: log2(m/u) is distinct for every level in practice.
+    """
+    import math
+
+    weights: dict[str, list[tuple[float, str]]] = {}
     for comparison in model.get("comparisons", []):
-        levels = comparison["comparison_levels"]
-        non_null = [lv for lv in levels if not lv.get("is_null_level")]
-        mapping = {-1: "missing"}
-        for position, level in enumerate(non_null):
-            mapping[len(non_null) - 1 - position] = level.get("label_for_charts", "")
-        labels[comparison["output_column_name"]] = mapping
-    return labels
+        levels = []
+        for level in comparison["comparison_levels"]:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level"):
+                levels.append((0.0, "missing"))
+            elif m and u:
+                levels.append((math.log2(m / u), level.get("label_for_charts", "")))
+        weights[comparison["output_column_name"]] = levels
+    return weights
+
+
+def _level_of(weight: float | None, levels: list[tuple[float, str]]) -> str:
+    if weight is None or not levels:
+        return ""
+    return min(levels, key=lambda level: abs(level[0] - weight))[1]
 
 
 def _borderline(con, threshold: float, model: dict[str, Any]) -> list[dict[str, Any]]:
-    labels = _level_labels(model)
+    levels = _level_weights(model)
     available = {r[0] for r in con.execute("DESCRIBE link_pairs").fetchall()}
-    gammas = [name for name in labels if f"gamma_{name}" in available]
-    gamma_sql = "".join(f", gamma_{name}" for name in gammas)
+    names = [name for name in levels if f"mw_{name}" in available]
+    weight_sql = "".join(f", mw_{name}" for name in names)
     rows = _rows(con, f"""
         SELECT unique_id_l, unique_id_r, round(match_probability, 4) AS match_probability,
-               round(match_weight, 2) AS match_weight{gamma_sql}
+               round(match_weight, 2) AS match_weight{weight_sql}
         FROM link_pairs
         WHERE match_probability >= {max(0.0, threshold - BORDERLINE_BELOW)}
           AND match_probability < {threshold + (1 - threshold) / 2}
@@ -161,8 +175,8 @@ def _borderline(con, threshold: float, model: dict[str, Any]) -> list[dict[str, 
         source_r, record_r = row["unique_id_r"].split("|", 1)
         pair = {"record_1": f"{source_l} {record_l}", "record_2": f"{source_r} {record_r}",
                 "match_probability": row["match_probability"], "match_weight": row["match_weight"]}
-        for name in gammas:
-            pair[name] = labels[name].get(row[f"gamma_{name}"], str(row[f"gamma_{name}"]))
+        for name in names:
+            pair[name] = _level_of(row[f"mw_{name}"], levels[name])
         pairs.append(pair)
     return pairs
 
