@@ -115,6 +115,8 @@ def main(argv):
     else:
         raise SystemExit(f"unknown validator {kind!r}")
     result["seconds"] = time.perf_counter() - started
+    with open("/proc/self/status", encoding="ascii") as status:
+        result["peak_mib"] = next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
     with open(out, "w", encoding="utf-8") as handle:
         json.dump(result, handle, indent=1)
 
