@@ -23,7 +23,7 @@ from earlyhelp.report.catalogue import (
     OUTCOME_HEADINGS, change, format_number, indicator, unit_suffix,
 )
 from earlyhelp.report.published import (
-    LOCAL_AUTHORITY, NATIONAL, SYMBOLS, TOTAL, Area, Figure, Published, as_number, period_label,
+    LOCAL_AUTHORITY, SYMBOLS, TOTAL, Area, Figure, Published, as_number, period_label,
 )
 
 # GOV.UK palette colours that keep 3:1 contrast with white (WCAG 1.4.11 non-text contrast).
@@ -655,5 +655,5 @@ def context_for(published: Published, la: str | None) -> Context:
     return Context(published, focus, england, published.region_of(focus))
 
 
-__all__ = ["Cell", "Chart", "Context", "DataTable", "Headline", "build_charts", "context_for",
-           "headlines", "NATIONAL"]
+__all__ = ["CHARTS", "Cell", "Chart", "Context", "DataTable", "Headline", "build_charts", "context_for",
+           "headlines"]
