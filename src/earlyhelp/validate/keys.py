@@ -65,12 +65,17 @@ class CrossTableChecker:
     def _report_query(self, rule_id: str, sql: str, *, file: Path, table: str, column: str,
                       describe, expected=None, other=None) -> None:
         """Run ``sql`` (rows of line, key values...), counting all and keeping the capped detail."""
-        total = self.con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
-        if not total:
-            return
         keep = self.report.wants_detail(rule_id)
-        limit = "" if keep is None else f" LIMIT {int(keep)}"
+        # The kept rows in line order; one more than kept tells whether a count is needed.
+        limit = "" if keep is None else f" LIMIT {int(keep) + 1}"
         rows = self.con.execute(f"SELECT * FROM ({sql}) ORDER BY 1{limit}").fetchall()
+        if not rows:
+            return
+        if keep is not None and len(rows) > keep:
+            total = self.con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+            rows = rows[:keep]
+        else:
+            total = len(rows)
         for row in rows:
             self.report.add(rule_id, file=file, table=table, line=row[0], column=column,
                             value=describe(row), expected=expected(row) if callable(expected) else expected,

@@ -1,0 +1,151 @@
+"""Loading returns into the DuckDB warehouse: all or nothing, replace by LA, history, identity apart."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from earlyhelp import sample
+from earlyhelp.errors import DataError, UsageError
+from earlyhelp.spec import TABLES
+from earlyhelp.warehouse import HISTORY_TABLE, ReturnRejected, load_return
+
+LA = "E06000001"
+OTHER_LA = "E06000002"
+
+
+def data_lines(path: Path) -> int:
+    """Records in a sample CSV (it has no quoted line breaks and no blank lines): lines minus header."""
+    return len(path.read_text(encoding="utf-8").splitlines()) - 1
+
+
+def copy_sample(folder: Path, la_code: str = LA, drop: tuple[str, ...] = ()) -> Path:
+    folder.mkdir(parents=True)
+    for file in sample.path().glob("*.csv"):
+        if file.stem not in drop:
+            (folder / file.name).write_text(file.read_text(encoding="utf-8").replace(LA, la_code),
+                                            encoding="utf-8")
+    return folder
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def counts(path: Path) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+                for name in TABLES if TABLES[name].zone != "identity"}
+    finally:
+        con.close()
+
+
+def test_sample_loads_with_spec_types_history_and_idempotence(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    result = load_return([sample.path()], warehouse, skip_identity=True)
+    assert result.la_codes == [LA] and result.skipped_identity
+    expected = {f.stem: data_lines(f) for f in sample.path().glob("*.csv") if f.stem != "person_identifiers"}
+    loaded = counts(warehouse)
+    assert {k: v for k, v in loaded.items() if v} == expected
+    assert result.rows == expected
+    # Tables are named and typed exactly as the spec says, identity tables absent.
+    tables = {row[0] for row in query(warehouse, "SHOW TABLES")}
+    assert "person_identifiers" not in tables and HISTORY_TABLE in tables
+    columns = query(warehouse, "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                               "ORDER BY table_name, ordinal_position")
+    for name, table in TABLES.items():
+        if table.zone != "identity":
+            assert [(c, t) for n, c, t in columns if n == name] == [(c.name, c.duckdb_type) for c in table.columns]
+    assert query(warehouse, "SELECT referral_date, referral_nfa FROM referrals WHERE referral_id = 'E06000001-R0001'") \
+        == [(__import__("datetime").date(2021, 6, 27), False)]
+    history = query(warehouse, f"SELECT la_code, checksum, rows_per_table FROM {HISTORY_TABLE}")
+    digest = hashlib.sha256()
+    for file in sorted(sample.path().glob("*.csv"), key=lambda f: f.stem):
+        digest.update(file.stem.encode() + b"\0" + file.read_bytes() + b"\0")
+    assert history[0][:2] == (LA, digest.hexdigest())
+    assert '"referrals": 52' in history[0][2]
+
+    # Loading the same return again changes nothing but the history.
+    load_return([sample.path()], warehouse, skip_identity=True)
+    assert counts(warehouse) == loaded
+    assert query(warehouse, f"SELECT count(*), count(DISTINCT checksum) FROM {HISTORY_TABLE}") == [(2, 1)]
+
+    # A failing return changes nothing at all.
+    before = counts(warehouse)
+    bad = copy_sample(tmp_path / "bad")
+    referrals = bad / "referrals.csv"
+    referrals.write_text(referrals.read_text().replace("2021-06-27", "27/06/2021", 1))
+    (bad / "children.csv").write_text("")  # and an empty file
+    with pytest.raises(ReturnRejected) as rejected:
+        load_return([bad], warehouse, skip_identity=True)
+    assert rejected.value.report.summary() == {"value-date": 1, "file-empty": 1}
+    assert rejected.value.exit_code == 1
+    assert counts(warehouse) == before
+    assert query(warehouse, f"SELECT count(*) FROM {HISTORY_TABLE}") == [(2,)]
+
+
+def test_another_la_is_added_and_a_reload_replaces_only_that_la(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    load_return([sample.path()], warehouse, skip_identity=True)
+    load_return([copy_sample(tmp_path / "b", OTHER_LA)], warehouse, skip_identity=True)
+    referrals = data_lines(sample.path() / "referrals.csv")
+    assert query(warehouse, "SELECT la_code, count(*) FROM referrals GROUP BY ALL ORDER BY 1") == [
+        (LA, referrals), (OTHER_LA, referrals)]
+    # The first LA sends a return without looked-after episodes: its old ones go, the other LA's stay.
+    smaller = copy_sample(tmp_path / "a2", LA, drop=("looked_after_episodes",))
+    load_return([smaller], warehouse, skip_identity=True)
+    cla = data_lines(sample.path() / "looked_after_episodes.csv")
+    assert query(warehouse, "SELECT la_code, count(*) FROM looked_after_episodes GROUP BY ALL") == [(OTHER_LA, cla)]
+    assert query(warehouse, "SELECT la_code, count(*) FROM referrals GROUP BY ALL ORDER BY 1") == [
+        (LA, referrals), (OTHER_LA, referrals)]
+
+
+def test_identifiers_go_only_to_a_separate_identity_warehouse(tmp_path):
+    warehouse, identity = tmp_path / "w.duckdb", tmp_path / "identity.duckdb"
+    with pytest.raises(UsageError, match="identifiers"):
+        load_return([sample.path()], warehouse)
+    assert not warehouse.exists()
+    with pytest.raises(UsageError):
+        load_return([sample.path()], warehouse, identity_warehouse=warehouse)
+    result = load_return([sample.path()], warehouse, identity_warehouse=identity)
+    people = data_lines(sample.path() / "person_identifiers.csv")
+    assert result.identity_rows == people
+    assert query(identity, "SELECT count(*) FROM person_identifiers") == [(people,)]
+    assert "person_identifiers" not in {row[0] for row in query(warehouse, "SHOW TABLES")}
+    assert {row[0] for row in query(identity, "SHOW TABLES")} == {"person_identifiers", HISTORY_TABLE}
+
+
+def test_bom_blank_lines_and_quoted_breaks_load_like_the_validator_reads_them(tmp_path):
+    folder = copy_sample(tmp_path / "r")
+    goals = folder / "family_goals.csv"
+    lines = goals.read_text().splitlines()
+    goals.write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(lines[:3] + [""] + lines[3:]) + "\r\n").encode())
+    warehouse = tmp_path / "w.duckdb"
+    load_return([folder], warehouse, skip_identity=True)
+    assert query(warehouse, "SELECT count(*) FROM family_goals") == [(len(lines) - 1,)]
+
+
+def test_cli_load(tmp_path):
+    from earlyhelp.cli import main
+
+    warehouse = tmp_path / "w.duckdb"
+    runner = CliRunner()
+    ok = runner.invoke(main, ["load", str(sample.path()), "--warehouse", str(warehouse), "--skip-identity"])
+    assert ok.exit_code == 0, ok.output
+    assert f"for {LA} into" in ok.stdout and "referrals" in ok.stdout
+    bad = copy_sample(tmp_path / "bad")
+    (bad / "returns.csv").write_text("la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2023-03-31,2020-01-01\n")
+    rejected = runner.invoke(main, ["load", str(bad), "--warehouse", str(warehouse), "--skip-identity"])
+    assert isinstance(rejected.exception, DataError)
+    assert "after-extract-date" in rejected.stdout and "There is a problem" in rejected.stdout
+    shutil.rmtree(bad)
