@@ -47,8 +47,12 @@ class EHLDWriter:
         # whose files carry no reporting period.
         self.event_span: dict[str, list[str]] = {}
         self._columns = {name: table.column_names for name, table in TABLES.items()}
-        self._event_columns = {
-            name: tuple(c.name for c in table.columns if c.event) for name, table in TABLES.items()
+        self._event_index = {
+            name: tuple(i for i, c in enumerate(table.columns) if c.event) for name, table in TABLES.items()
+        }
+        self._la_index = {
+            name: (table.column_names.index("la_code") if table.has_la_code else None)
+            for name, table in TABLES.items()
         }
 
     def __enter__(self) -> "EHLDWriter":
@@ -63,9 +67,6 @@ class EHLDWriter:
             handle.close()
         self._handles.clear()
 
-    def has(self, table: str, key: tuple[str, ...]) -> bool:
-        return key in self._seen.get(table, ())
-
     def add(self, table: str, row: dict[str, Any]) -> bool:
         """Write one row; returns False when it duplicates a child or identity already written."""
         key_columns = _DEDUPLICATED.get(table)
@@ -78,18 +79,21 @@ class EHLDWriter:
         if writer is None:
             writer = self._open(table)
         get = row.get
-        writer.writerow([_cell(get(name)) for name in self._columns[table]])
-        la_code = row.get("la_code")
+        cells = [_cell(get(name)) for name in self._columns[table]]
+        writer.writerow(cells)
+        self.counts[table] = self.counts.get(table, 0) + 1
+        la_code = cells[self._la_index[table]] if self._la_index[table] is not None else ""
         if la_code:
-            for column in self._event_columns[table]:
-                value = _cell(row.get(column))
+            for index in self._event_index[table]:
+                value = cells[index]
                 if value:
-                    span = self.event_span.setdefault(la_code, [value, value])
-                    if value < span[0]:
+                    span = self.event_span.get(la_code)
+                    if span is None:
+                        self.event_span[la_code] = [value, value]
+                    elif value < span[0]:
                         span[0] = value
                     elif value > span[1]:
                         span[1] = value
-        self.counts[table] = self.counts.get(table, 0) + 1
         return True
 
     def _open(self, table: str):
