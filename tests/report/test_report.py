@@ -156,3 +156,12 @@ def test_cli_errors_are_one_clear_message(args, message, published_csv, tmp_path
     assert code == 2
     assert message in err
     assert "Traceback" not in err + out
+
+
+def test_chart_labels_are_the_published_figures(england_site):
+    # The England reach chart labels each point with its published value, oldest first.
+    svg = (england_site.parent / "charts" / "reach-over-time.svg").read_text(encoding="utf-8")
+    labels = re.search(r'class="mark-text role-mark[^"]*">(.*?)</g>', svg, re.S).group(1)
+    shown = re.findall(r">([^<>]+)</text>", labels)
+    # Fixture: 3.1 in 2015-16 and 4.3 in 2019-20 by hand, filler 22.0, 24.0, 26.0 between.
+    assert shown == ["3.1%", "22.0%", "24.0%", "26.0%", "4.3%"]
