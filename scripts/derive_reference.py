@@ -58,6 +58,7 @@ def _financial_year(end_year: int) -> int:
 
 def read_panel(shared: Path) -> pd.DataFrame:
     panel = pd.read_csv(shared / "ipse-webb-2024" / "la_panel_2010_2022.csv", low_memory=False)
+    panel = panel.copy()  # the wide panel is fragmented; one copy keeps pandas quiet
     # BCP appears twice in 2011-2017 (once per predecessor code) with identical figures.
     return panel.drop_duplicates(["new_la_code", "time_period"]).copy()
 
@@ -195,9 +196,10 @@ def published_national(shared: Path) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "reference")
+    parser.add_argument("--out", type=Path, default=OUT, help="default: the package's data folder")
     args = parser.parse_args()
     panel = read_panel(args.shared)
-    OUT.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     spend, deflators = spend_and_deflators(panel)
     tables = {
         "local_authorities": local_authorities(panel, args.shared),
@@ -209,7 +211,7 @@ def main() -> None:
         "published_national": published_national(args.shared),
     }
     for name, frame in tables.items():
-        frame.to_csv(OUT / f"{name}.csv", index=False, lineterminator="\n")
+        frame.to_csv(args.out / f"{name}.csv", index=False, lineterminator="\n")
         print(f"{name}: {len(frame)} rows")
 
 

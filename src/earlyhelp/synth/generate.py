@@ -24,6 +24,10 @@ from earlyhelp.synth.tables import TableBuilder, build, dates, ids
 
 log = logging.getLogger(__name__)
 FORMATS = ("parquet", "csv")
+# Plain CSV as an LA would export it: quotes only where a value needs them.
+CSV_OPTIONS = pacsv.WriteOptions(quoting_style="needed", include_header=False)
+# Above this many people, identity records are made one region at a time (memory).
+CHUNK_PEOPLE = 200_000
 
 
 def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
@@ -77,27 +81,19 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
         writer.write(name, table)
     timings["analytic_tables"] = time.perf_counter() - clock - timings["simulate"]
 
-    mark = time.perf_counter()
-    people, la_records, child_truth = _people(journeys, builder, children)
-    identifiers, record_truth = make_identity_records(
-        people, la_records, seed=settings.seed,
-        school_age_on=date(settings.last_year + 1, 3, 31))
-    writer.write("person_identifiers", identifiers)
-    del identifiers
-    timings["identities"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    partner = _partner_outcomes(journeys, record_truth, settings, period_start,
-                                np.random.default_rng([settings.seed, 4]))
-    for name, table in partner.items():
-        writer.write(name, table)
-    timings["partner_tables"] = time.perf_counter() - mark
-
-    writer.write_truth("person_records", record_truth)
-    writer.write_truth("children", child_truth)
+    # Truth about the journeys first, so the big event arrays can go before identities.
     step_truth, effects = _step_down_truth(journeys, builder, settings)
     writer.write_truth("step_down", step_truth)
     writer.write_truth("spend_effect", _spend_truth(journeys, rates, settings))
+    del step_truth
+    mark = time.perf_counter()
+    people, la_records, child_truth = _people(journeys, builder, children)
+    writer.write_truth("children", child_truth)
+    del child_truth, children, builder
+    journeys.drop_events()
+    _identities_and_partners(people, la_records, journeys, settings, period_start, writer)
+    timings["identities_and_partners"] = time.perf_counter() - mark
+
     effects["scale"] = settings.scale.name
     effects["years"] = f"{settings.first_year}{(settings.first_year + 1) % 100:02d}:" \
                        f"{settings.last_year}{(settings.last_year + 1) % 100:02d}"
@@ -127,13 +123,54 @@ class _Writer:
         if self.fmt == "parquet":
             pq.write_table(table, path, compression="zstd", use_dictionary=True)
         else:
-            pacsv.write_csv(table, path)
+            with open(path, "wb") as handle:
+                handle.write((",".join(table.column_names) + "\n").encode("utf-8"))
+                pacsv.write_csv(table, handle, write_options=CSV_OPTIONS)
 
     def write(self, name: str, table: pa.Table) -> None:
         self._write(table, self.out / f"{name}.{self.fmt}")
 
     def write_truth(self, name: str, table: pa.Table) -> None:
         self._write(table, self.out / "truth" / f"{name}.{self.fmt}")
+
+    def stream(self, path: Path, schema: pa.Schema):
+        if self.fmt == "parquet":
+            return pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True)
+        return _CsvStream(path, schema)
+
+
+class _CsvStream:
+    """A CSV written in pieces, with an unquoted header line like the single-table writer's."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.handle = open(path, "wb")
+        self.handle.write((",".join(schema.names) + "\n").encode("utf-8"))
+        self.writer = pacsv.CSVWriter(self.handle, schema, write_options=CSV_OPTIONS)
+
+    def write_table(self, table: pa.Table) -> None:
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.handle.close()
+
+
+class _Streams:
+    """Tables written in chunks (one chunk per region), opened on first use."""
+
+    def __init__(self, writer: _Writer):
+        self.writer = writer
+        self.open: dict[str, object] = {}
+
+    def write(self, name: str, table: pa.Table, *, truth: bool = False) -> None:
+        if name not in self.open:
+            folder = self.writer.out / "truth" if truth else self.writer.out
+            self.open[name] = self.writer.stream(folder / f"{name}.{self.writer.fmt}", table.schema)
+        self.open[name].write_table(table)
+
+    def close(self) -> None:
+        for stream in self.open.values():
+            stream.close()
 
 
 def _person_ids(person: np.ndarray) -> pa.Array:
@@ -173,6 +210,104 @@ def _people(journeys: Journeys, builder: TableBuilder, children: pa.Table):
         "latent_risk": pa.array(k["risk"][used].astype(np.float64)),
     })
     return people, la_records, child_truth
+
+
+def _identities_and_partners(people: pa.Table, la_records: pa.Table, journeys: Journeys,
+                             settings: SynthSettings, period_start: int, writer: _Writer) -> None:
+    """Identity records and partner outcomes, one region at a time to bound memory.
+
+    People are grouped by the region of their home LA and each LA record goes with its person,
+    so every family (siblings, twins, movers) is generated within one call. Across calls the
+    partner agencies' serial numbers are offset and any NHS number already used by an earlier
+    region is replaced by an unused valid one, so identifiers stay unique nationally.
+    """
+    from earlyhelp import reference
+
+    regions = reference.local_authorities().set_index("la_code")["region_code"]
+    home = people.column("home_la_code").to_numpy(zero_copy_only=False).astype(str)
+    home_region = regions.reindex(home).fillna("").to_numpy(str)
+    chunk_keys = sorted(set(home_region)) if people.num_rows > CHUNK_PEOPLE else [None]
+    streams = _Streams(writer)
+    used_nhs = np.zeros(0, dtype=np.int64)
+    offsets: dict[str, int] = {}
+    school_age_on = date(settings.last_year + 1, 3, 31)
+    try:
+        for number, key in enumerate(chunk_keys):
+            if key is None:
+                chunk_people, chunk_records = people, la_records
+            else:
+                mask = pa.array(home_region == key)
+                chunk_people = people.filter(mask)
+                chunk_records = la_records.filter(pc.is_in(
+                    la_records.column("true_person_id"), value_set=chunk_people.column("true_person_id")))
+            identifiers, truth = make_identity_records(
+                chunk_people, chunk_records, seed=settings.seed * 1000 + number,
+                school_age_on=school_age_on)
+            identifiers, truth, used_nhs = _make_national(identifiers, truth, used_nhs, offsets)
+            streams.write("person_identifiers", identifiers)
+            streams.write("person_records", truth, truth=True)
+            del identifiers
+            partner = _partner_outcomes(journeys, truth, settings, period_start,
+                                        np.random.default_rng([settings.seed, 4, number]))
+            for name, table in partner.items():
+                streams.write(name, table)
+    finally:
+        streams.close()
+
+
+def _make_national(identifiers: pa.Table, truth: pa.Table, used_nhs: np.ndarray,
+                   offsets: dict[str, int]) -> tuple[pa.Table, pa.Table, np.ndarray]:
+    from earlyhelp.synth.identities import PARTNER_SOURCES, RECORD_ID_PREFIX, nhs_check_digit
+
+    # Partner record ids: PREFIX + 9-digit serial; shift serials past earlier regions'.
+    source = identifiers.column("source").combine_chunks()
+    record_ids = identifiers.column("source_record_id").combine_chunks()
+    for partner in PARTNER_SOURCES:
+        is_partner = pc.equal(source, partner)
+        prefix = RECORD_ID_PREFIX[partner]
+        serial = pc.cast(pc.utf8_slice_codeunits(pc.filter(record_ids, is_partner), len(prefix)),
+                         pa.int64()).to_numpy()
+        if len(serial) == 0:
+            continue
+        serial = serial + offsets.get(partner, 0)
+        renumbered = ids(prefix, serial, 9)
+        offsets[partner] = int(serial.max())
+        # Put the renumbered ids back in the partner's rows (order preserved).
+        positions = np.flatnonzero(is_partner.to_numpy(zero_copy_only=False))
+        values = record_ids.to_numpy(zero_copy_only=False).astype(object)
+        values[positions] = renumbered.to_numpy(zero_copy_only=False)
+        record_ids = pa.array(values, pa.string())
+    # NHS numbers already given to someone in an earlier region get a fresh valid number.
+    nhs = identifiers.column("nhs_number")
+    present = pc.is_valid(nhs).to_numpy(zero_copy_only=False)
+    values = np.zeros(len(present), dtype=np.int64)
+    values[present] = pc.cast(pc.drop_null(nhs), pa.int64()).to_numpy()
+    distinct = np.unique(values[present])
+    clash = distinct[np.isin(distinct, used_nhs)]
+    if len(clash):
+        rng = np.random.default_rng(len(used_nhs))
+        taken = np.union1d(used_nhs, distinct)
+        fresh = np.zeros(0, dtype=np.int64)
+        while len(fresh) < len(clash):
+            draw = rng.integers(400_000_000, 800_000_000, size=2 * len(clash) + 16)
+            check = nhs_check_digit(draw)
+            candidate = np.unique(draw[check != 10] * 10 + check[check != 10])
+            fresh = np.union1d(fresh, candidate[~np.isin(candidate, taken)])
+        fresh = rng.permutation(fresh)[: len(clash)]
+        position = np.searchsorted(clash, values)
+        position = np.clip(position, 0, len(clash) - 1)
+        hit = present & (clash[position] == values)
+        values[hit] = fresh[position[hit]]
+        distinct = np.union1d(np.setdiff1d(distinct, clash), fresh)
+        nhs = pc.utf8_lpad(pc.cast(pa.array(values, mask=~present), pa.string()), 10, "0")
+    used_nhs = np.union1d(used_nhs, distinct)
+    identifiers = identifiers.set_column(
+        identifiers.schema.get_field_index("source_record_id"), "source_record_id", record_ids)
+    identifiers = identifiers.set_column(
+        identifiers.schema.get_field_index("nhs_number"), "nhs_number", nhs)
+    truth = truth.set_column(truth.schema.get_field_index("source_record_id"), "source_record_id",
+                             record_ids)
+    return identifiers, truth, used_nhs
 
 
 def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettings,

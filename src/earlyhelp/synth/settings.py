@@ -88,9 +88,9 @@ class Behaviour:
     sibling_co_referral: float = 0.18
     twin_share: float = 0.03
     # Re-referral after closure: (within 12 months, 12-24 months, later) probabilities.
-    re_referral_after_nfa: tuple[float, float, float] = (0.30, 0.10, 0.12)
-    re_referral_after_not_in_need: tuple[float, float, float] = (0.25, 0.10, 0.12)
-    re_referral_after_in_need: tuple[float, float, float] = (0.22, 0.10, 0.12)
+    re_referral_after_nfa: tuple[float, float, float] = (0.38, 0.09, 0.10)
+    re_referral_after_not_in_need: tuple[float, float, float] = (0.28, 0.09, 0.10)
+    re_referral_after_in_need: tuple[float, float, float] = (0.28, 0.09, 0.10)
     # New referral after a community early help episode closed (not stepped up).
     referral_after_early_help: tuple[float, float, float] = (0.09, 0.05, 0.06)
     move_la_share: float = 0.03
@@ -103,13 +103,15 @@ class Behaviour:
     eh_family_extra_children: float = 0.55
     eh_reach_first: float = 3.1
     eh_reach_last: float = 4.3
+    # Community early help is topped up to reach x this (episodes are counted by open days).
+    eh_fill: float = 1.04
     eh_reach_la_sigma: float = 0.62
     eh_reach_deprivation_weight: float = 0.2
     # Episodes of need.
-    cin_median_days: float = 120.0
+    cin_median_days: float = 88.0
     cin_sigma: float = 1.0
     s47_share: float = 0.42
-    cp_median_days: float = 250.0
+    cp_median_days: float = 265.0
     cp_sigma: float = 0.6
     cla_median_days: float = 420.0
     cla_sigma: float = 1.1

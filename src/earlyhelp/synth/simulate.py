@@ -164,6 +164,12 @@ class Journeys:
     extract_day: int
     notes: dict = field(default_factory=dict)
 
+    def drop_events(self) -> None:
+        """Free the event arrays once the tables are written (children are still needed)."""
+        for name in ("referrals", "assessments", "cin_plans", "s47", "cp_plans", "cla",
+                     "early_help", "step_down_truth"):
+            setattr(self, name, {})
+
 
 def day_of(year: int, month: int, day: int) -> int:
     return int((np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D") - EPOCH) // DAY)
@@ -420,14 +426,14 @@ class Engine:
         all_rows = np.ones(n, dtype=bool)
         p_nfa = _calibrated(self.r.nfa_share[:, fy], np.exp(-w * risk - 0.3 * history), la,
                             all_rows, self.n_la)
-        nfa = rng.random(n) < np.clip(p_nfa, 0, 0.95)
+        nfa = rng.random(n) < p_nfa
         # --- assessed: not in need, or an episode of need. The planted escalation effect
         # (after a step-down fewer re-referrals become episodes of need) enters the weight.
         esc = k["escalation_rr"][child].astype(float)
         p_in = _calibrated(1 - self.r.nin_share_of_assessed[:, fy],
                            np.exp(w * (risk + severity + 0.2 * history)) * esc, la, ~nfa,
                            self.n_la)
-        nin = ~nfa & (rng.random(n) >= np.clip(p_in, 0.0, 0.99))
+        nin = ~nfa & (rng.random(n) >= p_in)
         in_need = ~nfa & ~nin
         self.kids.a["escalation_rr"][child] = 1.0
         self.kids.a["known_to_csc"][child] = True
@@ -447,11 +453,14 @@ class Engine:
         # --- episodes of need
         cin_len = rng.lognormal(np.log(b.cin_median_days), b.cin_sigma, n).astype(np.int64)
         cin_end = a_auth + cin_len
-        s47 = in_need & (rng.random(n) < b.s47_share * np.exp(0.3 * severity))
-        s47_start = a_start + rng.integers(0, 10, n)
+        # A child protection plan (made at an initial conference after a section 47 enquiry) at
+        # the LA's real rate; more enquiries end without a plan, up to the s47 share.
         p_cp = _calibrated(self.r.cp_per_in_need[:, fy], np.exp(0.3 * severity + 0.2 * risk), la,
                            in_need, self.n_la)
-        icpc = s47 & (rng.random(n) < np.clip(p_cp / (b.s47_share * np.exp(0.3 * severity)), 0, 1))
+        icpc = in_need & (rng.random(n) < p_cp)
+        p_more = np.clip((b.s47_share - p_cp) / (1 - p_cp), 0, 1)
+        s47 = icpc | (in_need & (rng.random(n) < p_more))
+        s47_start = a_start + rng.integers(0, 10, n)
         icpc_day = s47_start + 5 + rng.integers(0, 15, n)
         cp_len = rng.lognormal(np.log(b.cp_median_days), b.cp_sigma, n).astype(np.int64)
         cp_end = icpc_day + cp_len
@@ -468,7 +477,7 @@ class Engine:
         older = (age >= 16)
         p_cla = _calibrated(self.r.cla_per_in_need[:, fy], np.exp(0.25 * risk), la, in_need,
                             self.n_la) + np.where(older, extra_rate, 0.0)
-        cla = in_need & (rng.random(n) < np.clip(p_cla, 0, 0.9)) & (age < 17.8)
+        cla = in_need & (rng.random(n) < p_cla)
         cla_start = a_auth + (rng.random(n) * np.minimum(cin_len, 150)).astype(np.int64)
         cla_len = rng.lognormal(np.log(b.cla_median_days), b.cla_sigma, n).astype(np.int64)
         cla_end = np.maximum(np.minimum(cla_start + cla_len, birthday18), cla_start)
@@ -638,7 +647,7 @@ class Engine:
         b = self.b
         mean_years = np.exp(np.log(b.eh_median_days) + b.eh_sigma ** 2 / 2) / 365.25 + 14 / 365.25
         children_in_year = (self.eh_reach[fy] * self.r.eh_reach_multiplier
-                            * self.r.population[:, fy])
+                            * self.r.population[:, fy] * b.eh_fill)
         starts_month = children_in_year / (1 + mean_years) / 12 * days_in / (365.25 / 12)
         need = np.maximum(starts_month - self.scheduled_eh[:, m], 0.0)
         family_size = 1 + b.eh_family_extra_children
@@ -684,12 +693,24 @@ class Engine:
 
 def _calibrated(target: np.ndarray, weight: np.ndarray, la: np.ndarray, rows: np.ndarray,
                 n_la: int) -> np.ndarray:
-    """Per-row probabilities proportional to ``weight`` whose mean over ``rows`` of each LA is
-    that LA's ``target`` share: individual risk decides who, the real LA rate decides how many."""
-    sums = np.bincount(la[rows], weights=weight[rows], minlength=n_la)
-    counts = np.bincount(la[rows], minlength=n_la)
-    mean = np.where(counts > 0, sums / np.maximum(counts, 1), 1.0)
-    return target[la] * weight / np.where(mean > 0, mean, 1.0)[la]
+    """Per-row probabilities whose odds are proportional to ``weight`` and whose mean over
+    ``rows`` of each LA is that LA's ``target`` share: individual risk decides who, the real LA
+    rate decides how many. The LA's intercept is found by bisection on the log-odds scale."""
+    target = np.clip(target, 1e-4, 1 - 1e-4)
+    log_w = np.log(np.maximum(weight, 1e-12))
+    counts = np.maximum(np.bincount(la[rows], minlength=n_la), 1)
+    centre = np.log(target / (1 - target))
+    low, high = centre - 8.0, centre + 8.0
+    sub_la, sub_w = la[rows], log_w[rows]
+    for _ in range(30):
+        mid = (low + high) / 2
+        p = 1 / (1 + np.exp(-(mid[sub_la] + sub_w)))
+        mean = np.bincount(sub_la, weights=p, minlength=n_la) / counts
+        too_high = mean > target
+        high = np.where(too_high, mid, high)
+        low = np.where(too_high, low, mid)
+    intercept = (low + high) / 2
+    return 1 / (1 + np.exp(-(intercept[la] + log_w)))
 
 
 def _first_of_run(keys: np.ndarray) -> np.ndarray:
