@@ -108,13 +108,15 @@ class CrossTableChecker:
     def _check_unique(self, table: Table, unique: tuple[str, ...], sink: KeySink, file: Path) -> None:
         cols = ", ".join(_ident(c) for c in unique)
         filled = " AND ".join(f"{_ident(c)} <> ''" for c in unique)
-        # Group on a 64-bit hash first (fixed width, fast, little memory); only rows whose hash
-        # repeats are compared exactly, so a hash collision cannot cause a false finding.
+        # Group on a 64-bit hash of the last key column first (ids are unique nationally by
+        # convention, so this is selective, and fixed-width grouping is fast and lean); only rows
+        # whose hash repeats are compared on the whole key, so no collision can cause a finding.
+        last = _ident(unique[-1])
         sql = (
-            f"WITH h AS (SELECT hash({cols}) AS h FROM {self._source(sink)} WHERE {filled} "
+            f"WITH h AS (SELECT hash({last}) AS h FROM {self._source(sink)} WHERE {filled} "
             f"GROUP BY ALL HAVING count(*) > 1), "
             f"k AS (SELECT {cols}, {LINE} FROM {self._source(sink)} WHERE {filled} "
-            f"AND hash({cols}) IN (SELECT h FROM h)), "
+            f"AND hash({last}) IN (SELECT h FROM h)), "
             f"d AS (SELECT {cols}, min({LINE}) AS first_line FROM k GROUP BY ALL HAVING count(*) > 1) "
             f"SELECT k.{LINE}, {', '.join('k.' + _ident(c) for c in unique)}, d.first_line "
             f"FROM k JOIN d USING ({cols}) WHERE k.{LINE} > d.first_line"
