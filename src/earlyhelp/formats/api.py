@@ -33,8 +33,9 @@ class IngestReport:
     def summary(self) -> str:
         lines = [f"Read {', '.join(self.formats)} into {self.out}:"]
         lines += [f"  {table}: {count} rows" for table, count in sorted(self.rows.items())]
-        if self.skipped_children:
-            lines.append(f"  {self.skipped_children} children left out because of problems "
+        if self.issue_count:
+            left_out = f"{self.skipped_children} children" if self.skipped_children else "the rows concerned"
+            lines.append(f"  {self.issue_count} problem(s): {left_out} left out "
                          f"(listed in {self.out / ISSUES_FILE})")
         if self.ignored_files:
             names = ", ".join(sorted(p.name for p in self.ignored_files))
@@ -87,7 +88,7 @@ def ingest_report(
             for group in groups:
                 report.formats.append(group.format.value)
                 report.ignored_files.extend(group.ignored)
-                _read_group(group, writer, report, periods, la_code=la_code, skip_invalid=skip_invalid)
+                _read_group(group, writer, report, periods, la_code=la_code)
             if report.issue_count and not skip_invalid:
                 raise FormatError(
                     report.issues, what=f"Could not ingest {', '.join(report.formats)}",
@@ -112,13 +113,12 @@ def _read_group(
     periods: dict[str, tuple[dt.date, dt.date]],
     *,
     la_code: str | None,
-    skip_invalid: bool,
 ) -> None:
     if group.format is Format.CIN_XML:
         from earlyhelp.formats.cin_xml import read_cin_xml
 
         for file in group.files:
-            result = read_cin_xml(file, writer, la_code=la_code, skip_invalid=skip_invalid)
+            result = read_cin_xml(file, writer, la_code=la_code)
             report.issues.extend(result.issues)
             report.issue_count += result.issue_count
             report.skipped_children += result.skipped_children

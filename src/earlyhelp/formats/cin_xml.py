@@ -106,16 +106,9 @@ class _HeaderInfo:
 
 def iter_children(path: Path) -> Iterator[tuple[str, etree._Element]]:
     """Yield ("Header" | "Child" | "unexpected", element) while streaming the file."""
-    context = etree.iterparse(
-        str(path), events=("start", "end"), tag=("Message", "Header", "Children", "Child"),
-        huge_tree=True, remove_blank_text=False,
-    )
-    depth_ok = True
-    for event, element in context:
-        if event == "start":
-            if element.tag == "Message" and element.getparent() is not None:
-                depth_ok = False
-            continue
+    context = etree.iterparse(str(path), events=("end",), tag=("Header", "Children", "Child"),
+                              huge_tree=True)
+    for _, element in context:
         if element.tag in ("Header", "Child"):
             yield element.tag, element
             # Free what is done: the element and every sibling already seen before it.
@@ -126,23 +119,15 @@ def iter_children(path: Path) -> Iterator[tuple[str, etree._Element]]:
                     if isinstance(previous.tag, str) and previous.tag not in ("Header", "Child"):
                         yield "unexpected", previous
                     del parent[0]
-        elif element.tag == "Children":
+        else:  # </Children>: anything left in it is not a <Child>
             for leftover in element:
                 if isinstance(leftover.tag, str) and leftover.tag != "Child":
                     yield "unexpected", leftover
-    if not depth_ok:
-        yield "unexpected", etree.Element("Message")
 
 
-def read_cin_xml(
-    path: Path,
-    out: EHLDWriter,
-    *,
-    la_code: str | None = None,
-    skip_invalid: bool = False,
-) -> CinReadResult:
-    """Stream one CIN census file into ``out``. Children with problems are counted as issues and,
-    when ``skip_invalid`` is true, left out; otherwise the caller stops on any issue."""
+def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> CinReadResult:
+    """Stream one CIN census file into ``out``. A child with problems is not written; its
+    problems are in the result, and the caller decides whether to stop or go on without it."""
     result = CinReadResult()
     name = path.name
     header = _HeaderInfo()
@@ -185,7 +170,7 @@ def read_cin_xml(
                                            "no <Header>/<Source>/<LEA> before the first child; "
                                            "give the LA code (--la-code)"))
                 return result
-            ok = _read_child(element, child_number, name, resolved_la, out, result, seen_child_ids, skip_invalid)
+            ok = _read_child(element, child_number, name, resolved_la, out, result, seen_child_ids)
             if ok:
                 result.children += 1
             else:
@@ -217,7 +202,6 @@ def _read_child(
     out: EHLDWriter,
     result: CinReadResult,
     seen: set[str],
-    skip_invalid: bool,
 ) -> bool:
     where = f"/Message/Children/Child[{number}]"
     for details in child.iterfind("CINdetails"):
