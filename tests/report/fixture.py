@@ -48,6 +48,8 @@ OVERRIDES: dict[tuple[str, str, str, str], tuple[str, str, str]] = {
     ("missed_step_down", "E92000001", "201920", "Total"): ("x", "", "x"),
     ("missed_step_down", "E92000001", "201819", "Total"): ("64000", "", "64000"),
     ("missed_step_down_pct", "E92000001", "201920", "Total"): ("x", "x", "x"),
+    # A suppressed latest figure: the headline must say c for 2019-20, not fall back to 2018-19.
+    ("step_down_pct", "E06000001", "201920", "Total"): ("c", "c", "c"),
     # A suppressed family-goal heading and its secondary suppression.
     ("family_goals_met_pct", "E06000001", "201920", "outcome_heading:housing"): ("c", "c", "c"),
     ("family_goals_met_pct", "E06000001", "201920", "outcome_heading:health"): ("c", "c", "c"),

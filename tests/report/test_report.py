@@ -79,6 +79,14 @@ def test_la_headlines_compare_with_region_and_england(la_site):
     assert [text(p) for p in reach.find_class("card__compare")] == ["North East: 4.8%", "England: 4.3%"]
 
 
+def test_a_suppressed_latest_figure_is_shown_as_c_not_replaced_by_an_older_one(la_site):
+    step_down = card(page(la_site), "step_down_pct")
+    assert text(step_down.find_class("card__value")[0]) == "c"
+    assert text(step_down.find_class("card__period")[0]) == "2019-20"
+    assert not step_down.find_class("card__change")  # no change can be worked out from c
+    assert [text(p) for p in step_down.find_class("card__compare")] == ["North East: 29.0%", "England: 28.0%"]
+
+
 @pytest.mark.parametrize("site", ["england_site", "la_site"])
 def test_every_chart_has_title_description_svg_table_and_notes(site, request):
     tree = page(request.getfixturevalue(site))

@@ -224,7 +224,8 @@ def _over_time(ctx: Context, name: str, chart_id: str, title: str, description: 
     chart = Chart(chart_id, title, description, table, notes)
     if records:
         names, colours, dashes = _series_colours(ctx)
-        frame = pd.DataFrame(records)
+        # Draw England first and the focus LA last, so the LA's line is on top where they meet.
+        frame = pd.DataFrame(records[::-1] if ctx.is_la else records)
         base = alt.Chart(frame).encode(
             x=_period_axis(),
             y=alt.Y("value:Q", title=f"{meta.label}{unit_suffix(meta.unit)}",
@@ -599,6 +600,8 @@ CHARTS: tuple[Callable[[Context], Chart], ...] = (
     spend_by_region,
 )
 
+NOT_REPORTED = ("x", "z", "")
+
 HEADLINE_INDICATORS = (
     "eh_reach_pct", "prevention_ratio", "cin_rate_per_10k", "step_down_pct",
     "missed_step_down", "eh_outcomes_achieved_pct", "family_goals_met_pct", "ei_spend_per_child_real",
@@ -608,26 +611,33 @@ HEADLINE_INDICATORS = (
 def headlines(ctx: Context) -> tuple[list[Headline], DataTable]:
     """The latest published figure of each headline indicator, and its change since the first year.
 
-    "Latest" and "first" are the latest and first years with a number (not a symbol) for the area,
-    so an indicator still waiting for its follow-up window shows its last complete year.
+    "Latest" is the latest year whose figure is not ``x``/``z`` (so an indicator still waiting
+    for its follow-up window shows its last complete year, and a suppressed one shows ``c``);
+    "first" is the first year with a number. The change needs numbers at both ends.
     """
     published = ctx.published
     cards: list[Headline] = []
     rows: list[list[Cell]] = []
     for name in HEADLINE_INDICATORS:
         meta = indicator(name)
-        periods = published.periods_with_value(name, ctx.focus)
-        if not periods:
+        numeric = published.periods_with_value(name, ctx.focus)
+        # The latest year that is not "x" (not yet available): if it is suppressed, the card says
+        # c for that year rather than quietly showing an older number.
+        reported = [row.time_period for row in published.series(name, ctx.focus)
+                    if row.value not in NOT_REPORTED]
+        if not reported:
             continue
-        first, latest = periods[0], periods[-1]
-        first_row, latest_row = published.get(name, ctx.focus, first), published.get(name, ctx.focus, latest)
-        moved = change(first_row.value, latest_row.value, meta.unit) if first != latest else None
+        latest = reported[-1]
+        first = numeric[0] if numeric and numeric[0] != latest else None
+        latest_row = published.get(name, ctx.focus, latest)
+        first_row = published.get(name, ctx.focus, first) if first else None
+        moved = change(first_row.value, latest_row.value, meta.unit) if first_row else None
         comparisons = [(area.name, published_cell(published.get(name, area, latest)))
                        for area in ctx.comparison_areas[1:]]
         cards.append(Headline(name, meta.label, published_cell(latest_row), period_label(latest), moved,
-                              period_label(first) if first != latest else None, comparisons))
+                              period_label(first) if first else None, comparisons))
         rows.append([header_cell(f"{meta.label}{unit_suffix(meta.unit)}"),
-                     Cell(period_label(first)), published_cell(first_row),
+                     Cell(period_label(first) if first else ""), published_cell(first_row),
                      Cell(period_label(latest)), published_cell(latest_row), Cell(moved or ""),
                      *[cell for _, cell in comparisons]])
     table = DataTable(

@@ -15,7 +15,7 @@ from earlyhelp.errors import UsageError
 @click.option("--indicators", "indicators", type=click.Path(path_type=Path),
               help="Folder (or file) with an existing indicators_published.csv: skip computing.")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
-              help="Folder to write the site into (index.html, assets, charts, data).")
+              help="Folder to write the site into (index.html, charts, data).")
 @click.option("--la", "la", metavar="CODE", help="ONS code of an LA to report on against its region "
               "and England (default: England).")
 def report(data: Path | None, indicators: Path | None, out: Path, la: str | None) -> None:
