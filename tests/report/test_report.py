@@ -125,6 +125,27 @@ def test_suppressed_figures_are_shown_as_symbols_and_not_plotted(la_site):
     assert sorted(text(td) for td in goals).count("c") == 2
 
 
+@pytest.mark.parametrize("site", ["england_site", "la_site"])
+def test_element_ids_are_unique_and_every_reference_resolves(site, request):
+    tree = page(request.getfixturevalue(site))
+    ids = tree.xpath("//@id")
+    assert len(ids) == len(set(ids))
+    for refs in tree.xpath("//@aria-labelledby"):
+        assert set(refs.split()) <= set(ids), refs
+    for href in tree.xpath("//a/@href"):
+        if href.startswith("#"):
+            assert href[1:] in ids, href
+
+
+def test_build_report_explains_when_the_indicators_stage_is_missing(monkeypatch, tmp_path):
+    from earlyhelp.errors import EarlyhelpError
+    from earlyhelp.report import build_report
+
+    monkeypatch.setitem(sys.modules, "earlyhelp.indicators", None)  # import now fails
+    with pytest.raises(EarlyhelpError, match="indicators stage is not available"):
+        build_report(tmp_path, tmp_path / "site")
+
+
 def test_the_site_is_self_contained(england_site):
     html = england_site.read_text(encoding="utf-8")
     assert "<script" not in html and "<link" not in html
