@@ -45,14 +45,6 @@ def load_schema(year: int) -> etree.XMLSchema:
     return etree.XMLSchema(document)
 
 
-def schema_year_for_child(child: etree._Element) -> int:
-    """Which schema generation a <Child> follows: GenderCurrent (2024) or Sex (2025 onwards)."""
-    identifiers = child.find("ChildIdentifiers")
-    if identifiers is not None and identifiers.find("GenderCurrent") is not None:
-        return 2024
-    return LATEST_SCHEMA_YEAR
-
-
 @dataclass(frozen=True)
 class SchemaProblem:
     line: int

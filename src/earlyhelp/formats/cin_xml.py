@@ -40,7 +40,6 @@ from earlyhelp.formats.cin_schema import (
     TOLERATED_BLOCKS,
     check_element,
     load_schema,
-    schema_year_for_child,
 )
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
@@ -204,17 +203,17 @@ def _read_child(
     seen: set[str],
 ) -> bool:
     where = f"/Message/Children/Child[{number}]"
-    for details in child.iterfind("CINdetails"):
-        for block in TOLERATED_BLOCKS:
-            for found in details.findall(block):
-                details.remove(found)
-    problems = check_element(child, load_schema(schema_year_for_child(child)))
+    for block in TOLERATED_BLOCKS:
+        for found in child.findall(f"CINdetails/{block}"):
+            found.getparent().remove(found)
+    identifiers = _fields(child.find("ChildIdentifiers"))
+    # GenderCurrent marks the 2024 generation of the schema; Sex the 2025 one onwards.
+    problems = check_element(child, load_schema(2024 if "GenderCurrent" in identifiers else LATEST_SCHEMA_YEAR))
     issues = [
         FormatIssue(file, f"line {p.line} /Message/Children/Child[{number}]{p.path[len('/Child'):]}",
                     p.field, p.rule, p.message)
         for p in problems
     ]
-    identifiers = _fields(child.find("ChildIdentifiers"))
     local_id = identifiers.get("LAchildID")
     birth = identifiers.get("PersonBirthDate")
     expected = identifiers.get("ExpectedPersonBirthDate")

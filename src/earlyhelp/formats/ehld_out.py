@@ -79,7 +79,7 @@ class EHLDWriter:
         if writer is None:
             writer = self._open(table)
         get = row.get
-        cells = [_cell(get(name)) for name in self._columns[table]]
+        cells = [v if v.__class__ is str else _cell(v) for v in map(get, self._columns[table])]
         writer.writerow(cells)
         self.counts[table] = self.counts.get(table, 0) + 1
         la_code = cells[self._la_index[table]] if self._la_index[table] is not None else ""
