@@ -167,3 +167,14 @@ def test_parquet_with_dates_and_a_corrupt_file(tmp_path):
     (folder / "returns.parquet").write_bytes(b"PAR1 not really")
     report = validate_paths([folder])
     assert ("file-parquet", "returns.parquet", None, None) in where(report)
+
+
+def test_parquet_column_of_the_wrong_type(tmp_path):
+    folder = make_return(tmp_path, {"children.csv": None})
+    pq.write_table(pa.table({
+        "la_code": ["E06000001", "E06000001"], "child_id": ["C1", "C2"],
+        "birth_month": ["2012-05", "2014-01"], "sex": pa.array([["F"], ["M"]]),
+    }), folder / "children.parquet")
+    report = validate_paths([folder])
+    assert where(report) == {("column-type", "children.parquet", None, "sex")}
+    assert "has the type list<element: string>" in report.findings[0].message
