@@ -71,3 +71,11 @@ def test_cli_round_trip_and_clean_errors(data_dir: Path, tmp_path: Path) -> None
     date = _run("ingest", str(data_dir / "two_generations.xml"), "--out", str(tmp_path / "d"),
                 "--extract-date", "31/03/2025")
     assert date.returncode == 2 and "YYYY-MM-DD" in date.stderr
+
+
+def test_two_census_files_of_one_la_are_refused(data_dir: Path, tmp_path: Path) -> None:
+    shutil.copy(data_dir / "two_generations.xml", tmp_path / "a.xml")
+    shutil.copy(data_dir / "two_generations.xml", tmp_path / "b.xml")
+    with pytest.raises(UsageError, match="both CIN census files of E06000001"):
+        ingest([tmp_path / "a.xml", tmp_path / "b.xml"], tmp_path / "ehld")
+    assert not (tmp_path / "ehld").exists()

@@ -117,8 +117,17 @@ def _read_group(
     if group.format is Format.CIN_XML:
         from earlyhelp.formats.cin_xml import read_cin_xml
 
+        census_las: dict[str, Path] = {}
         for file in group.files:
             result = read_cin_xml(file, writer, la_code=la_code)
+            if result.la_code in census_las:
+                # Episodes open across 31 March are in both years' files; merging them needs
+                # matching episodes across returns, which ingest does not do.
+                raise UsageError(
+                    f"{census_las[result.la_code].name} and {file.name} are both CIN census files of "
+                    f"{result.la_code}.", hint="Ingest one census per LA at a time, each into its own folder.")
+            if result.la_code:
+                census_las[result.la_code] = file
             report.issues.extend(result.issues)
             report.issue_count += result.issue_count
             report.skipped_children += result.skipped_children

@@ -42,7 +42,7 @@ class EHLDWriter:
         self.counts: dict[str, int] = {}
         self._handles: dict[str, IO[str]] = {}
         self._writers: dict[str, Any] = {}
-        self._seen: dict[str, set[tuple[str, ...]]] = {name: set() for name in _DEDUPLICATED}
+        self._seen: dict[str, set[str]] = {name: set() for name in _DEDUPLICATED}
         # la_code -> [earliest, latest] event date written (ISO strings), to bound a return
         # whose files carry no reporting period.
         self.event_span: dict[str, list[str]] = {}
@@ -71,7 +71,8 @@ class EHLDWriter:
         """Write one row; returns False when it duplicates a child or identity already written."""
         key_columns = _DEDUPLICATED.get(table)
         if key_columns:
-            key = tuple(str(row.get(c) or "") for c in key_columns)
+            # One string per key (not a tuple): the sets grow with the children of a national file.
+            key = "\x1f".join(str(row.get(c) or "") for c in key_columns)
             if key in self._seen[table]:
                 return False
             self._seen[table].add(key)
