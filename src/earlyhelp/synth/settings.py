@@ -88,14 +88,14 @@ class Behaviour:
     sibling_co_referral: float = 0.18
     twin_share: float = 0.03
     # Re-referral after closure: (within 12 months, 12-24 months, later) probabilities.
-    re_referral_after_nfa: tuple[float, float, float] = (0.38, 0.09, 0.10)
-    re_referral_after_not_in_need: tuple[float, float, float] = (0.28, 0.09, 0.10)
-    re_referral_after_in_need: tuple[float, float, float] = (0.28, 0.09, 0.10)
+    re_referral_after_nfa: tuple[float, float, float] = (0.36, 0.09, 0.10)
+    re_referral_after_not_in_need: tuple[float, float, float] = (0.235, 0.09, 0.10)
+    re_referral_after_in_need: tuple[float, float, float] = (0.26, 0.09, 0.10)
     # New referral after a community early help episode closed (not stepped up).
     referral_after_early_help: tuple[float, float, float] = (0.09, 0.05, 0.06)
     move_la_share: float = 0.03
     # Early help.
-    step_down_share: float = 0.15
+    step_down_share: float = 0.125
     step_down_recorded_rc9: float = 0.8
     step_down_after_cin: float = 0.10
     eh_median_days: float = 190.0
@@ -108,7 +108,7 @@ class Behaviour:
     eh_reach_la_sigma: float = 0.62
     eh_reach_deprivation_weight: float = 0.2
     # Episodes of need.
-    cin_median_days: float = 88.0
+    cin_median_days: float = 76.0
     cin_sigma: float = 1.0
     s47_share: float = 0.42
     cp_median_days: float = 265.0

@@ -414,8 +414,10 @@ class Engine:
         birthday18 = k["birth"][child] + int(18 * YEAR_DAYS) - 1
         unknown = source == ""
         source = np.where(unknown, _choice(rng, REFERRAL_SOURCES, n), source)
-        need = _choice(rng, PRIMARY_NEEDS, n)
-        severity = np.vectorize(NEED_SEVERITY.get)(need)
+        need_keys = list(PRIMARY_NEEDS)
+        need_index = _choice_index(rng, PRIMARY_NEEDS, n)
+        need = np.array(need_keys)[need_index]
+        severity = np.array([NEED_SEVERITY[key] for key in need_keys])[need_index]
         history = k["known_to_csc"][child].astype(float)
         ref_index = np.arange(self.n_referrals, self.n_referrals + n)
         self.n_referrals += n
@@ -519,11 +521,12 @@ class Engine:
                        category=_choice(rng, CP_CATEGORIES, icpc.sum()),
                        previous=cp_prev[icpc])
         self._care(child[cla], la[cla], cla_start[cla], cla_end[cla], ceased_code[cla])
-        decile_group = np.where(decile <= 3, "most_deprived_1_3",
-                                np.where(decile <= 7, "middle_4_7", "least_deprived_8_10"))
         se = self.s.step_down
-        benefit = (np.vectorize(se.benefit_by_need.get)(need)
-                   * np.vectorize(se.benefit_by_deprivation.get)(decile_group))
+        group = np.where(decile <= 3, 0, np.where(decile <= 7, 1, 2))
+        by_group = np.array([se.benefit_by_deprivation[g] for g in
+                             ("most_deprived_1_3", "middle_4_7", "least_deprived_8_10")])
+        benefit = (np.array([se.benefit_by_need[key] for key in need_keys])[need_index]
+                   * by_group[group])
         rr12 = np.minimum(1 - (1 - se.re_referral_rr_12m) * benefit, 1.0)
         rr24 = np.minimum(1 - (1 - se.re_referral_rr_24m) * benefit, 1.0)
         rr_esc = np.minimum(1 - (1 - se.escalation_rr) * benefit, 1.0)

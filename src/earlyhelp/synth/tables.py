@@ -92,13 +92,19 @@ class TableBuilder:
 
     # ------------------------------------------------------------------ helpers
     def child_ids(self, child: np.ndarray) -> pa.Array:
-        return ids(pc.binary_join_element_wise(self.la_codes.take(pa.array(self.child_la[child])),
-                                               "-C", ""), child, 8)
+        # Built once for every child, then taken: most tables repeat the same children.
+        if not hasattr(self, "_child_ids"):
+            every = np.arange(len(self.child_la))
+            self._child_ids = ids(pc.binary_join_element_wise(
+                self.la_codes.take(pa.array(self.child_la)), "-C", ""), every, 8)
+        return self._child_ids.take(pa.array(np.asarray(child, dtype=np.int64)))
 
     def la_of(self, la: np.ndarray) -> pa.Array:
         return self.la_codes.take(pa.array(np.asarray(la, dtype=np.int64)))
 
     def ref_ids(self, la: np.ndarray, ref: np.ndarray) -> pa.Array:
+        if getattr(self, "_ref_ids", None) is not None:
+            return self._ref_ids.take(pa.array(np.asarray(ref, dtype=np.int64)))
         return ids(pc.binary_join_element_wise(self.la_of(la), "-R", ""), ref, 8)
 
     def family_ids(self, child: np.ndarray) -> pa.Array:
@@ -110,12 +116,15 @@ class TableBuilder:
     def children(self) -> pa.Table:
         k = self.j.children
         child = np.flatnonzero(self.used)
-        birth = (EPOCH + k["birth"][child].astype("timedelta64[D]")).astype("datetime64[M]")
+        months = (EPOCH + k["birth"][child].astype("timedelta64[D]")).astype(
+            "datetime64[M]").astype(np.int64)
+        year = pc.cast(pa.array(months // 12 + 1970), pa.string())
+        month = pc.utf8_lpad(pc.cast(pa.array(months % 12 + 1), pa.string()), 2, "0")
         eth = np.array(list(ETHNICITY))[k["ethnicity"][child]]
         return build("children", {
             "la_code": self.la_of(self.child_la[child]),
             "child_id": self.child_ids(child),
-            "birth_month": pa.array(np.datetime_as_string(birth, unit="M")),
+            "birth_month": pc.binary_join_element_wise(year, month, "-"),
             "sex": pa.array(np.where(k["sex"][child] == 1, "F", "M")),
             "ethnicity": pa.array(eth),
             "disabled": pa.array(k["disabled"][child]),
@@ -131,6 +140,8 @@ class TableBuilder:
         self.ref_la[r["index"]] = la
         self.ref_child = np.zeros_like(self.ref_la)
         self.ref_child[r["index"]] = r["child"]
+        self._ref_ids = None
+        self._ref_ids = self.ref_ids(self.ref_la, np.arange(len(self.ref_la)))
         table = build("referrals", {
             "la_code": self.la_of(la),
             "child_id": self.child_ids(r["child"]),
@@ -268,32 +279,32 @@ class TableBuilder:
         count = 1 + rng.binomial(3, 0.4, n)
         rep = np.repeat(np.arange(n), count)
         m = len(rep)
-        heading = HEADINGS[rng.choice(len(HEADINGS), m, p=HEADING_WEIGHTS / HEADING_WEIGHTS.sum())]
+        heading = rng.choice(len(HEADINGS), m, p=HEADING_WEIGHTS / HEADING_WEIGHTS.sum())
         achieved = end_reason[rep] == "outcomes_achieved"
         u = rng.random(m)
-        status = np.where(achieved, np.where(u < 0.7, "met", np.where(u < 0.95, "partly_met",
-                                                                       "not_met")),
-                          np.where(u < 0.2, "met", np.where(u < 0.5, "partly_met",
-                                                            np.where(u < 0.85, "not_met",
-                                                                     "withdrawn"))))
+        # 0 met, 1 partly_met, 2 not_met, 3 withdrawn
+        status = np.where(achieved, np.searchsorted([0.7, 0.95], u, side="right"),
+                          np.searchsorted([0.2, 0.5, 0.85], u, side="right"))
         closed = ~open_[rep]
         start_score = rng.integers(1, 7, m)
-        gain = np.select([status == "met", status == "partly_met", status == "not_met"],
+        gain = np.select([status == 0, status == 1, status == 2],
                          [rng.integers(2, 6, m), rng.integers(1, 3, m), rng.integers(-1, 2, m)], 0)
         end_score = np.clip(start_score + gain, 0, 10)
-        no_end = ~closed | (status == "withdrawn") | (rng.random(m) < 0.1)
+        no_end = ~closed | (status == 3) | (rng.random(m) < 0.1)
         no_start = rng.random(m) < 0.05
+        rep_index = pa.array(rep)
+        goal_la = la_code.take(rep_index)
+        status_codes = pa.array(["met", "partly_met", "not_met", "withdrawn"])
         return build("family_goals", {
-            "la_code": la_code.take(pa.array(rep)),
-            "episode_id": episode_id.take(pa.array(rep)),
-            "goal_id": ids(pc.binary_join_element_wise(la_code.take(pa.array(rep)), "-G", ""),
-                           np.arange(m), 9),
-            "outcome_heading": pa.array(heading),
-            "identified_by": pa.array(np.array(codes.GOAL_IDENTIFIED_BY)[
-                rng.choice(3, m, p=[0.3, 0.2, 0.5])]),
+            "la_code": goal_la,
+            "episode_id": episode_id.take(rep_index),
+            "goal_id": ids(pc.binary_join_element_wise(goal_la, "-G", ""), np.arange(m), 9),
+            "outcome_heading": pa.array(HEADINGS).take(pa.array(heading)),
+            "identified_by": pa.array(list(codes.GOAL_IDENTIFIED_BY)).take(
+                pa.array(rng.choice(3, m, p=[0.3, 0.2, 0.5]))),
             "start_score": pa.array(start_score.astype(np.int64), mask=no_start),
             "end_score": pa.array(end_score.astype(np.int64), mask=no_end | no_start),
-            "status": pa.array(status, mask=~closed),
+            "status": status_codes.take(pa.array(status, mask=~closed)),
         })
 
     # ------------------------------------------------------------------ reference tables

@@ -1,0 +1,75 @@
+"""Benchmark `earlyhelp synth`: wall time and peak memory of generating one scale.
+
+    .venv/bin/python benchmarks/synth.py --scale england            # the issue's target
+    .venv/bin/python benchmarks/synth.py --scale tiny --check        # also time --check
+
+The generation runs in a child process so that its peak resident memory (RUSAGE_CHILDREN) is
+measured on its own. Prints seconds, peak memory and row counts; never asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+CHILD = """
+import json, logging, sys, time
+from pathlib import Path
+from earlyhelp.synth import generate
+started = time.perf_counter()
+generate(Path(sys.argv[1]), scale=sys.argv[2], years=sys.argv[3], seed=int(sys.argv[4]),
+         fmt=sys.argv[5])
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="england", choices=["tiny", "la", "region", "england"],
+                        help="size of the synthetic population (default: england)")
+    parser.add_argument("--years", default="201516:201920")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--format", default="parquet", choices=["parquet", "csv"])
+    parser.add_argument("--out", type=Path, help="keep the output here (default: a temp folder)")
+    parser.add_argument("--check", action="store_true", help="also time `synth --check`")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="synth-bench-") as tmp:
+        out = args.out or Path(tmp) / "out"
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-c", CHILD, str(out), args.scale, args.years, str(args.seed),
+             args.format], capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        if result.returncode != 0:
+            sys.exit(f"generation failed:\n{result.stderr[-3000:]}")
+        peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
+        inner = json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
+        print(f"scale={args.scale} years={args.years} seed={args.seed} format={args.format}")
+        print(f"generate: {inner:.1f} s inside the process, {wall:.1f} s wall with start-up")
+        print(f"peak resident memory of the generating process: {peak_gib:.2f} GiB")
+        if args.format == "parquet":
+            for name in ("children", "referrals", "early_help_episodes", "person_identifiers",
+                         "school_attendance"):
+                rows = pq.read_metadata(out / f"{name}.parquet").num_rows
+                print(f"  {name:<22} {rows:>12,} rows")
+        size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+        print(f"  output size            {size / 1024 ** 2:>12,.1f} MiB")
+        if args.check:
+            started = time.perf_counter()
+            check = subprocess.run([sys.executable, "-m", "earlyhelp.cli", "synth", "--check",
+                                    str(out)], capture_output=True, text=True)
+            print(f"check: {time.perf_counter() - started:.1f} s, exit {check.returncode}")
+            print(check.stdout)
+
+
+if __name__ == "__main__":
+    main()
