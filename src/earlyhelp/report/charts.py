@@ -145,7 +145,8 @@ def _symbols_note(figures: list[Figure | None], fields: tuple[str, ...] = ("valu
     notes = []
     for symbol, count in sorted(counts.items()):
         plural = "figure is" if count == 1 else "figures are"
-        notes.append(f"{count} {plural} shown as {symbol} and not plotted: {SYMBOLS[symbol]}.")
+        notes.append(f"{count} {plural} in this table shown as {symbol}: {SYMBOLS[symbol]}. "
+                     "Symbols are never plotted.")
     return notes
 
 
@@ -210,9 +211,8 @@ def _over_time(ctx: Context, name: str, chart_id: str, title: str, description: 
             figure = series[area.key].get(period)
             figures.append(figure)
             row_cells.append(published_cell(figure))
-            number = figure.number() if figure else None
-            if number is not None:
-                records.append({"period": period_label(period), "area": area.name, "value": number,
+            if figure is not None:  # a symbol stays in as a gap: lines break, never bridge it
+                records.append({"period": period_label(period), "area": area.name, "value": figure.number(),
                                 "shown": format_number(figure.value, meta.unit)})
         rows.append(row_cells)
     table = DataTable(
@@ -222,10 +222,11 @@ def _over_time(ctx: Context, name: str, chart_id: str, title: str, description: 
     )
     notes = [meta.definition, *extra_notes, *_symbols_note(figures), SUPPRESSION_NOTE]
     chart = Chart(chart_id, title, description, table, notes)
-    if records:
+    if any(r["value"] is not None for r in records):
         names, colours, dashes = _series_colours(ctx)
         # Draw England first and the focus LA last, so the LA's line is on top where they meet.
         frame = pd.DataFrame(records[::-1] if ctx.is_la else records)
+        numeric = frame[frame["value"].notna()]
         base = alt.Chart(frame).encode(
             x=_period_axis(),
             y=alt.Y("value:Q", title=f"{meta.label}{unit_suffix(meta.unit)}",
@@ -234,12 +235,13 @@ def _over_time(ctx: Context, name: str, chart_id: str, title: str, description: 
                             legend=alt.Legend() if ctx.is_la else None),
             strokeDash=alt.StrokeDash("area:N", scale=alt.Scale(domain=names, range=dashes), legend=None),
         )
-        layers = [base.mark_line(strokeWidth=3), base.mark_point(filled=True, size=80)]
+        layers = [base.mark_line(strokeWidth=3, invalid="break-paths-filter-domains"),
+                  base.properties(data=numeric).mark_point(filled=True, size=80)]
         if not ctx.is_la:  # one series: label every point (several series would overlap)
-            layers.append(alt.Chart(frame).mark_text(dy=-14, fontSize=13, color=BLACK).encode(
+            layers.append(alt.Chart(numeric).mark_text(dy=-14, fontSize=13, color=BLACK).encode(
                 x=_period_axis(), y="value:Q", text="shown:N"))
         layered = alt.layer(*layers).properties(width=WIDTH, height=320)
-        last = [r for r in records if r["area"] == areas[0].name]
+        last = [r for r in records if r["area"] == areas[0].name and r["value"] is not None]
         summary = (f"Line chart of {meta.label.lower()} by year for {', '.join(a.name for a in areas)}."
                    + (f" {areas[0].name}: {last[0]['shown']} in {last[0]['period']}, "
                       f"{last[-1]['shown']} in {last[-1]['period']}." if last else ""))
@@ -442,19 +444,21 @@ def after_early_help(ctx: Context) -> Chart:
                   f"family's outcomes achieved, how many stepped up to social care, and how many children "
                   f"escalated to social care or came back to early help within a year.", table, notes)
     labels = [indicator(n).label for n in measures]
+    # Symbols stay in as gaps so that a line breaks rather than bridging a suppressed year.
     records = [{"period": period_label(p), "measure": indicator(n).label, "value": by_name[n][p].number()}
-               for n in measures for p in periods
-               if p in by_name[n] and by_name[n][p].number() is not None]
-    if records:
-        base = alt.Chart(pd.DataFrame(records)).encode(
+               for n in measures for p in periods if p in by_name[n]]
+    if any(r["value"] is not None for r in records):
+        frame = pd.DataFrame(records)
+        base = alt.Chart(frame).encode(
             x=_period_axis(), y=alt.Y("value:Q", title="Closed episodes (%)", scale=alt.Scale(zero=True)),
             color=alt.Color("measure:N", title="Measure",
                             scale=alt.Scale(domain=labels, range=[GREEN, RED, PURPLE, BROWN])),
             shape=alt.Shape("measure:N", scale=alt.Scale(domain=labels,
                                                          range=["circle", "square", "triangle-up", "diamond"])),
         )
-        layered = alt.layer(base.mark_line(strokeWidth=2.5),
-                            base.mark_point(filled=True, size=80)).properties(width=WIDTH, height=300)
+        layered = alt.layer(base.mark_line(strokeWidth=2.5, invalid="break-paths-filter-domains"),
+                            base.properties(data=frame[frame["value"].notna()]).mark_point(filled=True, size=80),
+                            ).properties(width=WIDTH, height=300)
         chart.spec = _style(layered).to_dict()
         chart.summary = (f"Line chart of four outcomes of closed early help episodes by year in "
                          f"{ctx.area_name}: {', '.join(l.lower() for l in labels)}.")
