@@ -87,17 +87,24 @@ def read_in_subprocess(path: Path, out: Path) -> tuple[float, float, float, int]
     return float(seconds), float(cpu), float(peak), int(children)
 
 
-def dfe_validator(kind: str, path: Path, workdir: Path) -> tuple[float, float]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def dfe_validator(kind: str, path: Path, workdir: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak MiB) of the DfE validator run in .venv-dfe."""
     python = Path(os.environ.get("EARLYHELP_DFE_PYTHON", REPO / ".venv-dfe" / "bin" / "python"))
     if not python.exists():
         raise SystemExit(f"{python} is missing: run `make dfe-validators`, or pass --skip-dfe.")
     result = workdir / f"{kind}.json"
     arguments = [str(path), "cin2025_26"] if kind == "cin" else [str(path)]
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     subprocess.run([str(python), str(REPO / "tests" / "formats" / "dfe_driver.py"), kind, *arguments,
                     str(result)], capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - started
-    return seconds, json.loads(result.read_text())["peak_mib"]
+    return seconds, _children_cpu() - cpu_before, json.loads(result.read_text())["peak_mib"]
 
 
 def main() -> None:
@@ -123,20 +130,21 @@ def main() -> None:
         seconds, cpu, peak, children = read_in_subprocess(xml, work / "read")
         print(f"   ingest (read + XSD + EHLD)   {seconds:8.1f} s  (CPU {cpu:.1f} s; "
               f"{children / seconds:,.0f} children/s; peak memory {peak:.0f} MiB)")
-        print(f"   target: under 30 s at 100,000 children -> "
-              f"{'met' if seconds * 100_000 / children < 30 else 'NOT met'}")
+        per_100k = 100_000 / children
+        print(f"   target: under 30 s at 100,000 children -> wall {seconds * per_100k:.1f} s "
+              f"({'met' if seconds * per_100k < 30 else 'NOT met'}), CPU {cpu * per_100k:.1f} s "
+              f"({'met' if cpu * per_100k < 30 else 'NOT met'}; wall time waits for other jobs)")
 
         if not args.skip_dfe:
             print(f"\n== {args.dfe_children:,} children: earlyhelp against csc-validator-be-cin 0.1.13")
             small_folder = build_folder(work / "ehld-small", args.dfe_children)
             (small,) = export(small_folder, "cin-xml", work / "xml-small")
-            ours, _, our_peak, _ = read_in_subprocess(small, work / "read-small")
-            print(f"   earlyhelp ingest             {ours:8.2f} s  (peak {our_peak:.0f} MiB)")
-            theirs_read, _ = dfe_validator("cin-read", small, work)
-            print(f"   DfE validator, reading only  {theirs_read:8.2f} s  -> {theirs_read / ours:,.0f} x slower")
-            theirs_all, their_peak = dfe_validator("cin", small, work)
-            print(f"   DfE validator, all rules     {theirs_all:8.2f} s  -> {theirs_all / ours:,.0f} x slower "
-                  f"(peak {their_peak:.0f} MiB)")
+            ours, our_cpu, our_peak, _ = read_in_subprocess(small, work / "read-small")
+            print(f"   earlyhelp ingest             {ours:8.2f} s  (CPU {our_cpu:.2f} s, peak {our_peak:.0f} MiB)")
+            for kind, label in (("cin-read", "reading only"), ("cin", "all rules   ")):
+                wall, cpu, peak = dfe_validator(kind, small, work)
+                print(f"   DfE validator, {label}  {wall:8.2f} s  (CPU {cpu:.2f} s, peak {peak:.0f} MiB)"
+                      f" -> {wall / ours:,.0f}x slower by wall time, {cpu / our_cpu:,.0f}x by CPU time")
         print(f"\npeak memory of this process: "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
