@@ -109,9 +109,15 @@ class CrossTableChecker:
         cols = ", ".join(_ident(c) for c in unique)
         filled = " AND ".join(f"{_ident(c)} <> ''" for c in unique)
         # Group on a 64-bit hash of the last key column first (ids are unique nationally by
-        # convention, so this is selective, and fixed-width grouping is fast and lean); only rows
-        # whose hash repeats are compared on the whole key, so no collision can cause a finding.
+        # convention, so this is selective, and fixed-width grouping is fast and lean). Only when
+        # a hash repeats are the rows read again and compared on the whole key, so no collision
+        # can cause a finding and a clean table is read once.
         last = _ident(unique[-1])
+        repeated = self.con.execute(
+            f"SELECT h FROM (SELECT hash({last}) AS h FROM {self._source(sink)} WHERE {filled} "
+            f"GROUP BY ALL HAVING count(*) > 1) LIMIT 1").fetchall()
+        if not repeated:
+            return
         sql = (
             f"WITH h AS (SELECT hash({last}) AS h FROM {self._source(sink)} WHERE {filled} "
             f"GROUP BY ALL HAVING count(*) > 1), "
