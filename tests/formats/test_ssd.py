@@ -131,3 +131,19 @@ def test_ssd_needs_person_and_la(tmp_path: Path) -> None:
     (folder / "ssd_person.csv").unlink()
     with pytest.raises(UsageError, match="ssd_person"):
         ingest([folder], tmp_path / "b", la_code="E06000001")
+
+
+def test_parquet_extracts_read_like_csv(tmp_path: Path) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    folder = _extract(tmp_path / "ssd")
+    episodes = folder / "ssd_cin_episodes.csv"
+    table = pacsv.read_csv(episodes, convert_options=pacsv.ConvertOptions(
+        column_types={name: "string" for name in episodes.read_text().splitlines()[0].split(",")}))
+    pq.write_table(table, folder / "ssd_cin_episodes.parquet")
+    from_csv = ingest([folder], tmp_path / "a", la_code="E06000001")
+    episodes.unlink()
+    from_parquet = ingest([folder], tmp_path / "b", la_code="E06000001")
+    assert read_table(from_parquet, "referrals") == read_table(from_csv, "referrals")
+    assert len(read_table(from_parquet, "referrals")) == 2

@@ -1,4 +1,10 @@
-"""DfE three-digit LA numbers <-> ONS LA codes (source: schemas/SOURCES.md)."""
+"""DfE three-digit LA numbers <-> ONS LA codes.
+
+The table (``schemas/la_codes.csv``) is derived from the ``old_la_code``/``new_la_code`` pairs of
+Calum Webb (2024), "Investing in Prevention & Support" (doi 10.15131/shef.data.26348359; DfE and
+ONS data, Open Government Licence) and the DfE "Characteristics of children in need" 2022
+release; see ``schemas/SOURCES.md``.
+"""
 
 from __future__ import annotations
 

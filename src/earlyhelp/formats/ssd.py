@@ -162,9 +162,13 @@ def _read_people(r: _Reader) -> set[str]:
         code = row.get("disa_disability_code", "").upper()
         if code:
             disabled[row["disa_person_id"]] = disabled.get(row["disa_person_id"], False) or code != "NONE"
-    postcode: dict[str, tuple[str, str]] = {}
+    postcode: dict[str, tuple[dt.date, str]] = {}
     for _, _, row in r.rows("ssd_address"):
-        person, code, start = row.get("addr_person_id", ""), row.get("addr_address_postcode", ""), row.get("addr_address_start_date", "")
+        person, code = row.get("addr_person_id", ""), row.get("addr_address_postcode", "")
+        try:
+            start = parse_ssd_date(row.get("addr_address_start_date", ""))
+        except ValueError:
+            start = dt.date.min  # an address with no usable start date counts as the oldest
         if person and code and (person not in postcode or start >= postcode[person][0]):
             postcode[person] = (start, code)
     for _, _, row in r.rows("ssd_family"):
