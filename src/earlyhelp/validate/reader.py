@@ -329,18 +329,22 @@ def open_parquet(path: Path, table: Table, report: ValidationReport) -> TableFil
     except Exception:  # noqa: BLE001 - any corrupt footer is the same finding for the analyst
         report.add("file-parquet", file=path, table=table.name, value="its footer cannot be read")
         return None
+    # Spec column name -> the file's own name for it (the first, if spaces made two alike).
+    source_of: dict[str, str] = {}
+    for name in names:
+        source_of.setdefault(name.strip(), name)
     present = _check_header([n.strip() for n in names], table, path, report)
     usable = []
     for name in present:
-        arrow_type = parquet.schema_arrow.field(names.index(name) if name in names else
-                                                [n.strip() for n in names].index(name)).type
+        arrow_type = parquet.schema_arrow.field(source_of[name]).type
         if _text_cast(arrow_type) is None:
             report.add("column-type", file=path, table=table.name, column=name,
                        value=str(arrow_type), expected=table.column(name).type)
         else:
             usable.append(name)
     table_file = TableFile(path, table, usable, iter(()))
-    table_file.batches = _parquet_batches(parquet, names, usable, path, table, report, table_file)
+    table_file.batches = _parquet_batches(parquet, [source_of[n] for n in usable], usable, path, table,
+                                          report, table_file)
     return table_file
 
 
@@ -357,10 +361,8 @@ def _text_cast(arrow_type: pa.DataType):
     return None
 
 
-def _parquet_batches(parquet, names: list[str], usable: list[str], path: Path, table: Table,
+def _parquet_batches(parquet, source_names: list[str], usable: list[str], path: Path, table: Table,
                      report: ValidationReport, table_file: TableFile) -> Iterator[Batch]:
-    stripped = [n.strip() for n in names]
-    source_names = [names[stripped.index(name)] for name in usable]
     first_row = 1
     try:
         for record_batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=source_names or None):
