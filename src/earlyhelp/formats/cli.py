@@ -65,10 +65,9 @@ def export(data: tuple[Path, ...], target: str, out: Path, year: int | None, la_
     """Write EHLD data as CIN census XML or SSDA903 files a local authority could submit."""
     from earlyhelp.formats.api import export as run_export
 
-    options: dict = {"year": year, "la_code": la_code, "lea": lea,
-                     "approximate_birth_dates": approximate_birth_dates}
+    options: dict = {"year": year, "la_code": la_code, "approximate_birth_dates": approximate_birth_dates}
     if target == "cin-xml":
-        options["schema_year"] = int(schema_year)
+        options |= {"schema_year": int(schema_year), "lea": lea}
     written = run_export(list(data), target, out, **options)
     for path in written:
         click.echo(f"wrote {path}")

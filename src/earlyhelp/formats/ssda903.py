@@ -170,7 +170,6 @@ def write_ssda903(
     year: int | None = None,
     la_code: str | None = None,
     approximate_birth_dates: bool = False,
-    lea: str | None = None,
 ) -> list[Path]:
     """Write header.csv and episodes.csv per LA (in ``out/<la_code>/``) for the collection year
     ending 31 March ``year``: every looked-after episode open at some point in that year.
