@@ -51,10 +51,14 @@ def main() -> None:
         wall = time.perf_counter() - started
         if result.returncode != 0:
             sys.exit(f"generation failed:\n{result.stderr[-3000:]}")
-        peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_gib = usage.ru_maxrss / 1024 ** 2
+        cpu = usage.ru_utime + usage.ru_stime
         inner = json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
         print(f"scale={args.scale} years={args.years} seed={args.seed} format={args.format}")
         print(f"generate: {inner:.1f} s inside the process, {wall:.1f} s wall with start-up")
+        print(f"CPU time (user + system) of the generating process: {cpu:.1f} s "
+              "(less sensitive than wall time to other work on a shared machine)")
         print(f"peak resident memory of the generating process: {peak_gib:.2f} GiB")
         if args.format == "parquet":
             for name in ("children", "referrals", "early_help_episodes", "person_identifiers",

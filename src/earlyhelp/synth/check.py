@@ -92,6 +92,7 @@ TARGETS = {
     "not_stepped_down_pct": (None, 85.0, 0.05, "closures after assessment without early help"),
     "missed_step_down_pct": (None, 25.0, 0.12, "re-referred within 12 months"),
     "eh_reach_la_max_pct": (201920, 15.4, 0.35, "highest LA reach"),
+    "eh_reach_la_min_pct": (201920, 0.6, 1.0, "lowest LA reach (ok up to 1.2%)"),
 }
 
 

@@ -121,7 +121,7 @@ class _Writer:
 
     def _write(self, table: pa.Table, path: Path) -> None:
         if self.fmt == "parquet":
-            pq.write_table(table, path, compression="zstd", use_dictionary=True)
+            pq.write_table(table, path, compression="snappy", use_dictionary=True)
         else:
             with open(path, "wb") as handle:
                 handle.write((",".join(table.column_names) + "\n").encode("utf-8"))
@@ -135,7 +135,7 @@ class _Writer:
 
     def stream(self, path: Path, schema: pa.Schema):
         if self.fmt == "parquet":
-            return pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True)
+            return pq.ParquetWriter(path, schema, compression="snappy", use_dictionary=True)
         return _CsvStream(path, schema)
 
 
@@ -264,19 +264,16 @@ def _make_national(identifiers: pa.Table, truth: pa.Table, used_nhs: np.ndarray,
     record_ids = identifiers.column("source_record_id").combine_chunks()
     for partner in PARTNER_SOURCES:
         is_partner = pc.equal(source, partner)
-        prefix = RECORD_ID_PREFIX[partner]
-        serial = pc.cast(pc.utf8_slice_codeunits(pc.filter(record_ids, is_partner), len(prefix)),
-                         pa.int64()).to_numpy()
-        if len(serial) == 0:
+        count = pc.sum(is_partner).as_py() or 0
+        if count == 0:
             continue
-        serial = serial + offsets.get(partner, 0)
-        renumbered = ids(prefix, serial, 9)
-        offsets[partner] = int(serial.max())
-        # Put the renumbered ids back in the partner's rows (order preserved).
-        positions = np.flatnonzero(is_partner.to_numpy(zero_copy_only=False))
-        values = record_ids.to_numpy(zero_copy_only=False).astype(object)
-        values[positions] = renumbered.to_numpy(zero_copy_only=False)
-        record_ids = pa.array(values, pa.string())
+        prefix = RECORD_ID_PREFIX[partner]
+        digits = pc.if_else(is_partner, pc.utf8_slice_codeunits(record_ids, len(prefix)), "0")
+        serial = pc.add(pc.cast(digits, pa.int64()), offsets.get(partner, 0))
+        offsets[partner] = int(pc.max(pc.filter(serial, is_partner)).as_py())
+        renumbered = pc.binary_join_element_wise(
+            prefix, pc.utf8_lpad(pc.cast(serial, pa.string()), 9, "0"), "")
+        record_ids = pc.if_else(is_partner, renumbered, record_ids)
     # NHS numbers already given to someone in an earlier region get a fresh valid number.
     nhs = identifiers.column("nhs_number")
     present = pc.is_valid(nhs).to_numpy(zero_copy_only=False)

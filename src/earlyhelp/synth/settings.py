@@ -105,10 +105,10 @@ class Behaviour:
     eh_reach_last: float = 4.3
     # Community early help is topped up to reach x this (episodes are counted by open days).
     eh_fill: float = 1.04
-    eh_reach_la_sigma: float = 0.62
+    eh_reach_la_sigma: float = 0.68
     eh_reach_deprivation_weight: float = 0.2
     # Episodes of need.
-    cin_median_days: float = 76.0
+    cin_median_days: float = 66.0
     cin_sigma: float = 1.0
     s47_share: float = 0.42
     cp_median_days: float = 265.0
