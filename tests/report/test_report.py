@@ -194,3 +194,13 @@ def test_chart_labels_are_the_published_figures(england_site):
     shown = re.findall(r">([^<>]+)</text>", labels)
     # Fixture: 3.1 in 2015-16 and 4.3 in 2019-20 by hand, filler 22.0, 24.0, 26.0 between.
     assert shown == ["3.1%", "22.0%", "24.0%", "26.0%", "4.3%"]
+
+
+def test_an_la_whose_figure_is_suppressed_is_reported_but_not_plotted(published_csv, tmp_path):
+    from earlyhelp.report import render_report
+
+    # City of London's 2019-20 reach is c in the fixture.
+    index = render_report(published_csv, tmp_path / "site", la="E09000001")
+    [desc] = page(index).xpath("//*[@id='reach-funnel-svg-desc']")
+    assert desc.text.endswith("City of London is not plotted because its figure is not published.")
+    assert text(card(page(index), "eh_reach_pct").find_class("card__value")[0]) == "c"

@@ -352,8 +352,9 @@ def _funnel(ctx: Context, name: str, chart_id: str, title: str, denominator_labe
                       legend=None),
     )
     layers = [limit_lines, england_line, england_label, dots]
-    if ctx.is_la:
-        layers.append(alt.Chart(pd.DataFrame([r for r in records if r["focus"] == "Selected LA"]))
+    selected = [r for r in records if r["focus"] == "Selected LA"]
+    if selected:
+        layers.append(alt.Chart(pd.DataFrame(selected))
                       .mark_text(dx=10, align="left", fontWeight="bold", color=BLACK)
                       .encode(x=x, y="value:Q", text="la:N"))
     layered = alt.layer(*layers).properties(width=WIDTH, height=340)
@@ -362,6 +363,10 @@ def _funnel(ctx: Context, name: str, chart_id: str, title: str, denominator_labe
     chart.summary = (f"Funnel plot of {meta.label.lower()} for {len(records)} local authorities in "
                      f"{period_label(period)} against England's {format_number(england_row.value, meta.unit)}; "
                      f"{outside} lie outside the 99.8% control limits.")
+    if ctx.is_la:
+        where = next((r[3].text for r in rows if r[0].text == ctx.focus.name and r[3].text), "")
+        chart.summary += (f" {ctx.focus.name}: {where.lower()}." if where else
+                          f" {ctx.focus.name} is not plotted because its figure is not published.")
     return chart
 
 
