@@ -25,7 +25,7 @@ PLANTED_BAD_CODES = 25
 PLANTED_DUPLICATES = 5
 
 
-def generate(folder: Path, rows: int, seed: int = 1) -> dict[str, int]:
+def generate(folder: Path, rows: int, seed: int = 1, planted: bool = True) -> dict[str, int]:
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -53,10 +53,11 @@ def generate(folder: Path, rows: int, seed: int = 1) -> dict[str, int]:
     referral_ids = np.char.add(f"{la}-R", np.arange(rows).astype(str))
     source = np.array(["1A", "1B", "2A", "3A", "5C", "10"])[rng.integers(0, 6, rows)]
     # Planted errors, spread through the file: unknown codes, and repeated referral ids.
-    bad = rng.choice(rows, PLANTED_BAD_CODES, replace=False)
-    source[bad] = "11"
-    duplicates = rng.choice(np.arange(1, rows), PLANTED_DUPLICATES, replace=False)
-    referral_ids[duplicates] = referral_ids[duplicates - 1]
+    if planted:
+        bad = rng.choice(rows, PLANTED_BAD_CODES, replace=False)
+        source[bad] = "11"
+        duplicates = rng.choice(np.arange(1, rows), PLANTED_DUPLICATES, replace=False)
+        referral_ids[duplicates] = referral_ids[duplicates - 1]
     pacsv.write_csv(pa.table({
         "la_code": np.full(rows, la),
         "child_id": child_ids[rng.integers(0, children, rows)],
@@ -71,8 +72,8 @@ def generate(folder: Path, rows: int, seed: int = 1) -> dict[str, int]:
     return {"referrals": rows, "children": children, "returns": 1}
 
 
-def _child(folder: str, threads: int) -> None:
-    """Run in the child process: validate and print the figures as JSON."""
+def _child(folder: str, threads: int, load: bool) -> None:
+    """Run in the child process: validate (and load) and print the figures as JSON."""
     import pyarrow as pa
 
     pa.set_cpu_count(threads)
@@ -83,8 +84,15 @@ def _child(folder: str, threads: int) -> None:
     report = validate_paths([Path(folder)], threads=threads)
     wall, cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"wall": wall, "cpu": cpu, "peak_bytes": peak, "summary": report.summary(),
-                      "files": report.files}))
+    figures = {"wall": wall, "cpu": cpu, "peak_bytes": peak, "summary": report.summary(), "files": report.files}
+    if load:
+        from earlyhelp.warehouse import load_return
+
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        load_return([Path(folder)], Path(folder).parent / "warehouse.duckdb", report=report)
+        figures.update(load_wall=time.perf_counter() - start_wall, load_cpu=time.process_time() - start_cpu,
+                       load_peak=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    print(json.dumps(figures))
 
 
 def main() -> None:
@@ -92,14 +100,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000, help="referrals rows (default 2,000,000)")
     parser.add_argument("--threads", type=int, default=1, help="threads for the validator (default 1)")
     parser.add_argument("--dir", type=Path, default=None, help="where to write the files (default: a temp dir)")
+    parser.add_argument("--load", action="store_true",
+                        help="generate a clean return and also time loading it into a DuckDB warehouse")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--generate", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.threads)
+        _child(args.child, args.threads, args.load)
         return
     if args.generate:
-        print(json.dumps(generate(Path(args.generate), args.rows)))
+        print(json.dumps(generate(Path(args.generate), args.rows, planted=not args.load)))
         return
 
     with tempfile.TemporaryDirectory(prefix="earlyhelp-bench-") as scratch:
@@ -107,23 +117,28 @@ def main() -> None:
         started = time.perf_counter()
         # Generation runs in its own process: Linux carries a process's peak memory across
         # fork+exec, so generating here would inflate the validator's figure.
-        made = subprocess.run([sys.executable, __file__, "--generate", str(folder), "--rows", str(args.rows)],
+        load = ["--load"] if args.load else []
+        made = subprocess.run([sys.executable, __file__, "--generate", str(folder), "--rows", str(args.rows), *load],
                               capture_output=True, text=True, check=True)
         tables = json.loads(made.stdout.strip().splitlines()[-1])
         size = sum(f.stat().st_size for f in folder.iterdir())
         print(f"generated {tables} ({size / 1e6:,.0f} MB) in {time.perf_counter() - started:.1f} s")
-        done = subprocess.run([sys.executable, __file__, "--child", str(folder), "--threads", str(args.threads)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run([sys.executable, __file__, "--child", str(folder), "--threads", str(args.threads),
+                               *load], capture_output=True, text=True, check=True)
         figures = json.loads(done.stdout.strip().splitlines()[-1])
     rows = sum(tables.values())
     summary = figures["summary"]
-    expected = {"value-code": PLANTED_BAD_CODES, "key-duplicate": PLANTED_DUPLICATES}
+    expected = {} if args.load else {"value-code": PLANTED_BAD_CODES, "key-duplicate": PLANTED_DUPLICATES}
     assert summary == expected, f"planted errors not found as expected: {summary} != {expected}"
     print(f"validated {rows:,} rows ({args.rows:,} referrals) with {args.threads} thread(s)")
     print(f"  wall time          {figures['wall']:8.2f} s   ({rows / figures['wall']:,.0f} rows/s)")
     print(f"  CPU time           {figures['cpu']:8.2f} s   ({rows / figures['cpu']:,.0f} rows per CPU-second = per core)")
     print(f"  peak memory (RSS)  {figures['peak_bytes'] / 2**20:8.0f} MiB")
     print(f"  planted errors found: {summary}")
+    if args.load:
+        print(f"loaded into DuckDB: wall {figures['load_wall']:.2f} s, CPU {figures['load_cpu']:.2f} s "
+              f"(this process; DuckDB threads included), peak memory so far "
+              f"{figures['load_peak'] / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from earlyhelp.validate.engine import collect_files
 from earlyhelp.validate.rules import RETURNS_TABLE
 
 HISTORY_TABLE = "load_history"
+LOAD_MEMORY_LIMIT = "1GB"
 # Tables that hold direct identifiers: never in the analytic warehouse.
 IDENTITY_TABLES = tuple(t.name for t in TABLES_IN_ORDER if t.zone == "identity")
 WAREHOUSE_TABLES = tuple(t for t in TABLES_IN_ORDER if t.zone != "identity")
@@ -102,7 +103,8 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
         raise UsageError(f"{path} is a folder; --warehouse needs a file name such as warehouse.duckdb.")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path))
+        # Bounded like the validator: DuckDB spills beyond this instead of taking 80% of RAM.
+        return duckdb.connect(str(path), config={"memory_limit": LOAD_MEMORY_LIMIT})
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise UsageError(f"The warehouse {path} is in use by another program.",
