@@ -107,7 +107,13 @@ class Columns:
             self.chunks[name].append(np.asarray(columns[name]))
 
     def finish(self) -> dict[str, np.ndarray]:
-        return {n: (np.concatenate(c) if c else np.array([])) for n, c in self.chunks.items()}
+        # Drop each column's chunks as soon as it is joined, so peak memory is one column over.
+        out = {}
+        for name in self.names:
+            chunks = self.chunks.pop(name)
+            out[name] = np.concatenate(chunks) if chunks else np.array([])
+            del chunks
+        return out
 
 
 class Children:
