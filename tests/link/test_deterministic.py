@@ -81,3 +81,22 @@ def test_placeholder_numbers_that_pass_mod_11_are_not_links(placeholder):
     ])
     assert det == {"1": None, "2": None}
     assert summary.placeholder_numbers == 1
+
+
+def test_an_unknown_nickname_with_the_same_initial_and_birth_date_still_links():
+    # "Haz" is in no variant group and far from "Harry" by Jaro-Winkler, but the initial and
+    # the date agree: not a flat disagreement.
+    summary, det = _run([
+        _record("1", "Harry", dt.date(2009, 4, 16)),
+        _record("2", "Haz", dt.date(2009, 4, 16), source="education"),
+    ])
+    assert det == {"1": VALID, "2": VALID}
+    assert summary.records_vetoed == 0
+
+
+def test_a_different_surname_and_birth_date_is_flat_disagreement():
+    summary, det = _run([
+        _record("1", "Ava", dt.date(2011, 2, 2)),
+        {**_record("2", "Ava", dt.date(2014, 9, 30), source="la_csc"), "surname": "Okafor"},
+    ])
+    assert det == {"1": None, "2": None}

@@ -1,6 +1,6 @@
 """The deterministic step: records that share a valid NHS number are the same child...
 
-...unless their names or dates of birth flatly disagree. A mistyped NHS number that happens to
+...unless their names and dates of birth flatly disagree. A mistyped NHS number that happens to
 pass the mod-11 check, or a sibling's number copied onto the wrong record, must not merge two
 children: such a record is taken out of the deterministic step (and its NHS number is not
 trusted by the probabilistic step either), so the rest of its evidence decides where it goes.
@@ -15,7 +15,7 @@ import duckdb
 # A number held by more records than this is a placeholder (e.g. 0000000000 passes mod-11),
 # not one child.
 MAX_RECORDS_PER_NHS_NUMBER = 25
-FORENAME_DISAGREES_BELOW = 0.85  # Jaro-Winkler similarity of names in no common variant group
+NAMES_DISAGREE_BELOW = 0.85  # Jaro-Winkler similarity of names in no common variant group
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,25 @@ class DeterministicSummary:
 
 
 def flat_disagreement_sql(left: str = "l", right: str = "r") -> str:
-    """True when two records' forenames or dates of birth cannot belong to one child.
+    """True when two records cannot be one child, whatever number they share.
 
-    Nicknames, spelling variants, one keying error, a day/month swap or one wrong part of the
-    date are all *not* flat disagreement; a missing value never is.
+    Flat disagreement is any of: forenames that differ (not a nickname, variant or keying error
+    of each other) and start with different letters (a twin's or sibling's number); forenames
+    that differ and dates of birth that differ; dates of birth and surnames that both differ.
+    A date differs when it is neither equal, nor day/month swapped, nor wrong in only one of
+    day, month and year. A surname or a forename alone may change (marriage of a parent,
+    adoption, a nickname we do not know); a missing value never disagrees.
     """
     forename = (
         f"({left}.forename_std IS NOT NULL AND {right}.forename_std IS NOT NULL "
         f"AND NOT list_has_any({left}.forename_groups, {right}.forename_groups) "
-        f"AND jaro_winkler_similarity({left}.forename_std, {right}.forename_std) < {FORENAME_DISAGREES_BELOW})"
+        f"AND jaro_winkler_similarity({left}.forename_std, {right}.forename_std) < {NAMES_DISAGREE_BELOW})"
+    )
+    initial = f"(left({left}.forename_std, 1) <> left({right}.forename_std, 1))"
+    surname = (
+        f"({left}.surname_std IS NOT NULL AND {right}.surname_std IS NOT NULL "
+        f"AND NOT list_has_any({left}.surname_tokens, {right}.surname_tokens) "
+        f"AND jaro_winkler_similarity({left}.surname_std, {right}.surname_std) < {NAMES_DISAGREE_BELOW})"
     )
     same_parts = (
         f"(CAST(year({left}.dob) = year({right}.dob) AS INTEGER) "
@@ -46,7 +56,7 @@ def flat_disagreement_sql(left: str = "l", right: str = "r") -> str:
         f"({left}.dob IS NOT NULL AND {right}.dob IS NOT NULL "
         f"AND coalesce({left}.dob_swapped, '') <> {right}.dob_str AND {same_parts} < 2)"
     )
-    return f"({forename} OR {dob})"
+    return f"(({forename} AND ({initial} OR {dob})) OR ({dob} AND {surname}))"
 
 
 def link_by_nhs_number(con: duckdb.DuckDBPyConnection) -> DeterministicSummary:

@@ -124,28 +124,60 @@ def blocking_rules(kind: ModelKind) -> list[str]:
     ]
 
 
-def settings(kind: ModelKind = "earlyhelp") -> SettingsCreator:
+def settings(kind: ModelKind = "earlyhelp", trained: dict | None = None) -> SettingsCreator:
+    """The Splink settings of ``kind``; with ``trained`` (a saved model), its parameters.
+
+    A saved model is applied to freshly built comparisons rather than loaded as Splink
+    settings, because Splink writes SQL in the dialect it was trained in: this way a model
+    trained on DuckDB scores identically on Spark.
+    """
     earlyhelp = kind == "earlyhelp"
+    comparisons = [
+        _forename(nicknames=earlyhelp),
+        _surname(),
+        _date_of_birth(swaps=earlyhelp),
+        _postcode(),
+        _nhs_number("nhs_valid" if earlyhelp else "nhs_raw"),
+        _simple("upn_valid", "upn"),
+        _simple("sex", "sex"),
+    ]
+    prior = 1e-6  # one child has about three records among millions
+    if trained is not None:
+        _apply_trained(comparisons, trained)
+        prior = float(trained["probability_two_random_records_match"])
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=[
-            _forename(nicknames=earlyhelp),
-            _surname(),
-            _date_of_birth(swaps=earlyhelp),
-            _postcode(),
-            _nhs_number("nhs_valid" if earlyhelp else "nhs_raw"),
-            _simple("upn_valid", "upn"),
-            _simple("sex", "sex"),
-        ],
+        comparisons=comparisons,
         blocking_rules_to_generate_predictions=blocking_rules(kind),
-        # one child has about three records among millions
-        probability_two_random_records_match=1e-6,
+        probability_two_random_records_match=prior,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=True,  # gamma levels for the borderline review
         additional_columns_to_retain=["source", "constraint_group"],
         max_iterations=20,
     )
+
+
+class ModelMismatch(ValueError):
+    """A saved model whose comparisons are not the ones this version of earlyhelp builds."""
+
+
+def _apply_trained(comparisons: list[CustomComparison], trained: dict) -> None:
+    saved = {c.get("output_column_name"): c for c in trained.get("comparisons", [])}
+    for comparison in comparisons:
+        name = comparison._output_column_name
+        levels = comparison._comparison_levels
+        saved_levels = saved.get(name, {}).get("comparison_levels", [])
+        if len(saved_levels) != len(levels):
+            raise ModelMismatch(f"comparison {name!r} has {len(saved_levels)} levels in the model file, "
+                                f"{len(levels)} here")
+        for level, saved_level in zip(levels, saved_levels):
+            if saved_level.get("is_null_level"):
+                continue
+            level.configure(m_probability=saved_level.get("m_probability"),
+                            u_probability=saved_level.get("u_probability"))
+    if set(saved) != {c._output_column_name for c in comparisons}:
+        raise ModelMismatch("the model file compares different fields")
 
 
 @dataclass(frozen=True)

@@ -151,12 +151,25 @@ def _score_pairs(
     else:
         from splink import SparkAPI
 
+        from splink.backends.spark import similarity_jar_location
+
         spark = spark_session or _local_spark()
+        # Splink's Jaro-Winkler and friends live in its jar; a session made without it gets it here.
+        spark.sql(f"ADD JAR '{similarity_jar_location()}'")
         arrow = con.sql("SELECT * FROM splink_input").to_arrow_table()
         frame = spark.createDataFrame(arrow.to_pandas())
         db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
         records = db_api.register(frame, table_name="splink_records")
-    settings = str(model) if model is not None else link_model.settings(kind)
+    if model is not None:
+        try:
+            settings = link_model.settings(kind, trained=link_model.load_model_dict(model))
+        except (ValueError, KeyError, TypeError) as error:
+            raise UsageError(
+                f"--model {model} is not a model saved by earlyhelp link ({error}).",
+                hint="Use the link_model.json written to --out by an earlier run, or omit --model.",
+            ) from None
+    else:
+        settings = link_model.settings(kind)
     linker = Linker(records, settings, log_level=None)
     if model is None:
         link_model.train(linker, training)
