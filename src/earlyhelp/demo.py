@@ -30,7 +30,7 @@ def _done(started: float, what: str) -> None:
 def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
     from earlyhelp.indicators import compute
     from earlyhelp.link import link
-    from earlyhelp.report import build_report
+    from earlyhelp.report import render_report
     from earlyhelp.synth import generate
     from earlyhelp.validate import validate_paths
     from earlyhelp.warehouse import load_return
@@ -55,13 +55,14 @@ def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
     # The demo makes a throwaway key; real use sets EARLYHELP_LINK_SECRET from a secret store.
     os.environ.setdefault("EARLYHELP_LINK_SECRET", secrets.token_hex(32))
     linked = out / "linkage"
-    link(data, linked, engine="duckdb", analytic=data)
+    link(data, linked, engine="duckdb", analytic=data, truth=data / "truth")
     _done(started, f"person_link and the quality report in {linked}")
 
     started = _step("Loading the analytic tables into a DuckDB warehouse")
     warehouse = out / "warehouse.duckdb"
-    load_return([data], warehouse)
-    _done(started, f"warehouse at {warehouse}")
+    identity = out / "identity.duckdb"
+    load_return([data], warehouse, identity_warehouse=identity)
+    _done(started, f"analytic warehouse {warehouse}; identifiers kept apart in {identity}")
 
     started = _step("Computing every indicator (LA, region, England) with disclosure control")
     indicators_dir = out / "indicators"
@@ -69,7 +70,7 @@ def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
     _done(started, f"indicators in {indicators_dir}")
 
     started = _step("Writing the report")
-    index = build_report(data, out / "report")
+    index = render_report(indicators_dir, out / "report")
     _done(started, "report written")
     return index
 
