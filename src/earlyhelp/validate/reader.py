@@ -300,8 +300,10 @@ def _without_blank_rows(record_batch: pa.RecordBatch, columns: dict[str, pa.Arra
     if record_batch.num_rows == 0:
         return
     blank = None
-    # A blank line, or a line of only commas (an Excel artefact), has every field empty.
-    lengths = [pc.binary_length(col) for col in record_batch.columns]
+    # A blank line, or a line of only commas (an Excel artefact), has every field empty; a
+    # batch whose first column has no empty value has none (the usual case, checked first).
+    first = pc.binary_length(record_batch.column(0))
+    lengths = [first] if pc.min(first).as_py() != 0 else [pc.binary_length(c) for c in record_batch.columns]
     if all(pc.min(length).as_py() == 0 for length in lengths):
         blank = np.ones(record_batch.num_rows, dtype=bool)
         for length in lengths:
