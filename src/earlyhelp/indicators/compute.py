@@ -104,25 +104,28 @@ def _la_years_table(returns: dict[str, tuple[dt.date, dt.date, dt.date]]) -> tup
     return pa.Table.from_pylist(rows, schema=schema), la_years
 
 
-def _measure_queries() -> Iterable[tuple[str, list[str], str]]:
-    """(source, measure names, query) per source and breakdown: one scan per source."""
+def measure_queries() -> list[tuple[list[str], str]]:
+    """One aggregate query per source (and breakdown), each giving several measures as columns.
+
+    Grouping the measures by source means one scan and one aggregation per record set, which is
+    what costs on both engines (Spark schedules every aggregation as its own stage).
+    """
     by_source: dict[str, list] = defaultdict(list)
     for measure in MEASURES:
         by_source[measure.source].append(measure)
+    queries = []
     for source, measures in by_source.items():
-        columns = ", ".join(f"{m.expression} AS {m.name}" for m in measures)
-        yield source, [m.name for m in measures], (
-            f"SELECT la_code, time_period, '{TOTAL}' AS breakdown, {columns} "
-            f"FROM {source} GROUP BY la_code, time_period"
-        )
-        dimensions = sorted({d for m in measures for d in m.breakdowns})
-        for dimension in dimensions:
+        columns = ", ".join(f"CAST({m.expression} AS BIGINT) AS {m.name}" for m in measures)
+        queries.append(([m.name for m in measures],
+                        f"SELECT la_code, time_period, '{TOTAL}' AS breakdown, {columns} "
+                        f"FROM {source} GROUP BY la_code, time_period"))
+        for dimension in sorted({d for m in measures for d in m.breakdowns}):
             split = [m for m in measures if dimension in m.breakdowns]
-            columns = ", ".join(f"{m.expression} AS {m.name}" for m in split)
-            yield source, [m.name for m in split], (
-                f"SELECT la_code, time_period, '{dimension}:' || {dimension} AS breakdown, {columns} "
-                f"FROM {source} GROUP BY la_code, time_period, {dimension}"
-            )
+            columns = ", ".join(f"CAST({m.expression} AS BIGINT) AS {m.name}" for m in split)
+            queries.append(([m.name for m in split],
+                            f"SELECT la_code, time_period, '{dimension}:' || {dimension} AS breakdown, "
+                            f"{columns} FROM {source} GROUP BY la_code, time_period, {dimension}"))
+    return queries
 
 
 def _median_query(source: str, column: str) -> str:
@@ -180,21 +183,21 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
     la_years_table, la_years = _la_years_table(returns)
     engine.register("_la_years", la_years_table)
 
-    queries = list(_measure_queries())
     median_indicators = [i for i in INDICATORS if i.median_of]
+    queries = measure_queries()
     with steps("Computing indicators", len(SOURCES) + len(queries) + len(median_indicators) + 2) as advance:
         for source in SOURCES:
             engine.materialize(source.name, source.sql)
             advance(source.name)
         measures: dict[str, dict[tuple[str, int, str], int]] = defaultdict(dict)
-        for _source, names, query in queries:
+        for names, query in queries:
             for row in _rows(engine.sql(query)):
                 if row["la_code"] not in returns:
                     continue
                 key = (row["la_code"], int(row["time_period"]), row["breakdown"])
                 for name in names:
                     measures[name][key] = int(row[name] or 0)
-            advance(_source)
+            advance("counts")
         population = {
             (row["la_code"], int(row["time_period"])): int(row["children_0_17"])
             for row in _rows(engine.sql(
