@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 FORMATS = ("parquet", "csv")
 # Plain CSV as an LA would export it: quotes only where a value needs them.
 CSV_OPTIONS = pacsv.WriteOptions(quoting_style="needed", include_header=False)
-# Above this many people, identity records are made one region at a time (memory).
+# Above this many people, identity records are made one region at a time (memory), in this
+# many worker processes (the machine has two cores; the parent writes meanwhile).
 CHUNK_PEOPLE = 200_000
+IDENTITY_WORKERS = 2
 
 
 def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
@@ -231,18 +233,31 @@ def _identities_and_partners(people: pa.Table, la_records: pa.Table, journeys: J
     used_nhs = np.zeros(0, dtype=np.int64)
     offsets: dict[str, int] = {}
     school_age_on = date(settings.last_year + 1, 3, 31)
+
+    def chunk(number: int, key: str | None) -> tuple[pa.Table, pa.Table, int]:
+        if key is None:
+            return people, la_records, number
+        chunk_people = people.filter(pa.array(home_region == key))
+        chunk_records = la_records.filter(pc.is_in(
+            la_records.column("true_person_id"), value_set=chunk_people.column("true_person_id")))
+        return chunk_people, chunk_records, number
+
+    jobs = (chunk(number, key) + (settings.seed * 1000 + number, school_age_on)
+            for number, key in enumerate(chunk_keys))
+    pool = None
+    if len(chunk_keys) > 1 and IDENTITY_WORKERS > 1:
+        # Regions are independent: two worker processes make identity records while this one
+        # renumbers, writes and adds partner outcomes. Results come back in region order, so the
+        # output does not depend on timing.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(IDENTITY_WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_identity_job, jobs)
+    else:
+        results = map(_identity_job, jobs)
     try:
-        for number, key in enumerate(chunk_keys):
-            if key is None:
-                chunk_people, chunk_records = people, la_records
-            else:
-                mask = pa.array(home_region == key)
-                chunk_people = people.filter(mask)
-                chunk_records = la_records.filter(pc.is_in(
-                    la_records.column("true_person_id"), value_set=chunk_people.column("true_person_id")))
-            identifiers, truth = make_identity_records(
-                chunk_people, chunk_records, seed=settings.seed * 1000 + number,
-                school_age_on=school_age_on)
+        for number, (identifiers, truth) in enumerate(results):
             identifiers, truth, used_nhs = _make_national(identifiers, truth, used_nhs, offsets)
             streams.write("person_identifiers", identifiers)
             streams.write("person_records", truth, truth=True)
@@ -253,6 +268,14 @@ def _identities_and_partners(people: pa.Table, la_records: pa.Table, journeys: J
                 streams.write(name, table)
     finally:
         streams.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _identity_job(job: tuple) -> tuple[pa.Table, pa.Table]:
+    chunk_people, chunk_records, _number, seed, school_age_on = job
+    return make_identity_records(chunk_people, chunk_records, seed=seed,
+                                 school_age_on=school_age_on)
 
 
 def _make_national(identifiers: pa.Table, truth: pa.Table, used_nhs: np.ndarray,
