@@ -101,14 +101,6 @@ def test_line_numbers_hold_across_many_batches(tmp_path, monkeypatch):
     assert code.line == line_of(120) == 124
 
 
-def test_unterminated_quote_is_a_parse_finding(tmp_path):
-    text = BASE["referrals.csv"] + 'E06000001,C1,"R3,2019-05-01,1A,N1,false,,\n'
-    report = validate_paths([make_return(tmp_path, {"referrals.csv": text})])
-    rules = {f.rule_id for f in report.findings if f.file == "referrals.csv"}
-    assert rules & {"file-parse", "row-field-count"}
-    assert not report.ok
-
-
 def test_unknown_and_duplicate_files(tmp_path):
     folder = make_return(tmp_path, {"Referrals_2024.csv": "x\n"})
     pq.write_table(pa.table({"la_code": ["E06000001"], "child_id": ["C1"]}), folder / "children.parquet")

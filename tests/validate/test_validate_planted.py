@@ -110,3 +110,29 @@ def test_sample_return_shipped_with_the_package_is_valid():
     assert report.ok, report.summary()
     assert report.warning_count == 0
     assert report.files["children.csv"] == 40
+
+
+def test_each_la_is_held_to_its_own_extract_date(tmp_path):
+    returns = BASE["returns.csv"] + "E08000012,2019-04-01,2020-03-31,2019-12-31\n"
+    children = BASE["children.csv"] + "E08000012,L1,,2012-05,F,WBRI,false,3,G1\n"
+    referrals = BASE["referrals.csv"] + (
+        "E08000012,L1,LR1,2019-11-01,1A,N1,false,2020-01-15,RC1\n"   # line 4: after 2019-12-31
+        "E06000001,C1,R9,2019-11-01,1A,N1,false,2020-01-15,RC1\n"    # line 5: fine for E06000001
+        "E09000001,C1,R10,2019-11-01,1A,N1,false,,\n"                # line 6: LA not in returns
+    )
+    report = validate_paths([make_return(tmp_path, {"returns.csv": returns, "children.csv": children,
+                                                    "referrals.csv": referrals})])
+    assert where(report) == {
+        ("after-extract-date", "referrals.csv", 4, "closure_date"),
+        ("key-foreign", "referrals.csv", 6, "la_code"),
+        ("key-foreign", "referrals.csv", 6, "child_id"),  # (E09000001, C1) is not a child either
+    }
+    extract = next(f for f in report.findings if f.rule_id == "after-extract-date")
+    assert "(2019-12-31)" in extract.message
+
+
+def test_unterminated_quote_swallows_the_rest_as_one_short_record(tmp_path):
+    text = BASE["referrals.csv"] + 'E06000001,C1,"R3,2019-05-01,1A,N1,false,,\nE06000001,C1,R4,2019-05-01,1A,N1,false,,\n'
+    report = validate_paths([make_return(tmp_path, {"referrals.csv": text})])
+    assert where(report) == {("row-field-count", "referrals.csv", 4, None)}
+    assert "never closed" in report.findings[0].hint

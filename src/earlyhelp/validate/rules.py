@@ -127,7 +127,8 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ rows and values
     Rule("row-field-count", "row",
          "This line has {value} fields but the header has {expected}.",
-         "Look for a comma inside a value that is not quoted, or a missing value at the end.",
+         "Look for a comma inside a value that is not quoted, a quote (\") that is never closed, "
+         "or a line cut short.",
          tables=_ALL, title="Wrong number of fields on a line"),
     Rule("row-blank", "row",
          "This line is blank; it was ignored.",
