@@ -149,3 +149,19 @@ def test_cli_load(tmp_path):
     assert isinstance(rejected.exception, DataError)
     assert "after-extract-date" in rejected.stdout and "There is a problem" in rejected.stdout
     shutil.rmtree(bad)
+
+
+def test_a_return_covering_two_las_loads_both_with_a_history_row_each(tmp_path):
+    both = tmp_path / "both"
+    both.mkdir()
+    for file in sample.path().glob("*.csv"):
+        text = file.read_text(encoding="utf-8")
+        header, _, body = text.partition("\n")
+        (both / file.name).write_text(header + "\n" + body + body.replace(LA, OTHER_LA), encoding="utf-8")
+    warehouse = tmp_path / "w.duckdb"
+    result = load_return([both], warehouse, skip_identity=True)
+    assert result.la_codes == [LA, OTHER_LA]
+    children = data_lines(sample.path() / "children.csv")
+    assert query(warehouse, "SELECT la_code, count(*) FROM children GROUP BY ALL ORDER BY 1") == [
+        (LA, children), (OTHER_LA, children)]
+    assert query(warehouse, f"SELECT la_code FROM {HISTORY_TABLE} ORDER BY 1") == [(LA,), (OTHER_LA,)]
