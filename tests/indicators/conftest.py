@@ -40,23 +40,28 @@ def casebook_folder(tmp_path_factory) -> Path:
     return casebook.build().write(tmp_path_factory.mktemp("casebook"))
 
 
-_computed: dict[str, Figures] = {}
+@pytest.fixture(scope="session")
+def spark_result(spark, casebook_folder, tmp_path_factory):
+    """The casebook computed once on Spark, files written (the slow part of this folder)."""
+    from earlyhelp.engine.spark_backend import SparkEngine
+    from earlyhelp.indicators import compute
+
+    engine = SparkEngine(spark=spark)
+    try:
+        return compute(casebook_folder, tmp_path_factory.mktemp("spark-out"), engine=engine)
+    finally:
+        engine.close()
+
+
+_duckdb_figures: list[Figures] = []
 
 
 @pytest.fixture(params=ENGINES)
 def figures(request, casebook_folder) -> Figures:
     from earlyhelp.indicators import compute_internal
 
-    name = request.param
-    if name not in _computed:
-        if name == "spark":
-            from earlyhelp.engine.spark_backend import SparkEngine
-
-            engine = SparkEngine(spark=request.getfixturevalue("spark"))
-            try:
-                _computed[name] = Figures(compute_internal(casebook_folder, engine))
-            finally:
-                engine.close()
-        else:
-            _computed[name] = Figures(compute_internal(casebook_folder, name))
-    return _computed[name]
+    if request.param == "spark":
+        return Figures(request.getfixturevalue("spark_result").internal)
+    if not _duckdb_figures:
+        _duckdb_figures.append(Figures(compute_internal(casebook_folder, "duckdb")))
+    return _duckdb_figures[0]

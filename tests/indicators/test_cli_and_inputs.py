@@ -1,0 +1,85 @@
+"""The `earlyhelp indicators` command, warehouse input, and the two engines agreeing."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from earlyhelp.indicators import OUTPUT_COLUMNS, compute, compute_internal
+from earlyhelp.indicators.cli import indicators
+from earlyhelp.spec.files import EHLDFolder
+
+EARLYHELP = [sys.executable, "-c", "from earlyhelp.cli import run; run()"]
+
+
+def _read(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_cli_writes_the_three_files(casebook_folder, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(indicators, ["--data", str(casebook_folder), "--out", str(out),
+                                             "--base-year", "201920", "--suppression-threshold", "9"])
+    assert result.exit_code == 0, result.output
+    internal = _read(out / "indicators.csv")
+    assert list(internal[0]) == list(OUTPUT_COLUMNS)
+    spend = {r["time_period"]: r["value"] for r in internal
+             if r["indicator"] == "ei_spend_per_child_real" and r["la_code"] == "E06000006"}
+    # Base 201920 (index 80): 3000.75 / 100 children; 202021: 3000 x 80/100 / 120.
+    assert spend["201920"] == "30.0075" and spend["202021"] == "20.0"
+    published = _read(out / "indicators_published.csv")
+    referrals = next(r for r in published if r["indicator"] == "referrals"
+                     and r["new_la_code"] == "E06000003" and r["time_period"] == "201920")
+    assert referrals["numerator"] == "10" and referrals["la_name"] == "LA E06000003"
+    cin = next(r for r in published if r["indicator"] == "cin_children"
+               and r["new_la_code"] == "E06000003" and r["time_period"] == "201920")
+    assert cin["numerator"] == "c"  # 9 children, threshold 9
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "exactly one of --data"),
+    (["--data", "{data}", "--warehouse", "{data}"], "exactly one of --data"),
+    (["--data", "{data}", "--base-year", "2019"], "not a financial year"),
+    (["--data", "{data}", "--base-year", "201415"], "not a time_period of the deflators"),
+    (["--data", "{missing}"], "does not exist"),
+    (["--data", "{data}", "--suppression-threshold", "0"], "at least 1"),
+])
+def test_cli_usage_errors_are_one_clear_message(casebook_folder, tmp_path, args, message):
+    args = [a.format(data=casebook_folder, missing=tmp_path / "nope") for a in args]
+    result = subprocess.run([*EARLYHELP, "indicators", *args, "--out", str(tmp_path / "o")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_folder_without_returns_is_a_data_error(tmp_path):
+    (tmp_path / "referrals.csv").write_text("la_code,child_id,referral_id,referral_date,referral_source,referral_nfa\n")
+    result = subprocess.run([*EARLYHELP, "indicators", "--data", str(tmp_path), "--out", str(tmp_path / "o")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "returns" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_warehouse_gives_the_same_table_as_the_folder(casebook_folder, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    folder = EHLDFolder(casebook_folder)
+    for name in folder.tables:
+        con.execute(f'CREATE TABLE "{name}" AS {folder.select_sql(name)}')
+    con.close()
+    assert compute_internal(warehouse).equals(compute_internal(casebook_folder))
+
+
+@pytest.mark.spark
+def test_spark_and_duckdb_write_identical_files(casebook_folder, tmp_path, spark_result):
+    on_duckdb = compute(casebook_folder, tmp_path / "duckdb", engine="duckdb")
+    assert spark_result.engine == "spark" and on_duckdb.engine == "duckdb"
+    for name in ("indicators.csv", "indicators_published.csv", "indicators_published.meta.csv"):
+        assert (spark_result.out / name).read_bytes() == (tmp_path / "duckdb" / name).read_bytes()
