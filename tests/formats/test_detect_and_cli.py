@@ -79,3 +79,8 @@ def test_two_census_files_of_one_la_are_refused(data_dir: Path, tmp_path: Path) 
     with pytest.raises(UsageError, match="both CIN census files of E06000001"):
         ingest([tmp_path / "a.xml", tmp_path / "b.xml"], tmp_path / "ehld")
     assert not (tmp_path / "ehld").exists()
+
+
+def test_la_code_must_look_like_an_ons_code(data_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not an ONS LA code"):
+        ingest([data_dir / "two_generations.xml"], tmp_path / "ehld", la_code="805")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatError, FormatIssue, write_issues
 
 ISSUES_FILE = "ingest_issues.tsv"
+ONS_LA_CODE = re.compile(r"^[EWSN]\d{8}$")
 ExportTarget = Literal["cin-xml", "ssda903"]
 
 
@@ -72,6 +74,9 @@ def ingest_report(
     if isinstance(paths, (str, Path)):
         paths = [Path(paths)]
     out = Path(out)
+    if la_code is not None and not ONS_LA_CODE.match(la_code):
+        raise UsageError(f"{la_code!r} is not an ONS LA code.",
+                         hint="Give the nine-character code, e.g. E06000001 for Hartlepool.")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out} already exists and is not an empty folder.",
                          hint="Give a new folder for the EHLD tables, or delete the old one first.")
@@ -91,7 +96,8 @@ def ingest_report(
                 _read_group(group, writer, report, periods, la_code=la_code)
             if report.issue_count and not skip_invalid:
                 raise FormatError(
-                    report.issues, what=f"Could not ingest {', '.join(report.formats)}",
+                    report.issues, total=report.issue_count,
+                    what=f"Could not ingest {', '.join(report.formats)}",
                     hint="Fix the file(s), or run with --skip-invalid to leave those children out.",
                 )
             _write_returns(writer, periods, extract_date)

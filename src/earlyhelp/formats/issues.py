@@ -34,12 +34,14 @@ class FormatIssue:
 class FormatError(DataError):
     """A file could not be read into EHLD because of the issues it carries."""
 
-    def __init__(self, issues: list[FormatIssue], *, what: str, hint: str | None = None):
+    def __init__(self, issues: list[FormatIssue], *, what: str, hint: str | None = None,
+                 total: int | None = None):
         self.issues = issues
+        total = max(total or 0, len(issues))
         listed = "\n".join(f"  - {issue}" for issue in issues[:SHOWN_IN_MESSAGE])
-        more = len(issues) - SHOWN_IN_MESSAGE
+        more = total - min(len(issues), SHOWN_IN_MESSAGE)
         tail = f"\n  ... and {more} more" if more > 0 else ""
-        super().__init__(f"{what}: {len(issues)} problem(s).\n{listed}{tail}", hint=hint)
+        super().__init__(f"{what}: {total} problem(s).\n{listed}{tail}", hint=hint)
 
 
 def write_issues(issues: list[FormatIssue], path: Path) -> None:
