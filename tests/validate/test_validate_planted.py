@@ -136,3 +136,17 @@ def test_unterminated_quote_swallows_the_rest_as_one_short_record(tmp_path):
     report = validate_paths([make_return(tmp_path, {"referrals.csv": text})])
     assert where(report) == {("row-field-count", "referrals.csv", 4, None)}
     assert "never closed" in report.findings[0].hint
+
+
+def test_no_further_action_closure_date_rules(tmp_path):
+    referrals = BASE["referrals.csv"] + (
+        "E06000001,C2,R3,2019-06-01,5C,,true,,RC8\n"            # line 4: not closed
+        "E06000001,C2,R4,2019-06-01,5C,,true,2019-06-02,RC8\n"  # line 5: closed next day
+        "E06000001,C2,R5,01/06/2019,5C,,true,2019-06-01,RC8\n"  # line 6: only the bad date
+    )
+    report = validate_paths([make_return(tmp_path, {"referrals.csv": referrals})])
+    assert where(report) == {
+        ("nfa-closure", "referrals.csv", 4, "closure_date"),
+        ("nfa-closure", "referrals.csv", 5, "closure_date"),
+        ("value-date", "referrals.csv", 6, "referral_date"),
+    }

@@ -265,9 +265,18 @@ class RowChecker:
             self._flag("nfa-closure", wrong, batch, rules.NFA_CLOSURE_REASON, reasons)
         else:
             self._flag("nfa-closure", nfa, batch, rules.NFA_CLOSURE_REASON, None)
-        if rules.NFA_CLOSURE_DATE in batch.columns and rules.NFA_START in dates:
-            closed = dates.get(rules.NFA_CLOSURE_DATE)
-            same_day = (np.zeros(batch.num_rows, dtype=bool) if closed is None
-                        else _np(pc.equal(closed, dates[rules.NFA_START])))
-            self._flag("nfa-closure", nfa & ~same_day, batch, rules.NFA_CLOSURE_DATE,
-                       batch.columns[rules.NFA_CLOSURE_DATE])
+        start = dates.get(rules.NFA_START)
+        if start is None:
+            return  # no usable referral dates: value-missing or value-date says why
+        # Flag a closure date that is empty or a different day; a closure date that is not a
+        # date at all is value-date's finding, and a bad referral date is not this rule's either.
+        start_ok = _np(pc.is_valid(start))
+        closed = dates.get(rules.NFA_CLOSURE_DATE)
+        text = batch.columns.get(rules.NFA_CLOSURE_DATE)
+        if closed is None:
+            wrong = nfa & start_ok
+        else:
+            empty = _np(pc.equal(pc.binary_length(text), 0))
+            differs = _np(pc.is_valid(closed)) & ~_np(pc.equal(closed, start))
+            wrong = nfa & start_ok & (empty | differs)
+        self._flag("nfa-closure", wrong, batch, rules.NFA_CLOSURE_DATE, text)
