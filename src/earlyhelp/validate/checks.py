@@ -75,19 +75,19 @@ def _as_dates(values: pa.Array, empty: np.ndarray) -> tuple[pa.Array, np.ndarray
 
 @dataclass
 class ExtractDates:
-    """What the returns table says: each LA's extract date, and every LA it names.
+    """What the returns table says: every LA it names, and each one's extract date.
 
-    The returns table is read first, so references to it are checked as rows stream past
-    instead of by a join at the end.
+    The returns table is read first, so references to it and the extract-date rule are checked
+    as rows stream past, with one lookup of each row's la_code.
     """
 
-    la_codes: pa.Array
-    dates: pa.Array
-    known_la_codes: pa.Array
+    la_codes: pa.Array  # every LA the returns table names
+    dates: pa.Array  # each one's extract date (aligned; null when it is not a date)
     file_name: str
 
-    def for_rows(self, la_code: pa.Array) -> pa.Array:
-        return pc.take(self.dates, pc.index_in(la_code, value_set=self.la_codes))
+    def positions(self, la_code: pa.Array) -> pa.Array:
+        """Each row's LA as a position in ``la_codes`` (null when the returns table lacks it)."""
+        return pc.index_in(la_code, value_set=self.la_codes)
 
 
 def key_columns(table: Table) -> tuple[str, ...]:
@@ -167,9 +167,13 @@ class RowChecker:
             parsed = self._check_value(column, values, empty, batch)
             if column.type == "date" and parsed is not None:
                 dates[name] = parsed
-        self._check_returns_reference(batch)
+        la_positions = None
+        if self.extract_dates is not None and "la_code" in batch.columns:
+            la_positions = self.extract_dates.positions(batch.columns["la_code"])
+            self._check_returns_reference(batch, la_positions)
         self._check_date_order(batch, dates)
-        self._check_extract_date(batch, dates)
+        if la_positions is not None:
+            self._check_extract_date(batch, dates, la_positions)
         if self.table.name == rules.NFA_TABLE:
             self._check_nfa_closure(batch, dates)
         if self.sink is not None:
@@ -221,14 +225,11 @@ class RowChecker:
             invalid &= ~empty
         self._flag("value-code", invalid, batch, column.name, values, expected=_codes_text(column))
 
-    def _check_returns_reference(self, batch: Batch) -> None:
-        if self.extract_dates is None:
-            return
+    def _check_returns_reference(self, batch: Batch, la_positions: pa.Array) -> None:
         for fk in self.table.foreign_keys:
-            if fk.references == rules.RETURNS_TABLE and fk.columns == ("la_code",) and "la_code" in batch.columns:
+            if fk.references == rules.RETURNS_TABLE and fk.columns == ("la_code",):
                 la_code = batch.columns["la_code"]
-                unknown = _np(pc.invert(pc.is_in(la_code, value_set=self.extract_dates.known_la_codes)))
-                unknown &= _np(pc.not_equal(pc.binary_length(la_code), 0))
+                unknown = _np(pc.is_null(la_positions)) & _np(pc.not_equal(pc.binary_length(la_code), 0))
                 self._flag("key-foreign", unknown, batch, "la_code", la_code,
                            expected=self.extract_dates.file_name)
 
@@ -240,15 +241,13 @@ class RowChecker:
                 self._flag("date-order", before, batch, end, batch.columns[end],
                            other=lambda i, s=starts, n=start: f"{n} ({s[int(i)].as_py()})")
 
-    def _check_extract_date(self, batch: Batch, dates: dict[str, pa.Array]) -> None:
-        if self.extract_dates is None or "la_code" not in batch.columns:
-            return
+    def _check_extract_date(self, batch: Batch, dates: dict[str, pa.Array], la_positions: pa.Array) -> None:
         limits = None
         for name, values in dates.items():
             if not self.table.column(name).event:
                 continue
             if limits is None:
-                limits = self.extract_dates.for_rows(batch.columns["la_code"])
+                limits = pc.take(self.extract_dates.dates, la_positions)
             after = _np(pc.greater(values, limits))
             self._flag("after-extract-date", after, batch, name, batch.columns[name],
                        expected=lambda i, lim=limits: str(lim[int(i)].as_py()))

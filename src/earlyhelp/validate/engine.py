@@ -84,7 +84,7 @@ def validate_paths(paths: list[Path] | tuple[Path, ...] | Path | str, *,
             sinks[name] = sink
             report.files[path.name] = table_file.rows
             if name == rules.RETURNS_TABLE:
-                extract_dates = _extract_returns(path, table_file.columns, report, work_dir)
+                extract_dates = _extract_returns(path, table_file.columns)
         cross = CrossTableChecker(report, work_dir, threads=threads)
         try:
             cross.check(sinks, files, returns_checked=extract_dates is not None)
@@ -93,7 +93,7 @@ def validate_paths(paths: list[Path] | tuple[Path, ...] | Path | str, *,
     return report
 
 
-def _extract_returns(path: Path, columns: list[str], report: ValidationReport, work_dir: Path) -> ExtractDates | None:
+def _extract_returns(path: Path, columns: list[str]) -> ExtractDates | None:
     """Re-read the returns file (one row per LA, tiny) for each LA's extract date."""
     if "la_code" not in columns:
         return None
@@ -108,14 +108,14 @@ def _extract_returns(path: Path, columns: list[str], report: ValidationReport, w
         la_codes += batch.columns["la_code"].to_pylist()
         dates += (batch.columns[rules.EXTRACT_DATE].to_pylist() if rules.EXTRACT_DATE in batch.columns
                   else [""] * batch.num_rows)
-    firsts: dict[str, object] = {}
+    # One row per LA; with two (a key-duplicate error) the first valid date counts here.
+    extract: dict[str, object] = {}
     for code, text in zip(la_codes, dates):
+        if not code or extract.get(code) is not None:
+            continue
         try:
-            value = pc.cast(pa.array([text]), pa.date32())[0].as_py()
+            extract[code] = pc.cast(pa.array([text or None], pa.string()), pa.date32())[0].as_py()
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue  # not a date: reported as value-date already
-        # One row per LA; with two (a key-duplicate error) the first counts here.
-        firsts.setdefault(code, value)
-    return ExtractDates(pa.array(list(firsts), pa.string()), pa.array(list(firsts.values()), pa.date32()),
-                        known_la_codes=pa.array(sorted({c for c in la_codes if c}), pa.string()),
+            extract[code] = None  # not a date: reported as value-date already
+    return ExtractDates(pa.array(list(extract), pa.string()), pa.array(list(extract.values()), pa.date32()),
                         file_name=path.name)
