@@ -193,6 +193,13 @@ def test_identity_records_are_unique_when_made_region_by_region(tmp_path, monkey
     connection = duckdb.connect()
     EHLDFolder(tmp_path).register(connection)
     # A true NHS number (health records hold it nearly always) never belongs to two people.
+    # Two worker processes or one: the same bytes.
+    monkeypatch.setattr(module, "IDENTITY_WORKERS", 1)
+    sequential = tmp_path / "sequential"
+    generate(sequential, scale="tiny", seed=0)
+    for name in ("person_identifiers.parquet", "school_attendance.parquet",
+                 "truth/person_records.parquet"):
+        assert (sequential / name).read_bytes() == (tmp_path / name).read_bytes(), name
     clash = one(connection, f"""SELECT count(*) FROM (
         SELECT p.nhs_number FROM person_identifiers p
         JOIN read_parquet('{tmp_path / "truth" / "person_records.parquet"}') t
