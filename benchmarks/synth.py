@@ -15,6 +15,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +32,48 @@ print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 
 
+class TreeMemory(threading.Thread):
+    """Samples the summed resident memory of a process and all its descendants (/proc)."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self._done = threading.Event()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, sum(_rss(p) for p in _tree(self.pid)))
+            time.sleep(0.2)
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(c) for c in task.read_text().split())
+            except OSError:
+                pass
+    return pids
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="england", choices=["tiny", "la", "region", "england"],
@@ -45,9 +88,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="synth-bench-") as tmp:
         out = args.out or Path(tmp) / "out"
         started = time.perf_counter()
-        result = subprocess.run(
+        process = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(out), args.scale, args.years, str(args.seed),
-             args.format], capture_output=True, text=True)
+             args.format], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sampler = TreeMemory(process.pid)
+        sampler.start()
+        stdout, stderr = process.communicate()
+        sampler.stop()
+        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         wall = time.perf_counter() - started
         if result.returncode != 0:
             sys.exit(f"generation failed:\n{result.stderr[-3000:]}")
@@ -59,7 +107,10 @@ def main() -> None:
         print(f"generate: {inner:.1f} s inside the process, {wall:.1f} s wall with start-up")
         print(f"CPU time (user + system) of the generating process: {cpu:.1f} s "
               "(less sensitive than wall time to other work on a shared machine)")
-        print(f"peak resident memory of the generating process: {peak_gib:.2f} GiB")
+        print(f"peak resident memory of the generating process: {peak_gib:.2f} GiB "
+              "(largest single process)")
+        print(f"peak resident memory of the process tree (parent + identity workers, sampled "
+              f"every 0.2 s): {sampler.peak / 1024 ** 3:.2f} GiB")
         if args.format == "parquet":
             for name in ("children", "referrals", "early_help_episodes", "person_identifiers",
                          "school_attendance"):
