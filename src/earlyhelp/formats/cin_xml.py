@@ -28,6 +28,7 @@ ChildProtectionPlans                   cp_plans (LatestCategoryOfAbuse, Reviews 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ from earlyhelp.formats.cin_schema import (
 )
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
+
+logger = logging.getLogger(__name__)
 
 GENDER_CURRENT_TO_SEX = {"1": "M", "2": "F", "0": "U", "9": "U"}
 TRUE_VALUES = frozenset({"1", "true", "TRUE", "True"})
@@ -578,14 +581,25 @@ def write_cin_xml(
             raise UsageError(f"{la} has no DfE LA number in earlyhelp's table.",
                              hint="Give it with --lea (three digits).")
         path = out / f"CIN_census_{la}_{census.year}.xml"
-        problems = _write_one(con, path, la, number, census, schema, schema_year, approximate_birth_dates)
+        problems, children = _write_one(con, path, la, number, census, schema, schema_year,
+                                        approximate_birth_dates)
         if problems:
             path.unlink(missing_ok=True)
             raise FormatError(problems, what=f"Could not write the CIN census for {la} {census.year}",
                               hint="Fix the EHLD data (or pass --approximate-birth-dates when only "
                               "dates of birth are missing).")
+        if children == 0:
+            # The schema needs at least one <Child>: an LA with nothing in the year has no return.
+            path.unlink(missing_ok=True)
+            logger.warning("%s has no CIN episode open in the %s census year; no file written.",
+                           la, census.year)
+            continue
         written.append(path)
     con.close()
+    if not written:
+        raise UsageError(f"No CIN episode is open in the census year{' ' + str(year) if year else ''} "
+                         "in the data given; nothing was written.",
+                         hint="Choose another --year (named by the 31 March it ends on).")
     return written
 
 
@@ -600,13 +614,15 @@ def _default_year(con, la: str) -> int:
 
 
 def _write_one(con, path: Path, la: str, lea: str, census: CensusYear,
-               schema: etree.XMLSchema, schema_year: int, approximate: bool) -> list[FormatIssue]:
+               schema: etree.XMLSchema, schema_year: int, approximate: bool) -> tuple[list[FormatIssue], int]:
+    """Write one LA's census; returns the problems found and the number of children written."""
     queries = _census_queries(la, census)
     children = _stream(con, queries["children"])
     referrals = _Grouped(_stream(con, queries["referrals"]))
     parts = {name: _Grouped(_stream(con, queries[name]))
              for name in ("assessments", "cin_plans", "s47_enquiries", "cp_plans")}
     problems: list[FormatIssue] = []
+    written = 0
     with etree.xmlfile(str(path), encoding="utf-8") as xf:
         xf.write_declaration()
         with xf.element("Message"):
@@ -642,7 +658,8 @@ def _write_one(con, path: Path, la: str, lea: str, census: CensusYear,
                             path.name, f"child_id {child_id} {where}{problem.path[len('/Child'):]}",
                             problem.field, problem.rule, problem.message))
                     xf.write(element, pretty_print=True)
-    return problems
+                    written += 1
+    return problems, written
 
 
 def _version() -> str:
