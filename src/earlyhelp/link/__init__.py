@@ -1,21 +1,38 @@
 """Linkage: one pseudonymous child across social care, early help, health, schools and police.
 
 ``link(identities, out)`` reads the identity-zone table ``person_identifiers``, links records
-that share a valid NHS number (unless names or birth dates flatly disagree), scores the rest
+that share a valid NHS number (unless names and birth dates flatly disagree), scores the rest
 with Splink 5 (DuckDB, or Spark for national scale), clusters under the source constraints,
 and writes ``person_link`` with a persistent keyed ``person_id``, the updated analytic tables
 and a linkage quality report. See docs/link.md.
+
+Names are imported on first use, so ``earlyhelp link --help`` does not load Splink.
 """
 
-from earlyhelp.link.cluster import constrained_clusters
-from earlyhelp.link.deterministic import flat_disagreement_sql
-from earlyhelp.link.ids import assign_person_ids
-from earlyhelp.link.model import Training, settings
-from earlyhelp.link.pipeline import ENGINES, LinkResult, link
-from earlyhelp.link.prepare import SOURCE_RULES, SourceRule
-from earlyhelp.link.quality import accuracy_against_truth
+from __future__ import annotations
 
-__all__ = [
-    "ENGINES", "LinkResult", "SOURCE_RULES", "SourceRule", "Training", "accuracy_against_truth",
-    "assign_person_ids", "constrained_clusters", "flat_disagreement_sql", "link", "settings",
-]
+import importlib
+from typing import Any
+
+from earlyhelp.link.engines import ENGINES
+
+_EXPORTS = {
+    "LinkResult": "earlyhelp.link.pipeline",
+    "link": "earlyhelp.link.pipeline",
+    "Training": "earlyhelp.link.model",
+    "settings": "earlyhelp.link.model",
+    "constrained_clusters": "earlyhelp.link.cluster",
+    "flat_disagreement_sql": "earlyhelp.link.deterministic",
+    "assign_person_ids": "earlyhelp.link.ids",
+    "SOURCE_RULES": "earlyhelp.link.prepare",
+    "SourceRule": "earlyhelp.link.prepare",
+    "accuracy_against_truth": "earlyhelp.link.quality",
+}
+
+__all__ = ["ENGINES", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'earlyhelp.link' has no attribute {name!r}")

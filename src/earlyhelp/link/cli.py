@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from earlyhelp.link.pipeline import ENGINES
+from earlyhelp.link.engines import ENGINES
 
 
 @click.command(name="link")

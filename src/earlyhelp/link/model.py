@@ -32,50 +32,63 @@ SPLINK_COLUMNS = (
 )
 
 
+def _named(level, label: str):
+    return level.configure(label_for_charts=label)
+
+
+def _null(column: str):
+    return cll.NullLevel(column)
+
+
+def _else():
+    return _named(cll.ElseLevel(), "different")
+
+
 def _forename(nicknames: bool) -> CustomComparison:
     levels = [
-        cll.NullLevel("forename_std"),
-        cll.ExactMatchLevel("forename_std").configure(tf_adjustment_column="forename_std"),
+        _null("forename_std"),
+        _named(cll.ExactMatchLevel("forename_std").configure(tf_adjustment_column="forename_std"), "exact"),
     ]
     if nicknames:
-        levels.append(
-            cll.ArrayIntersectLevel("forename_groups", 1).configure(label_for_charts="nickname or variant")
-        )
-    levels += [cll.JaroWinklerLevel("forename_std", 0.92), cll.JaroWinklerLevel("forename_std", 0.8),
-               cll.ElseLevel()]
+        levels.append(_named(cll.ArrayIntersectLevel("forename_groups", 1), "nickname or variant"))
+    levels += [_named(cll.JaroWinklerLevel("forename_std", 0.92), "very similar spelling"),
+               _named(cll.JaroWinklerLevel("forename_std", 0.8), "similar spelling"),
+               _else()]
     return CustomComparison(levels, "forename", "Forename")
 
 
 def _surname() -> CustomComparison:
     return CustomComparison(
         [
-            cll.NullLevel("surname_std"),
-            cll.ExactMatchLevel("surname_std").configure(tf_adjustment_column="surname_std"),
-            cll.JaroWinklerLevel("surname_std", 0.92),
-            cll.ArrayIntersectLevel("surname_tokens", 1).configure(label_for_charts="shares a surname part"),
-            cll.JaroWinklerLevel("surname_std", 0.8),
-            cll.ElseLevel(),
+            _null("surname_std"),
+            _named(cll.ExactMatchLevel("surname_std").configure(tf_adjustment_column="surname_std"), "exact"),
+            _named(cll.JaroWinklerLevel("surname_std", 0.92), "very similar spelling"),
+            _named(cll.ArrayIntersectLevel("surname_tokens", 1), "shares a surname part"),
+            _named(cll.JaroWinklerLevel("surname_std", 0.8), "similar spelling"),
+            _else(),
         ],
         "surname", "Surname",
     )
 
 
 def _date_of_birth(swaps: bool) -> CustomComparison:
-    levels = [cll.NullLevel("dob_str"), cll.ExactMatchLevel("dob_str")]
+    levels = [_null("dob_str"), _named(cll.ExactMatchLevel("dob_str"), "exact")]
     if swaps:
         levels.append(cll.CustomLevel('"dob_swapped_l" = "dob_str_r"', "day and month swapped"))
-    levels += [cll.LevenshteinLevel("dob_str", 1), cll.LevenshteinLevel("dob_str", 2), cll.ElseLevel()]
+    levels += [_named(cll.LevenshteinLevel("dob_str", 1), "one character differs"),
+               _named(cll.LevenshteinLevel("dob_str", 2), "two characters differ"),
+               _else()]
     return CustomComparison(levels, "dob", "Date of birth")
 
 
 def _postcode() -> CustomComparison:
     return CustomComparison(
         [
-            cll.NullLevel("postcode_std"),
-            cll.ExactMatchLevel("postcode_std").configure(tf_adjustment_column="postcode_std"),
-            cll.ExactMatchLevel("postcode_sector"),
-            cll.ExactMatchLevel("postcode_district"),
-            cll.ElseLevel(),
+            _null("postcode_std"),
+            _named(cll.ExactMatchLevel("postcode_std").configure(tf_adjustment_column="postcode_std"), "exact"),
+            _named(cll.ExactMatchLevel("postcode_sector"), "same sector"),
+            _named(cll.ExactMatchLevel("postcode_district"), "same district"),
+            _else(),
         ],
         "postcode", "Postcode",
     )
@@ -84,17 +97,17 @@ def _postcode() -> CustomComparison:
 def _nhs_number(trusted_column: str) -> CustomComparison:
     return CustomComparison(
         [
-            cll.NullLevel("nhs_raw"),
-            cll.ExactMatchLevel(trusted_column),
-            cll.LevenshteinLevel("nhs_raw", 2).configure(label_for_charts="one or two digits differ"),
-            cll.ElseLevel(),
+            _null("nhs_raw"),
+            _named(cll.ExactMatchLevel(trusted_column), "exact"),
+            _named(cll.LevenshteinLevel("nhs_raw", 2), "one or two digits differ"),
+            _else(),
         ],
         "nhs_number", "NHS number",
     )
 
 
 def _simple(column: str, name: str) -> CustomComparison:
-    return CustomComparison([cll.NullLevel(column), cll.ExactMatchLevel(column), cll.ElseLevel()], name, name)
+    return CustomComparison([_null(column), _named(cll.ExactMatchLevel(column), "exact"), _else()], name, name)
 
 
 # Pairs the deterministic step already joined, and pairs the source constraints rule out, are

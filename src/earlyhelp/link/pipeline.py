@@ -32,6 +32,7 @@ from earlyhelp.link import model as link_model
 from earlyhelp.link.analytic import update_analytic_tables
 from earlyhelp.link.cluster import constrained_clusters
 from earlyhelp.link.deterministic import DeterministicSummary, link_by_nhs_number
+from earlyhelp.link.engines import ENGINES
 from earlyhelp.link.ids import assign_person_ids
 from earlyhelp.link.io import read_person_link, write_table
 from earlyhelp.link.prepare import prepare_records
@@ -42,7 +43,6 @@ from earlyhelp.spec import EHLDFolder, codes
 log = logging.getLogger(__name__)
 
 Engine = Literal["duckdb", "spark"]
-ENGINES = ("duckdb", "spark")
 MODEL_FILE = "link_model.json"
 # Pairs scored below this are not kept (they are not links and not borderline).
 KEEP_PAIRS_FROM = 0.01
@@ -160,16 +160,7 @@ def _score_pairs(
         frame = spark.createDataFrame(arrow.to_pandas())
         db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
         records = db_api.register(frame, table_name="splink_records")
-    if model is not None:
-        try:
-            settings = link_model.settings(kind, trained=link_model.load_model_dict(model))
-        except (ValueError, KeyError, TypeError) as error:
-            raise UsageError(
-                f"--model {model} is not a model saved by earlyhelp link ({error}).",
-                hint="Use the link_model.json written to --out by an earlier run, or omit --model.",
-            ) from None
-    else:
-        settings = link_model.settings(kind)
+    settings = _model_settings(model, kind)
     linker = Linker(records, settings, log_level=None)
     if model is None:
         link_model.train(linker, training)
@@ -188,6 +179,18 @@ def _score_pairs(
     """)
     con.unregister("splink_pairs_view")
     return link_model.load_model_dict(model_out)
+
+
+def _model_settings(model: Path | None, kind: link_model.ModelKind):
+    if model is None:
+        return link_model.settings(kind)
+    try:
+        return link_model.settings(kind, trained=link_model.load_model_dict(model))
+    except (ValueError, KeyError, TypeError) as error:
+        raise UsageError(
+            f"--model {model} is not a model saved by earlyhelp link ({error}).",
+            hint="Use the link_model.json written to --out by an earlier run, or omit --model.",
+        ) from None
 
 
 def _local_spark():
@@ -230,6 +233,7 @@ def link(
     if output_format not in ("parquet", "csv"):
         raise UsageError(f"--format must be parquet or csv, not {output_format!r}.")
     secret = link_secret()  # fail before any work when the secret is missing
+    _model_settings(model, kind)  # and when the model file is not ours
     out.mkdir(parents=True, exist_ok=True)
     previous = previous if previous is not None else next(
         (p for p in (out / "person_link.parquet", out / "person_link.csv") if p.exists()), None)

@@ -1,0 +1,3 @@
+"""The Splink backends ``earlyhelp link`` can run on (kept light: the CLI imports it)."""
+
+ENGINES = ("duckdb", "spark")
