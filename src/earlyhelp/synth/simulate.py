@@ -221,15 +221,14 @@ class Engine:
         self.eh = Columns("child", "la", "family", "request", "start", "end", "source", "lead",
                           "level", "end_reason")
         self.truth_step = Columns("ref", "stepped", "rr12", "rr24", "rr_esc", "need", "decile")
-        self.truth_spend = Columns("la", "fy", "extra_rate", "cut")
         self.n_referrals = 0
-        eh_years = np.arange(len(rates.fy))
+        # National early help reach (%): Action for Children's 3.1% in 2015-16 rising to 4.3% in
+        # 2019-20, linear in between, flat after; a little lower in the years before.
         fy = rates.fy
         first, last = 2015, 2019
         reach = np.interp(fy, [first, last], [self.b.eh_reach_first, self.b.eh_reach_last])
-        # Before 2015-16 reach grows a little towards the first published figure.
         reach = np.where(fy < first, self.b.eh_reach_first - 0.1 * (first - fy), reach)
-        self.eh_reach = np.maximum(reach, 1.5)[eh_years] / 100.0
+        self.eh_reach = np.maximum(reach, 1.5) / 100.0
         self.ei_cut = self._spend_cut()
 
     # ------------------------------------------------------------------ helpers
@@ -425,6 +424,9 @@ class Engine:
         need = np.array(need_keys)[need_index]
         severity = np.array([NEED_SEVERITY[key] for key in need_keys])[need_index]
         history = k["known_to_csc"][child].astype(float)
+        # Babies are more often found in need and taken into care; teenagers less (before the
+        # planted spend effect on 16-17 year olds).
+        age_shift = np.where(age < 1, 0.5, np.where(age >= 13, -0.2, 0.0))
         ref_index = np.arange(self.n_referrals, self.n_referrals + n)
         self.n_referrals += n
 
@@ -439,7 +441,7 @@ class Engine:
         # (after a step-down fewer re-referrals become episodes of need) enters the weight.
         esc = k["escalation_rr"][child].astype(float)
         p_in = _calibrated(1 - self.r.nin_share_of_assessed[:, fy],
-                           np.exp(w * (risk + severity + 0.2 * history)) * esc, la, ~nfa,
+                           np.exp(w * (risk + severity + 0.2 * history + age_shift)) * esc, la, ~nfa,
                            self.n_la)
         nin = ~nfa & (rng.random(n) >= p_in)
         in_need = ~nfa & ~nin
@@ -483,7 +485,8 @@ class Engine:
                                   * (1 - self.r.nin_share_of_assessed[la, fy]) * 0.14, 1.0)
         extra_rate = eff * cut / 10.0 / 100_000 * pop_1617 / in_need_1617
         older = (age >= 16)
-        p_cla = _calibrated(self.r.cla_per_in_need[:, fy], np.exp(0.25 * risk), la, in_need,
+        p_cla = _calibrated(self.r.cla_per_in_need[:, fy], np.exp(0.25 * risk + age_shift), la,
+                            in_need,
                             self.n_la) + np.where(older, extra_rate, 0.0)
         cla = in_need & (rng.random(n) < p_cla)
         cla_start = a_auth + (rng.random(n) * np.minimum(cin_len, 150)).astype(np.int64)
