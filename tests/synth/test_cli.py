@@ -23,9 +23,13 @@ def test_parse_years():
             settings.parse_years(bad)
 
 
-def test_unknown_scale_is_a_usage_error():
+def test_unknown_scale_or_negative_seed_is_a_usage_error():
+    from earlyhelp.synth import settings_for
+
     with pytest.raises(UsageError):
         settings.scale("galaxy")
+    with pytest.raises(UsageError):
+        settings_for("tiny", seed=-1)
 
 
 def _report(ok: bool) -> CheckReport:

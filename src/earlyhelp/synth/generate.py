@@ -35,6 +35,8 @@ IDENTITY_WORKERS = 2
 def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
                  seed: int = 0) -> SynthSettings:
     first, last = parse_years(years)
+    if int(seed) < 0:
+        raise UsageError(f"--seed {seed}: use a whole number of 0 or more.")
     return SynthSettings(scale_named(scale), first, last, seed=int(seed))
 
 
