@@ -136,5 +136,14 @@ def census_tables() -> dict[str, list[dict]]:
     return tables
 
 
+def read_table(folder: Path, name: str) -> list[dict[str, str]]:
+    """Rows of one EHLD CSV as dicts of strings ([] when the table was not written)."""
+    path = folder / f"{name}.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def census_folder(folder: Path) -> Path:
     return write_folder(folder, census_tables())

@@ -9,7 +9,7 @@ import pytest
 
 from earlyhelp.formats import FormatError, ingest, ingest_report
 from earlyhelp.formats.api import ISSUES_FILE
-from tests.formats.conftest import read_table
+from .ehld_builder import read_table
 
 
 def test_both_generations_map_to_ehld(data_dir: Path, tmp_path: Path) -> None:

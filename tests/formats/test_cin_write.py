@@ -10,8 +10,8 @@ from lxml import etree
 
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import FormatError, export, ingest
-from tests.formats import ehld_builder
-from tests.formats.conftest import read_table
+from . import ehld_builder
+from .ehld_builder import read_table
 
 
 def _published_schema(shared_reference: Path, year: int) -> etree.XMLSchema:

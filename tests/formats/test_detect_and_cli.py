@@ -12,8 +12,8 @@ import pytest
 
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import Format, detect, ingest
-from tests.formats import ehld_builder
-from tests.formats.conftest import read_table
+from . import ehld_builder
+from .ehld_builder import read_table
 
 EARLYHELP = Path(sys.executable).with_name("earlyhelp")
 

@@ -9,8 +9,8 @@ import pytest
 from lxml import etree
 
 from earlyhelp.formats import export
-from tests.formats import ehld_builder
-from tests.formats.dfe import is_query, run_validator
+from . import ehld_builder
+from .dfe import is_query, run_validator
 
 pytestmark = pytest.mark.slow
 

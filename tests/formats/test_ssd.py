@@ -9,7 +9,7 @@ import pytest
 
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import FormatError, ingest
-from tests.formats.conftest import read_table
+from .ehld_builder import read_table
 
 
 def _table(folder: Path, name: str, rows: list[dict]) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import FormatError, ingest, ingest_report
-from tests.formats.conftest import read_table
+from .ehld_builder import read_table
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
 EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"

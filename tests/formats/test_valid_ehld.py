@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from earlyhelp.formats import ingest
-from tests.formats.test_ssd import _extract
-from tests.formats.test_ssda903 import _write
+from .test_ssd import _extract
+from .test_ssda903 import _write
 
 
 @pytest.fixture
