@@ -10,7 +10,7 @@ import pytest
 
 from earlyhelp.engine import create_engine
 from earlyhelp.engine.spark_backend import to_spark_sql
-from earlyhelp.errors import UsageError
+from earlyhelp.errors import DataError, UsageError
 from earlyhelp.spec.model import TABLES
 
 EVENTS = pa.table({
@@ -93,6 +93,6 @@ def test_unknown_engine_and_bad_paths_are_usage_errors(tmp_path):
     with create_engine("duckdb") as engine:
         with pytest.raises(UsageError, match="does not exist"):
             engine.register_ehld(tmp_path / "missing")
-        (tmp_path / "notes.txt").write_text("x")
-        with pytest.raises(UsageError, match="neither an EHLD folder"):
+        (tmp_path / "notes.txt").write_text("not a database")
+        with pytest.raises(DataError, match="could not be opened as a DuckDB warehouse"):
             engine.register_ehld(tmp_path / "notes.txt")

@@ -81,13 +81,10 @@ def typed_ehld_views(con: "duckdb.DuckDBPyConnection", data: Path, names: list[s
     """Create one typed view per EHLD table on ``con`` from a folder or a warehouse file."""
     if not data.exists():
         raise UsageError(f"{data} does not exist.", hint="Give an EHLD folder or a warehouse file.")
-    if is_warehouse(data):
+    if data.is_file():
+        # Any single file is taken for a warehouse; a non-DuckDB file fails to attach, clearly.
         _warehouse_views(con, data, names)
         return
-    if data.is_file():
-        raise UsageError(
-            f"{data} is neither an EHLD folder nor a DuckDB warehouse ({', '.join(WAREHOUSE_SUFFIXES)}).",
-        )
     from earlyhelp.spec.files import EHLDFolder
 
     EHLDFolder(data).register(con, names)
@@ -102,7 +99,8 @@ def _warehouse_views(con: "duckdb.DuckDBPyConnection", path: Path, names: list[s
     except duckdb.Error as error:
         raise DataError(
             f"{path} could not be opened as a DuckDB warehouse ({type(error).__name__}).",
-            hint="Is another program writing to it? Load it with `earlyhelp load` first.",
+            hint="Give an EHLD folder, or a warehouse written by `earlyhelp load` that no other "
+            "program is writing to.",
         ) from None
     rows = con.execute(
         "SELECT table_schema, table_name, column_name FROM information_schema.columns "
