@@ -31,10 +31,13 @@ class IngestReport:
     issues: list[FormatIssue] = field(default_factory=list)
     issue_count: int = 0
     ignored_files: list[Path] = field(default_factory=list)
+    copied_files: list[Path] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"Read {', '.join(self.formats)} into {self.out}:"]
         lines += [f"  {table}: {count} rows" for table, count in sorted(self.rows.items())]
+        if self.copied_files:
+            lines.append(f"  EHLD tables copied as they are: {', '.join(p.name for p in self.copied_files)}")
         if self.issue_count:
             left_out = f"{self.skipped_children} children" if self.skipped_children else "the rows concerned"
             lines.append(f"  {self.issue_count} problem(s): {left_out} left out "
@@ -154,6 +157,7 @@ def _read_group(
         report.issue_count += len(result)
     else:
         _copy_ehld(group, writer)
+        report.copied_files.extend(group.files)
 
 
 def _census_start(reference_date: dt.date) -> dt.date:

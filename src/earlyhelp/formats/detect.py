@@ -38,6 +38,8 @@ SSDA903_OTHER = (
 )
 
 SSD_PREFIX = "ssd_"
+# Written by ingest next to the tables it reads in; not an input.
+OWN_FILES = frozenset({"ingest_issues.tsv"})
 
 
 @dataclass
@@ -56,7 +58,8 @@ def _expand(paths: list[Path]) -> list[Path]:
         if not path.exists():
             raise UsageError(f"{path} does not exist.")
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")))
+            files.extend(sorted(p for p in path.iterdir()
+                                if p.is_file() and not p.name.startswith(".") and p.name not in OWN_FILES))
         else:
             files.append(path)
     return files
