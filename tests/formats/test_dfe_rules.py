@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from earlyhelp.formats import export
+from earlyhelp.formats import export, ingest
 from . import ehld_builder
 from .dfe import is_query, run_validator
 
@@ -59,14 +59,30 @@ def test_ssda903_export_breaks_only_rules_about_fields_ehld_lacks(tmp_path: Path
     assert found["rules_run"] > 100
 
 
-def test_synthetic_england_exports_valid_cin_xml(tmp_path: Path, shared_reference: Path) -> None:
+def test_synthetic_england_exports_valid_cin_xml_and_round_trips(tmp_path: Path, shared_reference: Path) -> None:
     synth = pytest.importorskip("earlyhelp.synth")
+    indicators = pytest.importorskip("earlyhelp.indicators")
     if not hasattr(synth, "generate"):
         pytest.skip("earlyhelp.synth.generate has not landed")
     data = synth.generate(tmp_path / "synthetic", scale="tiny", seed=3, fmt="csv")
-    written = export(data, "cin-xml", tmp_path / "out", approximate_birth_dates=True)
+    written = export(data, "cin-xml", tmp_path / "out", year=2020, approximate_birth_dates=True)
     schema = etree.XMLSchema(etree.parse(str(shared_reference / "dfe-schemas" / "CIN_schema_2026.xsd")))
     for path in written:
         assert schema.validate(etree.parse(str(path))), schema.error_log
     found = run_validator("cin", str(written[0]), "cin2025_26", workdir=tmp_path)
     assert found["rules_crashed"] == []
+
+    # The census holds every episode open in 2019-20, so in-year CIN figures survive the trip.
+    back = ingest(written, tmp_path / "back")
+    in_year = ("referrals", "cin_children", "cp_plans_started", "cp_second_plan_pct",
+               "closed_after_assessment", "step_down_recorded_pct")
+
+    def figures(folder: Path) -> dict:
+        return {(r["la_code"], r["indicator"]): (r["numerator"], r["denominator"])
+                for r in indicators.compute_internal(folder).to_pylist()
+                if r["time_period"] == "201920" and r["geographic_level"] == "Local authority"
+                and r["indicator"] in in_year}
+
+    original = figures(data)
+    assert len(original) == len(in_year) * len(written)
+    assert figures(back) == original
