@@ -70,7 +70,8 @@ def main(verbose: int) -> None:
 def run() -> None:
     """Console-script entry point: user errors become one clear message, never a traceback."""
     try:
-        main.main(standalone_mode=False)
+        # Outside standalone mode click returns a subcommand's ctx.exit(code) instead of exiting.
+        returned = main.main(standalone_mode=False)
     except EarlyhelpError as error:
         click.secho(f"Error: {error.message}", fg="red", err=True)
         if error.hint:
@@ -96,7 +97,7 @@ def run() -> None:
             fg="red", err=True,
         )
         sys.exit(3)
-    sys.exit(0)
+    sys.exit(returned if isinstance(returned, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover
