@@ -95,6 +95,8 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
     writer.write_truth("children", child_truth)
     del child_truth, children, builder
     journeys.drop_events()
+    # Hand freed Arrow buffers back to the system before the identity stage.
+    pa.default_memory_pool().release_unused()
     _identities_and_partners(people, la_records, journeys, settings, period_start, writer)
     timings["identities_and_partners"] = time.perf_counter() - mark
 
@@ -248,14 +250,15 @@ def _identities_and_partners(people: pa.Table, la_records: pa.Table, journeys: J
             for number, key in enumerate(chunk_keys))
     pool = None
     if len(chunk_keys) > 1 and IDENTITY_WORKERS > 1:
-        # Regions are independent: two worker processes make identity records while this one
-        # renumbers, writes and adds partner outcomes. Results come back in region order, so the
-        # output does not depend on timing.
+        # Regions are independent: worker processes make identity records while this one
+        # renumbers, writes and adds partner outcomes. At most one job per worker is in flight
+        # (memory), and results are taken in region order, so the output does not depend on
+        # timing.
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(IDENTITY_WORKERS, mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_identity_job, jobs)
+        results = _bounded_map(pool, _identity_job, jobs, IDENTITY_WORKERS)
     else:
         results = map(_identity_job, jobs)
     try:
@@ -272,6 +275,19 @@ def _identities_and_partners(people: pa.Table, la_records: pa.Table, journeys: J
         streams.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def _bounded_map(pool, function, jobs, in_flight: int):
+    """Like ``pool.map`` but submits a new job only when an earlier result is taken."""
+    from collections import deque
+
+    pending: deque = deque()
+    for job in jobs:
+        pending.append(pool.submit(function, job))
+        if len(pending) >= in_flight:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _identity_job(job: tuple) -> tuple[pa.Table, pa.Table]:
