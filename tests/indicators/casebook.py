@@ -7,7 +7,7 @@ spec names (31 March / 1 April, day 28 vs 29, day 365 vs 366 across 29 February 
 
 from __future__ import annotations
 
-from builder import Return
+from .builder import Return
 
 R1, R2 = "E12000001", "E12000002"
 LA1, LA2, LA3 = "E06000001", "E06000002", "E06000003"  # region R1

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import casebook  # noqa: E402
+from . import casebook
 
 ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.spark)]
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from builder import Return
+from .builder import Return
 
 from earlyhelp.errors import UsageError
 from earlyhelp.indicators import PUBLISHED_COLUMNS, compute, publish

@@ -7,7 +7,7 @@ Internal values are unrounded: percentages are the exact fraction as the nearest
 from __future__ import annotations
 
 import pytest
-from casebook import LA1, LA2, LA3, LA4, LA5, LA6, R1, R2
+from .casebook import LA1, LA2, LA3, LA4, LA5, LA6, R1, R2
 
 Y = 201920  # 2019-04-01 .. 2020-03-31
 ENGLAND = "England"
