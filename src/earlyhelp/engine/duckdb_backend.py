@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from earlyhelp.engine.base import Engine, typed_ehld_views
+from earlyhelp.engine.base import Engine, column_selects, typed_ehld_views
 from earlyhelp.errors import DataError
 
 
@@ -50,19 +50,20 @@ class DuckDBEngine(Engine):
     def materialize(self, name: str, query: str) -> None:
         self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {query}')
 
-    def register_ehld(self, data: Path | str, tables: list[str] | None = None) -> None:
+    def register_ehld(self, data: Path | str, tables: list[str] | None = None,
+                      columns: dict[str, list[str]] | None = None) -> None:
         from earlyhelp.spec.model import TABLES
 
         names = list(tables or TABLES)
         typed_ehld_views(self.con, Path(data), names)
-        self._register_typed_ehld(self.con, names)
+        self._register_typed_ehld(self.con, column_selects(names, columns))
         self.con.execute("DETACH DATABASE IF EXISTS warehouse")
 
-    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection, selects: dict[str, str]) -> None:
         # Read every file once into DuckDB's own storage: later queries then never re-parse CSV.
-        for name in names:
+        for name, select in selects.items():
             try:
-                con.execute(f'CREATE OR REPLACE TABLE "_typed_{name}" AS SELECT * FROM "{name}"')
+                con.execute(f'CREATE OR REPLACE TABLE "_typed_{name}" AS {select}')
             except duckdb.Error as error:
                 raise DataError(
                     f"The table {name!r} could not be read with the spec's types "

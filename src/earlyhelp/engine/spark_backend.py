@@ -95,11 +95,11 @@ class SparkEngine(Engine):
         self._cached.append(frame)
         self._view(name, frame)
 
-    def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection", names: list[str]) -> None:
-        for name in names:
+    def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection", selects: dict[str, str]) -> None:
+        for name, select in selects.items():
             path = self._staging_file(name)
             quoted = "'" + str(path).replace("'", "''") + "'"
-            con.execute(f'COPY (SELECT * FROM "{name}") TO {quoted} (FORMAT parquet)')
+            con.execute(f"COPY ({select}) TO {quoted} (FORMAT parquet)")
             self._view(name, self.spark.read.parquet(str(path)))
 
     def close(self) -> None:

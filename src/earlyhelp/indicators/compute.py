@@ -26,6 +26,7 @@ from earlyhelp.indicators.definitions import (
     MEASURES,
     SOURCES,
     Indicator,
+    input_columns,
 )
 
 NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
@@ -153,7 +154,7 @@ def _median_query(source: str, column: str) -> str:
 
 def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> Inputs:
     """Register the data on ``engine`` and run every query the indicators need."""
-    engine.register_ehld(data, list(INPUT_TABLES))
+    engine.register_ehld(data, list(INPUT_TABLES), input_columns())
     returns: dict[str, tuple[dt.date, dt.date, dt.date]] = {}
     for row in _rows(engine.sql("SELECT la_code, period_start, period_end, extract_date FROM returns")):
         if row["la_code"] in returns:

@@ -17,10 +17,12 @@ computed afterwards in Python from those integers, so the two engines cannot dif
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from earlyhelp.spec import codes
+from earlyhelp.spec.model import TABLES
 
 Unit = Literal["count", "pct", "ratio", "per_10k", "median_days", "mean_points", "pounds"]
 
@@ -360,11 +362,24 @@ INDICATORS: tuple[Indicator, ...] = (
 INDICATOR_BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
 SOURCE_BY_NAME: dict[str, Source] = {s.name: s for s in SOURCES}
 
-# The EHLD tables the sources read.
-INPUT_TABLES = (
-    "referrals", "cp_plans", "looked_after_episodes", "early_help_episodes", "family_goals",
-    "local_authorities", "population", "spend", "deflators", "returns",
-)
+# The EHLD tables the indicators read: the record tables the sources use, and the reference tables.
+RECORD_TABLES = ("referrals", "cp_plans", "looked_after_episodes", "early_help_episodes", "family_goals")
+REFERENCE_TABLES = ("local_authorities", "population", "spend", "deflators", "returns")
+INPUT_TABLES = RECORD_TABLES + REFERENCE_TABLES
+
+
+def input_columns() -> dict[str, list[str]]:
+    """The columns of each record table that the sources' SQL mentions (all, for reference tables).
+
+    Worked out from the SQL itself so it can never fall out of step with the definitions; naming a
+    column that is not needed only costs memory.
+    """
+    text = " ".join(s.sql for s in SOURCES)
+    words = set(re.findall(r"[a-z_0-9]+", text))
+    needed = {name: [c for c in TABLES[name].column_names if c in words] for name in RECORD_TABLES}
+    needed.update({name: list(TABLES[name].column_names) for name in REFERENCE_TABLES})
+    return needed
+
 
 # Counts that add up: the total is published in one place and its parts in others, so when
 # exactly one part is suppressed another must be (secondary suppression across indicators).
