@@ -185,20 +185,20 @@ def test_a_changed_effect_is_planted_and_recorded(tmp_path):
     assert set(rr.to_pylist()) == {1.0}
 
 
-def test_identity_records_are_unique_when_made_region_by_region(tmp_path, monkeypatch):
+def test_regions_made_in_parallel_parts_are_unique_and_deterministic(tmp_path, monkeypatch):
     module = sys.modules["earlyhelp.synth.generate"]
-    monkeypatch.setattr(module, "CHUNK_PEOPLE", 0)  # force one identity batch per region
+    monkeypatch.setattr(module, "FORCE_REGION_PARTS", True)  # tiny's three LAs: three parts
     generate(tmp_path, scale="tiny", seed=0)
     assert validate_paths(tmp_path).error_count == 0
     connection = duckdb.connect()
     EHLDFolder(tmp_path).register(connection)
     # A true NHS number (health records hold it nearly always) never belongs to two people.
     # Two worker processes or one: the same bytes.
-    monkeypatch.setattr(module, "IDENTITY_WORKERS", 1)
+    monkeypatch.setattr(module, "WORKERS", 1)
     sequential = tmp_path / "sequential"
     generate(sequential, scale="tiny", seed=0)
-    for name in ("person_identifiers.parquet", "school_attendance.parquet",
-                 "truth/person_records.parquet"):
+    for name in ("person_identifiers.parquet", "school_attendance.parquet", "referrals.parquet",
+                 "truth/person_records.parquet", "truth/effects.json"):
         assert (sequential / name).read_bytes() == (tmp_path / name).read_bytes(), name
     clash = one(connection, f"""SELECT count(*) FROM (
         SELECT p.nhs_number FROM person_identifiers p

@@ -20,16 +20,19 @@ from earlyhelp.synth.identities import make_identity_records
 from earlyhelp.synth.rates import build_rates
 from earlyhelp.synth.settings import SynthSettings, parse_years, scale as scale_named
 from earlyhelp.synth.simulate import Journeys, day_of, simulate
-from earlyhelp.synth.tables import TableBuilder, build, dates, ids
+from earlyhelp.synth.tables import TableBuilder, build, dates, ids, reference_tables
 
 log = logging.getLogger(__name__)
 FORMATS = ("parquet", "csv")
 # Plain CSV as an LA would export it: quotes only where a value needs them.
 CSV_OPTIONS = pacsv.WriteOptions(quoting_style="needed", include_header=False)
-# Above this many people, identity records are made one region at a time (memory), in this
-# many worker processes (the machine has two cores; the parent writes meanwhile).
-CHUNK_PEOPLE = 200_000
-IDENTITY_WORKERS = 2
+# Regions are simulated in this many worker processes (the machine has two cores; this process
+# writes meanwhile). 1 = everything in this process.
+WORKERS = 2
+# Tests set this to split even single-LA regions into their own parts.
+FORCE_REGION_PARTS = False
+# Partner agencies' record serials of part n start at n x this (unique nationally).
+PART_SERIAL_BLOCK = 100_000_000
 
 
 def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
@@ -60,46 +63,46 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
     clock = time.perf_counter()
 
     rates = build_rates(settings, np.random.default_rng([settings.seed, 1]))
-    journeys = simulate(settings, rates, np.random.default_rng([settings.seed, 2]))
-    timings["simulate"] = time.perf_counter() - clock
-
     period_start = day_of(settings.first_year, 4, 1)
     period_end = day_of(settings.last_year + 1, 3, 31)
-    builder = TableBuilder(journeys, rates, np.random.default_rng([settings.seed, 3]),
-                           period_start, period_end, settings.scale.population_fraction)
     writer = _Writer(out, fmt)
-    children = builder.children()
-    writer.write("children", children)
-    writer.write("referrals", builder.referrals())
-    writer.write("assessments", builder.assessments())
-    writer.write("cin_plans", builder.cin_plans())
-    writer.write("s47_enquiries", builder.s47_enquiries())
-    writer.write("cp_plans", builder.cp_plans())
-    writer.write("looked_after_episodes", builder.looked_after_episodes())
-    episodes, services, goals = builder.early_help()
-    writer.write("early_help_episodes", episodes)
-    writer.write("early_help_services", services)
-    writer.write("family_goals", goals)
-    del episodes, services, goals
-    for name, table in builder.reference_tables().items():
+    for name, table in reference_tables(rates, settings, period_start, period_end).items():
         writer.write(name, table)
-    timings["analytic_tables"] = time.perf_counter() - clock - timings["simulate"]
 
-    # Truth about the journeys first, so the big event arrays can go before identities.
-    step_truth, effects = _step_down_truth(journeys, builder, settings)
-    writer.write_truth("step_down", step_truth)
-    writer.write_truth("spend_effect", _spend_truth(journeys, rates, settings))
-    del step_truth
-    mark = time.perf_counter()
-    people, la_records, child_truth = _people(journeys, builder, children)
-    writer.write_truth("children", child_truth)
-    del child_truth, children, builder
-    journeys.drop_events()
-    # Hand freed Arrow buffers back to the system before the identity stage.
-    pa.default_memory_pool().release_unused()
-    _identities_and_partners(people, la_records, journeys, settings, period_start, writer)
-    timings["identities_and_partners"] = time.perf_counter() - mark
+    parts = _parts(rates)
+    jobs = ((settings, rates.subset(indices), number, period_start, period_end)
+            for number, indices in enumerate(parts))
+    pool = None
+    if len(parts) > 1 and WORKERS > 1:
+        # Regions are independent (families and moves stay within a region): worker processes
+        # simulate them while this one writes. At most one part per worker is in flight
+        # (memory); parts are written in region order, so the bytes do not depend on timing.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
+        pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        results = _bounded_map(pool, _part_job, jobs, WORKERS)
+    else:
+        results = map(_part_job, jobs)
+    streams = _Streams(writer)
+    used_nhs = np.zeros(0, dtype=np.int64)
+    realised: dict[str, float] = {}
+    try:
+        for tables, part_realised in results:
+            tables["person_identifiers"], used_nhs = _unique_nhs_numbers(
+                tables["person_identifiers"], used_nhs)
+            for name, table in tables.items():
+                streams.write(name, table)
+            for key, value in part_realised.items():
+                realised[key] = realised.get(key, 0.0) + value
+            del tables
+    finally:
+        streams.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    timings["generate"] = time.perf_counter() - clock
+
+    effects = _effects_document(settings, realised)
     effects["scale"] = settings.scale.name
     effects["years"] = f"{settings.first_year}{(settings.first_year + 1) % 100:02d}:" \
                        f"{settings.last_year}{(settings.last_year + 1) % 100:02d}"
@@ -168,10 +171,11 @@ class _Streams:
         self.writer = writer
         self.open: dict[str, object] = {}
 
-    def write(self, name: str, table: pa.Table, *, truth: bool = False) -> None:
+    def write(self, name: str, table: pa.Table) -> None:
+        """Append to ``<out>/<name>.<fmt>``; a name may start with ``truth/``."""
         if name not in self.open:
-            folder = self.writer.out / "truth" if truth else self.writer.out
-            self.open[name] = self.writer.stream(folder / f"{name}.{self.writer.fmt}", table.schema)
+            path = self.writer.out / f"{name}.{self.writer.fmt}"
+            self.open[name] = self.writer.stream(path, table.schema)
         self.open[name].write_table(table)
 
     def close(self) -> None:
@@ -179,11 +183,15 @@ class _Streams:
             stream.close()
 
 
-def _person_ids(person: np.ndarray) -> pa.Array:
-    return ids("P", person, 9)
+def _person_ids(person: np.ndarray, number: int) -> pa.Array:
+    """True person ids: 'P', the part number (2 digits), a 9-digit serial: unique nationally."""
+    return ids(f"P{number:02d}", person, 9)
 
 
-def _people(journeys: Journeys, builder: TableBuilder, children: pa.Table):
+PERSON_SERIAL_START = 3  # characters before the serial in a true_person_id
+
+
+def _people(journeys: Journeys, builder: TableBuilder, children: pa.Table, number: int):
     k = journeys.children
     used = np.flatnonzero(builder.used)
     person = k["person"][used]
@@ -193,7 +201,7 @@ def _people(journeys: Journeys, builder: TableBuilder, children: pa.Table):
     first[1:] = person[order][1:] != person[order][:-1]
     home = used[order][first]
     people = pa.table({
-        "true_person_id": _person_ids(k["person"][home]),
+        "true_person_id": _person_ids(k["person"][home], number),
         "sex": pa.array(np.where(k["sex"][home] == 1, "F", "M")),
         "date_of_birth": dates(k["birth"][home]),
         "family_id": builder.family_ids(home),
@@ -203,7 +211,7 @@ def _people(journeys: Journeys, builder: TableBuilder, children: pa.Table):
     in_csc[journeys.referrals["child"]] = True
     in_csc[journeys.cla["child"]] = True
     la_records = pa.table({
-        "true_person_id": _person_ids(person),
+        "true_person_id": _person_ids(person, number),
         "la_code": children.column("la_code"),
         "source": pa.array(np.where(in_csc[used], "la_csc", "la_early_help")),
         "source_record_id": children.column("child_id"),
@@ -218,63 +226,15 @@ def _people(journeys: Journeys, builder: TableBuilder, children: pa.Table):
     return people, la_records, child_truth
 
 
-def _identities_and_partners(people: pa.Table, la_records: pa.Table, journeys: Journeys,
-                             settings: SynthSettings, period_start: int, writer: _Writer) -> None:
-    """Identity records and partner outcomes, one region at a time to bound memory.
-
-    People are grouped by the region of their home LA and each LA record goes with its person,
-    so every family (siblings, twins, movers) is generated within one call. Across calls the
-    partner agencies' serial numbers are offset and any NHS number already used by an earlier
-    region is replaced by an unused valid one, so identifiers stay unique nationally.
-    """
-    from earlyhelp import reference
-
-    regions = reference.local_authorities().set_index("la_code")["region_code"]
-    home = people.column("home_la_code").to_numpy(zero_copy_only=False).astype(str)
-    home_region = regions.reindex(home).fillna("").to_numpy(str)
-    chunk_keys = sorted(set(home_region)) if people.num_rows > CHUNK_PEOPLE else [None]
-    streams = _Streams(writer)
-    used_nhs = np.zeros(0, dtype=np.int64)
-    offsets: dict[str, int] = {}
-    school_age_on = date(settings.last_year + 1, 3, 31)
-
-    def chunk(number: int, key: str | None) -> tuple[pa.Table, pa.Table, int]:
-        if key is None:
-            return people, la_records, number
-        chunk_people = people.filter(pa.array(home_region == key))
-        chunk_records = la_records.filter(pc.is_in(
-            la_records.column("true_person_id"), value_set=chunk_people.column("true_person_id")))
-        return chunk_people, chunk_records, number
-
-    jobs = (chunk(number, key) + (settings.seed * 1000 + number, school_age_on)
-            for number, key in enumerate(chunk_keys))
-    pool = None
-    if len(chunk_keys) > 1 and IDENTITY_WORKERS > 1:
-        # Regions are independent: worker processes make identity records while this one
-        # renumbers, writes and adds partner outcomes. At most one job per worker is in flight
-        # (memory), and results are taken in region order, so the output does not depend on
-        # timing.
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(IDENTITY_WORKERS, mp_context=multiprocessing.get_context("spawn"))
-        results = _bounded_map(pool, _identity_job, jobs, IDENTITY_WORKERS)
-    else:
-        results = map(_identity_job, jobs)
-    try:
-        for number, (identifiers, truth) in enumerate(results):
-            identifiers, truth, used_nhs = _make_national(identifiers, truth, used_nhs, offsets)
-            streams.write("person_identifiers", identifiers)
-            streams.write("person_records", truth, truth=True)
-            del identifiers
-            partner = _partner_outcomes(journeys, truth, settings, period_start,
-                                        np.random.default_rng([settings.seed, 4, number]))
-            for name, table in partner.items():
-                streams.write(name, table)
-    finally:
-        streams.close()
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+def _parts(rates) -> list[np.ndarray]:
+    """LA indices of each part: one per region when every region has two or more LAs (so moves
+    between LAs stay possible), else one part with every LA."""
+    regions = np.array(rates.region_codes)
+    keys = sorted(set(regions))
+    sizes = [int((regions == key).sum()) for key in keys]
+    if len(keys) > 1 and (FORCE_REGION_PARTS or min(sizes) >= 2):
+        return [np.flatnonzero(regions == key) for key in keys]
+    return [np.arange(len(regions))]
 
 
 def _bounded_map(pool, function, jobs, in_flight: int):
@@ -290,33 +250,70 @@ def _bounded_map(pool, function, jobs, in_flight: int):
         yield pending.popleft().result()
 
 
-def _identity_job(job: tuple) -> tuple[pa.Table, pa.Table]:
-    chunk_people, chunk_records, _number, seed, school_age_on = job
-    return make_identity_records(chunk_people, chunk_records, seed=seed,
-                                 school_age_on=school_age_on)
+def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
+    """Simulate one part (a region, or the whole scale) and return its tables, in output order."""
+    settings, rates, number, period_start, period_end = job
+    seed = settings.seed
+    journeys = simulate(settings, rates, np.random.default_rng([seed, 2, number]))
+    builder = TableBuilder(journeys, rates, np.random.default_rng([seed, 3, number]),
+                           period_start, period_end, settings.scale.population_fraction)
+    tables: dict[str, pa.Table] = {}
+    children = builder.children()
+    tables["children"] = children
+    tables["referrals"] = builder.referrals()
+    tables["assessments"] = builder.assessments()
+    tables["cin_plans"] = builder.cin_plans()
+    tables["s47_enquiries"] = builder.s47_enquiries()
+    tables["cp_plans"] = builder.cp_plans()
+    tables["looked_after_episodes"] = builder.looked_after_episodes()
+    (tables["early_help_episodes"], tables["early_help_services"],
+     tables["family_goals"]) = builder.early_help()
+    tables["truth/step_down"], realised = _step_down_truth(journeys, builder)
+    tables["truth/spend_effect"] = _spend_truth(journeys, rates, settings)
+    people, la_records, tables["truth/children"] = _people(journeys, builder, children, number)
+    del builder
+    journeys.drop_events()
+    identifiers, truth = make_identity_records(
+        people, la_records, seed=seed * 1000 + number,
+        school_age_on=date(settings.last_year + 1, 3, 31))
+    identifiers, truth = _offset_partner_serials(identifiers, truth, number)
+    tables["person_identifiers"] = identifiers
+    tables["truth/person_records"] = truth
+    tables.update(_partner_outcomes(journeys, truth, settings, period_start,
+                                    np.random.default_rng([seed, 4, number])))
+    return tables, realised
 
 
-def _make_national(identifiers: pa.Table, truth: pa.Table, used_nhs: np.ndarray,
-                   offsets: dict[str, int]) -> tuple[pa.Table, pa.Table, np.ndarray]:
-    from earlyhelp.synth.identities import PARTNER_SOURCES, RECORD_ID_PREFIX, nhs_check_digit
+def _offset_partner_serials(identifiers: pa.Table, truth: pa.Table,
+                            number: int) -> tuple[pa.Table, pa.Table]:
+    """Partner record ids are PREFIX + 9-digit serial per call; part n uses its own block."""
+    from earlyhelp.synth.identities import PARTNER_SOURCES, RECORD_ID_PREFIX
 
-    # Partner record ids: PREFIX + 9-digit serial; shift serials past earlier regions'.
+    if number == 0:
+        return identifiers, truth
     source = identifiers.column("source").combine_chunks()
     record_ids = identifiers.column("source_record_id").combine_chunks()
     for partner in PARTNER_SOURCES:
         is_partner = pc.equal(source, partner)
-        count = pc.sum(is_partner).as_py() or 0
-        if count == 0:
-            continue
         prefix = RECORD_ID_PREFIX[partner]
         digits = pc.if_else(is_partner, pc.utf8_slice_codeunits(record_ids, len(prefix)), "0")
-        serial = pc.add(pc.cast(digits, pa.int64()), offsets.get(partner, 0))
-        offsets[partner] = int(pc.max(pc.filter(serial, is_partner)).as_py())
+        serial = pc.add(pc.cast(digits, pa.int64()), number * PART_SERIAL_BLOCK)
         renumbered = pc.binary_join_element_wise(
             prefix, pc.utf8_lpad(pc.cast(serial, pa.string()), 9, "0"), "")
         record_ids = pc.if_else(is_partner, renumbered, record_ids)
-    # NHS numbers already given to someone in an earlier region get a fresh valid number.
-    nhs = identifiers.column("nhs_number")
+    index = identifiers.schema.get_field_index("source_record_id")
+    identifiers = identifiers.set_column(index, "source_record_id", record_ids)
+    truth = truth.set_column(truth.schema.get_field_index("source_record_id"),
+                             "source_record_id", record_ids)
+    return identifiers, truth
+
+
+def _unique_nhs_numbers(identifiers: pa.Table, used_nhs: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Give any NHS number already used by an earlier part a fresh, unused valid number (every
+    occurrence in this part, so the part's own faults keep their meaning)."""
+    from earlyhelp.synth.identities import nhs_check_digit
+
+    nhs = identifiers.column("nhs_number").combine_chunks()
     present = pc.is_valid(nhs).to_numpy(zero_copy_only=False)
     values = np.zeros(len(present), dtype=np.int64)
     values[present] = pc.cast(pc.drop_null(nhs), pa.int64()).to_numpy()
@@ -332,20 +329,14 @@ def _make_national(identifiers: pa.Table, truth: pa.Table, used_nhs: np.ndarray,
             candidate = np.unique(draw[check != 10] * 10 + check[check != 10])
             fresh = np.union1d(fresh, candidate[~np.isin(candidate, taken)])
         fresh = rng.permutation(fresh)[: len(clash)]
-        position = np.searchsorted(clash, values)
-        position = np.clip(position, 0, len(clash) - 1)
+        position = np.clip(np.searchsorted(clash, values), 0, len(clash) - 1)
         hit = present & (clash[position] == values)
         values[hit] = fresh[position[hit]]
         distinct = np.union1d(np.setdiff1d(distinct, clash), fresh)
         nhs = pc.utf8_lpad(pc.cast(pa.array(values, mask=~present), pa.string()), 10, "0")
-    used_nhs = np.union1d(used_nhs, distinct)
-    identifiers = identifiers.set_column(
-        identifiers.schema.get_field_index("source_record_id"), "source_record_id", record_ids)
-    identifiers = identifiers.set_column(
-        identifiers.schema.get_field_index("nhs_number"), "nhs_number", nhs)
-    truth = truth.set_column(truth.schema.get_field_index("source_record_id"), "source_record_id",
-                             record_ids)
-    return identifiers, truth, used_nhs
+        identifiers = identifiers.set_column(
+            identifiers.schema.get_field_index("nhs_number"), "nhs_number", nhs)
+    return identifiers, np.union1d(used_nhs, distinct)
 
 
 def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettings,
@@ -362,8 +353,8 @@ def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettin
 
     def records(source: str) -> tuple[pa.Array, np.ndarray]:
         part = truth.filter(pc.equal(truth.column("source"), source))
-        person = pc.cast(pc.utf8_slice_codeunits(part.column("true_person_id"), 1),
-                         pa.int64()).to_numpy()
+        person = pc.cast(pc.utf8_slice_codeunits(part.column("true_person_id"),
+                                                 PERSON_SERIAL_START), pa.int64()).to_numpy()
         return part.column("source_record_id").combine_chunks(), person
 
     record_id, person = records("education")
@@ -408,7 +399,7 @@ def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettin
     return out
 
 
-def _step_down_truth(journeys: Journeys, builder: TableBuilder, settings: SynthSettings):
+def _step_down_truth(journeys: Journeys, builder: TableBuilder) -> tuple[pa.Table, dict]:
     t = journeys.step_down_truth
     ref = t["ref"]
     la = builder.ref_la[ref]
@@ -427,7 +418,22 @@ def _step_down_truth(journeys: Journeys, builder: TableBuilder, settings: SynthS
         "idaci_decile": pa.array(t["decile"][keep].astype(np.int64)),
     })
     stepped = t["stepped"][keep].astype(bool)
-    effects = {
+    # Sums, so that parts add up; _effects_document turns them into means.
+    realised = {
+        "closures_below_threshold": float(len(stepped)),
+        "stepped_down": float(stepped.sum()),
+        "sum_rr_12m_stepped": float(t["rr12"][keep][stepped].sum()),
+        "sum_rr_24m_stepped": float(t["rr24"][keep][stepped].sum()),
+        "sum_escalation_rr_stepped": float(t["rr_esc"][keep][stepped].sum()),
+        "sum_rr_12m_all": float(t["rr12"][keep].sum()),
+    }
+    return table, realised
+
+
+def _effects_document(settings: SynthSettings, realised: dict[str, float]) -> dict:
+    closures = realised.get("closures_below_threshold", 0.0)
+    stepped = realised.get("stepped_down", 0.0)
+    return {
         "description": (
             "Planted effects. step_down: risk ratios applied to the chance of a new referral "
             "within 12 months (re_referral_rr_12m) and 12-24 months (re_referral_rr_24m) after an "
@@ -442,19 +448,19 @@ def _step_down_truth(journeys: Journeys, builder: TableBuilder, settings: SynthS
             "in truth/spend_effect."),
         **settings.effects_document(),
         "realised": {
-            "closures_below_threshold": int(len(stepped)),
-            "stepped_down": int(stepped.sum()),
-            "mean_rr_12m_among_stepped_down": _mean(t["rr12"][keep][stepped]),
-            "mean_rr_24m_among_stepped_down": _mean(t["rr24"][keep][stepped]),
-            "mean_escalation_rr_among_stepped_down": _mean(t["rr_esc"][keep][stepped]),
-            "mean_rr_12m_all_closures": _mean(t["rr12"][keep]),
+            "closures_below_threshold": int(closures),
+            "stepped_down": int(stepped),
+            "mean_rr_12m_among_stepped_down": _ratio(realised.get("sum_rr_12m_stepped"), stepped),
+            "mean_rr_24m_among_stepped_down": _ratio(realised.get("sum_rr_24m_stepped"), stepped),
+            "mean_escalation_rr_among_stepped_down": _ratio(
+                realised.get("sum_escalation_rr_stepped"), stepped),
+            "mean_rr_12m_all_closures": _ratio(realised.get("sum_rr_12m_all"), closures),
         },
     }
-    return table, effects
 
 
-def _mean(values: np.ndarray) -> float | None:
-    return round(float(np.mean(values)), 4) if len(values) else None
+def _ratio(total: float | None, count: float) -> float | None:
+    return round(total / count, 4) if total is not None and count else None
 
 
 def _spend_truth(journeys: Journeys, rates, settings: SynthSettings) -> pa.Table:

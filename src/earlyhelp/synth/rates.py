@@ -33,6 +33,25 @@ class Rates:
     ei_spend_per_child_real: np.ndarray  # [la, fy] pounds, 2021-22 prices
     eh_reach_multiplier: np.ndarray  # [la]
 
+    def subset(self, indices: np.ndarray) -> "Rates":
+        """The same rates for some of the LAs (a region simulated on its own)."""
+        pick = np.asarray(indices)
+        return Rates(
+            la_codes=[self.la_codes[i] for i in pick],
+            la_names=[self.la_names[i] for i in pick],
+            region_codes=[self.region_codes[i] for i in pick],
+            fy=self.fy,
+            population=self.population[pick],
+            idaci=self.idaci[pick],
+            referrals_per_child=self.referrals_per_child[pick],
+            nfa_share=self.nfa_share[pick],
+            nin_share_of_assessed=self.nin_share_of_assessed[pick],
+            cp_per_in_need=self.cp_per_in_need[pick],
+            cla_per_in_need=self.cla_per_in_need[pick],
+            ei_spend_per_child_real=self.ei_spend_per_child_real[pick],
+            eh_reach_multiplier=self.eh_reach_multiplier[pick],
+        )
+
     def fy_index(self, year: int) -> int:
         return int(np.clip(year - self.fy[0], 0, len(self.fy) - 1))
 

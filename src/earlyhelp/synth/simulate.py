@@ -177,6 +177,15 @@ class Journeys:
             setattr(self, name, {})
 
 
+def extract_day(settings: SynthSettings) -> int:
+    """The return's extract date: the last day of the month ``follow_up_months`` after the
+    period's end (31 March), so 12-month follow-ups of the last year are complete."""
+    end = np.datetime64(f"{settings.last_year + 1}-03-31", "D")
+    extract = (end.astype("datetime64[M]") + settings.behaviour.follow_up_months + 1).astype(
+        "datetime64[D]") - DAY
+    return int((extract - EPOCH) // DAY)
+
+
 def day_of(year: int, month: int, day: int) -> int:
     return int((np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D") - EPOCH) // DAY)
 
@@ -190,12 +199,9 @@ class Engine:
         self.n_la = len(rates.la_codes)
         self.start_year = settings.first_year - self.b.burn_in_years
         self.start_day = day_of(self.start_year, 4, 1)
-        period_end = day_of(settings.last_year + 1, 3, 31)
-        end = np.datetime64(f"{settings.last_year + 1}-03-31", "D")
-        extract = (end.astype("datetime64[M]") + self.b.follow_up_months + 1).astype(
-            "datetime64[D]") - DAY
-        self.period_end = period_end
-        self.extract_day = int((extract - EPOCH) // DAY)
+        self.period_end = day_of(settings.last_year + 1, 3, 31)
+        self.extract_day = extract_day(settings)
+        extract = EPOCH + np.timedelta64(self.extract_day, "D")
         self.months = np.arange(
             np.datetime64(f"{self.start_year}-04", "M"),
             extract.astype("datetime64[M]") + 1,

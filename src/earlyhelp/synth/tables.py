@@ -307,48 +307,49 @@ class TableBuilder:
             "status": status_codes.take(pa.array(status, mask=~closed)),
         })
 
-    # ------------------------------------------------------------------ reference tables
-    def reference_tables(self) -> dict[str, pa.Table]:
-        from earlyhelp import reference
 
-        codes_ = list(self.r.la_codes)
-        las = reference.local_authorities()
-        las = las[las["la_code"].isin(codes_)].sort_values("la_code")
-        pop = reference.population()
-        pop = pop[pop["la_code"].isin(codes_)].sort_values(["la_code", "year"])
-        dep = reference.deprivation()
-        dep = dep[dep["la_code"].isin(codes_)].sort_values("la_code")
-        spend = reference.spend()
-        spend = spend[spend["la_code"].isin(codes_)].sort_values(["la_code", "time_period", "line"])
-        defl = reference.deflators().sort_values("time_period")
-        f = self.fraction
-        n = len(codes_)
-        period_end = np.full(n, self.period_end)
-        return {
-            "local_authorities": build("local_authorities", {
-                c: pa.array(las[c].astype(str).to_numpy()) for c in
-                ("la_code", "la_name", "region_code", "region_name")}),
-            # A scaled-down LA keeps its rates: population and spend shrink with it.
-            "population": build("population", {
-                "la_code": pa.array(pop["la_code"].astype(str).to_numpy()),
-                "year": pa.array(pop["year"].to_numpy(np.int64)),
-                "children_0_17": pa.array(np.round(pop["children_0_17"].to_numpy(float) * f)
-                                          .astype(np.int64))}),
-            "deprivation": build("deprivation", {
-                "la_code": pa.array(dep["la_code"].astype(str).to_numpy()),
-                "idaci_score": pa.array(dep["idaci_score"].to_numpy(float))}),
-            "spend": build("spend", {
-                "la_code": pa.array(spend["la_code"].astype(str).to_numpy()),
-                "time_period": pa.array(spend["time_period"].to_numpy(np.int64)),
-                "line": pa.array(spend["line"].astype(str).to_numpy()),
-                "gross_spend": pa.array(np.round(spend["gross_spend"].to_numpy(float) * f, 2)),
-                "early_intervention": pa.array(spend["early_intervention"].to_numpy(bool))}),
-            "deflators": build("deflators", {
-                "time_period": pa.array(defl["time_period"].to_numpy(np.int64)),
-                "index": pa.array(defl["index"].to_numpy(float))}),
-            "returns": build("returns", {
-                "la_code": pa.array(codes_),
-                "period_start": dates(np.full(n, self.period_start)),
-                "period_end": dates(period_end),
-                "extract_date": dates(np.full(n, self.extract))}),
-        }
+def reference_tables(rates: Rates, settings, period_start: int, period_end: int) -> dict[str, pa.Table]:
+    """The reference tables for the LAs of the scale, whole panel (2009-10 on) whatever the years."""
+    from earlyhelp import reference
+    from earlyhelp.synth.simulate import extract_day
+
+    codes_ = list(rates.la_codes)
+    las = reference.local_authorities()
+    las = las[las["la_code"].isin(codes_)].sort_values("la_code")
+    pop = reference.population()
+    pop = pop[pop["la_code"].isin(codes_)].sort_values(["la_code", "year"])
+    dep = reference.deprivation()
+    dep = dep[dep["la_code"].isin(codes_)].sort_values("la_code")
+    spend = reference.spend()
+    spend = spend[spend["la_code"].isin(codes_)].sort_values(["la_code", "time_period", "line"])
+    defl = reference.deflators().sort_values("time_period")
+    f = settings.scale.population_fraction
+    n = len(codes_)
+    return {
+        "local_authorities": build("local_authorities", {
+            c: pa.array(las[c].astype(str).to_numpy()) for c in
+            ("la_code", "la_name", "region_code", "region_name")}),
+        # A scaled-down LA keeps its rates: population and spend shrink with it.
+        "population": build("population", {
+            "la_code": pa.array(pop["la_code"].astype(str).to_numpy()),
+            "year": pa.array(pop["year"].to_numpy(np.int64)),
+            "children_0_17": pa.array(np.round(pop["children_0_17"].to_numpy(float) * f)
+                                      .astype(np.int64))}),
+        "deprivation": build("deprivation", {
+            "la_code": pa.array(dep["la_code"].astype(str).to_numpy()),
+            "idaci_score": pa.array(dep["idaci_score"].to_numpy(float))}),
+        "spend": build("spend", {
+            "la_code": pa.array(spend["la_code"].astype(str).to_numpy()),
+            "time_period": pa.array(spend["time_period"].to_numpy(np.int64)),
+            "line": pa.array(spend["line"].astype(str).to_numpy()),
+            "gross_spend": pa.array(np.round(spend["gross_spend"].to_numpy(float) * f, 2)),
+            "early_intervention": pa.array(spend["early_intervention"].to_numpy(bool))}),
+        "deflators": build("deflators", {
+            "time_period": pa.array(defl["time_period"].to_numpy(np.int64)),
+            "index": pa.array(defl["index"].to_numpy(float))}),
+        "returns": build("returns", {
+            "la_code": pa.array(codes_),
+            "period_start": dates(np.full(n, period_start)),
+            "period_end": dates(np.full(n, period_end)),
+            "extract_date": dates(np.full(n, extract_day(settings)))}),
+    }
