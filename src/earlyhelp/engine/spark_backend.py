@@ -44,16 +44,23 @@ def local_spark_session(cores: int = 2, memory: str = "4g") -> "SparkSession":
             "The Spark engine needs PySpark: install earlyhelp[spark] (pyspark 4.3.0) and Java 17.",
         ) from None
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master(f"local[{cores}]")
-        .appName("earlyhelp")
-        .config("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", memory)
-        .config("spark.sql.ansi.enabled", "false")
-        .getOrCreate()
-    )
+    try:
+        session = (
+            SparkSession.builder.master(f"local[{cores}]")
+            .appName("earlyhelp")
+            .config("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", memory)
+            .config("spark.sql.ansi.enabled", "false")
+            .getOrCreate()
+        )
+    except Exception as error:  # noqa: BLE001 - Java missing or not starting: say so plainly
+        raise EarlyhelpError(
+            f"Spark could not start ({type(error).__name__}).",
+            hint="The Spark engine needs Java 17 (JAVA_HOME) and pyspark 4.3.0; or use --engine duckdb.",
+        ) from None
     session.sparkContext.setLogLevel("ERROR")
     return session
 

@@ -24,6 +24,7 @@ from earlyhelp.indicators.disclosure import (
     PUBLISHED_COLUMNS,
     areas_from_rows,
     publish,
+    reference_areas,
     reference_old_la_codes,
 )
 from earlyhelp.indicators.publication import write_csv, write_meta
@@ -52,7 +53,9 @@ def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple
     def on(engine_: Engine) -> tuple[pa.Table, dict]:
         inputs = gather(engine_, data, base_year)
         names = engine_.sql("SELECT la_code, la_name, region_code, region_name FROM local_authorities")
-        areas = areas_from_rows(names.to_pylist(), reference_old_la_codes())
+        # Names from the data; LAs it does not name fall back to the shipped reference list.
+        areas = reference_areas()
+        areas.update(areas_from_rows(names.to_pylist(), reference_old_la_codes()))
         return internal_table(Assembler(inputs).rows()), areas
 
     if isinstance(engine, Engine):
