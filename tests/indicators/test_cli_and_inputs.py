@@ -83,3 +83,12 @@ def test_spark_and_duckdb_write_identical_files(casebook_folder, tmp_path, spark
     assert spark_result.engine == "spark" and on_duckdb.engine == "duckdb"
     for name in ("indicators.csv", "indicators_published.csv", "indicators_published.meta.csv"):
         assert (spark_result.out / name).read_bytes() == (tmp_path / "duckdb" / name).read_bytes()
+
+
+def test_a_returns_row_without_extract_date_is_a_data_error(tmp_path):
+    (tmp_path / "returns.csv").write_text(
+        "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,\n")
+    result = subprocess.run([*EARLYHELP, "indicators", "--data", str(tmp_path), "--out", str(tmp_path / "o")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "extract_date" in result.stderr and "Traceback" not in result.stderr

@@ -159,6 +159,11 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
     for row in _rows(engine.sql("SELECT la_code, period_start, period_end, extract_date FROM returns")):
         if row["la_code"] in returns:
             raise DataError(f"The returns table has two rows for LA {row['la_code']}; it needs one.")
+        if None in (row["la_code"], row["period_start"], row["period_end"], row["extract_date"]):
+            raise DataError(
+                "A returns row lacks la_code, period_start, period_end or extract_date.",
+                hint="Run `earlyhelp validate`: it names the row.",
+            )
         returns[row["la_code"]] = (row["period_start"], row["period_end"], row["extract_date"])
     if not returns:
         raise DataError(
