@@ -148,3 +148,29 @@ def test_every_la_and_area_has_one_row_per_year_covered(figures, indicator):
         for period in (201819, 201920, 202021):
             assert (area, period, indicator) in figures
         assert (area, 202122, indicator) not in figures
+
+
+def test_missing_population_or_deflator_is_x_not_a_guess(tmp_path):
+    from earlyhelp.indicators import compute_internal
+
+    from .builder import Return
+    from .conftest import Figures
+
+    r = Return()
+    r.la("E06000001", population={2019: 1000}, period_start="2019-04-01", period_end="2021-03-31",
+         extract_date="2022-06-30")
+    r.la("E06000002", population={2019: 3000, 2020: 3000}, period_start="2019-04-01",
+         period_end="2021-03-31", extract_date="2022-06-30")
+    for la in ("E06000001", "E06000002"):
+        r.early_help(la, "C1", "2019-05-01")
+        r.add("spend", la_code=la, time_period=202021, line="family_support_services", gross_spend=600.0)
+    r.add("deflators", time_period=201920, index=100.0)  # none for 202021
+    figures = Figures(compute_internal(r.write(tmp_path)))
+    # E06000001 has no 2020 population: its 202021 reach is x; so is every area containing it.
+    assert figures["E06000001", 202021, "eh_reach_pct"] == ("1", "x", "x")
+    assert figures["E06000002", 202021, "eh_reach_pct"] == ("1", "3000", repr(100 / 3000))
+    assert figures["E12000001", 202021, "eh_reach_pct"] == ("x", "x", "x")
+    assert figures["England", 201920, "eh_reach_pct"] == ("2", "4000", "0.05")
+    # No deflator for 202021: real-terms spend is not available (only E06000002 has population).
+    assert figures["E06000002", 202021, "ei_spend_per_child_real"] == ("x", "3000", "x")
+    assert (("E06000001", 202021, "ei_spend_per_child_real") not in figures)
