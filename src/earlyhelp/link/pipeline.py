@@ -137,6 +137,7 @@ def _score_pairs(
     training: link_model.Training,
     model_out: Path,
     spark_session: Any,
+    seconds: dict[str, float],
 ) -> dict[str, Any]:
     """Train (or load) the Splink model, score blocked pairs into table ``link_pairs``."""
     from splink import Linker
@@ -150,7 +151,6 @@ def _score_pairs(
         records = db_api.register("splink_input", table_name="splink_records")
     else:
         from splink import SparkAPI
-
         from splink.backends.spark import similarity_jar_location
 
         spark = spark_session or _local_spark()
@@ -162,9 +162,11 @@ def _score_pairs(
         records = db_api.register(frame, table_name="splink_records")
     settings = _model_settings(model, kind)
     linker = Linker(records, settings, log_level=None)
+    started = time.perf_counter()
     if model is None:
         link_model.train(linker, training)
     link_model.save_model(linker, model_out)
+    seconds["splink_training"] = round(time.perf_counter() - started, 2)
     predictions = linker.inference.predict(threshold_match_probability=KEEP_PAIRS_FROM)
     if engine == "duckdb":
         pairs = predictions.as_duckdbpyrelation()
@@ -267,7 +269,7 @@ def link(
             lap("deterministic")
             advance("Splink model and scoring")
             model_out = out / MODEL_FILE
-            model_dict = _score_pairs(con, engine, model, kind, training, model_out, spark_session)
+            model_dict = _score_pairs(con, engine, model, kind, training, model_out, spark_session, seconds)
             pairs_scored = con.execute("SELECT count(*) FROM link_pairs").fetchall()[0][0]
             lap("splink")
             advance("clustering")
