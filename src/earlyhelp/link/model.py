@@ -201,6 +201,10 @@ class Training:
     """How the model is trained: u by random sampling, m by EM on capped blocked pairs."""
 
     u_max_pairs: float = 3e6
+    # small extracts sample fewer pairs (u_pairs_per_record each, at least u_min_pairs): the
+    # estimate settles long before the cap, and a demo should not wait for 3 million pairs
+    u_pairs_per_record: float = 20
+    u_min_pairs: float = 2e5
     em_max_pairs: float = 3e5
     em_blocking: tuple[tuple[str, ...], ...] = (("nhs_valid",), ("dob_str",))
     seed: int = 1
@@ -208,12 +212,13 @@ class Training:
     prior_recall: float = 0.7
 
 
-def train(linker, training: Training = Training()) -> None:
+def train(linker, n_records: int, training: Training = Training()) -> None:
     """Estimate the prior, u (random sampling) and m (EM on capped pairs) in place."""
     linker.training.estimate_probability_two_random_records_match(
         list(training.prior_rules), recall=training.prior_recall
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=training.u_max_pairs, seed=training.seed)
+    u_pairs = min(training.u_max_pairs, max(training.u_min_pairs, training.u_pairs_per_record * n_records))
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=training.seed)
     for columns in training.em_blocking:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*columns), max_pairs=training.em_max_pairs, estimate_without_term_frequencies=True,

@@ -164,7 +164,8 @@ def _score_pairs(
     linker = Linker(records, settings, log_level=None)
     started = time.perf_counter()
     if model is None:
-        link_model.train(linker, training)
+        n_records = con.execute("SELECT count(*) FROM splink_input").fetchall()[0][0]
+        link_model.train(linker, n_records, training)
     link_model.save_model(linker, model_out)
     seconds["splink_training"] = round(time.perf_counter() - started, 2)
     predictions = linker.inference.predict(threshold_match_probability=KEEP_PAIRS_FROM)
