@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from earlyhelp.engine.base import Engine, is_warehouse, typed_ehld_views
+from earlyhelp.engine.base import Engine, column_selects, typed_ehld_views
 from earlyhelp.errors import UsageError
 
 ENGINES = ("duckdb", "spark")
@@ -31,4 +31,4 @@ def create_engine(name: str = "duckdb", **options: Any) -> Engine:
     raise UsageError(f"Unknown engine {name!r}; choose one of: {', '.join(ENGINES)}.")
 
 
-__all__ = ["ENGINES", "Engine", "create_engine", "is_warehouse", "typed_ehld_views"]
+__all__ = ["ENGINES", "Engine", "column_selects", "create_engine", "typed_ehld_views"]

@@ -21,10 +21,6 @@ from earlyhelp.spec.model import TABLES
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
-WAREHOUSE_SUFFIXES = (".duckdb", ".db", ".ddb")
-
-Source = "pa.Table | Path | str | Any"  # a pyarrow Table, a pandas DataFrame, or a Parquet file
-
 
 class Engine(abc.ABC):
     """Named tables plus SQL (DuckDB dialect) answered as pyarrow Tables."""
@@ -78,6 +74,7 @@ class Engine(abc.ABC):
 
 
 def column_selects(names: list[str], columns: dict[str, Iterable[str]] | None) -> dict[str, str]:
+    """Per table, the SELECT over its typed view that keeps the wanted columns (default: all)."""
     selects = {}
     for name in names:
         wanted = list((columns or {}).get(name) or TABLES[name].column_names)
@@ -86,10 +83,6 @@ def column_selects(names: list[str], columns: dict[str, Iterable[str]] | None) -
             raise ValueError(f"{name} has no columns {sorted(unknown)}")
         selects[name] = f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{name}"'
     return selects
-
-
-def is_warehouse(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in WAREHOUSE_SUFFIXES
 
 
 def typed_ehld_views(con: "duckdb.DuckDBPyConnection", data: Path, names: list[str]) -> None:
