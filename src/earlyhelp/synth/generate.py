@@ -88,7 +88,9 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
     used_nhs = np.zeros(0, dtype=np.int64)
     realised: dict[str, float] = {}
     try:
-        for tables, part_realised in results:
+        for encoded, part_realised in results:
+            tables = {name: _from_ipc(buffer) for name, buffer in encoded.items()}
+            del encoded
             tables["person_identifiers"], used_nhs = _unique_nhs_numbers(
                 tables["person_identifiers"], used_nhs)
             for name, table in tables.items():
@@ -281,7 +283,20 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     tables["truth/person_records"] = truth
     tables.update(_partner_outcomes(journeys, truth, settings, period_start,
                                     np.random.default_rng([seed, 4, number])))
-    return tables, realised
+    # Arrow IPC bytes cross the process boundary compactly (pickling a table can copy whole
+    # parent buffers of sliced arrays).
+    return {name: _to_ipc(table) for name, table in tables.items()}, realised
+
+
+def _to_ipc(table: pa.Table) -> pa.Buffer:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as stream:
+        stream.write_table(table)
+    return sink.getvalue()
+
+
+def _from_ipc(buffer: pa.Buffer) -> pa.Table:
+    return pa.ipc.open_stream(buffer).read_all()
 
 
 def _offset_partner_serials(identifiers: pa.Table, truth: pa.Table,
