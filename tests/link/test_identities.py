@@ -126,3 +126,10 @@ def test_unknown_fault_rate_is_refused():
     people, la_records = synthetic_people(50, seed=2)
     with pytest.raises(TypeError, match="unknown fault rate"):
         make_identity_records(people, la_records, seed=1, nicknames=0.3)
+
+
+def test_a_handful_of_people_still_works_even_when_a_partner_holds_no_record():
+    people, la_records = synthetic_people(5, seed=2)
+    identifiers, truth = make_identity_records(people, la_records, seed=1, police=0.0, housing=0.0)
+    assert identifiers.num_rows == truth.num_rows >= 5
+    assert "police" not in set(identifiers.column("source").to_pylist())

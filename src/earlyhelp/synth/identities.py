@@ -327,7 +327,8 @@ def make_identity_records(
         record_source.append(np.full(len(who), source))
         # Agencies' own ids carry no information about the person or their order.
         serial = rng.permutation(len(who)) + 1
-        record_id.append(np.char.add(RECORD_ID_PREFIX[source], np.char.zfill(serial.astype(str), 9)))
+        record_id.append(np.array([f"{RECORD_ID_PREFIX[source]}{number:09d}" for number in serial.tolist()],
+                                  dtype=object))
         record_la.append(home_la[who])
     person_of = np.concatenate(record_person)
     source = np.concatenate(record_source).astype(object)
