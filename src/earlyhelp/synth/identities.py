@@ -272,7 +272,6 @@ def make_identity_records(
 
     # Postcodes: the family's current and earlier address; a few families share big addresses.
     all_las = np.unique(np.concatenate([home_la, la_records.column("la_code").to_numpy(zero_copy_only=False).astype(str)]))
-    la_number = {code: i for i, code in enumerate(all_las)}
     n_areas = len(POSTCODE_AREA_FIRST) * len(POSTCODE_AREA_SECOND)
     area_names = np.array([a + b for a in POSTCODE_AREA_FIRST for b in POSTCODE_AREA_SECOND])
 
@@ -287,7 +286,7 @@ def make_identity_records(
     family_postcode[shared] = postcode_suffixes(n_shared_addresses)[rng.integers(0, n_shared_addresses, int(shared.sum()))]
 
     def postcode_strings(la_codes: np.ndarray, suffix: np.ndarray) -> np.ndarray:
-        la_idx = np.array([la_number[c] for c in la_codes]) if len(la_codes) else np.empty(0, np.int64)
+        la_idx = np.searchsorted(all_las, la_codes.astype(str))
         area = area_names[la_idx % n_areas]
         district = (la_idx // n_areas) * 50 + suffix // 4000
         sector = (suffix // 400) % 10
@@ -340,7 +339,8 @@ def make_identity_records(
 
     # ---- NHS number with missing values and mistypes
     nhs = true_nhs[person_of].copy()
-    missing_rate = np.vectorize(lambda s: rates.nhs_missing.get(s, 0.2), otypes=[float])(source) if n else np.empty(0)
+    source_codes, source_of = np.unique(source.astype(str), return_inverse=True)
+    missing_rate = np.array([rates.nhs_missing.get(code, 0.2) for code in source_codes])[source_of]
     nhs_missing = rng.random(n) < missing_rate
     mistype_rate = np.where(is_health, rates.nhs_mistyped_health, rates.nhs_mistyped)
     mistyped = ~nhs_missing & (rng.random(n) < mistype_rate)
@@ -374,7 +374,7 @@ def make_identity_records(
     # ---- forename: nicknames and variants, typos, missing
     forename_out = forename[person_of].astype(object)
     nicknames = nickname_map()
-    has_variant = np.array([f in nicknames for f in forename_out], dtype=bool) if n else np.zeros(0, bool)
+    has_variant = np.isin(forename_out.astype(str), np.array(sorted(nicknames)))
     use_variant = has_variant & (rng.random(n) < rates.nickname)
     for i in np.flatnonzero(use_variant):
         options = nicknames[forename_out[i]]
@@ -420,7 +420,7 @@ def make_identity_records(
     postcode_missing = rng.random(n) < rates.postcode_missing
 
     # ---- UPN: education always, LA records often for school-age children
-    upn_la_number = 201 + np.array([la_number[c] for c in home_la]) % 700 if n_people else np.empty(0, np.int64)
+    upn_la_number = 201 + np.searchsorted(all_las, home_la) % 700
     upn_year = (birth_year + 5) % 100
     serial = (np.arange(n_people, dtype=np.int64) * 7919 + int(rng.integers(0, 10**7))) % 10**7
     body = (upn_la_number.astype(np.int64) * 10**9 + upn_year * 10**7 + serial).astype(str)
