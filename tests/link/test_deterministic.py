@@ -100,3 +100,16 @@ def test_a_different_surname_and_birth_date_is_flat_disagreement():
         {**_record("2", "Ava", dt.date(2014, 9, 30), source="la_csc"), "surname": "Okafor"},
     ])
     assert det == {"1": None, "2": None}
+
+
+def test_two_records_of_a_duplicate_free_source_under_one_number_are_both_distrusted():
+    # A sibling's number on a health record with no forename: no flat disagreement, but two
+    # health records cannot be one child. Neither is trusted; the LA record is left alone.
+    summary, det = _run([
+        _record("1", "Amira", dt.date(2012, 5, 20)),
+        _record("2", None, dt.date(2012, 5, 21)),
+        _record("3", "Amira", dt.date(2012, 5, 20), source="la_csc"),
+    ])
+    assert det == {"1": None, "2": None, "3": None}
+    assert summary.records_vetoed == 2 and summary.records_linked == 0
+    assert summary.records_with_valid_nhs == 3

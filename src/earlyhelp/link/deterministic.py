@@ -63,8 +63,10 @@ def link_by_nhs_number(con: duckdb.DuckDBPyConnection) -> DeterministicSummary:
     """Add ``nhs_det`` to ``link_records``: the NHS number a record is linked on, or NULL.
 
     A record is vetoed when it flatly disagrees with more than half of the other records that
-    carry its number (so in a pair that disagrees, neither is trusted). A vetoed record's NHS
-    number is blanked for the probabilistic step too.
+    carry its number (so in a pair that disagrees, neither is trusted), or when another record
+    of its duplicate-free source carries the same number. A vetoed record's NHS number is
+    blanked for the probabilistic step too. Only numbers still held by two or more trusted
+    records link.
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE nhs_placeholders AS
@@ -90,28 +92,44 @@ def link_by_nhs_number(con: duckdb.DuckDBPyConnection) -> DeterministicSummary:
         SELECT unique_id, count(*) AS others, count(*) FILTER (WHERE disagree) AS disagreements
         FROM per_record GROUP BY unique_id
     """)
+    # Two records of a duplicate-free source (two health records, two records of one LA) under
+    # one number mean the number was copied onto the wrong child: trust neither of them.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE nhs_trust AS
+        WITH judged AS (
+            SELECT r.unique_id, r.nhs_valid, r.constraint_group,
+                   v.disagreements * 2 > v.others AS disagrees
+            FROM link_records r JOIN nhs_votes v USING (unique_id)),
+        constrained AS (
+            SELECT *, disagrees OR (constraint_group IS NOT NULL AND count(*) FILTER (WHERE NOT disagrees)
+                      OVER (PARTITION BY nhs_valid, constraint_group) > 1) AS vetoed
+            FROM judged)
+        SELECT unique_id, vetoed,
+               NOT vetoed AND count(*) FILTER (WHERE NOT vetoed) OVER (PARTITION BY nhs_valid) > 1 AS linked
+        FROM constrained
+    """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE link_records_det AS
         SELECT r.* REPLACE (
-                   CASE WHEN v.disagreements * 2 > v.others OR p.nhs_valid IS NOT NULL THEN NULL
-                        ELSE r.nhs_raw END AS nhs_raw,
-                   CASE WHEN v.disagreements * 2 > v.others OR p.nhs_valid IS NOT NULL THEN NULL
-                        ELSE r.nhs_valid END AS nhs_valid),
-               CASE WHEN v.disagreements * 2 <= v.others AND p.nhs_valid IS NULL THEN r.nhs_valid END
-                   AS nhs_det,
-               coalesce(v.disagreements * 2 > v.others, false) AS nhs_vetoed
+                   CASE WHEN t.vetoed OR p.nhs_valid IS NOT NULL THEN NULL ELSE r.nhs_raw END AS nhs_raw,
+                   CASE WHEN t.vetoed OR p.nhs_valid IS NOT NULL THEN NULL ELSE r.nhs_valid END AS nhs_valid),
+               CASE WHEN t.linked AND p.nhs_valid IS NULL THEN r.nhs_valid END AS nhs_det,
+               coalesce(t.vetoed, false) AS nhs_vetoed,
+               r.nhs_valid IS NOT NULL AS had_valid_nhs
         FROM link_records r
-        LEFT JOIN nhs_votes v USING (unique_id)
+        LEFT JOIN nhs_trust t USING (unique_id)
         LEFT JOIN nhs_placeholders p ON p.nhs_valid = r.nhs_valid
     """)
     con.execute("DROP TABLE link_records")
     con.execute("ALTER TABLE link_records_det RENAME TO link_records")
     row = con.execute("""
-        SELECT count(*) FILTER (WHERE nhs_det IS NOT NULL OR nhs_vetoed),
+        SELECT count(*) FILTER (WHERE had_valid_nhs),
                count(*) FILTER (WHERE nhs_det IS NOT NULL),
                count(*) FILTER (WHERE nhs_vetoed),
                (SELECT count(*) FROM nhs_placeholders)
         FROM link_records
     """).fetchall()[0]
     con.execute("DROP TABLE nhs_votes")
+    con.execute("DROP TABLE nhs_trust")
+    con.execute("ALTER TABLE link_records DROP COLUMN had_valid_nhs")
     return DeterministicSummary(*[int(x) for x in row])
