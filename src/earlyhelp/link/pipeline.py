@@ -264,9 +264,12 @@ def link(
             con.execute("DROP TABLE identity_records")
             lap("prepare")
             advance("deterministic NHS step")
-            summary = link_by_nhs_number(con)
-            if kind == "baseline":
-                con.execute("UPDATE link_records SET nhs_det = NULL")
+            if kind == "baseline":  # plain Splink: no deterministic step, every NHS number as given
+                con.execute("ALTER TABLE link_records ADD COLUMN nhs_det VARCHAR")
+                valid = con.execute("SELECT count(nhs_valid) FROM link_records").fetchall()[0][0]
+                summary = DeterministicSummary(int(valid), 0, 0, 0)
+            else:
+                summary = link_by_nhs_number(con)
             lap("deterministic")
             advance("Splink model and scoring")
             model_out = out / MODEL_FILE
