@@ -138,8 +138,13 @@ def _score_pairs(
     model_out: Path,
     spark_session: Any,
     seconds: dict[str, float],
+    scratch: Path,
 ) -> dict[str, Any]:
-    """Train (or load) the Splink model, score blocked pairs into table ``link_pairs``."""
+    """Train (or load) the Splink model, score blocked pairs into table ``link_pairs``.
+
+    Spark reads the records from, and writes the scored pairs to, Parquet in ``scratch`` (the
+    run's private temporary folder, deleted at the end), so nothing passes through pandas.
+    """
     from splink import Linker
 
     columns = ", ".join(link_model.SPLINK_COLUMNS)
@@ -156,8 +161,9 @@ def _score_pairs(
         spark = spark_session or _local_spark()
         # Splink's Jaro-Winkler and friends live in its jar; a session made without it gets it here.
         spark.sql(f"ADD JAR '{similarity_jar_location()}'")
-        arrow = con.sql("SELECT * FROM splink_input").to_arrow_table()
-        frame = spark.createDataFrame(arrow.to_pandas())
+        records_path = scratch / "splink_input.parquet"
+        con.execute(f"COPY splink_input TO '{records_path}' (FORMAT parquet)")
+        frame = spark.read.parquet(str(records_path))
         db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
         records = db_api.register(frame, table_name="splink_records")
     settings = _model_settings(model, kind)
@@ -172,7 +178,9 @@ def _score_pairs(
     if engine == "duckdb":
         pairs = predictions.as_duckdbpyrelation()
     else:
-        pairs = predictions.as_spark_dataframe().toPandas()
+        pairs_path = scratch / "splink_pairs"
+        predictions.as_spark_dataframe().write.mode("overwrite").parquet(str(pairs_path))
+        pairs = con.sql(f"SELECT * FROM read_parquet('{pairs_path}/*.parquet')")
     con.register("splink_pairs_view", pairs)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE link_pairs AS
@@ -197,10 +205,14 @@ def _model_settings(model: Path | None, kind: link_model.ModelKind):
 
 
 def _local_spark():
+    """A local session for ``--engine spark`` without a cluster (a cluster passes its own)."""
     from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
 
     return (
         SparkSession.builder.master("local[2]").appName("earlyhelp-link")
+        .config("spark.driver.memory", "4g")
+        .config("spark.jars", similarity_jar_location())
         .config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
         .getOrCreate()
     )
@@ -273,7 +285,8 @@ def link(
             lap("deterministic")
             advance("Splink model and scoring")
             model_out = out / MODEL_FILE
-            model_dict = _score_pairs(con, engine, model, kind, training, model_out, spark_session, seconds)
+            model_dict = _score_pairs(con, engine, model, kind, training, model_out, spark_session, seconds,
+                                      spill)
             pairs_scored = con.execute("SELECT count(*) FROM link_pairs").fetchall()[0][0]
             lap("splink")
             advance("clustering")
