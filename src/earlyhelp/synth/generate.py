@@ -33,6 +33,8 @@ WORKERS = 2
 FORCE_REGION_PARTS = False
 # Partner agencies' record serials of part n start at n x this (unique nationally).
 PART_SERIAL_BLOCK = 100_000_000
+# Regions with more children than this are made as two parts.
+PART_CHILDREN = 1_500_000
 
 
 def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
@@ -89,15 +91,15 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
     realised: dict[str, float] = {}
     try:
         for encoded, part_realised in results:
-            tables = {name: _from_ipc(buffer) for name, buffer in encoded.items()}
-            del encoded
-            tables["person_identifiers"], used_nhs = _unique_nhs_numbers(
-                tables["person_identifiers"], used_nhs)
-            for name, table in tables.items():
+            # One table at a time: decode, write, drop.
+            for name in list(encoded):
+                table = _from_ipc(encoded.pop(name))
+                if name == "person_identifiers":
+                    table, used_nhs = _unique_nhs_numbers(table, used_nhs)
                 streams.write(name, table)
+                del table
             for key, value in part_realised.items():
                 realised[key] = realised.get(key, 0.0) + value
-            del tables
     finally:
         streams.close()
         if pool is not None:
@@ -230,13 +232,23 @@ def _people(journeys: Journeys, builder: TableBuilder, children: pa.Table, numbe
 
 def _parts(rates) -> list[np.ndarray]:
     """LA indices of each part: one per region when every region has two or more LAs (so moves
-    between LAs stay possible), else one part with every LA."""
+    between LAs stay possible), else one part with every LA. A region with more children than
+    PART_CHILDREN is split into two halves of its LAs (memory per worker)."""
     regions = np.array(rates.region_codes)
     keys = sorted(set(regions))
     sizes = [int((regions == key).sum()) for key in keys]
-    if len(keys) > 1 and (FORCE_REGION_PARTS or min(sizes) >= 2):
-        return [np.flatnonzero(regions == key) for key in keys]
-    return [np.arange(len(regions))]
+    if not (len(keys) > 1 and (FORCE_REGION_PARTS or min(sizes) >= 2)):
+        return [np.arange(len(regions))]
+    children = rates.population[:, -1]
+    parts = []
+    for key in keys:
+        members = np.flatnonzero(regions == key)
+        if children[members].sum() > PART_CHILDREN and len(members) >= 4:
+            half = len(members) // 2
+            parts.extend([members[:half], members[half:]])
+        else:
+            parts.append(members)
+    return parts
 
 
 def _bounded_map(pool, function, jobs, in_flight: int):
@@ -259,38 +271,52 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     journeys = simulate(settings, rates, np.random.default_rng([seed, 2, number]))
     builder = TableBuilder(journeys, rates, np.random.default_rng([seed, 3, number]),
                            period_start, period_end, settings.scale.population_fraction)
-    tables: dict[str, pa.Table] = {}
+    # Each table is encoded (compressed Arrow IPC) as soon as it is built and then dropped, so a
+    # worker holds little more than the simulation itself.
+    encoded: dict[str, pa.Buffer] = {}
+
+    def keep(name: str, table: pa.Table) -> None:
+        encoded[name] = _to_ipc(table)
+
     children = builder.children()
-    tables["children"] = children
-    tables["referrals"] = builder.referrals()
-    tables["assessments"] = builder.assessments()
-    tables["cin_plans"] = builder.cin_plans()
-    tables["s47_enquiries"] = builder.s47_enquiries()
-    tables["cp_plans"] = builder.cp_plans()
-    tables["looked_after_episodes"] = builder.looked_after_episodes()
-    (tables["early_help_episodes"], tables["early_help_services"],
-     tables["family_goals"]) = builder.early_help()
-    tables["truth/step_down"], realised = _step_down_truth(journeys, builder)
-    tables["truth/spend_effect"] = _spend_truth(journeys, rates, settings)
-    people, la_records, tables["truth/children"] = _people(journeys, builder, children, number)
-    del builder
+    keep("children", children)
+    keep("referrals", builder.referrals())
+    keep("assessments", builder.assessments())
+    keep("cin_plans", builder.cin_plans())
+    keep("s47_enquiries", builder.s47_enquiries())
+    keep("cp_plans", builder.cp_plans())
+    keep("looked_after_episodes", builder.looked_after_episodes())
+    for name, table in zip(("early_help_episodes", "early_help_services", "family_goals"),
+                           builder.early_help()):
+        keep(name, table)
+    step_truth, realised = _step_down_truth(journeys, builder)
+    keep("truth/step_down", step_truth)
+    keep("truth/spend_effect", _spend_truth(journeys, rates, settings))
+    people, la_records, child_truth = _people(journeys, builder, children, number)
+    keep("truth/children", child_truth)
+    del builder, children, step_truth, child_truth
     journeys.drop_events()
+    pa.default_memory_pool().release_unused()
     identifiers, truth = make_identity_records(
         people, la_records, seed=seed * 1000 + number,
         school_age_on=date(settings.last_year + 1, 3, 31))
+    del people, la_records
     identifiers, truth = _offset_partner_serials(identifiers, truth, number)
-    tables["person_identifiers"] = identifiers
-    tables["truth/person_records"] = truth
-    tables.update(_partner_outcomes(journeys, truth, settings, period_start,
-                                    np.random.default_rng([seed, 4, number])))
+    keep("person_identifiers", identifiers)
+    del identifiers
+    for name, table in _partner_outcomes(journeys, truth, settings, period_start,
+                                         np.random.default_rng([seed, 4, number])).items():
+        keep(name, table)
+    keep("truth/person_records", truth)
     # Arrow IPC bytes cross the process boundary compactly (pickling a table can copy whole
     # parent buffers of sliced arrays).
-    return {name: _to_ipc(table) for name, table in tables.items()}, realised
+    return encoded, realised
 
 
 def _to_ipc(table: pa.Table) -> pa.Buffer:
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as stream:
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    with pa.ipc.new_stream(sink, table.schema, options=options) as stream:
         stream.write_table(table)
     return sink.getvalue()
 
@@ -332,26 +358,42 @@ def _unique_nhs_numbers(identifiers: pa.Table, used_nhs: np.ndarray) -> tuple[pa
     present = pc.is_valid(nhs).to_numpy(zero_copy_only=False)
     values = np.zeros(len(present), dtype=np.int64)
     values[present] = pc.cast(pc.drop_null(nhs), pa.int64()).to_numpy()
-    distinct = np.unique(values[present])
-    clash = distinct[np.isin(distinct, used_nhs)]
+    # Sorting-based set operations: numpy's hash-based unique/isin are slow on millions of ints.
+    distinct = _sorted_unique(values[present])
+    clash = distinct[_member(distinct, used_nhs)]
     if len(clash):
         rng = np.random.default_rng(len(used_nhs))
-        taken = np.union1d(used_nhs, distinct)
+        taken = _sorted_unique(np.concatenate([used_nhs, distinct]))
         fresh = np.zeros(0, dtype=np.int64)
         while len(fresh) < len(clash):
             draw = rng.integers(400_000_000, 800_000_000, size=2 * len(clash) + 16)
             check = nhs_check_digit(draw)
-            candidate = np.unique(draw[check != 10] * 10 + check[check != 10])
-            fresh = np.union1d(fresh, candidate[~np.isin(candidate, taken)])
+            candidate = _sorted_unique(draw[check != 10] * 10 + check[check != 10])
+            fresh = _sorted_unique(np.concatenate([fresh, candidate[~_member(candidate, taken)]]))
         fresh = rng.permutation(fresh)[: len(clash)]
         position = np.clip(np.searchsorted(clash, values), 0, len(clash) - 1)
         hit = present & (clash[position] == values)
         values[hit] = fresh[position[hit]]
-        distinct = np.union1d(np.setdiff1d(distinct, clash), fresh)
+        distinct = _sorted_unique(np.concatenate([distinct[~_member(distinct, clash)], fresh]))
         nhs = pc.utf8_lpad(pc.cast(pa.array(values, mask=~present), pa.string()), 10, "0")
         identifiers = identifiers.set_column(
             identifiers.schema.get_field_index("nhs_number"), "nhs_number", nhs)
-    return identifiers, np.union1d(used_nhs, distinct)
+    return identifiers, _sorted_unique(np.concatenate([used_nhs, distinct]))
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """values in sorted_set (sorted, unique)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    position = np.clip(np.searchsorted(sorted_set, values), 0, len(sorted_set) - 1)
+    return sorted_set[position] == values
 
 
 def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettings,

@@ -88,9 +88,9 @@ class Behaviour:
     sibling_co_referral: float = 0.18
     twin_share: float = 0.03
     # Re-referral after closure: (within 12 months, 12-24 months, later) probabilities.
-    re_referral_after_nfa: tuple[float, float, float] = (0.36, 0.09, 0.10)
-    re_referral_after_not_in_need: tuple[float, float, float] = (0.235, 0.09, 0.10)
-    re_referral_after_in_need: tuple[float, float, float] = (0.26, 0.09, 0.10)
+    re_referral_after_nfa: tuple[float, float, float] = (0.345, 0.09, 0.10)
+    re_referral_after_not_in_need: tuple[float, float, float] = (0.225, 0.09, 0.10)
+    re_referral_after_in_need: tuple[float, float, float] = (0.25, 0.09, 0.10)
     # New referral after a community early help episode closed (not stepped up).
     referral_after_early_help: tuple[float, float, float] = (0.09, 0.05, 0.06)
     move_la_share: float = 0.03
