@@ -12,7 +12,6 @@ person ids and aggregate figures are written out.
 
 from __future__ import annotations
 
-import logging
 import math
 import shutil
 import tempfile
@@ -39,8 +38,6 @@ from earlyhelp.link.prepare import prepare_records
 from earlyhelp.link.quality import QualityInputs, write_quality_report
 from earlyhelp.privacy import link_secret
 from earlyhelp.spec import EHLDFolder, codes
-
-log = logging.getLogger(__name__)
 
 Engine = Literal["duckdb", "spark"]
 MODEL_FILE = "link_model.json"
