@@ -332,12 +332,13 @@ class Engine:
         return index
 
     def _next_referral(self, child: np.ndarray, closure: np.ndarray,
-                       probs: np.ndarray, source: np.ndarray) -> None:
-        """Schedule each child's next referral after ``closure`` with (p12, p24, p_later)."""
+                       probs: np.ndarray, source: np.ndarray) -> np.ndarray:
+        """Schedule each child's next referral after ``closure`` with (p12, p24, p_later);
+        returns the day of each child's next referral (-1 if none)."""
         rng = self.rng
         n = len(child)
         if n == 0:
-            return
+            return np.zeros(0, dtype=np.int64)
         u = rng.random(n)
         p12, p24, plate = probs[:, 0], probs[:, 1], probs[:, 2]
         gap = np.full(n, -1, dtype=np.int64)
@@ -350,6 +351,7 @@ class Engine:
         gap[later] = 731 + rng.exponential(700, later.sum()).astype(np.int64)
         go = gap > 0
         self._schedule(child[go], closure[go] + gap[go], source[go])
+        return np.where(go, closure + gap, -1)
 
     # ------------------------------------------------------------------ the month loop
     def run(self) -> Journeys:
@@ -551,15 +553,6 @@ class Engine:
                                rr_esc=rr_esc[closed_assessed], need=need[closed_assessed],
                                decile=decile[closed_assessed])
 
-        # --- early help after a step-down (also some after an episode of need)
-        step_after_cin = in_need & ~cla & (closure <= self.extract_day) & (
-            rng.random(n) < b.step_down_after_cin * np.sqrt(m_la))
-        eh_children = stepped | step_after_cin
-        eh_start = closure + rng.integers(0, 29, n)
-        self._early_help(child[eh_children], la[eh_children], eh_start[eh_children],
-                         np.full(eh_children.sum(), "csc_step_down"),
-                         request=closure[eh_children])
-
         # --- next referral
         base = np.where(nfa[:, None], np.array(b.re_referral_after_nfa)[None, :],
                         np.where(nin[:, None], np.array(b.re_referral_after_not_in_need)[None, :],
@@ -573,8 +566,20 @@ class Engine:
         probs = np.where(total[:, None] > 0.97, probs / total[:, None] * 0.97, probs)
         self.kids.a["escalation_rr"][child[stepped]] = rr_esc[stepped]
         still = (closure <= self.extract_day) & ~(cla & (cla_end >= birthday18))
-        self._next_referral(child[still], closure[still], probs[still],
-                            np.full(still.sum(), "", dtype="<U3"))
+        next_day = np.full(n, -1, dtype=np.int64)
+        next_day[still] = self._next_referral(child[still], closure[still], probs[still],
+                                              np.full(still.sum(), "", dtype="<U3"))
+
+        # --- early help after a step-down (also some after an episode of need). If the child's
+        # next referral comes while the episode is open, that referral is the step-up: the
+        # episode ends that day, so the planted effect is the whole effect on re-referral.
+        step_after_cin = in_need & ~cla & (closure <= self.extract_day) & (
+            rng.random(n) < b.step_down_after_cin * np.sqrt(m_la))
+        eh_children = stepped | step_after_cin
+        eh_start = closure + rng.integers(0, 29, n)
+        self._early_help(child[eh_children], la[eh_children], eh_start[eh_children],
+                         np.full(eh_children.sum(), "csc_step_down"),
+                         request=closure[eh_children], stepped_up_on=next_day[eh_children])
 
     def _factors(self, need: np.ndarray) -> np.ndarray:
         """One to three distinct assessment factors typical of the primary need."""
@@ -624,7 +629,7 @@ class Engine:
                         placement=_choice(rng, PLACEMENTS, len(rep)), end=ep_end,
                         ceased=np.where(last, ceased_code[rep], "X1"))
 
-    def _early_help(self, child, la, start, source, request=None) -> None:
+    def _early_help(self, child, la, start, source, request=None, stepped_up_on=None) -> None:
         rng = self.rng
         b = self.b
         n = len(child)
@@ -634,6 +639,13 @@ class Engine:
         length = rng.lognormal(np.log(b.eh_median_days), b.eh_sigma, n).astype(np.int64) + 14
         end = start + length
         end_reason = _choice(rng, EH_END_REASONS, n)
+        if stepped_up_on is not None:
+            # Step-downs end in a step-up only through the child's own next referral.
+            no_up = {k: v for k, v in EH_END_REASONS.items() if k != "step_up_to_social_care"}
+            end_reason = _choice(rng, no_up, n).astype(end_reason.dtype)
+            up = (stepped_up_on >= start) & (stepped_up_on < end)
+            end = np.where(up, stepped_up_on, end)
+            end_reason = np.where(up, "step_up_to_social_care", end_reason)
         lead = np.empty(n, dtype=object)
         for src, table in EH_LEAD_BY_SOURCE.items():
             idx = np.flatnonzero(source == src)
@@ -650,7 +662,7 @@ class Engine:
         np.add.at(self.scheduled_eh, (la, month), 1)
         # Stepping up is a new referral to social care; other endings may lead to one later.
         closed = end <= self.extract_day
-        up = closed & (end_reason == "step_up_to_social_care")
+        up = closed & (end_reason == "step_up_to_social_care") & (source != "csc_step_down")
         self._schedule(child[up], end[up] + rng.integers(0, 15, up.sum()),
                        np.full(up.sum(), "5D", dtype="<U3"))
         other = closed & ~up & (source != "csc_step_down")
