@@ -108,7 +108,7 @@ class Behaviour:
     eh_reach_la_sigma: float = 0.68
     eh_reach_deprivation_weight: float = 0.2
     # Episodes of need.
-    cin_median_days: float = 62.0
+    cin_median_days: float = 58.0
     cin_sigma: float = 1.0
     s47_share: float = 0.42
     cp_median_days: float = 265.0
