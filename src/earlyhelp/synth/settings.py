@@ -107,6 +107,8 @@ class Behaviour:
     eh_fill: float = 1.04
     eh_reach_la_sigma: float = 0.68
     eh_reach_deprivation_weight: float = 0.2
+    # LA community reach is kept within this range (%, at the 2019-20 national level).
+    eh_reach_la_range: tuple[float, float] = (0.6, 14.5)
     # Episodes of need.
     cin_median_days: float = 58.0
     cin_sigma: float = 1.0
