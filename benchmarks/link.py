@@ -53,13 +53,16 @@ def _generate(folder: Path, records: int, seed: int) -> dict[str, float]:
     return {"records": identifiers.num_rows, "persons": people.num_rows, "generate_seconds": round(seconds, 1)}
 
 
-def _worker(kind: str, identities: Path, out: Path, truth: Path, previous: str | None) -> None:
+def _worker(kind: str, identities: Path, out: Path, truth: Path, previous: str | None,
+            threshold: float | None = None) -> None:
     """Run one linkage in this process and print its figures as JSON (last line of stdout)."""
     os.environ.setdefault("EARLYHELP_LINK_SECRET", "benchmark-only-secret-not-for-real-use")
     from earlyhelp.link import link
 
     wall, cpu = time.perf_counter(), time.process_time()
-    result = link(identities, out, kind=kind, truth=truth, previous=Path(previous) if previous else None)
+    options = {"threshold": threshold} if threshold is not None else {}
+    result = link(identities, out, kind=kind, truth=truth, previous=Path(previous) if previous else None,
+                  **options)
     figures = {
         "method": kind,
         "records": result.records,
@@ -75,10 +78,10 @@ def _worker(kind: str, identities: Path, out: Path, truth: Path, previous: str |
     print(json.dumps(figures))
 
 
-def _run_worker(kind: str, identities: Path, out: Path, truth: Path, previous: Path | None = None) -> dict:
-    command = [sys.executable, __file__, "--worker", kind, str(identities), str(out), str(truth)]
-    if previous is not None:
-        command.append(str(previous))
+def _run_worker(kind: str, identities: Path, out: Path, truth: Path, previous: Path | None = None,
+                threshold: float | None = None) -> dict:
+    command = [sys.executable, __file__, "--worker", kind, str(identities), str(out), str(truth),
+               str(previous or "-"), str(threshold if threshold is not None else "-")]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-4000:])
@@ -117,21 +120,31 @@ def main() -> None:
                         help="comma-separated: earlyhelp, baseline (default both)")
     parser.add_argument("--rerun", action="store_true",
                         help="also link 90%% of records, then all, and count person_ids that changed")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="match probability threshold of the earlyhelp method (default: link()'s own)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: reuse the identities already generated there")
     parser.add_argument("--keep", type=Path, default=None, help="keep data and outputs in this folder")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        kind, identities, out, truth, *previous = args.worker
-        _worker(kind, Path(identities), Path(out), Path(truth), previous[0] if previous else None)
+        kind, identities, out, truth, previous, threshold = args.worker
+        _worker(kind, Path(identities), Path(out), Path(truth), None if previous == "-" else previous,
+                None if threshold == "-" else float(threshold))
         return
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="earlyhelp-link-bench-"))
-    generated = _generate(folder, args.records, args.seed)
+    if args.reuse and args.keep and (folder / "generated.json").exists():
+        generated = json.loads((folder / "generated.json").read_text())
+    else:
+        generated = _generate(folder, args.records, args.seed)
+        (folder / "generated.json").write_text(json.dumps(generated))
     print(f"Synthetic identities: {generated['records']:,} records of {generated['persons']:,} children "
           f"(generated in {generated['generate_seconds']} s)")
     rows = []
     for kind in [m.strip() for m in args.methods.split(",") if m.strip()]:
-        figures = _run_worker(kind, folder / "full", folder / f"out-{kind}", folder / "truth")
+        figures = _run_worker(kind, folder / "full", folder / f"out-{kind}", folder / "truth",
+                              threshold=args.threshold if kind == "earlyhelp" else None)
         rows.append(figures)
     header = ("method", "records", "wall s", "CPU s", "peak GiB", "pairs scored", "cluster P", "cluster R",
               "pairwise P", "pairwise R", "pairwise F1", "exact-cluster P", "exact-cluster R")
@@ -146,11 +159,13 @@ def main() -> None:
     for r in rows:
         print(f"\n{r['method']} steps (s): {r['steps']}")
     if args.rerun:
-        first = _run_worker("earlyhelp", folder / "first", folder / "rerun", folder / "truth")
+        first = _run_worker("earlyhelp", folder / "first", folder / "rerun", folder / "truth",
+                            threshold=args.threshold)
         first_link = folder / "rerun" / "person_link.parquet"
         saved = folder / "rerun-first-person_link.parquet"
         saved.write_bytes(first_link.read_bytes())
-        second = _run_worker("earlyhelp", folder / "full", folder / "rerun", folder / "truth", previous=saved)
+        second = _run_worker("earlyhelp", folder / "full", folder / "rerun", folder / "truth", previous=saved,
+                             threshold=args.threshold)
         stability = _ids_changed_without_link_change(saved, first_link)
         print(f"\nRe-run with 10% new records ({first['records']:,} then {second['records']:,}): {stability}")
     print(f"\nData and outputs in {folder}" if args.keep else "")

@@ -31,7 +31,8 @@ SPLINK_COLUMNS = (
     "unique_id", "source", "constraint_group", "forename_std", "forename_groups",
     "forename_block", "surname_std", "surname_tokens", "surname_block", "dob_str", "dob_swapped",
     "birth_year", "sex", "postcode_std", "postcode_sector", "postcode_district", "nhs_raw",
-    "nhs_valid", "nhs_det", "upn_valid",
+    "nhs_valid", "nhs_det", "upn_valid", "name_key", "name_key_no_dob",
+    "birth_day_month",
 )
 
 
@@ -130,7 +131,7 @@ def blocking_rules(kind: ModelKind) -> list[str]:
     """Rules that generate the pairs to score; none joins on one shared-address postcode alone."""
     earlyhelp = kind == "earlyhelp"
     forename = "forename_block" if earlyhelp else "forename_std"
-    return [
+    rules = [
         _rule(forename, "dob_str", earlyhelp=earlyhelp),
         _rule("surname_block", "dob_str", earlyhelp=earlyhelp),
         _rule("upn_valid", earlyhelp=earlyhelp),
@@ -138,6 +139,20 @@ def blocking_rules(kind: ModelKind) -> list[str]:
         _rule("postcode_std", forename, earlyhelp=earlyhelp),
         _rule("nhs_raw", earlyhelp=earlyhelp),
     ]
+    if earlyhelp:
+        # Records the rules above miss: a record with no date of birth is compared with every
+        # record of its forename group and surname (each way round, as Splink compares only
+        # l.unique_id < r.unique_id); a date of birth and a postcode in common catch a surname
+        # change together with a missing or mistyped forename; names with day and month of birth
+        # catch a mistyped year. Each key is rare enough per value (a date of birth is missing
+        # on few records) that no block grows large.
+        rules += [
+            "l.name_key_no_dob = r.name_key" + _SETTLED_OR_FORBIDDEN,
+            "l.name_key = r.name_key_no_dob" + _SETTLED_OR_FORBIDDEN,
+            _rule("dob_str", "postcode_std", earlyhelp=True),
+            _rule("name_key", "birth_day_month", earlyhelp=True),  # a mistyped year of birth
+        ]
+    return rules
 
 
 def settings(kind: ModelKind = "earlyhelp", trained: dict | None = None) -> SettingsCreator:
