@@ -8,6 +8,7 @@ of the pipeline's seams.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import shutil
@@ -55,8 +56,13 @@ def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
     # The demo makes a throwaway key; real use sets EARLYHELP_LINK_SECRET from a secret store.
     os.environ.setdefault("EARLYHELP_LINK_SECRET", secrets.token_hex(32))
     linked = out / "linkage"
-    link(data, linked, engine="duckdb", analytic=data, truth=data / "truth")
-    _done(started, f"person_link and the quality report in {linked}")
+    result = link(data, linked, engine="duckdb", analytic=data, truth=data / "truth")
+    accuracy = ""
+    if result.accuracy:
+        accuracy = (f"; against truth: pairwise precision {result.accuracy['pairwise_precision']:.3f},"
+                    f" recall {result.accuracy['pairwise_recall']:.3f}")
+    _done(started, f"{result.records:,} records -> {result.persons:,} people{accuracy}; "
+                   f"quality report in {linked}")
 
     started = _step("Loading the analytic tables into a DuckDB warehouse")
     warehouse = out / "warehouse.duckdb"
@@ -80,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("demo-output"))
     parser.add_argument("--scale", default="tiny", choices=["tiny", "la", "region", "england"])
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("-v", "--verbose", action="store_true", help="show library log messages")
     args = parser.parse_args(argv)
+    if not args.verbose:
+        # Splink warns about untrained m values on tiny data; the quality report says it plainly.
+        logging.getLogger("splink").setLevel(logging.ERROR)
     try:
         index = run_demo(args.out, args.scale, args.seed)
     except EarlyhelpError as error:
