@@ -220,7 +220,7 @@ class Engine:
                                  "reason", "index")
         self.assessments = Columns("ref", "start", "auth", "factors")
         self.cin_plans = Columns("ref", "start", "end")
-        self.s47 = Columns("ref", "start", "icpc", "not_required")
+        self.s47 = Columns("ref", "start", "icpc", "decided", "not_required")
         self.cp = Columns("ref", "start", "end", "category", "previous")
         self.cla = Columns("child", "la", "start", "rne", "legal", "need", "placement", "end",
                            "ceased")
@@ -479,7 +479,7 @@ class Engine:
         p_more = np.clip((b.s47_share - p_cp) / (1 - p_cp), 0, 1)
         s47 = icpc | (in_need & (rng.random(n) < p_more))
         s47_start = a_start + rng.integers(0, 10, n)
-        icpc_day = s47_start + 5 + rng.integers(0, 15, n)
+        icpc_day = _weekday_on_or_before(s47_start + 5 + rng.integers(0, 15, n))
         cp_len = rng.lognormal(np.log(b.cp_median_days), b.cp_sigma, n).astype(np.int64)
         cp_end = icpc_day + cp_len
         # Care: the LA's real rate, plus the planted spend effect on 16-17 year olds.
@@ -512,7 +512,11 @@ class Engine:
         rc_in_need = np.where(cla & (ceased_code == "E11"), 0, rc_in_need)  # RC1 adopted
         rc_in_need = np.where(cla & np.isin(ceased_code, ["E41", "E45"]), 3, rc_in_need)  # RC4
         reason = np.where(in_need, rc_in_need, reason)
-        cin_plan = in_need & ~icpc & ~cla & (rng.random(n) < b.cin_plan_share)
+        # A plan starts 2 days after the assessment and ends 3 days before closure, so an
+        # episode of under 6 days has no room for one (a same-day plan is census query 4012Q).
+        # The draw is made for every row either way, keeping the random stream unchanged.
+        cin_plan = in_need & ~icpc & ~cla & (rng.random(n) < b.cin_plan_share) & (
+            closure - a_auth > 5)
         cp_prev = k["cp_count"][child].copy()
         np.add.at(self.kids.a["cp_count"], child[icpc], 1)
 
@@ -527,12 +531,18 @@ class Engine:
                               outcome=outcome, closure=closure, reason=reason, index=ref_index)
         assessed = ~nfa
         self.assessments.append(ref=ref_index[assessed], start=a_start[assessed],
-                                auth=a_auth[assessed], factors=self._factors(need[assessed]))
+                                auth=a_auth[assessed],
+                                factors=_no_factors_alone(self._factors(need[assessed]),
+                                                          need[assessed], in_need[assessed]))
         self.cin_plans.append(ref=ref_index[cin_plan], start=a_auth[cin_plan] + 2,
                               end=np.maximum(closure[cin_plan] - 3, a_auth[cin_plan] + 2))
+        # An enquiry without a conference concluded that none was needed, so the flag is set
+        # (the census requires it on a closed episode, rule 8868). The draw that once set it at
+        # random is kept so the random stream, and with it the calibration, is unchanged.
+        rng.random(s47.sum())
         self.s47.append(ref=ref_index[s47], start=s47_start[s47],
                         icpc=np.where(icpc[s47], icpc_day[s47], -1),
-                        not_required=~icpc[s47] & (rng.random(s47.sum()) < 0.5))
+                        decided=icpc_day[s47], not_required=~icpc[s47])
         self.cp.append(ref=ref_index[icpc], start=icpc_day[icpc],
                        end=np.maximum(cp_end[icpc], icpc_day[icpc]),
                        category=_choice(rng, CP_CATEGORIES, icpc.sum()),
@@ -757,6 +767,37 @@ def _age_bands(ages: tuple[tuple[float, float], ...]) -> list[tuple[float, float
         bands.append((low, high))
         low = high
     return bands
+
+
+def _weekday_on_or_before(day: np.ndarray) -> np.ndarray:
+    """Move a Saturday or Sunday back to the Friday before (conferences sit on working days).
+
+    Days count from 1970-01-01, a Thursday, so ``(day + 3) % 7`` is 0 on Mondays.
+    """
+    weekday = (day + 3) % 7
+    return day - np.clip(weekday - 4, 0, 2)
+
+
+def _no_factors_alone(factors: np.ndarray, need: np.ndarray, in_need: np.ndarray) -> np.ndarray:
+    """Factor 21 ("no factors identified") stands alone and never on a child found in need.
+
+    An assessment that found a child not in need and drew 21 identified no factors: 21 alone.
+    One that found a child in need identified factors: 21 is dropped, and if nothing is left
+    the need's first other typical factor is used (no extra random draw, so the stream of the
+    rest of the simulation is unchanged).
+    """
+    out = factors.astype(str)
+    has_21 = np.char.find(np.char.add(np.char.add("|", out), "|"), "|21|") >= 0
+    out = np.where(has_21 & ~in_need, "21", out)
+    fix = np.flatnonzero(has_21 & in_need)
+    if len(fix):
+        kept = np.char.replace(np.char.add(np.char.add("|", out[fix]), "|"), "|21|", "|")
+        kept = np.char.strip(kept, "|")
+        fallback = np.array([next(c for c in FACTORS_BY_NEED[code] if c != "21")
+                             for code in need[fix]])
+        out = out.astype(object)
+        out[fix] = np.where(kept == "", fallback, kept)
+    return out.astype(object)
 
 
 def _dedupe_factors(text: str) -> str:

@@ -187,7 +187,9 @@ class TableBuilder:
         cols = self._ref_columns(s["ref"][keep])
         cols["start_date"] = dates(s["start"][keep])
         cols["icpc_date"] = dates(icpc, (icpc < 0) | (icpc > self.extract))
-        cols["icpc_not_required"] = pa.array(s["not_required"][keep].astype(bool))
+        # Known only once the enquiry has concluded (the day a conference would have sat).
+        undecided = s["decided"][keep] > self.extract
+        cols["icpc_not_required"] = pa.array(s["not_required"][keep].astype(bool), mask=undecided)
         return build("s47_enquiries", cols)
 
     def cp_plans(self) -> pa.Table:
