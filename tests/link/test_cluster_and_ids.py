@@ -80,3 +80,39 @@ def test_a_merge_keeps_the_id_held_by_more_records():
     previous = np.array(["x", "y", "y"], dtype=object)
     ids, _ = assign_person_ids(keys, np.array([0, 0, 0]), secret, previous)
     assert set(ids.tolist()) == {"y"}
+
+
+def _attach(label, constraint, best, edges, floor=0.02, margin=2.0):
+    from earlyhelp.link.cluster import attach_fragments
+
+    a = np.array([e[0] for e in edges], dtype=np.int64)
+    b = np.array([e[1] for e in edges], dtype=np.int64)
+    p = np.array([e[2] for e in edges], dtype=float)
+    return attach_fragments(np.array(label), np.array(constraint), np.array(best, dtype=float), a, b, p,
+                            floor=floor, margin=margin)
+
+
+def test_a_piece_whose_only_plausible_partner_is_one_cluster_joins_it():
+    # {0,1} linked (best 0.99 each); 2 alone, linked to 0 at 0.3 and to nothing else.
+    result = _attach([0, 0, 1], [NONE] * 3, [0.99, 0.99, np.nan], [(0, 2, 0.3), (0, 1, 0.99)])
+    assert result.label.tolist() == [0, 0, 0]
+    assert result.attached == 1
+    assert result.best_probability.tolist() == [0.99, 0.99, 0.3]
+
+
+def test_a_piece_with_two_similar_candidates_stays_alone():
+    # 2 is a twin's record: 0.3 to cluster {0} and 0.2 to cluster {1}; 0.3 < 2 x 0.2.
+    result = _attach([0, 1, 2], [NONE] * 3, [np.nan] * 3, [(0, 2, 0.3), (1, 2, 0.2)])
+    assert len(set(result.label.tolist())) == 3
+    assert result.attached == 0
+
+
+def test_attaching_never_puts_two_records_of_a_duplicate_free_source_together():
+    # 0 and 2 are both health records (constraint 7): the mutual best link 1-2 is refused.
+    result = _attach([0, 0, 1], [7, NONE, 7], [0.99, 0.99, np.nan], [(1, 2, 0.5)])
+    assert result.label[2] != result.label[0]
+
+
+def test_pairs_below_the_floor_never_attach():
+    result = _attach([0, 1], [NONE, NONE], [np.nan, np.nan], [(0, 1, 0.01)])
+    assert result.label[0] != result.label[1]

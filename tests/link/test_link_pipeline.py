@@ -64,7 +64,7 @@ def test_model_is_saved_as_json_and_can_be_reused(linked, identity_zone, tmp_pat
     model = json.loads(linked.model.read_text())
     assert model["link_type"] == "dedupe_only"
     names = [c["output_column_name"] for c in model["comparisons"]]
-    assert names == ["forename", "surname", "dob", "postcode", "nhs_number", "upn", "sex"]
+    assert names == ["forename", "surname", "dob", "postcode", "nhs_number", "upn", "sex", "la"]
     again = link(identity_zone["root"] / "identities", tmp_path, model=linked.model)
     first = pq.read_table(linked.person_link).column("person_id").to_pylist()
     assert pq.read_table(again.person_link).column("person_id").to_pylist() == first

@@ -108,3 +108,91 @@ def constrained_clusters(
     roots = np.fromiter((find(x) for x in range(n_records)), dtype=np.int64, count=n_records)
     _, label = np.unique(roots, return_inverse=True)
     return Clusters(label, best_probability, best_weight, rejected)
+
+
+@dataclass(frozen=True)
+class Attached:
+    label: np.ndarray
+    best_probability: np.ndarray  # updated for the records of attached clusters
+    attached: int  # clusters joined to another by this pass
+
+
+def attach_fragments(
+    label: np.ndarray,
+    constraint_group: np.ndarray,
+    best_probability: np.ndarray,
+    edge_left: np.ndarray,
+    edge_right: np.ndarray,
+    edge_probability: np.ndarray,
+    floor: float,
+    margin: float = 2.0,
+    rounds: int = 3,
+) -> Attached:
+    """Join clusters that are each other's only plausible partner, below the threshold.
+
+    A child's records that the threshold leaves in pieces (a record with no date of birth, a
+    surname change, a moved postcode: each pair is weak on its own, and common names make it
+    weaker) are joined when the two pieces are *mutual best candidates*: each piece's strongest
+    link (at least ``floor``) goes to the other, that link is at least ``margin`` times as likely
+    as either piece's next-best link to any third cluster, and the joined cluster still holds at
+    most one record of each duplicate-free source. A sibling or twin competes with the true
+    piece, so an ambiguous piece stays alone. ``edge_*``: scored pairs (those below ``floor``
+    are ignored).
+    """
+    label = label.copy()
+    best_probability = best_probability.copy()
+    strong_enough = edge_probability >= floor
+    edge_left, edge_right = edge_left[strong_enough], edge_right[strong_enough]
+    edge_probability = edge_probability[strong_enough]
+    attached_total = 0
+    for _ in range(rounds):
+        la, lb = label[edge_left], label[edge_right]
+        between = la != lb
+        if not between.any():
+            break
+        x, y, p = la[between], lb[between], edge_probability[between]
+        # every cluster pair in both directions, best pair probability first
+        c = np.r_[x, y]
+        other = np.r_[y, x]
+        prob = np.r_[p, p]
+        order = np.lexsort((other, -prob, c))
+        c, other, prob = c[order], other[order], prob[order]
+        first = np.r_[True, c[1:] != c[:-1]]
+        best_of = dict(zip(c[first].tolist(), zip(other[first].tolist(), prob[first].tolist())))
+        # next-best probability towards a *different* cluster than the best one
+        best_other = np.repeat(other[first], np.diff(np.r_[np.flatnonzero(first), len(c)]))
+        rival = other != best_other
+        rival_c, rival_p = c[rival], prob[rival]
+        rival_first = np.r_[True, rival_c[1:] != rival_c[:-1]] if len(rival_c) else np.zeros(0, bool)
+        second_of = dict(zip(rival_c[rival_first].tolist(), rival_p[rival_first].tolist()))
+        pairs = [
+            (a, b, pab) for a, (b, pab) in best_of.items()
+            if a < b and best_of.get(b, (None,))[0] == a
+            and pab >= margin * second_of.get(a, 0.0) and pab >= margin * second_of.get(b, 0.0)
+        ]
+        if not pairs:
+            break
+        # source constraints over the members of both clusters
+        members_order = np.argsort(label, kind="stable")
+        sorted_labels = label[members_order]
+        merged = 0
+        for a, b, pab in pairs:
+            members = np.r_[
+                members_order[np.searchsorted(sorted_labels, a):np.searchsorted(sorted_labels, a, "right")],
+                members_order[np.searchsorted(sorted_labels, b):np.searchsorted(sorted_labels, b, "right")],
+            ]
+            keys = constraint_group[members]
+            keys = keys[keys >= 0]
+            if len(np.unique(keys)) != len(keys):
+                continue
+            in_b = members_order[np.searchsorted(sorted_labels, b):np.searchsorted(sorted_labels, b, "right")]
+            in_a = members_order[np.searchsorted(sorted_labels, a):np.searchsorted(sorted_labels, a, "right")]
+            for part in (in_a, in_b):  # records that had no accepted link get the one that joined them
+                best_probability[part[np.isnan(best_probability[part])]] = pab
+            label[in_b] = a
+            merged += 1
+        attached_total += merged
+        if not merged:
+            break
+    _, label = np.unique(label, return_inverse=True)
+    return Attached(label, best_probability, attached_total)

@@ -32,7 +32,7 @@ SPLINK_COLUMNS = (
     "forename_block", "surname_std", "surname_tokens", "surname_block", "dob_str", "dob_swapped",
     "birth_year", "sex", "postcode_std", "postcode_sector", "postcode_district", "nhs_raw",
     "nhs_valid", "nhs_det", "upn_valid", "name_key", "name_key_no_dob",
-    "birth_day_month",
+    "birth_day_month", "la_code",
 )
 
 
@@ -172,6 +172,11 @@ def settings(kind: ModelKind = "earlyhelp", trained: dict | None = None) -> Sett
         _simple("upn_valid", "upn"),
         _simple("sex", "sex"),
     ]
+    if earlyhelp:
+        # The local authority the record was made in: most children's records are all in one
+        # LA, so two records of one common name and birthday in two LAs are usually two children
+        # (a child who moved keeps an NHS number, a UPN or a postcode history to link on).
+        comparisons.append(_simple("la_code", "la"))
     prior = 1e-6  # one child has about three records among millions
     if trained is not None:
         _apply_trained(comparisons, trained)

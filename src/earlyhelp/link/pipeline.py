@@ -29,7 +29,7 @@ from earlyhelp.console import steps
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.link import model as link_model
 from earlyhelp.link.analytic import update_analytic_tables
-from earlyhelp.link.cluster import constrained_clusters
+from earlyhelp.link.cluster import attach_fragments, constrained_clusters
 from earlyhelp.link.deterministic import DeterministicSummary, link_by_nhs_number
 from earlyhelp.link.engines import ENGINES
 from earlyhelp.link.ids import assign_person_ids
@@ -43,6 +43,9 @@ Engine = Literal["duckdb", "spark"]
 MODEL_FILE = "link_model.json"
 # Pairs scored below this are not kept (they are not links and not borderline).
 KEEP_PAIRS_FROM = 0.01
+# Below the threshold, two pieces of a child that are each other's only plausible partner are
+# still joined (cluster.attach_fragments) when their best pair is at least this likely.
+ATTACH_FROM = 0.02
 
 
 @dataclass
@@ -360,20 +363,23 @@ def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.
         FROM link_pairs p
         JOIN link_records l ON l.unique_id = p.unique_id_l
         JOIN link_records r ON r.unique_id = p.unique_id_r
-        WHERE p.match_probability >= {float(threshold)}
+        WHERE p.match_probability >= {min(float(threshold), ATTACH_FROM)}
     """).to_arrow_table()
-    result = constrained_clusters(
-        len(det), det, constraint,
-        edges.column("a").to_numpy(), edges.column("b").to_numpy(),
-        edges.column("p").to_numpy(), edges.column("w").to_numpy(),
-    )
-    con.register("cluster_arrow", pa.table({"i": np.arange(len(det)), "cluster": result.label}))
+    a, b = edges.column("a").to_numpy(), edges.column("b").to_numpy()
+    p, w = edges.column("p").to_numpy(), edges.column("w").to_numpy()
+    accepted = p >= float(threshold)
+    result = constrained_clusters(len(det), det, constraint, a[accepted], b[accepted], p[accepted], w[accepted])
+    label, best_p = result.label, result.best_probability
+    if kind != "baseline":
+        fragments = attach_fragments(label, constraint, best_p, a, b, p, floor=ATTACH_FROM)
+        label, best_p = fragments.label, fragments.best_probability
+    con.register("cluster_arrow", pa.table({"i": np.arange(len(det)), "cluster": label}))
     con.sql("""
         CREATE OR REPLACE TEMP TABLE record_cluster AS
         SELECT r.unique_id, c.cluster FROM link_records r JOIN cluster_arrow c USING (i)
     """)
     con.unregister("cluster_arrow")
-    return result.label, result.best_probability, result.best_weight, result.rejected_by_constraint
+    return label, best_p, result.best_weight, result.rejected_by_constraint
 
 
 def _previous_ids(record_keys: np.ndarray, previous_link: pa.Table) -> np.ndarray:
