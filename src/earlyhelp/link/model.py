@@ -32,7 +32,7 @@ SPLINK_COLUMNS = (
     "forename_block", "surname_std", "surname_tokens", "surname_block", "dob_str", "dob_swapped",
     "birth_year", "sex", "postcode_std", "postcode_sector", "postcode_district", "nhs_raw",
     "nhs_valid", "nhs_det", "upn_valid", "name_key", "name_key_no_dob",
-    "birth_day_month", "la_code",
+    "la_code",
 )
 
 
@@ -143,14 +143,12 @@ def blocking_rules(kind: ModelKind) -> list[str]:
         # Records the rules above miss: a record with no date of birth is compared with every
         # record of its forename group and surname (each way round, as Splink compares only
         # l.unique_id < r.unique_id); a date of birth and a postcode in common catch a surname
-        # change together with a missing or mistyped forename; names with day and month of birth
-        # catch a mistyped year. Each key is rare enough per value (a date of birth is missing
-        # on few records) that no block grows large.
+        # change together with a missing or mistyped forename. Neither key makes a large block
+        # (a date of birth is missing on few records; a postcode holds few birthdays).
         rules += [
             "l.name_key_no_dob = r.name_key" + _SETTLED_OR_FORBIDDEN,
             "l.name_key = r.name_key_no_dob" + _SETTLED_OR_FORBIDDEN,
             _rule("dob_str", "postcode_std", earlyhelp=True),
-            _rule("name_key", "birth_day_month", earlyhelp=True),  # a mistyped year of birth
         ]
     return rules
 

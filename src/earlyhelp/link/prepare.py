@@ -96,6 +96,11 @@ def prepare_records(con: duckdb.DuckDBPyConnection, source_view: str = "person_i
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE link_records AS
+        -- extra blocking keys (see model.blocking_rules): forename group and first surname part
+        -- together, and the same key only where the date of birth is missing
+        SELECT *, forename_block || '|' || surname_block AS name_key,
+               CASE WHEN dob IS NULL THEN forename_block || '|' || surname_block END AS name_key_no_dob
+        FROM (
         WITH variants AS (
             SELECT name, list(DISTINCT grp ORDER BY grp) AS groups FROM name_variants GROUP BY name
         )
@@ -132,16 +137,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, source_view: str = "person_i
             {_upn_valid_sql('c.upn_raw')} AS upn_valid
         FROM link_cleaned c
         LEFT JOIN variants v ON v.name = c.forename_std
-    """)
-    # Extra blocking keys (see model.blocking_rules): forename group and first surname part
-    # together, the same key only where the date of birth is missing, and day and month of birth.
-    con.execute("""
-        ALTER TABLE link_records ADD COLUMN name_key VARCHAR;
-        UPDATE link_records SET name_key = forename_block || '|' || surname_block;
-        ALTER TABLE link_records ADD COLUMN name_key_no_dob VARCHAR;
-        UPDATE link_records SET name_key_no_dob = CASE WHEN dob IS NULL THEN name_key END;
-        ALTER TABLE link_records ADD COLUMN birth_day_month VARCHAR;
-        UPDATE link_records SET birth_day_month = strftime(dob, '%m-%d');
+        )
     """)
     con.execute("DROP TABLE link_cleaned")
     return con.execute("SELECT count(*) FROM link_records").fetchall()[0][0]
