@@ -227,7 +227,8 @@ def write_ssda903(
             local = child_id[len(la) + 1:] if child_id.startswith(f"{la}-") else child_id
             # The return changed from 1/2 to M/F/U with the 2024-25 collection.
             sex_code = sex if census.year >= LETTER_SEX_FROM else {"M": "1", "F": "2"}.get(sex, "")
-            header_rows.append([local, sex_code, _dmy(birth), ethnicity or "NOBT", upn or "",
+            header_rows.append([local, sex_code, _dmy(birth), ethnicity or "NOBT",
+                                upn or _upn_unknown_code(birth, census.start),
                                 "", ""])
             postcodes[child_id] = postcode or ""
         if problems:
@@ -249,6 +250,26 @@ def write_ssda903(
         written += [target / "header.csv", target / "episodes.csv"]
     con.close()
     return written
+
+
+def _upn_unknown_code(birth: dt.date, collection_start: dt.date) -> str:
+    """The SSDA903 code for a child whose UPN earlyhelp does not hold (the field is required).
+
+    UN1 ("under school age") for a child under 4 on 31 August of the year before the collection
+    starts, the DfE's test for school age (903 rule 209); otherwise UN5 ("sources collating UPNs
+    reflect UPN not available"), which is exactly the case. UN4 ("UPN not yet obtained") is only
+    for children looked after for a week or less at 31 March (rule 210), so it is not used.
+    """
+    school_age_from = dt.date(collection_start.year - 1, 8, 31)
+    fourth_birthday = _add_years(birth, 4)
+    return "UN5" if fourth_birthday <= school_age_from else "UN1"
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
 
 
 def _default_year_903(con, la: str) -> int:

@@ -50,8 +50,12 @@ FACTORS_BY_NEED = {
     "N0": ("21", "1C"),
 }
 CP_CATEGORIES = {"NEG": 0.49, "EMO": 0.36, "PHY": 0.07, "SAB": 0.04, "MUL": 0.04}
-LEGAL_STATUS = {"C2": 0.36, "V2": 0.30, "E1": 0.04, "C1": 0.12, "L2": 0.12, "J2": 0.03,
-                "D1": 0.03}
+# D1 (freeing order) was abolished at the end of 2005 (SSDA903 rule 445): its share is in C2.
+LEGAL_STATUS = {"C2": 0.39, "V2": 0.30, "E1": 0.04, "C1": 0.12, "L2": 0.12, "J2": 0.03}
+# Legal statuses that last days, not months: an emergency protection order (L2) or PACE
+# detention (J2) over 21 days breaks SSDA903 rules 362 and 364. A longer period that began that
+# way continues under the order that follows (interim care order; s20 accommodation).
+SHORT_LEGAL_STATUS = {"L2": "C1", "J2": "V2"}
 CLA_NEED = {"N1": 0.64, "N2": 0.03, "N3": 0.03, "N4": 0.08, "N5": 0.14, "N6": 0.02,
             "N7": 0.01, "N8": 0.05}
 PLACEMENTS = {"U4": 0.25, "U6": 0.2, "U1": 0.12, "U3": 0.08, "U5": 0.05, "R1": 0.05,
@@ -498,6 +502,7 @@ class Engine:
                             self.n_la) + np.where(older, extra_rate, 0.0)
         cla = in_need & (rng.random(n) < p_cla)
         cla_start = a_auth + (rng.random(n) * np.minimum(cin_len, 150)).astype(np.int64)
+        cla &= cla_start < birthday18  # nobody starts to be looked after at 18 (903 rule 352)
         cla_len = rng.lognormal(np.log(b.cla_median_days), b.cla_sigma, n).astype(np.int64)
         cla_end = np.maximum(np.minimum(cla_start + cla_len, birthday18), cla_start)
         cp_end = np.where(cla, np.minimum(cp_end, np.maximum(cla_start, icpc_day)), cp_end)
@@ -507,6 +512,10 @@ class Engine:
         closure = np.where(in_need, episode_end, closure)
         ceased = _choice_index(rng, REASON_CEASED, n)
         ceased_code = np.array(list(REASON_CEASED))[ceased]
+        # Nobody is adopted on reaching 18 (SSDA903 rule 386): care that lasts until then ends
+        # for another reason (E8).
+        ceased_code = np.where(np.isin(ceased_code, ["E11", "E12"]) & (cla_end >= birthday18),
+                               "E8", ceased_code)
         rc_in_need = np.where(rng.random(n) < 0.08, 4, 6)  # RC5 transferred / RC7 ceased
         rc_in_need = np.where(closure >= birthday18, 5, rc_in_need)  # RC6 adult services
         rc_in_need = np.where(cla & (ceased_code == "E11"), 0, rc_in_need)  # RC1 adopted
@@ -547,7 +556,8 @@ class Engine:
                        end=np.maximum(cp_end[icpc], icpc_day[icpc]),
                        category=_choice(rng, CP_CATEGORIES, icpc.sum()),
                        previous=cp_prev[icpc])
-        self._care(child[cla], la[cla], cla_start[cla], cla_end[cla], ceased_code[cla])
+        self._care(child[cla], la[cla], cla_start[cla], cla_end[cla], ceased_code[cla],
+                   k["birth"][child[cla]], birthday18[cla])
         se = self.s.step_down
         group = np.where(decile <= 3, 0, np.where(decile <= 7, 1, 2))
         by_group = np.array([se.benefit_by_deprivation[g] for g in
@@ -614,11 +624,20 @@ class Engine:
             out[idx] = joined
         return out
 
-    def _care(self, child, la, start, end, ceased_code) -> None:
+    def _care(self, child, la, start, end, ceased_code, birth, birthday18) -> None:
         rng = self.rng
         n = len(child)
         if n == 0:
             return
+        # Care capped at 18 ends on the 18th birthday itself (the engine's ``birthday18`` is a day
+        # or two early), the date SSDA903 compares DEC with for E17 (rule 460).
+        at_18 = end >= birthday18
+        end = np.where(at_18, _birthday(birth, 18), end)
+        age_at_end = (end - birth) / YEAR_DAYS
+        # Reasons that only fit some ages: staying put with carers (E17) is at 18; transfer to
+        # adult social care (E7) from 16 (rule 389). Otherwise the child went home (E4A).
+        ceased_code = np.where((ceased_code == "E17") & ~at_18, "E4A", ceased_code)
+        ceased_code = np.where((ceased_code == "E7") & (age_at_end < 16), "E4A", ceased_code)
         # A period of care is one or more SSDA903 episodes: a start (S) and placement changes (P).
         n_eps = 1 + rng.binomial(2, 0.25, n)
         rep = np.repeat(np.arange(n), n_eps)
@@ -633,10 +652,34 @@ class Engine:
         ep_start = np.minimum(ep_start, end[rep])
         ep_end = np.where(last, end[rep], np.maximum(ep_end, ep_start))
         rne = np.where(pos == 0, "S", "P")
-        legal = _choice(rng, LEGAL_STATUS, n)[rep]
+        legal = _choice(rng, LEGAL_STATUS, n)
+        too_long = (end - start) > 21
+        under_10 = (start - birth) / YEAR_DAYS < 10.01  # PACE detention is from age 10 (358)
+        for short, follows in SHORT_LEGAL_STATUS.items():
+            legal = np.where((legal == short) & (too_long | (under_10 & (short == "J2"))),
+                             follows, legal)
+        legal = legal[rep]
+        placement = _choice(rng, PLACEMENTS, len(rep))
+        # Placement with parents is under a care order, never s20 accommodation (rule 378);
+        # semi-independent living is from 14 (rule 371), a children's home before.
+        placement = np.where((placement == "P1") & (legal == "V2"), "U4", placement)
+        under_14 = (ep_start - birth[rep]) / YEAR_DAYS < 14.01
+        placement = np.where((placement == "H5") & under_14, "K2", placement)
+        # A special guardianship order to former foster carers (E45) ends a foster placement
+        # (rule 516).
+        placement = np.where(last & (ceased_code[rep] == "E45") & ~np.char.startswith(
+            placement.astype(str), "U"), "U4", placement)
+        # An adoption (E11, E12) ends a placement for adoption under a placement order (E1),
+        # here with new adopters, not the foster carers (A6; rules 390, 217). When that
+        # placement follows another episode, both placement and legal status change (RNE B,
+        # rule 435) unless the child was already under a placement order.
+        adopted = last & np.isin(ceased_code[rep], ["E11", "E12"])
+        placement = np.where(adopted, "A6", placement)
+        rne = np.where(adopted & (pos > 0) & (legal != "E1"), "B", rne)
+        legal = np.where(adopted, "E1", legal)
         self.cla.append(child=child[rep], la=la[rep], start=ep_start, rne=rne, legal=legal,
                         need=_choice(rng, CLA_NEED, n)[rep],
-                        placement=_choice(rng, PLACEMENTS, len(rep)), end=ep_end,
+                        placement=placement, end=ep_end,
                         ceased=np.where(last, ceased_code[rep], "X1"))
 
     def _early_help(self, child, la, start, source, request=None, stepped_up_on=None) -> None:
@@ -767,6 +810,17 @@ def _age_bands(ages: tuple[tuple[float, float], ...]) -> list[tuple[float, float
         bands.append((low, high))
         low = high
     return bands
+
+
+def _birthday(birth: np.ndarray, years: int) -> np.ndarray:
+    """Day number of the ``years``-th birthday (29 February -> 1 March in other years)."""
+    born = EPOCH + birth.astype("timedelta64[D]")
+    year = born.astype("datetime64[Y]")
+    month = born.astype("datetime64[M]")
+    day_in_month = born - month.astype("datetime64[D]")
+    months_in = month - year.astype("datetime64[M]")
+    target = (year + years).astype("datetime64[M]") + months_in
+    return (target.astype("datetime64[D]") + day_in_month - EPOCH).astype(np.int64)
 
 
 def _weekday_on_or_before(day: np.ndarray) -> np.ndarray:
