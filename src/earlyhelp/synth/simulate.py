@@ -838,20 +838,19 @@ def _no_factors_alone(factors: np.ndarray, need: np.ndarray, in_need: np.ndarray
     An assessment that found a child not in need and drew 21 identified no factors: 21 alone.
     One that found a child in need identified factors: 21 is dropped, and if nothing is left
     the need's first other typical factor is used (no extra random draw, so the stream of the
-    rest of the simulation is unchanged).
+    rest of the simulation is unchanged). No other factor code contains the characters "21".
     """
     out = factors.astype(str)
-    has_21 = np.char.find(np.char.add(np.char.add("|", out), "|"), "|21|") >= 0
-    out = np.where(has_21 & ~in_need, "21", out)
+    has_21 = np.char.find(out, "21") >= 0
+    out = np.where(has_21 & ~in_need, "21", out).astype(object)
     fix = np.flatnonzero(has_21 & in_need)
     if len(fix):
-        kept = np.char.replace(np.char.add(np.char.add("|", out[fix]), "|"), "|21|", "|")
-        kept = np.char.strip(kept, "|")
-        fallback = np.array([next(c for c in FACTORS_BY_NEED[code] if c != "21")
-                             for code in need[fix]])
-        out = out.astype(object)
-        out[fix] = np.where(kept == "", fallback, kept)
-    return out.astype(object)
+        kept = np.char.replace(np.char.replace(out[fix].astype(str), "21|", ""), "|21", "")
+        codes = np.array(sorted(FACTORS_BY_NEED))
+        fallback = np.array([next(c for c in FACTORS_BY_NEED[code] if c != "21") for code in codes])
+        fallback = fallback[np.searchsorted(codes, need[fix])]
+        out[fix] = np.where(kept == "21", fallback, kept)
+    return out
 
 
 def _dedupe_factors(text: str) -> str:
