@@ -83,7 +83,7 @@ def test_a_merge_keeps_the_id_held_by_more_records():
 
 
 def _attach(label, constraint, best, edges, floor=0.02, margin=2.0):
-    from earlyhelp.link.cluster import attach_fragments
+    from earlyhelp.link import attach_fragments
 
     a = np.array([e[0] for e in edges], dtype=np.int64)
     b = np.array([e[1] for e in edges], dtype=np.int64)

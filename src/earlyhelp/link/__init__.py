@@ -22,6 +22,7 @@ _EXPORTS = {
     "Training": "earlyhelp.link.model",
     "settings": "earlyhelp.link.model",
     "constrained_clusters": "earlyhelp.link.cluster",
+    "attach_fragments": "earlyhelp.link.cluster",
     "flat_disagreement_sql": "earlyhelp.link.deterministic",
     "assign_person_ids": "earlyhelp.link.ids",
     "SOURCE_RULES": "earlyhelp.link.prepare",

@@ -5,6 +5,9 @@ threshold from the most to the least likely and join the two records' clusters u
 joined cluster would hold two records of a duplicate-free source (two health records, two
 records of one LA). Strongest evidence wins a conflict, as in Splink's single-best-links
 clustering, but the deterministic groups are respected and it runs in one pass.
+
+Then ``attach_fragments`` joins pieces of one child that the threshold left apart, when the two
+pieces are each other's only plausible partner (see its docstring).
 """
 
 from __future__ import annotations
