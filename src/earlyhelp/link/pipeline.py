@@ -290,7 +290,7 @@ def link(
             pairs_scored = con.execute("SELECT count(*) FROM link_pairs").fetchall()[0][0]
             lap("splink")
             advance("clustering")
-            labels, best_p, best_w, rejected = _cluster(con, threshold, kind)
+            labels, best_p, best_w, rejected, attached = _cluster(con, threshold, kind)
             lap("cluster")
             advance("persistent person ids")
             keys = _by_record(con, "SELECT i, unique_id FROM link_records")
@@ -315,6 +315,7 @@ def link(
                 con=con, out=out, threshold=threshold, engine=engine, kind=kind,
                 deterministic=summary, constraint_rejections=rejected, model=model_dict,
                 truth=truth_path, ids=id_counts, seconds=seconds, analytic=Path(analytic) if analytic else None,
+                attached_below_threshold=attached,
             ))
             lap("report")
         n_persons = int(labels.max()) + 1 if len(labels) else 0
@@ -369,17 +370,17 @@ def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.
     p, w = edges.column("p").to_numpy(), edges.column("w").to_numpy()
     accepted = p >= float(threshold)
     result = constrained_clusters(len(det), det, constraint, a[accepted], b[accepted], p[accepted], w[accepted])
-    label, best_p = result.label, result.best_probability
+    label, best_p, attached = result.label, result.best_probability, 0
     if kind != "baseline":
         fragments = attach_fragments(label, constraint, best_p, a, b, p, floor=ATTACH_FROM)
-        label, best_p = fragments.label, fragments.best_probability
+        label, best_p, attached = fragments.label, fragments.best_probability, fragments.attached
     con.register("cluster_arrow", pa.table({"i": np.arange(len(det)), "cluster": label}))
     con.sql("""
         CREATE OR REPLACE TEMP TABLE record_cluster AS
         SELECT r.unique_id, c.cluster FROM link_records r JOIN cluster_arrow c USING (i)
     """)
     con.unregister("cluster_arrow")
-    return label, best_p, result.best_weight, result.rejected_by_constraint
+    return label, best_p, result.best_weight, result.rejected_by_constraint, attached
 
 
 def _previous_ids(record_keys: np.ndarray, previous_link: pa.Table) -> np.ndarray:

@@ -38,6 +38,7 @@ class QualityInputs:
     ids: dict[str, int]
     seconds: dict[str, float]
     analytic: Path | None = None
+    attached_below_threshold: int = 0
 
 
 @dataclass
@@ -286,6 +287,7 @@ def write_quality_report(inputs: QualityInputs) -> QualityReport:
         "totals": totals,
         "deterministic_nhs_step": vars(inputs.deterministic),
         "links_refused_by_source_constraints": inputs.constraint_rejections,
+        "pieces_attached_below_threshold": inputs.attached_below_threshold,
         "person_ids": inputs.ids,
         "by_source": _by_source(con),
         "linked_to_health_by_group": _by_characteristic(con, inputs.analytic),
@@ -313,6 +315,8 @@ def _sections(content: dict[str, Any]) -> list[tuple[str, str, list[dict[str, An
                  for k, v in content["deterministic_nhs_step"].items()]
     overview.append({"figure": "links refused by source constraints",
                      "value": content["links_refused_by_source_constraints"]})
+    overview.append({"figure": "pieces of a child joined below the threshold (mutual best, no rival)",
+                     "value": content["pieces_attached_below_threshold"]})
     overview += [{"figure": f"person ids {k.replace('_', ' ')}", "value": v} for k, v in content["person_ids"].items()]
     overview.append({"figure": "pairs scored (probability at least 0.01)", "value": run["pairs_scored"]})
     sections = [
