@@ -503,6 +503,10 @@ class Engine:
         cla = in_need & (rng.random(n) < p_cla)
         cla_start = a_auth + (rng.random(n) * np.minimum(cin_len, 150)).astype(np.int64)
         cla &= cla_start < birthday18  # nobody starts to be looked after at 18 (903 rule 352)
+        # A child who came into care on or before the day of the conference is protected by
+        # being looked after: the conference makes no plan (one would start and end that day,
+        # CIN rule 8840). The enquiry stays, concluded without the need for a conference.
+        icpc &= ~(cla & (cla_start <= icpc_day))
         cla_len = rng.lognormal(np.log(b.cla_median_days), b.cla_sigma, n).astype(np.int64)
         cla_end = np.maximum(np.minimum(cla_start + cla_len, birthday18), cla_start)
         cp_end = np.where(cla, np.minimum(cp_end, np.maximum(cla_start, icpc_day)), cp_end)
@@ -845,11 +849,12 @@ def _no_factors_alone(factors: np.ndarray, need: np.ndarray, in_need: np.ndarray
     out = np.where(has_21 & ~in_need, "21", out).astype(object)
     fix = np.flatnonzero(has_21 & in_need)
     if len(fix):
-        kept = np.char.replace(np.char.replace(out[fix].astype(str), "21|", ""), "|21", "")
+        # (np.char.replace is not used: in numpy 2.4 it can return '' when nothing matches.)
+        kept = np.array(["|".join(c for c in text.split("|") if c != "21") for text in out[fix]])
         codes = np.array(sorted(FACTORS_BY_NEED))
         fallback = np.array([next(c for c in FACTORS_BY_NEED[code] if c != "21") for code in codes])
         fallback = fallback[np.searchsorted(codes, need[fix])]
-        out[fix] = np.where(kept == "21", fallback, kept)
+        out[fix] = np.where(kept == "", fallback, kept)
     return out
 
 
