@@ -147,6 +147,28 @@ def nhs_number_is_valid(number: str) -> bool:
     return (0 if check == 11 else check) == int(number[9])
 
 
+@lru_cache(maxsize=1)
+def _dfe_numbers_by_la_code() -> dict[str, int]:
+    from earlyhelp.reference import local_authorities
+
+    las = local_authorities()
+    return {code: int(number) for code, number in zip(las["la_code"], las["old_la_code"])}
+
+
+def dfe_la_numbers(la_codes: np.ndarray) -> np.ndarray:
+    """The DfE three-digit LA number that starts a UPN, for each ONS code.
+
+    DfE rule 1530 rejects a UPN whose characters 2-4 are not a real LA number. LAs the reference
+    data does not know (made-up codes in benchmarks) get a real number chosen by position.
+    """
+    known = _dfe_numbers_by_la_code()
+    real = np.array(sorted(set(known.values())), dtype=np.int64)
+    return np.array(
+        [known.get(str(code), real[i % len(real)]) for i, code in enumerate(la_codes)],
+        dtype=np.int64,
+    )
+
+
 def upn_check_letter(body: np.ndarray) -> np.ndarray:
     """DfE check letter for the 12 characters after it (here all digits): weights 2..13, mod 23."""
     digits = body.view("U1").reshape(len(body), 12).astype(np.int64)
@@ -420,7 +442,7 @@ def make_identity_records(
     postcode_missing = rng.random(n) < rates.postcode_missing
 
     # ---- UPN: education always, LA records often for school-age children
-    upn_la_number = 201 + np.searchsorted(all_las, home_la) % 700
+    upn_la_number = dfe_la_numbers(all_las)[np.searchsorted(all_las, home_la)]
     upn_year = (birth_year + 5) % 100
     serial = (np.arange(n_people, dtype=np.int64) * 7919 + int(rng.integers(0, 10**7))) % 10**7
     body = (upn_la_number.astype(np.int64) * 10**9 + upn_year * 10**7 + serial).astype(str)
