@@ -18,6 +18,19 @@ import time
 import xml.etree.ElementTree as ET
 
 
+def _issue_rows(issues) -> list[dict[str, str]]:
+    """The validators' issue table (one row per failing cell) as plain dicts."""
+    return [
+        {
+            "rule": str(row["rule_code"]),
+            "table": str(row["tables_affected"]),
+            "columns": str(row["columns_affected"]),
+            "row": str(row["row_id"]),
+            "message": str(row["rule_description"]),
+        }
+        for _, row in issues.iterrows()
+    ]
+
 def run_cin(path, ruleset):
     from cin_validator import cin_validator
 
@@ -28,16 +41,7 @@ def run_cin(path, ruleset):
     with contextlib.redirect_stdout(crashed):
         validator = cin_validator.CinValidator(data, registry)
     issues = validator.full_issue_df
-    child_level = [
-        {
-            "rule": str(row["rule_code"]),
-            "table": str(row["tables_affected"]),
-            "columns": str(row["columns_affected"]),
-            "row": str(row["row_id"]),
-            "message": str(row["rule_description"]),
-        }
-        for _, row in issues.iterrows()
-    ]
+    child_level = _issue_rows(issues)
     la_level = [
         {"rule": str(row["rule_code"]), "message": str(row["rule_description"])}
         for _, row in validator.multichild_issues.iterrows()
@@ -79,16 +83,7 @@ def run_903(folder, ruleset, collection_year):
     report = Report(validator.ds_results, registry)
     try:
         issues = lac_validator.create_issue_df(report.report, report.error_report)
-        found = [
-            {
-                "rule": str(row["rule_code"]),
-                "table": str(row["tables_affected"]),
-                "columns": str(row["columns_affected"]),
-                "row": str(row["row_id"]),
-                "message": str(row["rule_description"]),
-            }
-            for _, row in issues.iterrows()
-        ]
+        found = _issue_rows(issues)
     except ValueError:  # pandas.concat of nothing: no rule found anything
         found = []
     return {

@@ -105,14 +105,17 @@ class _Reader:
     def problem(self, file: str, number: int, column: str, rule: str, message: str) -> None:
         self.issues.append(FormatIssue(file, f"row {number}", column, rule, message))
 
+    def empty(self, column: str, file: str, number: int, *, required: bool) -> tuple[None, bool]:
+        """What an empty cell gives: nothing, and a problem when the column is required."""
+        if required:
+            self.problem(file, number, column, "required", f"{column} is empty")
+        return None, not required
+
     def date(self, row: dict, column: str, file: str, number: int, *, required: bool,
              identifier: bool = False) -> tuple[dt.date | None, bool]:
         value = row.get(column, "")
         if not value:
-            if required:
-                self.problem(file, number, column, "required", f"{column} is empty")
-                return None, False
-            return None, True
+            return self.empty(column, file, number, required=required)
         try:
             return parse_ssd_date(value), True
         except ValueError:
@@ -124,10 +127,7 @@ class _Reader:
              *, required: bool) -> tuple[str | None, bool]:
         value = row.get(column, "")
         if not value:
-            if required:
-                self.problem(file, number, column, "required", f"{column} is empty")
-                return None, False
-            return None, True
+            return self.empty(column, file, number, required=required)
         if value not in allowed:
             self.problem(file, number, column, "code list", f"{value!r} is not one of the codes")
             return None, False
