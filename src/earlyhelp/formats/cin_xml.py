@@ -550,27 +550,17 @@ def write_cin_xml(
     Every <Child> is checked against the XSD as it is written; a problem stops the export
     with a ``FormatError`` naming the child and the field.
     """
-    import duckdb
-
     from earlyhelp.errors import UsageError
     from earlyhelp.formats.cin_schema import SCHEMA_YEARS
+    from earlyhelp.formats.export_source import open_export_source
     from earlyhelp.formats.issues import FormatError
-    from earlyhelp.spec.files import EHLDFolder
 
     if schema_year not in SCHEMA_YEARS:
         raise UsageError(f"No CIN census schema for {schema_year}.",
                          hint=f"Choose one of {', '.join(map(str, SCHEMA_YEARS))}.")
-    folder = EHLDFolder(*data)
-    if "referrals" not in folder or "children" not in folder:
-        raise UsageError(f"{', '.join(map(str, data))} holds no children/referrals tables to export.")
-    con = duckdb.connect()
-    folder.register(con)
-    las = [row[0] for row in con.execute(
-        "SELECT DISTINCT la_code FROM referrals ORDER BY la_code").fetchall()]
-    if la_code:
-        if la_code not in las:
-            raise UsageError(f"{la_code} has no referrals in the data.")
-        las = [la_code]
+    con, las = open_export_source(
+        data, driving_table="referrals", required=("referrals", "children"),
+        missing="children/referrals tables", no_records="referrals", la_code=la_code)
     schema = load_schema(schema_year)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

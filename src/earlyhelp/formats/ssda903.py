@@ -174,23 +174,13 @@ def write_ssda903(
     """Write header.csv and episodes.csv per LA (in ``out/<la_code>/``) for the collection year
     ending 31 March ``year``: every looked-after episode open at some point in that year.
     Episode ends after 31 March are not yet known and are left empty."""
-    import duckdb
-
     from earlyhelp.formats.cin_xml import CensusYear
+    from earlyhelp.formats.export_source import open_export_source
     from earlyhelp.formats.issues import FormatError
-    from earlyhelp.spec.files import EHLDFolder
 
-    folder = EHLDFolder(*data)
-    if "looked_after_episodes" not in folder:
-        raise UsageError(f"{', '.join(map(str, data))} holds no looked_after_episodes table to export.")
-    con = duckdb.connect()
-    folder.register(con)
-    las = [r[0] for r in con.execute(
-        "SELECT DISTINCT la_code FROM looked_after_episodes ORDER BY la_code").fetchall()]
-    if la_code:
-        las = [la for la in las if la == la_code]
-        if not las:
-            raise UsageError(f"{la_code} has no looked-after episodes in the data.")
+    con, las = open_export_source(
+        data, driving_table="looked_after_episodes", required=("looked_after_episodes",),
+        missing="looked_after_episodes table", no_records="looked-after episodes", la_code=la_code)
     written: list[Path] = []
     for la in las:
         census = CensusYear(year or _default_year_903(con, la))
