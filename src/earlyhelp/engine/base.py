@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import pyarrow as pa
 
 from earlyhelp.errors import DataError, UsageError
+from earlyhelp.spec.files import sql_literal
 from earlyhelp.spec.model import TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,7 +102,7 @@ def typed_ehld_views(con: "duckdb.DuckDBPyConnection", data: Path, names: list[s
 def _warehouse_views(con: "duckdb.DuckDBPyConnection", path: Path, names: list[str]) -> None:
     import duckdb
 
-    quoted = "'" + str(path).replace("'", "''") + "'"
+    quoted = sql_literal(path)
     try:
         con.execute(f"ATTACH {quoted} AS warehouse (READ_ONLY)")
     except duckdb.Error as error:

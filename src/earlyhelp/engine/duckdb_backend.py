@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from earlyhelp.engine.base import Engine, column_selects, typed_ehld_views
 from earlyhelp.errors import DataError
+from earlyhelp.spec.files import sql_literal
 
 
 class DuckDBEngine(Engine):
@@ -29,8 +30,7 @@ class DuckDBEngine(Engine):
 
     def register(self, name: str, source: Any) -> None:
         if isinstance(source, (str, Path)):
-            path = str(source).replace("'", "''")
-            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet(\'{path}\')')
+            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({sql_literal(source)})')
             return
         if not isinstance(source, pa.Table):
             source = pa.Table.from_pandas(source, preserve_index=False)

@@ -24,6 +24,7 @@ import sqlglot
 
 from earlyhelp.engine.base import Engine
 from earlyhelp.errors import EarlyhelpError
+from earlyhelp.spec.files import sql_literal
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -105,7 +106,7 @@ class SparkEngine(Engine):
     def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection", selects: dict[str, str]) -> None:
         for name, select in selects.items():
             path = self._staging_file(name)
-            quoted = "'" + str(path).replace("'", "''") + "'"
+            quoted = sql_literal(path)
             con.execute(f"COPY ({select}) TO {quoted} (FORMAT parquet)")
             self._view(name, self.spark.read.parquet(str(path)))
 

@@ -44,6 +44,7 @@ from earlyhelp.formats.cin_schema import (
 )
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
+from earlyhelp.spec.files import sql_literal
 
 logger = logging.getLogger(__name__)
 
@@ -353,7 +354,7 @@ def _census_queries(la_code: str, census: CensusYear) -> dict[str, str]:
     are not returned.
     """
     start, end = _sql_date(census.start), _sql_date(census.reference_date)
-    la = "'" + la_code.replace("'", "''") + "'"
+    la = sql_literal(la_code)
     in_census = f"""
         SELECT * FROM referrals
         WHERE la_code = {la} AND referral_date <= {end}

@@ -18,6 +18,7 @@ import duckdb
 from earlyhelp.link.deterministic import DeterministicSummary
 from earlyhelp.link.prepare import LA_SOURCES
 from earlyhelp.spec import EHLDFolder, find_tables
+from earlyhelp.spec.files import sql_literal
 
 PROBABILITY_BINS = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.999, 1.0000001)
 BORDERLINE_PAIRS = 40
@@ -187,14 +188,13 @@ def _truth_table(con, truth: Path) -> bool:
         p for p in truth.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
     for file in files:
         reader = "read_parquet" if file.suffix.lower() == ".parquet" else "read_csv_auto"
-        path = str(file).replace("'", "''")
-        columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}('{path}')").fetchall()}
+        columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}({sql_literal(file)})").fetchall()}
         if {"source", "source_record_id", "true_person_id"} <= columns:
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE truth AS
                 SELECT source::VARCHAR || '|' || source_record_id::VARCHAR AS unique_id,
                        true_person_id::VARCHAR AS true_person_id
-                FROM {reader}('{path}')
+                FROM {reader}({sql_literal(file)})
             """)
             return True
     return False

@@ -45,8 +45,14 @@ def find_tables(paths: list[Path] | tuple[Path, ...] | Path) -> dict[str, Path]:
     return found
 
 
-def _sql_string(text: str | Path) -> str:
+def sql_literal(text: str | Path) -> str:
+    """A SQL string literal (DuckDB and Spark SQL): single quotes doubled."""
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """A quoted SQL identifier: double quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def columns_in_file(path: Path) -> list[str]:
@@ -78,12 +84,12 @@ def select_sql(table: Table, path: Path | None) -> str:
             exprs.append(f'CAST("{column.name}" AS {column.duckdb_type}) AS "{column.name}"')
     if is_csv:
         source = (
-            f"read_csv({_sql_string(path)}, header=true, all_varchar=true, delim=',', "
+            f"read_csv({sql_literal(path)}, header=true, all_varchar=true, delim=',', "
             "quote='\"', escape='\"', auto_detect=false, "
-            f"columns={{{', '.join(_sql_string(c) + ': ' + _sql_string('VARCHAR') for c in columns_in_file(path))}}})"
+            f"columns={{{', '.join(sql_literal(c) + ': ' + sql_literal('VARCHAR') for c in columns_in_file(path))}}})"
         )
     else:
-        source = f"read_parquet({_sql_string(path)})"
+        source = f"read_parquet({sql_literal(path)})"
     return f"SELECT {', '.join(exprs)} FROM {source}"
 
 

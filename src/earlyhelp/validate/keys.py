@@ -13,19 +13,12 @@ from pathlib import Path
 import duckdb
 
 from earlyhelp.spec import TABLES, ForeignKey, Table
+from earlyhelp.spec.files import sql_identifier, sql_literal
 from earlyhelp.validate import rules
 from earlyhelp.validate.checks import LINE, KeySink
 from earlyhelp.validate.report import ValidationReport
 
 MEMORY_LIMIT = "600MB"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str | Path) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def _describe(columns: tuple[str, ...], values: tuple) -> str:
@@ -60,7 +53,7 @@ class CrossTableChecker:
             self._con.close()
 
     def _source(self, sink: KeySink) -> str:
-        return f"read_parquet({_literal(sink.path)})"
+        return f"read_parquet({sql_literal(sink.path)})"
 
     def _report_query(self, rule_id: str, sql: str, *, file: Path, table: str, column: str,
                       describe, expected=None, other=None) -> None:
@@ -106,13 +99,13 @@ class CrossTableChecker:
                 self._check_nfa_follow_up(table, sink, sinks[rules.NFA_TABLE], files[name])
 
     def _check_unique(self, table: Table, unique: tuple[str, ...], sink: KeySink, file: Path) -> None:
-        cols = ", ".join(_ident(c) for c in unique)
-        filled = " AND ".join(f"{_ident(c)} <> ''" for c in unique)
+        cols = ", ".join(sql_identifier(c) for c in unique)
+        filled = " AND ".join(f"{sql_identifier(c)} <> ''" for c in unique)
         # Group on a 64-bit hash of the last key column first (ids are unique nationally by
         # convention, so this is selective, and fixed-width grouping is fast and lean). Only when
         # a hash repeats are the rows read again and compared on the whole key, so no collision
         # can cause a finding and a clean table is read once.
-        last = _ident(unique[-1])
+        last = sql_identifier(unique[-1])
         repeated = self.con.execute(
             f"SELECT h FROM (SELECT hash({last}) AS h FROM {self._source(sink)} WHERE {filled} "
             f"GROUP BY ALL HAVING count(*) > 1) LIMIT 1").fetchall()
@@ -124,7 +117,7 @@ class CrossTableChecker:
             f"k AS (SELECT {cols}, {LINE} FROM {self._source(sink)} WHERE {filled} "
             f"AND hash({last}) IN (SELECT h FROM h)), "
             f"d AS (SELECT {cols}, min({LINE}) AS first_line FROM k GROUP BY ALL HAVING count(*) > 1) "
-            f"SELECT k.{LINE}, {', '.join('k.' + _ident(c) for c in unique)}, d.first_line "
+            f"SELECT k.{LINE}, {', '.join('k.' + sql_identifier(c) for c in unique)}, d.first_line "
             f"FROM k JOIN d USING ({cols}) WHERE k.{LINE} > d.first_line"
         )
         self._report_query("key-duplicate", sql, file=file, table=table.name, column=unique[-1],
@@ -133,14 +126,14 @@ class CrossTableChecker:
 
     def _check_foreign(self, table: Table, fk: ForeignKey, sink: KeySink, target: KeySink,
                        file: Path, target_file: Path) -> None:
-        filled = " AND ".join(f"{_ident(c)} <> ''" for c in fk.columns)
-        child_hash = f"hash({', '.join(_ident(c) for c in fk.columns)})"
-        parent_hash = f"hash({', '.join(_ident(c) for c in fk.referenced_columns)})"
+        filled = " AND ".join(f"{sql_identifier(c)} <> ''" for c in fk.columns)
+        child_hash = f"hash({', '.join(sql_identifier(c) for c in fk.columns)})"
+        parent_hash = f"hash({', '.join(sql_identifier(c) for c in fk.referenced_columns)})"
         # Anti-join on a 64-bit hash of the key: fixed width, so fast and lean at 10M rows. A row
         # reported is certainly unmatched; a missing key would go unreported only if its hash
         # collided with an existing key's (odds about rows x keys / 2^64).
         sql = (
-            f"SELECT {LINE}, {', '.join(_ident(c) for c in fk.columns)} "
+            f"SELECT {LINE}, {', '.join(sql_identifier(c) for c in fk.columns)} "
             f"FROM {self._source(sink)} WHERE {filled} AND {child_hash} NOT IN "
             f"(SELECT {parent_hash} FROM {self._source(target)})"
         )
@@ -153,12 +146,12 @@ class CrossTableChecker:
         if not all(c in sink.columns for c in fk.columns) or rules.NFA_FLAG not in referrals.columns \
                 or not all(c in referrals.columns for c in fk.referenced_columns):
             return
-        match = " AND ".join(f"p.{_ident(r)} = c.{_ident(c)}"
+        match = " AND ".join(f"p.{sql_identifier(r)} = c.{sql_identifier(c)}"
                              for c, r in zip(fk.columns, fk.referenced_columns))
         sql = (
-            f"SELECT c.{LINE}, c.{_ident(fk.columns[-1])} FROM {self._source(sink)} c "
+            f"SELECT c.{LINE}, c.{sql_identifier(fk.columns[-1])} FROM {self._source(sink)} c "
             f"WHERE EXISTS (SELECT 1 FROM {self._source(referrals)} p "
-            f"WHERE {match} AND p.{_ident(rules.NFA_FLAG)} = 'true')"
+            f"WHERE {match} AND p.{sql_identifier(rules.NFA_FLAG)} = 'true')"
         )
         self._report_query("nfa-follow-up", sql, file=file, table=table.name, column=fk.columns[-1],
                            describe=lambda row: row[1])

@@ -18,7 +18,7 @@ import duckdb
 
 from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER, Table
-from earlyhelp.spec.files import select_sql
+from earlyhelp.spec.files import select_sql, sql_identifier, sql_literal
 from earlyhelp.validate import ValidationReport, validate_paths
 from earlyhelp.validate.engine import collect_files
 from earlyhelp.validate.rules import RETURNS_TABLE
@@ -67,17 +67,9 @@ class LoadResult:
         }
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def create_sql(table: Table) -> str:
-    columns = ", ".join(f"{_ident(c.name)} {c.duckdb_type}" for c in table.columns)
-    return f"CREATE TABLE IF NOT EXISTS {_ident(table.name)} ({columns})"
+    columns = ", ".join(f"{sql_identifier(c.name)} {c.duckdb_type}" for c in table.columns)
+    return f"CREATE TABLE IF NOT EXISTS {sql_identifier(table.name)} ({columns})"
 
 
 HISTORY_SQL = (
@@ -116,17 +108,17 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 def _source_sql(table: Table, path: Path) -> str:
     """The file as typed rows; blank lines (accepted by validation with a warning) are dropped."""
-    every_null = " AND ".join(f"{_ident(c.name)} IS NULL" for c in table.columns)
+    every_null = " AND ".join(f"{sql_identifier(c.name)} IS NULL" for c in table.columns)
     return f"SELECT * FROM ({select_sql(table, path)}) WHERE NOT ({every_null})"
 
 
 def _replace(con: duckdb.DuckDBPyConnection, tables: list[Table], files: dict[str, Path],
              la_codes: list[str], rows_by_la: dict[str, dict[str, int]]) -> dict[str, int]:
     """Within the open transaction: replace the return's LAs' rows table by table."""
-    las = "(" + ", ".join(_literal(code) for code in la_codes) + ")" if la_codes else "(NULL)"
+    las = "(" + ", ".join(sql_literal(code) for code in la_codes) + ")" if la_codes else "(NULL)"
     loaded: dict[str, int] = {}
     for table in tables:
-        name = _ident(table.name)
+        name = sql_identifier(table.name)
         path = files.get(table.name)
         if path is None:
             # A return is the whole analytic picture of its LAs: what it no longer holds goes.
