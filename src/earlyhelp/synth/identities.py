@@ -14,9 +14,13 @@ that make linkage hard in England (issue 3):
 * postcode moves, people who moved between LAs, and a few addresses shared by many families
   (hostels, refuges) that make naive postcode blocking explode.
 
+Postcodes are real: every family lives at a real postcode unit of its LA, drawn from the ONS
+Postcode Directory shipped as :func:`earlyhelp.reference.postcodes` (so DfE rules that look
+postcodes up, and anyone mapping the data, see real places; several synthetic families share a
+postcode, as real ones do). Names, dates of birth and identifiers stay invented.
+
 Names come from small hand-made lists in ``data/names/`` with Zipf-like weights, so a few
-names are very common (term-frequency adjustment matters) and most are rare. Every postcode
-uses an area letter that no real UK postcode starts with (Q, V or X), so none is real.
+names are very common (term-frequency adjustment matters) and most are rare.
 
 Everything is vectorised with numpy; a few per-string edits (typos) loop over the small subset
 that needs them. One million records take a few seconds.
@@ -44,10 +48,6 @@ RECORD_ID_PREFIX = {"health": "HLT", "education": "EDU", "police": "POL", "housi
 
 NHS_WEIGHTS = np.arange(10, 1, -1)  # weights of the first nine digits
 UPN_CHECK_LETTERS = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
-# Real postcode units never use C, I, K, M, O or V.
-POSTCODE_UNIT_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
-POSTCODE_AREA_FIRST = "QVX"  # no real UK postcode area starts with these letters
-POSTCODE_AREA_SECOND = "ABCDEFGHJKLMNOPRSTUWY"
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,35 @@ def _dfe_numbers_by_la_code() -> dict[str, int]:
     return {code: int(number) for code, number in zip(las["la_code"], las["old_la_code"])}
 
 
+@lru_cache(maxsize=1)
+def _postcode_book() -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """The shipped postcodes as (la codes sorted, first row of each, count of each, postcodes)."""
+    from earlyhelp.reference import postcodes
+
+    table = postcodes()
+    per_la = pc.value_counts(table.column("la_code"))  # in order of appearance: sorted by LA
+    counts = per_la.field("counts").to_numpy().astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    codes = per_la.field("values").to_numpy(zero_copy_only=False).astype(str)
+    return codes, starts, counts, table.column("postcode").combine_chunks()
+
+
+def real_postcodes(la_codes: np.ndarray, all_las: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """Postcode number ``draw`` (any non-negative integer, taken modulo the LA's count of
+    postcodes) of each LA in ``la_codes``: the same LA and draw always give the same postcode.
+
+    ``all_las`` is the sorted set of LA codes in play; LAs the reference does not know (made-up
+    codes in benchmarks) borrow a real LA's postcodes, chosen by their position in it.
+    """
+    codes, starts, counts, postcodes = _postcode_book()
+    position = np.clip(np.searchsorted(codes, all_las), 0, len(codes) - 1)
+    unknown = codes[position] != all_las
+    position[unknown] = np.arange(int(unknown.sum())) % len(codes)
+    book = position[np.searchsorted(all_las, la_codes.astype(str))]
+    rows = starts[book] + draw % counts[book]
+    return postcodes.take(pa.array(rows)).to_numpy(zero_copy_only=False)
+
+
 def dfe_la_numbers(la_codes: np.ndarray) -> np.ndarray:
     """The DfE three-digit LA number that starts a UPN, for each ONS code.
 
@@ -251,7 +280,9 @@ def make_identity_records(
     ``fault_rates``: overrides of :class:`FaultRates` fields (e.g. ``nickname=0.2``).
 
     Returns ``(person_identifiers, truth)``: the first has exactly the columns and types of the
-    EHLD table ``person_identifiers``; ``truth`` is (source, source_record_id, true_person_id).
+    EHLD table ``person_identifiers``; ``truth`` is (source, source_record_id, true_person_id,
+    home_postcode): home_postcode is where the person truly lives now (their family's current
+    postcode in their home LA), whatever the record says.
     The same inputs and seed give the same output.
     """
     rates = FaultRates.with_overrides(**fault_rates)
@@ -292,28 +323,18 @@ def make_identity_records(
 
     true_nhs = _unique_valid_nhs_numbers(rng, n_people)
 
-    # Postcodes: the family's current and earlier address; a few families share big addresses.
+    # Postcodes: the family's current and earlier address; a few families share big addresses
+    # (a hostel or refuge). A draw picks the same real postcode for everyone given it in an LA.
     all_las = np.unique(np.concatenate([home_la, la_records.column("la_code").to_numpy(zero_copy_only=False).astype(str)]))
-    n_areas = len(POSTCODE_AREA_FIRST) * len(POSTCODE_AREA_SECOND)
-    area_names = np.array([a + b for a in POSTCODE_AREA_FIRST for b in POSTCODE_AREA_SECOND])
 
-    def postcode_suffixes(count: int) -> np.ndarray:
-        # district-within-LA (1..49), sector digit, two unit letters: packed into one integer
-        return (rng.integers(1, 50, count) * 10 + rng.integers(0, 10, count)) * 400 + rng.integers(0, 400, count)
+    def postcode_draws(count: int) -> np.ndarray:
+        return rng.integers(0, 2**40, count)
 
-    family_postcode = postcode_suffixes(n_families)
-    family_earlier_postcode = postcode_suffixes(n_families)
+    family_postcode = postcode_draws(n_families)
+    family_earlier_postcode = postcode_draws(n_families)
     shared = rng.random(n_families) < rates.shared_address
     n_shared_addresses = max(1, n_families // 5000)
-    family_postcode[shared] = postcode_suffixes(n_shared_addresses)[rng.integers(0, n_shared_addresses, int(shared.sum()))]
-
-    def postcode_strings(la_codes: np.ndarray, suffix: np.ndarray) -> np.ndarray:
-        la_idx = np.searchsorted(all_las, la_codes.astype(str))
-        area = area_names[la_idx % n_areas]
-        district = (la_idx // n_areas) * 50 + suffix // 4000
-        sector = (suffix // 400) % 10
-        unit = POSTCODE_UNIT_LETTERS[(suffix % 400) // 20].astype(object) + POSTCODE_UNIT_LETTERS[suffix % 20].astype(object)
-        return area.astype(object) + district.astype(str).astype(object) + " " + sector.astype(str).astype(object) + unit
+    family_postcode[shared] = postcode_draws(n_shared_addresses)[rng.integers(0, n_shared_addresses, int(shared.sum()))]
 
     # ---- which records exist
     la_person_ids = la_records.column("true_person_id").to_numpy(zero_copy_only=False).astype(str)
@@ -436,8 +457,8 @@ def make_identity_records(
     fam = family_of[person_of]
     in_other_la = record_la_code != home_la[person_of]
     earlier = in_other_la | (rng.random(n) < rates.postcode_moved)
-    suffix = np.where(earlier, family_earlier_postcode[fam], family_postcode[fam])
-    postcode_out = postcode_strings(record_la_code, suffix)
+    draw = np.where(earlier, family_earlier_postcode[fam], family_postcode[fam])
+    postcode_out = real_postcodes(record_la_code, all_las, draw).astype(object)
     postcode_out = _apply_typos(rng, postcode_out, rng.random(n) < rates.postcode_typo)
     postcode_missing = rng.random(n) < rates.postcode_missing
 
@@ -482,6 +503,7 @@ def make_identity_records(
         "source": identifiers.column("source"),
         "source_record_id": identifiers.column("source_record_id"),
         "true_person_id": pa.array(person_ids[person_of], pa.string()),
+        "home_postcode": pa.array(real_postcodes(home_la[person_of], all_las, family_postcode[fam]), pa.string()),
     })
     return identifiers, truth
 
@@ -558,6 +580,6 @@ def synthetic_people(
 
 __all__ = [
     "FaultRates", "make_identity_records", "nhs_check_digit", "nhs_number_is_valid",
-    "nickname_map", "person_identifiers_schema", "synthetic_people", "upn_check_letter",
+    "nickname_map", "person_identifiers_schema", "real_postcodes", "synthetic_people", "upn_check_letter",
     "upn_is_valid",
 ]
