@@ -6,10 +6,12 @@ import csv
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from earlyhelp.errors import UsageError
-from earlyhelp.formats import FormatError, ingest, ingest_report
-from .ehld_builder import read_table
+from earlyhelp.formats import FormatError, export, export_report, ingest, ingest_report
+from earlyhelp.formats.cli import export as export_command
+from .ehld_builder import read_table, upn
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
 EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
@@ -40,7 +42,7 @@ def test_both_sex_generations_and_dates(tmp_path: Path) -> None:
     assert [(e["start_date"], e["end_date"], e["reason_ceased"]) for e in episodes] == [
         ("2024-06-10", "2024-09-02", "X1"), ("2024-09-02", "", ""), ("2023-11-01", "2024-08-30", "E13")]
     identity = {p["source_record_id"]: p for p in read_table(out, "person_identifiers")}
-    # The home postcode of the latest episode; placement postcodes are not kept.
+    # The home postcode of the latest episode; placement postcodes only in the sidecar.
     assert identity["E06000001-101"]["postcode"] == "TS24 9ZZ"
     assert identity["E06000001-101"]["date_of_birth"] == "2013-02-14"
     for file in out.glob("*.csv"):
@@ -81,3 +83,116 @@ def test_peer_sample_set(shared_reference: Path, tmp_path: Path) -> None:
     assert len(started) == sum(1 for row in episode_rows if row["RNE"] == "S")
     ignored = sorted(p.name for p in report.ignored_files)
     assert "reviews.csv" in ignored and "fake_903.xml" in ignored and "header.csv" not in ignored
+
+
+# A 2024-25 return (letter sex codes) using every SSDA903 field earlyhelp reads. Child 101 moves
+# placement (REASON_PLACE_CHANGE on the episode that ends), 102 is a mother, 103 a girl who is
+# not, 104 a boy on short breaks (no postcodes, no URN, no MOTHER).
+FULL_HEADER = (
+    f"101,M,14/02/2013,WBRI,{upn('805', 1)},,\n"
+    f"102,F,29/02/2008,BCRB,{upn('805', 2)},1,03/05/2024\n"
+    f"103,F,01/09/2010,WBRI,{upn('805', 3)},0,\n"
+    f"104,M,05/05/2015,WBRI,{upn('805', 4)},,\n"
+)
+FULL_EPISODES = (
+    "101,10/06/2024,S,C2,N1,U4,PR1,02/09/2024,X1,CARPL,TS24 8AA,TS25 1AA,SC123456\n"
+    "101,02/09/2024,P,C2,N1,R1,PR2,,,,TS24 8AA,DL1 1AA,\n"
+    "102,01/11/2023,T,C2,N4,K2,PR4,,,,TS26 9AA,B91 3QB,SC654321\n"
+    "103,15/04/2024,S,V2,N2,P1,PR0,30/08/2024,E13,,TS24 7BB,TS24 7BB,\n"
+    "104,03/05/2024,S,V4,N1,H5,PR1,,,,,,\n"
+)
+
+
+def _rows_of(path: Path) -> list[list[str]]:
+    with open(path, newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_every_field_round_trips_through_ehld_and_the_sidecar(tmp_path: Path) -> None:
+    files = _write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)
+    ehld = ingest([files], tmp_path / "ehld", la_code="E06000001")
+    sidecar = {row["start_date"]: row for row in read_table(ehld / "ssda903", "episodes")}
+    assert sidecar["2024-06-10"] == {
+        "la_code": "E06000001", "child_id": "E06000001-101", "start_date": "2024-06-10",
+        "home_postcode": "TS24 8AA", "placement_postcode": "TS25 1AA", "urn": "SC123456",
+        "placement_provider": "PR1", "reason_place_change": "CARPL"}
+    assert sidecar["2024-05-03"]["placement_provider"] == "PR1"  # 104: nothing else held
+    header = {row["child_id"]: row for row in read_table(ehld / "ssda903", "header")}
+    assert header == {
+        "E06000001-102": {"la_code": "E06000001", "child_id": "E06000001-102", "mother": "1",
+                          "mother_child_birth_date": "2024-05-03"},
+        "E06000001-103": {"la_code": "E06000001", "child_id": "E06000001-103", "mother": "0",
+                          "mother_child_birth_date": ""},
+    }
+    # Identity zone only: no postcode or baby's birth date reaches an EHLD table but
+    # person_identifiers (the latest HOME_POST), and the folder is still valid EHLD.
+    for file in ehld.glob("*.csv"):
+        text = file.read_text()
+        assert "TS25 1AA" not in text and "DL1 1AA" not in text and "B91 3QB" not in text
+        assert "2024-05-03" not in text or file.stem == "looked_after_episodes"  # 104's DECOM
+
+    report = export_report(ehld, "ssda903", tmp_path / "out", year=2025)
+    assert report.notes == []  # the sidecar is there: nothing is left empty
+    folder = tmp_path / "out" / "E06000001"
+    assert _rows_of(folder / "header.csv") == _rows_of(files / "903_head_2025.csv")
+    assert _rows_of(folder / "episodes.csv") == _rows_of(files / "903_eps_2025.csv")
+
+
+def test_a_mother_after_the_collection_year_is_not_one_yet(tmp_path: Path) -> None:
+    ehld = ingest([_write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)], tmp_path / "ehld",
+                  la_code="E06000001")
+    export(ehld, "ssda903", tmp_path / "out", year=2024)  # 2023-24: only 102 is looked after
+    header = _rows_of(tmp_path / "out" / "E06000001" / "header.csv")
+    # Her child is born 3 May 2024, after 31 March 2024; the 2023-24 return has sex 1/2.
+    assert header[1:] == [["102", "2", "29/02/2008", "BCRB", upn("805", 2), "0", ""]]
+    episodes = _rows_of(tmp_path / "out" / "E06000001" / "episodes.csv")
+    assert episodes[1] == ["102", "01/11/2023", "T", "C2", "N4", "K2", "PR4", "", "", "",
+                           "TS26 9AA", "B91 3QB", "SC654321"]
+
+
+def test_a_reason_for_a_change_after_31_march_is_not_written(tmp_path: Path) -> None:
+    episodes = ("101,10/06/2024,S,C2,N1,U4,PR1,02/04/2025,X1,CARPL,TS24 8AA,TS25 1AA,SC123456\n"
+                "101,02/04/2025,P,C2,N1,R1,PR2,,,,TS24 8AA,DL1 1AA,\n")
+    ehld = ingest([_write(tmp_path / "in", FULL_HEADER.splitlines()[0] + "\n", episodes)],
+                  tmp_path / "ehld", la_code="E06000001")
+    export(ehld, "ssda903", tmp_path / "out", year=2025)
+    written = _rows_of(tmp_path / "out" / "E06000001" / "episodes.csv")
+    # The episode is open on 31 March 2025: its end, reason ceased and reason for the
+    # placement change are not known yet.
+    assert written[1:] == [["101", "10/06/2024", "S", "C2", "N1", "U4", "PR1", "", "", "",
+                            "TS24 8AA", "TS25 1AA", "SC123456"]]
+
+
+def test_bad_sidecar_codes_name_the_field_and_mask_the_babys_birth_date(tmp_path: Path) -> None:
+    files = _write(
+        tmp_path / "in",
+        "101,1,14/02/2013,WBRI,,,\n102,2,01/01/2008,WBRI,,2,\n103,2,01/01/2008,WBRI,,1,31/02/2024\n",
+        "101,10/06/2024,S,C2,N1,U4,PR9,02/09/2024,X1,MOVED,,,\n101,02/09/2024,P,C2,N1,U6,PR1,,,,,,\n",
+    )
+    with pytest.raises(FormatError) as caught:
+        ingest([files], tmp_path / "ehld", la_code="E06000001")
+    found = {(i.file, i.location, i.field) for i in caught.value.issues}
+    assert found == {
+        ("903_eps_2025.csv", "row 2", "PLACE_PROVIDER"), ("903_eps_2025.csv", "row 2", "REASON_PLACE_CHANGE"),
+        ("903_head_2025.csv", "row 3", "MOTHER"), ("903_head_2025.csv", "row 4", "MC_DOB"),
+    }
+    assert "'PR9' is not a PLACE_PROVIDER code" in caught.value.message
+    assert "31/02/2024" not in caught.value.message
+
+
+def test_without_a_sidecar_the_export_says_once_what_it_leaves_empty(tmp_path: Path) -> None:
+    files = _write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)
+    ehld = ingest([files], tmp_path / "ehld", la_code="E06000001")
+    for file in (ehld / "ssda903").iterdir():
+        file.unlink()
+    result = CliRunner().invoke(export_command, ["--data", str(ehld), "--to", "ssda903",
+                                                 "--year", "2025", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("No SSDA903 sidecar") == 1
+    for field in ("PLACE_PROVIDER", "PL_POST", "URN", "REASON_PLACE_CHANGE", "MOTHER", "MC_DOB"):
+        assert field in result.output
+    episodes = list(csv.DictReader(open(tmp_path / "out" / "E06000001" / "episodes.csv")))
+    assert {e["PLACE_PROVIDER"] for e in episodes} == {""}
+    assert {e["PL_POST"] for e in episodes} == {""}
+    # HOME_POST falls back to the child's postcode in person_identifiers (the latest HOME_POST).
+    assert [e["HOME_POST"] for e in episodes if e["CHILD"] == "101"] == ["TS24 8AA", "TS24 8AA"]

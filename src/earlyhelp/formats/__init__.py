@@ -1,24 +1,31 @@
 """Real formats in and out: CIN census XML, SSDA903 and the Standard Safeguarding Dataset (SSD).
 
 ``ingest(paths, out)`` detects what it is given (CIN census XML, an SSDA903 CSV set, SSD table
-extracts, or EHLD tables already) and writes an EHLD folder; identifiers go only to
-``person_identifiers``. ``export(data, to, out)`` writes EHLD data as CIN census XML or SSDA903
-files a local authority could submit.
+extracts, or EHLD tables already) and writes an EHLD folder; identifiers go only to the
+identity zone (``person_identifiers`` and the SSDA903 sidecar). ``export(data, to, out)`` writes EHLD data as CIN census XML or SSDA903
+files a local authority could submit. SSDA903 fields EHLD does not model live in the
+SSDA903 sidecar (``ssda903/`` inside the EHLD folder; ``SIDECAR_TABLES``), identity zone.
 """
 
-from earlyhelp.formats.api import IngestReport, export, ingest, ingest_report
+from earlyhelp.formats.api import ExportReport, IngestReport, export, export_report, ingest, ingest_report
 from earlyhelp.formats.cin_schema import check_element, load_schema
 from earlyhelp.formats.detect import Format, detect
 from earlyhelp.formats.issues import FormatError, FormatIssue
+from earlyhelp.formats.ssda903 import SIDECAR_FOLDER, SIDECAR_TABLES, SidecarTable
 
 __all__ = [
+    "ExportReport",
     "Format",
     "FormatError",
     "FormatIssue",
+    "SIDECAR_FOLDER",
+    "SIDECAR_TABLES",
+    "SidecarTable",
     "IngestReport",
     "check_element",
     "detect",
     "export",
+    "export_report",
     "ingest",
     "ingest_report",
     "load_schema",

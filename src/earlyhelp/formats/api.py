@@ -195,6 +195,17 @@ def _copy_ehld(group: Detected, writer: EHLDWriter) -> None:
         shutil.copy2(file, writer.folder / file.name)
 
 
+@dataclass
+class ExportReport:
+    """What ``export`` wrote, and what the user should know about it (e.g. fields left empty)."""
+
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return "\n".join([f"wrote {path}" for path in self.files] + self.notes)
+
+
 def export(
     data: Path | list[Path],
     to: ExportTarget,
@@ -206,14 +217,28 @@ def export(
     Returns the files written. Options: see ``earlyhelp.formats.cin_xml.write_cin_xml`` and
     ``earlyhelp.formats.ssda903.write_ssda903``.
     """
+    return export_report(data, to, out, **options).files
+
+
+def export_report(
+    data: Path | list[Path],
+    to: ExportTarget,
+    out: Path,
+    **options,
+) -> ExportReport:
+    """``export``, also returning the notes the CLI prints once per export."""
     folders = [Path(p) for p in (data if isinstance(data, list) else [data])]
     out = Path(out)
     if to == "cin-xml":
         from earlyhelp.formats.cin_xml import write_cin_xml
 
-        return write_cin_xml(folders, out, **options)
+        return ExportReport(write_cin_xml(folders, out, **options))
     if to == "ssda903":
-        from earlyhelp.formats.ssda903 import write_ssda903
+        from earlyhelp.formats.ssda903 import missing_sidecar_notice, write_ssda903
 
-        return write_ssda903(folders, out, **options)
+        report = ExportReport(write_ssda903(folders, out, **options))
+        notice = missing_sidecar_notice(folders)
+        if notice:
+            report.notes.append(notice)
+        return report
     raise UsageError(f"Cannot export to {to!r}.", hint="Choose cin-xml or ssda903.")

@@ -63,11 +63,9 @@ def ingest(paths: tuple[Path, ...], out: Path, la_code: str | None, extract_date
 def export(data: tuple[Path, ...], target: str, out: Path, year: int | None, la_code: str | None,
            schema_year: str, lea: str | None, approximate_birth_dates: bool) -> None:
     """Write EHLD data as CIN census XML or SSDA903 files a local authority could submit."""
-    from earlyhelp.formats.api import export as run_export
+    from earlyhelp.formats.api import export_report
 
     options: dict = {"year": year, "la_code": la_code, "approximate_birth_dates": approximate_birth_dates}
     if target == "cin-xml":
         options |= {"schema_year": int(schema_year), "lea": lea}
-    written = run_export(list(data), target, out, **options)
-    for path in written:
-        click.echo(f"wrote {path}")
+    click.echo(export_report(list(data), target, out, **options).summary())

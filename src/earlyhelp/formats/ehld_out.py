@@ -3,6 +3,8 @@
 Readers hand it one row at a time (a dict keyed by EHLD column name), so a national-sized input
 never has to be held in memory. Only the keys of `children` and `person_identifiers` rows are
 remembered, to keep one row per child when several inputs describe the same child.
+A reader may ``declare`` a table that is not an EHLD table (a format's sidecar, such as
+``ssda903/episodes``): it is written the same way, in the subfolder its name gives.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 from typing import IO, Any
 
-from earlyhelp.spec.model import TABLES
+from earlyhelp.spec.model import TABLES, Table
 
 # Tables where a later input may describe a row already written: the first description wins.
 _DEDUPLICATED = {
@@ -46,14 +48,19 @@ class EHLDWriter:
         # la_code -> [earliest, latest] event date written (ISO strings), to bound a return
         # whose files carry no reporting period.
         self.event_span: dict[str, list[str]] = {}
-        self._columns = {name: table.column_names for name, table in TABLES.items()}
-        self._event_index = {
-            name: tuple(i for i, c in enumerate(table.columns) if c.event) for name, table in TABLES.items()
-        }
-        self._la_index = {
-            name: (table.column_names.index("la_code") if table.has_la_code else None)
-            for name, table in TABLES.items()
-        }
+        self._tables: dict[str, Table] = {}
+        self._columns: dict[str, tuple[str, ...]] = {}
+        self._event_index: dict[str, tuple[int, ...]] = {}
+        self._la_index: dict[str, int | None] = {}
+        for table in TABLES.values():
+            self.declare(table)
+
+    def declare(self, table: Table) -> None:
+        """Accept rows for ``table`` (written to ``<folder>/<table.name>.csv``)."""
+        self._tables[table.name] = table
+        self._columns[table.name] = table.column_names
+        self._event_index[table.name] = tuple(i for i, c in enumerate(table.columns) if c.event)
+        self._la_index[table.name] = table.column_names.index("la_code") if table.has_la_code else None
 
     def __enter__(self) -> "EHLDWriter":
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -98,9 +105,11 @@ class EHLDWriter:
         return True
 
     def _open(self, table: str):
-        handle = open(self.folder / f"{table}.csv", "w", newline="", encoding="utf-8")
+        path = self.folder / f"{table}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "w", newline="", encoding="utf-8")
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(TABLES[table].column_names)
+        writer.writerow(self._columns[table])
         self._handles[table] = handle
         self._writers[table] = writer
         return writer

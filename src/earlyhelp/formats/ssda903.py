@@ -1,4 +1,4 @@
-"""SSDA903 (looked-after children return) CSVs <-> EHLD.
+"""SSDA903 (looked-after children return) CSVs <-> EHLD, with the SSDA903 sidecar.
 
 Files are recognised by their columns (see ``detect``): the header file (CHILD, SEX, DOB,
 ETHNIC, UPN, ...) and the episodes file (CHILD, DECOM, RNE, LS, CIN, PLACE, DEC, REC, ...).
@@ -6,14 +6,19 @@ Dates are ``dd/mm/YYYY``. SEX is ``1``/``2`` (the return up to 2024-25) or ``M``
 (the newer generation); both are read.
 
 Mapping: header -> children + person_identifiers (UPN, DOB, and the HOME_POST of the child's
-latest episode as postcode); episodes -> looked_after_episodes. PL_POST, URN, PLACE_PROVIDER and
-REASON_PLACE_CHANGE have no EHLD column and are not read.
+latest episode as postcode); episodes -> looked_after_episodes. What the return holds and EHLD
+does not model (postcodes per episode, URN, placement provider, reason for placement change,
+MOTHER, MC_DOB) goes to the **SSDA903 sidecar**: the subfolder ``ssda903/`` of the EHLD folder,
+two tables described once below (:data:`SIDECAR_TABLES`). The sidecar is identity zone
+(postcodes, a baby's date of birth): ``load``, the validator and the indicators never read it;
+only the SSDA903 reader and writer and synthetic England do.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from earlyhelp.errors import UsageError
@@ -21,7 +26,8 @@ from earlyhelp.formats.detect import Detected
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
 from earlyhelp.privacy import mask
-from earlyhelp.spec.model import TABLES
+from earlyhelp.spec.files import SUFFIXES, select_sql, sql_identifier
+from earlyhelp.spec.model import TABLES, Column, ForeignKey, Table
 
 SEX_CODES = {"1": "M", "2": "F", "M": "M", "F": "F", "U": "U", "0": "U", "9": "U"}
 IDENTIFIER_COLUMNS = frozenset({"DOB", "UPN", "MOTHER", "MC_DOB", "HOME_POST", "PL_POST"})
@@ -37,6 +43,111 @@ EPISODE_COLUMNS = {
     "REC": ("reason_ceased", "code"),
 }
 
+# --------------------------------------------------------------------------- the sidecar
+
+SIDECAR_FOLDER = "ssda903"
+# SSDA903 code lists of the sidecar's coded fields (csc-validator-be-903 rules 178, 1009, 165).
+PLACE_PROVIDER_CODES = ("PR0", "PR1", "PR2", "PR3", "PR4", "PR5")
+REASON_PLACE_CHANGE_CODES = ("CARPL", "CLOSE", "ALLEG", "STAND", "APPRR", "CREQB", "CREQO",
+                             "CHILD", "LAREQ", "PLACE", "CUSTOD", "OTHER")
+MOTHER_CODES = ("0", "1")
+# Spreadsheet tools write a 0/1 column as 0.0/1.0; those are read as 0/1.
+_MOTHER_SPELLINGS = {"0": "0", "1": "1", "0.0": "0", "1.0": "1"}
+
+
+@dataclass(frozen=True)
+class SidecarTable:
+    """One sidecar table: its columns (typed like EHLD columns, so EHLD's reader and writer
+    handle it) and, for each column that is not a key, the SSDA903 field it holds."""
+
+    table: Table
+    keys: tuple[str, ...]
+    fields: dict[str, str]  # SSDA903 field -> sidecar column
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+
+def _key(name: str, type_: str, description: str) -> Column:
+    return Column(name, type_, True, description=description)  # type: ignore[arg-type]
+
+
+def _field(field: str, name: str, type_: str, **kw) -> tuple[str, Column]:
+    return field, Column(name, type_, False, **kw)  # type: ignore[arg-type]
+
+
+def _sidecar(name: str, keys: tuple[Column, ...], fields: tuple[tuple[str, Column], ...],
+             description: str, **table_kw) -> SidecarTable:
+    table = Table(f"{SIDECAR_FOLDER}/{name}", "identity", keys + tuple(c for _, c in fields),
+                  unique=(tuple(c.name for c in keys),), description=description, **table_kw)
+    return SidecarTable(table, tuple(c.name for c in keys), {f: c.name for f, c in fields})
+
+
+_LA = _key("la_code", "text", "ONS code of the local authority")
+_CHILD = _key("child_id", "text", "LA-prefixed child id, as in looked_after_episodes")
+
+SIDECAR_EPISODES = _sidecar(
+    "episodes",
+    (_LA, _CHILD, _key("start_date", "date", "DECOM: with la_code and child_id, the episode's "
+                                              "looked_after_episodes row")),
+    (
+        _field("HOME_POST", "home_postcode", "text", identifier=True,
+               description="postcode of the child's home when the episode started"),
+        _field("PL_POST", "placement_postcode", "text", identifier=True,
+               description="postcode of the placement"),
+        _field("URN", "urn", "text", description="Ofsted URN of the placement provider, or "
+                                                 "XXXXXXX for a placement that has none"),
+        _field("PLACE_PROVIDER", "placement_provider", "code", codes=PLACE_PROVIDER_CODES),
+        _field("REASON_PLACE_CHANGE", "reason_place_change", "code",
+               codes=REASON_PLACE_CHANGE_CODES,
+               description="on the episode that ends in a change of placement"),
+    ),
+    "Per looked-after episode, the SSDA903 episode fields EHLD does not model.",
+    foreign_keys=(ForeignKey(("la_code", "child_id", "start_date"), "looked_after_episodes",
+                             ("la_code", "child_id", "start_date")),),
+)
+SIDECAR_HEADER = _sidecar(
+    "header",
+    (_LA, _CHILD),
+    (
+        _field("MOTHER", "mother", "code", codes=MOTHER_CODES,
+               description="1 when the child is a mother (girls only)"),
+        _field("MC_DOB", "mother_child_birth_date", "date", identifier=True,
+               description="date of birth of the mother's first child"),
+    ),
+    "Per looked-after child, the SSDA903 header fields EHLD does not model.",
+    foreign_keys=(ForeignKey(("la_code", "child_id"), "children", ("la_code", "child_id")),),
+)
+SIDECAR_TABLES: dict[str, SidecarTable] = {t.name: t for t in (SIDECAR_EPISODES, SIDECAR_HEADER)}
+
+
+def find_sidecar(data: list[Path]) -> dict[str, Path]:
+    """Sidecar table name (``ssda903/episodes``, ...) -> file, in the EHLD folders ``data``."""
+    found: dict[str, Path] = {}
+    for folder in data:
+        for name in SIDECAR_TABLES:
+            for suffix in SUFFIXES:
+                file = Path(folder) / f"{name}{suffix}"
+                if not file.is_file():
+                    continue
+                if name in found:
+                    raise UsageError(f"Two files hold the SSDA903 sidecar table {name!r}: "
+                                     f"{found[name]} and {file}.",
+                                     hint="Keep one file per sidecar table (CSV or Parquet, not both).")
+                found[name] = file
+    return found
+
+
+def register_sidecar(con, data: list[Path]) -> bool:
+    """Create the views ``ssda903_episodes`` and ``ssda903_header`` on ``con`` (empty when a
+    table is absent; absent optional columns are NULL). Returns whether any sidecar file exists."""
+    files = find_sidecar(data)
+    for name, sidecar in SIDECAR_TABLES.items():
+        view = sql_identifier(name.replace("/", "_"))
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS {select_sql(sidecar.table, files.get(name))}")
+    return bool(files)
+
 
 def parse_date(text: str) -> dt.date:
     return dt.datetime.strptime(text, "%d/%m/%Y").date()
@@ -51,11 +162,43 @@ def _rows(path: Path):
             yield number, {k: (v or "").strip() for k, v in row.items() if k is not None}
 
 
+def _sidecar_values(sidecar: SidecarTable, row: dict[str, str], file: str, number: int,
+                    issues: list[FormatIssue]) -> dict | None:
+    """The sidecar columns of one SSDA903 row; None (and issues) when a value is not valid."""
+    values: dict = {}
+    valid = True
+    for field, name in sidecar.fields.items():
+        value = row.get(field, "")
+        if not value:
+            continue
+        column = sidecar.table.column(name)
+        if field == "MOTHER":
+            value = _MOTHER_SPELLINGS.get(value, value)
+        if column.type == "date":
+            try:
+                values[name] = parse_date(value)
+            except ValueError:
+                shown = mask(value) if column.identifier else repr(value)
+                issues.append(FormatIssue(file, f"row {number}", field, "date dd/mm/YYYY",
+                                          f"{shown} is not a date written dd/mm/YYYY"))
+                valid = False
+        elif column.codes and value not in column.codes:
+            issues.append(FormatIssue(file, f"row {number}", field, "SSDA903 code list",
+                                      f"{value!r} is not a {field} code ({', '.join(column.codes)})"))
+            valid = False
+        else:
+            values[name] = value
+    return values if valid else None
+
+
 def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> list[FormatIssue]:
-    """Read one LA's SSDA903 header and episodes files into ``out``; returns the issues found."""
+    """Read one LA's SSDA903 header and episodes files into ``out`` (EHLD tables and the
+    SSDA903 sidecar); returns the issues found."""
     if la_code is None:
         raise UsageError("SSDA903 files do not say which LA they belong to.",
                          hint="Give the LA's ONS code with --la-code (e.g. E06000001).")
+    for sidecar in SIDECAR_TABLES.values():
+        out.declare(sidecar.table)
     issues: list[FormatIssue] = []
     header_path = group.roles.get("header")
     episodes_path = group.roles.get("episodes")
@@ -65,7 +208,8 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
 
     table = TABLES["looked_after_episodes"]
     latest_home: dict[str, tuple[dt.date, str]] = {}
-    episode_rows: list[dict] = []
+    # (episode, its sidecar values): written once the header says the child is valid.
+    episode_rows: list[tuple[dict, dict]] = []
     if episodes_path is not None:
         name = episodes_path.name
         for number, row in _rows(episodes_path):
@@ -96,14 +240,15 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
                     bad = True
                 else:
                     episode[target] = value
-            if bad:
+            extra = _sidecar_values(SIDECAR_EPISODES, row, name, number, issues)
+            if bad or extra is None:
                 continue
             home = row.get("HOME_POST")
             if home:
                 seen = latest_home.get(episode["child_id"])
                 if seen is None or episode["start_date"] >= seen[0]:
                     latest_home[episode["child_id"]] = (episode["start_date"], home)
-            episode_rows.append(episode)
+            episode_rows.append((episode, extra))
 
     name = header_path.name
     known: set[str] = set()
@@ -111,7 +256,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
         child = row.get("CHILD", "")
         child_id = f"{la_code}-{child}"
         sex = SEX_CODES.get(row.get("SEX", ""))
-        problems = []
+        problems: list[FormatIssue] = []
         if not child:
             problems.append(FormatIssue(name, f"row {number}", "CHILD", "required", "CHILD is empty"))
         if sex is None:
@@ -130,6 +275,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
         if child in known:
             problems.append(FormatIssue(name, f"row {number}", "CHILD", "unique",
                                         "this CHILD appears on an earlier row"))
+        extra = _sidecar_values(SIDECAR_HEADER, row, name, number, problems)
         issues.extend(problems)
         if problems:
             continue
@@ -141,13 +287,18 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
             "upn": row.get("UPN") or None, "date_of_birth": birth, "sex": sex,
             "postcode": latest_home.get(child_id, (None, None))[1],
         })
+        if extra:
+            out.add(SIDECAR_HEADER.name, {"la_code": la_code, "child_id": child_id, **extra})
     episode_file = episodes_path.name if episodes_path else ""
-    for episode in episode_rows:
+    for episode, extra in episode_rows:
         if episode["child_id"][len(la_code) + 1:] not in known:
             issues.append(FormatIssue(episode_file, "", "CHILD", "episode's child in the header",
                                       "an episode's CHILD has no valid row in the header file"))
             continue
         out.add("looked_after_episodes", episode)
+        if extra:
+            out.add(SIDECAR_EPISODES.name, {"la_code": la_code, "child_id": episode["child_id"],
+                                            "start_date": episode["start_date"], **extra})
     return issues
 
 
@@ -157,10 +308,31 @@ LETTER_SEX_FROM = 2025
 HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
 EPISODES_COLUMNS = ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
                     "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN")
+# With no sidecar, HOME_POST still comes from person_identifiers; these fields are empty.
+FIELDS_ONLY_IN_SIDECAR = tuple(field for sidecar in SIDECAR_TABLES.values()
+                               for field in sidecar.fields if field != "HOME_POST")
 
 
 def _dmy(value: dt.date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _sidecar_sql(sidecar: SidecarTable) -> str:
+    """The sidecar view with one row per key (the first in a fixed order if a file repeats one)."""
+    keys = ", ".join(sidecar.keys)
+    values = ", ".join(sidecar.fields.values())
+    return (f"(SELECT * FROM {sql_identifier(sidecar.name.replace('/', '_'))} "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {values}) = 1)")
+
+
+def missing_sidecar_notice(data: list[Path]) -> str | None:
+    """What an SSDA903 export of ``data`` leaves empty when there is no sidecar, else None."""
+    if find_sidecar(data):
+        return None
+    return (f"No SSDA903 sidecar ({SIDECAR_FOLDER}/episodes and {SIDECAR_FOLDER}/header) in the "
+            f"EHLD folder: {', '.join(FIELDS_ONLY_IN_SIDECAR)} are written empty and HOME_POST "
+            "comes from person_identifiers, so the DfE's SSDA903 rules on those fields will "
+            "report errors (e.g. 526, 169, 179, 392b, 225, 393, 607). See docs/formats.md.")
 
 
 def write_ssda903(
@@ -173,7 +345,9 @@ def write_ssda903(
 ) -> list[Path]:
     """Write header.csv and episodes.csv per LA (in ``out/<la_code>/``) for the collection year
     ending 31 March ``year``: every looked-after episode open at some point in that year.
-    Episode ends after 31 March are not yet known and are left empty."""
+    Episode ends after 31 March are not yet known and are left empty, with the episode's
+    reason for placement change. Fields EHLD does not model come from the SSDA903 sidecar
+    when the folder has one (see ``missing_sidecar_notice`` for when it has not)."""
     from earlyhelp.formats.cin_xml import CensusYear
     from earlyhelp.formats.export_source import open_export_source
     from earlyhelp.formats.issues import FormatError
@@ -181,24 +355,32 @@ def write_ssda903(
     con, las = open_export_source(
         data, driving_table="looked_after_episodes", required=("looked_after_episodes",),
         missing="looked_after_episodes table", no_records="looked-after episodes", la_code=la_code)
+    register_sidecar(con, data)
     written: list[Path] = []
     for la in las:
         census = CensusYear(year or _default_year_903(con, la))
         start, end = census.start, census.reference_date
         episodes = con.execute(
-            """SELECT child_id, start_date, reason_new_episode, legal_status, category_of_need,
-                      placement,
-                      CASE WHEN end_date <= ? THEN end_date END AS end_date,
-                      CASE WHEN end_date <= ? THEN reason_ceased END AS reason_ceased
-               FROM looked_after_episodes
-               WHERE la_code = ? AND start_date <= ? AND (end_date IS NULL OR end_date >= ?)
-               ORDER BY child_id, start_date""", [end, end, la, end, start]).fetchall()
+            f"""SELECT e.child_id, e.start_date, e.reason_new_episode, e.legal_status,
+                      e.category_of_need, e.placement, s.placement_provider,
+                      CASE WHEN e.end_date <= ? THEN e.end_date END AS end_date,
+                      CASE WHEN e.end_date <= ? THEN e.reason_ceased END AS reason_ceased,
+                      CASE WHEN e.end_date <= ? THEN s.reason_place_change END AS reason_place_change,
+                      s.home_postcode, s.placement_postcode, s.urn
+               FROM looked_after_episodes e
+               LEFT JOIN {_sidecar_sql(SIDECAR_EPISODES)} s
+                 ON s.la_code = e.la_code AND s.child_id = e.child_id AND s.start_date = e.start_date
+               WHERE e.la_code = ? AND e.start_date <= ? AND (e.end_date IS NULL OR e.end_date >= ?)
+               ORDER BY e.child_id, e.start_date""", [end, end, end, la, end, start]).fetchall()
         children = con.execute(
-            """SELECT c.child_id, c.sex, c.birth_month, c.ethnicity, p.date_of_birth, p.upn, p.postcode
+            f"""SELECT c.child_id, c.sex, c.birth_month, c.ethnicity, p.date_of_birth, p.upn,
+                      p.postcode, h.mother, h.mother_child_birth_date
                FROM children c
                LEFT JOIN person_identifiers p
                  ON p.source IN ('la_csc', 'la_early_help') AND p.source_record_id = c.child_id
                 AND p.la_code = c.la_code
+               LEFT JOIN {_sidecar_sql(SIDECAR_HEADER)} h
+                 ON h.la_code = c.la_code AND h.child_id = c.child_id
                WHERE c.la_code = ? AND c.child_id IN (
                    SELECT child_id FROM looked_after_episodes
                    WHERE la_code = ? AND start_date <= ? AND (end_date IS NULL OR end_date >= ?))
@@ -207,7 +389,7 @@ def write_ssda903(
         problems: list[FormatIssue] = []
         header_rows = []
         postcodes = {}
-        for child_id, sex, birth_month, ethnicity, birth, upn, postcode in children:
+        for child_id, sex, birth_month, ethnicity, birth, upn, postcode, mother, mc_dob in children:
             if birth is None:
                 if not approximate_birth_dates:
                     problems.append(FormatIssue("children", f"child_id {child_id}", "date_of_birth",
@@ -217,9 +399,13 @@ def write_ssda903(
             local = child_id[len(la) + 1:] if child_id.startswith(f"{la}-") else child_id
             # The return changed from 1/2 to M/F/U with the 2024-25 collection.
             sex_code = sex if census.year >= LETTER_SEX_FROM else {"M": "1", "F": "2"}.get(sex, "")
+            if mc_dob is not None and mc_dob > end:
+                # The sidecar holds one header per child, not per year: a girl whose first
+                # child is born after this return's 31 March is not yet a mother in it.
+                mother, mc_dob = "0", None
             header_rows.append([local, sex_code, _dmy(birth), ethnicity or "NOBT",
                                 upn or _upn_unknown_code(birth, census.start),
-                                "", ""])
+                                mother or "", _dmy(mc_dob)])
             postcodes[child_id] = postcode or ""
         if problems:
             raise FormatError(problems, what=f"Could not write the SSDA903 return for {la}",
@@ -233,10 +419,12 @@ def write_ssda903(
         with open(target / "episodes.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(EPISODES_COLUMNS)
-            for child_id, decom, rne, ls, cin, place, dec, rec in episodes:
+            for (child_id, decom, rne, ls, cin, place, provider, dec, rec, reason_change,
+                 home, placement_postcode, urn) in episodes:
                 local = child_id[len(la) + 1:] if child_id.startswith(f"{la}-") else child_id
-                writer.writerow([local, _dmy(decom), rne, ls, cin, place, "", _dmy(dec), rec or "",
-                                 "", postcodes.get(child_id, ""), "", ""])
+                writer.writerow([local, _dmy(decom), rne, ls, cin, place, provider or "", _dmy(dec),
+                                 rec or "", reason_change or "", home or postcodes.get(child_id, ""),
+                                 placement_postcode or "", urn or ""])
         written += [target / "header.csv", target / "episodes.csv"]
     con.close()
     return written
