@@ -13,10 +13,11 @@ Settings are data (:class:`SynthSettings`, :class:`StepDownEffect`, :class:`Spen
 from earlyhelp.synth.check import CheckReport, CheckRow, check
 from earlyhelp.synth.generate import FORMATS, generate, settings_for
 from earlyhelp.synth.settings import (
-    SCALES, Behaviour, Scale, SpendEffect, StepDownEffect, SynthSettings, parse_years,
+    NO_IDENTITY_FAULTS, SCALES, Behaviour, Scale, SpendEffect, StepDownEffect, SynthSettings,
+    parse_years,
 )
 
 __all__ = [
-    "FORMATS", "SCALES", "Behaviour", "CheckReport", "CheckRow", "Scale", "SpendEffect",
+    "FORMATS", "NO_IDENTITY_FAULTS", "SCALES", "Behaviour", "CheckReport", "CheckRow", "Scale", "SpendEffect",
     "StepDownEffect", "SynthSettings", "check", "generate", "parse_years", "settings_for",
 ]

@@ -25,8 +25,11 @@ from earlyhelp.synth.settings import SCALES
 @click.option("--check", "check_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Instead of writing, compare this folder with the published national figures "
                    "(exit 1 when any figure is off by more than its tolerance).")
+@click.option("--no-identity-faults", is_flag=True,
+              help="Identity records with every identifier present and right (no typos, swaps, "
+                   "missing values or out-of-date postcodes), e.g. to test DfE returns.")
 def synth(out: Path | None, scale: str, years: str, seed: int, fmt: str,
-          check_dir: Path | None) -> None:
+          check_dir: Path | None, no_identity_faults: bool) -> None:
     """Write every EHLD table of a synthetic population calibrated to real England, plus truth/.
 
     \b
@@ -34,6 +37,7 @@ def synth(out: Path | None, scale: str, years: str, seed: int, fmt: str,
       earlyhelp synth --out synthetic --scale tiny
       earlyhelp synth --out england --scale england --years 201516:201920 --seed 1
       earlyhelp synth --check england
+      earlyhelp synth --out clean --no-identity-faults
     """
     if check_dir is not None:
         if out is not None:
@@ -51,9 +55,13 @@ def synth(out: Path | None, scale: str, years: str, seed: int, fmt: str,
         return
     if out is None:
         raise UsageError("Say where to write with --out DIR (or compare a folder with --check DIR).")
-    from earlyhelp.synth.generate import generate
+    from earlyhelp.synth.generate import generate, settings_for
+    from earlyhelp.synth.settings import NO_IDENTITY_FAULTS
 
+    settings = settings_for(scale, years, seed)
+    if no_identity_faults:
+        settings = settings.with_changes(identity_faults=NO_IDENTITY_FAULTS)
     started = time.perf_counter()
-    generate(out, scale=scale, years=years, seed=seed, fmt=fmt)
+    generate(out, fmt=fmt, settings=settings)
     click.echo(f"Wrote synthetic {scale} ({years}, seed {seed}) to {out} "
                f"in {time.perf_counter() - started:.1f} s; truth in {out / 'truth'}.")

@@ -132,6 +132,9 @@ class SynthSettings:
     step_down: StepDownEffect = field(default_factory=StepDownEffect)
     spend: SpendEffect = field(default_factory=SpendEffect)
     behaviour: Behaviour = field(default_factory=Behaviour)
+    # Overrides of synth.identities.FaultRates for the identity records (e.g. NO_IDENTITY_FAULTS
+    # for records with no planted typos, swaps or missing values).
+    identity_faults: dict[str, object] = field(default_factory=dict)
 
     def with_changes(self, **changes) -> "SynthSettings":
         return replace(self, **changes)
@@ -141,7 +144,20 @@ class SynthSettings:
             "step_down": asdict(self.step_down),
             "spend": asdict(self.spend),
             "behaviour": asdict(self.behaviour),
+            "identity_faults": dict(self.identity_faults),
         }
+
+
+# Identity records exactly as true as the people behind them: every identifier present and right.
+# Partner coverage, moves between LAs and shared addresses stay (they are facts, not faults).
+NO_IDENTITY_FAULTS: dict[str, object] = {
+    "nhs_missing": {source: 0.0 for source in ("la_csc", "la_early_help", "health", "education",
+                                               "police", "housing")},
+    "nhs_mistyped": 0.0, "nhs_mistyped_health": 0.0, "nickname": 0.0, "forename_typo": 0.0,
+    "forename_missing": 0.0, "surname_change": 0.0, "surname_typo": 0.0, "surname_missing": 0.0,
+    "dob_swap": 0.0, "dob_typo": 0.0, "dob_missing": 0.0, "sex_unknown": 0.0, "sex_wrong": 0.0,
+    "postcode_moved": 0.0, "postcode_missing": 0.0, "postcode_typo": 0.0, "upn_mistyped": 0.0,
+}
 
 
 def parse_years(text: str | tuple[int, int]) -> tuple[int, int]:
