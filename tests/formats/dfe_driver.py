@@ -5,7 +5,7 @@ project's own environment. Usage:
 
     .venv-dfe/bin/python dfe_driver.py cin FILE.xml RULESET OUT.json
     .venv-dfe/bin/python dfe_driver.py cin-read FILE.xml OUT.json
-    .venv-dfe/bin/python dfe_driver.py 903 FOLDER RULESET COLLECTION_YEAR OUT.json
+    .venv-dfe/bin/python dfe_driver.py 903 FOLDER RULESET COLLECTION_YEAR LA_CODE OUT.json
 """
 
 import contextlib
@@ -63,9 +63,10 @@ def read_cin_only(path):
     return {"children": int(len(tables["ChildIdentifiers"])), "child_level": [], "la_level": []}
 
 
-def run_903(folder, ruleset, collection_year):
+def run_903(folder, ruleset, collection_year, la_code):
     from pathlib import Path
 
+    import qlacref_authorities
     from lac_validator import lac_validator
     from lac_validator.report import Report
 
@@ -76,7 +77,8 @@ def run_903(folder, ruleset, collection_year):
     ]
     registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
     validator = lac_validator.LacValidator(
-        metadata={"collectionYear": str(collection_year), "localAuthority": "E09000027"},
+        # The LA's ONS code: rules 1015 and 411 compare it with the placement's LA.
+        metadata={"collectionYear": str(collection_year), "localAuthority": la_code},
         files=files,
         registry=registry,
     )
@@ -92,6 +94,9 @@ def run_903(folder, ruleset, collection_year):
         "rules_crashed": [str(code) for code in validator.fails],
         "child_level": found,
         "la_level": [],
+        # The LA codes the validator knows: it derives PL_LA by looking the postcode's LA up
+        # in this table of April 2021 (LTLA21CD -> UTLA21CD).
+        "lower_tier_las_known": sorted({str(r["LTLA21CD"]) for r in qlacref_authorities.records}),
     }
 
 
@@ -105,8 +110,8 @@ def main(argv):
         _, _, path, out = argv
         result = read_cin_only(path)
     elif kind == "903":
-        _, _, folder, ruleset, year, out = argv
-        result = run_903(folder, ruleset, year)
+        _, _, folder, ruleset, year, la_code, out = argv
+        result = run_903(folder, ruleset, year, la_code)
     else:
         raise SystemExit(f"unknown validator {kind!r}")
     result["seconds"] = time.perf_counter() - started

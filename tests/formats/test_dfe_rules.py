@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 from lxml import etree
 
 from earlyhelp.formats import export, ingest
+from earlyhelp.reference import postcodes
 from . import ehld_builder
-from .dfe import is_query, run_validator
+from .dfe import is_query, placements_the_validator_cannot_place, run_validator
 
 pytestmark = pytest.mark.slow
 
@@ -53,10 +55,45 @@ def test_ssda903_export_breaks_only_rules_about_fields_ehld_lacks(tmp_path: Path
     header, episodes = export(folder, "ssda903", tmp_path / "out", year=2025)
     with open(header, newline="") as handle:
         assert [r["SEX"] for r in csv.DictReader(handle)] == ["M", "F"]  # 2024-25 onwards: letters
-    found = run_validator("903", str(header.parent), "lac2025_26", "2025", workdir=tmp_path)
+    found = run_validator("903", str(header.parent), "lac2025_26", "2025", header.parent.name,
+                          workdir=tmp_path)
     rules = {issue["rule"] for issue in found["child_level"]}
     assert rules <= SSDA903_MODEL_RULES, rules - SSDA903_MODEL_RULES
     assert found["rules_run"] > 100
+
+
+def test_ssda903_sidecar_fills_every_field_and_only_recoded_las_lack_a_placement_la(tmp_path: Path) -> None:
+    """Hand-written SSDA903 files with every field, real postcodes -> ingest -> export -> the
+    DfE rules: none fires but 169 on the one placement in Sheffield, an LA whose code changed
+    after the validator's 2021 LA table (its PL_LA comes out empty)."""
+    book = postcodes()
+
+    def real(la: str, count: int) -> list[str]:
+        return book.filter(pc.equal(book.column("la_code"), la)).column("postcode")[:count].to_pylist()
+
+    home, placement, other_home = real("E06000001", 3)  # Hartlepool
+    (sheffield,) = real("E08000019", 1)
+    files = tmp_path / "in"
+    files.mkdir()
+    (files / "header.csv").write_text(
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
+        f"101,M,14/02/2013,WBRI,{ehld_builder.upn('805', 1)},,\n"
+        f"102,F,03/03/2008,WBRI,{ehld_builder.upn('805', 2)},0,\n")
+    (files / "episodes.csv").write_text(
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+        f"101,10/06/2024,S,C2,N1,U4,PR1,02/09/2024,X1,CARPL,{home},{placement},SC100001\n"
+        f"101,02/09/2024,P,C2,N1,K2,PR4,,,,{home},{sheffield},SC100002\n"
+        f"102,01/11/2024,S,C2,N1,U4,PR4,,,,{other_home},{placement},SC100003\n")
+    ehld = ingest([files], tmp_path / "ehld", la_code="E06000001")
+    header, episodes = export(ehld, "ssda903", tmp_path / "out", year=2025)
+    found = run_validator("903", str(header.parent), "lac2025_26", "2025", "E06000001",
+                          workdir=tmp_path)
+    # Two 2025-26 rules read columns of the return's XML form (UASC_STATUS,
+    # DATE_EPISODE_CEASED) that its CSV form does not have: they crash on any CSV return.
+    assert set(found["rules_crashed"]) <= {"231", "233"} and found["rules_run"] > 100
+    errors = {(issue["rule"], issue["row"]) for issue in found["child_level"]}
+    assert placements_the_validator_cannot_place(episodes, "E06000001") == {("169", "1")}
+    assert errors == {("169", "1")}
 
 
 def test_synthetic_england_exports_valid_cin_xml_and_round_trips(tmp_path: Path, shared_reference: Path) -> None:

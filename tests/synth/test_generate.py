@@ -200,7 +200,8 @@ def test_regions_made_in_parallel_parts_are_unique_and_deterministic(tmp_path, m
     sequential = tmp_path / "sequential"
     generate(sequential, scale="tiny", seed=0)
     for name in ("person_identifiers.parquet", "school_attendance.parquet", "referrals.parquet",
-                 "truth/person_records.parquet", "truth/effects.json"):
+                 "truth/person_records.parquet", "truth/effects.json", "ssda903/episodes.parquet",
+                 "ssda903/header.parquet"):
         assert (sequential / name).read_bytes() == (tmp_path / name).read_bytes(), name
     # Health records also carry a planted fault: now and then a sibling's number (same family,
     # so the same surname in the synthetic population). Those are not clashes between regions.

@@ -1,4 +1,5 @@
-"""``generate``: write a synthetic England as an EHLD folder plus ``truth/``."""
+"""``generate``: write a synthetic England as an EHLD folder plus ``truth/`` and the SSDA903
+sidecar ``ssda903/`` (identity zone: see ``earlyhelp.formats.ssda903``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from earlyhelp.errors import UsageError
+from earlyhelp.formats.ssda903 import SIDECAR_FOLDER
 from earlyhelp.spec import TABLES
 from earlyhelp.synth.identities import make_identity_records
 from earlyhelp.synth.rates import build_rates
@@ -35,6 +37,8 @@ FORCE_REGION_PARTS = False
 PART_SERIAL_BLOCK = 100_000_000
 # Regions with more children than this are made as two parts.
 PART_CHILDREN = 1_500_000
+# Written beside the EHLD tables: the truth, and the SSDA903 sidecar (formats.ssda903).
+SUBFOLDERS = ("truth", SIDECAR_FOLDER)
 
 
 def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
@@ -59,7 +63,8 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder.")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "truth").mkdir(exist_ok=True)
+    for sub in SUBFOLDERS:
+        (out / sub).mkdir(exist_ok=True)
     _remove_old_tables(out)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -122,9 +127,10 @@ def _remove_old_tables(out: Path) -> None:
     for file in out.iterdir():
         if file.is_file() and file.stem in TABLES and file.suffix in (".csv", ".parquet"):
             file.unlink()
-    for file in (out / "truth").iterdir():
-        if file.is_file():
-            file.unlink()
+    for sub in SUBFOLDERS:
+        for file in (out / sub).iterdir():
+            if file.is_file():
+                file.unlink()
 
 
 class _Writer:
@@ -176,7 +182,7 @@ class _Streams:
         self.open: dict[str, object] = {}
 
     def write(self, name: str, table: pa.Table) -> None:
-        """Append to ``<out>/<name>.<fmt>``; a name may start with ``truth/``."""
+        """Append to ``<out>/<name>.<fmt>``; a name may start with a subfolder (``truth/``)."""
         if name not in self.open:
             path = self.writer.out / f"{name}.{self.writer.fmt}"
             self.open[name] = self.writer.stream(path, table.schema)
@@ -285,7 +291,8 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     keep("cin_plans", builder.cin_plans())
     keep("s47_enquiries", builder.s47_enquiries())
     keep("cp_plans", builder.cp_plans())
-    keep("looked_after_episodes", builder.looked_after_episodes())
+    looked_after = builder.looked_after_episodes()
+    keep("looked_after_episodes", looked_after)
     for name, table in zip(("early_help_episodes", "early_help_services", "family_goals"),
                            builder.early_help()):
         keep(name, table)
@@ -294,12 +301,15 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     keep("truth/spend_effect", _spend_truth(journeys, rates, settings))
     people, la_records, child_truth = _people(journeys, builder, children, number)
     keep("truth/children", child_truth)
-    del builder, children, step_truth, child_truth
+    # Only the looked-after children's sex and birth month are needed later (the sidecar).
+    children = children.select(["child_id", "sex", "birth_month"]).filter(
+        pc.is_in(children.column("child_id"), value_set=looked_after.column("child_id").unique()))
+    del builder, step_truth, child_truth
     journeys.drop_events()
     pa.default_memory_pool().release_unused()
     identifiers, truth = make_identity_records(
         people, la_records, seed=seed * 1000 + number,
-        school_age_on=date(settings.last_year + 1, 3, 31))
+        school_age_on=date(settings.last_year + 1, 3, 31), **settings.identity_faults)
     del people, la_records
     identifiers, truth = _offset_partner_serials(identifiers, truth, number)
     keep("person_identifiers", identifiers)
@@ -308,9 +318,25 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
                                          np.random.default_rng([seed, 4, number])).items():
         keep(name, table)
     keep("truth/person_records", truth)
+    header_903, episodes_903 = _ssda903_sidecar(looked_after, children, truth, journeys.extract_day,
+                                                np.random.default_rng([seed, 5, number]))
+    keep(f"{SIDECAR_FOLDER}/header", header_903)
+    keep(f"{SIDECAR_FOLDER}/episodes", episodes_903)
     # Arrow IPC bytes cross the process boundary compactly (pickling a table can copy whole
     # parent buffers of sliced arrays).
     return encoded, realised
+
+
+def _ssda903_sidecar(looked_after: pa.Table, children: pa.Table, truth: pa.Table, extract_day: int,
+                     rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
+    """The SSDA903 sidecar of a part: each child's true home postcode is in the truth row of
+    their LA social care record (whose source_record_id is the child_id)."""
+    from earlyhelp.synth.ssda903 import ssda903_sidecar
+
+    csc = truth.filter(pc.equal(truth.column("source"), "la_csc"))
+    home = pa.table({"child_id": csc.column("source_record_id"),
+                     "home_postcode": csc.column("home_postcode")})
+    return ssda903_sidecar(looked_after, children, home, rng, extract_day=extract_day)
 
 
 def _to_ipc(table: pa.Table) -> pa.Buffer:
