@@ -25,7 +25,9 @@ def test_person_link_has_one_row_per_record_and_the_spec_columns(linked, identit
     below = probabilistic[probabilistic.match_probability < 0.9]
     assert (below.match_probability >= 0.02).all()
     report = json.loads(linked.report_json.read_text())
+    # Each attached piece joins one child (two pieces may join the same child, hence <=).
     assert below.person_id.nunique() <= report["pieces_attached_below_threshold"]
+    assert (len(below) > 0) == (report["pieces_attached_below_threshold"] > 0)
     assert len(below) <= 0.01 * len(probabilistic)
 
 
