@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -11,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from earlyhelp import sample
-from earlyhelp.errors import DataError, UsageError
+from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES
-from earlyhelp.warehouse import HISTORY_TABLE, ReturnRejected, load_return
+from earlyhelp.warehouse import (HISTORY_TABLE, PROVENANCE_COLUMN, PROVENANCE_TABLES, ReturnRejected,
+                                 load_return)
 
 LA = "E06000001"
 OTHER_LA = "E06000002"
@@ -65,7 +67,10 @@ def test_sample_loads_with_spec_types_history_and_idempotence(tmp_path):
                                "ORDER BY table_name, ordinal_position")
     for name, table in TABLES.items():
         if table.zone != "identity":
-            assert [(c, t) for n, c, t in columns if n == name] == [(c.name, c.duckdb_type) for c in table.columns]
+            # Partner and linkage tables carry one warehouse-only column, last: their return's LAs.
+            extra = [(PROVENANCE_COLUMN, "VARCHAR[]")] if name in PROVENANCE_TABLES else []
+            assert [(c, t) for n, c, t in columns if n == name] == \
+                [(c.name, c.duckdb_type) for c in table.columns] + extra
     assert query(warehouse, "SELECT referral_date, referral_nfa FROM referrals WHERE referral_id = 'E06000001-R0001'") \
         == [(__import__("datetime").date(2021, 6, 27), False)]
     history = query(warehouse, f"SELECT la_code, checksum, rows_per_table FROM {HISTORY_TABLE}")
@@ -165,3 +170,161 @@ def test_a_return_covering_two_las_loads_both_with_a_history_row_each(tmp_path):
     assert query(warehouse, "SELECT la_code, count(*) FROM children GROUP BY ALL ORDER BY 1") == [
         (LA, children), (OTHER_LA, children)]
     assert query(warehouse, f"SELECT la_code FROM {HISTORY_TABLE} ORDER BY 1") == [(LA,), (OTHER_LA,)]
+
+
+# ---------------------------------------------------------------- partner tables: provenance
+ATTENDANCE_HEADER = "person_id,academic_year,sessions_possible,sessions_missed\n"
+
+
+def with_attendance(folder: Path, rows: list[str]) -> Path:
+    (folder / "school_attendance.csv").write_text(ATTENDANCE_HEADER + "".join(r + "\n" for r in rows))
+    return folder
+
+
+def attendance(warehouse: Path) -> list[tuple]:
+    return query(warehouse, f"SELECT person_id, sessions_missed, {PROVENANCE_COLUMN} "
+                            "FROM school_attendance ORDER BY person_id")
+
+
+def test_partner_provenance_tables_are_those_without_la_code_that_returns_bring():
+    # Worked from the spec: partner outcomes and linkage output lack la_code; deflators is
+    # national reference data and is still replaced whole.
+    assert PROVENANCE_TABLES == {"school_attendance", "health_events", "police_notifications", "person_link"}
+
+
+def test_loading_another_la_keeps_the_first_las_partner_rows_and_a_reload_replaces_only_its_own(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    load_return([with_attendance(copy_sample(tmp_path / "a"), ["SA-1,2021,300,10", "SA-2,2021,300,20"])],
+                warehouse, skip_identity=True)
+    load_return([with_attendance(copy_sample(tmp_path / "b", OTHER_LA), ["SB-1,2021,300,30"])],
+                warehouse, skip_identity=True)
+    # The reviewer's scenario: before the fix only SB-1 was left although A's load is in the history.
+    assert attendance(warehouse) == [("SA-1", 10, [LA]), ("SA-2", 20, [LA]), ("SB-1", 30, [OTHER_LA])]
+    history = query(warehouse, f"SELECT la_code, rows_per_table FROM {HISTORY_TABLE} ORDER BY loaded_at")
+    assert [(la, json.loads(rows)["school_attendance"]) for la, rows in history] == [(LA, 2), (OTHER_LA, 1)]
+
+    # LA A reloads with one corrected row: its two old rows go, B's row stays.
+    load_return([with_attendance(copy_sample(tmp_path / "a2"), ["SA-3,2022,310,5"])],
+                warehouse, skip_identity=True)
+    assert attendance(warehouse) == [("SA-3", 5, [LA]), ("SB-1", 30, [OTHER_LA])]
+
+    # A return without the table leaves the LA's partner rows as they are.
+    load_return([copy_sample(tmp_path / "a3")], warehouse, skip_identity=True)
+    assert attendance(warehouse) == [("SA-3", 5, [LA]), ("SB-1", 30, [OTHER_LA])]
+
+    # Every stage reads the warehouse by the spec's column names: the extra column is invisible.
+    from earlyhelp.engine import create_engine
+
+    with create_engine("duckdb") as engine:
+        engine.register_ehld(warehouse, ["school_attendance"])
+        read = engine.sql("SELECT * FROM school_attendance ORDER BY person_id")
+    assert read.column_names == list(TABLES["school_attendance"].column_names)
+    assert read.column("person_id").to_pylist() == ["SA-3", "SB-1"]
+
+
+def test_partner_rows_loaded_for_two_las_together_are_not_split_by_a_return_for_one(tmp_path):
+    both = tmp_path / "both"
+    both.mkdir()
+    for file in sample.path().glob("*.csv"):
+        header, _, body = file.read_text(encoding="utf-8").partition("\n")
+        (both / file.name).write_text(header + "\n" + body + body.replace(LA, OTHER_LA), encoding="utf-8")
+    warehouse = tmp_path / "w.duckdb"
+    load_return([with_attendance(both, ["S-1,2021,300,10"])], warehouse, skip_identity=True)
+    assert attendance(warehouse) == [("S-1", 10, [LA, OTHER_LA])]
+    before = counts(warehouse)
+    # Replacing S-1 would drop B's share of it, keeping it would double A's: refused, nothing changed.
+    with pytest.raises(UsageError, match=f"one return for {LA}, {OTHER_LA}; this return covers only {LA},"):
+        load_return([with_attendance(copy_sample(tmp_path / "a"), ["SA-9,2022,300,1"])],
+                     warehouse, skip_identity=True)
+    assert counts(warehouse) == before and attendance(warehouse) == [("S-1", 10, [LA, OTHER_LA])]
+    assert query(warehouse, f"SELECT count(*) FROM {HISTORY_TABLE}") == [(2,)]
+    # Reloading both together replaces the row.
+    load_return([with_attendance(both, ["S-2,2022,300,2"])], warehouse, skip_identity=True)
+    assert attendance(warehouse) == [("S-2", 2, [LA, OTHER_LA])]
+
+
+def test_a_warehouse_written_before_provenance_gets_it_from_the_load_history(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    load_return([with_attendance(copy_sample(tmp_path / "a"), ["SA-1,2021,300,10"])],
+                warehouse, skip_identity=True)
+    # As the loader used to write it: no provenance column.
+    con = duckdb.connect(str(warehouse))
+    con.execute(f"ALTER TABLE school_attendance DROP COLUMN {PROVENANCE_COLUMN}")
+    con.close()
+    load_return([with_attendance(copy_sample(tmp_path / "b", OTHER_LA), ["SB-1,2021,300,30"])],
+                warehouse, skip_identity=True)
+    # A's row came with A's load (the history's latest load holding school_attendance): kept.
+    assert attendance(warehouse) == [("SA-1", 10, [LA]), ("SB-1", 30, [OTHER_LA])]
+
+
+# ---------------------------------------------------------------- all or nothing across both files
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted: equal snapshots mean an unchanged database."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [row[0] for row in con.execute("SHOW TABLES").fetchall()]
+        return {name: sorted(con.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+    finally:
+        con.close()
+
+
+def test_a_failure_in_either_database_leaves_both_as_they_were(tmp_path, monkeypatch):
+    from earlyhelp.warehouse import load as load_module
+
+    warehouse, identity = tmp_path / "w.duckdb", tmp_path / "identity.duckdb"
+    second = copy_sample(tmp_path / "b", OTHER_LA)
+
+    real_source_sql = load_module._source_sql
+
+    def fail_on(table_name):
+        # Reading the table's file into the database fails, as on a full disk.
+        def source_sql(table, path):
+            if table.name == table_name:
+                raise duckdb.IOException("disk full")
+            return real_source_sql(table, path)
+        return source_sql
+
+    # A first load that fails creates neither file.
+    monkeypatch.setattr(load_module, "_source_sql", fail_on("referrals"))
+    with pytest.raises(EarlyhelpError, match="rolled back: nothing changed"):
+        load_return([sample.path()], warehouse, identity_warehouse=identity)
+    assert not warehouse.exists() and not identity.exists()
+    monkeypatch.undo()
+
+    load_return([sample.path()], warehouse, identity_warehouse=identity)
+    analytic_before, identity_before = snapshot(warehouse), snapshot(identity)
+    people = data_lines(sample.path() / "person_identifiers.csv")
+    assert len(identity_before["person_identifiers"]) == people
+
+    # The analytic load fails after the identity load was staged: neither changes.
+    monkeypatch.setattr(load_module, "_source_sql", fail_on("family_goals"))
+    with pytest.raises(EarlyhelpError, match="rolled back"):
+        load_return([second], warehouse, identity_warehouse=identity)
+    assert snapshot(warehouse) == analytic_before and snapshot(identity) == identity_before
+
+    # The identity load fails: neither changes.
+    monkeypatch.setattr(load_module, "_source_sql", fail_on("person_identifiers"))
+    with pytest.raises(EarlyhelpError, match="rolled back"):
+        load_return([second], warehouse, identity_warehouse=identity)
+    assert snapshot(warehouse) == analytic_before and snapshot(identity) == identity_before
+    monkeypatch.undo()
+
+    # The analytic commit fails after the identity one succeeded: the identity load is undone.
+    real_commit = load_module._StagedLoad.commit
+
+    def commit(self):
+        if self.path == warehouse:
+            raise duckdb.IOException("disk full")
+        real_commit(self)
+
+    monkeypatch.setattr(load_module._StagedLoad, "commit", commit)
+    with pytest.raises(EarlyhelpError, match="rolled back"):
+        load_return([second], warehouse, identity_warehouse=identity)
+    assert snapshot(warehouse) == analytic_before and snapshot(identity) == identity_before
+    monkeypatch.undo()
+
+    # And the same load then goes through: both LAs' identities, one history row each.
+    load_return([second], warehouse, identity_warehouse=identity)
+    assert query(identity, "SELECT la_code, count(*) FROM person_identifiers GROUP BY ALL ORDER BY 1") == [
+        (LA, people), (OTHER_LA, people)]
+    assert query(identity, f"SELECT la_code FROM {HISTORY_TABLE} ORDER BY 1") == [(LA,), (OTHER_LA,)]

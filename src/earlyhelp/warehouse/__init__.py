@@ -7,9 +7,11 @@
 from earlyhelp.warehouse.load import (
     HISTORY_TABLE,
     IDENTITY_TABLES,
+    PROVENANCE_COLUMN,
+    PROVENANCE_TABLES,
     LoadResult,
     ReturnRejected,
     load_return,
 )
 
-__all__ = ["HISTORY_TABLE", "IDENTITY_TABLES", "LoadResult", "ReturnRejected", "load_return"]
+__all__ = ["HISTORY_TABLE", "IDENTITY_TABLES", "LoadResult", "PROVENANCE_COLUMN", "PROVENANCE_TABLES", "ReturnRejected", "load_return"]

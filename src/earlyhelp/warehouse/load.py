@@ -4,6 +4,11 @@ The warehouse has one table per EHLD table, named and typed exactly as :mod:`ear
 says, holding every LA together, so any stage can read it like a folder of EHLD files. Identity
 zone tables (``person_identifiers``) never enter it: they go into a separate identity warehouse
 when one is named, and otherwise the load is refused (or, when asked, they are left out).
+
+Tables without ``la_code`` that come with an LA's return (partner outcomes, ``person_link``) get
+one warehouse-only column, ``provenance_la_codes``: the LAs of the return each row came with, so
+that reloading an LA replaces only the rows that came with it. Readers select the spec's
+columns by name (``earlyhelp.engine``), so the extra column is invisible to every stage.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from earlyhelp.console import steps
 from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER, Table
 from earlyhelp.spec.files import select_sql, sql_identifier, sql_literal
@@ -28,6 +34,11 @@ LOAD_MEMORY_LIMIT = "1GB"
 # Tables that hold direct identifiers: never in the analytic warehouse.
 IDENTITY_TABLES = tuple(t.name for t in TABLES_IN_ORDER if t.zone == "identity")
 WAREHOUSE_TABLES = tuple(t for t in TABLES_IN_ORDER if t.zone != "identity")
+# Tables without la_code that an LA's return brings (not national reference data such as
+# deflators): each row records the LAs of its return in this warehouse-only column.
+PROVENANCE_COLUMN = "provenance_la_codes"
+PROVENANCE_TABLES = frozenset(t.name for t in TABLES_IN_ORDER
+                              if not t.has_la_code and t.zone != "reference")
 
 
 class ReturnRejected(DataError):
@@ -68,8 +79,10 @@ class LoadResult:
 
 
 def create_sql(table: Table) -> str:
-    columns = ", ".join(f"{sql_identifier(c.name)} {c.duckdb_type}" for c in table.columns)
-    return f"CREATE TABLE IF NOT EXISTS {sql_identifier(table.name)} ({columns})"
+    columns = [f"{sql_identifier(c.name)} {c.duckdb_type}" for c in table.columns]
+    if table.name in PROVENANCE_TABLES:
+        columns.append(f"{sql_identifier(PROVENANCE_COLUMN)} VARCHAR[]")
+    return f"CREATE TABLE IF NOT EXISTS {sql_identifier(table.name)} ({', '.join(columns)})"
 
 
 HISTORY_SQL = (
@@ -112,63 +125,236 @@ def _source_sql(table: Table, path: Path) -> str:
     return f"SELECT * FROM ({select_sql(table, path)}) WHERE NOT ({every_null})"
 
 
-def _replace(con: duckdb.DuckDBPyConnection, tables: list[Table], files: dict[str, Path],
-             la_codes: list[str], rows_by_la: dict[str, dict[str, int]]) -> dict[str, int]:
-    """Within the open transaction: replace the return's LAs' rows table by table."""
-    las = "(" + ", ".join(sql_literal(code) for code in la_codes) + ")" if la_codes else "(NULL)"
-    loaded: dict[str, int] = {}
+def _list_literal(values: list[str]) -> str:
+    return "CAST([" + ", ".join(sql_literal(v) for v in values) + "] AS VARCHAR[])"
+
+
+def _in_list(values: list[str]) -> str:
+    return "(" + ", ".join(sql_literal(v) for v in values) + ")" if values else "(NULL)"
+
+
+def _came_with(la_codes: list[str]) -> str:
+    """Rows of a provenance table that came with a return covering any of ``la_codes``."""
+    column = sql_identifier(PROVENANCE_COLUMN)
+    if not la_codes:
+        return f"len({column}) = 0"
+    return f"list_has_any({column}, {_list_literal(la_codes)})"
+
+
+def _backfill_provenance(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Give rows loaded before provenance was recorded the LAs of the return they came with.
+
+    Loads then replaced such a table whole, so its rows are those of the latest load whose files
+    included it. Rows no history explains keep an empty (NULL) provenance and are never replaced.
+    """
+    history = con.execute(f"SELECT la_code, loaded_at, checksum, files FROM {HISTORY_TABLE} "
+                          "ORDER BY loaded_at DESC").fetchall()
+    latest = None
+    la_codes: list[str] = []
+    for la_code, loaded_at, digest, files in history:
+        stems = {Path(name).stem for name in json.loads(files or "[]")}
+        if latest is None and table.name in stems:
+            latest = (loaded_at, digest)
+        if latest == (loaded_at, digest) and la_code is not None:
+            la_codes.append(la_code)
+    if latest is not None:
+        con.execute(f"UPDATE {sql_identifier(table.name)} SET {sql_identifier(PROVENANCE_COLUMN)} = "
+                    f"{_list_literal(sorted(set(la_codes)))}")
+
+
+def _prepare_schema(con: duckdb.DuckDBPyConnection, tables: list[Table]) -> None:
+    """Create missing tables; give provenance tables of an older warehouse their column."""
+    con.execute(HISTORY_SQL)
+    existing = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() "
+        f"AND schema_name = 'main' AND column_name = {sql_literal(PROVENANCE_COLUMN)}").fetchall()}
+    present = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main'").fetchall()}
     for table in tables:
+        if table.name in PROVENANCE_TABLES and table.name in present and table.name not in existing:
+            con.execute(f"ALTER TABLE {sql_identifier(table.name)} "
+                        f"ADD COLUMN {sql_identifier(PROVENANCE_COLUMN)} VARCHAR[]")
+            _backfill_provenance(con, table)
+        con.execute(create_sql(table))
+
+
+def _refuse_split(con: duckdb.DuckDBPyConnection, table: Table, la_codes: list[str]) -> None:
+    """Partner rows loaded with several LAs cannot be told apart by LA: a return covering only
+    some of those LAs would either drop the others' rows or double its own, so it is refused."""
+    column = sql_identifier(PROVENANCE_COLUMN)
+    if not la_codes:
+        return
+    rows = con.execute(
+        f"SELECT DISTINCT {column} FROM {sql_identifier(table.name)} WHERE {_came_with(la_codes)} "
+        f"AND NOT list_has_all({_list_literal(la_codes)}, {column})").fetchall()
+    if rows:
+        together = sorted({code for (codes,) in rows for code in codes})
+        raise UsageError(
+            f"{table.name} holds rows loaded with one return for {', '.join(together)}; this return "
+            f"covers only {', '.join(la_codes)}, so those rows cannot be replaced without losing or "
+            "doubling another LA's rows. Nothing was loaded.",
+            hint=f"Load one return covering {', '.join(together)} together.",
+        )
+
+
+class _StagedLoad:
+    """One database's share of a load, held in an open transaction until every share is ready.
+
+    DuckDB cannot commit two database files at once, so the load stages the analytic and identity
+    shares side by side and commits them only when both succeeded. ``keep_undo`` keeps (in
+    temporary tables of this connection, never on disk in the warehouse) the rows the load
+    replaces, so that a share already committed can be put back if the next commit fails.
+    """
+
+    def __init__(self, path: Path, keep_undo: bool = False):
+        self.path = path
+        self.created = not path.exists()
+        self.keep_undo = keep_undo
+        self.con = _connect(path)
+        self.committed = False
+        self._undo: list[tuple[Table, str]] = []
+        self.con.execute("BEGIN TRANSACTION")
+        self.open = True
+
+    def load(self, tables: list[Table], files: dict[str, Path], la_codes: list[str],
+             loaded_at: datetime, digest: str, advance) -> dict[str, int]:
+        _prepare_schema(self.con, tables)
+        rows_by_la: dict[str, dict[str, int]] = {}
+        loaded: dict[str, int] = {}
+        for table in tables:
+            count = self._replace(table, files.get(table.name), la_codes, rows_by_la)
+            if count is not None:
+                loaded[table.name] = count
+            advance(table.name)
+        file_names = json.dumps(sorted(files[t.name].name for t in tables if t.name in files))
+        for code in la_codes:
+            self.con.execute(f"INSERT INTO {HISTORY_TABLE} VALUES (?, ?, ?, ?, ?)",
+                             [code, loaded_at, file_names,
+                              json.dumps(rows_by_la.get(code, {}), sort_keys=True), digest])
+        self._history_key = (loaded_at, digest)
+        return loaded
+
+    def _delete(self, table: Table, where: str) -> None:
         name = sql_identifier(table.name)
-        path = files.get(table.name)
+        if self.keep_undo:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {sql_identifier('undo_' + table.name)} AS "
+                             f"SELECT * FROM {name} WHERE {where}")
+            self._undo.append((table, where))
+        self.con.execute(f"DELETE FROM {name} WHERE {where}")
+
+    def _replace(self, table: Table, path: Path | None, la_codes: list[str],
+                 rows_by_la: dict[str, dict[str, int]]) -> int | None:
+        """Replace the return's rows of one table; the count loaded, or None without a file."""
+        con = self.con
+        name = sql_identifier(table.name)
         if path is None:
             # A return is the whole analytic picture of its LAs: what it no longer holds goes.
             if table.zone == "analytic" and table.has_la_code:
-                con.execute(f"DELETE FROM {name} WHERE la_code IN {las}")
-            continue
+                self._delete(table, f"la_code IN {_in_list(la_codes)}")
+            return None
         # A view, not a table: the file streams straight into the warehouse table.
         con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS {_source_sql(table, path)}")
+        select = "SELECT * FROM incoming"
         if table.has_la_code:
-            con.execute(f"DELETE FROM {name} WHERE la_code IN {las} "
-                        "OR la_code IN (SELECT DISTINCT la_code FROM incoming)")
+            incoming = [row[0] for row in con.execute(
+                "SELECT DISTINCT la_code FROM incoming WHERE la_code IS NOT NULL").fetchall()]
+            self._delete(table, f"la_code IN {_in_list(sorted(set(la_codes) | set(incoming)))}")
+        elif table.name in PROVENANCE_TABLES:
+            # Not split by LA in the file: the rows belong to the return that brought them.
+            _refuse_split(con, table, la_codes)
+            self._delete(table, _came_with(la_codes))
+            select = f"SELECT *, {_list_literal(la_codes)} FROM incoming"
         else:
-            # Partner outcome and other tables without la_code are not split by LA: a return that
-            # includes one replaces it whole.
-            con.execute(f"DELETE FROM {name}")
-        loaded[table.name] = con.execute(f"INSERT INTO {name} SELECT * FROM incoming").fetchall()[0][0]
+            # National reference tables without la_code (deflators) are replaced whole.
+            self._delete(table, "true")
+        loaded = con.execute(f"INSERT INTO {name} {select}").fetchall()[0][0]
         if table.has_la_code:
-            for code, count in con.execute(f"SELECT la_code, count(*) FROM {name} WHERE la_code IN {las} "
-                                           "GROUP BY ALL").fetchall():
+            for code, count in con.execute(f"SELECT la_code, count(*) FROM {name} "
+                                           f"WHERE la_code IN {_in_list(la_codes)} GROUP BY ALL").fetchall():
                 rows_by_la.setdefault(code, {})[table.name] = count
-        con.execute("DROP VIEW incoming")
-    return loaded
-
-
-def _load_into(path: Path, tables: list[Table], files: dict[str, Path], la_codes: list[str],
-               loaded_at: datetime, digest: str) -> dict[str, int]:
-    con = _connect(path)
-    try:
-        for table in tables:
-            con.execute(create_sql(table))
-        con.execute(HISTORY_SQL)
-        rows_by_la: dict[str, dict[str, int]] = {}
-        con.execute("BEGIN TRANSACTION")
-        try:
-            loaded = _replace(con, tables, files, la_codes, rows_by_la)
-            file_names = json.dumps(sorted(files[t.name].name for t in tables if t.name in files))
+        elif table.name in PROVENANCE_TABLES:
             for code in la_codes:
-                con.execute(f"INSERT INTO {HISTORY_TABLE} VALUES (?, ?, ?, ?, ?)",
-                            [code, loaded_at, file_names, json.dumps(rows_by_la.get(code, {}), sort_keys=True),
-                             digest])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+                rows_by_la.setdefault(code, {})[table.name] = loaded
+        con.execute("DROP VIEW incoming")
         return loaded
-    except duckdb.Error as error:
-        raise EarlyhelpError(f"Loading into {path} failed and was rolled back: nothing changed "
-                             f"({type(error).__name__}).", exit_code=1) from None
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+        self.open = False
+        self.committed = True
+
+    def undo(self) -> None:
+        """Put back what a committed share replaced (a later share failed to commit)."""
+        if self.created:
+            self.close()
+            self.remove()
+            return
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        for table, where in reversed(self._undo):
+            con.execute(f"DELETE FROM {sql_identifier(table.name)} WHERE {where}")
+            con.execute(f"INSERT INTO {sql_identifier(table.name)} "
+                        f"SELECT * FROM {sql_identifier('undo_' + table.name)}")
+        con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE loaded_at = ? AND checksum = ?",
+                    list(self._history_key))
+        con.execute("COMMIT")
+        self.committed = False
+
+    def abandon(self) -> None:
+        """Leave the database as it was: roll back, or undo a commit; a new file is removed."""
+        if self.open:
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # the transaction already failed and was aborted
+            self.open = False
+        elif self.committed:
+            self.undo()
+        if self.created:
+            self.close()
+            self.remove()
+
+    def remove(self) -> None:
+        for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+def _load_all_or_nothing(targets: list[tuple[Path, list[Table]]], files: dict[str, Path],
+                         la_codes: list[str], loaded_at: datetime, digest: str) -> list[dict[str, int]]:
+    """Stage every database's share, then commit them all; any failure leaves every one as it was."""
+    stages: list[_StagedLoad] = []
+    results: list[dict[str, int]] = []
+    total = sum(len(tables) for _, tables in targets)
+    try:
+        with steps("Loading", total) as advance:
+            for position, (path, tables) in enumerate(targets):
+                # Every share but the last is committed before another: it keeps what it replaces.
+                stage = _StagedLoad(path, keep_undo=position < len(targets) - 1)
+                stages.append(stage)
+                results.append(stage.load(tables, files, la_codes, loaded_at, digest, advance))
+        for stage in stages:
+            stage.commit()
+    except BaseException as error:
+        for stage in stages:
+            try:
+                stage.abandon()
+            except duckdb.Error:
+                pass  # reported below; the other shares are still put back
+        if isinstance(error, duckdb.Error):
+            failed = next((s.path for s in reversed(stages)), targets[0][0])
+            raise EarlyhelpError(f"Loading into {failed} failed and was rolled back: nothing changed "
+                                 f"({type(error).__name__}).", exit_code=1) from None
+        raise
     finally:
-        con.close()
+        for stage in stages:
+            stage.close()
+    return results
 
 
 def return_la_codes(files: dict[str, Path]) -> list[str]:
@@ -221,12 +407,15 @@ def load_return(paths: list[Path] | tuple[Path, ...] | Path | str, warehouse: Pa
     digest = checksum(files)
     loaded_at = datetime.now(timezone.utc)
 
-    rows = _load_into(warehouse, list(WAREHOUSE_TABLES), files, la_codes, loaded_at, digest)
-    identity_rows = 0
+    # The identity share is staged and committed first: it is the small one to put back should
+    # the analytic commit fail.
+    targets: list[tuple[Path, list[Table]]] = []
     if identity_path is not None:
-        identity_tables = [TABLES[name] for name in IDENTITY_TABLES]
-        identity_rows = sum(_load_into(identity_path, identity_tables, files, la_codes,
-                                       loaded_at, digest).values())
+        targets.append((identity_path, [TABLES[name] for name in IDENTITY_TABLES]))
+    targets.append((warehouse, list(WAREHOUSE_TABLES)))
+    loaded = _load_all_or_nothing(targets, files, la_codes, loaded_at, digest)
+    rows = loaded[-1]
+    identity_rows = sum(loaded[0].values()) if identity_path is not None else 0
     return LoadResult(
         warehouse=warehouse, la_codes=la_codes, rows=rows, loaded_at=loaded_at, checksum=digest,
         files=sorted(p.name for p in files.values()), identity_warehouse=identity_path,
