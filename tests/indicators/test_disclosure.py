@@ -98,7 +98,7 @@ def test_low_x_and_z():
     assert out["Local authority", "eh_median_days", "Total"] == ("0", "z", "z")
 
 
-def test_one_suppressed_breakdown_cell_takes_the_smallest_other_nonzero_cell_with_it():
+def test_one_suppressed_breakdown_numerator_takes_the_smallest_other_nonzero_numerator_with_it():
     goals = "family_goals_met_pct"
     out = published([
         row(goals, 30, 60, 50.0),
@@ -107,22 +107,77 @@ def test_one_suppressed_breakdown_cell_takes_the_smallest_other_nonzero_cell_wit
         row(goals, 9, 12, 75.0, breakdown="outcome_heading:housing"),     # smallest non-zero other
         row(goals, 19, 40, 47.5, breakdown="outcome_heading:education"),
     ])
+    # Numerators: 30 = c + 0 + 9 + 19 would give health's 2 back, so housing's 9 (smaller than
+    # 19) goes too. Denominators: none suppressed, so all stay (8 alone reveals nothing).
     assert out["Local authority", goals, "outcome_heading:health"] == ("c", "8", "c")
-    assert out["Local authority", goals, "outcome_heading:housing"] == ("c", "c", "c")
+    assert out["Local authority", goals, "outcome_heading:housing"] == ("c", "12", "c")
     assert out["Local authority", goals, "outcome_heading:education"] == ("19", "40", "47.5")
     assert out["Local authority", goals, "outcome_heading:crime"] == ("0", "0", "z")
     assert out["Local authority", goals, "Total"] == ("30", "60", "50.0")
 
 
-def test_no_secondary_suppression_when_the_total_is_suppressed_or_two_cells_are():
+def test_secondary_suppression_is_per_field_not_per_cell():
+    # The reviewer's case: two cells are suppressed, but for different fields, so counting whole
+    # cells finds two and suppresses nothing, and both come back by subtraction:
+    # health numerator 20 - 0 - 18 = 2, housing denominator 53 - 10 - 40 = 3.
+    goals = "family_goals_met_pct"
+    out = published([
+        row(goals, 20, 53, 2000 / 53),
+        row(goals, 2, 10, 20.0, breakdown="outcome_heading:health"),     # numerator 2: c
+        row(goals, 0, 3, 0.0, breakdown="outcome_heading:housing"),      # denominator 3: c
+        row(goals, 18, 40, 45.0, breakdown="outcome_heading:education"),
+    ])
+    # Numerators: only health's is c; the other non-zero numerators are education's 18 (housing's
+    # is 0), so education's numerator goes. Denominators: only housing's is c; the smallest other
+    # non-zero one is health's 10 (education's is 40), so health's denominator goes.
+    assert out["Local authority", goals, "outcome_heading:health"] == ("c", "c", "c")
+    assert out["Local authority", goals, "outcome_heading:housing"] == ("0", "c", "c")
+    assert out["Local authority", goals, "outcome_heading:education"] == ("c", "40", "c")
+    # 20 / 53 = 37.735...%
+    assert out["Local authority", goals, "Total"] == ("20", "53", "37.7")
+
+
+def test_a_suppressed_total_field_needs_no_secondary_suppression_of_that_field():
     goals = "family_goals_met_pct"
     out = published([
         row(goals, 4, 9, 400 / 9),
         row(goals, 4, 6, 400 / 6, breakdown="outcome_heading:health"),
         row(goals, 0, 3, 0.0, breakdown="outcome_heading:housing"),
     ])
-    assert out["Local authority", goals, "Total"][0] == "c"
+    # Numerators: the Total's 4 is c, so health's c cannot be recovered and nothing more goes.
+    assert out["Local authority", goals, "Total"] == ("c", "9", "c")
+    # Denominators: the Total's 9 is published and housing's 3 is c: 9 - 6 would give it back,
+    # so health's 6 goes too.
+    assert out["Local authority", goals, "outcome_heading:health"] == ("c", "c", "c")
     assert out["Local authority", goals, "outcome_heading:housing"] == ("0", "c", "c")
+
+
+def test_secondary_suppression_repeats_until_nothing_changes(monkeypatch):
+    from earlyhelp.indicators import disclosure
+
+    # Two sums sharing a part, listed so that the first pass looks at the second sum before the
+    # first has suppressed the shared part: only a second pass catches the new single c.
+    # (closures = stepped down + not stepped down is real; eh_closed = not stepped down +
+    # re-entered is invented for the test.)
+    monkeypatch.setattr(disclosure, "ADDITIVE_RELATIONS", (
+        (("eh_closed", "numerator"),
+         (("missed_step_down_pct", "denominator"), ("eh_re_entry_pct", "numerator"))),
+        (("closed_after_assessment", "numerator"),
+         (("step_down_pct", "numerator"), ("missed_step_down_pct", "denominator"))),
+    ))
+    out = published([
+        row("closed_after_assessment", 40),
+        row("step_down_pct", 3, 40, 7.5),
+        row("missed_step_down_pct", 10, 37, 1000 / 37),
+        row("eh_closed", 50),
+        row("eh_re_entry_pct", 13, 50, 26.0),
+    ])
+    # Pass 1: eh_closed's parts 37 and 13 are both published; closures' part 3 is c, so 37 goes.
+    # Pass 2: eh_closed = c + 13 would give 37 back, so 13 goes too.
+    assert out["Local authority", "step_down_pct", "Total"] == ("c", "40", "c")
+    assert out["Local authority", "missed_step_down_pct", "Total"] == ("10", "c", "c")
+    assert out["Local authority", "eh_re_entry_pct", "Total"] == ("c", "50", "c")
+    assert out["Local authority", "eh_closed", "Total"] == ("50", "z", "50")
 
 
 def test_stepped_down_and_not_stepped_down_add_up_to_the_closures():
@@ -186,22 +241,26 @@ def test_published_file_has_no_small_counts_and_no_cell_recoverable_by_subtracti
     assert counted > 100
     suppressed = [r for r in rows if "c" in (r["numerator"], r["denominator"], r["value"])]
     assert suppressed, "the random return should produce some small counts"
-    # Breakdown groups: a published Total never sits beside exactly one suppressed cell.
+    # Breakdown groups, field by field: a published Total numerator (denominator) never sits
+    # beside exactly one suppressed numerator (denominator), or subtraction would give it back.
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         if r["indicator"] == "family_goals_met_pct":
             key = (r["time_period"], r["geographic_level"], r["region_code"], r["new_la_code"])
             groups.setdefault(key, []).append(r)
-    checked = 0
+    checked = {"numerator": 0, "denominator": 0}
     for group in groups.values():
         total = next(r for r in group if r["breakdown"] == "Total")
-        if "c" in (total["numerator"], total["denominator"]):
-            continue
-        hidden = [r for r in group if r["breakdown"] != "Total" and r["numerator"] == "c"]
-        assert len(hidden) != 1, group
-        # Whatever is hidden cannot be pinned down: unknowns are at least two, or none.
-        checked += len(hidden) >= 2
-    assert checked, "some published Total should sit beside suppressed cells"
+        parts = [r for r in group if r["breakdown"] != "Total"]
+        for field in checked:
+            if not total[field].isdigit():
+                continue
+            hidden = [r for r in parts if r[field] == "c"]
+            assert len(hidden) != 1, (field, group)
+            # Whatever is hidden cannot be pinned down: unknowns are at least two, or none.
+            checked[field] += len(hidden) >= 2
+    assert checked["numerator"] and checked["denominator"], (
+        "some published Total numerators and denominators should sit beside suppressed ones")
     # Closures = stepped down + not stepped down.
     by_area: dict[tuple, dict[str, dict]] = {}
     for r in rows:
@@ -213,8 +272,42 @@ def test_published_file_has_no_small_counts_and_no_cell_recoverable_by_subtracti
         parts = (area["step_down_pct"]["numerator"], area["missed_step_down_pct"]["denominator"])
         assert [p == "c" for p in parts].count(True) != 1, area
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert files == ["indicators.csv", "indicators_published.csv", "indicators_published.meta.csv"]
+    assert files == ["README.md", "indicators.csv", "indicators_published.csv",
+                     "indicators_published.meta.csv", "internal"]
     meta = (tmp_path / "out" / "indicators_published.meta.csv").read_text()
     assert meta.startswith("col_name,col_type,label,indicator_grouping,indicator_unit,indicator_dp,"
                            "filter_hint,filter_grouping_column\n")
     assert "Disclosure-controlled" in meta
+
+
+def test_reference_names_tolerate_a_missing_package_or_column_but_not_bugs(monkeypatch):
+    import sys
+
+    import pandas as pd
+
+    import earlyhelp.reference
+    from earlyhelp.indicators.disclosure import reference_areas, reference_old_la_codes
+
+    # The shipped list: Hartlepool is E06000001, DfE code 805, in the North East.
+    assert reference_areas()["E06000001"] == {"la_name": "Hartlepool", "region_code": "E12000001",
+                                              "region_name": "North East", "old_la_code": "805"}
+    assert reference_old_la_codes()["E06000001"] == "805"
+
+    # A table without old_la_code (a KeyError when the columns are picked): no names, no failure.
+    frame = pd.DataFrame({"la_code": ["E06000001"], "la_name": ["Hartlepool"]})
+    monkeypatch.setattr(earlyhelp.reference, "local_authorities", lambda: frame)
+    assert reference_areas() == {} and reference_old_la_codes() == {}
+
+    # Any other error is a bug and must surface.
+    def broken():
+        raise ValueError("bug")
+
+    monkeypatch.setattr(earlyhelp.reference, "local_authorities", broken)
+    with pytest.raises(ValueError):
+        reference_areas()
+    with pytest.raises(ValueError):
+        reference_old_la_codes()
+
+    # The package not installed: an ImportError on import.
+    monkeypatch.setitem(sys.modules, "earlyhelp.reference", None)
+    assert reference_areas() == {} and reference_old_la_codes() == {}

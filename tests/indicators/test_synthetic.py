@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from earlyhelp import synth
 from earlyhelp.indicators import compute_internal
+from earlyhelp.synth import check
 
 pytestmark = pytest.mark.slow
 
 
 def test_national_figures_match_the_independent_synthetic_check(tmp_path):
-    synth = pytest.importorskip("earlyhelp.synth")
-    check = pytest.importorskip("earlyhelp.synth.check")
     data = synth.generate(tmp_path / "tiny", scale="tiny", seed=3, fmt="parquet")
     internal = compute_internal(data)
     national = {(r["indicator"], int(r["time_period"])): r["value"] for r in internal.to_pylist()

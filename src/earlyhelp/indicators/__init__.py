@@ -2,10 +2,13 @@
 
 >>> from earlyhelp.indicators import compute
 >>> result = compute("synthetic-england/", Path("out"), engine="duckdb")
->>> result.published  # pyarrow.Table, disclosure-controlled (EES tidy format)
+>>> result.spec_published  # pyarrow.Table: the spec's indicators.csv, disclosure-controlled
+>>> result.published       # the same figures in EES tidy format (indicators_published.csv)
+>>> result.internal        # unsuppressed, unrounded: internal/indicators_unsuppressed.csv
 
 ``compute_internal`` returns the internal (unsuppressed) table without writing; ``publish``
-applies disclosure control to an internal table.
+applies disclosure control to an internal table (EES layout) and ``spec_layout`` turns that into
+the spec's columns.
 """
 
 from __future__ import annotations
@@ -27,26 +30,45 @@ from earlyhelp.indicators.disclosure import (
     reference_areas,
     reference_old_la_codes,
 )
-from earlyhelp.indicators.publication import write_csv, write_meta
-
-INTERNAL_FILE = "indicators.csv"
-PUBLISHED_FILE = "indicators_published.csv"
-META_FILE = "indicators_published.meta.csv"
+from earlyhelp.indicators.publication import (
+    INTERNAL_FILE,
+    INTERNAL_README,
+    META_FILE,
+    PUBLISHED_FILE,
+    README_FILE,
+    SPEC_FILE,
+    spec_layout,
+    write_folder,
+)
 
 
 @dataclass
 class IndicatorResult:
-    internal: pa.Table
-    published: pa.Table
+    """One computation: the internal table and the one published table in its two layouts."""
+
+    internal: pa.Table         # unsuppressed, unrounded (OUTPUT_COLUMNS): never publish
+    published: pa.Table        # disclosure-controlled, EES tidy format (PUBLISHED_COLUMNS)
+    spec_published: pa.Table   # the same figures in the spec's columns (OUTPUT_COLUMNS)
     out: Path | None
     engine: str
     seconds: float
 
     @property
-    def files(self) -> list[Path]:
+    def publishable_files(self) -> list[Path]:
         if self.out is None:
             return []
-        return [self.out / INTERNAL_FILE, self.out / PUBLISHED_FILE, self.out / META_FILE]
+        return [self.out / name for name in (SPEC_FILE, PUBLISHED_FILE, META_FILE, README_FILE)]
+
+    @property
+    def internal_files(self) -> list[Path]:
+        if self.out is None:
+            return []
+        return [self.out / INTERNAL_FILE, self.out / INTERNAL_README]
+
+    @property
+    def files(self) -> list[Path]:
+        """Every file written: the publishable ones first."""
+        return self.publishable_files + self.internal_files
 
 
 def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple[pa.Table, dict]:
@@ -72,7 +94,7 @@ def compute_internal(data: Path | str, engine: str | Engine = "duckdb",
 
 def compute(data: Path | str, out: Path | str | None, engine: str | Engine = "duckdb",
             base_year: int | None = None, suppression_threshold: int = 5) -> IndicatorResult:
-    """Compute every indicator for every LA, region and England and write the three files.
+    """Compute every indicator for every LA, region and England and write the output folder.
 
     ``data`` is an EHLD folder or a DuckDB warehouse file; ``engine`` is ``"duckdb"``,
     ``"spark"`` or an :class:`~earlyhelp.engine.Engine`. ``out`` None writes nothing.
@@ -81,18 +103,20 @@ def compute(data: Path | str, out: Path | str | None, engine: str | Engine = "du
         raise UsageError("--suppression-threshold must be at least 1 (the spec's default is 5).")
     started = time.perf_counter()
     internal, areas = _run(Path(data), engine, base_year)
+    # One publication pass; the spec's layout is a projection of it, so the two publishable
+    # tables cannot disagree.
     published = publish(internal, suppression_threshold, areas)
+    spec_published = spec_layout(published)
     out_path = None if out is None else Path(out)
     if out_path is not None:
-        out_path.mkdir(parents=True, exist_ok=True)
-        write_csv(internal, out_path / INTERNAL_FILE)
-        write_csv(published, out_path / PUBLISHED_FILE)
-        write_meta(out_path / META_FILE, suppression_threshold)
+        write_folder(out_path, internal, published, spec_published, suppression_threshold)
     engine_name = engine.name if isinstance(engine, Engine) else engine
-    return IndicatorResult(internal, published, out_path, engine_name, time.perf_counter() - started)
+    return IndicatorResult(internal, published, spec_published, out_path, engine_name,
+                           time.perf_counter() - started)
 
 
 __all__ = [
     "INDICATORS", "INDICATOR_BY_NAME", "Indicator", "IndicatorResult", "OUTPUT_COLUMNS",
-    "PUBLISHED_COLUMNS", "compute", "compute_internal", "publish",
+    "PUBLISHED_COLUMNS", "compute", "compute_internal", "publish", "spec_layout",
+    "SPEC_FILE", "PUBLISHED_FILE", "META_FILE", "README_FILE", "INTERNAL_FILE", "INTERNAL_README",
 ]

@@ -1,4 +1,4 @@
-"""`earlyhelp indicators`: compute every indicator and write internal and published files."""
+"""`earlyhelp indicators`: compute every indicator and write the publishable and internal files."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def _time_period(value: str | None) -> int | None:
 @click.option("--warehouse", type=click.Path(path_type=Path), default=None,
               help="A DuckDB warehouse written by `earlyhelp load` (instead of --data).")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
-              help="Folder for indicators.csv, indicators_published.csv and its .meta.csv.")
+              help="Folder for indicators.csv and indicators_published.csv (publishable) and "
+                   "internal/indicators_unsuppressed.csv (not for publication).")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="duckdb on one machine; spark (PySpark) for a cluster or national scale.")
 @click.option("--base-year", default=None, metavar="YYYYYY",
@@ -42,5 +43,9 @@ def indicators(data: Path | None, warehouse: Path | None, out: Path, engine: str
                      suppression_threshold=suppression_threshold)
     rows = result.internal.num_rows
     click.echo(f"{rows} indicator rows computed with {result.engine} in {result.seconds:.1f} s.")
-    for path in result.files:
+    click.echo("Publishable (disclosure-controlled):")
+    for path in result.publishable_files:
+        click.echo(f"  {path}")
+    click.echo("Internal, NOT for publication (unsuppressed):")
+    for path in result.internal_files:
         click.echo(f"  {path}")

@@ -240,6 +240,17 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
 
 # ----------------------------------------------------------------------------- assembly
 
+def year_wholly_covered(returns: tuple[dt.date, dt.date, dt.date], period: int) -> bool:
+    """Whether the LA's return covers the whole financial year (1 April to 31 March).
+
+    A year the return covers only in part (a return ending 30 September, or starting in June)
+    would give a count of part of a year that reads as a whole year's, low figure.
+    """
+    period_start, period_end, _extract_date = returns
+    year_start, year_end = year_bounds(period)
+    return period_start <= year_start and period_end >= year_end
+
+
 def _window_available(indicator: Indicator, returns: tuple[dt.date, dt.date, dt.date], period: int) -> bool:
     period_start, _period_end, extract_date = returns
     year_start, year_end = year_bounds(period)
@@ -288,6 +299,10 @@ class Assembler:
             return self._spend_figure(la, period)
         if period not in inputs.la_years.get(la, ()):
             return None
+        # Every record-based indicator counts events or episodes over the whole year, so a year
+        # the return covers in part is not available. Spend comes from its own table (above).
+        if not year_wholly_covered(inputs.returns[la], period):
+            return Figure(NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE)
         if not _window_available(indicator, inputs.returns[la], period):
             return Figure(NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE)
         numerator = inputs.measures.get(indicator.numerator, {}).get((la, period, breakdown), 0)

@@ -9,10 +9,14 @@ conventions):
    so it is suppressed everywhere alike.
 2. Regional and national counts are rounded to the nearest 10 after summing unrounded LA figures;
    their rates come from the unrounded sums (the internal table's values).
-3. Secondary suppression: within one area x year x indicator, when exactly one breakdown cell is
-   suppressed and the ``Total`` is published, the smallest other non-zero cell is suppressed too.
-   The same is done for counts that add up across indicators (``ADDITIVE_RELATIONS``: cases closed
-   after assessment = stepped down + not stepped down).
+3. Secondary suppression, field by field: within one area x year x indicator, the breakdown
+   cells' numerators add up to the ``Total``'s numerator and their denominators to its
+   denominator. For each of the two fields, when exactly one part has it suppressed and the
+   ``Total``'s is published, the same field of the smallest other non-zero part is suppressed too
+   (and so that part's value). The same is done for counts that add up across indicators
+   (``ADDITIVE_RELATIONS``: cases closed after assessment = stepped down + not stepped down).
+   The rules are repeated until nothing changes, since a new suppression can leave a new single
+   suppressed part.
 4. Values are rounded half away from zero to the spec's decimal places; a non-zero value that
    rounds to zero is ``low``. Python's ``round`` (half to even) is never used.
 
@@ -98,24 +102,9 @@ class _Cell:
         self.denominator = _parse(row["denominator"])
         self.value = _exact_value(self.indicator, self.numerator, self.denominator, _parse(row["value"]))
 
-    @property
-    def suppressed(self) -> bool:
-        return CONFIDENTIAL in (self.numerator, self.denominator, self.value)
-
-    @property
-    def published(self) -> bool:
-        return not any(isinstance(f, str) and f in (CONFIDENTIAL, NOT_AVAILABLE)
-                       for f in (self.numerator, self.denominator, self.value))
-
     def suppress(self, field: str) -> None:
         setattr(self, field, CONFIDENTIAL)
         self.value = CONFIDENTIAL
-
-    def size(self) -> int:
-        """How big the cell is, for choosing the smallest one to suppress."""
-        if self.indicator.denominator_is_count and isinstance(self.denominator, int):
-            return self.denominator
-        return self.numerator if isinstance(self.numerator, int) else 0
 
 
 def _is_small(figure: Any, threshold: int) -> bool:
@@ -129,56 +118,98 @@ def _primary(cell: _Cell, threshold: int) -> None:
         cell.suppress("denominator")
 
 
-def _secondary_breakdowns(cells: list[_Cell]) -> None:
+COUNT_FIELDS = ("numerator", "denominator")
+
+
+def _counts(indicator: Indicator, field: str) -> bool:
+    return indicator.numerator_is_count if field == "numerator" else indicator.denominator_is_count
+
+
+def _hide_one_more(parts: list[tuple[_Cell, str]]) -> bool:
+    """Parts of a published total: if exactly one is ``c``, suppress the smallest non-zero other.
+
+    Returns whether a figure was suppressed. Parts that are ``x`` make the sum unknowable anyway,
+    so nothing is done for them.
+    """
+    figures = [getattr(cell, field) for cell, field in parts]
+    if any(figure == NOT_AVAILABLE for figure in figures):
+        return False
+    if sum(figure == CONFIDENTIAL for figure in figures) != 1:
+        return False
+    open_parts = [(cell, field) for cell, field in parts
+                  if isinstance(getattr(cell, field), int) and getattr(cell, field) > 0]
+    if not open_parts:
+        return False
+    cell, field = min(open_parts, key=lambda cf: (getattr(cf[0], cf[1]), cf[0].row["breakdown"]))
+    cell.suppress(field)
+    return True
+
+
+def _breakdown_groups(cells: list[_Cell]) -> list[tuple[_Cell, list[_Cell]]]:
+    """(Total, parts) of every area x year x indicator with breakdowns."""
     groups: dict[tuple, list[_Cell]] = defaultdict(list)
     for cell in cells:
         if cell.indicator.breakdowns:
             r = cell.row
             groups[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"],
                     r["indicator"])].append(cell)
+    out = []
     for group in groups.values():
-        total = [c for c in group if c.row["breakdown"] == TOTAL]
-        parts = [c for c in group if c.row["breakdown"] != TOTAL]
-        if not total or not total[0].published:
-            continue
-        if sum(c.suppressed for c in parts) != 1:
-            continue
-        candidates = [c for c in parts if not c.suppressed and c.published and c.size() > 0]
-        if candidates:
-            smallest = min(candidates, key=lambda c: (c.size(), c.row["breakdown"]))
-            for field in ("numerator", "denominator"):
-                counts = (smallest.indicator.numerator_is_count if field == "numerator"
-                          else smallest.indicator.denominator_is_count)
-                if counts and isinstance(getattr(smallest, field), int):
-                    smallest.suppress(field)
+        totals = [c for c in group if c.row["breakdown"] == TOTAL]
+        if totals:
+            out.append((totals[0], [c for c in group if c.row["breakdown"] != TOTAL]))
+    return out
 
 
-def _secondary_relations(cells: list[_Cell]) -> None:
+def _secondary_breakdowns(groups: list[tuple[_Cell, list[_Cell]]]) -> bool:
+    """Each count field on its own: the numerators of the parts add up to the Total's numerator,
+    and so do the denominators. Whole cells are not enough: a part with only its numerator
+    suppressed would still give its numerator back by subtraction."""
+    changed = False
+    for total, parts in groups:
+        for field in COUNT_FIELDS:
+            if not _counts(total.indicator, field) or not isinstance(getattr(total, field), int):
+                continue
+            changed |= _hide_one_more([(part, field) for part in parts])
+    return changed
+
+
+def _relation_groups(cells: list[_Cell]) -> list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]]:
+    """(total figure, part figures) of every ADDITIVE_RELATIONS sum in every area x year."""
     by_area: dict[tuple, dict[str, _Cell]] = defaultdict(dict)
     for cell in cells:
         r = cell.row
         if r["breakdown"] == TOTAL:
             by_area[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"])][
                 r["indicator"]] = cell
+    out = []
     for area in by_area.values():
         for (total_name, total_field), parts in ADDITIVE_RELATIONS:
             total = area.get(total_name)
             part_cells = [(area.get(name), field) for name, field in parts]
             if total is None or any(c is None for c, _ in part_cells):
                 continue
-            if not isinstance(getattr(total, total_field), int):
-                continue
-            figures = [getattr(c, f) for c, f in part_cells]
-            if any(f == NOT_AVAILABLE for f in figures):
-                continue
-            hidden = [f == CONFIDENTIAL for f in figures]
-            if sum(hidden) != 1:
-                continue
-            open_parts = [(c, f) for (c, f), h in zip(part_cells, hidden) if not h
-                          and isinstance(getattr(c, f), int) and getattr(c, f) > 0]
-            if open_parts:
-                cell, field = min(open_parts, key=lambda cf: getattr(cf[0], cf[1]))
-                cell.suppress(field)
+            out.append(((total, total_field), part_cells))
+    return out  # type: ignore[return-value]
+
+
+def _secondary_relations(groups: list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]]) -> bool:
+    changed = False
+    for (total, total_field), parts in groups:
+        if isinstance(getattr(total, total_field), int):
+            changed |= _hide_one_more(parts)
+    return changed
+
+
+def _secondary(cells: list[_Cell]) -> None:
+    """Apply both secondary rules until nothing changes: a suppression made for one sum can leave
+    another sum (the other field, or another relation) with a single suppressed part."""
+    breakdowns, relations = _breakdown_groups(cells), _relation_groups(cells)
+    while True:
+        changed = _secondary_breakdowns(breakdowns)
+        changed |= _secondary_relations(relations)
+        if not changed:
+            return
 
 
 def _format(cell: _Cell, regional_or_national: bool) -> tuple[str, str, str]:
@@ -220,8 +251,7 @@ def publish(internal: pa.Table | Iterable[dict[str, str]], threshold: int = 5,
     cells = [_Cell(row) for row in rows]
     for cell in cells:
         _primary(cell, threshold)
-    _secondary_breakdowns(cells)
-    _secondary_relations(cells)
+    _secondary(cells)
     out: dict[str, list[str]] = {column: [] for column in PUBLISHED_COLUMNS}
     for cell in cells:
         row = cell.row
@@ -269,37 +299,34 @@ def areas_from_rows(rows: Iterable[dict[str, Any]], old_codes: dict[str, str] | 
     return areas
 
 
-def reference_old_la_codes() -> dict[str, str]:
-    """Old (three-digit DfE) LA codes from ``earlyhelp.reference`` when that package provides them."""
+REFERENCE_LA_COLUMNS = ("la_code", "la_name", "region_code", "region_name", "old_la_code")
+
+
+def _reference_la_rows() -> list[dict[str, str]]:
+    """The shipped LA list (``earlyhelp.reference``) as plain text rows; empty without it.
+
+    Names are a nicety, so two things that can really happen are tolerated: the reference package
+    is not installed (ImportError) or its table lacks a column (KeyError). Anything else is a bug
+    and is raised.
+    """
     try:
-        from earlyhelp.reference import local_authorities  # type: ignore[attr-defined]
+        from earlyhelp.reference import local_authorities
     except ImportError:
-        return {}
+        return []
     try:
-        table = local_authorities()
-        if hasattr(table, "to_pylist"):
-            rows = table.to_pylist()
-        elif hasattr(table, "to_dict"):
-            rows = table.to_dict("records")
-        else:
-            rows = list(table)
-        codes: dict[str, str] = {}
-        for r in rows:
-            la, old = r.get("la_code"), r.get("old_la_code")
-            if isinstance(la, str) and isinstance(old, str) and old:
-                codes[la] = old
-        return codes
-    except Exception:  # noqa: BLE001 - names are a nicety; never fail publication over them
-        return {}
+        frame = local_authorities()[list(REFERENCE_LA_COLUMNS)]
+    except KeyError:
+        return []
+    return [{column: (value if isinstance(value, str) else "") for column, value in row.items()}
+            for row in frame.to_dict("records")]
+
+
+def reference_old_la_codes() -> dict[str, str]:
+    """Old (three-digit DfE) LA codes from ``earlyhelp.reference``."""
+    return {row["la_code"]: row["old_la_code"] for row in _reference_la_rows()
+            if row["la_code"] and row["old_la_code"]}
 
 
 def reference_areas() -> dict[str, dict[str, str]]:
-    try:
-        from earlyhelp.reference import local_authorities  # type: ignore[attr-defined]
-
-        table = local_authorities()
-        rows = table.to_pylist() if hasattr(table, "to_pylist") else table.to_dict("records")
-        clean = [{k: (v if isinstance(v, str) else "") for k, v in r.items()} for r in rows]
-        return areas_from_rows(clean)
-    except Exception:  # noqa: BLE001 - without reference names the codes still identify areas
-        return {}
+    """LA and region names from ``earlyhelp.reference``, for LAs the data does not name."""
+    return areas_from_rows(_reference_la_rows())

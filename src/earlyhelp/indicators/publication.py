@@ -1,4 +1,13 @@
-"""Writing the three files: internal CSV, published CSV and its EES metadata."""
+"""The output folder: two layouts of the one published table, the internal table, and READMEs.
+
+``out/``
+  ``indicators.csv``                 publishable: the spec's columns, disclosure-controlled
+  ``indicators_published.csv``       publishable: the same figures in EES tidy format
+  ``indicators_published.meta.csv``  its EES metadata (labels say it is disclosure-controlled)
+  ``README.md``                      which file is which, and which may be published
+  ``internal/indicators_unsuppressed.csv``  NOT publishable: unsuppressed, unrounded
+  ``internal/README.txt``            says so
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,22 @@ import csv
 from pathlib import Path
 
 import pyarrow as pa
+
+SPEC_FILE = "indicators.csv"
+PUBLISHED_FILE = "indicators_published.csv"
+META_FILE = "indicators_published.meta.csv"
+README_FILE = "README.md"
+INTERNAL_DIR = "internal"
+INTERNAL_FILE = f"{INTERNAL_DIR}/indicators_unsuppressed.csv"
+INTERNAL_README = f"{INTERNAL_DIR}/README.txt"
+
+# The spec's output columns, taken from the EES layout (which names la_code ``new_la_code``).
+SPEC_FROM_PUBLISHED = {
+    "time_period": "time_period", "geographic_level": "geographic_level",
+    "region_code": "region_code", "la_code": "new_la_code", "indicator": "indicator",
+    "breakdown": "breakdown", "numerator": "numerator", "denominator": "denominator",
+    "value": "value",
+}
 
 META_COLUMNS = (
     "col_name", "col_type", "label", "indicator_grouping", "indicator_unit", "indicator_dp",
@@ -51,3 +76,54 @@ def write_meta(path: Path, threshold: int) -> None:
         writer.writeheader()
         for row in meta_rows(threshold):
             writer.writerow({column: row.get(column, "") for column in META_COLUMNS})
+
+
+def spec_layout(published: pa.Table) -> pa.Table:
+    """The published (EES) table in the spec's ``indicators.csv`` columns: the same figures,
+    since both layouts come from one publication pass."""
+    return pa.table({spec: published.column(ees) for spec, ees in SPEC_FROM_PUBLISHED.items()})
+
+
+def folder_readme(threshold: int) -> str:
+    return f"""# Early help indicators
+
+Written by `earlyhelp indicators`. Definitions: `docs/indicators.md` and the indicators spec.
+
+| file | publishable | what it holds |
+|---|---|---|
+| `{SPEC_FILE}` | **yes** | every indicator in the spec's columns (time_period, geographic_level, region_code, la_code, indicator, breakdown, numerator, denominator, value), disclosure-controlled and rounded |
+| `{PUBLISHED_FILE}` | **yes** | the same figures in Explore Education Statistics tidy format (area names, old LA codes); `earlyhelp report` reads it |
+| `{META_FILE}` | **yes** | the EES metadata of `{PUBLISHED_FILE}` |
+| `{README_FILE}` | yes | this file |
+| `{INTERNAL_FILE}` | **NO** | unsuppressed, unrounded figures for analysts with access to record-level data |
+
+The two publishable tables are disclosure-controlled: counts from 1 to {threshold} and every
+figure derived from them are `c`, with secondary suppression so that no `c` can be worked back by
+subtraction; regional and national counts are rounded to the nearest 10; `x` = not available
+(the return does not cover the whole year or the follow-up window), `z` = not applicable,
+`low` = a non-zero figure that rounds to zero.
+
+Never publish or send anything in `{INTERNAL_DIR}/`: it is not disclosure-controlled.
+"""
+
+
+INTERNAL_README_TEXT = f"""NOT FOR PUBLICATION.
+
+{INTERNAL_FILE.split("/")[-1]} is the internal indicators table: NOT disclosure-controlled.
+Its counts are exact (small counts are not suppressed, regional and national counts are not
+rounded) and its rates are unrounded, so small numbers of children can be identified from it.
+Keep it with the record-level data it was computed from, under the same access controls.
+The publishable files are one folder up: {SPEC_FILE} and {PUBLISHED_FILE}.
+"""
+
+
+def write_folder(out: Path, internal: pa.Table, published: pa.Table, spec_published: pa.Table,
+                 threshold: int) -> None:
+    """Write every file of the output folder (see the module docstring)."""
+    (out / INTERNAL_DIR).mkdir(parents=True, exist_ok=True)
+    write_csv(spec_published, out / SPEC_FILE)
+    write_csv(published, out / PUBLISHED_FILE)
+    write_meta(out / META_FILE, threshold)
+    (out / README_FILE).write_text(folder_readme(threshold), encoding="utf-8")
+    write_csv(internal, out / INTERNAL_FILE)
+    (out / INTERNAL_README).write_text(INTERNAL_README_TEXT, encoding="utf-8")
