@@ -24,7 +24,61 @@ def test_identifiers_never_appear_in_findings(tmp_path):
     everything = report.to_json()
     for secret in ("14/05/2012", "Testa", "Rosalind", "9990000018", "ZZ99", "2012-05-14"):
         assert secret not in everything
-    assert by_rule["value-code"].value == "Q"  # sex is not an identifier
+    # sex is not an identifier column, but every cell of an identity-zone table is masked.
+    assert by_rule["value-code"].value == "<1 characters, masked>"
+
+
+# The surname moved two columns right (after date_of_birth and sex): a surname under sex.
+SHIFTED = "la_csc,C3,E06000001,9990000042,,Testc,2012-05-14,F,Shiftedname,ZZ99 3AB"
+
+
+def test_identity_values_are_masked_in_every_column_when_columns_are_shifted(tmp_path):
+    header = BASE["person_identifiers.csv"].splitlines()[0]
+    # surname holds the date of birth, date_of_birth the sex, sex the surname.
+    content = header + "\n" + SHIFTED + "\n"
+    report = validate_paths([make_return(tmp_path, {"person_identifiers.csv": content})])
+    by_rule = {f.rule_id: f for f in report.findings}
+    assert set(by_rule) == {"value-code", "value-date"}
+    assert by_rule["value-code"].column == "sex" and by_rule["value-code"].value == "<11 characters, masked>"
+    assert by_rule["value-code"].message == "'<11 characters, masked>' is not one of the codes for sex."
+    assert by_rule["value-date"].value == "<1 characters, masked>"  # 'F' under date_of_birth
+    assert "Shiftedname" not in report.to_json()
+    # Other tables still show their values: an analyst needs to see a wrong code.
+    children = validate_paths([make_return(tmp_path / "c", {
+        "children.csv": BASE["children.csv"] + "E06000001,C3,,2012-05,Shiftedname,WBRI,false,3,F2\n"})])
+    assert [f.value for f in children.findings] == ["Shiftedname"]
+
+
+def test_a_header_row_of_identifiers_is_masked(tmp_path):
+    # An export without its header row: the first record is read as the header.
+    rows = BASE["person_identifiers.csv"].splitlines()[1]
+    report = validate_paths([make_return(tmp_path, {"person_identifiers.csv": rows + "\n"})])
+    unknown = [f for f in report.findings if f.rule_id == "column-unknown"]
+    # Ten cells, none a column name (C1 and the empty UPN included).
+    assert len(unknown) == 10
+    everything = report.to_json()
+    for secret in ("Testa", "Fakename", "9990000018", "ZZ99 3AB", "2012-05-14"):
+        assert secret not in everything
+    # The required columns are still named, since they are the spec's.
+    assert {f.column for f in report.findings if f.rule_id == "column-missing"} == {
+        "source", "source_record_id", "la_code", "sex"}
+
+
+def test_load_and_validate_commands_mask_identity_values(tmp_path):
+    from click.testing import CliRunner
+
+    from earlyhelp.cli import main
+
+    header = BASE["person_identifiers.csv"].splitlines()[0]
+    folder = make_return(tmp_path / "r", {"person_identifiers.csv": header + "\n" + SHIFTED + "\n"})
+    runner = CliRunner()
+    for args in (["validate", str(folder)], ["validate", str(folder), "--json"],
+                 ["load", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--skip-identity"],
+                 ["load", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--skip-identity", "--json"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1, result.output
+        assert "is not one of the codes for sex" in result.output
+        assert "Shiftedname" not in result.output and "2012-05-14" not in result.output
 
 
 def test_counts_are_complete_while_detail_is_capped(tmp_path):

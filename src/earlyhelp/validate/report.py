@@ -53,14 +53,35 @@ def is_identifier(table: str | None, column: str | None) -> bool:
     return spec_table.has_column(column) and spec_table.column(column).identifier
 
 
-def shown_value(table: str | None, column: str | None, value: object) -> str | None:
-    """The value as a message may show it: masked when the column holds an identifier."""
+def is_identity_zone(table: str | None) -> bool:
+    """Every cell of an identity-zone table may hold an identifier: a file with shifted columns
+    puts a surname under ``sex``, a file without a header makes its first record the header."""
+    return table in TABLES and TABLES[table].zone == "identity"
+
+
+def quotes_data(rule_id: str) -> bool:
+    """Whether the rule's ``value`` is taken from a cell (row and key rules) rather than being a
+    description the validator wrote (file and header rules, the field count of a line)."""
+    return RULES[rule_id].scope in ("row", "table") and rule_id != "row-field-count"
+
+
+def shown_value(table: str | None, column: str | None, value: object, *, from_data: bool = True) -> str | None:
+    """The value as a message may show it: masked when it may be an identifier, that is when its
+    column holds one or (``from_data``) it comes from a cell of an identity-zone table."""
     if value is None:
         return None
-    if is_identifier(table, column):
+    if is_identifier(table, column) or (from_data and is_identity_zone(table)):
         return mask(value)
     text = str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def shown_column(table: str | None, column: str | None) -> str | None:
+    """A header name as a message may show it: in an identity-zone table a name that is not one
+    of its columns may be a value (a file without a header row), so it is masked."""
+    if column is None or not is_identity_zone(table) or TABLES[table].has_column(column) or column == "(blank)":
+        return column
+    return mask(column)
 
 
 @dataclass
@@ -119,7 +140,11 @@ class ValidationReport:
              other: object = None) -> Finding:
         rule = RULES[rule_id]
         name = Path(file).name
-        shown = shown_value(table, column, value)
+        from_data = quotes_data(rule_id)
+        shown = shown_value(table, column, value, from_data=from_data)
+        column = shown_column(table, column)
+        if from_data and is_identity_zone(table) and isinstance(other, str):
+            other = mask(other)  # e.g. the start date quoted by date-order
         fields = {
             "file": name, "table": table or "", "column": column or "",
             "value": repr(shown) if isinstance(value, str) and rule.scope == "row" else (shown or ""),
