@@ -12,10 +12,11 @@ England; the shares are round figures chosen to be plausible, not fitted to publ
 * **Placement postcode** (PL_POST): a real postcode from :func:`earlyhelp.reference.postcodes`.
   Placed with parents (P1) is at home (392d allows that only for P1); the LA's own provision
   (PR1) is inside the LA (1015); another LA's provision (PR2) is in another LA of the same
-  region; private, voluntary and other public providers are inside the LA for
-  ``PROVIDER_INSIDE_LA`` of placements and in another LA of the region otherwise. With the
-  provider mix below, about two thirds of placements are inside the LA (DfE publishes a little
-  under 60% placed inside the LA boundary). Never the home postcode except P1, and never the
+  region; private, voluntary and other public providers, and placements with no provider
+  (T0-T4, Z1), are inside the LA for ``PROVIDER_INSIDE_LA`` of placements and in another LA of
+  the region otherwise. With the provider mix below, about 70% of placements are inside the LA
+  (measured on the North East at full size); the share is not fitted to DfE's published
+  placement-location figures. Never the home postcode except P1, and never the
   previous placement's postcode after a change of placement (435). None under V3/V4 (214).
 * **Placement provider** (PLACE_PROVIDER) by placement type: ``PROVIDERS`` (PR0 only with P1,
   550/527-531; none for temporary placements T0-T4 and Z1, 213/178; PR3 never for foster,
@@ -72,7 +73,7 @@ PROVIDERS: dict[str, dict[str, float]] = {
     "P2": {"PR1": 0.50, "PR4": 0.40, "PR5": 0.10},
     "P3": {"PR4": 1.0},
 }
-PROVIDER_INSIDE_LA = 0.35  # PR3, PR4, PR5 placements inside the child's own LA
+PROVIDER_INSIDE_LA = 0.35  # PR3, PR4, PR5 and no-provider placements inside the child's own LA
 REASON_PLACE_CHANGE_SHARES = {
     "CARPL": 0.45, "CREQB": 0.10, "CREQO": 0.08, "CHILD": 0.06, "LAREQ": 0.06, "PLACE": 0.04,
     "CLOSE": 0.03, "STAND": 0.02, "ALLEG": 0.02, "APPRR": 0.02, "CUSTOD": 0.02, "OTHER": 0.10,
@@ -118,7 +119,9 @@ def ssda903_sidecar(episodes: pa.Table, children: pa.Table, home_postcodes: pa.T
     home = _lookup(child, home_postcodes, "child_id", "home_postcode")
     provider = _draw_by_group(rng, place, PROVIDERS)
     region_las = _other_las_in_region(local_authorities(), la)
-    inside = (provider == "PR1") | (np.isin(provider, ("PR3", "PR4", "PR5"))
+    # Own provision inside the LA, another LA's outside it, the rest (other public, private,
+    # voluntary, and placements with no provider) inside for PROVIDER_INSIDE_LA of them.
+    inside = (provider == "PR1") | (~np.isin(provider, ("PR0", "PR1", "PR2"))
                                     & (rng.random(n) < PROVIDER_INSIDE_LA))
     other = region_las[np.arange(n), (rng.random(n) * region_las.shape[1]).astype(np.int64)]
     placed_la = np.where(inside | (provider == "PR0"), la, other)
