@@ -89,7 +89,8 @@ def _compare_national(out: Path, counts: bool) -> None:
     from earlyhelp.reference import published_national
 
     published = published_national()
-    with open(out / "indicators.csv", newline="") as handle:
+    # The internal (unsuppressed, unrounded) table: the comparison is of exact figures.
+    with open(out / "internal" / "indicators_unsuppressed.csv", newline="") as handle:
         national = {(r["indicator"], int(r["time_period"])): r for r in csv.DictReader(handle)
                     if r["geographic_level"] == "National" and r["breakdown"] == "Total"}
     print(f"\n{'figure':<18} {'year':>6} {'published':>11} {'computed':>11} {'ratio':>6}  within tolerance")

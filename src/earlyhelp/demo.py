@@ -72,8 +72,10 @@ def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
 
     started = _step("Computing every indicator (LA, region, England) with disclosure control")
     indicators_dir = out / "indicators"
-    compute(warehouse, indicators_dir)
-    _done(started, f"indicators in {indicators_dir}")
+    indicators = compute(warehouse, indicators_dir)
+    _done(started, f"publishable (disclosure-controlled) indicators in {indicators.out}: "
+                   f"{', '.join(p.name for p in indicators.publishable_files)}; internal, "
+                   f"unsuppressed table (not for publication) in {indicators_dir / 'internal'}")
 
     started = _step("Writing the report")
     index = render_report(indicators_dir, out / "report")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from earlyhelp.indicators.compute import OUTPUT_COLUMNS
+
 SPEC_FILE = "indicators.csv"
 PUBLISHED_FILE = "indicators_published.csv"
 META_FILE = "indicators_published.meta.csv"
@@ -24,13 +26,9 @@ INTERNAL_DIR = "internal"
 INTERNAL_FILE = f"{INTERNAL_DIR}/indicators_unsuppressed.csv"
 INTERNAL_README = f"{INTERNAL_DIR}/README.txt"
 
-# The spec's output columns, taken from the EES layout (which names la_code ``new_la_code``).
-SPEC_FROM_PUBLISHED = {
-    "time_period": "time_period", "geographic_level": "geographic_level",
-    "region_code": "region_code", "la_code": "new_la_code", "indicator": "indicator",
-    "breakdown": "breakdown", "numerator": "numerator", "denominator": "denominator",
-    "value": "value",
-}
+# The spec's output columns (OUTPUT_COLUMNS) from the EES layout, which names la_code new_la_code.
+SPEC_FROM_PUBLISHED = {column: "new_la_code" if column == "la_code" else column
+                       for column in OUTPUT_COLUMNS}
 
 META_COLUMNS = (
     "col_name", "col_type", "label", "indicator_grouping", "indicator_unit", "indicator_dp",
@@ -52,7 +50,8 @@ def meta_rows(threshold: int) -> list[dict[str, str]]:
     controlled = (
         f"Disclosure-controlled: counts from 1 to {threshold} and figures derived from them are "
         "shown as c, with secondary suppression; regional and national counts are rounded to the "
-        "nearest 10; x = not yet available (follow-up window not covered), z = not applicable, "
+        "nearest 10; x = not available (the return does not cover the whole year, or the "
+        "follow-up window is not over), z = not applicable, "
         "low = rounds to zero"
     )
     return [

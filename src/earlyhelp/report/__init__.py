@@ -21,8 +21,9 @@ def build_report(data: Path, out: Path, la: str | None = None) -> Path:
     """Compute the indicators for ``data`` and write ``out/index.html``.
 
     ``out/data`` receives only the published (disclosure-controlled) CSV and its metadata: the
-    internal, unsuppressed ``indicators.csv`` that ``compute`` also writes is left in a temporary
-    folder and deleted, because everything under ``out`` is meant to be publishable.
+    other files ``compute`` writes (the spec-layout ``indicators.csv`` and the internal,
+    unsuppressed ``internal/indicators_unsuppressed.csv``) are left in a temporary folder and
+    deleted, because everything under ``out`` is meant to be publishable.
     """
     try:
         from earlyhelp.indicators import compute
