@@ -196,3 +196,12 @@ def test_without_a_sidecar_the_export_says_once_what_it_leaves_empty(tmp_path: P
     assert {e["PL_POST"] for e in episodes} == {""}
     # HOME_POST falls back to the child's postcode in person_identifiers (the latest HOME_POST).
     assert [e["HOME_POST"] for e in episodes if e["CHILD"] == "101"] == ["TS24 8AA", "TS24 8AA"]
+
+
+def test_ingesting_an_ehld_folder_keeps_its_sidecar(tmp_path: Path) -> None:
+    ehld = ingest([_write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)], tmp_path / "ehld",
+                  la_code="E06000001")
+    copied = ingest([ehld], tmp_path / "copy")
+    for name in ("episodes", "header"):
+        assert (copied / "ssda903" / f"{name}.csv").read_text() == \
+            (ehld / "ssda903" / f"{name}.csv").read_text()

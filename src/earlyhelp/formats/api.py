@@ -191,8 +191,16 @@ def _write_returns(writer: EHLDWriter, periods: dict[str, tuple[dt.date, dt.date
 
 
 def _copy_ehld(group: Detected, writer: EHLDWriter) -> None:
+    from earlyhelp.formats.ssda903 import find_sidecar
+
     for file in group.files:
         shutil.copy2(file, writer.folder / file.name)
+    # The folders' SSDA903 sidecar goes with their tables (it is part of the same data).
+    folders = sorted({file.parent for file in group.files})
+    for name, file in find_sidecar(folders).items():
+        target = writer.folder / f"{name}{file.suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(file, target)
 
 
 @dataclass
