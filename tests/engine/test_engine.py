@@ -96,3 +96,51 @@ def test_unknown_engine_and_bad_paths_are_usage_errors(tmp_path):
         (tmp_path / "notes.txt").write_text("not a database")
         with pytest.raises(DataError, match="could not be opened as a DuckDB warehouse"):
             engine.register_ehld(tmp_path / "notes.txt")
+
+
+IDENTITY_CSV = ("source,source_record_id,la_code,nhs_number,upn,forename,surname,date_of_birth,sex,postcode\n"
+                "la_csc,C1,E06000001,9990000018,,Testa,Fakename,2012-05-14,F,ZZ99 3AB\n")
+RETURNS_CSV = "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,2020-06-30\n"
+
+
+@pytest.mark.parametrize("name", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_identity_tables_are_registered_only_when_named(name, request, tmp_path):
+    (tmp_path / "person_identifiers.csv").write_text(IDENTITY_CSV)
+    (tmp_path / "returns.csv").write_text(RETURNS_CSV)
+    with _engine(name, request) as engine:
+        engine.register_ehld(tmp_path)
+        assert engine.sql("SELECT la_code FROM returns").to_pylist() == [{"la_code": "E06000001"}]
+        with pytest.raises(Exception, match="(?i)person_identifiers"):
+            engine.sql("SELECT * FROM person_identifiers")
+        if name == "spark":
+            # Nothing of the identity zone was staged to Parquet either.
+            assert [p.name for p in engine._staging.iterdir() if "person_identifiers" in p.name] == []
+        # A caller that needs identifiers (linkage) names the table.
+        engine.register_ehld(tmp_path, ["person_identifiers"])
+        assert engine.sql("SELECT source_record_id FROM person_identifiers").to_pylist() == [
+            {"source_record_id": "C1"}]
+
+
+@pytest.mark.parametrize("name", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_a_value_of_the_wrong_type_is_reported_by_table_and_column_never_quoted(name, request, tmp_path):
+    (tmp_path / "returns.csv").write_text(RETURNS_CSV)
+    (tmp_path / "referrals.csv").write_text(
+        "la_code,child_id,referral_id,referral_date,referral_source,referral_nfa\n"
+        "E06000001,C1,R1,2019-05-01,1A,false\n"
+        "E06000001,C2,R2,Fakename,1A,false\n")
+    with _engine(name, request) as engine:
+        with pytest.raises(DataError) as raised:
+            engine.register_ehld(tmp_path, ["returns", "referrals"])
+    message = raised.value.message + (raised.value.hint or "")
+    assert message == ("A value in the column 'referral_date' of the table 'referrals' could not be read as "
+                       "date (ConversionException).Run `earlyhelp validate` on the data first; it names the "
+                       "row and column.")
+
+
+def test_a_failed_conversion_in_a_query_names_the_column_not_the_value():
+    with create_engine("duckdb") as engine:
+        engine.register("people", pa.table({"birth": ["2012-05-14", "Fakename"]}))
+        with pytest.raises(DataError) as raised:
+            engine.sql("SELECT CAST(birth AS DATE) AS d FROM people")
+    assert raised.value.message == ("A value in the column 'birth' could not be converted to the type a "
+                                    "query needs (ConversionException).")

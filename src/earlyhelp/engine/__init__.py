@@ -2,7 +2,7 @@
 
 >>> from earlyhelp.engine import create_engine
 >>> with create_engine("duckdb") as engine:
-...     engine.register_ehld("my-return/")
+...     engine.register_ehld("my-return/")  # every table but person_identifiers
 ...     table = engine.sql("SELECT la_code, COUNT(*) AS n FROM referrals GROUP BY la_code")
 
 Write queries in DuckDB's dialect; the Spark backend transpiles them with SQLGlot.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from earlyhelp.engine.base import Engine, column_selects, typed_ehld_views
+from earlyhelp.engine.base import DEFAULT_EHLD_TABLES, Engine, column_selects, typed_ehld_views
 from earlyhelp.errors import UsageError
 
 ENGINES = ("duckdb", "spark")
@@ -31,4 +31,4 @@ def create_engine(name: str = "duckdb", **options: Any) -> Engine:
     raise UsageError(f"Unknown engine {name!r}; choose one of: {', '.join(ENGINES)}.")
 
 
-__all__ = ["ENGINES", "Engine", "column_selects", "create_engine", "typed_ehld_views"]
+__all__ = ["DEFAULT_EHLD_TABLES", "ENGINES", "Engine", "column_selects", "create_engine", "typed_ehld_views"]

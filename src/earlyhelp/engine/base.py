@@ -10,6 +10,7 @@ their types) is shared here so both backends see exactly the same typed inputs.
 from __future__ import annotations
 
 import abc
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -17,10 +18,15 @@ import pyarrow as pa
 
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.spec.files import sql_literal
-from earlyhelp.spec.model import TABLES
+from earlyhelp.spec.model import TABLES, TABLES_IN_ORDER
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
+
+# What ``register_ehld`` takes when no tables are named: everything but the identity zone
+# (``person_identifiers``), whose identifiers enter an engine only when a caller names it
+# (linkage), never as a side effect of reading a folder or warehouse.
+DEFAULT_EHLD_TABLES = tuple(t.name for t in TABLES_IN_ORDER if t.zone != "identity")
 
 
 class Engine(abc.ABC):
@@ -58,20 +64,63 @@ class Engine(abc.ABC):
                       columns: dict[str, Iterable[str]] | None = None) -> None:
         """Register EHLD tables (typed as the spec says) from a folder or a DuckDB warehouse file.
 
-        Tables missing from the data become empty tables with the spec's columns, so a query over
-        a return without, say, looked-after episodes still runs and counts zero. ``columns`` may
-        name, per table, the only columns a computation needs: at national scale that halves
-        the memory the engine holds.
+        ``tables`` defaults to :data:`DEFAULT_EHLD_TABLES`: every table but the identity zone's,
+        which is registered only when named. Tables missing from the data become empty tables
+        with the spec's columns, so a query over a return without, say, looked-after episodes
+        still runs and counts zero. ``columns`` may name, per table, the only columns a
+        computation needs: at national scale that halves the memory the engine holds.
         """
         import duckdb
 
-        names = list(tables or TABLES)
+        names = ehld_table_names(tables)
         con = duckdb.connect()
         try:
             typed_ehld_views(con, Path(data), names)
             self._register_typed_ehld(con, column_selects(names, columns))
         finally:
             con.close()
+
+
+def ehld_table_names(tables: Iterable[str] | None) -> list[str]:
+    """The tables to register: those named, or by default every table outside the identity zone."""
+    names = list(DEFAULT_EHLD_TABLES if tables is None else tables)
+    unknown = [name for name in names if name not in TABLES]
+    if unknown:
+        raise ValueError(f"not EHLD tables: {unknown}")
+    return names
+
+
+# DuckDB names the column a failed cast read from; its message also quotes the value, which may
+# be an identifier, so only this part is ever taken from it.
+_SOURCE_COLUMN = re.compile(r"when casting from source column \"?([A-Za-z_][A-Za-z0-9_]{0,63})\"?")
+
+
+def conversion_column(error: Exception) -> str | None:
+    """The column a DuckDB conversion error names, if any; never any other part of its text."""
+    found = _SOURCE_COLUMN.search(str(error))
+    return found.group(1) if found else None
+
+
+def unreadable_table_error(con: "duckdb.DuckDBPyConnection", name: str, columns: Iterable[str],
+                           error: Exception) -> DataError:
+    """The error for a table whose values do not have the spec's types: the table, the first
+    column that fails and the kind of error; never the database's text, which quotes the value."""
+    import duckdb
+
+    failing = None
+    for column in columns:
+        try:
+            # count() must read (and so cast) every value of the column.
+            con.execute(f'SELECT count("{column}") FROM "{name}"').fetchall()
+        except duckdb.Error:
+            failing = column
+            break
+    where = f"the column {failing!r} of the table {name!r}" if failing else f"the table {name!r}"
+    expected = f" as {TABLES[name].column(failing).type}" if failing else " with the spec's types"
+    return DataError(
+        f"A value in {where} could not be read{expected} ({type(error).__name__}).",
+        hint="Run `earlyhelp validate` on the data first; it names the row and column.",
+    )
 
 
 def column_selects(names: list[str], columns: dict[str, Iterable[str]] | None) -> dict[str, str]:

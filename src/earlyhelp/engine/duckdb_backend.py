@@ -9,9 +9,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from earlyhelp.engine.base import Engine, column_selects, typed_ehld_views
+from earlyhelp.engine.base import (Engine, column_selects, conversion_column, ehld_table_names,
+                                   typed_ehld_views, unreadable_table_error)
 from earlyhelp.errors import DataError
 from earlyhelp.spec.files import sql_literal
+from earlyhelp.spec.model import TABLES
 
 
 class DuckDBEngine(Engine):
@@ -45,16 +47,21 @@ class DuckDBEngine(Engine):
         try:
             return self.con.sql(query).to_arrow_table()
         except duckdb.ConversionException as error:
-            raise DataError(f"A value could not be read with the type the spec gives it: {error}") from None
+            # DuckDB's text quotes the value (possibly an identifier): only the column is taken.
+            column = conversion_column(error)
+            where = f" in the column {column!r}" if column else ""
+            raise DataError(
+                f"A value{where} could not be converted to the type a query needs "
+                f"({type(error).__name__}).",
+                hint="Run `earlyhelp validate` on the data first; it names the row and column.",
+            ) from None
 
     def materialize(self, name: str, query: str) -> None:
         self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {query}')
 
     def register_ehld(self, data: Path | str, tables: list[str] | None = None,
                       columns: dict[str, list[str]] | None = None) -> None:
-        from earlyhelp.spec.model import TABLES
-
-        names = list(tables or TABLES)
+        names = ehld_table_names(tables)
         typed_ehld_views(self.con, Path(data), names)
         self._register_typed_ehld(self.con, column_selects(names, columns))
         self.con.execute("DETACH DATABASE IF EXISTS warehouse")
@@ -65,11 +72,7 @@ class DuckDBEngine(Engine):
             try:
                 con.execute(f'CREATE OR REPLACE TABLE "_typed_{name}" AS {select}')
             except duckdb.Error as error:
-                raise DataError(
-                    f"The table {name!r} could not be read with the spec's types "
-                    f"({type(error).__name__}).",
-                    hint="Run `earlyhelp validate` on the data first; it names the row and column.",
-                ) from None
+                raise unreadable_table_error(con, name, TABLES[name].column_names, error) from None
             con.execute(f'DROP VIEW "{name}"')
             con.execute(f'ALTER TABLE "_typed_{name}" RENAME TO "{name}"')
 

@@ -22,9 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlglot
 
-from earlyhelp.engine.base import Engine
+from earlyhelp.engine.base import Engine, unreadable_table_error
 from earlyhelp.errors import EarlyhelpError
 from earlyhelp.spec.files import sql_literal
+from earlyhelp.spec.model import TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -104,10 +105,15 @@ class SparkEngine(Engine):
         self._view(name, frame)
 
     def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection", selects: dict[str, str]) -> None:
+        import duckdb
+
         for name, select in selects.items():
             path = self._staging_file(name)
             quoted = sql_literal(path)
-            con.execute(f"COPY ({select}) TO {quoted} (FORMAT parquet)")
+            try:
+                con.execute(f"COPY ({select}) TO {quoted} (FORMAT parquet)")
+            except duckdb.Error as error:
+                raise unreadable_table_error(con, name, TABLES[name].column_names, error) from None
             self._view(name, self.spark.read.parquet(str(path)))
 
     def close(self) -> None:
