@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from earlyhelp.console import steps
 from earlyhelp.errors import UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER
 from earlyhelp.validate import rules
@@ -63,7 +64,9 @@ def validate_paths(paths: list[Path] | tuple[Path, ...] | Path | str, *,
     # returns first: its extract dates bound every other table's event dates.
     order = sorted(files, key=lambda n: (n != rules.RETURNS_TABLE,
                                          [t.name for t in TABLES_IN_ORDER].index(n)))
-    with tempfile.TemporaryDirectory(prefix="earlyhelp-validate-") as work:
+    # One step per file, then the cross-table checks; shown only on a terminal.
+    with tempfile.TemporaryDirectory(prefix="earlyhelp-validate-") as work, \
+            steps("Validating", len(order) + 1) as advance:
         work_dir = Path(work)
         sinks: dict[str, KeySink] = {}
         extract_dates: ExtractDates | None = None
@@ -73,6 +76,7 @@ def validate_paths(paths: list[Path] | tuple[Path, ...] | Path | str, *,
             opener = open_parquet if path.suffix.lower() == ".parquet" else open_csv
             table_file = opener(path, table, report)
             if table_file is None:
+                advance(name)
                 continue
             sink = KeySink(work_dir, table, table_file.columns)
             checker = RowChecker(table_file, report, extract_dates, sink)
@@ -85,11 +89,13 @@ def validate_paths(paths: list[Path] | tuple[Path, ...] | Path | str, *,
             report.files[path.name] = table_file.rows
             if name == rules.RETURNS_TABLE:
                 extract_dates = _extract_returns(path, table_file.columns)
+            advance(name)
         cross = CrossTableChecker(report, work_dir, threads=threads)
         try:
             cross.check(sinks, files, returns_checked=extract_dates is not None)
         finally:
             cross.close()
+        advance("keys across tables")
     return report
 
 
