@@ -61,8 +61,9 @@ def test_england_headlines_are_the_published_latest_year_with_change_since_the_f
     assert text(reach.find_class("card__value")[0]) == "4.3%"
     assert text(reach.find_class("card__change")[0]) == "up 1.2 percentage points since 2015-16"
     ratio = card(tree, "prevention_ratio")
-    assert text(ratio.find_class("card__value")[0]) == "0.67"
-    assert text(ratio.find_class("card__change")[0]) == "up 0.15 since 2015-16"
+    # 517,000 / 706,830 = 0.7314 -> 0.73; 358,000 / 694,590 = 0.5154 -> 0.52; 0.73 - 0.52 = 0.21.
+    assert text(ratio.find_class("card__value")[0]) == "0.73"
+    assert text(ratio.find_class("card__change")[0]) == "up 0.21 since 2015-16"
     spend = card(tree, "ei_spend_per_child_real")
     assert text(spend.find_class("card__value")[0]) == "£218"
     assert text(spend.find_class("card__change")[0]) == "down £202 (-48%) since 2010-11"
