@@ -182,15 +182,13 @@ def _relation_groups(cells: list[_Cell]) -> list[tuple[tuple[_Cell, str], list[t
         if r["breakdown"] == TOTAL:
             by_area[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"])][
                 r["indicator"]] = cell
-    out = []
+    out: list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]] = []
     for area in by_area.values():
         for (total_name, total_field), parts in ADDITIVE_RELATIONS:
-            total = area.get(total_name)
-            part_cells = [(area.get(name), field) for name, field in parts]
-            if total is None or any(c is None for c, _ in part_cells):
-                continue
-            out.append(((total, total_field), part_cells))
-    return out  # type: ignore[return-value]
+            if total_name in area and all(name in area for name, _ in parts):
+                out.append(((area[total_name], total_field),
+                            [(area[name], field) for name, field in parts]))
+    return out
 
 
 def _secondary_relations(groups: list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]]) -> bool:
@@ -202,8 +200,8 @@ def _secondary_relations(groups: list[tuple[tuple[_Cell, str], list[tuple[_Cell,
 
 
 def _secondary(cells: list[_Cell]) -> None:
-    """Apply both secondary rules until nothing changes: a suppression made for one sum can leave
-    another sum (the other field, or another relation) with a single suppressed part."""
+    """Apply both secondary rules until nothing changes: a figure suppressed for one sum can be a
+    part of another sum (relations sharing a part), which then has a single suppressed part."""
     breakdowns, relations = _breakdown_groups(cells), _relation_groups(cells)
     while True:
         changed = _secondary_breakdowns(breakdowns)
