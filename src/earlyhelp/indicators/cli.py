@@ -31,7 +31,7 @@ def _time_period(value: str | None) -> int | None:
 @click.option("--base-year", default=None, metavar="YYYYYY",
               help="Price base for real-terms spend, e.g. 201920 (default: latest deflator year).")
 @click.option("--suppression-threshold", type=int, default=5, show_default=True,
-              help="Counts from 1 to this are suppressed (c) in the published file.")
+              help="Counts from 1 to this are suppressed (c) in the publishable files.")
 def indicators(data: Path | None, warehouse: Path | None, out: Path, engine: str,
                base_year: str | None, suppression_threshold: int) -> None:
     """Compute every outcomes-framework indicator for each LA, region and England."""
