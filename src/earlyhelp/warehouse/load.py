@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -202,9 +203,10 @@ class _StagedLoad:
     """One database's share of a load, held in an open transaction until every share is ready.
 
     DuckDB cannot commit two database files at once, so the load stages the analytic and identity
-    shares side by side and commits them only when both succeeded. ``keep_undo`` keeps (in
-    temporary tables of this connection, never on disk in the warehouse) the rows the load
-    replaces, so that a share already committed can be put back if the next commit fails.
+    shares side by side and commits them only when both succeeded. ``keep_undo`` keeps the rows
+    the load replaces in temporary tables of this connection (memory, spilling only to DuckDB's
+    temporary folder beside the file, never into the database), so that a share already
+    committed can be put back if a later commit fails.
     """
 
     def __init__(self, path: Path, keep_undo: bool = False):
@@ -214,11 +216,12 @@ class _StagedLoad:
         self.con = _connect(path)
         self.committed = False
         self._undo: list[tuple[Table, str]] = []
+        self._history_key: tuple[datetime, str] | None = None
         self.con.execute("BEGIN TRANSACTION")
         self.open = True
 
     def load(self, tables: list[Table], files: dict[str, Path], la_codes: list[str],
-             loaded_at: datetime, digest: str, advance) -> dict[str, int]:
+             loaded_at: datetime, digest: str, advance: Callable[[str], None]) -> dict[str, int]:
         _prepare_schema(self.con, tables)
         rows_by_la: dict[str, dict[str, int]] = {}
         loaded: dict[str, int] = {}
