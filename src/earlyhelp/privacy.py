@@ -39,4 +39,4 @@ def mask(value: object) -> str:
     text = "" if value is None else str(value)
     if not text:
         return "(empty)"
-    return f"<{len(text)} characters, masked>"
+    return f"<{len(text)} character{'' if len(text) == 1 else 's'}, masked>"

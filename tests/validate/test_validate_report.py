@@ -25,7 +25,7 @@ def test_identifiers_never_appear_in_findings(tmp_path):
     for secret in ("14/05/2012", "Testa", "Rosalind", "9990000018", "ZZ99", "2012-05-14"):
         assert secret not in everything
     # sex is not an identifier column, but every cell of an identity-zone table is masked.
-    assert by_rule["value-code"].value == "<1 characters, masked>"
+    assert by_rule["value-code"].value == "<1 character, masked>"
 
 
 # The surname moved two columns right (after date_of_birth and sex): a surname under sex.
@@ -41,7 +41,7 @@ def test_identity_values_are_masked_in_every_column_when_columns_are_shifted(tmp
     assert set(by_rule) == {"value-code", "value-date"}
     assert by_rule["value-code"].column == "sex" and by_rule["value-code"].value == "<11 characters, masked>"
     assert by_rule["value-code"].message == "'<11 characters, masked>' is not one of the codes for sex."
-    assert by_rule["value-date"].value == "<1 characters, masked>"  # 'F' under date_of_birth
+    assert by_rule["value-date"].value == "<1 character, masked>"  # 'F' under date_of_birth
     assert "Shiftedname" not in report.to_json()
     # Other tables still show their values: an analyst needs to see a wrong code.
     children = validate_paths([make_return(tmp_path / "c", {
