@@ -36,3 +36,30 @@ def test_a_subcommand_exit_status_reaches_the_shell(tmp_path):
     (tmp_path / "returns.csv").write_text("la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,31/03/2021\n")
     result = run("validate", str(tmp_path))
     assert result.returncode == 1, result.stdout + result.stderr
+
+
+def test_an_output_folder_that_is_a_file_is_a_usage_error_naming_it(tmp_path):
+    data = tmp_path / "returns.csv"
+    data.write_text("la_code,period_start,period_end,extract_date\n")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should go\n")
+    result = run("synth", "--out", str(blocker))
+    assert result.returncode == 2, result.stderr
+    assert "not-a-folder" in result.stderr and "Traceback" not in result.stderr
+    assert "stopped unexpectedly" not in result.stderr
+
+
+def test_a_stage_that_fails_to_import_is_a_fault_not_an_absent_stage(tmp_path, monkeypatch):
+    import click
+    import pytest
+
+    from earlyhelp import cli
+
+    (tmp_path / "stage_with_broken_dependency.py").write_text("import dependency_that_is_not_installed\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(cli.COMMANDS, "broken", ("stage_with_broken_dependency:command", "A stage."))
+    monkeypatch.setitem(cli.COMMANDS, "absent", ("earlyhelp.stage_not_built_yet.cli:command", "Later."))
+    context = click.Context(cli.main)
+    with pytest.raises(ModuleNotFoundError, match="dependency_that_is_not_installed"):
+        cli.main.get_command(context, "broken")
+    assert cli.main.get_command(context, "absent").name == "absent"  # listed, says unavailable

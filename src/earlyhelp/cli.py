@@ -40,8 +40,10 @@ class LazyGroup(click.Group):
         module_name, attribute = target.split(":")
         try:
             command = getattr(importlib.import_module(module_name), attribute)
-        except (ImportError, AttributeError):
-            if os.environ.get("EARLYHELP_DEBUG"):
+        except ModuleNotFoundError as error:
+            # Only the stage's own module missing means "not in this installation"; anything
+            # else it fails to import is a real fault and must not hide behind that message.
+            if os.environ.get("EARLYHELP_DEBUG") or not _is_part_of(error.name, module_name):
                 raise
             # A stage not built yet still shows in --help, and says so when run.
             @click.command(name=name, help=short_help, context_settings={"ignore_unknown_options": True})
@@ -52,6 +54,11 @@ class LazyGroup(click.Group):
             return unavailable
         command.short_help = command.short_help or short_help
         return command
+
+
+def _is_part_of(missing: str | None, module_name: str) -> bool:
+    """Is the missing module ``module_name`` itself or one of its parent packages?"""
+    return bool(missing) and (module_name == missing or module_name.startswith(f"{missing}."))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,6 +95,19 @@ def run() -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (`earlyhelp validate ... | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)
+    except OSError as error:
+        # Files a user named that cannot be written or read: a usage problem, said plainly.
+        where = f" {error.filename}" if error.filename else ""
+        reason = error.strerror or type(error).__name__
+        click.secho(f"Error: cannot use{where}: {reason}.", fg="red", err=True)
+        click.echo("Hint: check that the path exists, is the kind expected (a folder or a file) and "
+                   "that you may write there.", err=True)
+        sys.exit(2)
     except Exception as error:  # noqa: BLE001 - the last line of defence for the user
         if os.environ.get("EARLYHELP_DEBUG"):
             raise
