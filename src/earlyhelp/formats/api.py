@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 import shutil
@@ -91,20 +92,35 @@ def ingest_report(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent if out.parent.exists() else None))
     report = IngestReport(out=out)
     try:
+        periods: dict[str, tuple[dt.date, dt.date]] = {}
         with EHLDWriter(staging) as writer:
-            periods: dict[str, tuple[dt.date, dt.date]] = {}
             for group in groups:
                 report.formats.append(group.format.value)
                 report.ignored_files.extend(group.ignored)
                 _read_group(group, writer, report, periods, la_code=la_code)
-            if report.issue_count and not skip_invalid:
-                raise FormatError(
-                    report.issues, total=report.issue_count,
-                    what=f"Could not ingest {', '.join(report.formats)}",
-                    hint="Fix the file(s), or run with --skip-invalid to leave those children out.",
-                )
-            _write_returns(writer, periods, extract_date)
-            report.rows = dict(writer.counts)
+        if report.issue_count and not skip_invalid:
+            raise FormatError(
+                report.issues, total=report.issue_count,
+                what=f"Could not ingest {', '.join(report.formats)}",
+                hint="Fix the file(s), or run with --skip-invalid to leave those children out.",
+            )
+        rows = dict(writer.counts)
+        problem_children = {issue.child_id for issue in report.issues if issue.child_id}
+        if problem_children:
+            # A child with a problem anywhere is left out everywhere: keeping the child without
+            # the bad row would publish, say, a child in care with no episode.
+            rows, left_out = _leave_out_children(staging, problem_children)
+            report.skipped_children += left_out
+        if report.issue_count and not rows.get("children"):
+            raise FormatError(
+                report.issues, total=report.issue_count,
+                what=f"No child could be ingested from {', '.join(report.formats)}",
+                hint="Every child has a problem; fix the file(s) first.",
+            )
+        with EHLDWriter(staging) as returns_writer:
+            _write_returns(returns_writer, periods, writer.event_span, writer.la_codes, extract_date)
+            rows |= returns_writer.counts
+        report.rows = rows
         if report.issues:
             write_issues(report.issues, staging / ISSUES_FILE)
         out.mkdir(parents=True, exist_ok=True)
@@ -115,6 +131,33 @@ def ingest_report(
     return report
 
 
+def _leave_out_children(folder: Path, child_ids: set[str]) -> tuple[dict[str, int], int]:
+    """Remove every row of ``child_ids`` from the tables written in ``folder`` (sidecar too).
+    Returns the rows left per table and how many children rows were removed."""
+    counts: dict[str, int] = {}
+    removed_children = 0
+    for path in sorted(folder.rglob("*.csv")):
+        table = path.relative_to(folder).with_suffix("").as_posix()
+        kept_path = path.with_suffix(".kept")
+        with open(path, newline="", encoding="utf-8") as source, \
+                open(kept_path, "w", newline="", encoding="utf-8") as target:
+            reader = csv.reader(source)
+            writer = csv.writer(target, lineterminator="\n")
+            header = next(reader)
+            writer.writerow(header)
+            # person_identifiers names the child in source_record_id (for the LA's own sources).
+            key = header.index("child_id") if "child_id" in header else (
+                header.index("source_record_id") if "source_record_id" in header else None)
+            kept = 0
+            for row in reader:
+                if key is not None and row[key] in child_ids:
+                    removed_children += table == "children"
+                    continue
+                writer.writerow(row)
+                kept += 1
+        kept_path.replace(path)
+        counts[table] = kept
+    return counts, removed_children
 def _read_group(
     group: Detected,
     writer: EHLDWriter,
@@ -176,13 +219,29 @@ def _widen(periods: dict[str, tuple[dt.date, dt.date]], la: str, start: dt.date,
 
 
 def _write_returns(writer: EHLDWriter, periods: dict[str, tuple[dt.date, dt.date]],
+                   event_span: dict[str, list[str]], la_codes: set[str],
                    extract_date: dt.date | None) -> None:
-    """One `returns` row per LA: the census period when the files state it, otherwise the span
-    of the events read (or up to ``extract_date`` when given)."""
-    for la, (first, last) in writer.event_span.items():
+    """One `returns` row per LA with data: the census period when the files state it, otherwise
+    the span of the events read, up to ``extract_date`` when given (which must not be before
+    any event read: the validator would refuse every later event)."""
+    for la, (first, last) in event_span.items():
         if la not in periods:
             periods[la] = (dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+    for la in sorted(la_codes - set(periods)):
+        if extract_date is None:
+            raise UsageError(f"The files hold no dated record (referral, episode, plan ...) for {la}, "
+                             "so its reporting period is unknown.",
+                             hint="Give the date the files were extracted with --extract-date YYYY-MM-DD.")
+        periods[la] = (extract_date, extract_date)
     for la, (start, end) in sorted(periods.items()):
+        if extract_date is not None:
+            latest_event = dt.date.fromisoformat(event_span[la][1]) if la in event_span else None
+            if latest_event and extract_date < latest_event:
+                raise UsageError(
+                    f"--extract-date {extract_date.isoformat()} is before the latest event date in the "
+                    f"files of {la} ({latest_event.isoformat()}).",
+                    hint="Give the date the files were really extracted (YYYY-MM-DD), or leave "
+                         "--extract-date out to use the latest event date.")
         observed_end = extract_date or end
         writer.add("returns", {
             "la_code": la, "period_start": start, "period_end": max(end, start),

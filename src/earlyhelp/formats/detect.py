@@ -9,7 +9,7 @@ from pathlib import Path
 from lxml import etree
 
 from earlyhelp.errors import UsageError
-from earlyhelp.spec.files import columns_in_file
+from earlyhelp.formats import textfile
 from earlyhelp.spec.model import TABLES
 
 
@@ -75,9 +75,12 @@ def _xml_root(path: Path) -> str | None:
 
 
 def _csv_columns(path: Path) -> set[str]:
+    """The header's names, upper-cased (SSDA903 names are; Excel users retype them). The file's
+    encoding and separator are sniffed first, so a ';'-separated or UTF-16 save is recognised;
+    a file that is not text raises a DataError saying so."""
     try:
-        return {c.strip().lstrip("\ufeff") for c in columns_in_file(path)}
-    except (UnicodeDecodeError, OSError):
+        return {name.upper() for name in textfile.header(path)}
+    except OSError:
         return set()
 
 
@@ -125,10 +128,14 @@ def detect(paths: list[Path] | tuple[Path, ...]) -> list[Detected]:
             unknown.append(file)
     if unknown:
         names = ", ".join(str(p) for p in unknown[:5])
+        spreadsheets = [p for p in unknown if p.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods")]
+        excel = (" Spreadsheets are not read: save each sheet as 'CSV UTF-8 (comma delimited)'."
+                 if spreadsheets else "")
         raise UsageError(
             f"Could not tell the format of {len(unknown)} file(s): {names}.",
             hint="earlyhelp ingest reads CIN census XML (<Message> root), SSDA903 CSVs (recognised "
-            "by their columns), SSD extracts named ssd_*.csv and EHLD tables named after the table.",
+            "by their columns), SSD extracts named ssd_*.csv and EHLD tables named after the table."
+            + excel,
         )
     if not found:
         raise UsageError("No files to ingest were found in the given paths.")

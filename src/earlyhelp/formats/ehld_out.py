@@ -48,6 +48,8 @@ class EHLDWriter:
         # la_code -> [earliest, latest] event date written (ISO strings), to bound a return
         # whose files carry no reporting period.
         self.event_span: dict[str, list[str]] = {}
+        # Every la_code a row was written for (an LA may have children but no dated record).
+        self.la_codes: set[str] = set()
         self._tables: dict[str, Table] = {}
         self._columns: dict[str, tuple[str, ...]] = {}
         self._event_index: dict[str, tuple[int, ...]] = {}
@@ -92,6 +94,7 @@ class EHLDWriter:
         self.counts[table] = self.counts.get(table, 0) + 1
         la_code = cells[self._la_index[table]] if self._la_index[table] is not None else ""
         if la_code:
+            self.la_codes.add(la_code)
             for index in self._event_index[table]:
                 value = cells[index]
                 if value:

@@ -7,7 +7,7 @@ issue is created, so an issue can be printed, logged or written to a file as it 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from earlyhelp.errors import DataError
@@ -24,6 +24,9 @@ class FormatIssue:
     field: str
     rule: str
     message: str
+    # The EHLD child_id the problem belongs to, when known: --skip-invalid leaves out the whole
+    # child. Never shown (not in str() nor in ingest_issues.tsv).
+    child_id: str | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         where = f"{self.file}, {self.location}" if self.location else self.file

@@ -23,13 +23,15 @@ Read tables and where they go:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
+import re
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 
 from earlyhelp.errors import UsageError
+from earlyhelp.formats import textfile
 from earlyhelp.formats.detect import Detected
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
@@ -75,6 +77,30 @@ def parse_ssd_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text[:10])
 
 
+class MonthFirstDate(ValueError):
+    """A day/month date in a column that also holds month-first (US) dates."""
+
+
+_SLASH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def _month_first_columns(path: Path) -> frozenset[str]:
+    """Columns of ``path`` with a slash date whose second number is over 12 (7/15/2024).
+
+    Such a column was written month-first (Excel under US region settings), and then 9/10/2024
+    in it may be 10 September or 9 October: one format per column, so every slash date of the
+    column is refused rather than some read day-first and some month-first.
+    """
+    found: set[str] = set()
+    for _, row in _rows(path):
+        for column, value in row.items():
+            if column not in found and "/" in value:
+                match = _SLASH_DATE.match(value)
+                if match and int(match[2]) > 12:
+                    found.add(column)
+    return frozenset(found)
+
+
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
@@ -85,10 +111,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 number += 1
                 yield number, {k.lower(): ("" if v is None else str(v)).strip() for k, v in row.items()}
         return
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        for number, row in enumerate(reader, start=2):
-            yield number, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+    yield from textfile.rows(path, normalise=str.lower)
 
 
 class _Reader:
@@ -117,10 +140,16 @@ class _Reader:
         if not value:
             return self.empty(column, file, number, required=required)
         try:
-            return parse_ssd_date(value), True
+            return self.parse_date(column, value), True
+        except MonthFirstDate:
+            self.problem(file, number, column, "one date format per column",
+                         f"{column} holds month-first (US) dates such as 7/15/2024 on some rows, so "
+                         "its day/month dates cannot be read safely; re-save the column as YYYY-MM-DD "
+                         "(Excel: Format Cells > Custom > yyyy-mm-dd) or with UK region settings")
+            return None, False
         except ValueError:
             shown = mask(value) if identifier else repr(value)
-            self.problem(file, number, column, "date", f"{shown} is not a date")
+            self.problem(file, number, column, "date", f"{shown} is not a date (YYYY-MM-DD or dd/mm/YYYY)")
             return None, False
 
     def code(self, row: dict, column: str, allowed: tuple[str, ...], file: str, number: int,
@@ -134,11 +163,27 @@ class _Reader:
         return value, True
 
     def rows(self, table: str) -> Iterator[tuple[str, int, dict[str, str]]]:
+        """The rows of ``table``. Problems found on a row are tied to its person, so that
+        --skip-invalid leaves out the whole child, not just the row."""
         path = self.tables.get(table)
         if path is None:
             return
+        self.month_first = _month_first_columns(path)
         for number, row in _rows(path):
+            start = len(self.issues)
             yield path.name, number, row
+            if len(self.issues) > start:
+                person = next((v for k, v in row.items() if k.endswith("_person_id") and v), None)
+                if person:
+                    child = self.child_id(person)
+                    self.issues[start:] = [replace(i, child_id=child) for i in self.issues[start:]]
+
+    def parse_date(self, column: str, value: str) -> dt.date:
+        """A date of ``column``; ValueError for a month-first (US) date column, see
+        ``_month_first_columns``."""
+        if "/" in value and column in self.month_first:
+            raise MonthFirstDate(column)
+        return parse_ssd_date(value)
 
 
 def read_ssd(group: Detected, out: EHLDWriter, *, la_code: str | None) -> list[FormatIssue]:
@@ -166,7 +211,7 @@ def _read_people(r: _Reader) -> set[str]:
     for _, _, row in r.rows("ssd_address"):
         person, code = row.get("addr_person_id", ""), row.get("addr_address_postcode", "")
         try:
-            start = parse_ssd_date(row.get("addr_address_start_date", ""))
+            start = r.parse_date("addr_address_start_date", row.get("addr_address_start_date", ""))
         except ValueError:
             start = dt.date.min  # an address with no usable start date counts as the oldest
         if person and code and (person not in postcode or start >= postcode[person][0]):
@@ -292,15 +337,15 @@ def _read_social_care(r: _Reader, known: set[str]) -> None:
         end, ok2 = r.date(row, "cinp_cin_plan_end_date", file, n, required=False)
         if base and ok1 and ok2:
             r.out.add("cin_plans", base | {"start_date": start, "end_date": end})
-    conferences: dict[str, str] = {}
-    for _, _, row in r.rows("ssd_initial_cp_conference"):
-        if row.get("icpc_s47_enquiry_id") and row.get("icpc_icpc_date"):
-            conferences[row["icpc_s47_enquiry_id"]] = row["icpc_icpc_date"]
+    conferences: dict[str, dt.date] = {}
+    for file, n, row in r.rows("ssd_initial_cp_conference"):
+        icpc, ok = r.date(row, "icpc_icpc_date", file, n, required=False)
+        if row.get("icpc_s47_enquiry_id") and icpc and ok:
+            conferences[row["icpc_s47_enquiry_id"]] = icpc
     for file, n, row in r.rows("ssd_s47_enquiry"):
         base = under_referral(file, n, row, "s47e")
         start, ok1 = r.date(row, "s47e_s47_start_date", file, n, required=True)
-        icpc_text = conferences.get(row.get("s47e_s47_enquiry_id", ""))
-        icpc = parse_ssd_date(icpc_text) if icpc_text else None
+        icpc = conferences.get(row.get("s47e_s47_enquiry_id", ""))
         nfa = row.get("s47e_s47_nfa", "").lower()
         # No conference: an enquiry closed with no further action did not need one.
         not_required = False if icpc else (True if nfa in TRUE_FLAGS else None)
@@ -325,13 +370,11 @@ def _read_looked_after(r: _Reader, known: set[str]) -> None:
     if "ssd_cla_episodes" not in r.tables:
         return
     statuses: dict[str, list[tuple[dt.date, dt.date | None, str]]] = {}
-    for _, _, row in r.rows("ssd_legal_status"):
-        try:
-            start = parse_ssd_date(row.get("lega_legal_status_start_date", ""))
-        except ValueError:
+    for file, n, row in r.rows("ssd_legal_status"):
+        start, ok1 = r.date(row, "lega_legal_status_start_date", file, n, required=True)
+        end, ok2 = r.date(row, "lega_legal_status_end_date", file, n, required=False)
+        if not (start and ok1 and ok2):
             continue
-        end_text = row.get("lega_legal_status_end_date", "")
-        end = parse_ssd_date(end_text) if end_text else None
         statuses.setdefault(row.get("lega_person_id", ""), []).append((start, end, row.get("lega_legal_status", "")))
     placements = {row.get("clap_cla_placement_id", ""): row.get("clap_cla_placement_type", "")
                   for _, _, row in r.rows("ssd_cla_placement")}

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from earlyhelp.errors import UsageError
+from earlyhelp.formats import textfile
 from earlyhelp.formats.detect import Detected
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
@@ -154,12 +155,9 @@ def parse_date(text: str) -> dt.date:
 
 
 def _rows(path: Path):
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        reader.fieldnames = [name.strip().lstrip("\ufeff") for name in reader.fieldnames or []]
-        # Row numbers count the header as row 1, as a spreadsheet shows them.
-        for number, row in enumerate(reader, start=2):
-            yield number, {k: (v or "").strip() for k, v in row.items() if k is not None}
+    # Column names upper-cased: Excel users retype headers; the return's names are upper case.
+    # Row numbers count the header as row 1, as a spreadsheet shows them.
+    return textfile.rows(path, normalise=str.upper)
 
 
 def _sidecar_values(sidecar: SidecarTable, row: dict[str, str], file: str, number: int,
@@ -209,11 +207,12 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
     table = TABLES["looked_after_episodes"]
     latest_home: dict[str, tuple[dt.date, str]] = {}
     # (episode, its sidecar values): written once the header says the child is valid.
-    episode_rows: list[tuple[dict, dict]] = []
+    episode_rows: list[tuple[int, dict, dict]] = []
     if episodes_path is not None:
         name = episodes_path.name
         for number, row in _rows(episodes_path):
             episode = {"la_code": la_code, "child_id": f"{la_code}-{row.get('CHILD', '')}"}
+            first_issue = len(issues)
             bad = False
             if not row.get("CHILD"):
                 issues.append(FormatIssue(name, f"row {number}", "CHILD", "required", "CHILD is empty"))
@@ -242,13 +241,17 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
                     episode[target] = value
             extra = _sidecar_values(SIDECAR_EPISODES, row, name, number, issues)
             if bad or extra is None:
+                # Tie the problems to the child: --skip-invalid then leaves out the whole child.
+                if row.get("CHILD"):
+                    issues[first_issue:] = [replace(i, child_id=episode["child_id"])
+                                            for i in issues[first_issue:]]
                 continue
             home = row.get("HOME_POST")
             if home:
                 seen = latest_home.get(episode["child_id"])
                 if seen is None or episode["start_date"] >= seen[0]:
                     latest_home[episode["child_id"]] = (episode["start_date"], home)
-            episode_rows.append((episode, extra))
+            episode_rows.append((number, episode, extra))
 
     name = header_path.name
     known: set[str] = set()
@@ -276,7 +279,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
             problems.append(FormatIssue(name, f"row {number}", "CHILD", "unique",
                                         "this CHILD appears on an earlier row"))
         extra = _sidecar_values(SIDECAR_HEADER, row, name, number, problems)
-        issues.extend(problems)
+        issues.extend(replace(p, child_id=child_id) if child else p for p in problems)
         if problems:
             continue
         known.add(child)
@@ -290,10 +293,11 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
         if extra:
             out.add(SIDECAR_HEADER.name, {"la_code": la_code, "child_id": child_id, **extra})
     episode_file = episodes_path.name if episodes_path else ""
-    for episode, extra in episode_rows:
+    for number, episode, extra in episode_rows:
         if episode["child_id"][len(la_code) + 1:] not in known:
-            issues.append(FormatIssue(episode_file, "", "CHILD", "episode's child in the header",
-                                      "an episode's CHILD has no valid row in the header file"))
+            issues.append(FormatIssue(episode_file, f"row {number}", "CHILD", "episode's child in the header",
+                                      "an episode's CHILD has no valid row in the header file",
+                                      child_id=episode["child_id"]))
             continue
         out.add("looked_after_episodes", episode)
         if extra:

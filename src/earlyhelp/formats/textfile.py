@@ -1,0 +1,138 @@
+"""Reading the CSV files LAs give us as Excel saved them: encoding and delimiter sniffed first.
+
+Excel writes "CSV UTF-8" with a byte-order mark, "Unicode Text" as UTF-16 separated by tabs,
+and, under European region settings, columns separated by ``;``. Those are read as they are
+(each is unambiguous). A file that is not UTF-8 at all (Excel's plain "CSV", Windows-1252) is
+refused with the line of its first bad byte: guessing its encoding could silently change the
+names and postcodes that linking relies on. The checks are the validator's
+(``earlyhelp.validate.reader``), so ingest and validate say the same thing about the same file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from earlyhelp.errors import DataError
+from earlyhelp.validate.reader import _first_invalid_utf8_line
+
+SNIFF_BYTES = 1 << 16
+SAVE_AS_UTF8 = "In Excel choose File > Save As > 'CSV UTF-8 (comma delimited)' and ingest that file."
+# (leading bytes, what the file is): files that are not text at all.
+_BINARY = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or a zip file"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+    (b"PAR1", "a Parquet file (name it .parquet)"),
+    (b"%PDF", "a PDF"),
+)
+_DELIMITERS = ((";", "semicolons"), ("\t", "tabs"), ("|", "bars (|)"))
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """How a CSV file is written: its Python codec and its column separator."""
+
+    encoding: str
+    delimiter: str
+
+    @property
+    def has_bom(self) -> bool:
+        return self.encoding == "utf-8-sig"
+
+
+def sniff(path: Path) -> TextLayout:
+    """The encoding and delimiter of ``path``; ``DataError`` when it is not readable text."""
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    for signature, what in _BINARY:
+        if head.startswith(signature):
+            raise DataError(f"{path.name} is not a CSV text file: it is {what}.", hint=SAVE_AS_UTF8)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+        text = head.decode("utf-16", errors="ignore")
+    else:
+        encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        if b"\x00" in head:
+            raise DataError(f"{path.name} is not a CSV text file: it contains NUL bytes.", hint=SAVE_AS_UTF8)
+        text = head.decode("utf-8", errors="replace")
+    header = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"), maxsplit=1)[0]
+    delimiter = ","
+    if "," not in header:
+        for candidate, _ in _DELIMITERS:
+            if candidate in header:
+                delimiter = candidate
+                break
+    layout = TextLayout(encoding, delimiter)
+    if encoding != "utf-16":
+        _check_utf8_head(path, head, layout)
+    return layout
+
+
+def _check_utf8_head(path: Path, head: bytes, layout: TextLayout) -> None:
+    """Refuse at once a file whose first block is not UTF-8 (the common Windows-1252 case)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head[3:] if layout.has_bom else head)
+    except UnicodeDecodeError as error:
+        # A character cut by the end of the sniffed block is fine; any other error is not.
+        if error.start < len(head) - 4 - (3 if layout.has_bom else 0):
+            raise not_utf8(path, layout) from None
+
+
+def not_utf8(path: Path, layout: TextLayout) -> DataError:
+    line, where = _first_invalid_utf8_line(path, layout.has_bom)
+    return DataError(f"{path.name}, line {line}: the file is not UTF-8 text from this line on ({where}).",
+                     hint="Excel's plain 'CSV' uses the Windows-1252 encoding. " + SAVE_AS_UTF8)
+
+
+def header(path: Path) -> list[str]:
+    """The column names of ``path`` (stripped), read with its sniffed layout."""
+    for _, names, _ in _records(path, sniff(path), header_only=True):
+        return names
+    return []
+
+
+def rows(path: Path, *, normalise=str.strip) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column: stripped value}) per record; the header is line 1.
+
+    ``normalise`` is applied to each column name (``str.upper`` for SSDA903, ``str.lower`` for
+    the SSD, whose names are case-insensitive in practice).
+    """
+    layout = sniff(path)
+    names: list[str] = []
+    for number, record, is_header in _records(path, layout, header_only=False):
+        if is_header:
+            names = [normalise(name.strip()) for name in record]
+            continue
+        if not any(value.strip() for value in record):
+            continue  # a blank line (Excel leaves ",,,," rows under a table)
+        yield number, {name: value.strip() for name, value in zip(names, record) if name}
+
+
+def _records(path: Path, layout: TextLayout, *, header_only: bool) -> Iterator[tuple[int, list[str], bool]]:
+    try:
+        with open(path, newline="", encoding=layout.encoding) as handle:
+            reader = csv.reader(handle, delimiter=layout.delimiter)
+            first = True
+            for record in reader:
+                if first:
+                    if record:
+                        record[0] = record[0].lstrip("\ufeff")
+                    yield 1, record, True
+                    if header_only:
+                        return
+                    first = False
+                    continue
+                # reader.line_num is the line the record ends on; that is what a spreadsheet shows
+                # for the usual one-line record.
+                yield reader.line_num, record, False
+    except UnicodeDecodeError:
+        if layout.encoding == "utf-16":
+            raise DataError(f"{path.name} is not readable UTF-16 text.", hint=SAVE_AS_UTF8) from None
+        raise not_utf8(path, layout) from None
+    except csv.Error as error:
+        raise DataError(f"{path.name} could not be read as CSV: {error}.",
+                        hint="Look for a quote (\") that is opened but never closed. " + SAVE_AS_UTF8) from None
