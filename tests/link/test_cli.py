@@ -65,3 +65,26 @@ def test_a_model_file_from_elsewhere_is_refused(tmp_path, identity_zone):
                 "--model", str(model))
     assert done.returncode == 2
     assert "not a model saved by earlyhelp link" in done.stderr
+
+
+def test_options_naming_paths_are_checked_before_any_work(tmp_path):
+    identities = tmp_path / "identities"
+    identities.mkdir()  # no person_identifiers: the run would fail later, the options first
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "not_a_link.txt").write_text("this is not a table\x00\x01\n")
+    cases = {
+        ("--analytic", str(tmp_path / "nowhere")): "--analytic",
+        ("--analytic", str(tmp_path / "empty")): "holds no children or partner outcome table",
+        ("--truth", str(tmp_path / "empty")): "true_person_id",
+        ("--previous", str(tmp_path / "not_a_link.txt")): "--previous",
+    }
+    for option, expected in cases.items():
+        done = _run("--identities", str(identities), "--out", str(tmp_path / "out"), *option)
+        assert done.returncode == 2, (option, done.stderr)
+        assert expected in done.stderr and "Traceback" not in done.stderr, (option, done.stderr)
+
+
+def test_splink_training_notes_stay_out_of_a_default_run(tmp_path, identity_zone):
+    done = _run("--identities", str(identity_zone["root"] / "identities"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "WARNING" not in done.stderr and "predict()" not in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -36,6 +37,11 @@ def link(identities: Path, out: Path, engine: str, threshold: float, model: Path
     Needs the environment variable EARLYHELP_LINK_SECRET (the key of the person_id hash).
     """
     from earlyhelp.link.pipeline import link as run_link
+
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        # Splink's training notes (levels not observed, defaults used) are for the model's
+        # author, not the analyst running a link; -v shows them.
+        logging.getLogger("splink").setLevel(logging.ERROR)
 
     result = run_link(identities, out, engine=engine, threshold=threshold, model=model,
                       analytic=analytic, previous=previous, truth=truth, output_format=output_format)

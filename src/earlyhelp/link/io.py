@@ -50,11 +50,15 @@ def read_person_link(path: Path) -> pa.Table:
         path = found[0]
     if not path.exists():
         raise UsageError(f"--previous {path} does not exist.")
-    data = read_table(path)
+    try:
+        data = read_table(path)
+    except (pa.ArrowException, UnicodeDecodeError, StopIteration):
+        raise UsageError(f"--previous {path} cannot be read as a CSV or Parquet person_link.",
+                         hint="Give the person_link.parquet (or .csv) an earlier `earlyhelp link` wrote.") from None
     needed = {"source", "source_record_id", "person_id"}
     if not needed <= set(data.column_names):
         raise UsageError(
-            f"{path} is not a person_link table: it needs the columns "
+            f"--previous {path} is not a person_link table: it needs the columns "
             f"{', '.join(spec_table('person_link').column_names)}."
         )
     return data.select(["source", "source_record_id", "person_id"]).cast(

@@ -12,6 +12,7 @@ person ids and aggregate figures are written out.
 
 from __future__ import annotations
 
+import csv
 import math
 import shutil
 import tempfile
@@ -24,11 +25,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from earlyhelp.console import steps
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.link import model as link_model
-from earlyhelp.link.analytic import update_analytic_tables
+from earlyhelp.link.analytic import PARTNER_TABLE_SOURCE, update_analytic_tables
 from earlyhelp.link.cluster import attach_fragments, constrained_clusters
 from earlyhelp.link.deterministic import DeterministicSummary, link_by_nhs_number
 from earlyhelp.link.engines import ENGINES
@@ -37,7 +39,7 @@ from earlyhelp.link.io import read_person_link, write_table
 from earlyhelp.link.prepare import prepare_records
 from earlyhelp.link.quality import QualityInputs, write_quality_report
 from earlyhelp.privacy import link_secret
-from earlyhelp.spec import EHLDFolder, codes
+from earlyhelp.spec import EHLDFolder, codes, find_tables
 
 Engine = Literal["duckdb", "spark"]
 MODEL_FILE = "link_model.json"
@@ -64,6 +66,43 @@ class LinkResult:
     accuracy: dict[str, float] | None
     seconds: dict[str, float] = field(default_factory=dict)
     analytic_updates: dict[str, int] = field(default_factory=dict)
+
+
+def _check_analytic(analytic: Path | None) -> None:
+    if analytic is None:
+        return
+    if not Path(analytic).is_dir():
+        raise UsageError(f"--analytic {analytic} is not a folder.",
+                         hint="Point --analytic at the EHLD folder whose children and partner tables get person_id.")
+    if not ({"children", *PARTNER_TABLE_SOURCE} & set(find_tables(Path(analytic)))):
+        raise UsageError(f"--analytic {analytic} holds no children or partner outcome table "
+                         f"({', '.join(['children', *PARTNER_TABLE_SOURCE])}).",
+                         hint="Point --analytic at the EHLD folder, or leave it out.")
+
+
+def _check_truth(truth: Path | None) -> None:
+    """A truth folder or file the user named must hold the columns accuracy needs."""
+    if truth is None:
+        return
+    path = Path(truth)
+    if not path.exists():
+        raise UsageError(f"--truth {truth} does not exist.")
+    files = [path] if path.is_file() else [p for p in path.iterdir() if p.suffix.lower() in (".csv", ".parquet")]
+    needed = {"source", "source_record_id", "true_person_id"}
+    for file in files:
+        try:
+            if file.suffix.lower() == ".parquet":
+                names = set(pq.read_schema(file).names)
+            else:
+                with open(file, newline="", encoding="utf-8-sig") as handle:
+                    names = set(next(csv.reader(handle), []))
+        except (OSError, UnicodeDecodeError, pa.ArrowException):
+            continue
+        if needed <= names:
+            return
+    raise UsageError(f"--truth {truth} holds no CSV or Parquet file with the columns "
+                     f"{', '.join(sorted(needed))}.",
+                     hint="Synthetic England writes it as truth/person_records; leave --truth out otherwise.")
 
 
 def _check_arguments(identities: Path, engine: str, threshold: float, model: Path | None) -> None:
@@ -245,6 +284,8 @@ def link(
     """
     identities, out = Path(identities), Path(out)
     _check_arguments(identities, engine, threshold, model)
+    _check_analytic(analytic)
+    _check_truth(truth)
     if output_format not in ("parquet", "csv"):
         raise UsageError(f"--format must be parquet or csv, not {output_format!r}.")
     secret = link_secret()  # fail before any work when the secret is missing
