@@ -56,6 +56,9 @@ LEGAL_STATUS = {"C2": 0.39, "V2": 0.30, "E1": 0.04, "C1": 0.12, "L2": 0.12, "J2"
 # detention (J2) over 21 days breaks SSDA903 rules 362 and 364. A longer period that began that
 # way continues under the order that follows (interim care order; s20 accommodation).
 SHORT_LEGAL_STATUS = {"L2": "C1", "J2": "V2"}
+# Reasons a period of care ended after which the child is never referred again under the same
+# record: adopted (E11, E12), died (E2), age assessment found the child an adult (E15).
+ENDS_RECORD = ("E11", "E12", "E2", "E15")
 CLA_NEED = {"N1": 0.64, "N2": 0.03, "N3": 0.03, "N4": 0.08, "N5": 0.14, "N6": 0.02,
             "N7": 0.01, "N8": 0.05}
 PLACEMENTS = {"U4": 0.25, "U6": 0.2, "U1": 0.12, "U3": 0.08, "U5": 0.05, "R1": 0.05,
@@ -293,9 +296,13 @@ class Engine:
         self.persons += n
         return index
 
-    def _schedule(self, child: np.ndarray, day: np.ndarray, source: np.ndarray) -> None:
+    def _schedule(self, child: np.ndarray, day: np.ndarray, source: np.ndarray,
+                  wanted: np.ndarray | None = None) -> None:
+        """Queue referrals. Rows where ``wanted`` is false are drawn (move or not) like the
+        others and then dropped, so leaving them out does not shift the random stream."""
         keep = day <= self.extract_day
         child, day, source = child[keep], day[keep], source[keep]
+        wanted = np.ones(len(child), dtype=bool) if wanted is None else wanted[keep]
         if len(child) == 0:
             return
         # Some families move to another LA (same region where the scale has one) before the
@@ -304,6 +311,9 @@ class Engine:
         if move.any() and self.n_la > 1:
             child = child.copy()
             child[move] = self._move(child[move])
+        child, day, source = child[wanted], day[wanted], source[wanted]
+        if len(child) == 0:
+            return
         month = self._month_of_day(day)
         order = np.argsort(month, kind="stable")
         month, child, day, source = month[order], child[order], day[order], source[order]
@@ -336,9 +346,11 @@ class Engine:
         return index
 
     def _next_referral(self, child: np.ndarray, closure: np.ndarray,
-                       probs: np.ndarray, source: np.ndarray) -> np.ndarray:
+                       probs: np.ndarray, source: np.ndarray,
+                       wanted: np.ndarray | None = None) -> np.ndarray:
         """Schedule each child's next referral after ``closure`` with (p12, p24, p_later);
-        returns the day of each child's next referral (-1 if none)."""
+        returns the day of each child's next referral (-1 if none). Children where ``wanted``
+        is false get none, but their draws are still made (see ``_schedule``)."""
         rng = self.rng
         n = len(child)
         if n == 0:
@@ -354,8 +366,9 @@ class Engine:
         later = ~first & ~second & (u < p12 + p24 + plate)
         gap[later] = 731 + rng.exponential(700, later.sum()).astype(np.int64)
         go = gap > 0
-        self._schedule(child[go], closure[go] + gap[go], source[go])
-        return np.where(go, closure + gap, -1)
+        wanted = np.ones(n, dtype=bool) if wanted is None else wanted
+        self._schedule(child[go], closure[go] + gap[go], source[go], wanted[go])
+        return np.where(go & wanted, closure + gap, -1)
 
     # ------------------------------------------------------------------ the month loop
     def run(self) -> Journeys:
@@ -449,6 +462,13 @@ class Engine:
         p_nfa = _calibrated(self.r.nfa_share[:, fy], np.exp(-w * risk - 0.3 * history), la,
                             all_rows, self.n_la)
         nfa = rng.random(n) < p_nfa
+        # The front door records its no-further-action decisions on weekdays: one that came in at
+        # a weekend is dated the Monday after (not past the extract). Besides realism, this keeps
+        # NFA referrals off a 1 April that falls at a weekend, which the DfE validator's
+        # "working day before the collection start" (CIN query 8569Q) wrongly puts in the year
+        # before. No random draw depends on it.
+        monday = _weekday_on_or_after(day)
+        day = np.where(nfa & (monday <= self.extract_day), monday, day)
         # --- assessed: not in need, or an episode of need. The planted escalation effect
         # (after a step-down fewer re-referrals become episodes of need) enters the weight.
         esc = k["escalation_rr"][child].astype(float)
@@ -462,7 +482,12 @@ class Engine:
 
         a_start = day + rng.geometric(0.35, n) - 1
         a_auth = a_start + 1 + rng.gamma(2.0, 11.0, n).astype(np.int64)
-        closure = np.where(nfa, day, a_auth + rng.integers(0, 4, n))
+        # A child assessed as not in need is closed on the day the assessment is authorised
+        # (RC8): a later closure would leave an assessment with "no factors" (21) authorised by
+        # 31 March on an episode still open in the census (CIN query 8873Q). The draw of the
+        # old lag of 0-3 days is kept so the random stream is unchanged.
+        rng.integers(0, 4, n)
+        closure = np.where(nfa, day, a_auth)
         reason = np.full(n, 7, dtype=np.int64)  # index into CLOSURE_CODES; 7 = RC8
         outcome = np.where(nfa, OUTCOME_NFA, np.where(nin, OUTCOME_NOT_IN_NEED, OUTCOME_IN_NEED))
 
@@ -507,19 +532,32 @@ class Engine:
         # being looked after: the conference makes no plan (one would start and end that day,
         # CIN rule 8840). The enquiry stays, concluded without the need for a conference.
         icpc &= ~(cla & (cla_start <= icpc_day))
+        # An episode of need closes by the 18th birthday (or with its assessment, if that came
+        # later): an enquiry or conference due on or after that day does not happen (activity
+        # after closure is CIN rule 8565). The draws for them are still made below.
+        last_day = np.maximum(birthday18, a_auth)
+        s47_drawn, icpc_drawn = s47.copy(), icpc.copy()
+        icpc &= icpc_day < last_day
+        s47 &= icpc | (s47_start <= last_day)
         cla_len = rng.lognormal(np.log(b.cla_median_days), b.cla_sigma, n).astype(np.int64)
         cla_end = np.maximum(np.minimum(cla_start + cla_len, birthday18), cla_start)
         cp_end = np.where(cla, np.minimum(cp_end, np.maximum(cla_start, icpc_day)), cp_end)
         episode_end = np.maximum(cin_end, np.where(icpc, cp_end + 30, 0))
         episode_end = np.maximum(episode_end, np.where(cla, cla_end, 0))
-        episode_end = np.minimum(episode_end, np.maximum(birthday18, a_auth))
+        # A short episode stays open until its enquiry has started (rule 8565 again).
+        episode_end = np.maximum(episode_end, np.where(s47, s47_start, 0))
+        episode_end = np.minimum(episode_end, last_day)
         closure = np.where(in_need, episode_end, closure)
+        # A plan cut short by the 18th birthday ends with the episode, after the conference.
+        cp_end = np.minimum(cp_end, np.where(in_need, closure, cp_end))
         ceased = _choice_index(rng, REASON_CEASED, n)
         ceased_code = np.array(list(REASON_CEASED))[ceased]
         # Nobody is adopted on reaching 18 (SSDA903 rule 386): care that lasts until then ends
         # for another reason (E8).
-        ceased_code = np.where(np.isin(ceased_code, ["E11", "E12"]) & (cla_end >= birthday18),
-                               "E8", ceased_code)
+        # Nor does a special guardianship order (E45, E48) end care at 18 (rule 407; an order
+        # lasts only until then, and the validator counts a 29 February child 18 on the 28th).
+        ceased_code = np.where(np.isin(ceased_code, ["E11", "E12", "E45", "E48"])
+                               & (cla_end >= birthday18), "E8", ceased_code)
         rc_in_need = np.where(rng.random(n) < 0.08, 4, 6)  # RC5 transferred / RC7 ceased
         rc_in_need = np.where(closure >= birthday18, 5, rc_in_need)  # RC6 adult services
         rc_in_need = np.where(cla & (ceased_code == "E11"), 0, rc_in_need)  # RC1 adopted
@@ -552,14 +590,16 @@ class Engine:
         # An enquiry without a conference concluded that none was needed, so the flag is set
         # (the census requires it on a closed episode, rule 8868). The draw that once set it at
         # random is kept so the random stream, and with it the calibration, is unchanged.
-        rng.random(s47.sum())
+        rng.random(s47_drawn.sum())
+        # An enquiry has concluded by the time its episode closes.
+        decided = np.minimum(icpc_day, np.where(in_need, closure, icpc_day))
         self.s47.append(ref=ref_index[s47], start=s47_start[s47],
                         icpc=np.where(icpc[s47], icpc_day[s47], -1),
-                        decided=icpc_day[s47], not_required=~icpc[s47])
+                        decided=decided[s47], not_required=~icpc[s47])
+        category = _choice(rng, CP_CATEGORIES, icpc_drawn.sum())[icpc[icpc_drawn]]
         self.cp.append(ref=ref_index[icpc], start=icpc_day[icpc],
                        end=np.maximum(cp_end[icpc], icpc_day[icpc]),
-                       category=_choice(rng, CP_CATEGORIES, icpc.sum()),
-                       previous=cp_prev[icpc])
+                       category=category, previous=cp_prev[icpc])
         self._care(child[cla], la[cla], cla_start[cla], cla_end[cla], ceased_code[cla],
                    k["birth"][child[cla]], birthday18[cla])
         se = self.s.step_down
@@ -590,9 +630,14 @@ class Engine:
         probs = np.where(total[:, None] > 0.97, probs / total[:, None] * 0.97, probs)
         self.kids.a["escalation_rr"][child[stepped]] = rr_esc[stepped]
         still = (closure <= self.extract_day) & ~(cla & (cla_end >= birthday18))
+        # A child adopted (E11, E12), who died (E2) or was found by an age assessment to be an
+        # adult (E15) is never referred again under this record (SSDA903 rules 199 and 437),
+        # nor, as a moved family, under another. Their draws are made all the same.
+        ends_record = cla & np.isin(ceased_code, ENDS_RECORD) & (cla_end <= self.extract_day)
         next_day = np.full(n, -1, dtype=np.int64)
         next_day[still] = self._next_referral(child[still], closure[still], probs[still],
-                                              np.full(still.sum(), "", dtype="<U3"))
+                                              np.full(still.sum(), "", dtype="<U3"),
+                                              wanted=~ends_record[still])
 
         # --- early help after a step-down (also some after an episode of need). If the child's
         # next referral comes while the episode is open, that referral is the step-up: the
@@ -834,6 +879,12 @@ def _weekday_on_or_before(day: np.ndarray) -> np.ndarray:
     """
     weekday = (day + 3) % 7
     return day - np.clip(weekday - 4, 0, 2)
+
+
+def _weekday_on_or_after(day: np.ndarray) -> np.ndarray:
+    """Move a Saturday or Sunday on to the Monday after (see ``_weekday_on_or_before``)."""
+    weekday = (day + 3) % 7
+    return day + np.where(weekday >= 5, 7 - weekday, 0)
 
 
 def _no_factors_alone(factors: np.ndarray, need: np.ndarray, in_need: np.ndarray) -> np.ndarray:
