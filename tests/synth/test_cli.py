@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -75,3 +76,26 @@ def test_command_line_writes_and_checks_without_a_traceback(tmp_path):
                            capture_output=True, text=True)
     assert check.returncode == 1
     assert "referrals" in check.stdout and "Traceback" not in check.stderr
+
+
+def _earlyhelp(*args: str) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).with_name("earlyhelp")), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_a_folder_with_other_files_is_refused_and_left_alone(tmp_path):
+    real_return = tmp_path / "real-return"
+    real_return.mkdir()
+    (real_return / "referrals.csv").write_text("la_code,child_id\nE06000001,E06000001-1\n")
+    (real_return / "notes.txt").write_text("mine\n")
+    result = _earlyhelp("synth", "--out", str(real_return))
+    assert result.returncode == 2 and "--force" in result.stderr
+    assert sorted(p.name for p in real_return.iterdir()) == ["notes.txt", "referrals.csv"]
+    assert (real_return / "referrals.csv").read_text().endswith("E06000001-1\n")
+    # An earlier synthetic England is replaced without asking; --force replaces tables anywhere.
+    assert _earlyhelp("synth", "--out", str(tmp_path / "syn")).returncode == 0
+    assert _earlyhelp("synth", "--out", str(tmp_path / "syn")).returncode == 0
+    forced = _earlyhelp("synth", "--out", str(real_return), "--force")
+    assert forced.returncode == 0 and (real_return / "notes.txt").exists()
+    assert not (real_return / "referrals.csv").exists()  # replaced by synthetic tables
+    assert (real_return / "referrals.parquet").exists()

@@ -28,8 +28,10 @@ from earlyhelp.synth.settings import SCALES
 @click.option("--no-identity-faults", is_flag=True,
               help="Identity records with every identifier present and right (no typos, swaps, "
                    "missing values or out-of-date postcodes), e.g. to test DfE returns.")
+@click.option("--force", is_flag=True,
+              help="Write into a folder that holds other files (its EHLD tables are replaced).")
 def synth(out: Path | None, scale: str, years: str, seed: int, fmt: str,
-          check_dir: Path | None, no_identity_faults: bool) -> None:
+          check_dir: Path | None, no_identity_faults: bool, force: bool) -> None:
     """Write every EHLD table of a synthetic population calibrated to real England, plus truth/.
 
     \b
@@ -62,6 +64,6 @@ def synth(out: Path | None, scale: str, years: str, seed: int, fmt: str,
     if no_identity_faults:
         settings = settings.with_changes(identity_faults=NO_IDENTITY_FAULTS)
     started = time.perf_counter()
-    generate(out, fmt=fmt, settings=settings)
+    generate(out, fmt=fmt, settings=settings, replace_existing=force)
     click.echo(f"Wrote synthetic {scale} ({years}, seed {seed}) to {out} "
                f"in {time.perf_counter() - started:.1f} s; truth in {out / 'truth'}.")

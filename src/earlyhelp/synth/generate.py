@@ -50,11 +50,15 @@ def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 20
 
 
 def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
-             seed: int = 0, fmt: str = "parquet", *, settings: SynthSettings | None = None) -> Path:
+             seed: int = 0, fmt: str = "parquet", *, settings: SynthSettings | None = None,
+             replace_existing: bool = False) -> Path:
     """Write every EHLD table of a synthetic population to ``out`` and the truth to ``out/truth``.
 
     ``settings`` (optional) overrides scale/years/seed with a full :class:`SynthSettings`, e.g.
-    to change a planted effect. The same settings give the same bytes.
+    to change a planted effect. The same settings give the same bytes. ``out`` must be new,
+    empty or an earlier synthetic England (it has ``truth/effects.json``): its tables are
+    replaced. Any other folder with files in it is refused unless ``replace_existing``, so a
+    mistyped path never overwrites a real return.
     """
     if fmt not in FORMATS:
         raise UsageError(f"Unknown format {fmt!r}.", hint="Use parquet or csv.")
@@ -62,6 +66,12 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder.")
+    if (out.is_dir() and any(out.iterdir()) and not (out / "truth" / "effects.json").is_file()
+            and not replace_existing):
+        raise UsageError(
+            f"{out} already holds files and is not a synthetic England made by earlyhelp synth: "
+            "nothing was written, so nothing in it is lost.",
+            hint="Choose a new or empty folder, or add --force to replace its EHLD tables.")
     out.mkdir(parents=True, exist_ok=True)
     for sub in SUBFOLDERS:
         (out / sub).mkdir(exist_ok=True)
