@@ -293,19 +293,57 @@ def export_report(
     out: Path,
     **options,
 ) -> ExportReport:
-    """``export``, also returning the notes the CLI prints once per export."""
+    """``export``, also returning the notes the CLI prints once per export.
+
+    Files are written to a staging folder beside ``out`` and moved in only when the whole
+    export succeeded, so a failure leaves ``out`` as it was (not created, if it was not there).
+    """
+    import duckdb
+
+    from earlyhelp.formats.export_source import locate_unreadable_value
+
     folders = [Path(p) for p in (data if isinstance(data, list) else [data])]
     out = Path(out)
-    if to == "cin-xml":
-        from earlyhelp.formats.cin_xml import write_cin_xml
+    if to not in ("cin-xml", "ssda903"):
+        raise UsageError(f"Cannot export to {to!r}.", hint="Choose cin-xml or ssda903.")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder.",
+                         hint="Give a folder for the exported files (it is created if needed).")
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-export-", dir=_existing_parent(out)))
+    except OSError:  # a folder we cannot write to: stage in the system's temporary folder
+        staging = Path(tempfile.mkdtemp(prefix="earlyhelp-export-"))
+    report = ExportReport()
+    try:
+        try:
+            if to == "cin-xml":
+                from earlyhelp.formats.cin_xml import write_cin_xml
 
-        return ExportReport(write_cin_xml(folders, out, **options))
-    if to == "ssda903":
-        from earlyhelp.formats.ssda903 import missing_sidecar_notice, write_ssda903
+                written = write_cin_xml(folders, staging, notes=report.notes, **options)
+            else:
+                from earlyhelp.formats.ssda903 import missing_sidecar_notice, write_ssda903
 
-        report = ExportReport(write_ssda903(folders, out, **options))
-        notice = missing_sidecar_notice(folders)
-        if notice:
-            report.notes.append(notice)
-        return report
-    raise UsageError(f"Cannot export to {to!r}.", hint="Choose cin-xml or ssda903.")
+                written = write_ssda903(folders, staging, **options)
+                notice = missing_sidecar_notice(folders)
+                if notice:
+                    report.notes.append(notice)
+        except duckdb.Error:
+            # A value (or line) the typed views cannot read: say where, never the value.
+            raise locate_unreadable_value(folders) from None
+        for file in written:
+            target = out / file.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(file), target)
+            report.files.append(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def _existing_parent(path: Path) -> Path | None:
+    """The nearest existing folder above ``path`` (the staging folder goes there, so the final
+    move is a rename on the same disk); None to fall back to the system's temporary folder."""
+    for parent in path.absolute().parents:
+        if parent.is_dir():
+            return parent
+    return None

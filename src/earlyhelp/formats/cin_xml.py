@@ -544,16 +544,18 @@ def write_cin_xml(
     schema_year: int = 2026,
     approximate_birth_dates: bool = False,
     lea: str | None = None,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """Write one CIN census file per LA in ``data`` (EHLD folders) for collection ``year``
     (the census ending 31 March ``year``; default: the latest complete year of the LA's return).
 
     Every <Child> is checked against the XSD as it is written; a problem stops the export
-    with a ``FormatError`` naming the child and the field.
+    with a ``FormatError`` naming the child and the field. ``lea`` (three digits) overrides
+    earlyhelp's DfE LA number for a single LA; a difference from the table is added to ``notes``.
     """
     from earlyhelp.errors import UsageError
     from earlyhelp.formats.cin_schema import SCHEMA_YEARS
-    from earlyhelp.formats.export_source import open_export_source
+    from earlyhelp.formats.export_source import collection_year, open_export_source
     from earlyhelp.formats.issues import FormatError
 
     if schema_year not in SCHEMA_YEARS:
@@ -562,11 +564,14 @@ def write_cin_xml(
     con, las = open_export_source(
         data, driving_table="referrals", required=("referrals", "children"),
         missing="children/referrals tables", no_records="referrals", la_code=la_code)
+    if lea is not None:
+        _check_lea(lea, las, notes)
     schema = load_schema(schema_year)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for la in las:
-        census = CensusYear(year or _default_year(con, la))
+        census = CensusYear(collection_year(
+            con, la, year, fallback_sql="SELECT max(referral_date) FROM referrals WHERE la_code = ?"))
         number = lea or la_codes.ons_to_dfe().get(la)
         if number is None:
             raise UsageError(f"{la} has no DfE LA number in earlyhelp's table.",
@@ -594,14 +599,20 @@ def write_cin_xml(
     return written
 
 
-def _default_year(con, la: str) -> int:
-    row = con.execute(
-        "SELECT max(period_end) FROM returns WHERE la_code = ?", [la]).fetchall()[0]
-    last = row[0]
-    if last is None:
-        last = con.execute("SELECT max(referral_date) FROM referrals WHERE la_code = ?", [la]).fetchall()[0][0]
-    # The latest census whose reference date (31 March) the data reaches.
-    return last.year if (last.month, last.day) >= (3, 31) else last.year - 1
+def _check_lea(lea: str, las: list[str], notes: list[str] | None) -> None:
+    """--lea must be a DfE LA number (three digits) and can name one LA only."""
+    from earlyhelp.errors import UsageError
+
+    if not (len(lea) == 3 and lea.isdigit()):
+        raise UsageError(f"--lea {lea!r} is not a DfE LA number: it must be three digits, e.g. 805.",
+                         hint="Leave --lea out when earlyhelp knows the LA (it says so when it does not).")
+    if len(las) > 1:
+        raise UsageError(f"--lea gives one DfE LA number, but the data holds {len(las)} LAs.",
+                         hint="Choose the LA with --la-code, or leave --lea out.")
+    known = la_codes.ons_to_dfe().get(las[0]) if las else None
+    if known is not None and known != lea and notes is not None:
+        notes.append(f"Warning: --lea {lea} replaces {known}, the DfE LA number earlyhelp has for "
+                     f"{las[0]}; check it before submitting the return.")
 
 
 def _write_one(con, path: Path, la: str, lea: str, census: CensusYear,

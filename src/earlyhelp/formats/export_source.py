@@ -1,13 +1,43 @@
-"""What every DfE exporter starts from: the EHLD folders as DuckDB views and the LAs to write."""
+"""What every DfE exporter starts from: the EHLD folders as DuckDB views and the LAs to write.
+
+Export reads EHLD data that ``earlyhelp validate`` should have passed, but it does not trust
+that: before any query it runs the validator's file and header checks on every table it finds
+(encoding, separator, required columns), and a value DuckDB cannot convert later on is located
+(file, line, column) and reported as a ``DataError``, never as a database error.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
 
-from earlyhelp.errors import UsageError
-from earlyhelp.spec.files import EHLDFolder
+from earlyhelp.errors import DataError, UsageError
+from earlyhelp.spec.files import EHLDFolder, sql_identifier, sql_literal
+from earlyhelp.spec.model import TABLES
+
+VALIDATE_HINT = ("Export reads valid EHLD data: run `earlyhelp validate` on the folder and fix "
+                 "what it lists (dates are written YYYY-MM-DD).")
+# Findings of the validator's file and header checks that make a table unreadable to export.
+SHOWN_FINDINGS = 10
+
+
+def check_headers(folder: EHLDFolder) -> None:
+    """Run the validator's file and header checks on each CSV table; DataError on any error."""
+    from earlyhelp.validate.reader import open_csv
+    from earlyhelp.validate.report import ValidationReport
+
+    report = ValidationReport()
+    for name, path in folder.tables.items():
+        if path.suffix.lower() == ".csv":
+            open_csv(path, TABLES[name], report)  # reads the header only; rows are not parsed
+    errors = [finding for finding in report.sorted_findings() if finding.severity == "error"]
+    if errors:
+        lines = "\n".join(f"  - {f.location()}: {f.message} Hint: {f.hint}" for f in errors[:SHOWN_FINDINGS])
+        more = f"\n  ... and {len(errors) - SHOWN_FINDINGS} more" if len(errors) > SHOWN_FINDINGS else ""
+        raise DataError(f"The EHLD files cannot be exported as they are: {len(errors)} problem(s).\n"
+                        f"{lines}{more}", hint=VALIDATE_HINT)
 
 
 def open_export_source(data: list[Path], *, driving_table: str, required: tuple[str, ...],
@@ -19,6 +49,7 @@ def open_export_source(data: list[Path], *, driving_table: str, required: tuple[
     folder = EHLDFolder(*data)
     if any(name not in folder for name in required):
         raise UsageError(f"{', '.join(map(str, data))} holds no {missing} to export.")
+    check_headers(folder)
     con = duckdb.connect()
     folder.register(con)
     las = [row[0] for row in con.execute(
@@ -28,3 +59,83 @@ def open_export_source(data: list[Path], *, driving_table: str, required: tuple[
             raise UsageError(f"{la_code} has no {no_records} in the data.")
         las = [la_code]
     return con, las
+
+
+def collection_year(con: duckdb.DuckDBPyConnection, la: str, year: int | None, *,
+                    fallback_sql: str) -> int:
+    """The collection year to write for ``la``: ``year`` when the data reaches its 31 March,
+    else (``year`` None) the latest year whose 31 March ``returns.period_end`` reaches.
+
+    ``fallback_sql`` (one parameter, the LA) gives the latest event date when the LA has no
+    ``returns`` row. A ``year`` whose 31 March is after the LA's extract date is refused: the
+    return would show children as still open in a year the data never saw.
+    """
+    period_end, extract_date = con.execute(
+        "SELECT max(period_end), max(extract_date) FROM returns WHERE la_code = ?", [la]).fetchall()[0]
+    latest_event = None
+    if period_end is None or extract_date is None:
+        latest_event = con.execute(fallback_sql, [la]).fetchall()[0][0]
+    last = period_end or latest_event
+    observed = extract_date or latest_event
+    if last is None or observed is None:
+        raise DataError(f"{la} has no returns row with a period_end and no dated record to export.",
+                        hint="Add the LA's row to returns.csv (period_start, period_end, extract_date).")
+    if year is None:
+        # The latest census whose reference date (31 March) the data reaches.
+        return last.year if (last.month, last.day) >= (3, 31) else last.year - 1
+    if dt.date(year, 3, 31) > observed:
+        reached = observed.year if (observed.month, observed.day) >= (3, 31) else observed.year - 1
+        raise UsageError(
+            f"--year {year} (the collection ending 31 March {year}) is after the data of {la}: "
+            f"its {'extract date' if extract_date else 'latest record'} is {observed.isoformat()}.",
+            hint=f"Choose --year {reached} or earlier, or leave --year out for the latest year "
+                 "the return covers.")
+    return year
+
+
+def locate_unreadable_value(data: list[Path]) -> DataError:
+    """The first value of the EHLD CSV files that DuckDB cannot read as its spec type, as a
+    DataError naming file, line and column (never the value: it may be an identifier)."""
+    folder = EHLDFolder(*data)
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads = 1")  # rows keep file order, so row_number() gives the line
+        for name, path in folder.tables.items():
+            if path.suffix.lower() != ".csv":
+                continue
+            table = TABLES[name]
+            present = _csv_columns(path)
+            typed = [c for c in table.columns if c.name in present and c.duckdb_type != "VARCHAR"]
+            if not typed:
+                continue
+            source = (f"read_csv({sql_literal(path)}, header=true, all_varchar=true, delim=',', "
+                      "quote='\"', escape='\"', auto_detect=false, "
+                      f"columns={{{', '.join(sql_literal(c) + ': ' + sql_literal('VARCHAR') for c in present)}}})")
+            for column in typed:
+                quoted = sql_identifier(column.name)
+                found = con.execute(
+                    f"""SELECT line FROM (SELECT row_number() OVER () + 1 AS line, {quoted} AS v FROM {source})
+                        WHERE NULLIF(TRIM(v), '') IS NOT NULL
+                          AND TRY_CAST(TRIM(v) AS {column.duckdb_type}) IS NULL
+                        ORDER BY line LIMIT 1""").fetchall()
+                if found:
+                    return DataError(
+                        f"{path.name}, line {found[0][0]}, column {column.name}: the value is not a "
+                        f"valid {column.type} ({_form(column.type)}).", hint=VALIDATE_HINT)
+    except duckdb.Error:
+        pass  # the file itself is unreadable; the general message below says what to do
+    finally:
+        con.close()
+    return DataError("The EHLD files could not be read for export (a value or a line that is "
+                     "not valid EHLD).", hint=VALIDATE_HINT)
+
+
+def _csv_columns(path: Path) -> list[str]:
+    from earlyhelp.spec.files import columns_in_file
+
+    return columns_in_file(path)
+
+
+def _form(kind: str) -> str:
+    return {"date": "written YYYY-MM-DD", "month": "written YYYY-MM", "bool": "true or false",
+            "int": "a whole number"}.get(kind, "see the EHLD specification")

@@ -353,7 +353,7 @@ def write_ssda903(
     reason for placement change. Fields EHLD does not model come from the SSDA903 sidecar
     when the folder has one (see ``missing_sidecar_notice`` for when it has not)."""
     from earlyhelp.formats.cin_xml import CensusYear
-    from earlyhelp.formats.export_source import open_export_source
+    from earlyhelp.formats.export_source import collection_year, open_export_source
     from earlyhelp.formats.issues import FormatError
 
     con, las = open_export_source(
@@ -362,7 +362,9 @@ def write_ssda903(
     register_sidecar(con, data)
     written: list[Path] = []
     for la in las:
-        census = CensusYear(year or _default_year_903(con, la))
+        census = CensusYear(collection_year(
+            con, la, year,
+            fallback_sql="SELECT max(start_date) FROM looked_after_episodes WHERE la_code = ?"))
         start, end = census.start, census.reference_date
         episodes = con.execute(
             f"""SELECT e.child_id, e.start_date, e.reason_new_episode, e.legal_status,
@@ -452,11 +454,3 @@ def _add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none
         return day.replace(year=day.year + years, day=28)
-
-
-def _default_year_903(con, la: str) -> int:
-    last = con.execute("SELECT max(period_end) FROM returns WHERE la_code = ?", [la]).fetchall()[0][0]
-    if last is None:
-        last = con.execute("SELECT max(start_date) FROM looked_after_episodes WHERE la_code = ?",
-                           [la]).fetchall()[0][0]
-    return last.year if (last.month, last.day) >= (3, 31) else last.year - 1
