@@ -23,7 +23,7 @@ REFERRALS_HEADER = BASE["referrals.csv"].splitlines()[0]
         (b"PK\x03\x04\x14\x00\x06\x00rest of a workbook", "file-binary", None),
         (b"PAR1\x00\x00", "file-binary", None),
         (b"la_code\x00child_id\n", "file-binary", None),
-        (codecs.BOM_UTF16_LE + REFERRALS_HEADER.encode("utf-16-le"), "file-encoding", 1),
+        (codecs.BOM_UTF16_LE + REFERRALS_HEADER.encode("utf-16-le"), "file-utf16", 1),
         (REFERRALS_HEADER.replace(",", ";").encode() + b"\nE06000001;C1;R9\n", "file-delimiter", 1),
         (REFERRALS_HEADER.replace(",", "\t").encode() + b"\n", "file-delimiter", 1),
     ],

@@ -38,6 +38,15 @@ def _np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
+def is_true_or_false(values: pa.Array) -> np.ndarray:
+    """Which values are booleans as the spec writes them, in any case: Excel saves TRUE/FALSE,
+    and the readers (DuckDB's CAST to BOOLEAN in ``earlyhelp.spec.files``) take any case too."""
+    exact = _np(pc.is_in(values, value_set=_BOOLS))
+    if exact.all():  # the usual case: no second pass over the column
+        return exact
+    return _np(pc.is_in(pc.utf8_lower(values), value_set=_BOOLS))
+
+
 def _codes_text(column: Column) -> str:
     codes = column.codes or ()
     if len(codes) <= CODES_SHOWN:
@@ -195,8 +204,10 @@ class RowChecker:
             invalid = ~empty & ~_np(pc.match_substring_regex(values, _MONTH))
             self._flag("value-month", invalid, batch, name, values)
         elif column.type == "bool":
-            invalid = ~empty & ~_np(pc.is_in(values, value_set=_BOOLS))
+            invalid = ~empty & ~is_true_or_false(values)
             self._flag("value-bool", invalid, batch, name, values)
+        elif name in rules.IDENTIFIER_SHAPES:
+            self._check_shape(rules.IDENTIFIER_SHAPES[name], values, empty, batch)
         elif column.type in ("int", "float"):
             pattern, rule_id, arrow_type = (
                 (_INT, "value-int", pa.int64()) if column.type == "int" else (_NUMBER, "value-number", pa.float64())
@@ -212,6 +223,18 @@ class RowChecker:
                     outside |= _np(pc.greater(numbers, column.maximum))
                 self._flag("value-range", outside, batch, name, values, expected=_range_text(column))
         return None
+
+    def _check_shape(self, shape: rules.IdentifierShape, values: pa.Array, empty: np.ndarray,
+                     batch: Batch) -> None:
+        compact = values
+        for separator in shape.separators:
+            compact = pc.replace_substring(compact, separator, "")
+        invalid = ~empty & ~_np(pc.match_substring_regex(compact, shape.pattern))
+        if not invalid.any():
+            return
+        notes = [(_np(pc.match_substring_regex(values, pattern)), sentence) for pattern, sentence in shape.notes]
+        self._flag(shape.rule_id, invalid, batch, shape.column, values,
+                   expected=lambda i: next((sentence for match, sentence in notes if match[i]), ""))
 
     def _check_codes(self, column: Column, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:
         allowed = pa.array(column.codes)
@@ -255,7 +278,7 @@ class RowChecker:
     def _check_nfa_closure(self, batch: Batch, dates: dict[str, pa.Array]) -> None:
         if rules.NFA_FLAG not in batch.columns:
             return
-        nfa = _np(pc.equal(batch.columns[rules.NFA_FLAG], "true"))
+        nfa = _np(pc.equal(pc.utf8_lower(batch.columns[rules.NFA_FLAG]), "true"))
         if not nfa.any():
             return
         if rules.NFA_CLOSURE_REASON in batch.columns:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import tempfile
 from pathlib import Path
 
@@ -18,10 +20,33 @@ from earlyhelp.validate.reader import open_csv, open_parquet
 from earlyhelp.validate.report import DEFAULT_DETAIL_LIMIT, ValidationReport
 
 SUFFIXES = (".csv", ".parquet")
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+# What Windows and browsers add to a second copy of a file: "cin_plans (1)", "cin_plans - Copy".
+_COPY_MARK = re.compile(r"\s*(\(\d+\)|-\s*copy(\s*\(\d+\))?)$")
+
+
+def closest_table(file: Path) -> str | None:
+    """The table a misnamed file was probably meant for, or None.
+
+    Case, spaces or hyphens for underscores, and a copy's mark are forgiven ('Referrals.csv',
+    'Early Help Episodes.csv', 'cin_plans (1).csv'); then a close spelling ('referals.csv').
+    """
+    stem = _COPY_MARK.sub("", file.stem.strip().lower())
+    stem = re.sub(r"[\s-]+", "_", stem).strip("_")
+    if stem in TABLES:
+        return stem
+    close = difflib.get_close_matches(stem, list(TABLES), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _did_you_mean(file: Path, suffix: str) -> str:
+    table = closest_table(file)
+    return f" (did you mean {table}{suffix}?)" if table else ""
 
 
 def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path]:
-    """Table name -> file, for folders and files given; report unknown names and duplicates."""
+    """Table name -> file, for folders and files given; report unknown names, spreadsheets and
+    duplicates."""
     found: dict[str, Path] = {}
     for raw in paths:
         path = Path(raw)
@@ -29,13 +54,19 @@ def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path
             raise UsageError(f"{path} does not exist.", hint="Give a folder of EHLD files, or the files.")
         if path.is_dir():
             candidates = sorted(p for p in path.iterdir()
-                                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+                                if p.is_file() and p.suffix.lower() in SUFFIXES + SPREADSHEET_SUFFIXES
+                                and not p.name.startswith((".", "~$")))  # hidden files, Excel's lock files
         else:
             candidates = [path]
         for file in candidates:
-            name = file.stem
-            if name not in TABLES or file.suffix.lower() not in SUFFIXES:
-                report.add("file-unknown-table", file=file)
+            name, suffix = file.stem, file.suffix.lower()
+            if suffix in SPREADSHEET_SUFFIXES:
+                # Data the analyst meant to send, most likely, but not in a form that can be read.
+                report.add("file-spreadsheet", file=file, expected=_did_you_mean(file, ".csv"))
+                continue
+            if name not in TABLES or suffix not in SUFFIXES:
+                report.add("file-unknown-table", file=file,
+                           expected=_did_you_mean(file, suffix if suffix in SUFFIXES else ".csv"))
                 continue
             if name in found:
                 if found[name].resolve() != file.resolve():

@@ -16,17 +16,21 @@ from earlyhelp.spec import TABLES, ForeignKey, Table
 from earlyhelp.spec.files import sql_identifier, sql_literal
 from earlyhelp.validate import rules
 from earlyhelp.validate.checks import LINE, KeySink
-from earlyhelp.validate.report import ValidationReport
+from earlyhelp.validate.report import ValidationReport, shortened
 
 MEMORY_LIMIT = "600MB"
 
 
-def _describe(columns: tuple[str, ...], values: tuple) -> str:
-    """'referral_id R1 (la_code E06000001)': the last key column first, the scope after it."""
-    last = f"{columns[-1]} {values[-1]}"
+def describe_key(columns: tuple[str, ...], values: tuple) -> str:
+    """'referral_id R1 (la_code E06000001)': the last key column first, the scope after it.
+
+    Each value is shortened on its own, so the description is never cut in the middle of an
+    identifier, and the report shows it whole.
+    """
+    last = f"{columns[-1]} {shortened(values[-1])}"
     if len(columns) == 1:
         return last
-    scope = ", ".join(f"{c} {v}" for c, v in zip(columns[:-1], values[:-1]))
+    scope = ", ".join(f"{c} {shortened(v)}" for c, v in zip(columns[:-1], values[:-1]))
     return f"{last} ({scope})"
 
 
@@ -56,7 +60,7 @@ class CrossTableChecker:
         return f"read_parquet({sql_literal(sink.path)})"
 
     def _report_query(self, rule_id: str, sql: str, *, file: Path, table: str, column: str,
-                      describe, expected=None, other=None) -> None:
+                      describe, expected=None, other=None, composed: bool = False) -> None:
         """Run ``sql`` (rows of line, key values...), counting all and keeping the capped detail."""
         keep = self.report.wants_detail(rule_id)
         # The kept rows in line order; one more than kept tells whether a count is needed.
@@ -72,7 +76,7 @@ class CrossTableChecker:
         for row in rows:
             self.report.add(rule_id, file=file, table=table, line=row[0], column=column,
                             value=describe(row), expected=expected(row) if callable(expected) else expected,
-                            other=other(row) if callable(other) else other)
+                            other=other(row) if callable(other) else other, composed=composed)
         self.report.add_count(rule_id, total - len(rows))
 
     def check(self, sinks: dict[str, KeySink], files: dict[str, Path], *, returns_checked: bool) -> None:
@@ -121,7 +125,7 @@ class CrossTableChecker:
             f"FROM k JOIN d USING ({cols}) WHERE k.{LINE} > d.first_line"
         )
         self._report_query("key-duplicate", sql, file=file, table=table.name, column=unique[-1],
-                           describe=lambda row: _describe(unique, row[1:-1]),
+                           describe=lambda row: describe_key(unique, row[1:-1]), composed=True,
                            expected=", ".join(unique), other=lambda row: row[-1])
 
     def _check_foreign(self, table: Table, fk: ForeignKey, sink: KeySink, target: KeySink,
@@ -138,7 +142,7 @@ class CrossTableChecker:
             f"(SELECT {parent_hash} FROM {self._source(target)})"
         )
         self._report_query("key-foreign", sql, file=file, table=table.name, column=fk.columns[-1],
-                           describe=lambda row: _describe(fk.columns, row[1:]),
+                           describe=lambda row: describe_key(fk.columns, row[1:]), composed=True,
                            expected=target_file.name)
 
     def _check_nfa_follow_up(self, table: Table, sink: KeySink, referrals: KeySink, file: Path) -> None:
@@ -151,7 +155,7 @@ class CrossTableChecker:
         sql = (
             f"SELECT c.{LINE}, c.{sql_identifier(fk.columns[-1])} FROM {self._source(sink)} c "
             f"WHERE EXISTS (SELECT 1 FROM {self._source(referrals)} p "
-            f"WHERE {match} AND p.{sql_identifier(rules.NFA_FLAG)} = 'true')"
+            f"WHERE {match} AND lower(p.{sql_identifier(rules.NFA_FLAG)}) = 'true')"
         )
         self._report_query("nfa-follow-up", sql, file=file, table=table.name, column=fk.columns[-1],
                            describe=lambda row: row[1])

@@ -107,6 +107,15 @@ def _first_invalid_utf8_line(path: Path, skip_bom: bool) -> tuple[int, str]:
     return line, "the file ends in the middle of a character"
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 text, as Excel's "Unicode Text" writes it: a UTF-16 byte-order mark, or (without
+    one) a NUL byte beside most characters, which is what ASCII text looks like in UTF-16."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    pairs = len(head) // 2
+    return pairs >= 2 and max(head[0::2].count(0), head[1::2].count(0)) > pairs * 0.6
+
+
 def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
     """Check the file and its header; return a batch stream, or None when rows cannot be read."""
     try:
@@ -118,8 +127,8 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
     if not head.strip():
         report.add("file-empty", file=path, table=table.name)
         return None
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        report.add("file-encoding", file=path, table=table.name, line=1, value="it is saved as UTF-16")
+    if _looks_utf16(head):
+        report.add("file-utf16", file=path, table=table.name, line=1)
         return None
     for signature, description in _SIGNATURES:
         if head.startswith(signature):
@@ -218,6 +227,8 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         else:
             previous_hook(unraisable)
 
+    # Whether the rows stopped at a file-level error: then "no records" would be untrue.
+    stopped = False
     next_record = 2  # the header is record 1
     breaks_so_far = 0  # line breaks inside values of the records read so far
     expected_fields = len(parse_names)
@@ -268,6 +279,7 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         place(0, None, last=True)
     except pa.ArrowInvalid as error:
         text = str(error)
+        stopped = "Empty CSV file" not in text
         if decode_failed or "utf8" in text.lower():
             line, where = _first_invalid_utf8_line(path, has_bom)
             report.add("file-encoding", file=path, table=table.name, line=line, value=where)
@@ -279,10 +291,11 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
                        line=next_record + breaks_so_far,
                        value="a quoted value is not closed, or the file is truncated")
     except OSError as error:
+        stopped = True
         report.add("file-unreadable", file=path, table=table.name, value=error.strerror or "read error")
     finally:
         sys.unraisablehook = previous_hook
-    if table_file.rows == 0:
+    if table_file.rows == 0 and not stopped:
         report.add("file-no-rows", file=path, table=table.name)
 
 
@@ -366,6 +379,7 @@ def _text_cast(arrow_type: pa.DataType):
 def _parquet_batches(parquet, source_names: list[str], usable: list[str], path: Path, table: Table,
                      report: ValidationReport, table_file: TableFile) -> Iterator[Batch]:
     first_row = 1
+    stopped = False
     try:
         for record_batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=source_names or None):
             lines = np.arange(first_row, first_row + record_batch.num_rows, dtype=np.int64)
@@ -379,7 +393,8 @@ def _parquet_batches(parquet, source_names: list[str], usable: list[str], path: 
                 table_file.rows += record_batch.num_rows
                 yield Batch(columns, lines)
     except Exception:  # noqa: BLE001 - a corrupt page is one finding, not a traceback
+        stopped = True
         report.add("file-parquet", file=path, table=table.name, line=first_row,
                    value="a data page cannot be read")
-    if table_file.rows == 0:
+    if table_file.rows == 0 and not stopped:
         report.add("file-no-rows", file=path, table=table.name)

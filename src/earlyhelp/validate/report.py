@@ -17,6 +17,8 @@ from earlyhelp.validate.rules import RULES, RULES_IN_ORDER, Severity
 
 # Details kept per rule by default; counts are always complete.
 DEFAULT_DETAIL_LIMIT = 1000
+# The longest cell a message quotes; longer ones are cut with "...".
+SHOWN_CHARACTERS = 80
 
 
 @dataclass(frozen=True)
@@ -65,15 +67,26 @@ def quotes_data(rule_id: str) -> bool:
     return RULES[rule_id].scope in ("row", "table") and rule_id != "row-field-count"
 
 
-def shown_value(table: str | None, column: str | None, value: object, *, from_data: bool = True) -> str | None:
+def shortened(value: object, limit: int = SHOWN_CHARACTERS) -> str:
+    """A cell as one line of a message: control characters visible, a runaway value cut short."""
+    text = str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def shown_value(table: str | None, column: str | None, value: object, *, from_data: bool = True,
+                composed: bool = False) -> str | None:
     """The value as a message may show it: masked when it may be an identifier, that is when its
-    column holds one or (``from_data``) it comes from a cell of an identity-zone table."""
+    column holds one or (``from_data``) it comes from a cell of an identity-zone table.
+
+    A ``composed`` value is a description the validator built from several cells (a key such as
+    'referral_id R1 (la_code E06000001, child_id C1)'), each already shortened; cutting the whole
+    would stop it mid-identifier, so it is shown whole.
+    """
     if value is None:
         return None
     if is_identifier(table, column) or (from_data and is_identity_zone(table)):
         return mask(value)
-    text = str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    return text if len(text) <= 80 else text[:77] + "..."
+    return str(value) if composed else shortened(value)
 
 
 def shown_column(table: str | None, column: str | None) -> str | None:
@@ -95,12 +108,14 @@ class ValidationReport:
 
     def add(self, rule_id: str, *, file: Path | str, table: str | None = None, line: int | None = None,
             column: str | None = None, value: object = None, expected: object = None,
-            other: object = None) -> None:
+            other: object = None, composed: bool = False) -> None:
+        """Record one breach. ``composed``: ``value`` was built from several cells, each already
+        shortened (see :func:`shown_value`)."""
         self.counts[rule_id] += 1
         if self.detail_limit is not None and self.counts[rule_id] > self.detail_limit:
             return
         self.findings.append(self.make(rule_id, file=file, table=table, line=line, column=column,
-                                       value=value, expected=expected, other=other))
+                                       value=value, expected=expected, other=other, composed=composed))
 
     def add_rows(self, rule_id: str, *, file: Path | str, table: str | None, lines: np.ndarray,
                  column: str | None = None, values: Sequence | pa.Array | None = None,
@@ -137,11 +152,11 @@ class ValidationReport:
     @staticmethod
     def make(rule_id: str, *, file: Path | str, table: str | None = None, line: int | None = None,
              column: str | None = None, value: object = None, expected: object = None,
-             other: object = None) -> Finding:
+             other: object = None, composed: bool = False) -> Finding:
         rule = RULES[rule_id]
         name = Path(file).name
         from_data = quotes_data(rule_id)
-        shown = shown_value(table, column, value, from_data=from_data)
+        shown = shown_value(table, column, value, from_data=from_data, composed=composed)
         column = shown_column(table, column)
         if from_data and is_identity_zone(table) and isinstance(other, str):
             other = mask(other)  # e.g. the start date quoted by date-order

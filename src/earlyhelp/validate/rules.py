@@ -60,12 +60,44 @@ EXTRACT_DATE = "extract_date"
 
 _ALL = tuple(t.name for t in TABLES_IN_ORDER)
 
+
+@dataclass(frozen=True)
+class IdentifierShape:
+    """The shape of an identifier that ``shared/spec/dataset.md`` gives in words.
+
+    Only the shape is checked. A wrong check digit is not an error: it is a keying mistake that
+    linkage copes with (it ignores such a number), and synthetic data plants them on purpose.
+    """
+
+    column: str
+    rule_id: str
+    pattern: str  # the whole value, after taking out the separators below
+    separators: str  # characters people write between groups of digits
+    # (pattern, note) pairs: a value matching the pattern gets the note in its message.
+    notes: tuple[tuple[str, str], ...] = ()
+
+
+NHS_NUMBER = IdentifierShape(
+    "nhs_number", "value-nhs-number", r"^[0-9]{10}$", " -",
+    notes=((r"^[+-]?[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+$",
+            " (this looks like Excel's scientific notation, such as 4.45E+09, which has lost digits)"),
+           (r"^[0-9]+\.[0-9]*$", " (this looks like a number with decimals, as Excel saves a number column)")),
+)
+UPN = IdentifierShape("upn", "value-upn", r"^[A-Za-z][0-9]{11}[0-9A-Za-z]$", " ")
+IDENTIFIER_SHAPES = {shape.column: shape for shape in (NHS_NUMBER, UPN)}
+
 RULES_IN_ORDER: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ files
     Rule("file-unknown-table", "file",
-         "{file} is not named after an EHLD table, so it was not checked.",
-         "Name each file after its table, e.g. referrals.csv; the tables are: " + ", ".join(_ALL) + ".",
+         "{file} is not named after an EHLD table, so it was not checked{expected}.",
+         "Name each file after its table, in lower case, e.g. referrals.csv; the tables are: "
+         + ", ".join(_ALL) + ".",
          title="File name is not an EHLD table"),
+    Rule("file-spreadsheet", "file",
+         "{file} is a spreadsheet, so it was not read{expected}.",
+         "In Excel, save each table with File > Save As > 'CSV UTF-8 (comma delimited)', named after "
+         "its table (e.g. referrals.csv), and take the spreadsheet out of the folder.",
+         title="Spreadsheet instead of CSV"),
     Rule("file-duplicate-table", "file",
          "{file} holds the table {table}, which another file ({other}) also holds.",
          "Keep one file per table: CSV or Parquet, not both.",
@@ -87,6 +119,11 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
          "{file} is not UTF-8 text from this line on ({value}).",
          "Save it as 'CSV UTF-8 (comma delimited)'; Excel's plain 'CSV' uses the Windows-1252 encoding.",
          tables=_ALL, title="File is not UTF-8"),
+    Rule("file-utf16", "file",
+         "{file} is saved as UTF-16 text, not UTF-8.",
+         "This is what Excel's 'Unicode Text' writes (UTF-16, with tabs between columns). In Excel "
+         "choose File > Save As > 'CSV UTF-8 (comma delimited)' instead.",
+         tables=_ALL, title="File is UTF-16 (Excel's Unicode Text)"),
     Rule("file-bom", "file",
          "{file} starts with a byte-order mark; it was accepted and ignored.",
          "Nothing to do. Excel's 'CSV UTF-8' adds this mark.",
@@ -152,8 +189,20 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
          tables=_tables(_has_type("month")), title="Month not in the form YYYY-MM"),
     Rule("value-bool", "row",
          "{value} is not true or false.",
-         "Write true or false (lower case).",
+         "Write true or false (Excel's TRUE and FALSE are accepted too; any other word or a 1/0 is not).",
          tables=_tables(_has_type("bool")), title="Not true or false"),
+    Rule("value-nhs-number", "row",
+         "{value} is not an NHS number: it should be 10 digits{expected}.",
+         "Write the NHS number as its 10 digits (spaces or hyphens between the groups are accepted). "
+         "Excel turns long numbers into scientific notation such as 4.45E+09 and loses digits: "
+         "format the column as Text before you paste or type into it, or export the file again from "
+         "the case management system without opening it in Excel.",
+         tables=_tables(lambda t: t.has_column(NHS_NUMBER.column)), title="NHS number not 10 digits"),
+    Rule("value-upn", "row",
+         "{value} is not a UPN: it should be 13 characters, a letter first{expected}.",
+         "A unique pupil number is 13 characters: a check letter, then 11 digits, then a digit (or a "
+         "letter for a temporary UPN); spaces are accepted. Copy it again from the school census record.",
+         tables=_tables(lambda t: t.has_column(UPN.column)), title="UPN not 13 characters"),
     Rule("value-int", "row",
          "{value} is not a whole number.",
          "Write whole numbers with digits only, no commas, spaces or decimals.",

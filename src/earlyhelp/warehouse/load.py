@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -104,20 +105,71 @@ def checksum(files: dict[str, Path]) -> str:
     return digest.hexdigest()
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
-    if path.exists() and path.is_dir():
-        raise UsageError(f"{path} is a folder; --warehouse needs a file name such as warehouse.duckdb.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class Target:
+    """A database file a load writes, with the option that named it (for messages)."""
+
+    path: Path
+    option: str  # "--warehouse" or "--identity-warehouse"
+    example: str  # a file name to suggest
+
+    @property
+    def what(self) -> str:
+        return "identity warehouse" if self.option == "--identity-warehouse" else "warehouse"
+
+
+WAREHOUSE_HINT = "Choose a folder you can write to (e.g. in your documents), or ask IT for write access."
+
+
+def check_target(target: Target) -> None:
+    """Refuse, before any work, a database file that cannot be created or written.
+
+    DuckDB's own errors for these cases name the wrong cause ("not a database file"), and
+    validating a large return first would keep the analyst waiting for nothing.
+    """
+    path = target.path
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; {target.option} needs a file name such as {target.example}.",
+                         hint=f"Give a file inside the folder, e.g. {path / target.example}.")
+    # The nearest folder that exists: the file, its .wal journal and any missing folders go there.
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"Cannot create the {target.what} {path}: {folder} is a file, not a folder.",
+                         hint=f"Give {target.option} a path inside a folder.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"Cannot write the {target.what} {path}: the folder {folder} is read-only for you.",
+                         hint=WAREHOUSE_HINT)
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise UsageError(f"Cannot write the {target.what} {path}: the file is read-only for you.",
+                         hint=WAREHOUSE_HINT)
+
+
+def _connect(target: Target) -> duckdb.DuckDBPyConnection:
+    path = target.path
+    check_target(target)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"Cannot create the folder {path.parent} for the {target.what}: "
+                         f"{error.strerror or 'it cannot be created'}.", hint=WAREHOUSE_HINT) from None
     try:
         # Bounded like the validator: DuckDB spills beyond this instead of taking 80% of RAM.
         return duckdb.connect(str(path), config={"memory_limit": LOAD_MEMORY_LIMIT})
     except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise UsageError(f"The warehouse {path} is in use by another program.",
+        text = str(error).lower()
+        if "lock" in text:
+            raise UsageError(f"The {target.what} {path} is in use by another program.",
                              hint="Close the other program (or earlyhelp command) and try again.") from None
-        raise UsageError(f"The warehouse {path} cannot be opened: it is not a DuckDB database file.") from None
+        for cause in ("read-only file system", "permission denied", "no space left"):
+            if cause in text:
+                raise UsageError(f"Cannot write the {target.what} {path}: {cause}.", hint=WAREHOUSE_HINT) from None
+        raise UsageError(f"The {target.what} {path} cannot be opened: it is not a DuckDB database file.",
+                         hint=f"Give {target.option} a new file name, or an earlier warehouse file.") from None
     except duckdb.Error:
-        raise UsageError(f"The warehouse {path} cannot be opened: it is not a DuckDB database file.") from None
+        raise UsageError(f"The {target.what} {path} cannot be opened: it is not a DuckDB database file.",
+                         hint=f"Give {target.option} a new file name, or an earlier warehouse file.") from None
 
 
 def _source_sql(table: Table, path: Path) -> str:
@@ -209,11 +261,11 @@ class _StagedLoad:
     committed can be put back if a later commit fails.
     """
 
-    def __init__(self, path: Path, keep_undo: bool = False):
-        self.path = path
+    def __init__(self, target: Target, keep_undo: bool = False):
+        self.path = path = target.path
         self.created = not path.exists()
         self.keep_undo = keep_undo
-        self.con = _connect(path)
+        self.con = _connect(target)
         self.committed = False
         self._undo: list[tuple[Table, str]] = []
         self._history_key: tuple[datetime, str] | None = None
@@ -328,7 +380,7 @@ class _StagedLoad:
             self.con = None
 
 
-def _load_all_or_nothing(targets: list[tuple[Path, list[Table]]], files: dict[str, Path],
+def _load_all_or_nothing(targets: list[tuple[Target, list[Table]]], files: dict[str, Path],
                          la_codes: list[str], loaded_at: datetime, digest: str) -> list[dict[str, int]]:
     """Stage every database's share, then commit them all; any failure leaves every one as it was."""
     stages: list[_StagedLoad] = []
@@ -336,9 +388,9 @@ def _load_all_or_nothing(targets: list[tuple[Path, list[Table]]], files: dict[st
     total = sum(len(tables) for _, tables in targets)
     try:
         with steps("Loading", total) as advance:
-            for position, (path, tables) in enumerate(targets):
+            for position, (target, tables) in enumerate(targets):
                 # Every share but the last is committed before another: it keeps what it replaces.
-                stage = _StagedLoad(path, keep_undo=position < len(targets) - 1)
+                stage = _StagedLoad(target, keep_undo=position < len(targets) - 1)
                 stages.append(stage)
                 results.append(stage.load(tables, files, la_codes, loaded_at, digest, advance))
         for stage in stages:
@@ -350,7 +402,7 @@ def _load_all_or_nothing(targets: list[tuple[Path, list[Table]]], files: dict[st
             except duckdb.Error:
                 pass  # reported below; the other shares are still put back
         if isinstance(error, duckdb.Error):
-            failed = next((s.path for s in reversed(stages)), targets[0][0])
+            failed = next((s.path for s in reversed(stages)), targets[0][0].path)
             raise EarlyhelpError(f"Loading into {failed} failed and was rolled back: nothing changed "
                                  f"({type(error).__name__}).", exit_code=1) from None
         raise
@@ -391,6 +443,12 @@ def load_return(paths: list[Path] | tuple[Path, ...] | Path | str, warehouse: Pa
                          hint="Identifiers are kept apart from the analytic data, e.g. identity.duckdb.")
     if identity_path is not None and skip_identity:
         raise UsageError("Choose one: an identity warehouse, or skipping the identity tables.")
+    analytic_target = Target(warehouse, "--warehouse", "warehouse.duckdb")
+    identity_target = (Target(identity_path, "--identity-warehouse", "identity.duckdb")
+                       if identity_path is not None else None)
+    for target in (identity_target, analytic_target):
+        if target is not None:
+            check_target(target)
 
     report = report if report is not None else validate_paths(paths)
     if not report.ok:
@@ -412,10 +470,10 @@ def load_return(paths: list[Path] | tuple[Path, ...] | Path | str, warehouse: Pa
 
     # The identity share is staged and committed first: it is the small one to put back should
     # the analytic commit fail.
-    targets: list[tuple[Path, list[Table]]] = []
-    if identity_path is not None:
-        targets.append((identity_path, [TABLES[name] for name in IDENTITY_TABLES]))
-    targets.append((warehouse, list(WAREHOUSE_TABLES)))
+    targets: list[tuple[Target, list[Table]]] = []
+    if identity_target is not None:
+        targets.append((identity_target, [TABLES[name] for name in IDENTITY_TABLES]))
+    targets.append((analytic_target, list(WAREHOUSE_TABLES)))
     loaded = _load_all_or_nothing(targets, files, la_codes, loaded_at, digest)
     rows = loaded[-1]
     identity_rows = sum(loaded[0].values()) if identity_path is not None else 0
