@@ -84,21 +84,26 @@ class MonthFirstDate(ValueError):
 _SLASH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
-def _month_first_columns(path: Path) -> frozenset[str]:
-    """Columns of ``path`` with a slash date whose second number is over 12 (7/15/2024).
+def _month_first_columns(path: Path) -> dict[str, str]:
+    """Slash-date columns of ``path`` that cannot be read safely -> the column that shows why.
 
-    Such a column was written month-first (Excel under US region settings), and then 9/10/2024
-    in it may be 10 September or 9 October: one format per column, so every slash date of the
-    column is refused rather than some read day-first and some month-first.
+    A slash date whose second number is over 12 (7/15/2024) was written month-first (Excel
+    under US region settings), and Excel writes every date of a file the same way: then
+    9/10/2024 anywhere in the file may be 10 September or 9 October. So, one date format per
+    column: every slash-date column of such a file is refused, rather than some dates read
+    day-first and others month-first.
     """
-    found: set[str] = set()
+    slash_columns: set[str] = set()
+    evidence: str | None = None
     for _, row in _rows(path):
         for column, value in row.items():
-            if column not in found and "/" in value:
+            if "/" in value:
                 match = _SLASH_DATE.match(value)
-                if match and int(match[2]) > 12:
-                    found.add(column)
-    return frozenset(found)
+                if match:
+                    slash_columns.add(column)
+                    if evidence is None and int(match[2]) > 12:
+                        evidence = column
+    return {column: evidence for column in slash_columns} if evidence else {}
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -121,6 +126,8 @@ class _Reader:
         self.la = la_code
         self.issues: list[FormatIssue] = []
         self.families: dict[str, str] = {}  # SSD person id -> EHLD family_id
+        # Of the file being read: slash-date column -> the column showing month-first dates.
+        self.month_first: dict[str, str] = {}
 
     def child_id(self, person: str) -> str:
         return f"{self.la}-{person}"
@@ -141,11 +148,12 @@ class _Reader:
             return self.empty(column, file, number, required=required)
         try:
             return self.parse_date(column, value), True
-        except MonthFirstDate:
+        except MonthFirstDate as evidence:
             self.problem(file, number, column, "one date format per column",
-                         f"{column} holds month-first (US) dates such as 7/15/2024 on some rows, so "
-                         "its day/month dates cannot be read safely; re-save the column as YYYY-MM-DD "
-                         "(Excel: Format Cells > Custom > yyyy-mm-dd) or with UK region settings")
+                         f"the file has month-first (US) dates such as 7/15/2024 (in {evidence}), "
+                         "so its day/month dates cannot be read safely; save the dates as "
+                         "YYYY-MM-DD (Excel: Format Cells > Custom > yyyy-mm-dd) or with UK "
+                         "region settings")
             return None, False
         except ValueError:
             shown = mask(value) if identifier else repr(value)
@@ -182,7 +190,7 @@ class _Reader:
         """A date of ``column``; ValueError for a month-first (US) date column, see
         ``_month_first_columns``."""
         if "/" in value and column in self.month_first:
-            raise MonthFirstDate(column)
+            raise MonthFirstDate(self.month_first[column])
         return parse_ssd_date(value)
 
 

@@ -91,7 +91,7 @@ def not_utf8(path: Path, layout: TextLayout) -> DataError:
 def header(path: Path) -> list[str]:
     """The column names of ``path`` (stripped), read with its sniffed layout."""
     for _, names, _ in _records(path, sniff(path), header_only=True):
-        return names
+        return [name.strip() for name in names]
     return []
 
 
