@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -84,7 +85,8 @@ def test_ssda903_sidecar_fills_every_field_and_only_recoded_las_lack_a_placement
         f"101,10/06/2024,S,C2,N1,U4,PR1,02/09/2024,X1,CARPL,{home},{placement},SC100001\n"
         f"101,02/09/2024,P,C2,N1,K2,PR4,,,,{home},{sheffield},SC100002\n"
         f"102,01/11/2024,S,C2,N1,U4,PR4,,,,{other_home},{placement},SC100003\n")
-    ehld = ingest([files], tmp_path / "ehld", la_code="E06000001")
+    # Extracted after 31 March 2025, so the 2024-25 return can be exported from it.
+    ehld = ingest([files], tmp_path / "ehld", la_code="E06000001", extract_date=dt.date(2025, 3, 31))
     header, episodes = export(ehld, "ssda903", tmp_path / "out", year=2025)
     found = run_validator("903", str(header.parent), "lac2025_26", "2025", "E06000001",
                           workdir=tmp_path)

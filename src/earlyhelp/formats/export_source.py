@@ -89,7 +89,8 @@ def collection_year(con: duckdb.DuckDBPyConnection, la: str, year: int | None, *
             f"--year {year} (the collection ending 31 March {year}) is after the data of {la}: "
             f"its {'extract date' if extract_date else 'latest record'} is {observed.isoformat()}.",
             hint=f"Choose --year {reached} or earlier, or leave --year out for the latest year "
-                 "the return covers.")
+                 "the return covers. (Data from `earlyhelp ingest` of SSDA903 or SSD files has the "
+                 "latest event as its extract date unless --extract-date was given.)")
     return year
 
 
