@@ -23,11 +23,15 @@ REFERRALS_HEADER = BASE["referrals.csv"].splitlines()[0]
         (b"PK\x03\x04\x14\x00\x06\x00rest of a workbook", "file-binary", None),
         (b"PAR1\x00\x00", "file-binary", None),
         (b"la_code\x00child_id\n", "file-binary", None),
+        # NUL bytes on both sides of every pair: binary, not UTF-16 text without a byte-order mark
+        (b"PK\x03\x04" + b"\x00" * 200, "file-binary", None),
+        (b"\x00" * 64, "file-binary", None),
         (codecs.BOM_UTF16_LE + REFERRALS_HEADER.encode("utf-16-le"), "file-utf16", 1),
         (REFERRALS_HEADER.replace(",", ";").encode() + b"\nE06000001;C1;R9\n", "file-delimiter", 1),
         (REFERRALS_HEADER.replace(",", "\t").encode() + b"\n", "file-delimiter", 1),
     ],
-    ids=["zero-bytes", "whitespace", "xlsx", "parquet-named-csv", "nul", "utf16", "semicolon", "tab"],
+    ids=["zero-bytes", "whitespace", "xlsx", "parquet-named-csv", "nul", "zip-padded", "all-nul", "utf16",
+         "semicolon", "tab"],
 )
 def test_unreadable_files_are_one_finding(tmp_path, content, rule_id, line):
     folder = make_return(tmp_path, {"referrals.csv": content})

@@ -91,7 +91,7 @@ def test_a_read_only_place_says_so_before_validating(tmp_path, monkeypatch, load
             result = load(str(return_folder), "--warehouse", str(read_only / "w.duckdb"), "--skip-identity")
             assert result.exit_code == 2, result.stderr
             assert result.stderr.startswith(f"Error: Cannot write the warehouse {read_only / 'w.duckdb'}: "
-                                            f"the folder {read_only} is read-only for you.\nHint: ")
+                                            f"the folder {read_only} is read-only or you may not write there.\nHint: ")
             assert "not a DuckDB database file" not in result.stderr
             assert "There is a problem" not in result.stdout
         assert list(read_only.iterdir()) == []

@@ -109,11 +109,13 @@ def _first_invalid_utf8_line(path: Path, skip_bom: bool) -> tuple[int, str]:
 
 def _looks_utf16(head: bytes) -> bool:
     """UTF-16 text, as Excel's "Unicode Text" writes it: a UTF-16 byte-order mark, or (without
-    one) a NUL byte beside most characters, which is what ASCII text looks like in UTF-16."""
+    one) a NUL byte beside most characters and almost none between them, which is what mostly
+    ASCII text looks like in UTF-16 (a binary file has NUL bytes on both sides)."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return True
     pairs = len(head) // 2
-    return pairs >= 2 and max(head[0::2].count(0), head[1::2].count(0)) > pairs * 0.6
+    zeros = sorted((head[0::2].count(0), head[1::2].count(0)))
+    return pairs >= 2 and zeros[1] > pairs * 0.6 and zeros[0] < pairs * 0.1
 
 
 def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
@@ -127,13 +129,13 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
     if not head.strip():
         report.add("file-empty", file=path, table=table.name)
         return None
-    if _looks_utf16(head):
-        report.add("file-utf16", file=path, table=table.name, line=1)
-        return None
     for signature, description in _SIGNATURES:
         if head.startswith(signature):
             report.add("file-binary", file=path, table=table.name, value=description)
             return None
+    if _looks_utf16(head):
+        report.add("file-utf16", file=path, table=table.name, line=1)
+        return None
     if b"\x00" in head:
         report.add("file-binary", file=path, table=table.name, value="it contains NUL bytes")
         return None

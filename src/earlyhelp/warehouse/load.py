@@ -139,11 +139,11 @@ def check_target(target: Target) -> None:
         raise UsageError(f"Cannot create the {target.what} {path}: {folder} is a file, not a folder.",
                          hint=f"Give {target.option} a path inside a folder.")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"Cannot write the {target.what} {path}: the folder {folder} is read-only for you.",
-                         hint=WAREHOUSE_HINT)
+        raise UsageError(f"Cannot write the {target.what} {path}: the folder {folder} is read-only or "
+                         "you may not write there.", hint=WAREHOUSE_HINT)
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise UsageError(f"Cannot write the {target.what} {path}: the file is read-only for you.",
-                         hint=WAREHOUSE_HINT)
+        raise UsageError(f"Cannot write the {target.what} {path}: the file is read-only or you may "
+                         "not change it.", hint=WAREHOUSE_HINT)
 
 
 def _connect(target: Target) -> duckdb.DuckDBPyConnection:
@@ -162,9 +162,12 @@ def _connect(target: Target) -> duckdb.DuckDBPyConnection:
         if "lock" in text:
             raise UsageError(f"The {target.what} {path} is in use by another program.",
                              hint="Close the other program (or earlyhelp command) and try again.") from None
-        for cause in ("read-only file system", "permission denied", "no space left"):
+        for cause in ("read-only file system", "permission denied"):
             if cause in text:
                 raise UsageError(f"Cannot write the {target.what} {path}: {cause}.", hint=WAREHOUSE_HINT) from None
+        if "no space left" in text:
+            raise UsageError(f"Cannot write the {target.what} {path}: the disk is full.",
+                             hint="Free some space on the disk, or choose a folder on another disk.") from None
         raise UsageError(f"The {target.what} {path} cannot be opened: it is not a DuckDB database file.",
                          hint=f"Give {target.option} a new file name, or an earlier warehouse file.") from None
     except duckdb.Error:
