@@ -22,7 +22,8 @@ def _findings_of(report, file_name: str) -> list:
 # --------------------------------------------------------------- booleans (finding 16)
 def test_excel_true_and_false_in_any_case_are_booleans(tmp_path):
     children = BASE["children.csv"].replace(",false,3,F1", ",FALSE,3,F1").replace(",true,,F1", ",True,,F1")
-    referrals = BASE["referrals.csv"].replace("N1,false,", "N1,False,").replace(",true,2019-06-01,RC8", ",TRUE,2019-06-01,RC8")
+    referrals = (BASE["referrals.csv"].replace("N1,false,", "N1,False,")
+                 .replace(",true,2019-06-01,RC8", ",TRUE,2019-06-01,RC8"))
     assert "FALSE" in children and "True" in children and "TRUE" in referrals  # the edits happened
     report = validate_paths([make_return(tmp_path, {"children.csv": children, "referrals.csv": referrals})])
     assert report.ok, [f.message for f in report.findings]
