@@ -119,3 +119,36 @@ def test_cli_messages_and_help(folder: Path, tmp_path: Path) -> None:
     shown = " ".join(_run("export", "--help").stdout.split())  # help text is wrapped
     assert "[default: 2026]" in shown
     assert "returns.period_end reaches" in shown and "latest complete year" not in shown
+
+
+def test_excel_month_with_approximate_birth_dates_is_a_data_error(folder: Path, tmp_path: Path) -> None:
+    # C0001 (CIN only, born 2015-06-10, line 2) and C0008 (looked after only, born 2013-02-14,
+    # line 9): dates of birth removed and birth months as Excel rewrites them.
+    for name, line, old, new in (
+            ("person_identifiers", 1, "2015-06-10", ""), ("children", 1, "2015-06", "01/06/2015"),
+            ("person_identifiers", 8, "2013-02-14", ""), ("children", 8, "2013-02", "01/02/2013")):
+        path = folder / f"{name}.csv"
+        lines = path.read_text().splitlines()
+        assert old in lines[line]
+        lines[line] = lines[line].replace(old, new)
+        path.write_text("\n".join(lines) + "\n")
+    for target, child in (("cin-xml", "C0001"), ("ssda903", "C0008")):
+        with pytest.raises(FormatError) as caught:
+            export(folder, target, tmp_path / target, approximate_birth_dates=True)
+        (issue,) = caught.value.issues
+        assert (issue.field, issue.location) == ("birth_month", f"child_id E06000001-{child}")
+        assert "YYYY-MM" in issue.message
+        assert "01/06/2015" not in str(caught.value) and "01/02/2013" not in str(caught.value)
+        assert not (tmp_path / target).exists()
+
+
+def test_a_line_duckdb_cannot_parse_is_reported_by_the_validator(folder: Path, tmp_path: Path) -> None:
+    referrals = folder / "referrals.csv"
+    lines = referrals.read_text().splitlines()
+    lines[2] = lines[2] + ',"unclosed'  # line 3: an extra field whose quote never closes
+    referrals.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as caught:
+        export(folder, "cin-xml", tmp_path / "out")
+    assert "referrals.csv line 3" in caught.value.message
+    assert "earlyhelp validate" in caught.value.hint
+    assert not (tmp_path / "out").exists()

@@ -478,7 +478,11 @@ def _child_element(
     if birth is None:
         if not approximate_birth_dates:
             return None, "no date_of_birth in person_identifiers (the la_csc row whose source_record_id is the child_id)"
-        birth = dt.date.fromisoformat(child["birth_month"] + "-01")
+        from earlyhelp.formats.export_source import BAD_BIRTH_MONTH, first_of_birth_month
+
+        birth = first_of_birth_month(child["birth_month"])
+        if birth is None:
+            return None, BAD_BIRTH_MONTH
     element = etree.Element("Child")
     ids = etree.SubElement(element, "ChildIdentifiers")
     _sub(ids, "LAchildID", _local_id(child["child_id"], la_code))
@@ -652,8 +656,9 @@ def _write_one(con, path: Path, la: str, lea: str, census: CensusYear,
                         child, referrals.take(child_id), by_referral, la, census, schema_year, approximate)
                     where = f"/Message/Children/Child[{number}]"
                     if element is None:
-                        problems.append(FormatIssue("children", f"child_id {child_id}", "date_of_birth",
-                                                    "CIN census PersonBirthDate", reason or ""))
+                        field = "birth_month" if reason.startswith("birth_month") else "date_of_birth"
+                        problems.append(FormatIssue("children", f"child_id {child_id}", field,
+                                                    "CIN census PersonBirthDate", reason))
                         continue
                     for problem in check_element(element, schema):
                         problems.append(FormatIssue(

@@ -94,6 +94,21 @@ def collection_year(con: duckdb.DuckDBPyConnection, la: str, year: int | None, *
     return year
 
 
+def first_of_birth_month(birth_month: str | None) -> dt.date | None:
+    """The 1st of ``birth_month`` (YYYY-MM) for --approximate-birth-dates; None when the month
+    is not written YYYY-MM (e.g. a date Excel wrote as 01/04/2005)."""
+    if not birth_month or len(birth_month) != 7:
+        return None
+    try:
+        return dt.date.fromisoformat(f"{birth_month}-01")
+    except ValueError:
+        return None
+
+
+BAD_BIRTH_MONTH = ("birth_month is not a month written YYYY-MM, so no approximate date of birth "
+                   "can be made; run `earlyhelp validate` and fix children.csv")
+
+
 def locate_unreadable_value(data: list[Path]) -> DataError:
     """The first value of the EHLD CSV files that DuckDB cannot read as its spec type, as a
     DataError naming file, line and column (never the value: it may be an identifier)."""
@@ -124,11 +139,25 @@ def locate_unreadable_value(data: list[Path]) -> DataError:
                         f"{path.name}, line {found[0][0]}, column {column.name}: the value is not a "
                         f"valid {column.type} ({_form(column.type)}).", hint=VALIDATE_HINT)
     except duckdb.Error:
-        pass  # the file itself is unreadable; the general message below says what to do
+        pass  # a line DuckDB cannot parse: the validator below says where
     finally:
         con.close()
-    return DataError("The EHLD files could not be read for export (a value or a line that is "
-                     "not valid EHLD).", hint=VALIDATE_HINT)
+    return _validator_errors(data)
+
+
+def _validator_errors(data: list[Path]) -> DataError:
+    """The validator's errors on ``data`` (it reads every line itself, and masks identifiers)."""
+    from earlyhelp.validate.engine import validate_paths
+
+    report = validate_paths(data, detail_limit=SHOWN_FINDINGS)
+    errors = [f for f in report.sorted_findings() if f.severity == "error"][:SHOWN_FINDINGS]
+    if not errors:
+        return DataError("The EHLD files could not be read for export.", hint=VALIDATE_HINT)
+    lines = "\n".join(f"  - {f.location()}: {f.message} Hint: {f.hint}" for f in errors)
+    more = report.error_count - len(errors)
+    tail = f"\n  ... and {more} more" if more > 0 else ""
+    return DataError(f"The EHLD files cannot be exported as they are: {report.error_count} "
+                     f"problem(s).\n{lines}{tail}", hint=VALIDATE_HINT)
 
 
 def _csv_columns(path: Path) -> list[str]:

@@ -353,7 +353,8 @@ def write_ssda903(
     reason for placement change. Fields EHLD does not model come from the SSDA903 sidecar
     when the folder has one (see ``missing_sidecar_notice`` for when it has not)."""
     from earlyhelp.formats.cin_xml import CensusYear
-    from earlyhelp.formats.export_source import collection_year, open_export_source
+    from earlyhelp.formats.export_source import (BAD_BIRTH_MONTH, collection_year, first_of_birth_month,
+                                                 open_export_source)
     from earlyhelp.formats.issues import FormatError
 
     con, las = open_export_source(
@@ -401,7 +402,11 @@ def write_ssda903(
                     problems.append(FormatIssue("children", f"child_id {child_id}", "date_of_birth",
                                                 "SSDA903 DOB", "no date_of_birth in person_identifiers"))
                     continue
-                birth = dt.date.fromisoformat(birth_month + "-01")
+                birth = first_of_birth_month(birth_month)
+                if birth is None:
+                    problems.append(FormatIssue("children", f"child_id {child_id}", "birth_month",
+                                                "SSDA903 DOB", BAD_BIRTH_MONTH))
+                    continue
             local = child_id[len(la) + 1:] if child_id.startswith(f"{la}-") else child_id
             # The return changed from 1/2 to M/F/U with the 2024-25 collection.
             sex_code = sex if census.year >= LETTER_SEX_FROM else {"M": "1", "F": "2"}.get(sex, "")
