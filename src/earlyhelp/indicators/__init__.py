@@ -71,7 +71,37 @@ class IndicatorResult:
         return self.publishable_files + self.internal_files
 
 
+# A DuckDB database file says so in its first bytes ("DUCK" after an 8-byte checksum).
+_DUCKDB_MAGIC = (8, b"DUCK")
+
+
+def check_input(data: Path | str) -> Path:
+    """The data to compute from, checked before any work: an EHLD folder holding at least one
+    table (the shared check, :func:`earlyhelp.spec.check_ehld_folder`) or a DuckDB warehouse
+    file. Anything else is a :class:`UsageError` (exit 2) saying what to give instead."""
+    from earlyhelp.spec import check_ehld_folder
+
+    path = Path(data)
+    if path.is_dir() or not path.exists():
+        check_ehld_folder(path)
+        return path
+    offset, magic = _DUCKDB_MAGIC
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(offset + len(magic))
+    except OSError as error:
+        raise UsageError(f"{path} cannot be read: {error.strerror}.") from None
+    if head[offset:] != magic:
+        raise UsageError(
+            f"{path} is neither an EHLD folder nor a DuckDB warehouse.",
+            hint="Give the folder of an EHLD return (one CSV or Parquet file per table), or a "
+            "warehouse file written by `earlyhelp load`.",
+        )
+    return path
+
+
 def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple[pa.Table, dict]:
+    data = check_input(data)
     def on(engine_: Engine) -> tuple[pa.Table, dict]:
         inputs = gather(engine_, data, base_year)
         names = engine_.sql("SELECT la_code, la_name, region_code, region_name FROM local_authorities")
@@ -117,6 +147,6 @@ def compute(data: Path | str, out: Path | str | None, engine: str | Engine = "du
 
 __all__ = [
     "INDICATORS", "INDICATOR_BY_NAME", "Indicator", "IndicatorResult", "OUTPUT_COLUMNS",
-    "PUBLISHED_COLUMNS", "compute", "compute_internal", "publish", "spec_layout",
+    "PUBLISHED_COLUMNS", "check_input", "compute", "compute_internal", "publish", "spec_layout",
     "SPEC_FILE", "PUBLISHED_FILE", "META_FILE", "README_FILE", "INTERNAL_FILE", "INTERNAL_README",
 ]

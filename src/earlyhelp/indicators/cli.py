@@ -39,6 +39,13 @@ def indicators(data: Path | None, warehouse: Path | None, out: Path, engine: str
 
     if (data is None) == (warehouse is None):
         raise UsageError("Give exactly one of --data DIR or --warehouse FILE.")
+    if data is not None and data.is_file():
+        raise UsageError(f"--data takes a folder, but {data} is a file.",
+                         hint="Give the folder of an EHLD return; for a warehouse file written by "
+                         "`earlyhelp load`, use --warehouse FILE.")
+    if warehouse is not None and warehouse.is_dir():
+        raise UsageError(f"--warehouse takes a file, but {warehouse} is a folder.",
+                         hint="For a folder of EHLD files, use --data DIR.")
     result = compute(data or warehouse, out, engine=engine, base_year=_time_period(base_year),
                      suppression_threshold=suppression_threshold)
     rows = result.internal.num_rows

@@ -8,8 +8,9 @@ window the data cannot cover yet as ``x``, and computes the unrounded values.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -24,9 +25,11 @@ from earlyhelp.indicators.definitions import (
     INDICATORS,
     INPUT_TABLES,
     MEASURES,
+    RECORD_TABLES,
     SOURCES,
     Indicator,
     input_columns,
+    tables_needed,
 )
 
 NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
@@ -72,6 +75,11 @@ class Inputs:
     deflators: dict[int, float]
     base_year: int | None
     medians: dict[str, dict[tuple[str, str, int], tuple[int, int]]]  # (level, area, tp) -> n, median
+    # la -> the record tables its return supplied (default: all, when the data cannot tell)
+    supplied: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def supplies(self, la: str, tables: frozenset[str]) -> bool:
+        return tables <= self.supplied.get(la, frozenset(RECORD_TABLES))
 
     @property
     def regions(self) -> dict[str, list[str]]:
@@ -150,6 +158,42 @@ def _median_query(source: str, column: str) -> str:
     )
     SELECT level, area, time_period, n, v FROM ranked WHERE 2 * rn = n OR 2 * rn = n + 1
     """
+
+
+def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str]]:
+    """Per LA, the record tables its return supplied: a table with no file was not supplied.
+
+    A folder is one return: its files say which tables it holds, for every LA in it (a header-only
+    file is supplied and means "no records"). A warehouse keeps every table for every LA, so
+    there the LA's latest ``load_history`` row says which files its return had (``earlyhelp
+    load`` deletes an LA's rows of a table its new return leaves out). A warehouse without that
+    history cannot tell, and every table counts as supplied.
+    """
+    path = Path(data)
+    if path.is_dir():
+        from earlyhelp.spec import EHLDFolder
+
+        present = frozenset(EHLDFolder(path).tables) & frozenset(RECORD_TABLES)
+        return {la: present for la in las}
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() "
+                           "WHERE table_name = 'load_history'").fetchall()[0][0]:
+            return {}
+        latest = con.execute(
+            "SELECT la_code, arg_max(files, loaded_at) FROM load_history GROUP BY la_code").fetchall()
+    finally:
+        con.close()
+    supplied = {}
+    for la, files in latest:
+        try:
+            stems = {Path(name).stem for name in json.loads(files or "[]")}
+        except (TypeError, ValueError):
+            continue  # an unreadable history row: cannot tell, so every table counts
+        supplied[la] = frozenset(stems) & frozenset(RECORD_TABLES)
+    return supplied
 
 
 def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> Inputs:
@@ -235,7 +279,7 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
             }
             advance(indicator.name)
     return Inputs(returns, region_of, la_years, dict(measures), population, spend, deflators,
-                  chosen_base, medians)
+                  chosen_base, medians, supplied_tables(data, sorted(returns)))
 
 
 # ----------------------------------------------------------------------------- assembly
@@ -299,6 +343,9 @@ class Assembler:
             return self._spend_figure(la, period)
         if period not in inputs.la_years.get(la, ()):
             return None
+        # A table the return did not supply is unknown, not empty: counting it would publish 0.
+        if not inputs.supplies(la, tables_needed(indicator)):
+            return Figure(NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE)
         # Every record-based indicator counts events or episodes over the whole year, so a year
         # the return covers in part is not available. Spend comes from its own table (above).
         if not year_wholly_covered(inputs.returns[la], period):

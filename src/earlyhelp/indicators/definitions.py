@@ -59,6 +59,8 @@ class Source:
     name: str
     spec: str
     sql: str
+    # The record tables whose rows the source is made of: without them it cannot be counted.
+    records_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ class Measure:
     expression: str  # an aggregate over the source's rows
     # Breakdown dimensions: a column of the source, published as "<column>:<value>".
     breakdowns: tuple[str, ...] = ()
+    # Record tables a flag this measure counts looks in (beyond the source's own records): a
+    # step-down needs the early help episodes even though the records are referrals.
+    also_reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,7 @@ SOURCES: tuple[Source, ...] = (
         """SELECT y.la_code, y.time_period, e.child_id
            FROM _la_years y JOIN early_help_episodes e ON e.la_code = y.la_code
            WHERE e.start_date <= y.year_end AND (e.end_date IS NULL OR e.end_date >= y.year_start)""",
+        records_from=("early_help_episodes",),
     ),
     Source(
         "cin_open", "CIN episodes (referrals with referral_nfa false) open during year Y",
@@ -190,12 +196,14 @@ SOURCES: tuple[Source, ...] = (
            FROM _la_years y JOIN referrals r ON r.la_code = y.la_code
            WHERE NOT r.referral_nfa AND r.referral_date <= y.year_end
              AND (r.closure_date IS NULL OR r.closure_date >= y.year_start)""",
+        records_from=("referrals",),
     ),
     Source(
         "referrals_in_year",
         "CSC referrals with referral_date in Y, flagged when made 1..365 days after the child's "
         "previous referral in the LA",
         _referrals_in_year_sql,
+        records_from=("referrals",),
     ),
     Source(
         "closed_after_assessment",
@@ -203,17 +211,20 @@ SOURCES: tuple[Source, ...] = (
         "flagged stepped down (EH open on closure date or starting 0..28 days after) and "
         "re-referred (new referral 1..365 days after closure)",
         _closed_after_assessment_sql,
+        records_from=("referrals",),
     ),
     Source(
         "eh_closed",
         "early help episodes with end_date in Y, flagged escalated and re-entered within 1..365 days",
         _eh_closed_sql,
+        records_from=("early_help_episodes",),
     ),
     Source(
         "eh_goals_closed", "family goals on early help episodes closed in Y",
         """SELECT c.la_code, c.time_period, g.outcome_heading, g.status, g.start_score, g.end_score
            FROM eh_closed c JOIN family_goals g
              ON g.la_code = c.la_code AND g.episode_id = c.episode_id""",
+        records_from=("early_help_episodes", "family_goals"),
     ),
     Source(
         "eh_started_with_request", "early help episodes starting in Y with a request_date",
@@ -221,10 +232,12 @@ SOURCES: tuple[Source, ...] = (
             FROM ({in_covered_year(
                 "SELECT la_code, request_date, start_date FROM early_help_episodes "
                 "WHERE request_date IS NOT NULL", "start_date")})""",
+        records_from=("early_help_episodes",),
     ),
     Source(
         "cp_started", "child protection plans with start_date in Y",
         in_covered_year("SELECT la_code, previous_plans, start_date FROM cp_plans", "start_date"),
+        records_from=("cp_plans",),
     ),
     Source(
         "cla_started", "looked-after episodes starting a period of care (RNE S) with start_date in Y",
@@ -232,6 +245,7 @@ SOURCES: tuple[Source, ...] = (
             "SELECT la_code, start_date FROM looked_after_episodes "
             f"WHERE reason_new_episode = '{codes.STARTED_PERIOD_OF_CARE}'",
             "start_date"),
+        records_from=("looked_after_episodes",),
     ),
 )
 
@@ -248,15 +262,18 @@ MEASURES: tuple[Measure, ...] = (
     Measure("referrals", "referrals_in_year", _count),
     Measure("re_referrals", "referrals_in_year", _count_if("re_referral")),
     Measure("closed_after_assessment", "closed_after_assessment", _count),
-    Measure("stepped_down", "closed_after_assessment", _count_if("stepped_down")),
-    Measure("not_stepped_down", "closed_after_assessment", _count_if("NOT stepped_down")),
+    Measure("stepped_down", "closed_after_assessment", _count_if("stepped_down"),
+            also_reads=("early_help_episodes",)),
+    Measure("not_stepped_down", "closed_after_assessment", _count_if("NOT stepped_down"),
+            also_reads=("early_help_episodes",)),
     Measure("closed_rc9", "closed_after_assessment",
             _count_if(f"closure_reason = '{codes.CLOSED_AFTER_ASSESSMENT_TO_EARLY_HELP}'")),
     Measure("missed_step_down", "closed_after_assessment",
-            _count_if("NOT stepped_down AND re_referred")),
+            _count_if("NOT stepped_down AND re_referred"), also_reads=("early_help_episodes",)),
     Measure("eh_closed", "eh_closed", _count),
     Measure("eh_outcomes_achieved", "eh_closed", _count_if("end_reason = 'outcomes_achieved'")),
-    Measure("eh_escalated", "eh_closed", _count_if("escalated")),
+    Measure("eh_escalated", "eh_closed", _count_if("escalated"),
+            also_reads=("referrals", "cp_plans", "looked_after_episodes")),
     Measure("eh_stepped_up", "eh_closed", _count_if("end_reason = 'step_up_to_social_care'")),
     Measure("eh_re_entered", "eh_closed", _count_if("re_entered")),
     Measure("goals_met", "eh_goals_closed", _count_if("status = 'met'"), ("outcome_heading",)),
@@ -361,6 +378,23 @@ INDICATORS: tuple[Indicator, ...] = (
 
 INDICATOR_BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
 SOURCE_BY_NAME: dict[str, Source] = {s.name: s for s in SOURCES}
+MEASURE_BY_NAME: dict[str, Measure] = {m.name: m for m in MEASURES}
+
+
+def tables_needed(indicator: Indicator) -> frozenset[str]:
+    """The record tables an indicator's numerator and denominator are counted from.
+
+    When a return does not supply one of them (no file, or no rows loaded for the LA), the
+    indicator is not available (x) for that LA: counting an absent table would publish a zero.
+    Population, spend and deflators have their own rules (a missing population is already x).
+    """
+    tables: set[str] = set()
+    for name in (indicator.numerator, indicator.denominator):
+        measure = MEASURE_BY_NAME.get(name or "")
+        if measure is not None:
+            tables.update(SOURCE_BY_NAME[measure.source].records_from)
+            tables.update(measure.also_reads)
+    return frozenset(tables)
 
 # The EHLD tables the indicators read: the record tables the sources use, and the reference tables.
 RECORD_TABLES = ("referrals", "cp_plans", "looked_after_episodes", "early_help_episodes", "family_goals")

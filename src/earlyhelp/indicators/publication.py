@@ -50,8 +50,9 @@ def meta_rows(threshold: int) -> list[dict[str, str]]:
     controlled = (
         f"Disclosure-controlled: counts from 1 to {threshold} and figures derived from them are "
         "shown as c, with secondary suppression; regional and national counts are rounded to the "
-        "nearest 10; x = not available (the return does not cover the whole year, or the "
-        "follow-up window is not over), z = not applicable, "
+        "nearest 10; x = not available (the return does not cover the whole year, the "
+        "follow-up window is not over, or a table the figure needs was not supplied), "
+        "z = not applicable, "
         "low = rounds to zero"
     )
     return [
@@ -99,7 +100,8 @@ Written by `earlyhelp indicators`. Definitions: `docs/indicators.md` and the ind
 The two publishable tables are disclosure-controlled: counts from 1 to {threshold} and every
 figure derived from them are `c`, with secondary suppression so that no `c` can be worked back by
 subtraction; regional and national counts are rounded to the nearest 10; `x` = not available
-(the return does not cover the whole year or the follow-up window), `z` = not applicable,
+(the return does not cover the whole year or the follow-up window, or did not supply a table
+the figure is counted from), `z` = not applicable,
 `low` = a non-zero figure that rounds to zero.
 
 Never publish or send anything in `{INTERNAL_DIR}/`: it is not disclosure-controlled.

@@ -18,6 +18,10 @@ from earlyhelp.errors import DataError, UsageError
 PUBLISHED_FILE = "indicators_published.csv"
 # EES metadata written beside it by `earlyhelp indicators`; copied into the site when present.
 PUBLISHED_META_FILE = "indicators_published.meta.csv"
+# The other two tables `earlyhelp indicators` writes: the same published figures in the spec's
+# columns, and the internal unsuppressed table (never shown in a report).
+SPEC_LAYOUT_FILE = "indicators.csv"
+INTERNAL_FILE_NAME = "indicators_unsuppressed.csv"
 
 PUBLISHED_COLUMNS: tuple[str, ...] = (
     "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
@@ -123,14 +127,15 @@ class Published:
                 f"{path} does not exist.",
                 hint="Run `earlyhelp indicators` first, or pass --data so the report computes them.",
             )
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            header = [name.strip() for name in next(csv.reader(handle), [])]
+        path = _published_file_for(path)
+        header = _header(path)
         missing = [name for name in PUBLISHED_COLUMNS if name not in header]
         if missing:
             raise DataError(
                 f"{path.name} is not a published indicators file: missing column(s) "
                 f"{', '.join(missing)}.",
-                hint="The report reads only the disclosure-controlled indicators_published.csv.",
+                hint=f"The report reads only the disclosure-controlled {PUBLISHED_FILE} that "
+                "`earlyhelp indicators` writes; give that file or its folder.",
             )
         rows = _read_rows(path)
         if not rows:
@@ -179,6 +184,44 @@ class Published:
 
     def periods_with_value(self, indicator: str, area: Area, breakdown: str = TOTAL) -> list[str]:
         return [row.time_period for row in self.series(indicator, area, breakdown) if row.number() is not None]
+
+
+def _header(path: Path) -> list[str]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            return [name.strip() for name in next(csv.reader(handle), [])]
+    except UnicodeDecodeError:
+        raise DataError(f"{path.name} line 1: the header row is not UTF-8 text.",
+                        hint=f"Give the {PUBLISHED_FILE} that `earlyhelp indicators` wrote, "
+                        "unchanged (not saved again from Excel).") from None
+
+
+def _published_file_for(path: Path) -> Path:
+    """The published file to read when given one of the other files `earlyhelp indicators` writes.
+
+    ``indicators.csv`` holds the same published figures in the spec's columns; the report needs
+    the EES layout written beside it, so it reads that one. The internal, unsuppressed table is
+    refused: a report is for publication.
+    """
+    if path.name == INTERNAL_FILE_NAME:
+        raise UsageError(
+            f"{path.name} is the internal, unsuppressed table, which must not be published.",
+            hint=f"Give the {PUBLISHED_FILE} in the folder above it (the --out folder of "
+            "`earlyhelp indicators`), or that folder.",
+        )
+    # time_identifier is a column of the EES layout only.
+    if path.name == SPEC_LAYOUT_FILE and "time_identifier" not in _header(path):
+        beside = path.parent / PUBLISHED_FILE
+        if beside.is_file():
+            return beside
+        raise UsageError(
+            f"{path.name} holds the published figures in the spec's columns; the report reads "
+            f"{PUBLISHED_FILE}, which `earlyhelp indicators` writes beside it, but there is no "
+            f"{PUBLISHED_FILE} in {path.parent}.",
+            hint=f"Copy {PUBLISHED_FILE} from the same --out folder of `earlyhelp indicators` next "
+            f"to {path.name}, or run `earlyhelp indicators` again.",
+        )
+    return path
 
 
 def _read_rows(path: Path) -> list[Figure]:

@@ -1,7 +1,7 @@
 """The EHLD data model: tables, columns, codes. See :mod:`earlyhelp.spec.model`."""
 
 from earlyhelp.spec import codes
-from earlyhelp.spec.files import EHLDFolder, find_tables
+from earlyhelp.spec.files import EHLDFolder, check_ehld_folder, find_tables, misnamed_files
 from earlyhelp.spec.model import (
     ANALYTIC_TABLES,
     IDENTITY_COLUMNS,
@@ -15,5 +15,5 @@ from earlyhelp.spec.model import (
 
 __all__ = [
     "ANALYTIC_TABLES", "IDENTITY_COLUMNS", "TABLES", "TABLES_IN_ORDER", "Column", "EHLDFolder",
-    "ForeignKey", "Table", "codes", "find_tables", "table",
+    "ForeignKey", "Table", "check_ehld_folder", "codes", "find_tables", "misnamed_files", "table",
 ]

@@ -26,7 +26,7 @@ import duckdb
 
 from earlyhelp import reference
 from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec import EHLDFolder
+from earlyhelp.spec import check_ehld_folder
 
 
 @dataclass(frozen=True)
@@ -174,11 +174,12 @@ def _figures(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, float | Non
 def check(path: Path | str) -> CheckReport:
     """Calibration table of the folder at ``path`` against the published national figures."""
     path = Path(path)
-    if not path.is_dir():
+    if path.exists() and not path.is_dir():
         raise UsageError(f"{path} is not a folder of EHLD files.")
+    folder = check_ehld_folder(path)  # the same message and exit code as every other command
     con = duckdb.connect()
     try:
-        EHLDFolder(path).register(con)
+        folder.register(con)
         years = _years(con)
         england = reference.population().groupby("year")["children_0_17"].sum()
         folder_pop = dict(con.execute(
