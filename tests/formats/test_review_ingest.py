@@ -192,3 +192,24 @@ def test_extract_date_before_the_latest_event_is_refused(tmp_path: Path) -> None
     out = ingest([folder], tmp_path / "b", la_code=LA, extract_date=dt.date(2024, 9, 2))
     (returns,) = read_table(out, "returns")
     assert returns["extract_date"] == "2024-09-02"
+
+
+def test_cli_exit_codes_and_no_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    earlyhelp = Path(sys.executable).with_name("earlyhelp")
+    env = {k: v for k, v in os.environ.items() if k != "EARLYHELP_DEBUG"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(earlyhelp), "ingest", *args], capture_output=True, text=True, env=env)
+
+    cp1252 = _ssda903(tmp_path / "cp", HEADER + "101,1,14/02/2013,WBRI,\u00e9,,\n", encoding="cp1252")
+    done = run(str(cp1252), "--la-code", LA, "--out", str(tmp_path / "a"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "head.csv, line 2" in done.stderr and "Hint:" in done.stderr
+    done = run(str(_ssda903(tmp_path / "ok")), "--la-code", LA, "--out", str(tmp_path / "b"),
+               "--extract-date", "2015-01-01")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--extract-date 2015-01-01 is before the latest event date" in done.stderr
