@@ -165,7 +165,7 @@ def test_ssd_file_with_month_first_dates_is_refused_row_by_row(tmp_path: Path) -
     _table(folder, "ssd_cin_episodes", rows)
     with pytest.raises(FormatError) as caught:
         ingest([folder], tmp_path / "ehld", la_code=LA)
-    month_first = {(i.location, i.field) for i in caught.value.issues if i.rule == "one date format per column"}
+    month_first = {(i.location, i.field) for i in caught.value.issues if i.rule == "one date format per file"}
     assert month_first == {("row 2", "cine_referral_date"), ("row 2", "cine_close_date"),
                            ("row 3", "cine_referral_date"), ("row 3", "cine_close_date")}
     message = str(caught.value)

@@ -158,6 +158,8 @@ def _leave_out_children(folder: Path, child_ids: set[str]) -> tuple[dict[str, in
         kept_path.replace(path)
         counts[table] = kept
     return counts, removed_children
+
+
 def _read_group(
     group: Detected,
     writer: EHLDWriter,

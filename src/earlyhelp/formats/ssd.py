@@ -78,7 +78,7 @@ def parse_ssd_date(text: str) -> dt.date:
 
 
 class MonthFirstDate(ValueError):
-    """A day/month date in a column that also holds month-first (US) dates."""
+    """A slash date in a file that also holds month-first (US) dates."""
 
 
 _SLASH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -89,9 +89,9 @@ def _month_first_columns(path: Path) -> dict[str, str]:
 
     A slash date whose second number is over 12 (7/15/2024) was written month-first (Excel
     under US region settings), and Excel writes every date of a file the same way: then
-    9/10/2024 anywhere in the file may be 10 September or 9 October. So, one date format per
-    column: every slash-date column of such a file is refused, rather than some dates read
-    day-first and others month-first.
+    9/10/2024 anywhere in the file may be 10 September or 9 October. So every slash-date column
+    of such a file is refused, rather than some dates read day-first and others month-first;
+    ISO dates (2024-07-15) in it are still read.
     """
     slash_columns: set[str] = set()
     evidence: str | None = None
@@ -149,7 +149,7 @@ class _Reader:
         try:
             return self.parse_date(column, value), True
         except MonthFirstDate as evidence:
-            self.problem(file, number, column, "one date format per column",
+            self.problem(file, number, column, "one date format per file",
                          f"the file has month-first (US) dates such as 7/15/2024 (in {evidence}), "
                          "so its day/month dates cannot be read safely; save the dates as "
                          "YYYY-MM-DD (Excel: Format Cells > Custom > yyyy-mm-dd) or with UK "

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from earlyhelp.errors import DataError
-from earlyhelp.validate.reader import _first_invalid_utf8_line
 
 SNIFF_BYTES = 1 << 16
 SAVE_AS_UTF8 = "In Excel choose File > Save As > 'CSV UTF-8 (comma delimited)' and ingest that file."
@@ -83,6 +82,9 @@ def _check_utf8_head(path: Path, head: bytes, layout: TextLayout) -> None:
 
 
 def not_utf8(path: Path, layout: TextLayout) -> DataError:
+    # Imported here: the validator's reader loads pyarrow, which ingest of XML never needs.
+    from earlyhelp.validate.reader import _first_invalid_utf8_line
+
     line, where = _first_invalid_utf8_line(path, layout.has_bom)
     return DataError(f"{path.name}, line {line}: the file is not UTF-8 text from this line on ({where}).",
                      hint="Excel's plain 'CSV' uses the Windows-1252 encoding. " + SAVE_AS_UTF8)
