@@ -38,7 +38,7 @@ def test_semicolon_separated_table_is_a_data_error_naming_the_file(folder: Path,
     with pytest.raises(DataError) as caught:
         export(folder, "cin-xml", tmp_path / "out")
     assert "returns.csv line 1" in caught.value.message
-    assert "semicolons" in caught.value.message and "CSV UTF-8" in caught.value.message
+    assert "semicolons" in caught.value.message and "CSV UTF-8" in caught.value.hint
     assert not (tmp_path / "out").exists()
 
 

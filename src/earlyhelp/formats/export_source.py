@@ -1,9 +1,9 @@
 """What every DfE exporter starts from: the EHLD folders as DuckDB views and the LAs to write.
 
 Export reads EHLD data that ``earlyhelp validate`` should have passed, but it does not trust
-that: before any query it runs the validator's file and header checks on every table it finds
-(encoding, separator, required columns), and a value DuckDB cannot convert later on is located
-(file, line, column) and reported as a ``DataError``, never as a database error.
+that: ``EHLDFolder.register`` runs the validator's file and header checks on every table first
+(encoding, separator, required columns, misnamed files), and a value DuckDB cannot convert later
+on is located (file, line, column) and reported as a ``DataError``, never as a database error.
 """
 
 from __future__ import annotations
@@ -19,25 +19,8 @@ from earlyhelp.spec.model import TABLES
 
 VALIDATE_HINT = ("Export reads valid EHLD data: run `earlyhelp validate` on the folder and fix "
                  "what it lists (dates are written YYYY-MM-DD).")
-# Findings of the validator's file and header checks that make a table unreadable to export.
+# Validator findings listed when a line cannot be parsed at all.
 SHOWN_FINDINGS = 10
-
-
-def check_headers(folder: EHLDFolder) -> None:
-    """Run the validator's file and header checks on each CSV table; DataError on any error."""
-    from earlyhelp.validate.reader import open_csv
-    from earlyhelp.validate.report import ValidationReport
-
-    report = ValidationReport()
-    for name, path in folder.tables.items():
-        if path.suffix.lower() == ".csv":
-            open_csv(path, TABLES[name], report)  # reads the header only; rows are not parsed
-    errors = [finding for finding in report.sorted_findings() if finding.severity == "error"]
-    if errors:
-        lines = "\n".join(f"  - {f.location()}: {f.message} Hint: {f.hint}" for f in errors[:SHOWN_FINDINGS])
-        more = f"\n  ... and {len(errors) - SHOWN_FINDINGS} more" if len(errors) > SHOWN_FINDINGS else ""
-        raise DataError(f"The EHLD files cannot be exported as they are: {len(errors)} problem(s).\n"
-                        f"{lines}{more}", hint=VALIDATE_HINT)
 
 
 def open_export_source(data: list[Path], *, driving_table: str, required: tuple[str, ...],
@@ -49,9 +32,8 @@ def open_export_source(data: list[Path], *, driving_table: str, required: tuple[
     folder = EHLDFolder(*data)
     if any(name not in folder for name in required):
         raise UsageError(f"{', '.join(map(str, data))} holds no {missing} to export.")
-    check_headers(folder)
     con = duckdb.connect()
-    folder.register(con)
+    folder.register(con)  # runs the validator's file and header checks first (DataError)
     las = [row[0] for row in con.execute(
         f'SELECT DISTINCT la_code FROM "{driving_table}" ORDER BY la_code').fetchall()]
     if la_code:
