@@ -109,6 +109,30 @@ def test_report_data_refuses_the_same_files(earlyhelp, tmp_path):
     _assert_refused(code, err, tmp_path / "out", "semicolons (;)")
 
 
+def test_a_day_month_year_date_is_named_by_line_and_column_not_by_exception_class(earlyhelp, tmp_path):
+    folder = _one_la_return().write(tmp_path / "data")
+    # Line 2 is the one referral (C1, 2019-05-01); Excel wrote it day/month/year.
+    text = (folder / "referrals.csv").read_text()
+    (folder / "referrals.csv").write_text(text.replace("2019-05-01", "01/05/2019"))
+    code, err = earlyhelp("indicators", "--data", folder, "--out", tmp_path / "out")
+    _assert_refused(code, err, tmp_path / "out",
+                    "Error: referrals.csv line 2, column referral_date: '01/05/2019' is not a date "
+                    "in the form YYYY-MM-DD.", "day/month/year")
+    assert "(and" not in err  # the one bad value, no other
+
+
+def test_a_windows_1252_line_is_named_not_reported_as_a_bad_code(earlyhelp, tmp_path):
+    r = _one_la_return()
+    r.referral(LA1, "C3", "2019-08-01", closed="2019-09-01", reason="RC8")  # line 3
+    folder = r.write(tmp_path / "data")
+    raw = (folder / "referrals.csv").read_bytes().replace(b"RC8", b"RC\xe98")  # e-acute, Windows-1252
+    (folder / "referrals.csv").write_bytes(raw)
+    code, err = earlyhelp("indicators", "--data", folder, "--out", tmp_path / "out")
+    _assert_refused(code, err, tmp_path / "out",
+                    "Error: referrals.csv line 3: referrals.csv is not UTF-8 text from this line on",
+                    "CSV UTF-8 (comma delimited)")
+
+
 # ------------------------------------------------------------------ files that are not data
 
 def test_data_given_a_file_is_a_usage_error_without_a_class_name(earlyhelp, tmp_path):

@@ -175,3 +175,19 @@ def test_a_folder_whose_only_table_is_misnamed_says_which_name_to_give(tmp_path)
 def test_a_missing_folder_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="does not exist"):
         check_ehld_folder(tmp_path / "nope")
+
+
+def test_diagnose_names_the_line_and_column_of_a_value_that_does_not_convert(tmp_path):
+    folder = _folder(tmp_path, {"referrals.csv": f"{REFERRALS_HEADER}\n{REFERRAL_ROW}\n"
+                                                 "E06000001,C2,R2,31/05/2019,1A,false\n",
+                                "returns.csv": RETURNS})
+    problem = EHLDFolder(folder).diagnose(["referrals", "returns"])
+    assert isinstance(problem, DataError)
+    assert problem.message == ("referrals.csv line 3, column referral_date: '31/05/2019' is not a date "
+                               "in the form YYYY-MM-DD.")
+    assert "earlyhelp validate" in problem.hint
+
+
+def test_diagnose_finds_nothing_in_a_valid_folder(tmp_path):
+    folder = _folder(tmp_path, {"referrals.csv": f"{REFERRALS_HEADER}\n{REFERRAL_ROW}\n", "returns.csv": RETURNS})
+    assert EHLDFolder(folder).diagnose(["referrals", "returns"]) is None

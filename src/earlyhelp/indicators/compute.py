@@ -198,7 +198,20 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
 
 def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> Inputs:
     """Register the data on ``engine`` and run every query the indicators need."""
-    engine.register_ehld(data, list(INPUT_TABLES), input_columns())
+    from earlyhelp.spec import EHLDFolder
+
+    folder = EHLDFolder(data) if Path(data).is_dir() else None
+    if folder is not None:
+        folder.check(list(INPUT_TABLES))  # file and header problems, in their own words
+    try:
+        engine.register_ehld(data, list(INPUT_TABLES), input_columns())
+    except DataError:
+        # A value did not convert. The database names only the column; the validator names the
+        # line and says why (a day/month/year date, a line that is not UTF-8, ...).
+        explained = folder.diagnose(list(INPUT_TABLES)) if folder is not None else None
+        if explained is not None:
+            raise explained from None
+        raise
     returns: dict[str, tuple[dt.date, dt.date, dt.date]] = {}
     for row in _rows(engine.sql("SELECT la_code, period_start, period_end, extract_date FROM returns")):
         if row["la_code"] in returns:

@@ -289,6 +289,32 @@ class EHLDFolder:
             if problem is not None:
                 raise problem
 
+    def diagnose(self, names: list[str] | None = None) -> DataError | None:
+        """Why the tables ``names`` (default: all) could not be read with the spec's types: the
+        validator's first error in a file or a row (a line that is not UTF-8, a date written
+        01/05/2019, ...), with its file, line and column; None when it finds none.
+
+        It reads every row, so it is for after a read has failed, to replace the database's
+        message (which names no line, and whose text may quote a value) with the validator's.
+        """
+        from earlyhelp.validate.engine import validate_paths
+        from earlyhelp.validate.rules import RULES
+
+        files = [self.tables[name] for name in TABLES if name in set(names or TABLES) and name in self.tables]
+        if not files:
+            return None
+        # Cross-table (key) rules need the whole folder; only what is wrong inside a file counts.
+        in_file = {rule_id for rule_id, rule in RULES.items() if rule.scope in ("file", "header", "row")}
+        report = validate_paths(files, detail_limit=1)
+        errors = [f for f in report.sorted_findings() if f.severity == "error" and f.rule_id in in_file]
+        if not errors:
+            return None
+        first = errors[0]
+        total = sum(count for rule_id, count in report.counts.items()
+                    if rule_id in in_file and RULES[rule_id].severity == "error")
+        more = f" (and {total - 1:,} more error(s) in these files.)" if total > 1 else ""
+        return DataError(f"{first.location()}: {first.message}{more}", hint=f"{first.hint} {VALIDATE_HINT}")
+
     def register(self, con: "duckdb.DuckDBPyConnection", names: list[str] | None = None) -> None:
         """Create a typed view per table on ``con``; a table with no file is an empty view.
 
