@@ -118,7 +118,7 @@ def unreadable_table_error(con: "duckdb.DuckDBPyConnection", name: str, columns:
     where = f"the column {failing!r} of the table {name!r}" if failing else f"the table {name!r}"
     expected = f" as {TABLES[name].column(failing).type}" if failing else " with the spec's types"
     return DataError(
-        f"A value in {where} could not be read{expected} ({type(error).__name__}).",
+        f"A value in {where} could not be read{expected}.",
         hint="Run `earlyhelp validate` on the data first; it names the row and column.",
     )
 
@@ -155,8 +155,10 @@ def _warehouse_views(con: "duckdb.DuckDBPyConnection", path: Path, names: list[s
     try:
         con.execute(f"ATTACH {quoted} AS warehouse (READ_ONLY)")
     except duckdb.Error as error:
+        reason = ("another program has it open" if "lock" in str(error).lower()
+                  else "it is not a DuckDB database written by earlyhelp load, or it is damaged")
         raise DataError(
-            f"{path} could not be opened as a DuckDB warehouse ({type(error).__name__}).",
+            f"{path} could not be opened as a DuckDB warehouse: {reason}.",
             hint="Give an EHLD folder, or a warehouse written by `earlyhelp load` that no other "
             "program is writing to.",
         ) from None

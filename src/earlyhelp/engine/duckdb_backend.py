@@ -51,8 +51,7 @@ class DuckDBEngine(Engine):
             column = conversion_column(error)
             where = f" in the column {column!r}" if column else ""
             raise DataError(
-                f"A value{where} could not be converted to the type a query needs "
-                f"({type(error).__name__}).",
+                f"A value{where} could not be converted to the type a query needs.",
                 hint="Run `earlyhelp validate` on the data first; it names the row and column.",
             ) from None
 

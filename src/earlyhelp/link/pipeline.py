@@ -129,8 +129,7 @@ def _load_identities(con: duckdb.DuckDBPyConnection, identities: Path) -> None:
     except duckdb.Error as error:
         # DuckDB quotes the offending value; never repeat identity-zone content.
         raise DataError(
-            f"person_identifiers in {identities} could not be read with the spec's types "
-            f"({type(error).__name__}).",
+            f"person_identifiers in {identities} could not be read with the spec's types.",
             hint="Run `earlyhelp validate` on the folder to see which row and column is wrong.",
         ) from None
     bad_source = con.execute(

@@ -406,8 +406,9 @@ def _load_all_or_nothing(targets: list[tuple[Target, list[Table]]], files: dict[
                 pass  # reported below; the other shares are still put back
         if isinstance(error, duckdb.Error):
             failed = next((s.path for s in reversed(stages)), targets[0][0].path)
-            raise EarlyhelpError(f"Loading into {failed} failed and was rolled back: nothing changed "
-                                 f"({type(error).__name__}).", exit_code=1) from None
+            raise EarlyhelpError(f"Loading into {failed} failed and was rolled back: nothing changed.",
+                                 hint="Check the disk has room and no other program has the "
+                                      "warehouse open, then load again.", exit_code=1) from None
         raise
     finally:
         for stage in stages:
