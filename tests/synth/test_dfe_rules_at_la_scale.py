@@ -118,3 +118,32 @@ def test_no_further_action_is_recorded_on_weekdays(con):
     assert nfa > 1000 and weekend == 0
     assert one(con, """SELECT count(*) FROM referrals
                        WHERE NOT referral_nfa AND isodow(referral_date) >= 6""")[0] > 0
+
+
+def test_a_care_period_of_two_days_has_at_most_two_episodes_of_a_day_each():
+    # SSDA903 rules 355 (an episode under 24 hours), 388 and 433 (a continuation episode
+    # starts the day the one before ended). Care that begins two days before the 18th
+    # birthday ends on it; up to three episodes are drawn per period, so some of these 300
+    # periods draw three, which two days cannot hold.
+    from earlyhelp.synth.simulate import Columns, Engine, _birthday
+
+    engine = object.__new__(Engine)
+    engine.rng = np.random.default_rng(7)
+    engine.cla = Columns("child", "la", "start", "rne", "legal", "need", "placement", "end",
+                         "ceased")
+    n = 300
+    birth = np.full(n, int((np.datetime64("2000-09-06") - EPOCH) // np.timedelta64(1, "D")))
+    birthday = _birthday(birth, 18)
+    start = birthday - 2
+    engine._care(np.arange(n), np.zeros(n, np.int64), start, birthday, np.full(n, "E8"), birth,
+                 birthday - 2)
+    cla = engine.cla.finish()
+    per_child = np.bincount(cla["child"], minlength=n)
+    assert per_child.max() == 2 and per_child.min() == 1
+    assert (cla["end"] > cla["start"]).all()
+    two = np.flatnonzero(per_child == 2)
+    first = np.flatnonzero(np.isin(cla["child"], two) & (cla["rne"] == "S"))
+    second = np.flatnonzero(np.isin(cla["child"], two) & (cla["rne"] != "S"))
+    assert (cla["start"][first] == start[two]).all() and (cla["end"][first] == start[two] + 1).all()
+    assert (cla["start"][second] == start[two] + 1).all() and (cla["end"][second] == birthday[two]).all()
+    assert set(cla["ceased"][first]) == {"X1"}

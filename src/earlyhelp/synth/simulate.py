@@ -688,7 +688,11 @@ class Engine:
         ceased_code = np.where((ceased_code == "E17") & ~at_18, "E4A", ceased_code)
         ceased_code = np.where((ceased_code == "E7") & (age_at_end < 16), "E4A", ceased_code)
         # A period of care is one or more SSDA903 episodes: a start (S) and placement changes (P).
-        n_eps = 1 + rng.binomial(2, 0.25, n)
+        n_eps_drawn = 1 + rng.binomial(2, 0.25, n)
+        # Every episode lasts at least a day and the next starts the day it ends (SSDA903
+        # rules 355, 388, 433): a period of care of a few days (one that starts just before
+        # the 18th birthday) has no more episodes than days.
+        n_eps = np.minimum(n_eps_drawn, np.maximum(end - start, 1))
         rep = np.repeat(np.arange(n), n_eps)
         pos = np.arange(len(rep)) - np.repeat(np.cumsum(n_eps) - n_eps, n_eps)
         span = (end - start)[rep]
@@ -708,7 +712,10 @@ class Engine:
             legal = np.where((legal == short) & (too_long | (under_10 & (short == "J2"))),
                              follows, legal)
         legal = legal[rep]
-        placement = _choice(rng, PLACEMENTS, len(rep))
+        # Placements are drawn for the episodes as first drawn, so the random stream does not
+        # depend on the cut above; each episode takes its own draw.
+        placement = _choice(rng, PLACEMENTS, int(n_eps_drawn.sum()))
+        placement = placement[np.repeat(np.cumsum(n_eps_drawn) - n_eps_drawn, n_eps) + pos]
         # Placement with parents is under a care order, never s20 accommodation (rule 378);
         # semi-independent living is from 14 (rule 371), a children's home before.
         placement = np.where((placement == "P1") & (legal == "V2"), "U4", placement)
