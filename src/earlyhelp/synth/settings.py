@@ -113,7 +113,9 @@ class Behaviour:
     cin_median_days: float = 58.0
     cin_sigma: float = 1.0
     s47_share: float = 0.42
-    cp_median_days: float = 265.0
+    # 278 (was 265) since plans end with their episode at the 18th birthday (CIN rule 8565):
+    # the cut took about 4.5% off the plans open at 31 March, a 5% longer median restores it.
+    cp_median_days: float = 278.0
     cp_sigma: float = 0.6
     cla_median_days: float = 420.0
     cla_sigma: float = 1.1
