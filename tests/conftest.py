@@ -45,3 +45,24 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture
+def recorded_progress(monkeypatch):
+    """Replace a module's ``steps`` progress bar with a recorder: call it with the module, then
+    read the list of (description, total, [steps advanced]) it fills."""
+    from contextlib import contextmanager
+
+    bars: list[tuple[str, int, list[str | None]]] = []
+
+    @contextmanager
+    def recording_steps(description, total):
+        done: list[str | None] = []
+        bars.append((description, total, done))
+        yield done.append
+
+    def record(module) -> list[tuple[str, int, list[str | None]]]:
+        monkeypatch.setattr(module, "steps", recording_steps)
+        return bars
+
+    return record

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from earlyhelp.validate import engine as validate_engine
 from earlyhelp.validate import validate_paths
 from validate_helpers import BASE, make_return
 
 
-def test_one_progress_step_per_file_then_the_keys(tmp_path, monkeypatch):
-    bars: list[tuple[str, int, list[str | None]]] = []
-
-    @contextmanager
-    def recording_steps(description, total):
-        done: list[str | None] = []
-        bars.append((description, total, done))
-        yield done.append
-
-    monkeypatch.setattr(validate_engine, "steps", recording_steps)
+def test_one_progress_step_per_file_then_the_keys(tmp_path, recorded_progress):
+    bars = recorded_progress(validate_engine)
     validate_paths([make_return(tmp_path)])
     # The base return has seven files; returns is read first, then the spec's table order.
     assert len(BASE) == 7

@@ -330,20 +330,10 @@ def test_a_failure_in_either_database_leaves_both_as_they_were(tmp_path, monkeyp
     assert query(identity, f"SELECT la_code FROM {HISTORY_TABLE} ORDER BY 1") == [(LA,), (OTHER_LA,)]
 
 
-def test_loading_shows_one_progress_step_per_table_of_each_database(tmp_path, monkeypatch):
-    from contextlib import contextmanager
-
+def test_loading_shows_one_progress_step_per_table_of_each_database(tmp_path, recorded_progress):
     from earlyhelp.warehouse import load as load_module
 
-    bars: list[tuple[str, int, list[str | None]]] = []
-
-    @contextmanager
-    def recording_steps(description, total):
-        done: list[str | None] = []
-        bars.append((description, total, done))
-        yield done.append
-
-    monkeypatch.setattr(load_module, "steps", recording_steps)
+    bars = recorded_progress(load_module)
     load_return([sample.path()], tmp_path / "w.duckdb", identity_warehouse=tmp_path / "i.duckdb")
     analytic = [name for name, table in TABLES.items() if table.zone != "identity"]
     # The identity database first (one table), then every analytic warehouse table.

@@ -33,15 +33,15 @@ from earlyhelp.spec.model import TABLES, Column, ForeignKey, Table
 SEX_CODES = {"1": "M", "2": "F", "M": "M", "F": "F", "U": "U", "0": "U", "9": "U"}
 IDENTIFIER_COLUMNS = frozenset({"DOB", "UPN", "MOTHER", "MC_DOB", "HOME_POST", "PL_POST"})
 
-# SSDA903 episode column -> (EHLD looked_after_episodes column, kind)
+# SSDA903 episode column -> EHLD looked_after_episodes column (whose type and codes apply)
 EPISODE_COLUMNS = {
-    "DECOM": ("start_date", "date"),
-    "RNE": ("reason_new_episode", "code"),
-    "LS": ("legal_status", "code"),
-    "CIN": ("category_of_need", "code"),
-    "PLACE": ("placement", "code"),
-    "DEC": ("end_date", "date"),
-    "REC": ("reason_ceased", "code"),
+    "DECOM": "start_date",
+    "RNE": "reason_new_episode",
+    "LS": "legal_status",
+    "CIN": "category_of_need",
+    "PLACE": "placement",
+    "DEC": "end_date",
+    "REC": "reason_ceased",
 }
 
 # --------------------------------------------------------------------------- the sidecar
@@ -160,6 +160,28 @@ def _rows(path: Path):
     return textfile.rows(path, normalise=str.upper)
 
 
+def _parse_value(value: str, column, field: str, file: str, number: int,
+                 issues: list[FormatIssue], *, list_codes: bool = False):
+    """One SSDA903 value as the EHLD column's type; None (and an issue) when it is not valid.
+
+    Dates are dd/mm/YYYY; coded columns must hold one of the column's codes. Identifier values
+    are masked in the message."""
+    if column.type == "date":
+        try:
+            return parse_date(value)
+        except ValueError:
+            shown = mask(value) if column.identifier else repr(value)
+            issues.append(FormatIssue(file, f"row {number}", field, "date dd/mm/YYYY",
+                                      f"{shown} is not a date written dd/mm/YYYY"))
+            return None
+    if column.codes and value not in column.codes:
+        codes = f" ({', '.join(column.codes)})" if list_codes else ""
+        issues.append(FormatIssue(file, f"row {number}", field, "SSDA903 code list",
+                                  f"{value!r} is not a {field} code{codes}"))
+        return None
+    return value
+
+
 def _sidecar_values(sidecar: SidecarTable, row: dict[str, str], file: str, number: int,
                     issues: list[FormatIssue]) -> dict | None:
     """The sidecar columns of one SSDA903 row; None (and issues) when a value is not valid."""
@@ -169,23 +191,14 @@ def _sidecar_values(sidecar: SidecarTable, row: dict[str, str], file: str, numbe
         value = row.get(field, "")
         if not value:
             continue
-        column = sidecar.table.column(name)
         if field == "MOTHER":
             value = _MOTHER_SPELLINGS.get(value, value)
-        if column.type == "date":
-            try:
-                values[name] = parse_date(value)
-            except ValueError:
-                shown = mask(value) if column.identifier else repr(value)
-                issues.append(FormatIssue(file, f"row {number}", field, "date dd/mm/YYYY",
-                                          f"{shown} is not a date written dd/mm/YYYY"))
-                valid = False
-        elif column.codes and value not in column.codes:
-            issues.append(FormatIssue(file, f"row {number}", field, "SSDA903 code list",
-                                      f"{value!r} is not a {field} code ({', '.join(column.codes)})"))
+        parsed = _parse_value(value, sidecar.table.column(name), field, file, number, issues,
+                              list_codes=True)
+        if parsed is None:
             valid = False
         else:
-            values[name] = value
+            values[name] = parsed
     return values if valid else None
 
 
@@ -217,7 +230,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
             if not row.get("CHILD"):
                 issues.append(FormatIssue(name, f"row {number}", "CHILD", "required", "CHILD is empty"))
                 bad = True
-            for source, (target, kind) in EPISODE_COLUMNS.items():
+            for source, target in EPISODE_COLUMNS.items():
                 value = row.get(source, "")
                 column = table.column(target)
                 if not value:
@@ -226,19 +239,11 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
                                                   f"{source} is empty"))
                         bad = True
                     continue
-                if kind == "date":
-                    try:
-                        episode[target] = parse_date(value)
-                    except ValueError:
-                        issues.append(FormatIssue(name, f"row {number}", source, "date dd/mm/YYYY",
-                                                  f"{value!r} is not a date written dd/mm/YYYY"))
-                        bad = True
-                elif column.codes and value not in column.codes:
-                    issues.append(FormatIssue(name, f"row {number}", source, "SSDA903 code list",
-                                              f"{value!r} is not a {source} code"))
+                parsed = _parse_value(value, column, source, name, number, issues)
+                if parsed is None:
                     bad = True
                 else:
-                    episode[target] = value
+                    episode[target] = parsed
             extra = _sidecar_values(SIDECAR_EPISODES, row, name, number, issues)
             if bad or extra is None:
                 # Tie the problems to the child: --skip-invalid then leaves out the whole child.
