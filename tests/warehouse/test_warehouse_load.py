@@ -263,7 +263,9 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         names = [row[0] for row in con.execute("SHOW TABLES").fetchall()]
-        return {name: sorted(con.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+        # As text: load_history's TIMESTAMPTZ would need pytz to become Python values.
+        return {name: sorted(con.execute(f'SELECT COLUMNS(*)::VARCHAR FROM "{name}"').fetchall(), key=repr)
+                for name in names}
     finally:
         con.close()
 

@@ -203,7 +203,8 @@ def _backfill_provenance(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     Loads then replaced such a table whole, so its rows are those of the latest load whose files
     included it. Rows no history explains keep an empty (NULL) provenance and are never replaced.
     """
-    history = con.execute(f"SELECT la_code, loaded_at, checksum, files FROM {HISTORY_TABLE} "
+    # loaded_at as text: it only tells loads apart, and TIMESTAMPTZ values would need pytz.
+    history = con.execute(f"SELECT la_code, loaded_at::VARCHAR, checksum, files FROM {HISTORY_TABLE} "
                           "ORDER BY loaded_at DESC").fetchall()
     latest = None
     la_codes: list[str] = []
