@@ -83,9 +83,9 @@ def _check_utf8_head(path: Path, head: bytes, layout: TextLayout) -> None:
 
 def not_utf8(path: Path, layout: TextLayout) -> DataError:
     # Imported here: the validator's reader loads pyarrow, which ingest of XML never needs.
-    from earlyhelp.validate.reader import _first_invalid_utf8_line
+    from earlyhelp.validate.reader import first_invalid_utf8_line
 
-    line, where = _first_invalid_utf8_line(path, layout.has_bom)
+    line, where = first_invalid_utf8_line(path, layout.has_bom)
     return DataError(f"{path.name}, line {line}: the file is not UTF-8 text from this line on ({where}).",
                      hint="Excel's plain 'CSV' uses the Windows-1252 encoding. " + SAVE_AS_UTF8)
 

@@ -89,7 +89,7 @@ def _check_header(names: list[str], table: Table, path: Path, report: Validation
     return present
 
 
-def _first_invalid_utf8_line(path: Path, skip_bom: bool) -> tuple[int, str]:
+def first_invalid_utf8_line(path: Path, skip_bom: bool) -> tuple[int, str]:
     """Line (1-based) of the first byte sequence that is not UTF-8, and a safe description."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
@@ -149,7 +149,7 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
     try:
         header_text = header_bytes.decode("utf-8")
     except UnicodeDecodeError:
-        line, where = _first_invalid_utf8_line(path, has_bom)
+        line, where = first_invalid_utf8_line(path, has_bom)
         report.add("file-encoding", file=path, table=table.name, line=line, value=where)
         return None
     if not header_text.strip():
@@ -283,7 +283,7 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         text = str(error)
         stopped = "Empty CSV file" not in text
         if decode_failed or "utf8" in text.lower():
-            line, where = _first_invalid_utf8_line(path, has_bom)
+            line, where = first_invalid_utf8_line(path, has_bom)
             report.add("file-encoding", file=path, table=table.name, line=line, value=where)
         elif "Empty CSV file" in text:
             pass  # header only and no newline: handled as "no rows" below
