@@ -8,29 +8,21 @@ so that it can fail.
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pytest
 
-from earlyhelp.spec import EHLDFolder
 from earlyhelp.synth import NO_IDENTITY_FAULTS, generate, settings_for
 from earlyhelp.synth.simulate import EPOCH, _weekday_on_or_after
+from .helpers import connect, one
 
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
     out = tmp_path_factory.mktemp("derby")
     generate(out, settings=settings_for("la", seed=3).with_changes(identity_faults=NO_IDENTITY_FAULTS))
-    connection = duckdb.connect()
-    EHLDFolder(out).register(connection)
-    connection.execute(f"CREATE VIEW truth_children AS SELECT * FROM "
-                       f"read_parquet('{out / 'truth' / 'children.parquet'}')")
+    connection = connect(out, truth=("children",))
     yield connection
     connection.close()
-
-
-def one(con, sql):
-    return con.execute(sql).fetchall()[0]
 
 
 def test_weekend_days_move_on_to_the_monday():

@@ -7,42 +7,26 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from earlyhelp.spec import EHLDFolder, TABLES
+from earlyhelp.spec import TABLES
 from earlyhelp.synth import StepDownEffect, generate, settings_for
 from earlyhelp.validate import validate_paths
-
-TIMING = {}
-
+from .helpers import connect, one
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
-    import time
-
     out = tmp_path_factory.mktemp("tiny")
-    started = time.perf_counter()
     generate(out, scale="tiny", seed=0)
-    TIMING["tiny"] = time.perf_counter() - started
     return out
 
 
 @pytest.fixture(scope="module")
 def con(tiny):
-    connection = duckdb.connect()
-    EHLDFolder(tiny).register(connection)
-    truth = tiny / "truth"
-    for name in ("person_records", "children", "step_down", "spend_effect"):
-        connection.execute(f"CREATE VIEW truth_{name} AS SELECT * FROM "
-                           f"read_parquet('{truth / (name + '.parquet')}')")
+    connection = connect(tiny, truth=("person_records", "children", "step_down", "spend_effect"))
     yield connection
     connection.close()
-
-
-def one(con, sql):
-    return con.execute(sql).fetchall()[0]
 
 
 def test_every_table_is_written_and_validates(tiny):
@@ -177,8 +161,7 @@ def test_effects_json_records_the_planted_effects(tiny, con):
 
 def _re_referred_within_a_year_after_step_down(folder) -> tuple[int, int]:
     """(step-downs, of which re-referred within 365 days of closure), from the EHLD tables."""
-    connection = duckdb.connect()
-    EHLDFolder(folder).register(connection)
+    connection = connect(folder)
     step_down = folder / "truth" / "step_down.parquet"
     result = connection.execute(f"""
         WITH stepped AS (
@@ -217,8 +200,7 @@ def test_regions_made_in_parallel_parts_are_unique_and_deterministic(tmp_path, m
     monkeypatch.setattr(module, "FORCE_REGION_PARTS", True)  # tiny's three LAs: three parts
     generate(tmp_path, scale="tiny", seed=0)
     assert validate_paths(tmp_path).error_count == 0
-    connection = duckdb.connect()
-    EHLDFolder(tmp_path).register(connection)
+    connection = connect(tmp_path)
     # A true NHS number (health records hold it nearly always) never belongs to two people.
     # Two worker processes or one: the same bytes.
     monkeypatch.setattr(module, "WORKERS", 1)
