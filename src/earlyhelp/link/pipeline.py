@@ -12,7 +12,6 @@ person ids and aggregate figures are written out.
 
 from __future__ import annotations
 
-import csv
 import math
 import shutil
 import tempfile
@@ -25,7 +24,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from earlyhelp.console import steps
 from earlyhelp.errors import DataError, UsageError
@@ -37,7 +35,7 @@ from earlyhelp.link.engines import ENGINES
 from earlyhelp.link.ids import assign_person_ids
 from earlyhelp.link.io import read_person_link, write_table
 from earlyhelp.link.prepare import prepare_records
-from earlyhelp.link.quality import QualityInputs, write_quality_report
+from earlyhelp.link.quality import TRUTH_COLUMNS, QualityInputs, truth_file, write_quality_report
 from earlyhelp.privacy import link_secret
 from earlyhelp.spec import EHLDFolder, codes, find_tables
 
@@ -78,31 +76,6 @@ def _check_analytic(analytic: Path | None) -> None:
         raise UsageError(f"--analytic {analytic} holds no children or partner outcome table "
                          f"({', '.join(['children', *PARTNER_TABLE_SOURCE])}).",
                          hint="Point --analytic at the EHLD folder, or leave it out.")
-
-
-def _check_truth(truth: Path | None) -> None:
-    """A truth folder or file the user named must hold the columns accuracy needs."""
-    if truth is None:
-        return
-    path = Path(truth)
-    if not path.exists():
-        raise UsageError(f"--truth {truth} does not exist.")
-    files = [path] if path.is_file() else [p for p in path.iterdir() if p.suffix.lower() in (".csv", ".parquet")]
-    needed = {"source", "source_record_id", "true_person_id"}
-    for file in files:
-        try:
-            if file.suffix.lower() == ".parquet":
-                names = set(pq.read_schema(file).names)
-            else:
-                with open(file, newline="", encoding="utf-8-sig") as handle:
-                    names = set(next(csv.reader(handle), []))
-        except (OSError, UnicodeDecodeError, pa.ArrowException):
-            continue
-        if needed <= names:
-            return
-    raise UsageError(f"--truth {truth} holds no CSV or Parquet file with the columns "
-                     f"{', '.join(sorted(needed))}.",
-                     hint="Synthetic England writes it as truth/person_records; leave --truth out otherwise.")
 
 
 def _check_arguments(identities: Path, engine: str, threshold: float, model: Path | None) -> None:
@@ -157,13 +130,21 @@ def _load_identities(con: duckdb.DuckDBPyConnection, identities: Path) -> None:
 
 
 def _find_truth(identities: Path, truth: Path | None) -> Path | None:
+    """The truth file for accuracy: in ``--truth`` (which must hold one), else in truth/ in or
+    beside the identities folder when there is one."""
     if truth is not None:
-        if not Path(truth).exists():
+        path = Path(truth)
+        if not path.exists():
             raise UsageError(f"--truth {truth} does not exist.")
-        return Path(truth)
+        found = truth_file(path)
+        if found is None:
+            raise UsageError(f"--truth {truth} holds no CSV or Parquet file with the columns "
+                             f"{', '.join(sorted(TRUTH_COLUMNS))}.",
+                             hint="Synthetic England writes it as truth/person_records; leave --truth out otherwise.")
+        return found
     for candidate in (Path(identities) / "truth", Path(identities).parent / "truth"):
         if candidate.is_dir():
-            return candidate
+            return truth_file(candidate)
     return None
 
 
@@ -284,7 +265,6 @@ def link(
     identities, out = Path(identities), Path(out)
     _check_arguments(identities, engine, threshold, model)
     _check_analytic(analytic)
-    _check_truth(truth)
     if output_format not in ("parquet", "csv"):
         raise UsageError(f"--format must be parquet or csv, not {output_format!r}.")
     secret = link_secret()  # fail before any work when the secret is missing

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
+from earlyhelp.errors import DataError
 from earlyhelp.link.deterministic import DeterministicSummary
 from earlyhelp.link.prepare import LA_SOURCES
 from earlyhelp.spec import EHLDFolder, find_tables
-from earlyhelp.spec.files import sql_literal
+from earlyhelp.spec.files import SUFFIXES, columns_in_file, sql_literal
 
 PROBABILITY_BINS = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.999, 1.0000001)
 BORDERLINE_PAIRS = 40
@@ -35,7 +37,7 @@ class QualityInputs:
     deterministic: DeterministicSummary
     constraint_rejections: int
     model: dict[str, Any]
-    truth: Path | None
+    truth: Path | None  # a file holding TRUTH_COLUMNS (see truth_file)
     ids: dict[str, int]
     seconds: dict[str, float]
     analytic: Path | None = None
@@ -183,21 +185,30 @@ def _borderline(con, threshold: float, model: dict[str, Any]) -> list[dict[str, 
     return pairs
 
 
-def _truth_table(con, truth: Path) -> bool:
-    files = [truth] if truth.is_file() else sorted(
-        p for p in truth.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
+# What a truth table (synthetic England's truth/person_records) holds for accuracy.
+TRUTH_COLUMNS = frozenset({"source", "source_record_id", "true_person_id"})
+
+
+def truth_file(path: Path) -> Path | None:
+    """The file at ``path`` (a file, or the first in a folder) that holds ``TRUTH_COLUMNS``."""
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
     for file in files:
-        reader = "read_parquet" if file.suffix.lower() == ".parquet" else "read_csv_auto"
-        columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}({sql_literal(file)})").fetchall()}
-        if {"source", "source_record_id", "true_person_id"} <= columns:
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE truth AS
-                SELECT source::VARCHAR || '|' || source_record_id::VARCHAR AS unique_id,
-                       true_person_id::VARCHAR AS true_person_id
-                FROM {reader}({sql_literal(file)})
-            """)
-            return True
-    return False
+        try:
+            if TRUTH_COLUMNS <= set(columns_in_file(file)):
+                return file
+        except (DataError, OSError, pa.ArrowException):
+            continue  # not a readable table: look at the next file
+    return None
+
+
+def _truth_table(con, file: Path) -> None:
+    reader = "read_parquet" if file.suffix.lower() == ".parquet" else "read_csv_auto"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE truth AS
+        SELECT source::VARCHAR || '|' || source_record_id::VARCHAR AS unique_id,
+               true_person_id::VARCHAR AS true_person_id
+        FROM {reader}({sql_literal(file)})
+    """)
 
 
 def accuracy_against_truth(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
@@ -277,7 +288,8 @@ def write_quality_report(inputs: QualityInputs) -> QualityReport:
         FROM record_facts
     """)[0]
     accuracy = None
-    if inputs.truth is not None and _truth_table(con, inputs.truth):
+    if inputs.truth is not None:
+        _truth_table(con, inputs.truth)
         accuracy = accuracy_against_truth(con)
     content: dict[str, Any] = {
         "run": {"engine": inputs.engine, "model": inputs.kind, "threshold": inputs.threshold,
