@@ -47,9 +47,11 @@ class Engine(abc.ABC):
         """Compute ``query`` once and keep the result as the table ``name``."""
 
     @abc.abstractmethod
-    def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection", selects: dict[str, str]) -> None:
+    def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection",
+                             selects: dict[str, tuple[list[str], str]]) -> None:
         """Take the typed EHLD views on ``con`` (a DuckDB connection) into this engine;
-        ``selects`` maps each table name to the SELECT (over its view) that gives its columns."""
+        ``selects`` maps each table name to its wanted columns and the SELECT (over its view)
+        that gives them (see :func:`column_selects`)."""
 
     def close(self) -> None:
         """Release the backend's resources."""
@@ -101,10 +103,10 @@ def conversion_column(error: Exception) -> str | None:
     return found.group(1) if found else None
 
 
-def unreadable_table_error(con: "duckdb.DuckDBPyConnection", name: str, columns: Iterable[str],
-                           error: Exception) -> DataError:
-    """The error for a table whose values do not have the spec's types: the table, the first
-    column that fails and the kind of error; never the database's text, which quotes the value."""
+def unreadable_table_error(con: "duckdb.DuckDBPyConnection", name: str, columns: Iterable[str]) -> DataError:
+    """The error for a table whose values do not have the spec's types: the table, the first of
+    ``columns`` (those the failing SELECT read) that fails and the kind of error; never the
+    database's text, which quotes the value."""
     import duckdb
 
     failing = None
@@ -123,15 +125,17 @@ def unreadable_table_error(con: "duckdb.DuckDBPyConnection", name: str, columns:
     )
 
 
-def column_selects(names: list[str], columns: dict[str, Iterable[str]] | None) -> dict[str, str]:
-    """Per table, the SELECT over its typed view that keeps the wanted columns (default: all)."""
+def column_selects(names: list[str],
+                   columns: dict[str, Iterable[str]] | None) -> dict[str, tuple[list[str], str]]:
+    """Per table, the wanted columns (default: all) and the SELECT over its typed view that keeps
+    them; the columns let a failure be traced to the first of them that does not read."""
     selects = {}
     for name in names:
         wanted = list((columns or {}).get(name) or TABLES[name].column_names)
         unknown = set(wanted) - set(TABLES[name].column_names)
         if unknown:
             raise ValueError(f"{name} has no columns {sorted(unknown)}")
-        selects[name] = f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{name}"'
+        selects[name] = (wanted, f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{name}"')
     return selects
 
 

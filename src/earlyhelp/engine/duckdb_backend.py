@@ -13,7 +13,6 @@ from earlyhelp.engine.base import (Engine, column_selects, conversion_column, eh
                                    typed_ehld_views, unreadable_table_error)
 from earlyhelp.errors import DataError
 from earlyhelp.spec.files import sql_literal
-from earlyhelp.spec.model import TABLES
 
 
 class DuckDBEngine(Engine):
@@ -65,13 +64,14 @@ class DuckDBEngine(Engine):
         self._register_typed_ehld(self.con, column_selects(names, columns))
         self.con.execute("DETACH DATABASE IF EXISTS warehouse")
 
-    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection, selects: dict[str, str]) -> None:
+    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection,
+                             selects: dict[str, tuple[list[str], str]]) -> None:
         # Read every file once into DuckDB's own storage: later queries then never re-parse CSV.
-        for name, select in selects.items():
+        for name, (wanted, select) in selects.items():
             try:
                 con.execute(f'CREATE OR REPLACE TABLE "_typed_{name}" AS {select}')
-            except duckdb.Error as error:
-                raise unreadable_table_error(con, name, TABLES[name].column_names, error) from None
+            except duckdb.Error:
+                raise unreadable_table_error(con, name, wanted) from None
             con.execute(f'DROP VIEW "{name}"')
             con.execute(f'ALTER TABLE "_typed_{name}" RENAME TO "{name}"')
 

@@ -25,7 +25,6 @@ import sqlglot
 from earlyhelp.engine.base import Engine, unreadable_table_error
 from earlyhelp.errors import EarlyhelpError
 from earlyhelp.spec.files import sql_literal
-from earlyhelp.spec.model import TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -104,16 +103,17 @@ class SparkEngine(Engine):
         self._cached.append(frame)
         self._view(name, frame)
 
-    def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection", selects: dict[str, str]) -> None:
+    def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection",
+                             selects: dict[str, tuple[list[str], str]]) -> None:
         import duckdb
 
-        for name, select in selects.items():
+        for name, (wanted, select) in selects.items():
             path = self._staging_file(name)
             quoted = sql_literal(path)
             try:
                 con.execute(f"COPY ({select}) TO {quoted} (FORMAT parquet)")
-            except duckdb.Error as error:
-                raise unreadable_table_error(con, name, TABLES[name].column_names, error) from None
+            except duckdb.Error:
+                raise unreadable_table_error(con, name, wanted) from None
             self._view(name, self.spark.read.parquet(str(path)))
 
     def close(self) -> None:
