@@ -148,19 +148,13 @@ class _Writer:
         self.out = out
         self.fmt = fmt
 
-    def _write(self, table: pa.Table, path: Path) -> None:
-        if self.fmt == "parquet":
-            pq.write_table(table, path, compression="snappy", use_dictionary=True)
-        else:
-            with open(path, "wb") as handle:
-                handle.write((",".join(table.column_names) + "\n").encode("utf-8"))
-                pacsv.write_csv(table, handle, write_options=CSV_OPTIONS)
-
     def write(self, name: str, table: pa.Table) -> None:
-        self._write(table, self.out / f"{name}.{self.fmt}")
-
-    def write_truth(self, name: str, table: pa.Table) -> None:
-        self._write(table, self.out / "truth" / f"{name}.{self.fmt}")
+        """``<out>/<name>.<fmt>`` in one piece: the same bytes as a stream of one table."""
+        stream = self.stream(self.out / f"{name}.{self.fmt}", table.schema)
+        try:
+            stream.write_table(table)
+        finally:
+            stream.close()
 
     def stream(self, path: Path, schema: pa.Schema):
         if self.fmt == "parquet":
@@ -169,7 +163,7 @@ class _Writer:
 
 
 class _CsvStream:
-    """A CSV written in pieces, with an unquoted header line like the single-table writer's."""
+    """A CSV written in pieces under one unquoted header line (pyarrow would quote the names)."""
 
     def __init__(self, path: Path, schema: pa.Schema):
         self.handle = open(path, "wb")
