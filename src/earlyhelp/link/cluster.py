@@ -180,16 +180,12 @@ def attach_fragments(
         sorted_labels = label[members_order]
         merged = 0
         for a, b, pab in pairs:
-            members = np.r_[
-                members_order[np.searchsorted(sorted_labels, a):np.searchsorted(sorted_labels, a, "right")],
-                members_order[np.searchsorted(sorted_labels, b):np.searchsorted(sorted_labels, b, "right")],
-            ]
-            keys = constraint_group[members]
+            in_a = members_order[np.searchsorted(sorted_labels, a):np.searchsorted(sorted_labels, a, "right")]
+            in_b = members_order[np.searchsorted(sorted_labels, b):np.searchsorted(sorted_labels, b, "right")]
+            keys = constraint_group[np.r_[in_a, in_b]]
             keys = keys[keys >= 0]
             if len(np.unique(keys)) != len(keys):
                 continue
-            in_b = members_order[np.searchsorted(sorted_labels, b):np.searchsorted(sorted_labels, b, "right")]
-            in_a = members_order[np.searchsorted(sorted_labels, a):np.searchsorted(sorted_labels, a, "right")]
             for part in (in_a, in_b):  # records that had no accepted link get the one that joined them
                 best_probability[part[np.isnan(best_probability[part])]] = pab
             label[in_b] = a
