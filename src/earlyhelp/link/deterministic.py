@@ -108,14 +108,15 @@ def link_by_nhs_number(con: duckdb.DuckDBPyConnection) -> DeterministicSummary:
                NOT vetoed AND count(*) FILTER (WHERE NOT vetoed) OVER (PARTITION BY nhs_valid) > 1 AS linked
         FROM constrained
     """)
+    # Counted before the rewrite below clears the numbers that are not used.
+    had_valid_nhs = con.execute("SELECT count(nhs_valid) FROM link_records").fetchall()[0][0]
     con.execute("""
         CREATE OR REPLACE TEMP TABLE link_records_det AS
         SELECT r.* REPLACE (
                    CASE WHEN t.vetoed OR p.nhs_valid IS NOT NULL THEN NULL ELSE r.nhs_raw END AS nhs_raw,
                    CASE WHEN t.vetoed OR p.nhs_valid IS NOT NULL THEN NULL ELSE r.nhs_valid END AS nhs_valid),
                CASE WHEN t.linked AND p.nhs_valid IS NULL THEN r.nhs_valid END AS nhs_det,
-               coalesce(t.vetoed, false) AS nhs_vetoed,
-               r.nhs_valid IS NOT NULL AS had_valid_nhs
+               coalesce(t.vetoed, false) AS nhs_vetoed
         FROM link_records r
         LEFT JOIN nhs_trust t USING (unique_id)
         LEFT JOIN nhs_placeholders p ON p.nhs_valid = r.nhs_valid
@@ -123,13 +124,11 @@ def link_by_nhs_number(con: duckdb.DuckDBPyConnection) -> DeterministicSummary:
     con.execute("DROP TABLE link_records")
     con.execute("ALTER TABLE link_records_det RENAME TO link_records")
     row = con.execute("""
-        SELECT count(*) FILTER (WHERE had_valid_nhs),
-               count(*) FILTER (WHERE nhs_det IS NOT NULL),
+        SELECT count(*) FILTER (WHERE nhs_det IS NOT NULL),
                count(*) FILTER (WHERE nhs_vetoed),
                (SELECT count(*) FROM nhs_placeholders)
         FROM link_records
     """).fetchall()[0]
     con.execute("DROP TABLE nhs_votes")
     con.execute("DROP TABLE nhs_trust")
-    con.execute("ALTER TABLE link_records DROP COLUMN had_valid_nhs")
-    return DeterministicSummary(*[int(x) for x in row])
+    return DeterministicSummary(int(had_valid_nhs), *[int(x) for x in row])
