@@ -13,9 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from earlyhelp.link.io import read_table, write_table
+from earlyhelp.link.io import in_order, read_table, write_table
 from earlyhelp.link.prepare import LA_SOURCES
 from earlyhelp.spec import find_tables
 
@@ -29,10 +28,6 @@ PARTNER_TABLE_SOURCE = {
 def _numbered(data: pa.Table, column: str) -> pa.Table:
     """The column with its row number: DuckDB need not keep row order, so order by it."""
     return pa.table({column: data.column(column).cast(pa.string()), "rn": pa.array(range(data.num_rows), pa.int64())})
-
-
-def _in_row_order(table: pa.Table) -> pa.Table:
-    return table.take(pc.sort_indices(table.column("rn")))
 
 
 def _rewrite(path: Path, data: pa.Table, person_id: pa.Array) -> None:
@@ -73,16 +68,14 @@ def update_analytic_tables(
         data = read_table(path)
         con.register("analytic_arrow", _numbered(data, "child_id"))
         la_sources = ", ".join(f"'{s}'" for s in LA_SOURCES)
-        mapped = con.sql(f"""
+        mapped = in_order(con, f"""
             WITH la AS (
                 SELECT source_record_id, arg_min(person_id, source) AS person_id
                 FROM person_link WHERE source IN ({la_sources}) GROUP BY source_record_id)
             SELECT a.rn, la.person_id
             FROM analytic_arrow a
             LEFT JOIN la ON la.source_record_id = a.child_id
-            ORDER BY a.rn
-        """).to_arrow_table()
-        mapped = _in_row_order(mapped).column("person_id")
+        """, "rn").column("person_id")
         con.unregister("analytic_arrow")
         _rewrite(path, data, mapped.combine_chunks())
         counts["children"] = mapped.length() - mapped.null_count
@@ -94,16 +87,14 @@ def update_analytic_tables(
         path = tables[name]
         data = read_table(path)
         con.register("analytic_arrow", _numbered(data, "person_id"))
-        result = con.sql(f"""
+        result = in_order(con, f"""
             WITH partner AS (SELECT source_record_id, person_id FROM person_link WHERE source = '{source}')
             SELECT a.rn, coalesce(p.person_id, s.new_id, a.person_id) AS person_id,
                    p.person_id IS NULL AND s.new_id IS NULL AS unresolved
             FROM analytic_arrow a
             LEFT JOIN partner p ON p.source_record_id = a.person_id
             LEFT JOIN successor s ON s.old_id = a.person_id
-            ORDER BY a.rn
-        """).to_arrow_table()
-        result = _in_row_order(result)
+        """, "rn")
         con.unregister("analytic_arrow")
         _rewrite(path, data, result.column("person_id").combine_chunks())
         unresolved = sum(result.column("unresolved").to_pylist())

@@ -6,7 +6,10 @@ import csv
 import os
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -64,3 +67,17 @@ def read_person_link(path: Path) -> pa.Table:
     return data.select(["source", "source_record_id", "person_id"]).cast(
         pa.schema([("source", pa.string()), ("source_record_id", pa.string()), ("person_id", pa.string())])
     )
+
+
+def in_order(con: duckdb.DuckDBPyConnection, sql: str, number: str) -> pa.Table:
+    """Rows of ``sql`` sorted by its row-number column ``number``, which must be 0..n-1.
+
+    Sorted here rather than trusted to ORDER BY: with preserve_insertion_order off, DuckDB 2.0
+    returned some windowed results to Arrow out of order.
+    """
+    table = con.sql(sql).to_arrow_table()
+    table = table.take(pc.sort_indices(table.column(number)))
+    if not np.array_equal(table.column(number).to_numpy(), np.arange(table.num_rows)):
+        raise RuntimeError(f"{number} is not 0..n-1")
+    return table
+

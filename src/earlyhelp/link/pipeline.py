@@ -33,7 +33,7 @@ from earlyhelp.link.cluster import attach_fragments, constrained_clusters
 from earlyhelp.link.deterministic import DeterministicSummary, link_by_nhs_number
 from earlyhelp.link.engines import ENGINES
 from earlyhelp.link.ids import assign_person_ids
-from earlyhelp.link.io import read_person_link, write_table
+from earlyhelp.link.io import in_order, read_person_link, write_table
 from earlyhelp.link.prepare import prepare_records
 from earlyhelp.link.quality import TRUTH_COLUMNS, QualityInputs, truth_file, write_quality_report
 from earlyhelp.privacy import link_secret
@@ -152,7 +152,7 @@ def _score_pairs(
     con: duckdb.DuckDBPyConnection,
     engine: Engine,
     model: Path | None,
-    kind: link_model.ModelKind,
+    settings: Any,
     training: link_model.Training,
     model_out: Path,
     spark_session: Any,
@@ -185,7 +185,6 @@ def _score_pairs(
         frame = spark.read.parquet(str(records_path))
         db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
         records = db_api.register(frame, table_name="splink_records")
-    settings = _model_settings(model, kind)
     linker = Linker(records, settings, log_level=None)
     started = time.perf_counter()
     if model is None:
@@ -268,7 +267,7 @@ def link(
     if output_format not in ("parquet", "csv"):
         raise UsageError(f"--format must be parquet or csv, not {output_format!r}.")
     secret = link_secret()  # fail before any work when the secret is missing
-    _model_settings(model, kind)  # and when the model file is not ours
+    settings = _model_settings(model, kind)  # and when the model file is not ours
     out.mkdir(parents=True, exist_ok=True)
     previous = previous if previous is not None else next(
         (p for p in (out / "person_link.parquet", out / "person_link.csv") if p.exists()), None)
@@ -305,15 +304,15 @@ def link(
             lap("deterministic")
             advance("Splink model and scoring")
             model_out = out / MODEL_FILE
-            model_dict = _score_pairs(con, engine, model, kind, training, model_out, spark_session, seconds,
-                                      spill)
+            model_dict = _score_pairs(con, engine, model, settings, training, model_out,
+                                      spark_session, seconds, spill)
             pairs_scored = con.execute("SELECT count(*) FROM link_pairs").fetchall()[0][0]
             lap("splink")
             advance("clustering")
             labels, best_p, best_w, rejected, attached = _cluster(con, threshold, kind)
             lap("cluster")
             advance("persistent person ids")
-            keys = _by_record(con, "SELECT i, unique_id FROM link_records")
+            keys = in_order(con, "SELECT i, unique_id FROM link_records", "i")
             record_keys = keys.column("unique_id").to_numpy(zero_copy_only=False).astype(object)
             previous_ids = _previous_ids(record_keys, previous_link) if previous_link is not None else None
             person_ids, id_counts = assign_person_ids(record_keys, labels, secret, previous_ids)
@@ -350,22 +349,9 @@ def link(
         shutil.rmtree(spill, ignore_errors=True)
 
 
-def _by_record(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    """Rows of ``sql`` (which must select the record number ``i``) in record order.
-
-    Sorted here rather than trusted to ORDER BY: with preserve_insertion_order off, DuckDB 2.0
-    returned some windowed results to Arrow out of order.
-    """
-    table = con.sql(sql).to_arrow_table()
-    table = table.take(pc.sort_indices(table.column("i")))
-    if not np.array_equal(table.column("i").to_numpy(), np.arange(table.num_rows)):
-        raise RuntimeError("record numbers are not 0..n-1")
-    return table
-
-
 def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.ModelKind):
     """Arrays for :func:`constrained_clusters`, in record order; returns its result."""
-    records = _by_record(con, """
+    records = in_order(con, """
         WITH det AS (SELECT nhs_det, (row_number() OVER (ORDER BY nhs_det) - 1)::BIGINT AS code
                      FROM (SELECT DISTINCT nhs_det FROM link_records WHERE nhs_det IS NOT NULL)),
              con AS (SELECT constraint_group, (row_number() OVER (ORDER BY constraint_group) - 1)::BIGINT AS code
@@ -374,7 +360,7 @@ def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.
         FROM link_records r
         LEFT JOIN det USING (nhs_det)
         LEFT JOIN con USING (constraint_group)
-    """)
+    """, "i")
     det = records.column("det").to_numpy().astype(np.int64)
     constraint = records.column("constraint_code").to_numpy().astype(np.int64)
     if kind == "baseline":
@@ -411,7 +397,7 @@ def _previous_ids(record_keys: np.ndarray, previous_link: pa.Table) -> np.ndarra
 
 
 def _person_link_table(con, person_ids, best_p, best_w, labels) -> pa.Table:
-    base = _by_record(con, "SELECT i, source, source_record_id, nhs_det IS NOT NULL AS by_nhs FROM link_records")
+    base = in_order(con, "SELECT i, source, source_record_id, nhs_det IS NOT NULL AS by_nhs FROM link_records", "i")
     by_nhs = base.column("by_nhs").to_numpy(zero_copy_only=False)
     sizes = np.bincount(labels)[labels] if len(labels) else np.zeros(0, np.int64)
     probability = np.where(by_nhs, 1.0, best_p)
