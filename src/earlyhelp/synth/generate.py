@@ -87,7 +87,7 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
         writer.write(name, table)
 
     parts = _parts(rates)
-    jobs = ((settings, rates.subset(indices), number, period_start, period_end)
+    jobs = ((settings, rates.subset(indices), number, period_start)
             for number, indices in enumerate(parts))
     pool = None
     if len(parts) > 1 and WORKERS > 1:
@@ -276,11 +276,10 @@ def _bounded_map(pool, function, jobs, in_flight: int):
 
 def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     """Simulate one part (a region, or the whole scale) and return its tables, in output order."""
-    settings, rates, number, period_start, period_end = job
+    settings, rates, number, period_start = job
     seed = settings.seed
     journeys = simulate(settings, rates, np.random.default_rng([seed, 2, number]))
-    builder = TableBuilder(journeys, rates, np.random.default_rng([seed, 3, number]),
-                           period_start, period_end, settings.scale.population_fraction)
+    builder = TableBuilder(journeys, rates, np.random.default_rng([seed, 3, number]))
     # Each table is encoded (compressed Arrow IPC) as soon as it is built and then dropped, so a
     # worker holds little more than the simulation itself.
     encoded: dict[str, pa.Buffer] = {}

@@ -71,15 +71,10 @@ def ids(prefix: pa.Array | str, number: np.ndarray, width: int) -> pa.Array:
 
 
 class TableBuilder:
-    def __init__(self, journeys: Journeys, rates: Rates, rng: np.random.Generator,
-                 period_start: int, period_end: int, population_fraction: float):
+    def __init__(self, journeys: Journeys, rates: Rates, rng: np.random.Generator):
         self.j = journeys
-        self.r = rates
         self.rng = rng
         self.extract = journeys.extract_day
-        self.period_start = period_start
-        self.period_end = period_end
-        self.fraction = population_fraction
         self.la_codes = pa.array(rates.la_codes)
         kids = journeys.children
         # Keep only children with at least one record (a planned move may never have happened).
