@@ -10,9 +10,10 @@ their types) is shared here so both backends see exactly the same typed inputs.
 from __future__ import annotations
 
 import abc
+import contextlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import pyarrow as pa
 
@@ -72,13 +73,20 @@ class Engine(abc.ABC):
         still runs and counts zero. ``columns`` may name, per table, the only columns a
         computation needs: at national scale that halves the memory the engine holds.
         """
-        import duckdb
-
         names = ehld_table_names(tables)
-        con = duckdb.connect()
-        try:
+        with self._ehld_connection() as con:
             typed_ehld_views(con, Path(data), names)
             self._register_typed_ehld(con, column_selects(names, columns))
+
+    @contextlib.contextmanager
+    def _ehld_connection(self) -> Iterator["duckdb.DuckDBPyConnection"]:
+        """The DuckDB connection that reads EHLD data for :meth:`register_ehld`: by default a
+        fresh one, closed afterwards; a backend that is DuckDB itself reads on its own."""
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            yield con
         finally:
             con.close()
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import duckdb
 import pyarrow as pa
 
-from earlyhelp.engine.base import (Engine, column_selects, conversion_column, ehld_table_names,
-                                   typed_ehld_views, unreadable_table_error)
+from earlyhelp.engine.base import Engine, conversion_column, unreadable_table_error
 from earlyhelp.errors import DataError
 from earlyhelp.spec.files import sql_literal
 
@@ -57,11 +57,11 @@ class DuckDBEngine(Engine):
     def materialize(self, name: str, query: str) -> None:
         self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {query}')
 
-    def register_ehld(self, data: Path | str, tables: list[str] | None = None,
-                      columns: dict[str, list[str]] | None = None) -> None:
-        names = ehld_table_names(tables)
-        typed_ehld_views(self.con, Path(data), names)
-        self._register_typed_ehld(self.con, column_selects(names, columns))
+    @contextlib.contextmanager
+    def _ehld_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        # EHLD data is read straight into this engine's own connection; a warehouse file
+        # attached to read it is let go once its tables are copied in.
+        yield self.con
         self.con.execute("DETACH DATABASE IF EXISTS warehouse")
 
     def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection,
