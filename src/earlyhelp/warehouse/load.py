@@ -345,10 +345,6 @@ class _StagedLoad:
 
     def undo(self) -> None:
         """Put back what a committed share replaced (a later share failed to commit)."""
-        if self.created:
-            self.close()
-            self.remove()
-            return
         con = self.con
         con.execute("BEGIN TRANSACTION")
         for table, where in reversed(self._undo):
@@ -368,7 +364,8 @@ class _StagedLoad:
             except duckdb.Error:
                 pass  # the transaction already failed and was aborted
             self.open = False
-        elif self.committed:
+        elif self.committed and not self.created:
+            # A new file is removed below: there is nothing in it to put back.
             self.undo()
         if self.created:
             self.close()
