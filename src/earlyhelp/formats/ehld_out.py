@@ -25,8 +25,6 @@ _DEDUPLICATED = {
 
 
 def _cell(value: Any) -> str:
-    if value.__class__ is str:
-        return value
     if value is None:
         return ""
     if isinstance(value, bool):
