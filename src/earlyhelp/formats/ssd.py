@@ -126,8 +126,10 @@ class _Reader:
         self.la = la_code
         self.issues: list[FormatIssue] = []
         self.families: dict[str, str] = {}  # SSD person id -> EHLD family_id
-        # Of the file being read: slash-date column -> the column showing month-first dates.
-        self.month_first: dict[str, str] = {}
+        # The file being read, and (worked out at its first slash date, as it takes a pass over
+        # the file) its slash-date columns -> the column showing month-first dates.
+        self.reading: Path | None = None
+        self.month_first: dict[str, str] | None = None
 
     def child_id(self, person: str) -> str:
         return f"{self.la}-{person}"
@@ -176,7 +178,7 @@ class _Reader:
         path = self.tables.get(table)
         if path is None:
             return
-        self.month_first = _month_first_columns(path)
+        self.reading, self.month_first = path, None
         for number, row in _rows(path):
             start = len(self.issues)
             yield path.name, number, row
@@ -189,8 +191,11 @@ class _Reader:
     def parse_date(self, column: str, value: str) -> dt.date:
         """A date of ``column``; ValueError for a month-first (US) date column, see
         ``_month_first_columns``."""
-        if "/" in value and column in self.month_first:
-            raise MonthFirstDate(self.month_first[column])
+        if "/" in value:
+            if self.month_first is None:
+                self.month_first = _month_first_columns(self.reading) if self.reading else {}
+            if column in self.month_first:
+                raise MonthFirstDate(self.month_first[column])
         return parse_ssd_date(value)
 
 
