@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec.files import EHLDFolder, sql_identifier, sql_literal
+from earlyhelp.spec.files import EHLDFolder, columns_in_file, csv_source_sql, sql_identifier
 from earlyhelp.spec.model import TABLES
 
 VALIDATE_HINT = ("Export reads valid EHLD data: run `earlyhelp validate` on the folder and fix "
@@ -102,13 +102,11 @@ def locate_unreadable_value(data: list[Path]) -> DataError:
             if path.suffix.lower() != ".csv":
                 continue
             table = TABLES[name]
-            present = _csv_columns(path)
+            present = columns_in_file(path)
             typed = [c for c in table.columns if c.name in present and c.duckdb_type != "VARCHAR"]
             if not typed:
                 continue
-            source = (f"read_csv({sql_literal(path)}, header=true, all_varchar=true, delim=',', "
-                      "quote='\"', escape='\"', auto_detect=false, "
-                      f"columns={{{', '.join(sql_literal(c) + ': ' + sql_literal('VARCHAR') for c in present)}}})")
+            source = csv_source_sql(path, present)
             for column in typed:
                 quoted = sql_identifier(column.name)
                 found = con.execute(
@@ -140,12 +138,6 @@ def _validator_errors(data: list[Path]) -> DataError:
     tail = f"\n  ... and {more} more" if more > 0 else ""
     return DataError(f"The EHLD files cannot be exported as they are: {report.error_count} "
                      f"problem(s).\n{lines}{tail}", hint=VALIDATE_HINT)
-
-
-def _csv_columns(path: Path) -> list[str]:
-    from earlyhelp.spec.files import columns_in_file
-
-    return columns_in_file(path)
 
 
 def _form(kind: str) -> str:

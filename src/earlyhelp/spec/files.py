@@ -219,12 +219,23 @@ def columns_in_file(path: Path) -> list[str]:
     return [name.strip() for name in header]
 
 
+def csv_source_sql(path: Path, columns: list[str]) -> str:
+    """DuckDB's reading of an EHLD CSV file as it is written: every one of its ``columns`` (the
+    file's header, in order) as text, no guessing of types, quotes or delimiter."""
+    return (
+        f"read_csv({sql_literal(path)}, header=true, all_varchar=true, delim=',', "
+        "quote='\"', escape='\"', auto_detect=false, "
+        f"columns={{{', '.join(sql_literal(c) + ': ' + sql_literal('VARCHAR') for c in columns)}}})"
+    )
+
+
 def select_sql(table: Table, path: Path | None) -> str:
     """A DuckDB SELECT giving the table with every spec column, typed; absent columns are NULL."""
     if path is None:
         columns = ", ".join(f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"' for c in table.columns)
         return f"SELECT {columns} WHERE false"
-    present = set(columns_in_file(path))
+    names = columns_in_file(path)
+    present = set(names)
     is_csv = path.suffix.lower() == ".csv"
     exprs = []
     for column in table.columns:
@@ -237,11 +248,7 @@ def select_sql(table: Table, path: Path | None) -> str:
         else:
             exprs.append(f'CAST("{column.name}" AS {column.duckdb_type}) AS "{column.name}"')
     if is_csv:
-        source = (
-            f"read_csv({sql_literal(path)}, header=true, all_varchar=true, delim=',', "
-            "quote='\"', escape='\"', auto_detect=false, "
-            f"columns={{{', '.join(sql_literal(c) + ': ' + sql_literal('VARCHAR') for c in columns_in_file(path))}}})"
-        )
+        source = csv_source_sql(path, names)
     else:
         source = f"read_parquet({sql_literal(path)})"
     return f"SELECT {', '.join(exprs)} FROM {source}"
