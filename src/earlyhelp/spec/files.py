@@ -65,13 +65,22 @@ def meant_for_table(file: Path) -> str | None:
         return None
     if file.stem in TABLES and suffix in SUFFIXES:
         return None  # named after its table: not misnamed
-    stem = file.stem.strip().lower()
+    return table_for_stem(file.stem, cutoff=0.85)
+
+
+def table_for_stem(stem: str, *, cutoff: float) -> str | None:
+    """The table a file name (without its suffix) stands for, or None.
+
+    Case, spaces, dots or hyphens for underscores, and the marks of a copy ("Copy of ...",
+    "... - Copy", "... (1)") are forgiven; then a spelling at least ``cutoff`` alike (difflib).
+    """
+    stem = stem.strip().lower()
     stem = re.sub(r"^copy of\s+", "", stem)
     stem = re.sub(r"(\s*-\s*copy)?(\s*\(\d+\))?$", "", stem)
     stem = re.sub(r"[\s.-]+", "_", stem).strip("_")
     if stem in TABLES:
         return stem
-    close = difflib.get_close_matches(stem, list(TABLES), n=1, cutoff=0.85)
+    close = difflib.get_close_matches(stem, list(TABLES), n=1, cutoff=cutoff)
     return close[0] if close else None
 
 

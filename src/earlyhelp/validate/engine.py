@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import re
 import tempfile
 from pathlib import Path
 
@@ -13,30 +11,23 @@ import pyarrow.compute as pc
 from earlyhelp.console import steps
 from earlyhelp.errors import UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER
+from earlyhelp.spec.files import SPREADSHEET_SUFFIXES, SUFFIXES, table_for_stem
 from earlyhelp.validate import rules
 from earlyhelp.validate.checks import ExtractDates, KeySink, RowChecker
 from earlyhelp.validate.keys import CrossTableChecker
 from earlyhelp.validate.reader import open_csv, open_parquet
 from earlyhelp.validate.report import DEFAULT_DETAIL_LIMIT, ValidationReport
 
-SUFFIXES = (".csv", ".parquet")
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-# What Windows and browsers add to a second copy of a file: "cin_plans (1)", "cin_plans - Copy".
-_COPY_MARK = re.compile(r"\s*(\(\d+\)|-\s*copy(\s*\(\d+\))?)$")
 
 
 def closest_table(file: Path) -> str | None:
     """The table a misnamed file was probably meant for, or None.
 
-    Case, spaces or hyphens for underscores, and a copy's mark are forgiven ('Referrals.csv',
-    'Early Help Episodes.csv', 'cin_plans (1).csv'); then a close spelling ('referals.csv').
+    The name is cleaned up as ``meant_for_table`` does ('Referrals.csv', 'Early Help
+    Episodes.csv', 'cin_plans (1).csv'); a close spelling is accepted a little more readily here
+    ('referals.csv'), as it only shapes a hint.
     """
-    stem = _COPY_MARK.sub("", file.stem.strip().lower())
-    stem = re.sub(r"[\s-]+", "_", stem).strip("_")
-    if stem in TABLES:
-        return stem
-    close = difflib.get_close_matches(stem, list(TABLES), n=1, cutoff=0.8)
-    return close[0] if close else None
+    return table_for_stem(file.stem, cutoff=0.8)
 
 
 def _did_you_mean(file: Path, suffix: str) -> str:
