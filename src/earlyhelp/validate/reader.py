@@ -19,6 +19,7 @@ import sys
 import difflib
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,15 +220,25 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
     # Arrow decodes a bad row's text before calling our handler; if that text is not UTF-8 the
     # decode fails inside Arrow's callback, which Python would print as an "ignored exception".
     # Catch it quietly: the file is then reported as not UTF-8, at its first bad line.
+    # The hook is set only during Arrow's own calls, not while our consumer runs between batches.
     decode_failed = False
-    previous_hook = sys.unraisablehook
 
-    def quiet_hook(unraisable) -> None:
-        nonlocal decode_failed
-        if issubclass(unraisable.exc_type, UnicodeDecodeError):
-            decode_failed = True
-        else:
-            previous_hook(unraisable)
+    @contextmanager
+    def arrow_call() -> Iterator[None]:
+        previous_hook = sys.unraisablehook
+
+        def quiet_hook(unraisable) -> None:
+            nonlocal decode_failed
+            if issubclass(unraisable.exc_type, UnicodeDecodeError):
+                decode_failed = True
+            else:
+                previous_hook(unraisable)
+
+        sys.unraisablehook = quiet_hook
+        try:
+            yield
+        finally:
+            sys.unraisablehook = previous_hook
 
     # Whether the rows stopped at a file-level error: then "no records" would be untrue.
     stopped = False
@@ -270,11 +281,16 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         breaks_so_far += int(breaks.sum())
         return lines[~is_skipped]
 
-    sys.unraisablehook = quiet_hook
     try:
-        reader = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options,
-                                convert_options=convert_options)
-        for record_batch in reader:
+        with arrow_call():
+            reader = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options,
+                                    convert_options=convert_options)
+        while True:
+            with arrow_call():
+                try:
+                    record_batch = reader.read_next_batch()
+                except StopIteration:
+                    break
             lines = place(record_batch.num_rows, _newlines_per_row(record_batch))
             columns = {name: _trim(record_batch.column(i)) for name, i in position.items()}
             yield from _without_blank_rows(record_batch, columns, lines, path, table, report, table_file)
@@ -295,8 +311,6 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
     except OSError as error:
         stopped = True
         report.add("file-unreadable", file=path, table=table.name, value=error.strerror or "read error")
-    finally:
-        sys.unraisablehook = previous_hook
     if table_file.rows == 0 and not stopped:
         report.add("file-no-rows", file=path, table=table.name)
 
