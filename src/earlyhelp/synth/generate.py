@@ -495,7 +495,7 @@ def _step_down_truth(journeys: Journeys, builder: TableBuilder) -> tuple[pa.Tabl
     keep = closure[ref] <= journeys.extract_day
     table = pa.table({
         "la_code": builder.la_of(la[keep]),
-        "referral_id": builder.ref_ids(la[keep], ref[keep]),
+        "referral_id": builder.ref_ids(ref[keep]),
         "stepped_down": pa.array(t["stepped"][keep].astype(bool)),
         "re_referral_rr_12m": pa.array(t["rr12"][keep].astype(np.float64)),
         "re_referral_rr_24m": pa.array(t["rr24"][keep].astype(np.float64)),

@@ -84,23 +84,20 @@ class TableBuilder:
         used[journeys.cla["child"]] = True
         self.used = used
         self.child_la = kids["la"].astype(np.int64)
+        # Built once for every child, then taken: most tables repeat the same children.
+        self._child_ids = ids(pc.binary_join_element_wise(self.la_of(self.child_la), "-C", ""),
+                              np.arange(len(self.child_la)), 8)
 
     # ------------------------------------------------------------------ helpers
     def child_ids(self, child: np.ndarray) -> pa.Array:
-        # Built once for every child, then taken: most tables repeat the same children.
-        if not hasattr(self, "_child_ids"):
-            every = np.arange(len(self.child_la))
-            self._child_ids = ids(pc.binary_join_element_wise(
-                self.la_codes.take(pa.array(self.child_la)), "-C", ""), every, 8)
         return self._child_ids.take(pa.array(np.asarray(child, dtype=np.int64)))
 
     def la_of(self, la: np.ndarray) -> pa.Array:
         return self.la_codes.take(pa.array(np.asarray(la, dtype=np.int64)))
 
-    def ref_ids(self, la: np.ndarray, ref: np.ndarray) -> pa.Array:
-        if getattr(self, "_ref_ids", None) is not None:
-            return self._ref_ids.take(pa.array(np.asarray(ref, dtype=np.int64)))
-        return ids(pc.binary_join_element_wise(self.la_of(la), "-R", ""), ref, 8)
+    def ref_ids(self, ref: np.ndarray) -> pa.Array:
+        """Referral ids by referral index (known once :meth:`referrals` has run)."""
+        return self._ref_ids.take(pa.array(np.asarray(ref, dtype=np.int64)))
 
     def family_ids(self, child: np.ndarray) -> pa.Array:
         family = self.j.children["family"][child]
@@ -135,12 +132,12 @@ class TableBuilder:
         self.ref_la[r["index"]] = la
         self.ref_child = np.zeros_like(self.ref_la)
         self.ref_child[r["index"]] = r["child"]
-        self._ref_ids = None
-        self._ref_ids = self.ref_ids(self.ref_la, np.arange(len(self.ref_la)))
+        self._ref_ids = ids(pc.binary_join_element_wise(self.la_of(self.ref_la), "-R", ""),
+                            np.arange(len(self.ref_la)), 8)
         table = build("referrals", {
             "la_code": self.la_of(la),
             "child_id": self.child_ids(r["child"]),
-            "referral_id": self.ref_ids(la, r["index"]),
+            "referral_id": self.ref_ids(r["index"]),
             "referral_date": dates(r["day"]),
             "referral_source": pa.array(r["source"].astype(str)),
             "primary_need": pa.array(r["need"].astype(str)),
@@ -153,7 +150,7 @@ class TableBuilder:
     def _ref_columns(self, ref: np.ndarray) -> dict[str, pa.Array]:
         la = self.ref_la[ref]
         return {"la_code": self.la_of(la), "child_id": self.child_ids(self.ref_child[ref]),
-                "referral_id": self.ref_ids(la, ref)}
+                "referral_id": self.ref_ids(ref)}
 
     def assessments(self) -> pa.Table:
         a = self.j.assessments
