@@ -80,7 +80,6 @@ REASON_PLACE_CHANGE_SHARES = {
 }
 MOTHER_SHARE = 0.04
 URN_POOL = 25  # agencies and homes an LA places with, per placement type and provider
-YEAR_DAYS = 365.25
 
 
 def ssda903_sidecar(episodes: pa.Table, children: pa.Table, home_postcodes: pa.Table,
