@@ -5,30 +5,35 @@ and, under European region settings, columns separated by ``;``. Those are read 
 (each is unambiguous). A file that is not UTF-8 at all (Excel's plain "CSV", Windows-1252) is
 refused with the line of its first bad byte: guessing its encoding could silently change the
 names and postcodes that linking relies on. The checks are the validator's
-(``earlyhelp.validate.reader``), so ingest and validate say the same thing about the same file.
+(``earlyhelp.textsniff``), so ingest and validate say the same thing about the same file.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from earlyhelp.errors import DataError
-
-SNIFF_BYTES = 1 << 16
-SAVE_AS_UTF8 = "In Excel choose File > Save As > 'CSV UTF-8 (comma delimited)' and ingest that file."
-# (leading bytes, what the file is): files that are not text at all.
-_BINARY = (
-    (b"PK\x03\x04", "an Excel workbook (.xlsx) or a zip file"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
-    (b"PAR1", "a Parquet file (name it .parquet)"),
-    (b"%PDF", "a PDF"),
+from earlyhelp.textsniff import (
+    DELIMITERS,
+    SNIFF_BYTES,
+    binary_kind,
+    first_invalid_utf8_line,
+    looks_utf16,
+    split_first_line,
 )
-_DELIMITERS = ((";", "semicolons"), ("\t", "tabs"), ("|", "bars (|)"))
+
+SAVE_AS_UTF8 = "In Excel choose File > Save As > 'CSV UTF-8 (comma delimited)' and ingest that file."
+# What each kind of non-text file (textsniff.SIGNATURES) is, in ingest's words.
+_BINARY = {
+    "xlsx": "an Excel workbook (.xlsx) or a zip file",
+    "xls": "an old Excel workbook (.xls)",
+    "parquet": "a Parquet file (name it .parquet)",
+    "pdf": "a PDF",
+}
 
 
 @dataclass(frozen=True)
@@ -42,31 +47,35 @@ class TextLayout:
     def has_bom(self) -> bool:
         return self.encoding == "utf-8-sig"
 
+    @property
+    def is_utf16(self) -> bool:
+        return self.encoding.startswith("utf-16")
+
 
 def sniff(path: Path) -> TextLayout:
     """The encoding and delimiter of ``path``; ``DataError`` when it is not readable text."""
     with open(path, "rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    for signature, what in _BINARY:
-        if head.startswith(signature):
-            raise DataError(f"{path.name} is not a CSV text file: it is {what}.", hint=SAVE_AS_UTF8)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-        text = head.decode("utf-16", errors="ignore")
+    kind = binary_kind(head)
+    if kind is not None:
+        raise DataError(f"{path.name} is not a CSV text file: it is {_BINARY[kind]}.", hint=SAVE_AS_UTF8)
+    if looks_utf16(head):
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16"
+        else:  # no byte-order mark: the NUL bytes' side gives the byte order ("a\0" is little-endian)
+            encoding = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+        text = head.decode(encoding, errors="ignore")
     else:
         encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
         if b"\x00" in head:
             raise DataError(f"{path.name} is not a CSV text file: it contains NUL bytes.", hint=SAVE_AS_UTF8)
         text = head.decode("utf-8", errors="replace")
-    header = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"), maxsplit=1)[0]
+    header = split_first_line(text.lstrip("\ufeff"))
     delimiter = ","
     if "," not in header:
-        for candidate, _ in _DELIMITERS:
-            if candidate in header:
-                delimiter = candidate
-                break
+        delimiter = next((candidate for candidate in DELIMITERS if candidate in header), ",")
     layout = TextLayout(encoding, delimiter)
-    if encoding != "utf-16":
+    if not layout.is_utf16:
         _check_utf8_head(path, head, layout)
     return layout
 
@@ -82,9 +91,6 @@ def _check_utf8_head(path: Path, head: bytes, layout: TextLayout) -> None:
 
 
 def not_utf8(path: Path, layout: TextLayout) -> DataError:
-    # Imported here: the validator's reader loads pyarrow, which ingest of XML never needs.
-    from earlyhelp.validate.reader import first_invalid_utf8_line
-
     line, where = first_invalid_utf8_line(path, layout.has_bom)
     return DataError(f"{path.name}, line {line}: the file is not UTF-8 text from this line on ({where}).",
                      hint="Excel's plain 'CSV' uses the Windows-1252 encoding. " + SAVE_AS_UTF8)
@@ -132,7 +138,7 @@ def _records(path: Path, layout: TextLayout, *, header_only: bool) -> Iterator[t
                 # for the usual one-line record.
                 yield reader.line_num, record, False
     except UnicodeDecodeError:
-        if layout.encoding == "utf-16":
+        if layout.is_utf16:
             raise DataError(f"{path.name} is not readable UTF-16 text.", hint=SAVE_AS_UTF8) from None
         raise not_utf8(path, layout) from None
     except csv.Error as error:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import re
 import sys
 import difflib
 from collections import deque
@@ -29,19 +28,28 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from earlyhelp.spec import Table
+from earlyhelp.textsniff import (
+    DELIMITERS,
+    SNIFF_BYTES,
+    binary_kind,
+    first_invalid_utf8_line,
+    looks_utf16,
+    split_first_line,
+)
 from earlyhelp.validate.report import ValidationReport
 
-SNIFF_BYTES = 1 << 16
 BLOCK_BYTES = 1 << 22
 PARQUET_BATCH_ROWS = 1 << 16
 
 _UTF8_BOM = codecs.BOM_UTF8
-_SIGNATURES = (
-    (b"PAR1", "it is a Parquet file; name it .parquet"),
-    (b"PK\x03\x04", "it looks like an Excel workbook (.xlsx) or a zip file"),
-    (b"\xd0\xcf\x11\xe0", "it looks like an old Excel workbook (.xls)"),
-    (b"%PDF", "it is a PDF"),
-)
+# What each kind of non-text file (textsniff.SIGNATURES) is, in the validator's words.
+_BINARY = {
+    "parquet": "it is a Parquet file; name it .parquet",
+    "xlsx": "it looks like an Excel workbook (.xlsx) or a zip file",
+    "xls": "it looks like an old Excel workbook (.xls)",
+    "pdf": "it is a PDF",
+}
+_DELIMITER_NAMES = {";": "semicolons (;)", "\t": "tabs", "|": "bars (|)"}
 
 
 @dataclass
@@ -90,35 +98,6 @@ def _check_header(names: list[str], table: Table, path: Path, report: Validation
     return present
 
 
-def first_invalid_utf8_line(path: Path, skip_bom: bool) -> tuple[int, str]:
-    """Line (1-based) of the first byte sequence that is not UTF-8, and a safe description."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    with open(path, "rb") as handle:
-        if skip_bom:
-            handle.read(len(_UTF8_BOM))
-        while chunk := handle.read(1 << 20):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                line += chunk.count(b"\n", 0, error.start)
-                byte = chunk[error.start]
-                return line, f"byte 0x{byte:02X}; Windows-1252 would read it as {bytes([byte]).decode('cp1252', 'replace')!r}"
-            line += chunk.count(b"\n")
-    return line, "the file ends in the middle of a character"
-
-
-def _looks_utf16(head: bytes) -> bool:
-    """UTF-16 text, as Excel's "Unicode Text" writes it: a UTF-16 byte-order mark, or (without
-    one) a NUL byte beside most characters and almost none between them, which is what mostly
-    ASCII text looks like in UTF-16 (a binary file has NUL bytes on both sides)."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return True
-    pairs = len(head) // 2
-    zeros = sorted((head[0::2].count(0), head[1::2].count(0)))
-    return pairs >= 2 and zeros[1] > pairs * 0.6 and zeros[0] < pairs * 0.1
-
-
 def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
     """Check the file and its header; return a batch stream, or None when rows cannot be read."""
     try:
@@ -130,11 +109,11 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
     if not head.strip():
         report.add("file-empty", file=path, table=table.name)
         return None
-    for signature, description in _SIGNATURES:
-        if head.startswith(signature):
-            report.add("file-binary", file=path, table=table.name, value=description)
-            return None
-    if _looks_utf16(head):
+    kind = binary_kind(head)
+    if kind is not None:
+        report.add("file-binary", file=path, table=table.name, value=_BINARY[kind])
+        return None
+    if looks_utf16(head):
         report.add("file-utf16", file=path, table=table.name, line=1)
         return None
     if b"\x00" in head:
@@ -145,8 +124,7 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
         report.add("file-bom", file=path, table=table.name, line=1)
         head = head[len(_UTF8_BOM):]
 
-    # A header ends at the first line break of any convention (Arrow's rule too).
-    header_bytes = re.split(b"\r\n|\r|\n", head, maxsplit=1)[0]
+    header_bytes = split_first_line(head)
     try:
         header_text = header_bytes.decode("utf-8")
     except UnicodeDecodeError:
@@ -162,9 +140,10 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
         report.add("file-parse", file=path, table=table.name, line=1, value="the header row is not valid CSV")
         return None
     if len(names) == 1 and len(table.columns) > 1:
-        for delimiter, label in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "bars (|)")):
+        for delimiter in DELIMITERS:
             if delimiter in header_text:
-                report.add("file-delimiter", file=path, table=table.name, line=1, value=label)
+                report.add("file-delimiter", file=path, table=table.name, line=1,
+                           value=_DELIMITER_NAMES[delimiter])
                 return None
     present = _check_header(names, table, path, report)
     rest = head[len(header_bytes):]
