@@ -8,7 +8,6 @@ window the data cannot cover yet as ``x``, and computes the unrounded values.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -177,19 +176,21 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
         return {la: present for la in las}
     import duckdb
 
+    from earlyhelp.warehouse import HISTORY_TABLE, history_tables
+
     con = duckdb.connect(str(path), read_only=True)
     try:
-        if not con.execute("SELECT count(*) FROM duckdb_tables() "
-                           "WHERE table_name = 'load_history'").fetchall()[0][0]:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                           [HISTORY_TABLE]).fetchall()[0][0]:
             return {}
         latest = con.execute(
-            "SELECT la_code, arg_max(files, loaded_at) FROM load_history GROUP BY la_code").fetchall()
+            f"SELECT la_code, arg_max(files, loaded_at) FROM {HISTORY_TABLE} GROUP BY la_code").fetchall()
     finally:
         con.close()
     supplied = {}
     for la, files in latest:
         try:
-            stems = {Path(name).stem for name in json.loads(files or "[]")}
+            stems = history_tables(files)
         except (TypeError, ValueError):
             continue  # an unreadable history row: cannot tell, so every table counts
         supplied[la] = frozenset(stems) & frozenset(RECORD_TABLES)

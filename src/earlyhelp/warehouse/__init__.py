@@ -11,7 +11,9 @@ from earlyhelp.warehouse.load import (
     PROVENANCE_TABLES,
     LoadResult,
     ReturnRejected,
+    history_tables,
     load_return,
 )
 
-__all__ = ["HISTORY_TABLE", "IDENTITY_TABLES", "LoadResult", "PROVENANCE_COLUMN", "PROVENANCE_TABLES", "ReturnRejected", "load_return"]
+__all__ = ["HISTORY_TABLE", "IDENTITY_TABLES", "LoadResult", "PROVENANCE_COLUMN", "PROVENANCE_TABLES", "ReturnRejected", "history_tables",
+           "load_return"]

@@ -197,6 +197,12 @@ def _came_with(la_codes: list[str]) -> str:
     return f"list_has_any({column}, {_list_literal(la_codes)})"
 
 
+def history_tables(files_json: str | None) -> set[str]:
+    """The tables a load brought, from the ``files`` column of a :data:`HISTORY_TABLE` row (the
+    JSON list of its file names). Raises ValueError or TypeError if the value is not such a list."""
+    return {Path(name).stem for name in json.loads(files_json or "[]")}
+
+
 def _backfill_provenance(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Give rows loaded before provenance was recorded the LAs of the return they came with.
 
@@ -209,8 +215,7 @@ def _backfill_provenance(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     latest = None
     la_codes: list[str] = []
     for la_code, loaded_at, digest, files in history:
-        stems = {Path(name).stem for name in json.loads(files or "[]")}
-        if latest is None and table.name in stems:
+        if latest is None and table.name in history_tables(files):
             latest = (loaded_at, digest)
         if latest == (loaded_at, digest) and la_code is not None:
             la_codes.append(la_code)
