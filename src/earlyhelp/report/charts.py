@@ -196,6 +196,14 @@ def _period_axis(title: str = "Year") -> alt.X:
     return alt.X("period:O", title=title, axis=alt.Axis(labelAngle=0))
 
 
+def _line_with_points(base: alt.Chart, frame: pd.DataFrame, stroke_width: float) -> list[alt.Chart]:
+    """A line per series over ``frame`` and a point on each published figure. Symbols stay in the
+    frame as None so that a line breaks rather than bridging a suppressed year; the points are
+    drawn only where there is a number."""
+    return [base.mark_line(strokeWidth=stroke_width, invalid="break-paths-filter-domains"),
+            base.properties(data=frame[frame["value"].notna()]).mark_point(filled=True, size=80)]
+
+
 # --- the charts -------------------------------------------------------------------------------
 def _over_time(ctx: Context, name: str, chart_id: str, title: str, description: str,
                extra_notes: list[str]) -> Chart:
@@ -235,8 +243,7 @@ def _over_time(ctx: Context, name: str, chart_id: str, title: str, description: 
                             legend=alt.Legend() if ctx.is_la else None),
             strokeDash=alt.StrokeDash("area:N", scale=alt.Scale(domain=names, range=dashes), legend=None),
         )
-        layers = [base.mark_line(strokeWidth=3, invalid="break-paths-filter-domains"),
-                  base.properties(data=numeric).mark_point(filled=True, size=80)]
+        layers = _line_with_points(base, frame, stroke_width=3)
         if not ctx.is_la:  # one series: label every point (several series would overlap)
             layers.append(alt.Chart(numeric).mark_text(dy=-14, fontSize=13, color=BLACK).encode(
                 x=_period_axis(), y="value:Q", text="shown:N"))
@@ -461,9 +468,7 @@ def after_early_help(ctx: Context) -> Chart:
             shape=alt.Shape("measure:N", scale=alt.Scale(domain=labels,
                                                          range=["circle", "square", "triangle-up", "diamond"])),
         )
-        layered = alt.layer(base.mark_line(strokeWidth=2.5, invalid="break-paths-filter-domains"),
-                            base.properties(data=frame[frame["value"].notna()]).mark_point(filled=True, size=80),
-                            ).properties(width=WIDTH, height=300)
+        layered = alt.layer(*_line_with_points(base, frame, stroke_width=2.5)).properties(width=WIDTH, height=300)
         chart.spec = _style(layered).to_dict()
         chart.summary = (f"Line chart of four outcomes of closed early help episodes by year in "
                          f"{ctx.area_name}: {', '.join(l.lower() for l in labels)}.")
