@@ -19,6 +19,17 @@ def test_utf16_without_a_byte_order_mark_is_read_like_the_validator_sees_it(tmp_
     assert list(textfile.rows(path)) == [(2, {"CHILD": "C1", "SEX": "1"}), (3, {"CHILD": "C2", "SEX": "2"})]
 
 
+def test_a_bad_byte_at_the_end_of_the_sniffed_block_is_refused_at_once(tmp_path: Path) -> None:
+    # 0x92 (Windows-1252's right quote) at byte 65,533 of the first 65,536: on line 2, as the
+    # header "a,b\n" is the only line break before it.
+    path = tmp_path / "children.csv"
+    body = b"a,b\n" + b"x" * (65_533 - 4) + b"\x92" + b",y\n"
+    assert body.index(b"\x92") == 65_533
+    path.write_bytes(body)
+    with pytest.raises(DataError, match=r"^children.csv, line 2: the file is not UTF-8 text .*byte 0x92"):
+        textfile.sniff(path)
+
+
 def test_a_character_cut_by_the_end_of_the_sniffed_block_is_not_an_error(tmp_path: Path) -> None:
     # "é" is two bytes in UTF-8; the block of 65,536 bytes ends between them.
     path = tmp_path / "children.csv"

@@ -69,25 +69,16 @@ def sniff(path: Path) -> TextLayout:
         encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
         if b"\x00" in head:
             raise DataError(f"{path.name} is not a CSV text file: it contains NUL bytes.", hint=SAVE_AS_UTF8)
-        text = head.decode("utf-8", errors="replace")
+        try:
+            # Not final: a character cut by the end of the block is left pending, not an error.
+            text = codecs.getincrementaldecoder(encoding)().decode(head)
+        except UnicodeDecodeError:
+            raise not_utf8(path, TextLayout(encoding, ",")) from None
     header = split_first_line(text.lstrip("\ufeff"))
     delimiter = ","
     if "," not in header:
         delimiter = next((candidate for candidate in DELIMITERS if candidate in header), ",")
-    layout = TextLayout(encoding, delimiter)
-    if not layout.is_utf16:
-        _check_utf8_head(path, head, layout)
-    return layout
-
-
-def _check_utf8_head(path: Path, head: bytes, layout: TextLayout) -> None:
-    """Refuse at once a file whose first block is not UTF-8 (the common Windows-1252 case)."""
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head[3:] if layout.has_bom else head)
-    except UnicodeDecodeError as error:
-        # A character cut by the end of the sniffed block is fine; any other error is not.
-        if error.start < len(head) - 4 - (3 if layout.has_bom else 0):
-            raise not_utf8(path, layout) from None
+    return TextLayout(encoding, delimiter)
 
 
 def not_utf8(path: Path, layout: TextLayout) -> DataError:
