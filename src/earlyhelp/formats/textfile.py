@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,9 +90,9 @@ def not_utf8(path: Path, layout: TextLayout) -> DataError:
 
 def header(path: Path) -> list[str]:
     """The column names of ``path`` (stripped), read with its sniffed layout."""
-    for _, names, _ in _records(path, sniff(path), header_only=True):
-        return [name.strip() for name in names]
-    return []
+    with closing(_records(path, sniff(path))) as records:
+        first = next(records, None)
+    return [] if first is None else [name.strip() for name in first[1]]
 
 
 def rows(path: Path, *, normalise=str.strip) -> Iterator[tuple[int, dict[str, str]]]:
@@ -100,18 +101,19 @@ def rows(path: Path, *, normalise=str.strip) -> Iterator[tuple[int, dict[str, st
     ``normalise`` is applied to each column name (``str.upper`` for SSDA903, ``str.lower`` for
     the SSD, whose names are case-insensitive in practice).
     """
-    layout = sniff(path)
-    names: list[str] = []
-    for number, record, is_header in _records(path, layout, header_only=False):
-        if is_header:
-            names = [normalise(name.strip()) for name in record]
-            continue
+    records = _records(path, sniff(path))
+    first = next(records, None)
+    if first is None:
+        return
+    names = [normalise(name.strip()) for name in first[1]]
+    for number, record in records:
         if not any(value.strip() for value in record):
             continue  # a blank line (Excel leaves ",,,," rows under a table)
         yield number, {name: value.strip() for name, value in zip(names, record) if name}
 
 
-def _records(path: Path, layout: TextLayout, *, header_only: bool) -> Iterator[tuple[int, list[str], bool]]:
+def _records(path: Path, layout: TextLayout) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) per record, the header first (as line 1, byte-order mark removed)."""
     try:
         with open(path, newline="", encoding=layout.encoding) as handle:
             reader = csv.reader(handle, delimiter=layout.delimiter)
@@ -120,14 +122,12 @@ def _records(path: Path, layout: TextLayout, *, header_only: bool) -> Iterator[t
                 if first:
                     if record:
                         record[0] = record[0].lstrip("\ufeff")
-                    yield 1, record, True
-                    if header_only:
-                        return
                     first = False
+                    yield 1, record
                     continue
                 # reader.line_num is the line the record ends on; that is what a spreadsheet shows
                 # for the usual one-line record.
-                yield reader.line_num, record, False
+                yield reader.line_num, record
     except UnicodeDecodeError:
         if layout.is_utf16:
             raise DataError(f"{path.name} is not readable UTF-16 text.", hint=SAVE_AS_UTF8) from None
