@@ -302,6 +302,7 @@ def _funnel(ctx: Context, name: str, chart_id: str, title: str, denominator_labe
     las = sorted(published.at_level(name, LOCAL_AUTHORITY, period), key=lambda r: r.area.name)
     plotted = [r for r in las if r.number() is not None and (as_number(r.denominator) or 0) > 0]
     rows, records = [], []
+    focus_where = ""
     for row in las:
         value, size = row.number(), as_number(row.denominator)
         where = ""
@@ -309,6 +310,8 @@ def _funnel(ctx: Context, name: str, chart_id: str, title: str, denominator_labe
             where = funnel_limits.position(value, funnel_limits.limits(target, size, model, scale=scale))
         rows.append([header_cell(row.area.name), published_cell(row, "denominator"),
                      published_cell(row), Cell(where)])
+        if ctx.is_la and row.area.code == ctx.focus.code:
+            focus_where = where
     for row in plotted:
         records.append({
             "la": row.area.name, "n": as_number(row.denominator), "value": row.number(),
@@ -371,8 +374,7 @@ def _funnel(ctx: Context, name: str, chart_id: str, title: str, denominator_labe
                      f"{period_label(period)} against England's {format_number(england_row.value, meta.unit)}; "
                      f"{outside} lie outside the 99.8% control limits.")
     if ctx.is_la:
-        where = next((r[3].text for r in rows if r[0].text == ctx.focus.name and r[3].text), "")
-        chart.summary += (f" {ctx.focus.name}: {where.lower()}." if where else
+        chart.summary += (f" {ctx.focus.name}: {focus_where.lower()}." if focus_where else
                           f" {ctx.focus.name} is not plotted because its figure is not published.")
     return chart
 
