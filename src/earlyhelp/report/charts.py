@@ -636,17 +636,17 @@ def headlines(ctx: Context) -> tuple[list[Headline], DataTable]:
     rows: list[list[Cell]] = []
     for name in HEADLINE_INDICATORS:
         meta = indicator(name)
-        numeric = published.periods_with_value(name, ctx.focus)
+        series = published.series(name, ctx.focus)
+        numeric = [row for row in series if row.number() is not None]
         # The latest year that is not "x" (not yet available): if it is suppressed, the card says
         # c for that year rather than quietly showing an older number.
-        reported = [row.time_period for row in published.series(name, ctx.focus)
-                    if row.value not in NOT_REPORTED]
+        reported = [row for row in series if row.value not in NOT_REPORTED]
         if not reported:
             continue
-        latest = reported[-1]
-        first = numeric[0] if numeric and numeric[0] != latest else None
-        latest_row = published.get(name, ctx.focus, latest)
-        first_row = published.get(name, ctx.focus, first) if first else None
+        latest_row = reported[-1]
+        latest = latest_row.time_period
+        first_row = numeric[0] if numeric and numeric[0].time_period != latest else None
+        first = first_row.time_period if first_row else None
         moved = change(first_row.value, latest_row.value, meta.unit) if first_row else None
         comparisons = [(area.name, published_cell(published.get(name, area, latest)))
                        for area in ctx.comparison_areas[1:]]
