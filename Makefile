@@ -7,7 +7,7 @@ DEMO ?= demo-output
 # Test-only DfE rule validators pin old pandas/numpy, so they live in their own environment.
 DFE_VENV ?= .venv-dfe
 
-.PHONY: install system-deps dfe-validators demo test test-fast bench clean
+.PHONY: install system-deps dfe-validators demo test test-fast check format bench clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,16 @@ demo: install
 
 test: install system-deps dfe-validators
 	$(PY) -m pytest -m "" -n 2 --dist loadgroup -q
+
+# Lint, formatting and types: CI fails on any finding.
+check: install
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff check --fix src tests benchmarks scripts
+	$(VENV)/bin/ruff format src tests benchmarks scripts
 
 test-fast: install
 	$(PY) -m pytest -q

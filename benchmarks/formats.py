@@ -29,8 +29,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests.formats.ehld_builder, the hand-checked journeys
 
-from earlyhelp.formats import export  # noqa: E402
 from tests.formats import ehld_builder  # noqa: E402
+
+from earlyhelp.formats import export  # noqa: E402
 
 
 def build_folder(folder: Path, children: int) -> Path:
@@ -80,8 +81,9 @@ print(f"{seconds:.3f} {cpu:.3f} {peak / 1024:.0f} {report.rows['children']} {rep
 
 def read_in_subprocess(path: Path, out: Path) -> tuple[float, float, float, int]:
     """(wall seconds, CPU seconds, peak MiB, children) of an ingest in a fresh process."""
-    done = subprocess.run([sys.executable, "-c", READ_SNIPPET, str(path), str(out)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", READ_SNIPPET, str(path), str(out)], capture_output=True, text=True, check=True
+    )
     seconds, cpu, peak, children, issues = done.stdout.split()
     assert int(issues) == 0, "the benchmark file should read without problems"
     return float(seconds), float(cpu), float(peak), int(children)
@@ -101,8 +103,12 @@ def dfe_validator(kind: str, path: Path, workdir: Path) -> tuple[float, float, f
     arguments = [str(path), "cin2025_26"] if kind == "cin" else [str(path)]
     cpu_before = _children_cpu()
     started = time.perf_counter()
-    subprocess.run([str(python), str(REPO / "tests" / "formats" / "dfe_driver.py"), kind, *arguments,
-                    str(result)], capture_output=True, text=True, check=True)
+    subprocess.run(
+        [str(python), str(REPO / "tests" / "formats" / "dfe_driver.py"), kind, *arguments, str(result)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     seconds = time.perf_counter() - started
     return seconds, _children_cpu() - cpu_before, json.loads(result.read_text())["peak_mib"]
 
@@ -110,8 +116,9 @@ def dfe_validator(kind: str, path: Path, workdir: Path) -> tuple[float, float, f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--children", type=int, default=100_000, help="children in the big file")
-    parser.add_argument("--dfe-children", type=int, default=4_000,
-                        help="children in the file compared with csc-validator-be-cin")
+    parser.add_argument(
+        "--dfe-children", type=int, default=4_000, help="children in the file compared with csc-validator-be-cin"
+    )
     parser.add_argument("--skip-dfe", action="store_true", help="do not run the DfE validator")
     args = parser.parse_args()
 
@@ -125,15 +132,21 @@ def main() -> None:
         (xml,) = export(folder, "cin-xml", work / "xml")
         written = time.perf_counter() - started
         size = xml.stat().st_size / 1e6
-        print(f"   export to CIN XML            {written:8.1f} s  ({size:.0f} MB, "
-              f"{args.children / written:,.0f} children/s)")
+        print(
+            f"   export to CIN XML            {written:8.1f} s  ({size:.0f} MB, "
+            f"{args.children / written:,.0f} children/s)"
+        )
         seconds, cpu, peak, children = read_in_subprocess(xml, work / "read")
-        print(f"   ingest (read + XSD + EHLD)   {seconds:8.1f} s  (CPU {cpu:.1f} s; "
-              f"{children / seconds:,.0f} children/s; peak memory {peak:.0f} MiB)")
+        print(
+            f"   ingest (read + XSD + EHLD)   {seconds:8.1f} s  (CPU {cpu:.1f} s; "
+            f"{children / seconds:,.0f} children/s; peak memory {peak:.0f} MiB)"
+        )
         per_100k = 100_000 / children
-        print(f"   target: under 30 s at 100,000 children -> wall {seconds * per_100k:.1f} s "
-              f"({'met' if seconds * per_100k < 30 else 'NOT met'}), CPU {cpu * per_100k:.1f} s "
-              f"({'met' if cpu * per_100k < 30 else 'NOT met'}; wall time waits for other jobs)")
+        print(
+            f"   target: under 30 s at 100,000 children -> wall {seconds * per_100k:.1f} s "
+            f"({'met' if seconds * per_100k < 30 else 'NOT met'}), CPU {cpu * per_100k:.1f} s "
+            f"({'met' if cpu * per_100k < 30 else 'NOT met'}; wall time waits for other jobs)"
+        )
 
         if not args.skip_dfe:
             print(f"\n== {args.dfe_children:,} children: earlyhelp against csc-validator-be-cin 0.1.13")
@@ -143,10 +156,11 @@ def main() -> None:
             print(f"   earlyhelp ingest             {ours:8.2f} s  (CPU {our_cpu:.2f} s, peak {our_peak:.0f} MiB)")
             for kind, label in (("cin-read", "reading only"), ("cin", "all rules   ")):
                 wall, cpu, peak = dfe_validator(kind, small, work)
-                print(f"   DfE validator, {label}  {wall:8.2f} s  (CPU {cpu:.2f} s, peak {peak:.0f} MiB)"
-                      f" -> {wall / ours:,.0f}x slower by wall time, {cpu / our_cpu:,.0f}x by CPU time")
-        print(f"\npeak memory of this process: "
-              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+                print(
+                    f"   DfE validator, {label}  {wall:8.2f} s  (CPU {cpu:.2f} s, peak {peak:.0f} MiB)"
+                    f" -> {wall / ours:,.0f}x slower by wall time, {cpu / our_cpu:,.0f}x by CPU time"
+                )
+        print(f"\npeak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

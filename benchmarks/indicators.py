@@ -67,10 +67,18 @@ def _generate(scale: str, seed: int, cache: Path) -> Path:
         return folder
     print(f"Generating synthetic {scale} (seed {seed}) into {folder} ...", flush=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c",
-                    "import sys; from pathlib import Path; from earlyhelp.synth import generate; "
-                    "generate(Path(sys.argv[1]), scale=sys.argv[2], seed=int(sys.argv[3]), fmt='parquet')",
-                    str(folder), scale, str(seed)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from earlyhelp.synth import generate; "
+            "generate(Path(sys.argv[1]), scale=sys.argv[2], seed=int(sys.argv[3]), fmt='parquet')",
+            str(folder),
+            scale,
+            str(seed),
+        ],
+        check=True,
+    )
     print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
     return folder
 
@@ -78,9 +86,11 @@ def _generate(scale: str, seed: int, cache: Path) -> Path:
 def _row_counts(folder: Path) -> dict[str, int]:
     import pyarrow.parquet as pq
 
-    return {name: pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows
-            for name in ("referrals", "early_help_episodes", "family_goals", "cp_plans",
-                         "looked_after_episodes") if (folder / f"{name}.parquet").exists()}
+    return {
+        name: pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows
+        for name in ("referrals", "early_help_episodes", "family_goals", "cp_plans", "looked_after_episodes")
+        if (folder / f"{name}.parquet").exists()
+    }
 
 
 def _compare_national(out: Path, counts: bool) -> None:
@@ -91,8 +101,11 @@ def _compare_national(out: Path, counts: bool) -> None:
     published = published_national()
     # The internal (unsuppressed, unrounded) table: the comparison is of exact figures.
     with open(out / "internal" / "indicators_unsuppressed.csv", newline="") as handle:
-        national = {(r["indicator"], int(r["time_period"])): r for r in csv.DictReader(handle)
-                    if r["geographic_level"] == "National" and r["breakdown"] == "Total"}
+        national = {
+            (r["indicator"], int(r["time_period"])): r
+            for r in csv.DictReader(handle)
+            if r["geographic_level"] == "National" and r["breakdown"] == "Total"
+        }
     print(f"\n{'figure':<18} {'year':>6} {'published':>11} {'computed':>11} {'ratio':>6}  within tolerance")
     if not counts:
         print("(only percentages and ratios are compared below England scale)")
@@ -110,24 +123,36 @@ def _compare_national(out: Path, counts: bool) -> None:
                 print(f"{figure:<18} {period:>6} {pub['value']:>11,.1f} {value:>11} {'-':>6}  (not available)")
                 continue
             ratio = float(value) / float(pub["value"])
-            print(f"{figure:<18} {period:>6} {pub['value']:>11,.1f} {float(value):>11,.1f} {ratio:>6.3f}  "
-                  f"{'yes' if abs(ratio - 1) <= tolerance else 'NO'} (±{tolerance:.0%})")
+            print(
+                f"{figure:<18} {period:>6} {pub['value']:>11,.1f} {float(value):>11,.1f} {ratio:>6.3f}  "
+                f"{'yes' if abs(ratio - 1) <= tolerance else 'NO'} (±{tolerance:.0%})"
+            )
     for period in sorted({p for (i, p) in national if i == "prevention_ratio"}):
         value = national[("prevention_ratio", period)]["value"]
         reach = national[("eh_reach_pct", period)]["value"]
-        print(f"prevention_ratio {period}: {float(value):.2f} (published about 0.67 in 201920); "
-              f"eh_reach_pct {float(reach):.1f}% (3.1% in 201516, 4.3% in 201920)")
+        print(
+            f"prevention_ratio {period}: {float(value):.2f} (published about 0.67 in 201920); "
+            f"eh_reach_pct {float(reach):.1f}% (3.1% in 201516, 4.3% in 201920)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", default="la", choices=["tiny", "la", "region", "england"],
-                        help="synthetic scale (default la; the issue's target is england)")
+    parser.add_argument(
+        "--scale",
+        default="la",
+        choices=["tiny", "la", "region", "england"],
+        help="synthetic scale (default la; the issue's target is england)",
+    )
     parser.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
     parser.add_argument("--data", type=Path, help="an existing EHLD folder instead of synthetic data")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "earlyhelp-bench",
-                        help="where synthetic data is generated and reused")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "earlyhelp-bench",
+        help="where synthetic data is generated and reused",
+    )
     parser.add_argument("--no-compare", action="store_true", help="skip the national comparison")
     args = parser.parse_args(argv)
 
@@ -136,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, count in _row_counts(data).items():
         print(f"  {name:<24} {count:>12,} rows")
     out = Path(tempfile.mkdtemp(prefix="earlyhelp-bench-indicators-"))
-    done = subprocess.run([sys.executable, "-c", CHILD, str(data), str(out), args.engine],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(data), str(out), args.engine], capture_output=True, text=True
+    )
     if done.returncode != 0:
         print(done.stderr[-3000:], file=sys.stderr)
         return done.returncode
@@ -145,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nEngine {args.engine}: {figures['rows']:,} indicator rows")
     print(f"  wall time        {figures['wall']:8.1f} s")
     print(f"  CPU time         {figures['cpu']:8.1f} s (this process: Python and DuckDB's threads)")
-    print(f"  peak memory      {figures['peak_self_kib'] / 1024 ** 2:8.2f} GiB (Python process with DuckDB)")
+    print(f"  peak memory      {figures['peak_self_kib'] / 1024**2:8.2f} GiB (Python process with DuckDB)")
     if figures["peak_jvm_kib"]:
-        print(f"  peak memory      {figures['peak_jvm_kib'] / 1024 ** 2:8.2f} GiB (Spark's JVM, local mode)")
+        print(f"  peak memory      {figures['peak_jvm_kib'] / 1024**2:8.2f} GiB (Spark's JVM, local mode)")
     print(f"  output: {out}")
     if not args.no_compare:
         _compare_national(out, counts=args.scale == "england" or args.data is not None)

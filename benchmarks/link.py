@@ -53,16 +53,16 @@ def _generate(folder: Path, records: int, seed: int) -> dict[str, float]:
     return {"records": identifiers.num_rows, "persons": people.num_rows, "generate_seconds": round(seconds, 1)}
 
 
-def _worker(kind: str, identities: Path, out: Path, truth: Path, previous: str | None,
-            threshold: float | None = None) -> None:
+def _worker(
+    kind: str, identities: Path, out: Path, truth: Path, previous: str | None, threshold: float | None = None
+) -> None:
     """Run one linkage in this process and print its figures as JSON (last line of stdout)."""
     os.environ.setdefault("EARLYHELP_LINK_SECRET", "benchmark-only-secret-not-for-real-use")
     from earlyhelp.link import link
 
     wall, cpu = time.perf_counter(), time.process_time()
     options = {"threshold": threshold} if threshold is not None else {}
-    result = link(identities, out, kind=kind, truth=truth, previous=Path(previous) if previous else None,
-                  **options)
+    result = link(identities, out, kind=kind, truth=truth, previous=Path(previous) if previous else None, **options)
     figures = {
         "method": kind,
         "records": result.records,
@@ -78,10 +78,20 @@ def _worker(kind: str, identities: Path, out: Path, truth: Path, previous: str |
     print(json.dumps(figures))
 
 
-def _run_worker(kind: str, identities: Path, out: Path, truth: Path, previous: Path | None = None,
-                threshold: float | None = None) -> dict:
-    command = [sys.executable, __file__, "--worker", kind, str(identities), str(out), str(truth),
-               str(previous or "-"), str(threshold if threshold is not None else "-")]
+def _run_worker(
+    kind: str, identities: Path, out: Path, truth: Path, previous: Path | None = None, threshold: float | None = None
+) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        kind,
+        str(identities),
+        str(out),
+        str(truth),
+        str(previous or "-"),
+        str(threshold if threshold is not None else "-"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-4000:])
@@ -108,29 +118,46 @@ def _ids_changed_without_link_change(first_link: Path, second_link: Path) -> dic
                count(*) FILTER (WHERE id_changed AND NOT link_changed)
         FROM judged
     """).fetchall()[0]
-    return {"existing_records": row[0], "person_id_changed": row[1], "link_changed": row[2],
-            "id_changed_without_link_change": row[3]}
+    return {
+        "existing_records": row[0],
+        "person_id_changed": row[1],
+        "link_changed": row[2],
+        "id_changed_without_link_change": row[3],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000, help="identity records (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--methods", default="earlyhelp,baseline",
-                        help="comma-separated: earlyhelp, baseline (default both)")
-    parser.add_argument("--rerun", action="store_true",
-                        help="also link 90%% of records, then all, and count person_ids that changed")
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="match probability threshold of the earlyhelp method (default: link()'s own)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="with --keep: reuse the identities already generated there")
+    parser.add_argument(
+        "--methods", default="earlyhelp,baseline", help="comma-separated: earlyhelp, baseline (default both)"
+    )
+    parser.add_argument(
+        "--rerun", action="store_true", help="also link 90%% of records, then all, and count person_ids that changed"
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="match probability threshold of the earlyhelp method (default: link()'s own)",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --keep: reuse the identities already generated there"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep data and outputs in this folder")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         kind, identities, out, truth, previous, threshold = args.worker
-        _worker(kind, Path(identities), Path(out), Path(truth), None if previous == "-" else previous,
-                None if threshold == "-" else float(threshold))
+        _worker(
+            kind,
+            Path(identities),
+            Path(out),
+            Path(truth),
+            None if previous == "-" else previous,
+            None if threshold == "-" else float(threshold),
+        )
         return
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="earlyhelp-link-bench-"))
@@ -139,33 +166,55 @@ def main() -> None:
     else:
         generated = _generate(folder, args.records, args.seed)
         (folder / "generated.json").write_text(json.dumps(generated))
-    print(f"Synthetic identities: {generated['records']:,} records of {generated['persons']:,} children "
-          f"(generated in {generated['generate_seconds']} s)")
+    print(
+        f"Synthetic identities: {generated['records']:,} records of {generated['persons']:,} children "
+        f"(generated in {generated['generate_seconds']} s)"
+    )
     rows = []
     for kind in [m.strip() for m in args.methods.split(",") if m.strip()]:
-        figures = _run_worker(kind, folder / "full", folder / f"out-{kind}", folder / "truth",
-                              threshold=args.threshold if kind == "earlyhelp" else None)
+        figures = _run_worker(
+            kind,
+            folder / "full",
+            folder / f"out-{kind}",
+            folder / "truth",
+            threshold=args.threshold if kind == "earlyhelp" else None,
+        )
         rows.append(figures)
-    header = ("method", "records", "wall s", "CPU s", "peak GiB", "pairs scored", "cluster P", "cluster R",
-              "pairwise P", "pairwise R", "pairwise F1", "exact-cluster P", "exact-cluster R")
+    header = (
+        "method",
+        "records",
+        "wall s",
+        "CPU s",
+        "peak GiB",
+        "pairs scored",
+        "cluster P",
+        "cluster R",
+        "pairwise P",
+        "pairwise R",
+        "pairwise F1",
+        "exact-cluster P",
+        "exact-cluster R",
+    )
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for r in rows:
         a = r["accuracy"] or {}
-        print(f"| {r['method']} | {r['records']:,} | {r['wall_seconds']} | {r['cpu_seconds']} | "
-              f"{r['peak_rss_gib']} | {r['pairs_scored']:,} | {a.get('cluster_precision')} | "
-              f"{a.get('cluster_recall')} | {a.get('pairwise_precision')} | "
-              f"{a.get('pairwise_recall')} | {a.get('pairwise_f1')} | {a.get('exact_cluster_precision')} | "
-              f"{a.get('exact_cluster_recall')} |")
+        print(
+            f"| {r['method']} | {r['records']:,} | {r['wall_seconds']} | {r['cpu_seconds']} | "
+            f"{r['peak_rss_gib']} | {r['pairs_scored']:,} | {a.get('cluster_precision')} | "
+            f"{a.get('cluster_recall')} | {a.get('pairwise_precision')} | "
+            f"{a.get('pairwise_recall')} | {a.get('pairwise_f1')} | {a.get('exact_cluster_precision')} | "
+            f"{a.get('exact_cluster_recall')} |"
+        )
     for r in rows:
         print(f"\n{r['method']} steps (s): {r['steps']}")
     if args.rerun:
-        first = _run_worker("earlyhelp", folder / "first", folder / "rerun", folder / "truth",
-                            threshold=args.threshold)
+        first = _run_worker("earlyhelp", folder / "first", folder / "rerun", folder / "truth", threshold=args.threshold)
         first_link = folder / "rerun" / "person_link.parquet"
         saved = folder / "rerun-first-person_link.parquet"
         saved.write_bytes(first_link.read_bytes())
-        second = _run_worker("earlyhelp", folder / "full", folder / "rerun", folder / "truth", previous=saved,
-                             threshold=args.threshold)
+        second = _run_worker(
+            "earlyhelp", folder / "full", folder / "rerun", folder / "truth", previous=saved, threshold=args.threshold
+        )
         stability = _ids_changed_without_link_change(saved, first_link)
         print(f"\nRe-run with 10% new records ({first['records']:,} then {second['records']:,}): {stability}")
     print(f"\nData and outputs in {folder}" if args.keep else "")

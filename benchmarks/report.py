@@ -36,28 +36,43 @@ def write_published(path: Path, las: int, years: int, seed: int = 1) -> int:
         writer = csv.DictWriter(handle, fieldnames=PUBLISHED_COLUMNS)
         writer.writeheader()
         for name, meta in CATALOGUE.items():
-            breakdowns = ["Total"] + ([f"outcome_heading:{h}" for h in OUTCOME_HEADINGS]
-                                      if name == "family_goals_met_pct" else [])
+            breakdowns = ["Total"] + (
+                [f"outcome_heading:{h}" for h in OUTCOME_HEADINGS] if name == "family_goals_met_pct" else []
+            )
             for level, code, area_name, region_code, region_name in areas:
                 for period in periods:
                     for breakdown in breakdowns:
                         denominator = rng.randint(2_000, 90_000)
-                        value = {"pct": f"{rng.uniform(1, 40):.1f}", "ratio": f"{rng.uniform(0.3, 1.2):.2f}",
-                                 "per10k": f"{rng.uniform(200, 500):.1f}", "pounds": str(rng.randint(150, 600)),
-                                 "days": str(rng.randint(30, 300)), "points": f"{rng.uniform(0, 4):.1f}",
-                                 }.get(meta.unit, str(rng.randint(0, 9000)))
+                        value = {
+                            "pct": f"{rng.uniform(1, 40):.1f}",
+                            "ratio": f"{rng.uniform(0.3, 1.2):.2f}",
+                            "per10k": f"{rng.uniform(200, 500):.1f}",
+                            "pounds": str(rng.randint(150, 600)),
+                            "days": str(rng.randint(30, 300)),
+                            "points": f"{rng.uniform(0, 4):.1f}",
+                        }.get(meta.unit, str(rng.randint(0, 9000)))
                         numerator = str(rng.randint(0, denominator))
                         if rng.random() < 0.02:
                             numerator = value = "c"
-                        writer.writerow({
-                            "time_period": period, "time_identifier": "Financial year",
-                            "geographic_level": level, "country_code": "E92000001", "country_name": "England",
-                            "region_code": region_code, "region_name": region_name,
-                            "new_la_code": code if level == "Local authority" else "", "old_la_code": "",
-                            "la_name": area_name if level == "Local authority" else "",
-                            "indicator": name, "breakdown": breakdown,
-                            "numerator": numerator, "denominator": str(denominator), "value": value,
-                        })
+                        writer.writerow(
+                            {
+                                "time_period": period,
+                                "time_identifier": "Financial year",
+                                "geographic_level": level,
+                                "country_code": "E92000001",
+                                "country_name": "England",
+                                "region_code": region_code,
+                                "region_name": region_name,
+                                "new_la_code": code if level == "Local authority" else "",
+                                "old_la_code": "",
+                                "la_name": area_name if level == "Local authority" else "",
+                                "indicator": name,
+                                "breakdown": breakdown,
+                                "numerator": numerator,
+                                "denominator": str(denominator),
+                                "value": value,
+                            }
+                        )
                         count += 1
     return count
 

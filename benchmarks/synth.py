@@ -76,8 +76,12 @@ def _rss(pid: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="england", choices=["tiny", "la", "region", "england"],
-                        help="size of the synthetic population (default: england)")
+    parser.add_argument(
+        "--scale",
+        default="england",
+        choices=["tiny", "la", "region", "england"],
+        help="size of the synthetic population (default: england)",
+    )
     parser.add_argument("--years", default="201516:201920")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", default="parquet", choices=["parquet", "csv"])
@@ -89,8 +93,11 @@ def main() -> None:
         out = args.out or Path(tmp) / "out"
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(out), args.scale, args.years, str(args.seed),
-             args.format], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [sys.executable, "-c", CHILD, str(out), args.scale, args.years, str(args.seed), args.format],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         sampler = TreeMemory(process.pid)
         sampler.start()
         stdout, stderr = process.communicate()
@@ -100,28 +107,31 @@ def main() -> None:
         if result.returncode != 0:
             sys.exit(f"generation failed:\n{result.stderr[-3000:]}")
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        peak_gib = usage.ru_maxrss / 1024 ** 2
+        peak_gib = usage.ru_maxrss / 1024**2
         cpu = usage.ru_utime + usage.ru_stime
         inner = json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
         print(f"scale={args.scale} years={args.years} seed={args.seed} format={args.format}")
         print(f"generate: {inner:.1f} s inside the process, {wall:.1f} s wall with start-up")
-        print(f"CPU time (user + system) of the generating process: {cpu:.1f} s "
-              "(less sensitive than wall time to other work on a shared machine)")
-        print(f"peak resident memory of the generating process: {peak_gib:.2f} GiB "
-              "(largest single process)")
-        print(f"peak resident memory of the process tree (parent + identity workers, sampled "
-              f"every 0.2 s): {sampler.peak / 1024 ** 3:.2f} GiB")
+        print(
+            f"CPU time (user + system) of the generating process: {cpu:.1f} s "
+            "(less sensitive than wall time to other work on a shared machine)"
+        )
+        print(f"peak resident memory of the generating process: {peak_gib:.2f} GiB (largest single process)")
+        print(
+            f"peak resident memory of the process tree (parent + identity workers, sampled "
+            f"every 0.2 s): {sampler.peak / 1024**3:.2f} GiB"
+        )
         if args.format == "parquet":
-            for name in ("children", "referrals", "early_help_episodes", "person_identifiers",
-                         "school_attendance"):
+            for name in ("children", "referrals", "early_help_episodes", "person_identifiers", "school_attendance"):
                 rows = pq.read_metadata(out / f"{name}.parquet").num_rows
                 print(f"  {name:<22} {rows:>12,} rows")
         size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-        print(f"  output size            {size / 1024 ** 2:>12,.1f} MiB")
+        print(f"  output size            {size / 1024**2:>12,.1f} MiB")
         if args.check:
             started = time.perf_counter()
-            check = subprocess.run([sys.executable, "-m", "earlyhelp.cli", "synth", "--check",
-                                    str(out)], capture_output=True, text=True)
+            check = subprocess.run(
+                [sys.executable, "-m", "earlyhelp.cli", "synth", "--check", str(out)], capture_output=True, text=True
+            )
             print(f"check: {time.perf_counter() - started:.1f} s, exit {check.returncode}")
             print(check.stdout)
 

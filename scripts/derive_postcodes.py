@@ -84,17 +84,22 @@ def main(argv: list[str] | None = None) -> int:
     postcodes["la_code"] = postcodes.laua.map(upper)
     unmapped = postcodes[~postcodes.la_code.isin(known)]
     if len(unmapped):
-        print(f"{len(unmapped)} postcodes in lower-tier LAs with no upper-tier LA in the reference: "
-              f"{sorted(unmapped.laua.dropna().unique())[:20]}", file=sys.stderr)
+        print(
+            f"{len(unmapped)} postcodes in lower-tier LAs with no upper-tier LA in the reference: "
+            f"{sorted(unmapped.laua.dropna().unique())[:20]}",
+            file=sys.stderr,
+        )
         return 1
     postcodes["postcode"] = normalise(postcodes.pcd)
-    table = (postcodes[["la_code", "postcode"]].drop_duplicates()
-             .sort_values(["la_code", "postcode"]).reset_index(drop=True))
-    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), OUT,
-                   compression="zstd", compression_level=19)
+    table = (
+        postcodes[["la_code", "postcode"]].drop_duplicates().sort_values(["la_code", "postcode"]).reset_index(drop=True)
+    )
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), OUT, compression="zstd", compression_level=19)
     per_la = table.groupby("la_code").size()
-    print(f"wrote {OUT.relative_to(REPO)}: {len(table):,} postcodes in {len(per_la)} LAs "
-          f"({per_la.min():,} to {per_la.max():,} per LA), {OUT.stat().st_size / 1e6:.2f} MB")
+    print(
+        f"wrote {OUT.relative_to(REPO)}: {len(table):,} postcodes in {len(per_la)} LAs "
+        f"({per_la.min():,} to {per_la.max():,} per LA), {OUT.stat().st_size / 1e6:.2f} MB"
+    )
     return 0
 
 

@@ -28,9 +28,15 @@ LONDON = ("E12000007", "London")
 # The panel splits London into Inner/Outer London (E13 codes); ONS regions have one London.
 INNER_OUTER_LONDON = {"E13000001", "E13000002"}
 REGION_NAMES = {
-    "E12000001": "North East", "E12000002": "North West", "E12000003": "Yorkshire and The Humber",
-    "E12000004": "East Midlands", "E12000005": "West Midlands", "E12000006": "East of England",
-    "E12000007": "London", "E12000008": "South East", "E12000009": "South West",
+    "E12000001": "North East",
+    "E12000002": "North West",
+    "E12000003": "Yorkshire and The Humber",
+    "E12000004": "East Midlands",
+    "E12000005": "West Midlands",
+    "E12000006": "East of England",
+    "E12000007": "London",
+    "E12000008": "South East",
+    "E12000009": "South West",
 }
 # Section 251 lines in the panel (2022 prices, SPPI-adjusted) -> (line name, early intervention?)
 SPEND_LINES = {
@@ -43,10 +49,16 @@ SPEND_LINES = {
     "gspend_oth": ("other_childrens_services", False),
 }
 ACTIVITY_COLUMNS = {
-    "referrals_n": "referrals", "rereferrals_n": "re_referrals", "referrals_nfa_n": "referrals_nfa",
-    "referrals_nin_n": "referrals_not_in_need", "anypoint_episodes": "cin_episodes_anypoint",
-    "at31_episodes": "cin_at_31_march", "cpp_start": "cp_plans_started",
-    "at31_cpp": "cp_plans_at_31_march", "cla_start": "cla_started", "at31_cla": "cla_at_31_march",
+    "referrals_n": "referrals",
+    "rereferrals_n": "re_referrals",
+    "referrals_nfa_n": "referrals_nfa",
+    "referrals_nin_n": "referrals_not_in_need",
+    "anypoint_episodes": "cin_episodes_anypoint",
+    "at31_episodes": "cin_at_31_march",
+    "cpp_start": "cp_plans_started",
+    "at31_cpp": "cp_plans_at_31_march",
+    "cla_start": "cla_started",
+    "at31_cla": "cla_at_31_march",
     "pop_age_16plus": "population_16",
 }
 
@@ -69,30 +81,38 @@ def local_authorities(panel: pd.DataFrame, shared: Path) -> pd.DataFrame:
     regions = regions[["new_la_code", "region_code"]].drop_duplicates()
     if regions["new_la_code"].duplicated().any():
         sys.exit("An LA has two regions in the panel; check the mapping by hand.")
-    region = regions.set_index("new_la_code")["region_code"].replace(
-        {code: LONDON[0] for code in INNER_OUTER_LONDON})
+    region = regions.set_index("new_la_code")["region_code"].replace({code: LONDON[0] for code in INNER_OUTER_LONDON})
     missing = set(names.index) - set(region.index)
     if missing:
         sys.exit(f"No region for {sorted(missing)}")
     # Cross-check against the ONS population file of the CIN census release.
-    ons = pd.read_csv(shared / "ipse-webb-2024" / "cin-census-2021-22" /
-                      "ons_mid-year_population_estimates.csv", low_memory=False)
+    ons = pd.read_csv(
+        shared / "ipse-webb-2024" / "cin-census-2021-22" / "ons_mid-year_population_estimates.csv", low_memory=False
+    )
     ons = ons[ons["geographic_level"] == "Local authority"][["new_la_code", "region_code"]]
-    ons = ons.drop_duplicates().set_index("new_la_code")["region_code"].replace(
-        {code: LONDON[0] for code in INNER_OUTER_LONDON})
+    ons = (
+        ons.drop_duplicates()
+        .set_index("new_la_code")["region_code"]
+        .replace({code: LONDON[0] for code in INNER_OUTER_LONDON})
+    )
     both = region.index.intersection(ons.index)
     clash = [code for code in both if region[code] != ons[code]]
     if clash:
         sys.exit(f"Panel and ONS disagree on the region of {clash}")
-    table = pd.DataFrame({
-        "la_code": names.index,
-        "la_name": names["la_name"].values,
-        "region_code": region.reindex(names.index).values,
-        "old_la_code": names["old_la_code"].astype(int).astype(str).values,
-    })
+    table = pd.DataFrame(
+        {
+            "la_code": names.index,
+            "la_name": names["la_name"].values,
+            "region_code": region.reindex(names.index).values,
+            "old_la_code": names["old_la_code"].astype(int).astype(str).values,
+        }
+    )
     table["region_name"] = table["region_code"].map(REGION_NAMES)
-    return table[["la_code", "la_name", "region_code", "region_name", "old_la_code"]].sort_values(
-        "la_code").reset_index(drop=True)
+    return (
+        table[["la_code", "la_name", "region_code", "region_name", "old_la_code"]]
+        .sort_values("la_code")
+        .reset_index(drop=True)
+    )
 
 
 def population(panel: pd.DataFrame, shared: Path) -> pd.DataFrame:
@@ -102,15 +122,15 @@ def population(panel: pd.DataFrame, shared: Path) -> pd.DataFrame:
     otherwise the panel's 0-16 estimate times the LA's own ONS(0-17)/panel(0-16) ratio in the
     nearest year that has both.
     """
-    ons = pd.read_csv(shared / "ipse-webb-2024" / "cin-census-2021-22" /
-                      "ons_mid-year_population_estimates.csv", low_memory=False)
-    ons = ons[(ons["geographic_level"] == "Local authority")
-              & ons["population_estimate"].astype(str).str.fullmatch(r"\d+")]
-    ons = ons.assign(year=ons["time_period"].astype(int),
-                     ons_0_17=ons["population_estimate"].astype(float))
+    ons = pd.read_csv(
+        shared / "ipse-webb-2024" / "cin-census-2021-22" / "ons_mid-year_population_estimates.csv", low_memory=False
+    )
+    ons = ons[
+        (ons["geographic_level"] == "Local authority") & ons["population_estimate"].astype(str).str.fullmatch(r"\d+")
+    ]
+    ons = ons.assign(year=ons["time_period"].astype(int), ons_0_17=ons["population_estimate"].astype(float))
     ons = ons[["new_la_code", "year", "ons_0_17"]]
-    base = panel[["new_la_code", "time_period", "population_0_16"]].rename(
-        columns={"time_period": "year"})
+    base = panel[["new_la_code", "time_period", "population_0_16"]].rename(columns={"time_period": "year"})
     merged = base.merge(ons, on=["new_la_code", "year"], how="left")
     merged["ratio"] = merged["ons_0_17"] / merged["population_0_16"]
     rows = []
@@ -135,27 +155,29 @@ def spend_and_deflators(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
         for row in part.itertuples(index=False):
             # gspend_* are in 2022 prices (cash x sppi); back to the cash pounds of the year.
             cash = getattr(row, column) / sppi[row.time_period]
-            rows.append((row.new_la_code, _financial_year(row.time_period), line, round(cash, 2),
-                         early))
-    spend = pd.DataFrame(rows, columns=["la_code", "time_period", "line", "gross_spend",
-                                        "early_intervention"])
-    deflators = pd.DataFrame({
-        "time_period": [_financial_year(year) for year in sppi.index],
-        # A price index (2021-22 = 100): real = cash x index[base] / index[year].
-        "index": [round(100.0 / value, 4) for value in sppi.values],
-    })
+            rows.append((row.new_la_code, _financial_year(row.time_period), line, round(cash, 2), early))
+    spend = pd.DataFrame(rows, columns=["la_code", "time_period", "line", "gross_spend", "early_intervention"])
+    deflators = pd.DataFrame(
+        {
+            "time_period": [_financial_year(year) for year in sppi.index],
+            # A price index (2021-22 = 100): real = cash x index[base] / index[year].
+            "index": [round(100.0 / value, 4) for value in sppi.values],
+        }
+    )
     return spend.sort_values(["la_code", "time_period", "line"]), deflators
 
 
 def deprivation(panel: pd.DataFrame) -> pd.DataFrame:
     latest = panel.sort_values("time_period").groupby("new_la_code").last()
-    return pd.DataFrame({"la_code": latest.index,
-                         "idaci_score": latest["imd19_idaci"].round(4).values}).reset_index(drop=True)
+    return pd.DataFrame({"la_code": latest.index, "idaci_score": latest["imd19_idaci"].round(4).values}).reset_index(
+        drop=True
+    )
 
 
 def activity(panel: pd.DataFrame) -> pd.DataFrame:
     table = panel[["new_la_code", "time_period", *ACTIVITY_COLUMNS]].rename(
-        columns={"new_la_code": "la_code", **ACTIVITY_COLUMNS})
+        columns={"new_la_code": "la_code", **ACTIVITY_COLUMNS}
+    )
     table["time_period"] = table["time_period"].map(_financial_year)
     return table.sort_values(["la_code", "time_period"]).reset_index(drop=True)
 
@@ -188,8 +210,9 @@ def published_national(shared: Path) -> pd.DataFrame:
             match = re.search(r"[\d,.]+", cell)
             if not match:
                 continue
-            rows.append((names[cells[0]], _financial_year(year),
-                         float(match.group().replace(",", "")), cell.startswith("~")))
+            rows.append(
+                (names[cells[0]], _financial_year(year), float(match.group().replace(",", "")), cell.startswith("~"))
+            )
     return pd.DataFrame(rows, columns=["figure", "time_period", "value", "approximate"])
 
 

@@ -18,11 +18,11 @@ def test_steps_write_a_line_only_when_enough_time_has_passed(monkeypatch, capsys
     monkeypatch.setattr(console.time, "perf_counter", clock)
     with console.steps("Linking", 3) as advance:
         clock.now += 0.5
-        advance("prepare")          # 0.5 s after the start: too soon, quiet
+        advance("prepare")  # 0.5 s after the start: too soon, quiet
         clock.now += 2.0
-        advance("training")         # 2.5 s: a line
+        advance("training")  # 2.5 s: a line
         clock.now += 0.1
-        advance("clustering")       # 0.1 s after the last line: quiet
+        advance("clustering")  # 0.1 s after the last line: quiet
     lines = capsys.readouterr().err.splitlines()
     assert lines == ["Linking: training (2 of 3) (2.5 s)", "Linking: done (2.6 s)"]
 
@@ -41,4 +41,7 @@ def test_track_counts_items(monkeypatch, capsys):
     for _ in console.track([1, 2, 3, 4], "Reading"):
         clock.now += 1.5
     assert capsys.readouterr().err.splitlines() == [
-        "Reading: 2 of 4 (3.0 s)", "Reading: 4 of 4 (6.0 s)", "Reading: done (6.0 s)"]
+        "Reading: 2 of 4 (3.0 s)",
+        "Reading: 4 of 4 (6.0 s)",
+        "Reading: done (6.0 s)",
+    ]

@@ -6,19 +6,40 @@ from earlyhelp.spec import codes
 
 def test_every_table_of_the_spec_is_modelled():
     expected = {
-        "person_identifiers", "person_link", "children", "referrals", "assessments", "cin_plans",
-        "s47_enquiries", "cp_plans", "looked_after_episodes", "early_help_episodes",
-        "early_help_services", "family_goals", "school_attendance", "health_events",
-        "police_notifications", "local_authorities", "population", "deprivation", "spend",
-        "deflators", "returns",
+        "person_identifiers",
+        "person_link",
+        "children",
+        "referrals",
+        "assessments",
+        "cin_plans",
+        "s47_enquiries",
+        "cp_plans",
+        "looked_after_episodes",
+        "early_help_episodes",
+        "early_help_services",
+        "family_goals",
+        "school_attendance",
+        "health_events",
+        "police_notifications",
+        "local_authorities",
+        "population",
+        "deprivation",
+        "spend",
+        "deflators",
+        "returns",
     }
     assert set(spec.TABLES) == expected
 
 
 def test_identifiers_live_only_in_the_identity_zone():
-    assert spec.IDENTITY_COLUMNS == {
-        "nhs_number", "upn", "forename", "surname", "date_of_birth", "postcode",
-    }
+    assert {
+        "nhs_number",
+        "upn",
+        "forename",
+        "surname",
+        "date_of_birth",
+        "postcode",
+    } == spec.IDENTITY_COLUMNS
     for table in spec.TABLES_IN_ORDER:
         if table.zone != "identity":
             assert not any(c.identifier for c in table.columns), table.name

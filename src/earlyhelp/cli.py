@@ -45,6 +45,7 @@ class LazyGroup(click.Group):
             # else it fails to import is a real fault and must not hide behind that message.
             if os.environ.get("EARLYHELP_DEBUG") or not _is_part_of(error.name, module_name):
                 raise
+
             # A stage not built yet still shows in --help, and says so when run.
             @click.command(name=name, help=short_help, context_settings={"ignore_unknown_options": True})
             @click.argument("args", nargs=-1, type=click.UNPROCESSED)
@@ -105,16 +106,19 @@ def run() -> None:
         where = f" {error.filename}" if error.filename else ""
         reason = error.strerror or type(error).__name__
         click.secho(f"Error: cannot use{where}: {reason}.", fg="red", err=True)
-        click.echo("Hint: check that the path exists, is the kind expected (a folder or a file) and "
-                   "that you may write there.", err=True)
+        click.echo(
+            "Hint: check that the path exists, is the kind expected (a folder or a file) and that you may write there.",
+            err=True,
+        )
         sys.exit(2)
-    except Exception as error:  # noqa: BLE001 - the last line of defence for the user
+    except Exception as error:
         if os.environ.get("EARLYHELP_DEBUG"):
             raise
         click.secho(
             f"Error: earlyhelp stopped unexpectedly ({type(error).__name__}). "
             "Run again with EARLYHELP_DEBUG=1 for the technical detail, and report it.",
-            fg="red", err=True,
+            fg="red",
+            err=True,
         )
         sys.exit(3)
     sys.exit(returned if isinstance(returned, int) else 0)

@@ -59,10 +59,11 @@ def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
     result = link(data, linked, engine="duckdb", analytic=data, truth=data / "truth")
     accuracy = ""
     if result.accuracy:
-        accuracy = (f"; against truth: pairwise precision {result.accuracy['pairwise_precision']:.3f},"
-                    f" recall {result.accuracy['pairwise_recall']:.3f}")
-    _done(started, f"{result.records:,} records -> {result.persons:,} people{accuracy}; "
-                   f"quality report in {linked}")
+        accuracy = (
+            f"; against truth: pairwise precision {result.accuracy['pairwise_precision']:.3f},"
+            f" recall {result.accuracy['pairwise_recall']:.3f}"
+        )
+    _done(started, f"{result.records:,} records -> {result.persons:,} people{accuracy}; quality report in {linked}")
 
     started = _step("Loading the analytic tables into a DuckDB warehouse")
     warehouse = out / "warehouse.duckdb"
@@ -73,9 +74,12 @@ def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
     started = _step("Computing every indicator (LA, region, England) with disclosure control")
     indicators_dir = out / "indicators"
     indicators = compute(warehouse, indicators_dir)
-    _done(started, f"publishable (disclosure-controlled) indicators in {indicators.out}: "
-                   f"{', '.join(p.name for p in indicators.publishable_files)}; internal, "
-                   f"unsuppressed table (not for publication) in {indicators_dir / 'internal'}")
+    _done(
+        started,
+        f"publishable (disclosure-controlled) indicators in {indicators.out}: "
+        f"{', '.join(p.name for p in indicators.publishable_files)}; internal, "
+        f"unsuppressed table (not for publication) in {indicators_dir / 'internal'}",
+    )
 
     started = _step("Writing the report")
     index = render_report(indicators_dir, out / "report")

@@ -71,6 +71,9 @@ def first_invalid_utf8_line(path: Path, skip_bom: bool) -> tuple[int, str]:
             except UnicodeDecodeError as error:
                 line += chunk.count(b"\n", 0, error.start)
                 byte = chunk[error.start]
-                return line, f"byte 0x{byte:02X}; Windows-1252 would read it as {bytes([byte]).decode('cp1252', 'replace')!r}"
+                return (
+                    line,
+                    f"byte 0x{byte:02X}; Windows-1252 would read it as {bytes([byte]).decode('cp1252', 'replace')!r}",
+                )
             line += chunk.count(b"\n")
     return line, "the file ends in the middle of a character"

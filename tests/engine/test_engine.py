@@ -13,10 +13,12 @@ from earlyhelp.engine.spark_backend import to_spark_sql
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.spec.model import TABLES
 
-EVENTS = pa.table({
-    "child": ["a", "a", "b", "c"],
-    "day": [dt.date(2019, 3, 31), dt.date(2020, 2, 29), dt.date(2019, 4, 1), None],
-})
+EVENTS = pa.table(
+    {
+        "child": ["a", "a", "b", "c"],
+        "day": [dt.date(2019, 3, 31), dt.date(2020, 2, 29), dt.date(2019, 4, 1), None],
+    }
+)
 # Date arithmetic, window functions, integer division and string concatenation: the constructs
 # the indicator definitions rely on.
 QUERY = """
@@ -52,7 +54,10 @@ def test_one_query_two_engines(name, request):
         assert engine.sql(QUERY).to_pylist() == EXPECTED
         engine.materialize("pairs", "SELECT child, COUNT(*) AS n FROM events GROUP BY child")
         assert sorted(engine.sql("SELECT child, n FROM pairs").to_pylist(), key=lambda r: r["child"]) == [
-            {"child": "a", "n": 2}, {"child": "b", "n": 1}, {"child": "c", "n": 1}]
+            {"child": "a", "n": 2},
+            {"child": "b", "n": 1},
+            {"child": "c", "n": 1},
+        ]
 
 
 def test_spark_sql_is_transpiled_from_duckdb_dialect():
@@ -62,7 +67,8 @@ def test_spark_sql_is_transpiled_from_duckdb_dialect():
 
 def test_missing_tables_and_columns_are_empty_and_typed(tmp_path):
     (tmp_path / "returns.csv").write_text(
-        "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,2020-06-30\n")
+        "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,2020-06-30\n"
+    )
     with create_engine("duckdb") as engine:
         engine.register_ehld(tmp_path, ["returns", "referrals"])
         returns = engine.sql("SELECT * FROM returns")
@@ -77,8 +83,10 @@ def test_warehouse_tables_are_read_with_the_spec_types(tmp_path):
     path = tmp_path / "w.duckdb"
     con = duckdb.connect(str(path))
     # Stored as text by some loader: the engine still gives DATE columns.
-    con.execute("CREATE TABLE returns AS SELECT 'E06000001' AS la_code, '2019-04-01' AS period_start, "
-                "'2020-03-31' AS period_end, '2020-06-30' AS extract_date")
+    con.execute(
+        "CREATE TABLE returns AS SELECT 'E06000001' AS la_code, '2019-04-01' AS period_start, "
+        "'2020-03-31' AS period_end, '2020-06-30' AS extract_date"
+    )
     con.close()
     with create_engine("duckdb") as engine:
         engine.register_ehld(path, ["returns", "spend"])
@@ -98,8 +106,10 @@ def test_unknown_engine_and_bad_paths_are_usage_errors(tmp_path):
             engine.register_ehld(tmp_path / "notes.txt")
 
 
-IDENTITY_CSV = ("source,source_record_id,la_code,nhs_number,upn,forename,surname,date_of_birth,sex,postcode\n"
-                "la_csc,C1,E06000001,9990000018,,Testa,Fakename,2012-05-14,F,ZZ99 3AB\n")
+IDENTITY_CSV = (
+    "source,source_record_id,la_code,nhs_number,upn,forename,surname,date_of_birth,sex,postcode\n"
+    "la_csc,C1,E06000001,9990000018,,Testa,Fakename,2012-05-14,F,ZZ99 3AB\n"
+)
 RETURNS_CSV = "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,2020-06-30\n"
 
 
@@ -117,8 +127,7 @@ def test_identity_tables_are_registered_only_when_named(name, request, tmp_path)
             assert [p.name for p in engine._staging.iterdir() if "person_identifiers" in p.name] == []
         # A caller that needs identifiers (linkage) names the table.
         engine.register_ehld(tmp_path, ["person_identifiers"])
-        assert engine.sql("SELECT source_record_id FROM person_identifiers").to_pylist() == [
-            {"source_record_id": "C1"}]
+        assert engine.sql("SELECT source_record_id FROM person_identifiers").to_pylist() == [{"source_record_id": "C1"}]
 
 
 @pytest.mark.parametrize("name", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
@@ -127,14 +136,16 @@ def test_a_value_of_the_wrong_type_is_reported_by_table_and_column_never_quoted(
     (tmp_path / "referrals.csv").write_text(
         "la_code,child_id,referral_id,referral_date,referral_source,referral_nfa\n"
         "E06000001,C1,R1,2019-05-01,1A,false\n"
-        "E06000001,C2,R2,Fakename,1A,false\n")
-    with _engine(name, request) as engine:
-        with pytest.raises(DataError) as raised:
-            engine.register_ehld(tmp_path, ["returns", "referrals"])
+        "E06000001,C2,R2,Fakename,1A,false\n"
+    )
+    with _engine(name, request) as engine, pytest.raises(DataError) as raised:
+        engine.register_ehld(tmp_path, ["returns", "referrals"])
     message = raised.value.message + (raised.value.hint or "")
-    assert message == ("A value in the column 'referral_date' of the table 'referrals' could not be read as "
-                       "date.Run `earlyhelp validate` on the data first; it names the "
-                       "row and column.")
+    assert message == (
+        "A value in the column 'referral_date' of the table 'referrals' could not be read as "
+        "date.Run `earlyhelp validate` on the data first; it names the "
+        "row and column."
+    )
 
 
 def test_a_failed_conversion_in_a_query_names_the_column_not_the_value():
@@ -142,5 +153,4 @@ def test_a_failed_conversion_in_a_query_names_the_column_not_the_value():
         engine.register("people", pa.table({"birth": ["2012-05-14", "Fakename"]}))
         with pytest.raises(DataError) as raised:
             engine.sql("SELECT CAST(birth AS DATE) AS d FROM people")
-    assert raised.value.message == ("A value in the column 'birth' could not be converted to the type a "
-                                    "query needs.")
+    assert raised.value.message == ("A value in the column 'birth' could not be converted to the type a query needs.")

@@ -31,6 +31,7 @@ def _issue_rows(issues) -> list[dict[str, str]]:
         for _, row in issues.iterrows()
     ]
 
+
 def run_cin(path, ruleset):
     from cin_validator import cin_validator
 
@@ -60,7 +61,7 @@ def read_cin_only(path):
 
     root = ET.parse(path).getroot()
     tables = cin_validator.process_data(cin_validator.convert_data(root))
-    return {"children": int(len(tables["ChildIdentifiers"])), "child_level": [], "la_level": []}
+    return {"children": len(tables["ChildIdentifiers"]), "child_level": [], "la_level": []}
 
 
 def run_903(folder, ruleset, collection_year, la_code):

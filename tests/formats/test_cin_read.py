@@ -9,6 +9,7 @@ import pytest
 
 from earlyhelp.formats import FormatError, ingest, ingest_report
 from earlyhelp.formats.api import ISSUES_FILE
+
 from .ehld_builder import read_table
 
 
@@ -42,8 +43,7 @@ def test_both_generations_map_to_ehld(data_dir: Path, tmp_path: Path) -> None:
 
     # The census year 2024-25 bounds the return.
     (ret,) = read_table(out, "returns")
-    assert (ret["period_start"], ret["period_end"], ret["extract_date"]) == (
-        "2024-04-01", "2025-03-31", "2025-03-31")
+    assert (ret["period_start"], ret["period_end"], ret["extract_date"]) == ("2024-04-01", "2025-03-31", "2025-03-31")
 
 
 def test_identifiers_only_in_identity_zone(data_dir: Path, tmp_path: Path) -> None:
@@ -109,8 +109,16 @@ def test_peer_sample_errors_are_reported(shared_reference: Path, tmp_path: Path)
     fields = sorted(i.field for i in caught.value.issues)
     # The deliberate errors of this sample: stray text in ChildIdentifiers, Sex written "1",
     # factor "RB", "false" where 0/1 is required (twice) and an empty factors block.
-    assert fields == sorted(["ChildIdentifiers", "Sex", "AssessmentFactors", "ICPCnotRequired",
-                             "ReferralNFA", "FactorsIdentifiedAtAssessment"])
+    assert fields == sorted(
+        [
+            "ChildIdentifiers",
+            "Sex",
+            "AssessmentFactors",
+            "ICPCnotRequired",
+            "ReferralNFA",
+            "FactorsIdentifiedAtAssessment",
+        ]
+    )
     # The 2026-27 pre-proceedings block is not among them.
     assert all("PreProceedings" not in str(i) for i in caught.value.issues)
 

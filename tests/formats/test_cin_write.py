@@ -10,6 +10,7 @@ from lxml import etree
 
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import FormatError, export, ingest
+
 from . import ehld_builder
 from .ehld_builder import read_table
 
@@ -35,8 +36,7 @@ def test_export_is_valid_against_the_published_schema(folder: Path, tmp_path: Pa
     assert root.findtext("Header/CollectionDetails/ReferenceDate") == "2025-03-31"
     # Seven children have CIN episodes; the two looked-after-only children are not in the census.
     children = root.findall("Children/Child")
-    assert [c.findtext("ChildIdentifiers/LAchildID") for c in children] == [
-        f"C{n:04d}" for n in range(1, 8)]
+    assert [c.findtext("ChildIdentifiers/LAchildID") for c in children] == [f"C{n:04d}" for n in range(1, 8)]
     first = children[0]
     assert first.findtext("ChildIdentifiers/UPN") == ehld_builder.upn("805", 1001)
     assert first.findtext("ChildIdentifiers/Sex") == "F"
@@ -44,7 +44,9 @@ def test_export_is_valid_against_the_published_schema(folder: Path, tmp_path: Pa
     assert first.findtext("ChildCharacteristics/Disabilities/Disability") == "NONE"
     third = children[2]
     assert third.findtext("ChildCharacteristics/Disabilities/Disability") == "DDA"
-    assert [f.text for f in third.iterfind("CINdetails/Assessments/FactorsIdentifiedAtAssessment/AssessmentFactors")] == ["3A", "4B"]
+    assert [
+        f.text for f in third.iterfind("CINdetails/Assessments/FactorsIdentifiedAtAssessment/AssessmentFactors")
+    ] == ["3A", "4B"]
     sixth_plan = children[5].find("CINdetails/ChildProtectionPlans")
     assert sixth_plan.findtext("LatestCategoryOfAbuse") == sixth_plan.findtext("InitialCategoryOfAbuse") == "NEG"
     assert sixth_plan.findtext("NumberOfPreviousCPP") == "1"
@@ -82,9 +84,18 @@ def test_census_window_trims_to_the_year(tmp_path: Path) -> None:
         if row["child_id"].endswith("C0006"):
             row["end_date"] = "2025-04-30"
     # A referral closed before the year is left out.
-    tables["referrals"].append({"la_code": ehld_builder.LA_CODE, "child_id": f"{ehld_builder.LA_CODE}-C0001",
-                                "referral_id": "old", "referral_date": "2023-01-09", "referral_source": "2A",
-                                "referral_nfa": True, "closure_date": "2023-01-09", "closure_reason": "RC8"})
+    tables["referrals"].append(
+        {
+            "la_code": ehld_builder.LA_CODE,
+            "child_id": f"{ehld_builder.LA_CODE}-C0001",
+            "referral_id": "old",
+            "referral_date": "2023-01-09",
+            "referral_source": "2A",
+            "referral_nfa": True,
+            "closure_date": "2023-01-09",
+            "closure_reason": "RC8",
+        }
+    )
     folder = ehld_builder.write_folder(tmp_path / "ehld", tables)
     (path,) = export(folder, "cin-xml", tmp_path / "out", year=2025)
     children = etree.parse(str(path)).getroot().findall("Children/Child")
@@ -134,8 +145,16 @@ def test_round_trip_gives_the_same_rows_and_indicators(folder: Path, tmp_path: P
         return sorted(tuple(v for k, v in row.items() if k not in drop) for row in rows)
 
     ids = ("referral_id", "assessment_id")
-    for table in ("children", "referrals", "assessments", "cin_plans", "s47_enquiries", "cp_plans",
-                  "looked_after_episodes", "returns"):
+    for table in (
+        "children",
+        "referrals",
+        "assessments",
+        "cin_plans",
+        "s47_enquiries",
+        "cp_plans",
+        "looked_after_episodes",
+        "returns",
+    ):
         assert facts(read_table(back, table), ids) == facts(read_table(folder, table), ids), table
     before = {r["source_record_id"]: r for r in read_table(folder, "person_identifiers")}
     after = read_table(back, "person_identifiers")
@@ -143,14 +162,18 @@ def test_round_trip_gives_the_same_rows_and_indicators(folder: Path, tmp_path: P
     for row in after:
         expected = before[row["source_record_id"]]
         assert (row["upn"], row["date_of_birth"], row["sex"]) == (
-            expected["upn"], expected["date_of_birth"], expected["sex"])
+            expected["upn"],
+            expected["date_of_birth"],
+            expected["sex"],
+        )
 
     indicators = pytest.importorskip("earlyhelp.indicators")
     original = indicators.compute_internal(folder).to_pylist()
     again = indicators.compute_internal(back).to_pylist()
     assert original == again
-    cin_children = [r for r in original if r["indicator"] == "cin_children"
-                    and r["geographic_level"] == "Local authority"]
+    cin_children = [
+        r for r in original if r["indicator"] == "cin_children" and r["geographic_level"] == "Local authority"
+    ]
     assert [r["numerator"] for r in cin_children] == ["6"]  # all but the NFA-only child
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import Format, detect, ingest
+
 from . import ehld_builder
 from .ehld_builder import read_table
 
@@ -19,16 +20,21 @@ EARLYHELP = Path(sys.executable).with_name("earlyhelp")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(EARLYHELP), *args], capture_output=True, text=True,
-                          env={k: v for k, v in os.environ.items() if k != "EARLYHELP_DEBUG"})
+    return subprocess.run(
+        [str(EARLYHELP), *args],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "EARLYHELP_DEBUG"},
+    )
 
 
 def test_detect_by_content(data_dir: Path, tmp_path: Path, shared_reference: Path) -> None:
     renamed = tmp_path / "return.dat.xml"
     shutil.copy(data_dir / "two_generations.xml", renamed)
     (tmp_path / "children.csv").write_text("la_code,child_id,birth_month,sex\n")
-    groups = {g.format: g for g in detect([renamed, tmp_path / "children.csv",
-                                           shared_reference / "peer-samples" / "ssda903"])}
+    groups = {
+        g.format: g for g in detect([renamed, tmp_path / "children.csv", shared_reference / "peer-samples" / "ssda903"])
+    }
     assert set(groups) == {Format.CIN_XML, Format.EHLD, Format.SSDA903}
     assert set(groups[Format.SSDA903].roles) == {"header", "episodes"}
 
@@ -56,8 +62,18 @@ def test_cli_round_trip_and_clean_errors(data_dir: Path, tmp_path: Path) -> None
     done = _run("ingest", str(data_dir / "two_generations.xml"), "--out", str(tmp_path / "ehld"))
     assert done.returncode == 0, done.stderr
     assert "referrals: 2 rows" in done.stdout
-    done = _run("export", "--data", str(tmp_path / "ehld"), "--to", "cin-xml", "--out", str(tmp_path / "x"),
-                "--year", "2025", "--approximate-birth-dates")
+    done = _run(
+        "export",
+        "--data",
+        str(tmp_path / "ehld"),
+        "--to",
+        "cin-xml",
+        "--out",
+        str(tmp_path / "x"),
+        "--year",
+        "2025",
+        "--approximate-birth-dates",
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "x" / "CIN_census_E06000001_2025.xml").exists()
 
@@ -68,8 +84,9 @@ def test_cli_round_trip_and_clean_errors(data_dir: Path, tmp_path: Path) -> None
 
     usage = _run("ingest", str(tmp_path / "missing.xml"), "--out", str(tmp_path / "m"))
     assert usage.returncode == 2 and "does not exist" in usage.stderr
-    date = _run("ingest", str(data_dir / "two_generations.xml"), "--out", str(tmp_path / "d"),
-                "--extract-date", "31/03/2025")
+    date = _run(
+        "ingest", str(data_dir / "two_generations.xml"), "--out", str(tmp_path / "d"), "--extract-date", "31/03/2025"
+    )
     assert date.returncode == 2 and "YYYY-MM-DD" in date.stderr
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from earlyhelp.formats import export
 from earlyhelp.synth import NO_IDENTITY_FAULTS, generate, settings_for
+
 from .dfe import is_query, run_validator
 from .test_synthetic_dfe import CIN_EXPECTED_QUERIES
 

@@ -12,6 +12,7 @@ from lxml import etree
 
 from earlyhelp.formats import export, ingest
 from earlyhelp.reference import postcodes
+
 from . import ehld_builder
 from .dfe import is_query, placements_the_validator_cannot_place, run_validator
 
@@ -56,8 +57,7 @@ def test_ssda903_export_breaks_only_rules_about_fields_ehld_lacks(tmp_path: Path
     header, episodes = export(folder, "ssda903", tmp_path / "out", year=2025)
     with open(header, newline="") as handle:
         assert [r["SEX"] for r in csv.DictReader(handle)] == ["M", "F"]  # 2024-25 onwards: letters
-    found = run_validator("903", str(header.parent), "lac2025_26", "2025", header.parent.name,
-                          workdir=tmp_path)
+    found = run_validator("903", str(header.parent), "lac2025_26", "2025", header.parent.name, workdir=tmp_path)
     rules = {issue["rule"] for issue in found["child_level"]}
     assert rules <= SSDA903_MODEL_RULES, rules - SSDA903_MODEL_RULES
     assert found["rules_run"] > 100
@@ -79,17 +79,18 @@ def test_ssda903_sidecar_fills_every_field_and_only_recoded_las_lack_a_placement
     (files / "header.csv").write_text(
         "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
         f"101,M,14/02/2013,WBRI,{ehld_builder.upn('805', 1)},,\n"
-        f"102,F,03/03/2008,WBRI,{ehld_builder.upn('805', 2)},0,\n")
+        f"102,F,03/03/2008,WBRI,{ehld_builder.upn('805', 2)},0,\n"
+    )
     (files / "episodes.csv").write_text(
         "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
         f"101,10/06/2024,S,C2,N1,U4,PR1,02/09/2024,X1,CARPL,{home},{placement},SC100001\n"
         f"101,02/09/2024,P,C2,N1,K2,PR4,,,,{home},{sheffield},SC100002\n"
-        f"102,01/11/2024,S,C2,N1,U4,PR4,,,,{other_home},{placement},SC100003\n")
+        f"102,01/11/2024,S,C2,N1,U4,PR4,,,,{other_home},{placement},SC100003\n"
+    )
     # Extracted after 31 March 2025, so the 2024-25 return can be exported from it.
     ehld = ingest([files], tmp_path / "ehld", la_code="E06000001", extract_date=dt.date(2025, 3, 31))
     header, episodes = export(ehld, "ssda903", tmp_path / "out", year=2025)
-    found = run_validator("903", str(header.parent), "lac2025_26", "2025", "E06000001",
-                          workdir=tmp_path)
+    found = run_validator("903", str(header.parent), "lac2025_26", "2025", "E06000001", workdir=tmp_path)
     # Two 2025-26 rules read columns of the return's XML form (UASC_STATUS,
     # DATE_EPISODE_CEASED) that its CSV form does not have: they crash on any CSV return.
     assert set(found["rules_crashed"]) <= {"231", "233"} and found["rules_run"] > 100
@@ -113,14 +114,21 @@ def test_synthetic_england_exports_valid_cin_xml_and_round_trips(tmp_path: Path,
 
     # The census holds every episode open in 2019-20, so in-year CIN figures survive the trip.
     back = ingest(written, tmp_path / "back")
-    in_year = ("referrals", "cin_children", "cp_plans_started", "cp_second_plan_pct",
-               "closed_after_assessment", "step_down_recorded_pct")
+    in_year = (
+        "referrals",
+        "cin_children",
+        "cp_plans_started",
+        "cp_second_plan_pct",
+        "closed_after_assessment",
+        "step_down_recorded_pct",
+    )
 
     def figures(folder: Path) -> dict:
-        return {(r["la_code"], r["indicator"]): (r["numerator"], r["denominator"])
-                for r in indicators.compute_internal(folder).to_pylist()
-                if r["time_period"] == "201920" and r["geographic_level"] == "Local authority"
-                and r["indicator"] in in_year}
+        return {
+            (r["la_code"], r["indicator"]): (r["numerator"], r["denominator"])
+            for r in indicators.compute_internal(folder).to_pylist()
+            if r["time_period"] == "201920" and r["geographic_level"] == "Local authority" and r["indicator"] in in_year
+        }
 
     original = figures(data)
     assert len(original) == len(in_year) * len(written)

@@ -16,14 +16,20 @@ EARLYHELP = Path(sys.executable).with_name("earlyhelp")
 
 def test_readme_export_example_works_on_synthetic_england(tmp_path: Path) -> None:
     synth = pytest.importorskip("earlyhelp.synth")
-    (line,) = [raw.split("#")[0].strip() for raw in README.read_text().splitlines()
-               if raw.startswith("earlyhelp export ")]
+    (line,) = [
+        raw.split("#")[0].strip() for raw in README.read_text().splitlines() if raw.startswith("earlyhelp export ")
+    ]
     args = shlex.split(line)
     data = args[args.index("--data") + 1].rstrip("/")
     # The README's synth example: `earlyhelp synth --out synthetic --scale tiny` (default years).
     synth.generate(tmp_path / data, scale="tiny", seed=1, fmt="csv")
-    done = subprocess.run([str(EARLYHELP), *args[1:]], cwd=tmp_path, capture_output=True, text=True,
-                          env={k: v for k, v in os.environ.items() if k != "EARLYHELP_DEBUG"})
+    done = subprocess.run(
+        [str(EARLYHELP), *args[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "EARLYHELP_DEBUG"},
+    )
     assert done.returncode == 0, done.stderr
     out = tmp_path / args[args.index("--out") + 1]
     # Synthetic England tiny is three LAs; each has CIN episodes open in the year asked for.

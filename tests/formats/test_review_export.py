@@ -17,14 +17,19 @@ import pytest
 
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.formats import FormatError, export, export_report
+
 from . import ehld_builder
 
 EARLYHELP = Path(sys.executable).with_name("earlyhelp")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(EARLYHELP), *args], capture_output=True, text=True,
-                          env={k: v for k, v in os.environ.items() if k != "EARLYHELP_DEBUG"})
+    return subprocess.run(
+        [str(EARLYHELP), *args],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "EARLYHELP_DEBUG"},
+    )
 
 
 @pytest.fixture
@@ -65,8 +70,7 @@ def test_a_year_after_the_extract_date_is_refused(folder: Path, tmp_path: Path) 
     assert "--year 2025" in caught.value.hint
     with pytest.raises(UsageError, match="--year 2026"):
         export(folder, "ssda903", tmp_path / "out903", year=2026)
-    assert [p.name for p in export(folder, "cin-xml", tmp_path / "ok", year=2025)] == [
-        "CIN_census_E06000001_2025.xml"]
+    assert [p.name for p in export(folder, "cin-xml", tmp_path / "ok", year=2025)] == ["CIN_census_E06000001_2025.xml"]
 
 
 @pytest.mark.parametrize("lea", ["abc", "12", "8050"])
@@ -110,11 +114,9 @@ def test_out_that_is_a_file_is_a_usage_error(folder: Path, tmp_path: Path) -> No
 
 
 def test_cli_messages_and_help(folder: Path, tmp_path: Path) -> None:
-    done = _run("export", "--data", str(folder), "--to", "cin-xml", "--out", str(tmp_path / "o"),
-                "--lea", "abc")
+    done = _run("export", "--data", str(folder), "--to", "cin-xml", "--out", str(tmp_path / "o"), "--lea", "abc")
     assert done.returncode == 2 and "Traceback" not in done.stderr and "three digits" in done.stderr
-    done = _run("export", "--data", str(folder), "--to", "cin-xml", "--out", str(tmp_path / "o"),
-                "--year", "2030")
+    done = _run("export", "--data", str(folder), "--to", "cin-xml", "--out", str(tmp_path / "o"), "--year", "2030")
     assert done.returncode == 2 and "Hint: Choose --year 2025" in done.stderr
     shown = " ".join(_run("export", "--help").stdout.split())  # help text is wrapped
     assert "[default: 2026]" in shown
@@ -125,8 +127,11 @@ def test_excel_month_with_approximate_birth_dates_is_a_data_error(folder: Path, 
     # C0001 (CIN only, born 2015-06-10, line 2) and C0008 (looked after only, born 2013-02-14,
     # line 9): dates of birth removed and birth months as Excel rewrites them.
     for name, line, old, new in (
-            ("person_identifiers", 1, "2015-06-10", ""), ("children", 1, "2015-06", "01/06/2015"),
-            ("person_identifiers", 8, "2013-02-14", ""), ("children", 8, "2013-02", "01/02/2013")):
+        ("person_identifiers", 1, "2015-06-10", ""),
+        ("children", 1, "2015-06", "01/06/2015"),
+        ("person_identifiers", 8, "2013-02-14", ""),
+        ("children", 8, "2013-02", "01/02/2013"),
+    ):
         path = folder / f"{name}.csv"
         lines = path.read_text().splitlines()
         assert old in lines[line]

@@ -16,6 +16,7 @@ import pytest
 
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.formats import FormatError, ingest, ingest_report
+
 from .ehld_builder import read_table
 from .test_ssd import _extract, _table
 
@@ -25,13 +26,20 @@ EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHA
 # Two children: 101 with two episodes (2024-06-10 to 2024-09-02, then open), 102 with one
 # (2023-11-01 to 2024-08-30). The latest event date is 2024-09-02.
 HEADER_ROWS = "101,1,14/02/2013,WBRI,,,\n102,F,29/02/2012,BCRB,,,\n"
-EPISODE_ROWS = ("101,10/06/2024,S,C2,N1,U4,PR1,02/09/2024,X1,,TS24 8AA,,\n"
-                "101,02/09/2024,P,C2,N1,U6,PR1,,,CARPL,TS24 9ZZ,,\n"
-                "102,01/11/2023,S,V2,N4,U1,PR1,30/08/2024,E13,,TS25 1AA,,\n")
+EPISODE_ROWS = (
+    "101,10/06/2024,S,C2,N1,U4,PR1,02/09/2024,X1,,TS24 8AA,,\n"
+    "101,02/09/2024,P,C2,N1,U6,PR1,,,CARPL,TS24 9ZZ,,\n"
+    "102,01/11/2023,S,V2,N4,U1,PR1,30/08/2024,E13,,TS25 1AA,,\n"
+)
 
 
-def _ssda903(folder: Path, header: str = HEADER + HEADER_ROWS, episodes: str = EPISODES + EPISODE_ROWS,
-             *, encoding: str = "utf-8") -> Path:
+def _ssda903(
+    folder: Path,
+    header: str = HEADER + HEADER_ROWS,
+    episodes: str = EPISODES + EPISODE_ROWS,
+    *,
+    encoding: str = "utf-8",
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "head.csv").write_bytes(header.encode(encoding))
     (folder / "eps.csv").write_bytes(episodes.encode(encoding))
@@ -43,6 +51,7 @@ def _child_ids(out: Path, table: str, column: str = "child_id") -> list[str]:
 
 
 # ------------------------------------------------------------------ finding 13 (and 5): Excel saves
+
 
 @pytest.mark.parametrize("variant", ["semicolons", "utf16_tabs", "lower_case_header", "bom_crlf"])
 def test_excel_saves_of_ssda903_are_read(tmp_path: Path, variant: str) -> None:
@@ -56,13 +65,14 @@ def test_excel_saves_of_ssda903_are_read(tmp_path: Path, variant: str) -> None:
     else:
         header = "\ufeff" + header.replace("\n", "\r\n")
         episodes = "\ufeff" + episodes.replace("\n", "\r\n")
-    out = ingest([_ssda903(tmp_path / "in", header, episodes, encoding=encoding)], tmp_path / "ehld",
-                 la_code=LA)
+    out = ingest([_ssda903(tmp_path / "in", header, episodes, encoding=encoding)], tmp_path / "ehld", la_code=LA)
     assert _child_ids(out, "children") == [f"{LA}-101", f"{LA}-102"]
     episodes_read = read_table(out, "looked_after_episodes")
     assert [(e["child_id"], e["start_date"], e["end_date"]) for e in episodes_read] == [
-        (f"{LA}-101", "2024-06-10", "2024-09-02"), (f"{LA}-101", "2024-09-02", ""),
-        (f"{LA}-102", "2023-11-01", "2024-08-30")]
+        (f"{LA}-101", "2024-06-10", "2024-09-02"),
+        (f"{LA}-101", "2024-09-02", ""),
+        (f"{LA}-102", "2023-11-01", "2024-08-30"),
+    ]
 
 
 def test_windows_1252_ssda903_is_a_data_error_with_line_and_hint(tmp_path: Path) -> None:
@@ -108,21 +118,22 @@ def test_spreadsheets_get_a_save_as_csv_hint(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ finding 11: --skip-invalid
 
+
 def test_skip_invalid_leaves_out_the_whole_ssda903_child_and_writes_returns(tmp_path: Path) -> None:
     # 101's second episode has an ISO date: child 101 goes entirely (header row, identity, both
     # episodes, sidecar); 102 stays. returns is written, spanning the events read: 2023-11-01
     # (102's start) to 2024-09-02 (the end of 101's first episode, read before 101 was left out).
     episodes = EPISODES + EPISODE_ROWS.replace("101,02/09/2024,P", "101,2024-09-02,P")
-    report = ingest_report([_ssda903(tmp_path / "in", episodes=episodes)], tmp_path / "ehld",
-                           la_code=LA, skip_invalid=True)
+    report = ingest_report(
+        [_ssda903(tmp_path / "in", episodes=episodes)], tmp_path / "ehld", la_code=LA, skip_invalid=True
+    )
     out = report.out
     assert _child_ids(out, "children") == [f"{LA}-102"]
     assert _child_ids(out, "looked_after_episodes") == [f"{LA}-102"]
     assert _child_ids(out, "person_identifiers", "source_record_id") == [f"{LA}-102"]
     assert _child_ids(out, "ssda903/episodes") == [f"{LA}-102"]
     (returns,) = read_table(out, "returns")
-    assert (returns["la_code"], returns["period_start"], returns["period_end"]) == (
-        LA, "2023-11-01", "2024-09-02")
+    assert (returns["la_code"], returns["period_start"], returns["period_end"]) == (LA, "2023-11-01", "2024-09-02")
     assert report.skipped_children == 1
     assert "1 children left out" in report.summary()
     issues = (out / "ingest_issues.tsv").read_text().splitlines()
@@ -147,13 +158,13 @@ def test_skip_invalid_leaves_out_the_whole_ssd_child(tmp_path: Path) -> None:
 def test_skip_invalid_with_no_child_left_stops(tmp_path: Path) -> None:
     episodes = EPISODES + EPISODE_ROWS.replace("/", "-")  # every episode date unreadable
     with pytest.raises(FormatError, match="No child could be ingested") as caught:
-        ingest([_ssda903(tmp_path / "in", episodes=episodes)], tmp_path / "ehld", la_code=LA,
-               skip_invalid=True)
+        ingest([_ssda903(tmp_path / "in", episodes=episodes)], tmp_path / "ehld", la_code=LA, skip_invalid=True)
     assert caught.value.exit_code == 1
     assert not (tmp_path / "ehld").exists()
 
 
 # ------------------------------------------------------------------ finding 12: US dates in SSD
+
 
 def test_ssd_file_with_month_first_dates_is_refused_row_by_row(tmp_path: Path) -> None:
     folder = _extract(tmp_path / "ssd")
@@ -166,8 +177,12 @@ def test_ssd_file_with_month_first_dates_is_refused_row_by_row(tmp_path: Path) -
     with pytest.raises(FormatError) as caught:
         ingest([folder], tmp_path / "ehld", la_code=LA)
     month_first = {(i.location, i.field) for i in caught.value.issues if i.rule == "one date format per file"}
-    assert month_first == {("row 2", "cine_referral_date"), ("row 2", "cine_close_date"),
-                           ("row 3", "cine_referral_date"), ("row 3", "cine_close_date")}
+    assert month_first == {
+        ("row 2", "cine_referral_date"),
+        ("row 2", "cine_close_date"),
+        ("row 3", "cine_referral_date"),
+        ("row 3", "cine_close_date"),
+    }
     message = str(caught.value)
     assert "7/15/2024 (in cine_close_date)" in message and "YYYY-MM-DD" in message
 
@@ -183,6 +198,7 @@ def test_ssd_day_first_dates_are_still_read(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ finding 27: --extract-date
+
 
 def test_extract_date_before_the_latest_event_is_refused(tmp_path: Path) -> None:
     folder = _ssda903(tmp_path / "in")
@@ -209,7 +225,8 @@ def test_cli_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     done = run(str(cp1252), "--la-code", LA, "--out", str(tmp_path / "a"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "head.csv, line 2" in done.stderr and "Hint:" in done.stderr
-    done = run(str(_ssda903(tmp_path / "ok")), "--la-code", LA, "--out", str(tmp_path / "b"),
-               "--extract-date", "2015-01-01")
+    done = run(
+        str(_ssda903(tmp_path / "ok")), "--la-code", LA, "--out", str(tmp_path / "b"), "--extract-date", "2015-01-01"
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--extract-date 2015-01-01 is before the latest event date" in done.stderr

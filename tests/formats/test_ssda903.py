@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import FormatError, export, export_report, ingest, ingest_report
 from earlyhelp.formats.cli import export as export_command
+
 from .ehld_builder import read_table, upn
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
@@ -44,7 +45,10 @@ def test_both_sex_generations_and_dates(tmp_path: Path) -> None:
     assert children["E06000001-102"]["birth_month"] == "2012-02"
     episodes = read_table(out, "looked_after_episodes")
     assert [(e["start_date"], e["end_date"], e["reason_ceased"]) for e in episodes] == [
-        ("2024-06-10", "2024-09-02", "X1"), ("2024-09-02", "", ""), ("2023-11-01", "2024-08-30", "E13")]
+        ("2024-06-10", "2024-09-02", "X1"),
+        ("2024-09-02", "", ""),
+        ("2023-11-01", "2024-08-30", "E13"),
+    ]
     identity = {p["source_record_id"]: p for p in read_table(out, "person_identifiers")}
     # The home postcode of the latest episode; placement postcodes only in the sidecar.
     assert identity["E06000001-101"]["postcode"] == "TS24 9ZZ"
@@ -55,14 +59,19 @@ def test_both_sex_generations_and_dates(tmp_path: Path) -> None:
 
 
 def test_errors_name_file_row_and_column_and_mask_dates_of_birth(tmp_path: Path) -> None:
-    files = _write(tmp_path / "in", "101,1,31/02/2013,WBRI,,,\n102,7,01/01/2012,WBRI,,,\n",
-                   "102,2024-06-10,S,C2,N1,U4,,,,,,,\n102,10/06/2024,Q,C2,N1,U4,,,,,,,\n")
+    files = _write(
+        tmp_path / "in",
+        "101,1,31/02/2013,WBRI,,,\n102,7,01/01/2012,WBRI,,,\n",
+        "102,2024-06-10,S,C2,N1,U4,,,,,,,\n102,10/06/2024,Q,C2,N1,U4,,,,,,,\n",
+    )
     with pytest.raises(FormatError) as caught:
         ingest([files], tmp_path / "ehld", la_code="E06000001")
     found = {(i.file, i.location, i.field) for i in caught.value.issues}
     assert found == {
-        ("903_head_2025.csv", "row 2", "DOB"), ("903_head_2025.csv", "row 3", "SEX"),
-        ("903_eps_2025.csv", "row 2", "DECOM"), ("903_eps_2025.csv", "row 3", "RNE"),
+        ("903_head_2025.csv", "row 2", "DOB"),
+        ("903_head_2025.csv", "row 3", "SEX"),
+        ("903_eps_2025.csv", "row 2", "DECOM"),
+        ("903_eps_2025.csv", "row 3", "RNE"),
     }
     assert "31/02/2013" not in caught.value.message
 
@@ -117,16 +126,30 @@ def test_every_field_round_trips_through_ehld_and_the_sidecar(tmp_path: Path) ->
     ehld = ingest([files], tmp_path / "ehld", la_code="E06000001", extract_date=EXTRACTED)
     sidecar = {row["start_date"]: row for row in read_table(ehld / "ssda903", "episodes")}
     assert sidecar["2024-06-10"] == {
-        "la_code": "E06000001", "child_id": "E06000001-101", "start_date": "2024-06-10",
-        "home_postcode": "TS24 8AA", "placement_postcode": "TS25 1AA", "urn": "SC123456",
-        "placement_provider": "PR1", "reason_place_change": "CARPL"}
+        "la_code": "E06000001",
+        "child_id": "E06000001-101",
+        "start_date": "2024-06-10",
+        "home_postcode": "TS24 8AA",
+        "placement_postcode": "TS25 1AA",
+        "urn": "SC123456",
+        "placement_provider": "PR1",
+        "reason_place_change": "CARPL",
+    }
     assert sidecar["2024-05-03"]["placement_provider"] == "PR1"  # 104: nothing else held
     header = {row["child_id"]: row for row in read_table(ehld / "ssda903", "header")}
     assert header == {
-        "E06000001-102": {"la_code": "E06000001", "child_id": "E06000001-102", "mother": "1",
-                          "mother_child_birth_date": "2024-05-03"},
-        "E06000001-103": {"la_code": "E06000001", "child_id": "E06000001-103", "mother": "0",
-                          "mother_child_birth_date": ""},
+        "E06000001-102": {
+            "la_code": "E06000001",
+            "child_id": "E06000001-102",
+            "mother": "1",
+            "mother_child_birth_date": "2024-05-03",
+        },
+        "E06000001-103": {
+            "la_code": "E06000001",
+            "child_id": "E06000001-103",
+            "mother": "0",
+            "mother_child_birth_date": "",
+        },
     }
     # Identity zone only: no postcode or baby's birth date reaches an EHLD table but
     # person_identifiers (the latest HOME_POST), and the folder is still valid EHLD.
@@ -143,28 +166,44 @@ def test_every_field_round_trips_through_ehld_and_the_sidecar(tmp_path: Path) ->
 
 
 def test_a_mother_after_the_collection_year_is_not_one_yet(tmp_path: Path) -> None:
-    ehld = ingest([_write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)], tmp_path / "ehld",
-                  la_code="E06000001")
+    ehld = ingest([_write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)], tmp_path / "ehld", la_code="E06000001")
     export(ehld, "ssda903", tmp_path / "out", year=2024)  # 2023-24: only 102 is looked after
     header = _rows_of(tmp_path / "out" / "E06000001" / "header.csv")
     # Her child is born 3 May 2024, after 31 March 2024; the 2023-24 return has sex 1/2.
     assert header[1:] == [["102", "2", "29/02/2008", "BCRB", upn("805", 2), "0", ""]]
     episodes = _rows_of(tmp_path / "out" / "E06000001" / "episodes.csv")
-    assert episodes[1] == ["102", "01/11/2023", "T", "C2", "N4", "K2", "PR4", "", "", "",
-                           "TS26 9AA", "B91 3QB", "SC654321"]
+    assert episodes[1] == [
+        "102",
+        "01/11/2023",
+        "T",
+        "C2",
+        "N4",
+        "K2",
+        "PR4",
+        "",
+        "",
+        "",
+        "TS26 9AA",
+        "B91 3QB",
+        "SC654321",
+    ]
 
 
 def test_a_reason_for_a_change_after_31_march_is_not_written(tmp_path: Path) -> None:
-    episodes = ("101,10/06/2024,S,C2,N1,U4,PR1,02/04/2025,X1,CARPL,TS24 8AA,TS25 1AA,SC123456\n"
-                "101,02/04/2025,P,C2,N1,R1,PR2,,,,TS24 8AA,DL1 1AA,\n")
-    ehld = ingest([_write(tmp_path / "in", FULL_HEADER.splitlines()[0] + "\n", episodes)],
-                  tmp_path / "ehld", la_code="E06000001")
+    episodes = (
+        "101,10/06/2024,S,C2,N1,U4,PR1,02/04/2025,X1,CARPL,TS24 8AA,TS25 1AA,SC123456\n"
+        "101,02/04/2025,P,C2,N1,R1,PR2,,,,TS24 8AA,DL1 1AA,\n"
+    )
+    ehld = ingest(
+        [_write(tmp_path / "in", FULL_HEADER.splitlines()[0] + "\n", episodes)], tmp_path / "ehld", la_code="E06000001"
+    )
     export(ehld, "ssda903", tmp_path / "out", year=2025)
     written = _rows_of(tmp_path / "out" / "E06000001" / "episodes.csv")
     # The episode is open on 31 March 2025: its end, reason ceased and reason for the
     # placement change are not known yet.
-    assert written[1:] == [["101", "10/06/2024", "S", "C2", "N1", "U4", "PR1", "", "", "",
-                            "TS24 8AA", "TS25 1AA", "SC123456"]]
+    assert written[1:] == [
+        ["101", "10/06/2024", "S", "C2", "N1", "U4", "PR1", "", "", "", "TS24 8AA", "TS25 1AA", "SC123456"]
+    ]
 
 
 def test_bad_sidecar_codes_name_the_field_and_mask_the_babys_birth_date(tmp_path: Path) -> None:
@@ -177,8 +216,10 @@ def test_bad_sidecar_codes_name_the_field_and_mask_the_babys_birth_date(tmp_path
         ingest([files], tmp_path / "ehld", la_code="E06000001")
     found = {(i.file, i.location, i.field) for i in caught.value.issues}
     assert found == {
-        ("903_eps_2025.csv", "row 2", "PLACE_PROVIDER"), ("903_eps_2025.csv", "row 2", "REASON_PLACE_CHANGE"),
-        ("903_head_2025.csv", "row 3", "MOTHER"), ("903_head_2025.csv", "row 4", "MC_DOB"),
+        ("903_eps_2025.csv", "row 2", "PLACE_PROVIDER"),
+        ("903_eps_2025.csv", "row 2", "REASON_PLACE_CHANGE"),
+        ("903_head_2025.csv", "row 3", "MOTHER"),
+        ("903_head_2025.csv", "row 4", "MC_DOB"),
     }
     assert "'PR9' is not a PLACE_PROVIDER code" in caught.value.message
     assert "31/02/2024" not in caught.value.message
@@ -189,8 +230,9 @@ def test_without_a_sidecar_the_export_says_once_what_it_leaves_empty(tmp_path: P
     ehld = ingest([files], tmp_path / "ehld", la_code="E06000001", extract_date=EXTRACTED)
     for file in (ehld / "ssda903").iterdir():
         file.unlink()
-    result = CliRunner().invoke(export_command, ["--data", str(ehld), "--to", "ssda903",
-                                                 "--year", "2025", "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        export_command, ["--data", str(ehld), "--to", "ssda903", "--year", "2025", "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("No SSDA903 sidecar") == 1
     for field in ("PLACE_PROVIDER", "PL_POST", "URN", "REASON_PLACE_CHANGE", "MOTHER", "MC_DOB"):
@@ -203,9 +245,7 @@ def test_without_a_sidecar_the_export_says_once_what_it_leaves_empty(tmp_path: P
 
 
 def test_ingesting_an_ehld_folder_keeps_its_sidecar(tmp_path: Path) -> None:
-    ehld = ingest([_write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)], tmp_path / "ehld",
-                  la_code="E06000001")
+    ehld = ingest([_write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)], tmp_path / "ehld", la_code="E06000001")
     copied = ingest([ehld], tmp_path / "copy")
     for name in ("episodes", "header"):
-        assert (copied / "ssda903" / f"{name}.csv").read_text() == \
-            (ehld / "ssda903" / f"{name}.csv").read_text()
+        assert (copied / "ssda903" / f"{name}.csv").read_text() == (ehld / "ssda903" / f"{name}.csv").read_text()

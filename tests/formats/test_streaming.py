@@ -38,9 +38,11 @@ with open("/proc/self/status") as status:
 
 def _file(path: Path, children: int) -> Path:
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write("<Message><Header><CollectionDetails><Collection>CIN</Collection>"
-                     "<Year>2025</Year><ReferenceDate>2025-03-31</ReferenceDate></CollectionDetails>"
-                     "<Source><LEA>805</LEA></Source></Header><Children>\n")
+        handle.write(
+            "<Message><Header><CollectionDetails><Collection>CIN</Collection>"
+            "<Year>2025</Year><ReferenceDate>2025-03-31</ReferenceDate></CollectionDetails>"
+            "<Source><LEA>805</LEA></Source></Header><Children>\n"
+        )
         for n in range(children):
             handle.write(CHILD.format(n=n))
         handle.write("</Children></Message>\n")
@@ -49,8 +51,12 @@ def _file(path: Path, children: int) -> Path:
 
 def _peak_kib(tmp_path: Path, children: int) -> int:
     source = _file(tmp_path / f"cin_{children}.xml", children)
-    done = subprocess.run([sys.executable, "-c", PEAK, str(source), str(tmp_path / f"out_{children}"),
-                           str(children)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, str(source), str(tmp_path / f"out_{children}"), str(children)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(done.stdout)
 
 

@@ -25,6 +25,7 @@ import pytest
 from lxml import etree
 
 from earlyhelp.formats import export, export_report
+
 from .dfe import RECODED_SINCE_2021, is_query, placements_the_validator_cannot_place, run_validator
 
 pytestmark = pytest.mark.slow
@@ -78,8 +79,11 @@ def test_tiny_synthetic_england_breaks_no_dfe_rule_but_its_planted_faults(tmp_pa
         found = run_validator("cin", str(path), "cin2025_26", workdir=tmp_path)
         assert found["rules_run"] > 100 and found["rules_crashed"] == []
         issues = found["child_level"] + found["la_level"]
-        errors = {(i["rule"], i["row"]) for i in found["child_level"]
-                  if not is_query(i["rule"]) and i["table"] == "ChildIdentifiers"}
+        errors = {
+            (i["rule"], i["row"])
+            for i in found["child_level"]
+            if not is_query(i["rule"]) and i["table"] == "ChildIdentifiers"
+        }
         error_rules = {i["rule"] for i in issues if not is_query(i["rule"])}
         planted = _planted_identity_faults(path, la_numbers)
         assert error_rules <= {"1510", "1530", "8520", "8606"}, (path.name, error_rules)

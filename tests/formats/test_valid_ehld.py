@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from earlyhelp.formats import ingest
+
 from .test_ssd import _extract
 from .test_ssda903 import _write
 
@@ -30,8 +31,11 @@ def test_ssd_ingest_is_valid_ehld(validate_paths, tmp_path: Path) -> None:
 
 
 def test_ssda903_ingest_is_valid_ehld(validate_paths, tmp_path: Path) -> None:
-    files = _write(tmp_path / "in", "101,1,14/02/2013,WBRI,,,\n",
-                   "101,10/06/2024,S,C2,N1,U4,PR1,02/09/2024,X1,,,,\n101,02/09/2024,P,C2,N1,U6,PR1,,,,,,\n")
+    files = _write(
+        tmp_path / "in",
+        "101,1,14/02/2013,WBRI,,,\n",
+        "101,10/06/2024,S,C2,N1,U4,PR1,02/09/2024,X1,,,,\n101,02/09/2024,P,C2,N1,U6,PR1,,,,,,\n",
+    )
     out = ingest([files], tmp_path / "ehld", la_code="E06000001")
     report = validate_paths([out])
     assert report.ok, report.summary()

@@ -13,11 +13,18 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "children": {"birth_month": "2012-01", "sex": "F"},
     "referrals": {"referral_source": "1A", "referral_nfa": "false"},
     "cp_plans": {"initial_category": "NEG", "referral_id": "R0"},
-    "looked_after_episodes": {"reason_new_episode": "S", "legal_status": "C2",
-                              "category_of_need": "N1", "placement": "U1"},
-    "early_help_episodes": {"family_id": "F1", "request_source": "family",
-                            "lead_agency": "la_family_support",
-                            "service_level": "targeted_early_help"},
+    "looked_after_episodes": {
+        "reason_new_episode": "S",
+        "legal_status": "C2",
+        "category_of_need": "N1",
+        "placement": "U1",
+    },
+    "early_help_episodes": {
+        "family_id": "F1",
+        "request_source": "family",
+        "lead_agency": "la_family_support",
+        "service_level": "targeted_early_help",
+    },
     "family_goals": {"outcome_heading": "health", "identified_by": "jointly"},
     "spend": {"early_intervention": "true"},
 }
@@ -41,30 +48,67 @@ class Return:
         self.rows.setdefault(table, []).append(row)
         return row
 
-    def la(self, la_code: str, region_code: str = "E12000001", *, period_start: str = "2019-04-01",
-           period_end: str = "2020-03-31", extract_date: str = "2021-06-30",
-           population: dict[int, int] | None = None, name: str | None = None) -> None:
-        self.add("local_authorities", la_code=la_code, la_name=name or f"LA {la_code}",
-                 region_code=region_code, region_name=f"Region {region_code}")
-        self.add("returns", la_code=la_code, period_start=period_start, period_end=period_end,
-                 extract_date=extract_date)
+    def la(
+        self,
+        la_code: str,
+        region_code: str = "E12000001",
+        *,
+        period_start: str = "2019-04-01",
+        period_end: str = "2020-03-31",
+        extract_date: str = "2021-06-30",
+        population: dict[int, int] | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.add(
+            "local_authorities",
+            la_code=la_code,
+            la_name=name or f"LA {la_code}",
+            region_code=region_code,
+            region_name=f"Region {region_code}",
+        )
+        self.add(
+            "returns", la_code=la_code, period_start=period_start, period_end=period_end, extract_date=extract_date
+        )
         for year, children in (population or {}).items():
             self.add("population", la_code=la_code, year=year, children_0_17=children)
 
-    def referral(self, la: str, child: str, date: str, *, nfa: bool = False,
-                 closed: str | None = None, reason: str | None = None) -> str:
+    def referral(
+        self, la: str, child: str, date: str, *, nfa: bool = False, closed: str | None = None, reason: str | None = None
+    ) -> str:
         referral_id = self._next("R")
-        self.add("referrals", la_code=la, child_id=child, referral_id=referral_id,
-                 referral_date=date, referral_nfa="true" if nfa else "false",
-                 closure_date=closed or "", closure_reason=reason or "")
+        self.add(
+            "referrals",
+            la_code=la,
+            child_id=child,
+            referral_id=referral_id,
+            referral_date=date,
+            referral_nfa="true" if nfa else "false",
+            closure_date=closed or "",
+            closure_reason=reason or "",
+        )
         return referral_id
 
-    def early_help(self, la: str, child: str, start: str, end: str | None = None, *,
-                   end_reason: str | None = None, request: str | None = None) -> str:
+    def early_help(
+        self,
+        la: str,
+        child: str,
+        start: str,
+        end: str | None = None,
+        *,
+        end_reason: str | None = None,
+        request: str | None = None,
+    ) -> str:
         episode_id = self._next("E")
-        self.add("early_help_episodes", la_code=la, child_id=child, episode_id=episode_id,
-                 start_date=start, end_date=end or "", end_reason=end_reason or "",
-                 request_date=request or "")
+        self.add(
+            "early_help_episodes",
+            la_code=la,
+            child_id=child,
+            episode_id=episode_id,
+            start_date=start,
+            end_date=end or "",
+            end_reason=end_reason or "",
+            request_date=request or "",
+        )
         return episode_id
 
     def write(self, folder: Path) -> Path:

@@ -7,6 +7,7 @@ Internal values are unrounded: percentages are the exact fraction as the nearest
 from __future__ import annotations
 
 import pytest
+
 from .casebook import LA1, LA2, LA3, LA4, LA5, LA6, R1, R2
 
 Y = 201920  # 2019-04-01 .. 2020-03-31
@@ -157,10 +158,20 @@ def test_missing_population_or_deflator_is_x_not_a_guess(tmp_path):
     from .conftest import Figures
 
     r = Return()
-    r.la("E06000001", population={2019: 1000}, period_start="2019-04-01", period_end="2021-03-31",
-         extract_date="2022-06-30")
-    r.la("E06000002", population={2019: 3000, 2020: 3000}, period_start="2019-04-01",
-         period_end="2021-03-31", extract_date="2022-06-30")
+    r.la(
+        "E06000001",
+        population={2019: 1000},
+        period_start="2019-04-01",
+        period_end="2021-03-31",
+        extract_date="2022-06-30",
+    )
+    r.la(
+        "E06000002",
+        population={2019: 3000, 2020: 3000},
+        period_start="2019-04-01",
+        period_end="2021-03-31",
+        extract_date="2022-06-30",
+    )
     for la in ("E06000001", "E06000002"):
         r.early_help(la, "C1", "2019-05-01")
         r.add("spend", la_code=la, time_period=202021, line="family_support_services", gross_spend=600.0)
@@ -173,4 +184,4 @@ def test_missing_population_or_deflator_is_x_not_a_guess(tmp_path):
     assert figures["England", 201920, "eh_reach_pct"] == ("2", "4000", "0.05")
     # No deflator for 202021: real-terms spend is not available (only E06000002 has population).
     assert figures["E06000002", 202021, "ei_spend_per_child_real"] == ("x", "3000", "x")
-    assert (("E06000001", 202021, "ei_spend_per_child_real") not in figures)
+    assert ("E06000001", 202021, "ei_spend_per_child_real") not in figures

@@ -59,13 +59,20 @@ def _assert_refused(code: int, err: str, out, *parts: str, exit_code: int = 1) -
 
 # ------------------------------------------------------------------ files that cannot be read
 
+
 def test_a_semicolon_separated_file_is_refused_not_published_as_zeros(earlyhelp, tmp_path):
     folder = _one_la_return().write(tmp_path / "data")
     text = (folder / "referrals.csv").read_text()
     (folder / "referrals.csv").write_text(text.replace(",", ";"))
     code, err = earlyhelp("indicators", "--data", folder, "--out", tmp_path / "out")
-    _assert_refused(code, err, tmp_path / "out", "Error: referrals.csv line 1:", "semicolons (;)",
-                    "Hint: Save the file as 'CSV UTF-8 (comma delimited)'")
+    _assert_refused(
+        code,
+        err,
+        tmp_path / "out",
+        "Error: referrals.csv line 1:",
+        "semicolons (;)",
+        "Hint: Save the file as 'CSV UTF-8 (comma delimited)'",
+    )
 
 
 def test_a_renamed_date_column_is_refused(earlyhelp, tmp_path):
@@ -73,9 +80,13 @@ def test_a_renamed_date_column_is_refused(earlyhelp, tmp_path):
     text = (folder / "referrals.csv").read_text()
     (folder / "referrals.csv").write_text(text.replace("referral_date", "Referral Date", 1))
     code, err = earlyhelp("indicators", "--data", folder, "--out", tmp_path / "out")
-    _assert_refused(code, err, tmp_path / "out",
-                    "referrals.csv line 1, column referral_date: The required column referral_date "
-                    "is missing from referrals.csv. The header has 'Referral Date'")
+    _assert_refused(
+        code,
+        err,
+        tmp_path / "out",
+        "referrals.csv line 1, column referral_date: The required column referral_date "
+        "is missing from referrals.csv. The header has 'Referral Date'",
+    )
 
 
 @pytest.mark.parametrize("misnamed", ["Referrals.csv", "referrals (1).csv"])
@@ -83,8 +94,13 @@ def test_a_misnamed_table_file_is_refused(earlyhelp, tmp_path, misnamed):
     folder = _one_la_return().write(tmp_path / "data")
     (folder / "referrals.csv").rename(folder / misnamed)
     code, err = earlyhelp("indicators", "--data", folder, "--out", tmp_path / "out")
-    _assert_refused(code, err, tmp_path / "out", f"Error: {misnamed} is not named after a table",
-                    f"Hint: Rename {misnamed} to referrals.csv")
+    _assert_refused(
+        code,
+        err,
+        tmp_path / "out",
+        f"Error: {misnamed} is not named after a table",
+        f"Hint: Rename {misnamed} to referrals.csv",
+    )
 
 
 def test_an_empty_file_is_a_data_error(earlyhelp, tmp_path):
@@ -115,9 +131,13 @@ def test_a_day_month_year_date_is_named_by_line_and_column_not_by_exception_clas
     text = (folder / "referrals.csv").read_text()
     (folder / "referrals.csv").write_text(text.replace("2019-05-01", "01/05/2019"))
     code, err = earlyhelp("indicators", "--data", folder, "--out", tmp_path / "out")
-    _assert_refused(code, err, tmp_path / "out",
-                    "Error: referrals.csv line 2, column referral_date: '01/05/2019' is not a date "
-                    "in the form YYYY-MM-DD.", "day/month/year")
+    _assert_refused(
+        code,
+        err,
+        tmp_path / "out",
+        "Error: referrals.csv line 2, column referral_date: '01/05/2019' is not a date in the form YYYY-MM-DD.",
+        "day/month/year",
+    )
     assert "(and" not in err  # the one bad value, no other
 
 
@@ -128,29 +148,43 @@ def test_a_windows_1252_line_is_named_not_reported_as_a_bad_code(earlyhelp, tmp_
     raw = (folder / "referrals.csv").read_bytes().replace(b"RC8", b"RC\xe98")  # e-acute, Windows-1252
     (folder / "referrals.csv").write_bytes(raw)
     code, err = earlyhelp("indicators", "--data", folder, "--out", tmp_path / "out")
-    _assert_refused(code, err, tmp_path / "out",
-                    "Error: referrals.csv line 3: referrals.csv is not UTF-8 text from this line on",
-                    "CSV UTF-8 (comma delimited)")
+    _assert_refused(
+        code,
+        err,
+        tmp_path / "out",
+        "Error: referrals.csv line 3: referrals.csv is not UTF-8 text from this line on",
+        "CSV UTF-8 (comma delimited)",
+    )
 
 
 # ------------------------------------------------------------------ files that are not data
 
+
 def test_data_given_a_file_is_a_usage_error_without_a_class_name(earlyhelp, tmp_path):
     (tmp_path / "afile.txt").write_text("")
     code, err = earlyhelp("indicators", "--data", tmp_path / "afile.txt", "--out", tmp_path / "out")
-    _assert_refused(code, err, tmp_path / "out", f"Error: --data takes a folder, but {tmp_path / 'afile.txt'} is a file.",
-                    "use --warehouse FILE", exit_code=2)
+    _assert_refused(
+        code,
+        err,
+        tmp_path / "out",
+        f"Error: --data takes a folder, but {tmp_path / 'afile.txt'} is a file.",
+        "use --warehouse FILE",
+        exit_code=2,
+    )
 
 
 def test_a_warehouse_that_is_not_a_database_is_a_usage_error_without_a_class_name(earlyhelp, tmp_path):
     (tmp_path / "notes.txt").write_text("not a database, just some notes\n")
     code, err = earlyhelp("indicators", "--warehouse", tmp_path / "notes.txt", "--out", tmp_path / "out")
-    _assert_refused(code, err, tmp_path / "out",
-                    f"Error: {tmp_path / 'notes.txt'} is neither an EHLD folder nor a DuckDB warehouse.",
-                    exit_code=2)
+    _assert_refused(
+        code,
+        err,
+        tmp_path / "out",
+        f"Error: {tmp_path / 'notes.txt'} is neither an EHLD folder nor a DuckDB warehouse.",
+        exit_code=2,
+    )
     code, err = earlyhelp("report", "--data", tmp_path / "notes.txt", "--out", tmp_path / "out")
-    _assert_refused(code, err, tmp_path / "out", "is neither an EHLD folder nor a DuckDB warehouse.",
-                    exit_code=2)
+    _assert_refused(code, err, tmp_path / "out", "is neither an EHLD folder nor a DuckDB warehouse.", exit_code=2)
 
 
 def test_a_warehouse_given_a_folder_is_a_usage_error(earlyhelp, tmp_path):
@@ -159,6 +193,7 @@ def test_a_warehouse_given_a_folder_is_a_usage_error(earlyhelp, tmp_path):
 
 
 # ------------------------------------------------------------------ tables not supplied are x
+
 
 def _looked_after_only() -> Return:
     """What `earlyhelp ingest` makes of an SSDA903 return: looked-after episodes, no CIN or EH."""
@@ -186,7 +221,8 @@ def test_a_table_with_no_file_is_not_available_not_zero(tmp_path):
 def test_a_header_only_file_is_supplied_and_counts_zero(tmp_path):
     folder = _looked_after_only().write(tmp_path / "data")
     (folder / "early_help_episodes.csv").write_text(
-        "la_code,child_id,episode_id,family_id,request_source,start_date,lead_agency,service_level\n")
+        "la_code,child_id,episode_id,family_id,request_source,start_date,lead_agency,service_level\n"
+    )
     figures = Figures(compute_internal(folder))
     assert figures[LA1, YEAR, "eh_children"] == ("0", "z", "0")
     assert figures[LA1, YEAR, "eh_reach_pct"] == ("0", "1000", "0")
@@ -208,13 +244,17 @@ def test_a_warehouse_uses_each_las_latest_load_to_tell_what_it_supplied(tmp_path
     for name in ehld.tables:
         con.execute(f'CREATE TABLE "{name}" AS {ehld.select_sql(name)}')
     # load_history as `earlyhelp load` writes it; LA2's first return had EH, its latest has not.
-    con.execute("CREATE TABLE load_history (la_code VARCHAR, loaded_at TIMESTAMPTZ, files VARCHAR, "
-                "rows_per_table VARCHAR, checksum VARCHAR)")
+    con.execute(
+        "CREATE TABLE load_history (la_code VARCHAR, loaded_at TIMESTAMPTZ, files VARCHAR, "
+        "rows_per_table VARCHAR, checksum VARCHAR)"
+    )
     everything = json.dumps(sorted(f"{name}.csv" for name in ehld.tables))
     no_eh = json.dumps(sorted(f"{name}.csv" for name in ehld.tables if name != "early_help_episodes"))
-    history = [(LA1, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), everything),
-               (LA2, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), everything),
-               (LA2, dt.datetime(2024, 2, 1, tzinfo=dt.timezone.utc), no_eh)]
+    history = [
+        (LA1, dt.datetime(2024, 1, 1, tzinfo=dt.UTC), everything),
+        (LA2, dt.datetime(2024, 1, 1, tzinfo=dt.UTC), everything),
+        (LA2, dt.datetime(2024, 2, 1, tzinfo=dt.UTC), no_eh),
+    ]
     for la, loaded_at, files in history:
         con.execute("INSERT INTO load_history VALUES (?, ?, ?, '{}', 'x')", [la, loaded_at, files])
     con.close()

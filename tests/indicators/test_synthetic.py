@@ -14,8 +14,11 @@ pytestmark = pytest.mark.slow
 def test_national_figures_match_the_independent_synthetic_check(tmp_path):
     data = generate(tmp_path / "tiny", scale="tiny", seed=3, fmt="parquet")
     internal = compute_internal(data)
-    national = {(r["indicator"], int(r["time_period"])): r["value"] for r in internal.to_pylist()
-                if r["geographic_level"] == "National" and r["breakdown"] == "Total"}
+    national = {
+        (r["indicator"], int(r["time_period"])): r["value"]
+        for r in internal.to_pylist()
+        if r["geographic_level"] == "National" and r["breakdown"] == "Total"
+    }
     compared = 0
     for row in check(data).rows:
         ours = national.get((row.figure, row.year))

@@ -7,7 +7,7 @@ from earlyhelp.indicators import compute_internal
 from .builder import Return
 
 SHORT, FULL = "E06000001", "E06000003"  # region E12000001
-LATE = "E06000002"                      # region E12000002
+LATE = "E06000002"  # region E12000002
 REGION, LATE_REGION = "E12000001", "E12000002"
 X = ("x", "x", "x")
 
@@ -15,26 +15,63 @@ X = ("x", "x", "x")
 def _figures(tmp_path):
     r = Return()
     # Ends 30 September 2020: 201920 whole, 202021 half.
-    r.la(SHORT, REGION, period_start="2019-04-01", period_end="2020-09-30", extract_date="2021-12-31",
-         population={2019: 1000, 2020: 1000})
+    r.la(
+        SHORT,
+        REGION,
+        period_start="2019-04-01",
+        period_end="2020-09-30",
+        extract_date="2021-12-31",
+        population={2019: 1000, 2020: 1000},
+    )
     # Starts 1 June 2015: 201516 misses April and May; 201617 whole.
-    r.la(LATE, LATE_REGION, period_start="2015-06-01", period_end="2017-03-31", extract_date="2018-06-30",
-         population={2015: 1000, 2016: 1000})
+    r.la(
+        LATE,
+        LATE_REGION,
+        period_start="2015-06-01",
+        period_end="2017-03-31",
+        extract_date="2018-06-30",
+        population={2015: 1000, 2016: 1000},
+    )
     # Whole years 201920 and 202021.
-    r.la(FULL, REGION, period_start="2019-04-01", period_end="2021-03-31", extract_date="2022-06-30",
-         population={2019: 2000, 2020: 2000})
-    for la, day in ((SHORT, "2019-06-01"), (SHORT, "2019-07-01"), (SHORT, "2020-05-01"),
-                    (LATE, "2015-07-01"), (LATE, "2016-07-01"), (LATE, "2016-08-01"),
-                    (FULL, "2019-06-01"), (FULL, "2020-06-01")):
+    r.la(
+        FULL,
+        REGION,
+        period_start="2019-04-01",
+        period_end="2021-03-31",
+        extract_date="2022-06-30",
+        population={2019: 2000, 2020: 2000},
+    )
+    for la, day in (
+        (SHORT, "2019-06-01"),
+        (SHORT, "2019-07-01"),
+        (SHORT, "2020-05-01"),
+        (LATE, "2015-07-01"),
+        (LATE, "2016-07-01"),
+        (LATE, "2016-08-01"),
+        (FULL, "2019-06-01"),
+        (FULL, "2020-06-01"),
+    ):
         r.referral(la, f"{la}-{day}", day)
     r.early_help(SHORT, "S1", "2019-05-01")  # open throughout both years
-    r.add("spend", la_code=SHORT, time_period=202021, line="family_support_services",
-          gross_spend=5000.0, early_intervention="true")
+    r.add(
+        "spend",
+        la_code=SHORT,
+        time_period=202021,
+        line="family_support_services",
+        gross_spend=5000.0,
+        early_intervention="true",
+    )
     r.add("deflators", time_period=202021, index=100.0)
     table = compute_internal(r.write(tmp_path / "data"))
-    return {(row["la_code"] or row["region_code"] or "England", int(row["time_period"]),
-             row["indicator"]): (row["numerator"], row["denominator"], row["value"])
-            for row in table.to_pylist() if row["breakdown"] == "Total"}
+    return {
+        (row["la_code"] or row["region_code"] or "England", int(row["time_period"]), row["indicator"]): (
+            row["numerator"],
+            row["denominator"],
+            row["value"],
+        )
+        for row in table.to_pylist()
+        if row["breakdown"] == "Total"
+    }
 
 
 def test_a_year_the_return_covers_in_part_is_not_available(tmp_path):

@@ -49,8 +49,14 @@ def test_duplicate_record_ids_are_a_data_error_without_identifiers(tmp_path):
     from earlyhelp.synth.identities import person_identifiers_schema
 
     rows = {name: [None, None] for name in person_identifiers_schema().names}
-    rows.update(source=["health", "health"], source_record_id=["H1", "H1"], la_code=["E06000001"] * 2,
-                sex=["F", "F"], forename=["Zuzanna", "Zuzanna"], nhs_number=["9434765919"] * 2)
+    rows.update(
+        source=["health", "health"],
+        source_record_id=["H1", "H1"],
+        la_code=["E06000001"] * 2,
+        sex=["F", "F"],
+        forename=["Zuzanna", "Zuzanna"],
+        nhs_number=["9434765919"] * 2,
+    )
     pq.write_table(pa.table(rows, schema=person_identifiers_schema()), tmp_path / "person_identifiers.parquet")
     done = _run("--identities", str(tmp_path), "--out", str(tmp_path / "out"))
     assert done.returncode == 1
@@ -61,8 +67,9 @@ def test_duplicate_record_ids_are_a_data_error_without_identifiers(tmp_path):
 def test_a_model_file_from_elsewhere_is_refused(tmp_path, identity_zone):
     model = tmp_path / "model.json"
     model.write_text(json.dumps({"link_type": "dedupe_only", "comparisons": []}))
-    done = _run("--identities", str(identity_zone["root"] / "identities"), "--out", str(tmp_path / "out"),
-                "--model", str(model))
+    done = _run(
+        "--identities", str(identity_zone["root"] / "identities"), "--out", str(tmp_path / "out"), "--model", str(model)
+    )
     assert done.returncode == 2
     assert "not a model saved by earlyhelp link" in done.stderr
 

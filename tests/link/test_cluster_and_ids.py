@@ -88,8 +88,9 @@ def _attach(label, constraint, best, edges, floor=0.02, margin=2.0):
     a = np.array([e[0] for e in edges], dtype=np.int64)
     b = np.array([e[1] for e in edges], dtype=np.int64)
     p = np.array([e[2] for e in edges], dtype=float)
-    return attach_fragments(np.array(label), np.array(constraint), np.array(best, dtype=float), a, b, p,
-                            floor=floor, margin=margin)
+    return attach_fragments(
+        np.array(label), np.array(constraint), np.array(best, dtype=float), a, b, p, floor=floor, margin=margin
+    )
 
 
 def test_a_piece_whose_only_plausible_partner_is_one_cluster_joins_it():

@@ -15,8 +15,8 @@ from earlyhelp.spec import table
 from earlyhelp.synth.identities import (
     make_identity_records,
     nhs_check_digit,
-    nickname_map,
     nhs_number_is_valid,
+    nickname_map,
     real_postcodes,
     synthetic_people,
     upn_check_letter,
@@ -67,10 +67,14 @@ def test_one_row_per_la_record_and_unique_record_ids(generated):
 
 def test_truth_matches_la_records(generated):
     _, la_records, _, truth = generated
-    expected = dict(zip(la_records.column("source_record_id").to_pylist(),
-                        la_records.column("true_person_id").to_pylist()))
-    got = {r: p for r, p in zip(truth.column("source_record_id").to_pylist(),
-                                truth.column("true_person_id").to_pylist()) if r in expected}
+    expected = dict(
+        zip(la_records.column("source_record_id").to_pylist(), la_records.column("true_person_id").to_pylist())
+    )
+    got = {
+        r: p
+        for r, p in zip(truth.column("source_record_id").to_pylist(), truth.column("true_person_id").to_pylist())
+        if r in expected
+    }
     assert got == expected
 
 
@@ -118,7 +122,12 @@ def test_records_of_one_person_differ_by_the_planted_faults(generated):
     known = frame.dropna(subset=["date_of_birth"])
     swapped = known[
         (known.date_of_birth != known.true_dob)
-        & known.apply(lambda r: r.true_dob.day <= 12 and r.date_of_birth == dt.date(r.true_dob.year, r.true_dob.day, r.true_dob.month), axis=1)
+        & known.apply(
+            lambda r: (
+                r.true_dob.day <= 12 and r.date_of_birth == dt.date(r.true_dob.year, r.true_dob.day, r.true_dob.month)
+            ),
+            axis=1,
+        )
     ]
     assert 0.005 < len(swapped) / len(known) < 0.04
     # A person's usual forename is the one most of their records carry; about 8% of records of
@@ -131,8 +140,7 @@ def _nickname_share(frame) -> float:
     named = frame.dropna(subset=["forename"])
     usual = named.groupby("true_person_id").forename.agg(lambda names: names.mode().iloc[0])
     named = named[named.true_person_id.map(usual).isin(list(variants))]
-    is_variant = [forename in variants[usual[person]]
-                  for forename, person in zip(named.forename, named.true_person_id)]
+    is_variant = [forename in variants[usual[person]] for forename, person in zip(named.forename, named.true_person_id)]
     return sum(is_variant) / len(named)
 
 

@@ -32,8 +32,12 @@ def test_person_link_has_one_row_per_record_and_the_spec_columns(linked, identit
 
 
 def test_accuracy_against_truth_on_a_small_england(linked, identity_zone):
-    frame = pq.read_table(linked.person_link).to_pandas().merge(
-        identity_zone["truth"].to_pandas(), on=["source", "source_record_id"])
+    frame = (
+        pq.read_table(linked.person_link)
+        .to_pandas()
+        .merge(identity_zone["truth"].to_pandas(), on=["source", "source_record_id"])
+    )
+
     # Count pairs by hand from the two partitions.
     def pairs(sizes):
         return int((sizes * (sizes - 1) // 2).sum())

@@ -48,8 +48,12 @@ def _text_of(path: Path) -> str:
 def test_no_output_file_holds_a_name_date_of_birth_postcode_nhs_number_or_upn(linked, identity_zone):
     outputs = sorted(p for p in linked.out.rglob("*") if p.is_file())
     assert {p.name for p in outputs} >= {
-        "person_link.parquet", "linkage_quality.json", "linkage_quality.md", "linkage_quality.html",
-        "link_model.json"}
+        "person_link.parquet",
+        "linkage_quality.json",
+        "linkage_quality.md",
+        "linkage_quality.html",
+        "link_model.json",
+    }
     for path in outputs:
         problems = _scan(_text_of(path), identity_zone["identifiers"])
         assert not problems, f"{path.name} holds identifiers: {problems}"

@@ -10,11 +10,15 @@ from earlyhelp.link import accuracy_against_truth
 def test_accuracy_counts_worked_by_hand():
     con = duckdb.connect()
     # truth: person X = a, b, c; person Y = d, e; person Z = f
-    con.execute("CREATE TABLE truth AS SELECT * FROM (VALUES ('a','X'),('b','X'),('c','X'),('d','Y'),"
-                "('e','Y'),('f','Z')) t(unique_id, true_person_id)")
+    con.execute(
+        "CREATE TABLE truth AS SELECT * FROM (VALUES ('a','X'),('b','X'),('c','X'),('d','Y'),"
+        "('e','Y'),('f','Z')) t(unique_id, true_person_id)"
+    )
     # found: {a, b} {c} {d, e, f}
-    con.execute("CREATE TABLE record_cluster AS SELECT * FROM (VALUES ('a',1),('b',1),('c',2),('d',3),"
-                "('e',3),('f',3)) t(unique_id, cluster)")
+    con.execute(
+        "CREATE TABLE record_cluster AS SELECT * FROM (VALUES ('a',1),('b',1),('c',2),('d',3),"
+        "('e',3),('f',3)) t(unique_id, cluster)"
+    )
     accuracy = accuracy_against_truth(con)
     # pairs made: {a,b}=1 + {d,e,f}=3 -> 4; true pairs: X=3 + Y=1 -> 4; found together: ab, de -> 2
     assert accuracy["pairwise_precision"] == 0.5

@@ -40,20 +40,39 @@ def reruns(identity_zone, tmp_path_factory):
     analytic.mkdir()
     frame = identifiers.to_pandas()
     la = frame[frame.source.isin(["la_csc", "la_early_help"])]
-    children = pa.table({
-        "la_code": la.la_code.tolist(), "child_id": la.source_record_id.tolist(),
-        "person_id": [""] * len(la), "birth_month": ["2010-01"] * len(la), "sex": ["U"] * len(la),
-    })
+    children = pa.table(
+        {
+            "la_code": la.la_code.tolist(),
+            "child_id": la.source_record_id.tolist(),
+            "person_id": [""] * len(la),
+            "birth_month": ["2010-01"] * len(la),
+            "sex": ["U"] * len(la),
+        }
+    )
     pacsv.write_csv(children, analytic / "children.csv")
     health = frame[frame.source == "health"].head(300)
-    pacsv.write_csv(pa.table({
-        "person_id": health.source_record_id.tolist(), "event_date": ["2019-05-01"] * len(health),
-        "event_type": ["emergency_attendance"] * len(health)}), analytic / "health_events.csv")
+    pacsv.write_csv(
+        pa.table(
+            {
+                "person_id": health.source_record_id.tolist(),
+                "event_date": ["2019-05-01"] * len(health),
+                "event_type": ["emergency_attendance"] * len(health),
+            }
+        ),
+        analytic / "health_events.csv",
+    )
     school = frame[frame.source == "education"].head(200)
-    pq.write_table(pa.table({
-        "person_id": school.source_record_id.tolist(), "academic_year": [2019] * len(school),
-        "sessions_possible": [300] * len(school), "sessions_missed": [12] * len(school)}),
-        analytic / "school_attendance.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "person_id": school.source_record_id.tolist(),
+                "academic_year": [2019] * len(school),
+                "sessions_possible": [300] * len(school),
+                "sessions_missed": [12] * len(school),
+            }
+        ),
+        analytic / "school_attendance.parquet",
+    )
 
     saved = os.environ.get("EARLYHELP_LINK_SECRET")
     os.environ["EARLYHELP_LINK_SECRET"] = "tests-only-secret-7f3a9c2e"
@@ -73,8 +92,15 @@ def reruns(identity_zone, tmp_path_factory):
             os.environ.pop("EARLYHELP_LINK_SECRET", None)
         else:
             os.environ["EARLYHELP_LINK_SECRET"] = saved
-    return {"first": first_link, "second": second_link, "after_first": after_first,
-            "analytic": analytic, "is_new": is_new, "identifiers": identifiers, "second_result": second}
+    return {
+        "first": first_link,
+        "second": second_link,
+        "after_first": after_first,
+        "analytic": analytic,
+        "is_new": is_new,
+        "identifiers": identifiers,
+        "second_result": second,
+    }
 
 
 def test_ten_percent_new_records_change_no_id_unless_the_link_changed(reruns):
@@ -95,16 +121,24 @@ def test_ten_percent_new_records_change_no_id_unless_the_link_changed(reruns):
 def test_children_get_the_person_id_of_their_la_record(reruns):
     children = pacsv.read_csv(reruns["analytic"] / "children.csv").to_pandas()
     link_frame = reruns["second"].to_pandas()
-    expected = dict(zip(link_frame[link_frame.source.isin(["la_csc", "la_early_help"])].source_record_id,
-                        link_frame[link_frame.source.isin(["la_csc", "la_early_help"])].person_id))
+    expected = dict(
+        zip(
+            link_frame[link_frame.source.isin(["la_csc", "la_early_help"])].source_record_id,
+            link_frame[link_frame.source.isin(["la_csc", "la_early_help"])].person_id,
+        )
+    )
     assert children.person_id.tolist() == [expected[c] for c in children.child_id]
     assert list(children.columns) == ["la_code", "child_id", "person_id", "birth_month", "sex"]
 
 
 def test_partner_tables_get_person_ids_and_a_second_run_is_safe(reruns):
     link_frame = reruns["second"].to_pandas()
-    health_ids = dict(zip(link_frame[link_frame.source == "health"].source_record_id,
-                          link_frame[link_frame.source == "health"].person_id))
+    health_ids = dict(
+        zip(
+            link_frame[link_frame.source == "health"].source_record_id,
+            link_frame[link_frame.source == "health"].person_id,
+        )
+    )
     first_health = reruns["after_first"]["health_events"]
     identifiers = reruns["identifiers"].to_pandas()
     original = identifiers[identifiers.source == "health"].head(300).source_record_id.tolist()
@@ -113,10 +147,13 @@ def test_partner_tables_get_person_ids_and_a_second_run_is_safe(reruns):
     assert now.person_id.tolist() == [health_ids[r] for r in original]
     # after the first run: linked records have a person; records new in the second run are
     # still the health record id (nothing to link them to yet)
-    in_first = set(reruns["first"].filter(pc.equal(reruns["first"].column("source"), "health"))
-                   .column("source_record_id").to_pylist())
-    expected_first = [first_id if r in in_first else r
-                      for r, first_id in zip(original, first_health.person_id)]
+    in_first = set(
+        reruns["first"]
+        .filter(pc.equal(reruns["first"].column("source"), "health"))
+        .column("source_record_id")
+        .to_pylist()
+    )
+    expected_first = [first_id if r in in_first else r for r, first_id in zip(original, first_health.person_id)]
     assert first_health.person_id.tolist() == expected_first
     assert all(p.startswith("P") for r, p in zip(original, first_health.person_id) if r in in_first)
     school = pq.read_table(reruns["analytic"] / "school_attendance.parquet").to_pandas()

@@ -21,8 +21,9 @@ def test_spark_and_duckdb_give_the_same_clusters(spark, tmp_path, secret):
 
     on_duckdb = link(tmp_path / "identities", tmp_path / "duckdb")
     # the model trained on DuckDB, scored on Spark: same parameters, so the same pairs and clusters
-    on_spark = link(tmp_path / "identities", tmp_path / "spark", engine="spark", model=on_duckdb.model,
-                    spark_session=spark)
+    on_spark = link(
+        tmp_path / "identities", tmp_path / "spark", engine="spark", model=on_duckdb.model, spark_session=spark
+    )
 
     def partition(path):
         frame = pq.read_table(path).to_pandas()

@@ -21,8 +21,15 @@ def test_151_upper_tier_las_in_nine_real_regions():
     counts = las["region_code"].value_counts().to_dict()
     # ONS regions of England (Northamptonshire still one county in the panel).
     assert counts == {
-        "E12000001": 12, "E12000002": 23, "E12000003": 15, "E12000004": 9, "E12000005": 14,
-        "E12000006": 11, "E12000007": 33, "E12000008": 19, "E12000009": 15,
+        "E12000001": 12,
+        "E12000002": 23,
+        "E12000003": 15,
+        "E12000004": 9,
+        "E12000005": 14,
+        "E12000006": 11,
+        "E12000007": 33,
+        "E12000008": 19,
+        "E12000009": 15,
     }
     by_code = las.set_index("la_code")
     assert by_code.loc["E09000012", "region_name"] == "London"  # Hackney: Inner London -> London
@@ -46,13 +53,15 @@ def test_population_is_0_to_17_for_every_la_and_year(shared_reference):
 
 def test_spend_is_cash_and_deflators_give_2022_prices_back(shared_reference):
     with open(shared_reference / "ipse-webb-2024" / "la_panel_2010_2022.csv", newline="") as f:
-        row = next(r for r in csv.DictReader(f)
-                   if r["new_la_code"] == "E06000001" and r["time_period"] == "2016")
+        row = next(r for r in csv.DictReader(f) if r["new_la_code"] == "E06000001" and r["time_period"] == "2016")
     real_2022 = float(row["gspend_fss"])
     sppi = float(row["sppi"])
     spend = reference.spend()
-    line = spend[(spend["la_code"] == "E06000001") & (spend["time_period"] == 201516)
-                 & (spend["line"] == "family_support_services")]
+    line = spend[
+        (spend["la_code"] == "E06000001")
+        & (spend["time_period"] == 201516)
+        & (spend["line"] == "family_support_services")
+    ]
     cash = float(line["gross_spend"].iloc[0])
     assert cash == pytest.approx(real_2022 / sppi, rel=1e-6)
     assert bool(line["early_intervention"].iloc[0])
@@ -79,9 +88,18 @@ def test_deprivation_is_an_idaci_share():
 
 
 def test_derive_script_reproduces_the_shipped_files(tmp_path, shared_reference):
-    subprocess.run([sys.executable, str(REPO / "scripts" / "derive_reference.py"),
-                    "--shared", str(shared_reference), "--out", str(tmp_path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "derive_reference.py"),
+            "--shared",
+            str(shared_reference),
+            "--out",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     shipped = REPO / "src" / "earlyhelp" / "reference" / "data"
     for file in shipped.glob("*.csv"):
         assert (tmp_path / file.name).read_bytes() == file.read_bytes(), file.name

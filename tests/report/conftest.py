@@ -35,6 +35,7 @@ def published_rows(path: Path) -> dict[tuple[str, str, str, str, str], dict[str,
     with open(path, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             code = {"National": row["country_code"], "Regional": row["region_code"]}.get(
-                row["geographic_level"], row["new_la_code"])
+                row["geographic_level"], row["new_la_code"]
+            )
             rows[(row["indicator"], row["time_period"], row["geographic_level"], code, row["breakdown"])] = row
     return rows

@@ -28,9 +28,23 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name",
-           "region_code", "region_name", "new_la_code", "old_la_code", "la_name", "indicator",
-           "breakdown", "numerator", "denominator", "value"]
+COLUMNS = [
+    "time_period",
+    "time_identifier",
+    "geographic_level",
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "new_la_code",
+    "old_la_code",
+    "la_name",
+    "indicator",
+    "breakdown",
+    "numerator",
+    "denominator",
+    "value",
+]
 
 ENGLAND = ("National", "E92000001", "England", "", "", "", "")
 NORTH_EAST = ("Regional", "E12000001", "North East", "E12000001", "North East", "", "")
@@ -56,8 +70,7 @@ COUNTS: dict[tuple[str, str], dict[str, int]] = {
     # England: 3.1% -> 4.3% reach; prevention ratio 358,000 / 694,590 = 0.5154 -> 0.52 and
     # 517,000 / 706,830 = 0.7314 -> 0.73.
     ("E92000001", "201516"): {"eh": 358000, "cin": 694590, "pop": 11548390},
-    ("E92000001", "201920"): {"eh": 517000, "cin": 706830, "pop": 12023250,
-                              "spend": 218 * 12023250},                 # £218 per child
+    ("E92000001", "201920"): {"eh": 517000, "cin": 706830, "pop": 12023250, "spend": 218 * 12023250},  # £218 per child
     ("E92000001", "201011"): {"pop": 11548390, "spend": 420 * 11548390},  # £420 per child
     # 64,000 re-referred after an assessment closed without step-down: 64,000 / 255,000 = 25.1%.
     ("E92000001", "201819"): {"closed": 300000, "stepped": 45000, "missed": 64000},
@@ -66,8 +79,7 @@ COUNTS: dict[tuple[str, str], dict[str, int]] = {
     # Reach: Hartlepool 410 / 20,500 = 2.0% -> 1,230 / 20,500 = 6.0%; the North East is
     # Hartlepool + Middlesbrough: 2,530 / 53,000 = 4.77% -> 4.8%.
     ("E06000001", "201516"): {"eh": 410, "pop": 20500},
-    ("E06000001", "201920"): {"eh": 1230, "pop": 20500,
-                              "stepped": 3},            # 3 of 4,040 stepped down: c
+    ("E06000001", "201920"): {"eh": 1230, "pop": 20500, "stepped": 3},  # 3 of 4,040 stepped down: c
     ("E06000002", "201920"): {"eh": 1300, "pop": 32500},
     ("E12000001", "201920"): {"eh": 2530, "pop": 53000},
     ("E09000001", "201920"): {"eh": 4, "pop": 1200},  # 4 children: c
@@ -78,19 +90,34 @@ COUNTS: dict[tuple[str, str], dict[str, int]] = {
 # Numerators: only housing's is c, so the smallest other non-zero numerator (health's 12) goes
 # too; denominators: only housing's is c, so the smallest other (health's 30) goes too.
 GOALS: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
-    ("E06000001", "201920"): {"education": (60, 100), "housing": (3, 4),
-                              "domestic_abuse": (40, 80), "health": (12, 30)},
+    ("E06000001", "201920"): {
+        "education": (60, 100),
+        "housing": (3, 4),
+        "domestic_abuse": (40, 80),
+        "health": (12, 30),
+    },
 }
 SECONDARY: dict[tuple[str, str, str, str], tuple[str, ...]] = {
     ("family_goals_met_pct", "E06000001", "201920", "outcome_heading:health"): ("numerator", "denominator"),
 }
 
 UNITS = {
-    "eh_children": "count", "eh_reach_pct": "pct", "cin_children": "count", "prevention_ratio": "ratio",
-    "cin_rate_per_10k": "per10k", "closed_after_assessment": "count", "step_down_pct": "pct",
-    "missed_step_down": "count", "missed_step_down_pct": "pct", "eh_closed": "count",
-    "eh_outcomes_achieved_pct": "pct", "eh_escalation_pct": "pct", "eh_step_up_pct": "pct",
-    "eh_re_entry_pct": "pct", "family_goals_met_pct": "pct", "ei_spend_per_child_real": "pounds",
+    "eh_children": "count",
+    "eh_reach_pct": "pct",
+    "cin_children": "count",
+    "prevention_ratio": "ratio",
+    "cin_rate_per_10k": "per10k",
+    "closed_after_assessment": "count",
+    "step_down_pct": "pct",
+    "missed_step_down": "count",
+    "missed_step_down_pct": "pct",
+    "eh_closed": "count",
+    "eh_outcomes_achieved_pct": "pct",
+    "eh_escalation_pct": "pct",
+    "eh_step_up_pct": "pct",
+    "eh_re_entry_pct": "pct",
+    "family_goals_met_pct": "pct",
+    "ei_spend_per_child_real": "pounds",
 }
 # Which fields are counts of children or records (suppressed and rounded to 10); population and
 # money are not.
@@ -100,19 +127,24 @@ POPULATION_DENOMINATOR = {"eh_reach_pct", "cin_rate_per_10k", "ei_spend_per_chil
 def _filler(area_index: int, year_index: int, spend_index: int) -> dict[str, int]:
     """Plausible, clearly invented counts (the tests never assert on these)."""
     base = 1000 * (7 - area_index) + 10 * year_index
-    percent = 20 + 2 * year_index + area_index          # 20.0% .. 32.0%
+    percent = 20 + 2 * year_index + area_index  # 20.0% .. 32.0%
     pop = 40000
-    eh = percent * pop // 100                            # reach = percent exactly
+    eh = percent * pop // 100  # reach = percent exactly
     closed = base
     stepped = round(closed * percent / 100)
     not_stepped = closed - stepped
     return {
-        "eh": eh, "pop": pop,
+        "eh": eh,
+        "pop": pop,
         # prevention ratio about 0.45 .. 0.59
         "cin": int(round(eh * 100 / (45 + 2 * year_index + area_index), -1)),
-        "closed": closed, "stepped": stepped, "missed": round(not_stepped * percent / 100),
-        "eh_closed": base, "eh_outcomes": round(base * percent / 100),
-        "eh_escalated": round(base * percent / 200), "eh_stepped_up": round(base * percent / 300),
+        "closed": closed,
+        "stepped": stepped,
+        "missed": round(not_stepped * percent / 100),
+        "eh_closed": base,
+        "eh_outcomes": round(base * percent / 100),
+        "eh_escalated": round(base * percent / 200),
+        "eh_stepped_up": round(base * percent / 300),
         "eh_re_entered": round(base * percent / 400),
         "spend": (400 - 20 * spend_index - 3 * area_index) * pop,  # £ per child, exactly
     }
@@ -131,8 +163,9 @@ def goals(code: str, area_index: int, period: str) -> dict[str, tuple[int, int]]
     return {heading: (10 * percent, 1000) for heading in HEADINGS}
 
 
-def internal_figures(indicator: str, code: str, area_index: int, period: str,
-                     breakdown: str) -> tuple[int | str, int | str | None]:
+def internal_figures(
+    indicator: str, code: str, area_index: int, period: str, breakdown: str
+) -> tuple[int | str, int | str | None]:
     """(numerator, denominator) as the internal table would hold them, exact; None = no denominator."""
     if period == NOT_YET and indicator in FOLLOW_UP_365:
         return "x", "x"
@@ -143,10 +176,14 @@ def internal_figures(indicator: str, code: str, area_index: int, period: str,
             return sum(m for m, _ in by_heading.values()), sum(s for _, s in by_heading.values())
         return by_heading[breakdown.split(":", 1)[1]]
     return {
-        "eh_children": (k["eh"], None), "eh_reach_pct": (k["eh"], k["pop"]),
-        "cin_children": (k["cin"], None), "prevention_ratio": (k["eh"], k["cin"]),
-        "cin_rate_per_10k": (k["cin"], k["pop"]), "closed_after_assessment": (k["closed"], None),
-        "step_down_pct": (k["stepped"], k["closed"]), "missed_step_down": (k["missed"], None),
+        "eh_children": (k["eh"], None),
+        "eh_reach_pct": (k["eh"], k["pop"]),
+        "cin_children": (k["cin"], None),
+        "prevention_ratio": (k["eh"], k["cin"]),
+        "cin_rate_per_10k": (k["cin"], k["pop"]),
+        "closed_after_assessment": (k["closed"], None),
+        "step_down_pct": (k["stepped"], k["closed"]),
+        "missed_step_down": (k["missed"], None),
         "missed_step_down_pct": (k["missed"], k["closed"] - k["stepped"]),
         "eh_closed": (k["eh_closed"], None),
         "eh_outcomes_achieved_pct": (k["eh_outcomes"], k["eh_closed"]),
@@ -162,8 +199,9 @@ def _half_up(value: Fraction, places: int) -> str:
     return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
-def _publish_by_hand(indicator: str, level: str, numerator: int | str, denominator: int | str | None,
-                     secondary: tuple[str, ...]) -> tuple[str, str, str]:
+def _publish_by_hand(
+    indicator: str, level: str, numerator: int | str, denominator: int | str | None, secondary: tuple[str, ...]
+) -> tuple[str, str, str]:
     """The spec's publication rules for one row (see the module docstring)."""
     unit = UNITS[indicator]
     if numerator == "x":
@@ -182,8 +220,7 @@ def _publish_by_hand(indicator: str, level: str, numerator: int | str, denominat
         # Money and population are neither suppressed nor rounded to 10.
         return _half_up(Fraction(numerator), 0), str(denominator), _half_up(Fraction(numerator, denominator), 0)
     top = count(numerator, "numerator" in secondary)
-    bottom = (str(denominator) if indicator in POPULATION_DENOMINATOR
-              else count(denominator, "denominator" in secondary))
+    bottom = str(denominator) if indicator in POPULATION_DENOMINATOR else count(denominator, "denominator" in secondary)
     if "c" in (top, bottom):
         return top, bottom, "c"
     if denominator == 0:
@@ -196,27 +233,43 @@ def _all_rows(published: bool) -> list[dict[str, str]]:
     out = []
     for indicator in UNITS:
         years = SPEND_YEARS if indicator == "ei_spend_per_child_real" else YEARS
-        breakdowns = ["Total"] + ([f"outcome_heading:{h}" for h in HEADINGS]
-                                  if indicator == "family_goals_met_pct" else [])
+        breakdowns = ["Total"] + (
+            [f"outcome_heading:{h}" for h in HEADINGS] if indicator == "family_goals_met_pct" else []
+        )
         for area_index, area in enumerate(AREAS):
             level, code, name, region_code, region_name, old_code, _ = area
             for period in years:
                 for breakdown in breakdowns:
                     numerator, denominator = internal_figures(indicator, code, area_index, period, breakdown)
                     if published:
-                        figures = _publish_by_hand(indicator, level, numerator, denominator,
-                                                   SECONDARY.get((indicator, code, period, breakdown), ()))
+                        figures = _publish_by_hand(
+                            indicator,
+                            level,
+                            numerator,
+                            denominator,
+                            SECONDARY.get((indicator, code, period, breakdown), ()),
+                        )
                     else:
                         figures = _internal_text(indicator, numerator, denominator)
-                    out.append({
-                        "time_period": period, "time_identifier": "Financial year",
-                        "geographic_level": level, "country_code": "E92000001", "country_name": "England",
-                        "region_code": region_code, "region_name": region_name,
-                        "new_la_code": code if level == "Local authority" else "",
-                        "old_la_code": old_code, "la_name": name if level == "Local authority" else "",
-                        "indicator": indicator, "breakdown": breakdown,
-                        "numerator": figures[0], "denominator": figures[1], "value": figures[2],
-                    })
+                    out.append(
+                        {
+                            "time_period": period,
+                            "time_identifier": "Financial year",
+                            "geographic_level": level,
+                            "country_code": "E92000001",
+                            "country_name": "England",
+                            "region_code": region_code,
+                            "region_name": region_name,
+                            "new_la_code": code if level == "Local authority" else "",
+                            "old_la_code": old_code,
+                            "la_name": name if level == "Local authority" else "",
+                            "indicator": indicator,
+                            "breakdown": breakdown,
+                            "numerator": figures[0],
+                            "denominator": figures[1],
+                            "value": figures[2],
+                        }
+                    )
     return out
 
 
@@ -242,10 +295,20 @@ def rows() -> list[dict[str, str]]:
 
 def internal_rows() -> list[dict[str, str]]:
     """The same rows as the internal, unsuppressed table would hold them (spec columns)."""
-    return [{"time_period": r["time_period"], "geographic_level": r["geographic_level"],
-             "region_code": r["region_code"], "la_code": r["new_la_code"], "indicator": r["indicator"],
-             "breakdown": r["breakdown"], "numerator": r["numerator"], "denominator": r["denominator"],
-             "value": r["value"]} for r in _all_rows(published=False)]
+    return [
+        {
+            "time_period": r["time_period"],
+            "geographic_level": r["geographic_level"],
+            "region_code": r["region_code"],
+            "la_code": r["new_la_code"],
+            "indicator": r["indicator"],
+            "breakdown": r["breakdown"],
+            "numerator": r["numerator"],
+            "denominator": r["denominator"],
+            "value": r["value"],
+        }
+        for r in _all_rows(published=False)
+    ]
 
 
 def write(folder: Path) -> Path:

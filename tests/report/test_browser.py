@@ -13,8 +13,16 @@ from .test_report import EXPECTED_CHARTS, assert_every_figure_is_published
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _pipeline_available() -> bool:
@@ -38,7 +46,9 @@ def synthetic_site(tmp_path_factory) -> tuple[Path, Path]:
     index = build_report(root / "data", root / "site")
     # Only the published file (and its metadata) is carried into the site, never indicators.csv.
     assert sorted(p.name for p in (root / "site" / "data").iterdir()) == [
-        "indicators_published.csv", "indicators_published.meta.csv"]
+        "indicators_published.csv",
+        "indicators_published.meta.csv",
+    ]
     return index, root / "site" / "data" / "indicators_published.csv"
 
 
@@ -59,6 +69,7 @@ def check_in_browser(browser, index: Path, screenshot: Path) -> None:
     blocked: list[str] = []
     context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})
     try:
+
         def only_files(route):
             if route.request.url.startswith("file://"):
                 route.continue_()
@@ -93,8 +104,11 @@ def check_in_browser(browser, index: Path, screenshot: Path) -> None:
         assert blocked == []
 
         results = Axe().run(page)
-        serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-                   for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        serious = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
         assert serious == []
     finally:
         context.close()

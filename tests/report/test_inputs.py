@@ -12,8 +12,10 @@ from earlyhelp.report import Published, render_report
 from . import fixture
 
 # The spec-layout file `earlyhelp indicators` writes beside indicators_published.csv.
-SPEC_LAYOUT = ("time_period,geographic_level,region_code,la_code,indicator,breakdown,numerator,"
-               "denominator,value\n201920,National,,,referrals,Total,640,z,640\n")
+SPEC_LAYOUT = (
+    "time_period,geographic_level,region_code,la_code,indicator,breakdown,numerator,"
+    "denominator,value\n201920,National,,,referrals,Total,640,z,640\n"
+)
 
 
 def test_indicators_csv_is_read_through_the_published_file_beside_it(tmp_path):
@@ -40,7 +42,8 @@ def test_indicators_csv_alone_says_which_file_is_needed(tmp_path):
     assert raised.value.message == (
         "indicators.csv holds the published figures in the spec's columns; the report reads "
         "indicators_published.csv, which `earlyhelp indicators` writes beside it, but there is no "
-        f"indicators_published.csv in {tmp_path}.")
+        f"indicators_published.csv in {tmp_path}."
+    )
     assert "Copy indicators_published.csv" in raised.value.hint
 
 

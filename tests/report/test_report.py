@@ -13,8 +13,14 @@ import pytest
 from .conftest import published_rows
 
 EXPECTED_CHARTS = {
-    "reach-over-time", "prevention-ratio-over-time", "reach-funnel", "prevention-ratio-funnel",
-    "missed-step-down", "after-early-help", "family-goals", "spend-by-region",
+    "reach-over-time",
+    "prevention-ratio-over-time",
+    "reach-funnel",
+    "prevention-ratio-funnel",
+    "missed-step-down",
+    "after-early-help",
+    "family-goals",
+    "spend-by-region",
 }
 
 
@@ -36,8 +42,10 @@ def assert_every_figure_is_published(index: Path, published_csv: Path) -> int:
     rows = published_rows(published_csv)
     checked = 0
     for element in page(index).xpath("//*[@data-indicator][@data-field]"):
-        key = tuple(element.get(name) for name in
-                    ("data-indicator", "data-time-period", "data-level", "data-area", "data-breakdown"))
+        key = tuple(
+            element.get(name)
+            for name in ("data-indicator", "data-time-period", "data-level", "data-area", "data-breakdown")
+        )
         expected = rows[key][element.get("data-field")]
         shown = text(element)
         if "card__compare" in (element.get("class") or ""):
@@ -121,8 +129,7 @@ def test_suppressed_figures_are_shown_as_symbols_and_not_plotted(la_site):
     [hartlepool] = tree.xpath('//table[@data-table="reach-funnel"]//tr[th="Hartlepool"]/td[last()]')
     assert text(hartlepool) == "Above the 99.8% limit"
     # Family goals: the two suppressed headings are c in the table and not drawn as bars.
-    goals = tree.xpath('//table[@data-table="family-goals"]//td[@data-field="value"]'
-                       '[@data-area="E06000001"]')
+    goals = tree.xpath('//table[@data-table="family-goals"]//td[@data-field="value"][@data-area="E06000001"]')
     assert sorted(text(td) for td in goals).count("c") == 2
 
 
@@ -168,18 +175,29 @@ def run_cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
 
 
 def test_cli_renders_an_existing_indicators_folder(published_csv, tmp_path, capsys, monkeypatch):
-    code, out, err = run_cli(capsys, monkeypatch, "--indicators", str(published_csv.parent),
-                             "--out", str(tmp_path / "site"), "--la", "E06000002")
+    code, out, err = run_cli(
+        capsys,
+        monkeypatch,
+        "--indicators",
+        str(published_csv.parent),
+        "--out",
+        str(tmp_path / "site"),
+        "--la",
+        "E06000002",
+    )
     assert code == 0, err
     assert "index.html" in out
     assert "Early help in Middlesbrough" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((), "exactly one of --data"),
-    (("--indicators", "no-such-folder"), "does not exist"),
-    (("--indicators", "PUBLISHED", "--la", "E06999999"), "No local authority"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "exactly one of --data"),
+        (("--indicators", "no-such-folder"), "does not exist"),
+        (("--indicators", "PUBLISHED", "--la", "E06999999"), "No local authority"),
+    ],
+)
 def test_cli_errors_are_one_clear_message(args, message, published_csv, tmp_path, capsys, monkeypatch):
     args = tuple(str(published_csv.parent) if a == "PUBLISHED" else a for a in args)
     code, out, err = run_cli(capsys, monkeypatch, *args, "--out", str(tmp_path / "site"))

@@ -11,16 +11,19 @@ from earlyhelp.report.funnel import position
 from earlyhelp.report.published import Published, period_label
 
 
-@pytest.mark.parametrize(("text", "unit", "shown"), [
-    ("358000", "count", "358,000"),
-    ("4.3", "pct", "4.3%"),
-    ("0.67", "ratio", "0.67"),
-    ("312.5", "per10k", "312.5 per 10,000"),
-    ("1218", "pounds", "£1,218"),
-    ("c", "count", "c"),
-    ("x", "pct", "x"),
-    ("", "pct", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "unit", "shown"),
+    [
+        ("358000", "count", "358,000"),
+        ("4.3", "pct", "4.3%"),
+        ("0.67", "ratio", "0.67"),
+        ("312.5", "per10k", "312.5 per 10,000"),
+        ("1218", "pounds", "£1,218"),
+        ("c", "count", "c"),
+        ("x", "pct", "x"),
+        ("", "pct", ""),
+    ],
+)
 def test_published_text_is_shown_with_its_unit_and_never_rerounded(text, unit, shown):
     assert format_number(text, unit) == shown
 
@@ -39,7 +42,7 @@ def test_changes_are_exact_differences_of_published_figures():
 def test_binomial_limits_match_a_hand_calculation():
     # p = 0.043, n = 20,500: sd = sqrt(0.043 * 0.957 / 20500) = 0.0014168
     bounds = control_limits(4.3, 20500, "binomial", scale=100)
-    assert bounds.upper_95 == pytest.approx(4.3 + 100 * 1.959964 * 0.0014168, abs=1e-3)   # 4.5777
+    assert bounds.upper_95 == pytest.approx(4.3 + 100 * 1.959964 * 0.0014168, abs=1e-3)  # 4.5777
     assert bounds.upper_998 == pytest.approx(4.3 + 100 * 3.090232 * 0.0014168, abs=1e-3)  # 4.7378
     assert bounds.lower_95 == pytest.approx(4.0223, abs=1e-3)
     assert position(6.0, bounds) == "Above the 99.8% limit"
@@ -51,7 +54,7 @@ def test_poisson_limits_match_a_hand_calculation():
     # r = 0.67, n = 2,080 children in need: sd = sqrt(0.67 / 2080) = 0.017948
     bounds = control_limits(0.67, 2080, "poisson")
     assert bounds.lower_998 == pytest.approx(0.67 - 3.090232 * 0.017948, abs=1e-4)  # 0.6145
-    assert bounds.lower_95 == pytest.approx(0.67 - 1.959964 * 0.017948, abs=1e-4)   # 0.6348
+    assert bounds.lower_95 == pytest.approx(0.67 - 1.959964 * 0.017948, abs=1e-4)  # 0.6348
     assert position(0.59, bounds) == "Below the 99.8% limit"
     assert position(0.63, bounds) == "Below the 95% limit"
 

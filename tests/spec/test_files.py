@@ -69,8 +69,9 @@ def test_a_renamed_required_column_is_refused_and_the_header_name_is_shown(tmp_p
 
 
 def test_a_column_the_spec_does_not_name_and_nothing_resembles_is_allowed(tmp_path):
-    folder = _folder(tmp_path, {"referrals.csv": f"{REFERRALS_HEADER},notes\n{REFERRAL_ROW},called mum\n",
-                                "returns.csv": RETURNS})
+    folder = _folder(
+        tmp_path, {"referrals.csv": f"{REFERRALS_HEADER},notes\n{REFERRAL_ROW},called mum\n", "returns.csv": RETURNS}
+    )
     assert _register(folder) == (1, 1)
 
 
@@ -88,8 +89,9 @@ def test_an_empty_file_is_a_data_error_not_a_database_crash(tmp_path):
 
 def test_a_utf16_file_is_a_data_error_not_a_decoding_crash(tmp_path):
     text = f"{REFERRALS_HEADER}\r\n{REFERRAL_ROW}\r\n".replace(",", "\t")
-    folder = _folder(tmp_path, {"referrals.csv": codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
-                                "returns.csv": RETURNS})
+    folder = _folder(
+        tmp_path, {"referrals.csv": codecs.BOM_UTF16_LE + text.encode("utf-16-le"), "returns.csv": RETURNS}
+    )
     with pytest.raises(DataError) as raised:
         _register(folder)
     assert raised.value.message.startswith("referrals.csv line 1:")
@@ -106,23 +108,35 @@ def test_a_windows_1252_body_under_a_utf8_header_does_not_crash_the_header_read(
 
 
 def test_a_parquet_file_without_a_required_column_is_refused(tmp_path):
-    pq.write_table(pa.table({"la_code": ["E06000001"], "child_id": ["C1"], "referral_id": ["R1"],
-                             "referral_source": ["1A"], "referral_nfa": [False]}),
-                   tmp_path / "referrals.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "la_code": ["E06000001"],
+                "child_id": ["C1"],
+                "referral_id": ["R1"],
+                "referral_source": ["1A"],
+                "referral_nfa": [False],
+            }
+        ),
+        tmp_path / "referrals.parquet",
+    )
     (tmp_path / "returns.csv").write_text(RETURNS)
     with pytest.raises(DataError) as raised:
         _register(tmp_path)
     assert raised.value.message.startswith("referrals.parquet, column referral_date:")
 
 
-@pytest.mark.parametrize("name, table", [
-    ("Referrals.csv", "referrals"),
-    ("cin_plans (1).csv", "cin_plans"),
-    ("Copy of children.csv", "children"),
-    ("cp-plans.csv", "cp_plans"),
-    ("referals.csv", "referrals"),
-    ("children.xlsx", "children"),
-])
+@pytest.mark.parametrize(
+    "name, table",
+    [
+        ("Referrals.csv", "referrals"),
+        ("cin_plans (1).csv", "cin_plans"),
+        ("Copy of children.csv", "children"),
+        ("cp-plans.csv", "cp_plans"),
+        ("referals.csv", "referrals"),
+        ("children.xlsx", "children"),
+    ],
+)
 def test_files_meant_for_a_table_but_not_named_after_it_are_recognised(tmp_path, name, table):
     (tmp_path / name).write_text("x\n")
     (tmp_path / "README.md").write_text("notes\n")
@@ -135,14 +149,21 @@ def test_a_misnamed_file_is_refused_with_the_name_to_give_it(tmp_path):
     folder = _folder(tmp_path, {"Referrals.csv": f"{REFERRALS_HEADER}\n{REFERRAL_ROW}\n", "returns.csv": RETURNS})
     with pytest.raises(DataError) as raised:
         _register(folder)
-    assert raised.value.message == ("Referrals.csv is not named after a table, so the referrals table "
-                                    "would be read as having no records.")
+    assert raised.value.message == (
+        "Referrals.csv is not named after a table, so the referrals table would be read as having no records."
+    )
     assert raised.value.hint == "Rename Referrals.csv to referrals.csv (file names are lower case)."
 
 
 def test_a_windows_copy_beside_the_real_file_is_refused(tmp_path):
-    folder = _folder(tmp_path, {"referrals.csv": f"{REFERRALS_HEADER}\n", "returns.csv": RETURNS,
-                                "referrals (1).csv": f"{REFERRALS_HEADER}\n{REFERRAL_ROW}\n"})
+    folder = _folder(
+        tmp_path,
+        {
+            "referrals.csv": f"{REFERRALS_HEADER}\n",
+            "returns.csv": RETURNS,
+            "referrals (1).csv": f"{REFERRALS_HEADER}\n{REFERRAL_ROW}\n",
+        },
+    )
     with pytest.raises(DataError) as raised:
         _register(folder)
     assert raised.value.message.startswith("referrals (1).csv looks like a second file for the referrals table")
@@ -160,8 +181,7 @@ def test_a_folder_of_other_files_is_a_usage_error(tmp_path):
     (tmp_path / "notes.csv").write_text("a,b\n1,2\n")
     with pytest.raises(UsageError) as raised:
         check_ehld_folder(tmp_path)
-    assert raised.value.message == (f"{tmp_path} holds no EHLD table: no CSV or Parquet file is named "
-                                    "after a table.")
+    assert raised.value.message == (f"{tmp_path} holds no EHLD table: no CSV or Parquet file is named after a table.")
 
 
 def test_a_folder_whose_only_table_is_misnamed_says_which_name_to_give(tmp_path):
@@ -178,13 +198,18 @@ def test_a_missing_folder_is_a_usage_error(tmp_path):
 
 
 def test_diagnose_names_the_line_and_column_of_a_value_that_does_not_convert(tmp_path):
-    folder = _folder(tmp_path, {"referrals.csv": f"{REFERRALS_HEADER}\n{REFERRAL_ROW}\n"
-                                                 "E06000001,C2,R2,31/05/2019,1A,false\n",
-                                "returns.csv": RETURNS})
+    folder = _folder(
+        tmp_path,
+        {
+            "referrals.csv": f"{REFERRALS_HEADER}\n{REFERRAL_ROW}\nE06000001,C2,R2,31/05/2019,1A,false\n",
+            "returns.csv": RETURNS,
+        },
+    )
     problem = EHLDFolder(folder).diagnose(["referrals", "returns"])
     assert isinstance(problem, DataError)
-    assert problem.message == ("referrals.csv line 3, column referral_date: '31/05/2019' is not a date "
-                               "in the form YYYY-MM-DD.")
+    assert problem.message == (
+        "referrals.csv line 3, column referral_date: '31/05/2019' is not a date in the form YYYY-MM-DD."
+    )
     assert "earlyhelp validate" in problem.hint
 
 

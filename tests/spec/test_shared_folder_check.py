@@ -32,5 +32,6 @@ def test_a_folder_of_non_ehld_files_is_the_same_usage_error_everywhere(earlyhelp
     assert code == 2
     assert err.splitlines()[0] == (
         f"Error: {folder} holds no EHLD table: no file is named exactly after a table; "
-        "Referrals.csv looks meant for the referrals table.")
+        "Referrals.csv looks meant for the referrals table."
+    )
     assert "Hint: Rename Referrals.csv to referrals.csv" in err

@@ -15,8 +15,10 @@ def connect(folder: Path, truth: tuple[str, ...] = ()) -> duckdb.DuckDBPyConnect
     connection = duckdb.connect()
     EHLDFolder(folder).register(connection)
     for name in truth:
-        connection.execute(f"CREATE VIEW truth_{name} AS SELECT * FROM "
-                           f"read_parquet({sql_literal(folder / 'truth' / (name + '.parquet'))})")
+        connection.execute(
+            f"CREATE VIEW truth_{name} AS SELECT * FROM "
+            f"read_parquet({sql_literal(folder / 'truth' / (name + '.parquet'))})"
+        )
     return connection
 
 

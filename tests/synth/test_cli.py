@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from earlyhelp.errors import DataError, UsageError
 from earlyhelp.synth import settings
 from earlyhelp.synth.check import CheckReport, CheckRow
 from earlyhelp.synth.cli import synth
-from earlyhelp.errors import DataError, UsageError
 
 
 def test_parse_years():
@@ -34,11 +34,12 @@ def test_unknown_scale_or_negative_seed_is_a_usage_error():
 
 
 def _report(ok: bool) -> CheckReport:
-    return CheckReport(rows=[
-        CheckRow("referrals", 201920, 100.0, 101.0, 1.01, True, 0.05),
-        CheckRow("cla_started", 201920, 100.0, 120.0 if not ok else 99.0,
-                 1.2 if not ok else 0.99, ok, 0.05),
-    ])
+    return CheckReport(
+        rows=[
+            CheckRow("referrals", 201920, 100.0, 101.0, 1.01, True, 0.05),
+            CheckRow("cla_started", 201920, 100.0, 120.0 if not ok else 99.0, 1.2 if not ok else 0.99, ok, 0.05),
+        ]
+    )
 
 
 def test_check_exit_codes(monkeypatch, tmp_path):
@@ -62,18 +63,37 @@ def test_out_and_check_together_or_neither_are_usage_errors(tmp_path):
 
 def test_command_line_writes_and_checks_without_a_traceback(tmp_path):
     out = tmp_path / "s"
-    run = subprocess.run([sys.executable, "-m", "earlyhelp.cli", "synth", "--out", str(out),
-                          "--scale", "tiny", "--years", "201718:201819", "--seed", "5"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "earlyhelp.cli",
+            "synth",
+            "--out",
+            str(out),
+            "--scale",
+            "tiny",
+            "--years",
+            "201718:201819",
+            "--seed",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert (out / "returns.parquet").exists()
-    bad = subprocess.run([sys.executable, "-m", "earlyhelp.cli", "synth", "--out", str(out),
-                          "--years", "2017"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "earlyhelp.cli", "synth", "--out", str(out), "--years", "2017"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr and "financial year" in bad.stderr
     # tiny is three small LAs, not England: its check runs, prints the table and exits 1.
-    check = subprocess.run([sys.executable, "-m", "earlyhelp.cli", "synth", "--check", str(out)],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "earlyhelp.cli", "synth", "--check", str(out)], capture_output=True, text=True
+    )
     assert check.returncode == 1
     assert "referrals" in check.stdout and "Traceback" not in check.stderr
 

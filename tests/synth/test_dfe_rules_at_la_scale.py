@@ -13,6 +13,7 @@ import pytest
 
 from earlyhelp.synth import NO_IDENTITY_FAULTS, generate, settings_for
 from earlyhelp.synth.simulate import EPOCH, _weekday_on_or_after
+
 from .helpers import connect, one
 
 
@@ -39,10 +40,15 @@ def test_weekend_days_move_on_to_the_monday():
 def test_no_referral_after_adoption_death_or_an_adult_age_assessment(con):
     # SSDA903 rules 199 (adopted, then looked after again) and 437 (an episode after E2 / E15).
     # Not under the same record, nor as the same person in another LA.
-    endings = one(con, """SELECT count(*) FROM looked_after_episodes
-                          WHERE reason_ceased IN ('E11', 'E12', 'E2', 'E15')""")[0]
+    endings = one(
+        con,
+        """SELECT count(*) FROM looked_after_episodes
+                          WHERE reason_ceased IN ('E11', 'E12', 'E2', 'E15')""",
+    )[0]
     assert endings > 20
-    later = one(con, """
+    later = one(
+        con,
+        """
         WITH ended AS (
             SELECT t.true_person_id, e.end_date FROM looked_after_episodes e
             JOIN truth_children t USING (la_code, child_id)
@@ -51,7 +57,8 @@ def test_no_referral_after_adoption_death_or_an_adult_age_assessment(con):
         JOIN (SELECT la_code, child_id, referral_date AS day FROM referrals
               UNION ALL SELECT la_code, child_id, start_date FROM looked_after_episodes) x
           ON x.la_code = t.la_code AND x.child_id = t.child_id
-        WHERE x.day > ended.end_date""")[0]
+        WHERE x.day > ended.end_date""",
+    )[0]
     assert later == 0
 
 
@@ -61,14 +68,23 @@ def test_special_guardianship_ends_care_only_before_18(con):
     # pandas, so a child born on 29 February is 18 on the 28th).
     birth = """(SELECT source_record_id AS child_id, date_of_birth FROM person_identifiers
                 WHERE source = 'la_csc')"""
-    at_18 = one(con, f"""SELECT count(*) FROM looked_after_episodes e JOIN {birth} b USING (child_id)
-                         WHERE e.end_date >= b.date_of_birth + INTERVAL 18 YEAR""")[0]
-    sgo = one(con, """SELECT count(*) FROM looked_after_episodes
-                      WHERE reason_ceased IN ('E45', 'E46', 'E47', 'E48')""")[0]
+    at_18 = one(
+        con,
+        f"""SELECT count(*) FROM looked_after_episodes e JOIN {birth} b USING (child_id)
+                         WHERE e.end_date >= b.date_of_birth + INTERVAL 18 YEAR""",
+    )[0]
+    sgo = one(
+        con,
+        """SELECT count(*) FROM looked_after_episodes
+                      WHERE reason_ceased IN ('E45', 'E46', 'E47', 'E48')""",
+    )[0]
     assert at_18 > 20 and sgo > 20
-    late = one(con, f"""SELECT count(*) FROM looked_after_episodes e JOIN {birth} b USING (child_id)
+    late = one(
+        con,
+        f"""SELECT count(*) FROM looked_after_episodes e JOIN {birth} b USING (child_id)
                         WHERE e.reason_ceased IN ('E45', 'E46', 'E47', 'E48')
-                          AND e.end_date >= b.date_of_birth + INTERVAL 18 YEAR""")[0]
+                          AND e.end_date >= b.date_of_birth + INTERVAL 18 YEAR""",
+    )[0]
     assert late == 0
 
 
@@ -85,8 +101,11 @@ def test_no_activity_after_an_episode_closes(con):
         "cin_plans": "greatest(start_date, coalesce(end_date, start_date))",
     }
     for table, latest in checks.items():
-        after = one(con, f"""SELECT count(*) FROM {table} JOIN {closed} c USING (la_code, referral_id)
-                             WHERE {latest} > c.closure_date""")[0]
+        after = one(
+            con,
+            f"""SELECT count(*) FROM {table} JOIN {closed} c USING (la_code, referral_id)
+                             WHERE {latest} > c.closure_date""",
+        )[0]
         assert after == 0, table
 
 
@@ -104,12 +123,21 @@ def test_not_in_need_closes_on_the_day_the_assessment_is_authorised(con):
 def test_no_further_action_is_recorded_on_weekdays(con):
     # CIN query 8569Q reads an NFA referral on a weekend 1 April as one of the year before.
     # ISO day of week: 6 Saturday, 7 Sunday. The Monday may not fall after the extract date.
-    nfa, weekend = one(con, """SELECT count(*), count(*) FILTER (WHERE isodow(referral_date) >= 6)
+    nfa, weekend = one(
+        con,
+        """SELECT count(*), count(*) FILTER (WHERE isodow(referral_date) >= 6)
         FROM referrals JOIN returns USING (la_code)
-        WHERE referral_nfa AND referral_date + 2 <= extract_date""")
+        WHERE referral_nfa AND referral_date + 2 <= extract_date""",
+    )
     assert nfa > 1000 and weekend == 0
-    assert one(con, """SELECT count(*) FROM referrals
-                       WHERE NOT referral_nfa AND isodow(referral_date) >= 6""")[0] > 0
+    assert (
+        one(
+            con,
+            """SELECT count(*) FROM referrals
+                       WHERE NOT referral_nfa AND isodow(referral_date) >= 6""",
+        )[0]
+        > 0
+    )
 
 
 def test_a_care_period_of_two_days_has_at_most_two_episodes_of_a_day_each():
@@ -121,14 +149,12 @@ def test_a_care_period_of_two_days_has_at_most_two_episodes_of_a_day_each():
 
     engine = object.__new__(Engine)
     engine.rng = np.random.default_rng(7)
-    engine.cla = Columns("child", "la", "start", "rne", "legal", "need", "placement", "end",
-                         "ceased")
+    engine.cla = Columns("child", "la", "start", "rne", "legal", "need", "placement", "end", "ceased")
     n = 300
     birth = np.full(n, int((np.datetime64("2000-09-06") - EPOCH) // np.timedelta64(1, "D")))
     birthday = _birthday(birth, 18)
     start = birthday - 2
-    engine._care(np.arange(n), np.zeros(n, np.int64), start, birthday, np.full(n, "E8"), birth,
-                 birthday - 2)
+    engine._care(np.arange(n), np.zeros(n, np.int64), start, birthday, np.full(n, "E8"), birth, birthday - 2)
     cla = engine.cla.finish()
     per_child = np.bincount(cla["child"], minlength=n)
     assert per_child.max() == 2 and per_child.min() == 1

@@ -7,13 +7,14 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from earlyhelp.spec import TABLES
 from earlyhelp.synth import StepDownEffect, generate, settings_for
 from earlyhelp.validate import validate_paths
+
 from .helpers import connect, one
+
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
@@ -86,61 +87,115 @@ def test_ids_are_la_prefixed_and_families_are_shared(con):
     bad = one(con, "SELECT count(*) FROM children WHERE NOT starts_with(child_id, la_code || '-')")
     assert bad[0] == 0
     # Whole-family early help: some episodes' families hold more than one child.
-    multi = one(con, """SELECT count(*) FROM (SELECT la_code, family_id FROM early_help_episodes
-                        GROUP BY 1, 2 HAVING count(DISTINCT child_id) > 1)""")[0]
+    multi = one(
+        con,
+        """SELECT count(*) FROM (SELECT la_code, family_id FROM early_help_episodes
+                        GROUP BY 1, 2 HAVING count(DISTINCT child_id) > 1)""",
+    )[0]
     assert multi > 0
     # Every child with a record has exactly one children row.
-    orphans = one(con, """SELECT count(*) FROM (SELECT la_code, child_id FROM referrals UNION
+    orphans = one(
+        con,
+        """SELECT count(*) FROM (SELECT la_code, child_id FROM referrals UNION
                           SELECT la_code, child_id FROM early_help_episodes) r
-                          ANTI JOIN children c USING (la_code, child_id)""")[0]
+                          ANTI JOIN children c USING (la_code, child_id)""",
+    )[0]
     assert orphans == 0
 
 
 def test_journeys_follow_the_census_rules(con):
     # NFA referrals close on the day with RC8 and have no assessment.
-    assert one(con, """SELECT count(*) FROM referrals WHERE referral_nfa
-                       AND (closure_date <> referral_date OR closure_reason <> 'RC8')""")[0] == 0
-    assert one(con, """SELECT count(*) FROM assessments a JOIN referrals r
-                       USING (la_code, referral_id) WHERE r.referral_nfa""")[0] == 0
+    assert (
+        one(
+            con,
+            """SELECT count(*) FROM referrals WHERE referral_nfa
+                       AND (closure_date <> referral_date OR closure_reason <> 'RC8')""",
+        )[0]
+        == 0
+    )
+    assert (
+        one(
+            con,
+            """SELECT count(*) FROM assessments a JOIN referrals r
+                       USING (la_code, referral_id) WHERE r.referral_nfa""",
+        )[0]
+        == 0
+    )
     # Step-downs: RC9 closures are followed by early help within 28 days (unless that would be
     # after the extract date).
-    rc9, followed = one(con, """
+    rc9, followed = one(
+        con,
+        """
         SELECT count(*), count(*) FILTER (WHERE EXISTS (
             SELECT 1 FROM early_help_episodes e WHERE e.la_code = r.la_code
               AND e.child_id = r.child_id AND e.start_date BETWEEN r.closure_date
               AND r.closure_date + 28))
         FROM referrals r JOIN returns USING (la_code)
-        WHERE closure_reason = 'RC9' AND r.closure_date + 28 <= extract_date""")
+        WHERE closure_reason = 'RC9' AND r.closure_date + 28 <= extract_date""",
+    )
     assert rc9 > 0 and followed == rc9
     # Re-referrals exist, and some children come into care with an S episode first.
-    assert one(con, """SELECT count(*) FROM (SELECT la_code, child_id FROM referrals
-                       GROUP BY 1, 2 HAVING count(*) > 1)""")[0] > 0
-    assert one(con, """SELECT count(*) FROM looked_after_episodes
-                       WHERE reason_new_episode = 'S'""")[0] > 0
+    assert (
+        one(
+            con,
+            """SELECT count(*) FROM (SELECT la_code, child_id FROM referrals
+                       GROUP BY 1, 2 HAVING count(*) > 1)""",
+        )[0]
+        > 0
+    )
+    assert (
+        one(
+            con,
+            """SELECT count(*) FROM looked_after_episodes
+                       WHERE reason_new_episode = 'S'""",
+        )[0]
+        > 0
+    )
 
 
 def test_truth_names_the_person_behind_every_identity_record(con):
-    records, with_truth = one(con, """SELECT count(*), count(t.true_person_id)
+    records, with_truth = one(
+        con,
+        """SELECT count(*), count(t.true_person_id)
         FROM person_identifiers p LEFT JOIN truth_person_records t
-        USING (source, source_record_id)""")
+        USING (source, source_record_id)""",
+    )
     assert records == with_truth
     sources = {r[0] for r in con.execute("SELECT DISTINCT source FROM person_identifiers").fetchall()}
     assert {"la_csc", "la_early_help", "health", "education", "police"} <= sources
     # Each analytic child has its identity record (source_record_id = child_id).
-    assert one(con, """SELECT count(*) FROM children c ANTI JOIN person_identifiers p
+    assert (
+        one(
+            con,
+            """SELECT count(*) FROM children c ANTI JOIN person_identifiers p
                        ON p.source IN ('la_csc', 'la_early_help')
-                      AND p.source_record_id = c.child_id""")[0] == 0
+                      AND p.source_record_id = c.child_id""",
+        )[0]
+        == 0
+    )
     # Some true people moved LA: two LA records, one person.
-    assert one(con, """SELECT count(*) FROM (SELECT true_person_id FROM truth_children
-                       GROUP BY 1 HAVING count(DISTINCT la_code) > 1)""")[0] > 0
+    assert (
+        one(
+            con,
+            """SELECT count(*) FROM (SELECT true_person_id FROM truth_children
+                       GROUP BY 1 HAVING count(DISTINCT la_code) > 1)""",
+        )[0]
+        > 0
+    )
 
 
 def test_partner_outcomes_carry_the_partner_record_id(con):
-    for table, source in (("school_attendance", "education"), ("health_events", "health"),
-                          ("police_notifications", "police")):
-        rows, unmatched = one(con, f"""SELECT count(*), count(*) FILTER (WHERE p.source IS NULL)
+    for table, source in (
+        ("school_attendance", "education"),
+        ("health_events", "health"),
+        ("police_notifications", "police"),
+    ):
+        rows, unmatched = one(
+            con,
+            f"""SELECT count(*), count(*) FILTER (WHERE p.source IS NULL)
             FROM {table} t LEFT JOIN person_identifiers p
-              ON p.source = '{source}' AND p.source_record_id = t.person_id""")
+              ON p.source = '{source}' AND p.source_record_id = t.person_id""",
+        )
         assert rows > 0 and unmatched == 0, table
 
 
@@ -184,7 +239,8 @@ def test_a_changed_effect_is_planted_and_recorded(tmp_path):
     outcomes = {}
     for rr in (1.0, 0.2):
         settings = settings_for("la", seed=0).with_changes(
-            step_down=StepDownEffect(re_referral_rr_12m=rr, re_referral_rr_24m=rr, escalation_rr=1.0))
+            step_down=StepDownEffect(re_referral_rr_12m=rr, re_referral_rr_24m=rr, escalation_rr=1.0)
+        )
         folder = tmp_path / f"rr{rr}"
         generate(folder, settings=settings)
         effects = json.loads((folder / "truth" / "effects.json").read_text())
@@ -206,19 +262,26 @@ def test_regions_made_in_parallel_parts_are_unique_and_deterministic(tmp_path, m
     monkeypatch.setattr(module, "WORKERS", 1)
     sequential = tmp_path / "sequential"
     generate(sequential, scale="tiny", seed=0)
-    for name in ("person_identifiers.parquet", "school_attendance.parquet", "referrals.parquet",
-                 "truth/person_records.parquet", "truth/effects.json", "ssda903/episodes.parquet",
-                 "ssda903/header.parquet"):
+    for name in (
+        "person_identifiers.parquet",
+        "school_attendance.parquet",
+        "referrals.parquet",
+        "truth/person_records.parquet",
+        "truth/effects.json",
+        "ssda903/episodes.parquet",
+        "ssda903/header.parquet",
+    ):
         assert (sequential / name).read_bytes() == (tmp_path / name).read_bytes(), name
     # Health records also carry a planted fault: now and then a sibling's number (same family,
     # so the same surname in the synthetic population). Those are not clashes between regions.
-    clash = one(connection, f"""SELECT count(*) FROM (
+    clash = one(
+        connection,
+        f"""SELECT count(*) FROM (
         SELECT p.nhs_number FROM person_identifiers p
         JOIN read_parquet('{tmp_path / "truth" / "person_records.parquet"}') t
         USING (source, source_record_id) WHERE p.source = 'health' AND p.nhs_number IS NOT NULL
         GROUP BY 1 HAVING count(DISTINCT t.true_person_id) > 1
-                      AND count(DISTINCT p.surname) > 1)""")[0]
+                      AND count(DISTINCT p.surname) > 1)""",
+    )[0]
     assert clash == 0
     connection.close()
-
-

@@ -12,8 +12,9 @@ from earlyhelp.synth.identities import nhs_number_is_valid
 
 
 def test_no_identity_faults_gives_records_that_agree_with_each_other(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["synth", "--out", str(tmp_path), "--no-identity-faults",
-                                       "--format", "csv", "--seed", "4"])
+    result = CliRunner().invoke(
+        main, ["synth", "--out", str(tmp_path), "--no-identity-faults", "--format", "csv", "--seed", "4"]
+    )
     assert result.exit_code == 0, result.output
     records = pd.read_csv(tmp_path / "person_identifiers.csv", dtype=str)
     truth = pd.read_csv(tmp_path / "truth" / "person_records.csv", dtype=str)
@@ -28,6 +29,7 @@ def test_no_identity_faults_gives_records_that_agree_with_each_other(tmp_path: P
     # a different postcode in the other one, which is a fact, not a fault).
     per_person = frame.groupby("true_person_id")[["nhs_number", "forename", "surname", "date_of_birth"]].nunique()
     assert (per_person == 1).all().all()
-    at_home = frame[frame.la_code == frame.groupby("true_person_id").la_code.transform(
-        lambda codes: codes.mode().iloc[0])]
+    at_home = frame[
+        frame.la_code == frame.groupby("true_person_id").la_code.transform(lambda codes: codes.mode().iloc[0])
+    ]
     assert (at_home.postcode == at_home.home_postcode).mean() > 0.99

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import codecs
 
-from earlyhelp.validate import validate_paths
 from validate_helpers import BASE, make_return, where
+
+from earlyhelp.validate import validate_paths
 
 IDENTITY_HEADER = BASE["person_identifiers.csv"].splitlines()[0]
 REFERRALS_HEADER = BASE["referrals.csv"].splitlines()[0]
@@ -22,8 +23,9 @@ def _findings_of(report, file_name: str) -> list:
 # --------------------------------------------------------------- booleans (finding 16)
 def test_excel_true_and_false_in_any_case_are_booleans(tmp_path):
     children = BASE["children.csv"].replace(",false,3,F1", ",FALSE,3,F1").replace(",true,,F1", ",True,,F1")
-    referrals = (BASE["referrals.csv"].replace("N1,false,", "N1,False,")
-                 .replace(",true,2019-06-01,RC8", ",TRUE,2019-06-01,RC8"))
+    referrals = (
+        BASE["referrals.csv"].replace("N1,false,", "N1,False,").replace(",true,2019-06-01,RC8", ",TRUE,2019-06-01,RC8")
+    )
     assert "FALSE" in children and "True" in children and "TRUE" in referrals  # the edits happened
     report = validate_paths([make_return(tmp_path, {"children.csv": children, "referrals.csv": referrals})])
     assert report.ok, [f.message for f in report.findings]
@@ -32,8 +34,10 @@ def test_excel_true_and_false_in_any_case_are_booleans(tmp_path):
 def test_words_that_are_not_true_or_false_are_still_refused_with_an_excel_hint(tmp_path):
     children = BASE["children.csv"].replace(",false,3,F1", ",yes,3,F1").replace(",true,,F1", ",1,,F1")
     report = validate_paths([make_return(tmp_path, {"children.csv": children})])
-    assert where(report) == {("value-bool", "children.csv", 2, "disabled"),
-                             ("value-bool", "children.csv", 3, "disabled")}
+    assert where(report) == {
+        ("value-bool", "children.csv", 2, "disabled"),
+        ("value-bool", "children.csv", 3, "disabled"),
+    }
     assert "TRUE and FALSE" in report.findings[0].hint
 
 
@@ -43,10 +47,11 @@ def test_a_no_further_action_flag_written_TRUE_is_held_to_the_no_further_action_
     # line 3 of assessments.csv (nfa-follow-up).
     referrals = BASE["referrals.csv"].replace(",true,2019-06-01,RC8", ",TRUE,2019-06-01,RC9")
     assessments = BASE["assessments.csv"] + "E06000001,C2,R2,A2,2019-06-01,,\n"
-    report = validate_paths([make_return(tmp_path, {"referrals.csv": referrals,
-                                                    "assessments.csv": assessments})])
-    assert where(report) == {("nfa-closure", "referrals.csv", 3, "closure_reason"),
-                             ("nfa-follow-up", "assessments.csv", 3, "referral_id")}
+    report = validate_paths([make_return(tmp_path, {"referrals.csv": referrals, "assessments.csv": assessments})])
+    assert where(report) == {
+        ("nfa-closure", "referrals.csv", 3, "closure_reason"),
+        ("nfa-follow-up", "assessments.csv", 3, "referral_id"),
+    }
 
 
 # --------------------------------------------------------------- NHS number and UPN (finding 7)
@@ -83,8 +88,10 @@ def test_nhs_numbers_and_upns_must_have_their_shape_but_check_digits_are_not_err
     assert "scientific notation" in by_line[2].message and "scientific notation" not in by_line[3].message
     assert "Text" in by_line[2].hint
     for finding in report.findings:
-        assert not any(value in finding.message + finding.hint
-                       for value in ("9.43E+09", "943476591", "9434765919", "A12345678901", "1234567890123"))
+        assert not any(
+            value in finding.message + finding.hint
+            for value in ("9.43E+09", "943476591", "9434765919", "A12345678901", "1234567890123")
+        )
 
 
 # --------------------------------------------------------------- encodings (findings 14 and 15)

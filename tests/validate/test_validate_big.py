@@ -8,7 +8,6 @@ import sys
 import textwrap
 
 import pytest
-
 from validate_helpers import BASE, write_files
 
 ROWS = 400_000  # about 25 MB: many 4 MB blocks
@@ -21,11 +20,14 @@ def test_a_big_file_keeps_its_line_numbers_and_memory_bounded(tmp_path):
     # Planted near the end, after many batches: a value with a line break (line 2 + ROWS, two
     # physical lines) and then an unknown code on the next record.
     tail = 'E06000001,"C\n1",RX,2019-05-01,1A,N1,false,,\nE06000001,C1,RY,2019-05-01,99,N1,false,,\n'
-    write_files(tmp_path / "r", {
-        "referrals.csv": header + "\n" + body + tail,
-        "returns.csv": BASE["returns.csv"],
-        "children.csv": BASE["children.csv"],
-    })
+    write_files(
+        tmp_path / "r",
+        {
+            "referrals.csv": header + "\n" + body + tail,
+            "returns.csv": BASE["returns.csv"],
+            "children.csv": BASE["children.csv"],
+        },
+    )
     script = textwrap.dedent(f"""
         import json
         from earlyhelp.validate import validate_paths

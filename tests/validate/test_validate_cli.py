@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from validate_helpers import BASE, make_return
 
 from earlyhelp.cli import main
-
-from validate_helpers import BASE, make_return
 
 EARLYHELP = Path(sys.executable).with_name("earlyhelp")
 
@@ -21,8 +20,7 @@ EARLYHELP = Path(sys.executable).with_name("earlyhelp")
 def run_process(*args: str) -> subprocess.CompletedProcess:
     """The installed console script, exactly as an analyst runs it."""
     env = {k: v for k, v in os.environ.items() if k != "EARLYHELP_DEBUG"}
-    return subprocess.run([str(EARLYHELP), "validate", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run([str(EARLYHELP), "validate", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 class Run:
@@ -37,7 +35,9 @@ def run(*args: str) -> Run:
 
 
 def test_exit_status_0_1_2_from_the_console_script(tmp_path):
-    bad = make_return(tmp_path / "bad", {"children.csv": BASE["children.csv"] + "E06000001,C3,,2012-05,X,WBRI,false,3,F2\n"})
+    bad = make_return(
+        tmp_path / "bad", {"children.csv": BASE["children.csv"] + "E06000001,C3,,2012-05,X,WBRI,false,3,F2\n"}
+    )
     result = run_process(str(bad))
     assert result.returncode == 1
     assert "There is a problem: 1 error" in result.stdout
@@ -62,13 +62,16 @@ def test_json_and_detail_cap(tmp_path):
     assert data["summary"][0]["count"] == 30 and data["summary"][0]["shown"] == 20
 
 
-@pytest.mark.parametrize("content", [
-    os.urandom(5000),
-    b"\xff\xfe\x00\x00garbage",
-    b'"' * 1000,
-    b"la_code,la_code,la_code\n,,,,,,\n\n\n",
-    "é,ü\n\u2028,\n".encode("utf-8"),
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        os.urandom(5000),
+        b"\xff\xfe\x00\x00garbage",
+        b'"' * 1000,
+        b"la_code,la_code,la_code\n,,,,,,\n\n\n",
+        "é,ü\n\u2028,\n".encode("utf-8"),
+    ],
+)
 def test_garbage_is_reported_not_raised(tmp_path, content):
     folder = make_return(tmp_path, {"referrals.csv": content})
     result = run(str(folder))  # any exception would fail here

@@ -4,40 +4,45 @@ from __future__ import annotations
 
 import codecs
 
-from earlyhelp.validate import validate_paths
-
 from validate_helpers import BASE, make_return, where
 
+from earlyhelp.validate import validate_paths
+
 PLANTED = {
-    "referrals.csv": BASE["referrals.csv"] + (
-        "E06000001,C1,R3,,1A,N1,false,,\n"                       # line 4: referral_date empty
-        "E06000001,C1,R4,2019-05-01,11,N1,false,,\n"              # line 5: referral_source 11
-        "E06000001,C1,R5,2019-05-01,1A,N1,false,31/03/2020,RC1\n" # line 6: Excel date
+    "referrals.csv": BASE["referrals.csv"]
+    + (
+        "E06000001,C1,R3,,1A,N1,false,,\n"  # line 4: referral_date empty
+        "E06000001,C1,R4,2019-05-01,11,N1,false,,\n"  # line 5: referral_source 11
+        "E06000001,C1,R5,2019-05-01,1A,N1,false,31/03/2020,RC1\n"  # line 6: Excel date
         "E06000001,C1,R6,2019-05-01,1A,N1,true,2019-05-01,RC2\n"  # line 7: NFA closed with RC2
     ),
-    "children.csv": BASE["children.csv"] + (
-        "E06000001,C3,,2012-5,F,WBRI,false,3,F2\n"                # line 4: month 2012-5
-        "E06000001,C4,,2012-05,F,WBRI,Y,3,F2\n"                   # line 5: bool Y
-        "E06000001,C2,,2014-01,M,APKN,true,,F1\n"                 # line 6: C2 again
+    "children.csv": BASE["children.csv"]
+    + (
+        "E06000001,C3,,2012-5,F,WBRI,false,3,F2\n"  # line 4: month 2012-5
+        "E06000001,C4,,2012-05,F,WBRI,Y,3,F2\n"  # line 5: bool Y
+        "E06000001,C2,,2014-01,M,APKN,true,,F1\n"  # line 6: C2 again
     ),
-    "family_goals.csv": BASE["family_goals.csv"] + (
-        "E06000001,EH1,G2,education,jointly,three,8,met\n"        # line 3: score not a number
-        "E06000001,EH1,G3,health,family,3,11,met\n"               # line 4: score 11
-        "E06000001,EH9,G4,health,family,3,4,not_met\n"            # line 5: episode EH9 missing
-        "\n"                                                      # line 6: blank (warning)
+    "family_goals.csv": BASE["family_goals.csv"]
+    + (
+        "E06000001,EH1,G2,education,jointly,three,8,met\n"  # line 3: score not a number
+        "E06000001,EH1,G3,health,family,3,11,met\n"  # line 4: score 11
+        "E06000001,EH9,G4,health,family,3,4,not_met\n"  # line 5: episode EH9 missing
+        "\n"  # line 6: blank (warning)
     ),
     "deflators.csv": "time_period,index\n201819,0.98\n201920,n/a\n",  # line 3: not a number
-    "early_help_episodes.csv": BASE["early_help_episodes.csv"] + (
+    "early_help_episodes.csv": BASE["early_help_episodes.csv"]
+    + (
         "E06000001,C2,F1,EH2,,2019-09-01,2019-08-01,school,school,family_help,other\n"  # line 3
-        "E06000001,C2,F1,EH3,2019-09-01\n"                        # line 4: 5 fields, not 11
+        "E06000001,C2,F1,EH3,2019-09-01\n"  # line 4: 5 fields, not 11
     ),
-    "assessments.csv": BASE["assessments.csv"] + (
-        "E06000001,C1,R1,A2,2020-07-01,,\n"                       # line 3: after extract date
-        "E06000001,C2,R2,A3,2019-06-01,,\n"                       # line 4: follow-up of NFA R2
+    "assessments.csv": BASE["assessments.csv"]
+    + (
+        "E06000001,C1,R1,A2,2020-07-01,,\n"  # line 3: after extract date
+        "E06000001,C2,R2,A3,2019-06-01,,\n"  # line 4: follow-up of NFA R2
     ),
     "looked_after_episodes.csv": (
         "la_code,child_id,start_date,reason_new_episode,legal_status,category_of_need,placement,notes\n"
-        "E06000001,C1,2019-08-01,S,C2,N1,U1,\n"                   # header: unknown column notes
+        "E06000001,C1,2019-08-01,S,C2,N1,U1,\n"  # header: unknown column notes
     ),
     "cp_plans.csv": (
         "la_code,child_id,referral_id,start_date,end_date,previous_plans\n"  # no initial_category
@@ -47,7 +52,8 @@ PLANTED = {
         "la_code,child_id,referral_id,start_date,end_date,end_date\n"  # end_date twice
         "E06000001,C1,R1,2019-07-01,,\n"
     ),
-    "s47_enquiries.csv": codecs.BOM_UTF8 + (
+    "s47_enquiries.csv": codecs.BOM_UTF8
+    + (
         b"la_code,child_id,referral_id,start_date,icpc_date,icpc_not_required\n"
         b"E06000001,C1,R1,2019-06-01,2019-06-14,false\n"
     ),
@@ -86,8 +92,7 @@ def test_every_planted_error_is_reported_once_at_its_line(tmp_path):
     assert where(report) == EXPECTED
     assert all(count == 1 for count in report.summary().values()), report.summary()
     assert not report.ok
-    assert report.error_count == len([e for e in EXPECTED
-                                      if e[0] not in ("row-blank", "file-bom", "file-no-rows")])
+    assert report.error_count == len([e for e in EXPECTED if e[0] not in ("row-blank", "file-bom", "file-no-rows")])
 
 
 def test_the_valid_base_return_passes(tmp_path):
@@ -116,12 +121,13 @@ def test_each_la_is_held_to_its_own_extract_date(tmp_path):
     returns = BASE["returns.csv"] + "E08000012,2019-04-01,2020-03-31,2019-12-31\n"
     children = BASE["children.csv"] + "E08000012,L1,,2012-05,F,WBRI,false,3,G1\n"
     referrals = BASE["referrals.csv"] + (
-        "E08000012,L1,LR1,2019-11-01,1A,N1,false,2020-01-15,RC1\n"   # line 4: after 2019-12-31
-        "E06000001,C1,R9,2019-11-01,1A,N1,false,2020-01-15,RC1\n"    # line 5: fine for E06000001
-        "E09000001,C1,R10,2019-11-01,1A,N1,false,,\n"                # line 6: LA not in returns
+        "E08000012,L1,LR1,2019-11-01,1A,N1,false,2020-01-15,RC1\n"  # line 4: after 2019-12-31
+        "E06000001,C1,R9,2019-11-01,1A,N1,false,2020-01-15,RC1\n"  # line 5: fine for E06000001
+        "E09000001,C1,R10,2019-11-01,1A,N1,false,,\n"  # line 6: LA not in returns
     )
-    report = validate_paths([make_return(tmp_path, {"returns.csv": returns, "children.csv": children,
-                                                    "referrals.csv": referrals})])
+    report = validate_paths(
+        [make_return(tmp_path, {"returns.csv": returns, "children.csv": children, "referrals.csv": referrals})]
+    )
     assert where(report) == {
         ("after-extract-date", "referrals.csv", 4, "closure_date"),
         ("key-foreign", "referrals.csv", 6, "la_code"),
@@ -132,7 +138,9 @@ def test_each_la_is_held_to_its_own_extract_date(tmp_path):
 
 
 def test_unterminated_quote_swallows_the_rest_as_one_short_record(tmp_path):
-    text = BASE["referrals.csv"] + 'E06000001,C1,"R3,2019-05-01,1A,N1,false,,\nE06000001,C1,R4,2019-05-01,1A,N1,false,,\n'
+    text = (
+        BASE["referrals.csv"] + 'E06000001,C1,"R3,2019-05-01,1A,N1,false,,\nE06000001,C1,R4,2019-05-01,1A,N1,false,,\n'
+    )
     report = validate_paths([make_return(tmp_path, {"referrals.csv": text})])
     assert where(report) == {("row-field-count", "referrals.csv", 4, None)}
     assert "never closed" in report.findings[0].hint
@@ -140,7 +148,7 @@ def test_unterminated_quote_swallows_the_rest_as_one_short_record(tmp_path):
 
 def test_no_further_action_closure_date_rules(tmp_path):
     referrals = BASE["referrals.csv"] + (
-        "E06000001,C2,R3,2019-06-01,5C,,true,,RC8\n"            # line 4: not closed
+        "E06000001,C2,R3,2019-06-01,5C,,true,,RC8\n"  # line 4: not closed
         "E06000001,C2,R4,2019-06-01,5C,,true,2019-06-02,RC8\n"  # line 5: closed next day
         "E06000001,C2,R5,01/06/2019,5C,,true,2019-06-01,RC8\n"  # line 6: only the bad date
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from validate_helpers import BASE, make_return
+
 from earlyhelp.validate import engine as validate_engine
 from earlyhelp.validate import validate_paths
-from validate_helpers import BASE, make_return
 
 
 def test_one_progress_step_per_file_then_the_keys(tmp_path, recorded_progress):
@@ -12,8 +13,22 @@ def test_one_progress_step_per_file_then_the_keys(tmp_path, recorded_progress):
     validate_paths([make_return(tmp_path)])
     # The base return has seven files; returns is read first, then the spec's table order.
     assert len(BASE) == 7
-    assert bars == [("Validating", 8, ["returns", "person_identifiers", "children", "referrals", "assessments",
-                                       "early_help_episodes", "family_goals", "keys across tables"])]
+    assert bars == [
+        (
+            "Validating",
+            8,
+            [
+                "returns",
+                "person_identifiers",
+                "children",
+                "referrals",
+                "assessments",
+                "early_help_episodes",
+                "family_goals",
+                "keys across tables",
+            ],
+        )
+    ]
 
 
 def test_no_progress_output_when_stderr_is_not_a_terminal(tmp_path, capsys):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from validate_helpers import BASE, write_files
 
 from earlyhelp.validate import validate_paths
-from validate_helpers import BASE, write_files
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 VALID = BASE["referrals.csv"].encode() + b"E06000001,C1,R3,2019-05-01,1A,N1,false,2019-07-01,RC1\n"
@@ -37,13 +37,21 @@ def test_random_bytes_never_crash(content):
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.integers(0, len(VALID)), st.integers(0, 3), st.binary(max_size=3)
-                          | st.sampled_from([bytes([b]) for b in ALPHABET])), max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(VALID)),
+            st.integers(0, 3),
+            st.binary(max_size=3) | st.sampled_from([bytes([b]) for b in ALPHABET]),
+        ),
+        max_size=6,
+    )
+)
 def test_random_edits_of_a_valid_file_never_crash(edits):
     content = bytearray(VALID)
     for position, deleted, inserted in edits:
         position = min(position, len(content))
-        content[position:position + deleted] = inserted
+        content[position : position + deleted] = inserted
     _check({"referrals.csv": bytes(content), "returns.csv": BASE["returns.csv"].encode()})
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from earlyhelp.validate import RULES, RULES_IN_ORDER, validate_paths
-from earlyhelp.spec import TABLES
 from validate_helpers import BASE, make_return
+
+from earlyhelp.spec import TABLES
+from earlyhelp.validate import RULES, RULES_IN_ORDER, validate_paths
 
 
 def test_identifiers_never_appear_in_findings(tmp_path):
@@ -44,8 +45,14 @@ def test_identity_values_are_masked_in_every_column_when_columns_are_shifted(tmp
     assert by_rule["value-date"].value == "<1 character, masked>"  # 'F' under date_of_birth
     assert "Shiftedname" not in report.to_json()
     # Other tables still show their values: an analyst needs to see a wrong code.
-    children = validate_paths([make_return(tmp_path / "c", {
-        "children.csv": BASE["children.csv"] + "E06000001,C3,,2012-05,Shiftedname,WBRI,false,3,F2\n"})])
+    children = validate_paths(
+        [
+            make_return(
+                tmp_path / "c",
+                {"children.csv": BASE["children.csv"] + "E06000001,C3,,2012-05,Shiftedname,WBRI,false,3,F2\n"},
+            )
+        ]
+    )
     assert [f.value for f in children.findings] == ["Shiftedname"]
 
 
@@ -61,7 +68,11 @@ def test_a_header_row_of_identifiers_is_masked(tmp_path):
         assert secret not in everything
     # The required columns are still named, since they are the spec's.
     assert {f.column for f in report.findings if f.rule_id == "column-missing"} == {
-        "source", "source_record_id", "la_code", "sex"}
+        "source",
+        "source_record_id",
+        "la_code",
+        "sex",
+    }
 
 
 def test_load_and_validate_commands_mask_identity_values(tmp_path):
@@ -72,9 +83,12 @@ def test_load_and_validate_commands_mask_identity_values(tmp_path):
     header = BASE["person_identifiers.csv"].splitlines()[0]
     folder = make_return(tmp_path / "r", {"person_identifiers.csv": header + "\n" + SHIFTED + "\n"})
     runner = CliRunner()
-    for args in (["validate", str(folder)], ["validate", str(folder), "--json"],
-                 ["load", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--skip-identity"],
-                 ["load", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--skip-identity", "--json"]):
+    for args in (
+        ["validate", str(folder)],
+        ["validate", str(folder), "--json"],
+        ["load", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--skip-identity"],
+        ["load", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--skip-identity", "--json"],
+    ):
         result = runner.invoke(main, args)
         assert result.exit_code == 1, result.output
         assert "is not one of the codes for sex" in result.output
@@ -95,13 +109,19 @@ def test_json_report_shape(tmp_path):
     folder = make_return(tmp_path, {"children.csv": BASE["children.csv"] + "E06000001,C3,,2012-05,X,WBRI,false,3,F2\n"})
     data = json.loads(validate_paths([folder]).to_json())
     assert data["ok"] is False and data["errors"] == 1 and data["warnings"] == 0
-    assert data["summary"] == [{"rule_id": "value-code", "severity": "error", "title": RULES["value-code"].title,
-                                "count": 1, "shown": 1}]
+    assert data["summary"] == [
+        {"rule_id": "value-code", "severity": "error", "title": RULES["value-code"].title, "count": 1, "shown": 1}
+    ]
     [finding] = data["findings"]
     assert finding == {
-        "file": "children.csv", "line": 4, "column": "sex", "rule_id": "value-code",
-        "message": "'X' is not one of the codes for sex.", "value": "X",
-        "hint": "Use one of the codes of the specification: M, F, U.", "severity": "error",
+        "file": "children.csv",
+        "line": 4,
+        "column": "sex",
+        "rule_id": "value-code",
+        "message": "'X' is not one of the codes for sex.",
+        "value": "X",
+        "hint": "Use one of the codes of the specification: M, F, U.",
+        "severity": "error",
     }
     assert data["files"]["children.csv"] == 3
 
@@ -113,6 +133,7 @@ def test_rules_are_data_derived_from_the_spec():
     assert set(RULES["nfa-follow-up"].tables) == {"assessments", "cin_plans", "s47_enquiries", "cp_plans"}
     assert set(RULES["value-range"].tables) >= {"family_goals", "children", "person_link"}
     assert set(RULES["after-extract-date"].tables) == {
-        t.name for t in TABLES.values() if any(c.event for c in t.columns)}
+        t.name for t in TABLES.values() if any(c.event for c in t.columns)
+    }
     for rule in RULES_IN_ORDER:
         assert rule.message.endswith((".", ")")) and rule.title, rule.id

@@ -14,8 +14,7 @@ from click.testing import CliRunner
 from earlyhelp import sample
 from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES
-from earlyhelp.warehouse import (HISTORY_TABLE, PROVENANCE_COLUMN, PROVENANCE_TABLES, ReturnRejected,
-                                 load_return)
+from earlyhelp.warehouse import HISTORY_TABLE, PROVENANCE_COLUMN, PROVENANCE_TABLES, ReturnRejected, load_return
 
 LA = "E06000001"
 OTHER_LA = "E06000002"
@@ -30,8 +29,7 @@ def copy_sample(folder: Path, la_code: str = LA, drop: tuple[str, ...] = ()) -> 
     folder.mkdir(parents=True)
     for file in sample.path().glob("*.csv"):
         if file.stem not in drop:
-            (folder / file.name).write_text(file.read_text(encoding="utf-8").replace(LA, la_code),
-                                            encoding="utf-8")
+            (folder / file.name).write_text(file.read_text(encoding="utf-8").replace(LA, la_code), encoding="utf-8")
     return folder
 
 
@@ -46,8 +44,11 @@ def query(path: Path, sql: str) -> list[tuple]:
 def counts(path: Path) -> dict[str, int]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
-                for name in TABLES if TABLES[name].zone != "identity"}
+        return {
+            name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+            for name in TABLES
+            if TABLES[name].zone != "identity"
+        }
     finally:
         con.close()
 
@@ -63,16 +64,21 @@ def test_sample_loads_with_spec_types_history_and_idempotence(tmp_path):
     # Tables are named and typed exactly as the spec says, identity tables absent.
     tables = {row[0] for row in query(warehouse, "SHOW TABLES")}
     assert "person_identifiers" not in tables and HISTORY_TABLE in tables
-    columns = query(warehouse, "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                               "ORDER BY table_name, ordinal_position")
+    columns = query(
+        warehouse,
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "ORDER BY table_name, ordinal_position",
+    )
     for name, table in TABLES.items():
         if table.zone != "identity":
             # Partner and linkage tables carry one warehouse-only column, last: their return's LAs.
             extra = [(PROVENANCE_COLUMN, "VARCHAR[]")] if name in PROVENANCE_TABLES else []
-            assert [(c, t) for n, c, t in columns if n == name] == \
-                [(c.name, c.duckdb_type) for c in table.columns] + extra
-    assert query(warehouse, "SELECT referral_date, referral_nfa FROM referrals WHERE referral_id = 'E06000001-R0001'") \
-        == [(__import__("datetime").date(2021, 6, 27), False)]
+            assert [(c, t) for n, c, t in columns if n == name] == [
+                (c.name, c.duckdb_type) for c in table.columns
+            ] + extra
+    assert query(
+        warehouse, "SELECT referral_date, referral_nfa FROM referrals WHERE referral_id = 'E06000001-R0001'"
+    ) == [(__import__("datetime").date(2021, 6, 27), False)]
     history = query(warehouse, f"SELECT la_code, checksum, rows_per_table FROM {HISTORY_TABLE}")
     digest = hashlib.sha256()
     for file in sorted(sample.path().glob("*.csv"), key=lambda f: f.stem):
@@ -105,14 +111,18 @@ def test_another_la_is_added_and_a_reload_replaces_only_that_la(tmp_path):
     load_return([copy_sample(tmp_path / "b", OTHER_LA)], warehouse, skip_identity=True)
     referrals = data_lines(sample.path() / "referrals.csv")
     assert query(warehouse, "SELECT la_code, count(*) FROM referrals GROUP BY ALL ORDER BY 1") == [
-        (LA, referrals), (OTHER_LA, referrals)]
+        (LA, referrals),
+        (OTHER_LA, referrals),
+    ]
     # The first LA sends a return without looked-after episodes: its old ones go, the other LA's stay.
     smaller = copy_sample(tmp_path / "a2", LA, drop=("looked_after_episodes",))
     load_return([smaller], warehouse, skip_identity=True)
     cla = data_lines(sample.path() / "looked_after_episodes.csv")
     assert query(warehouse, "SELECT la_code, count(*) FROM looked_after_episodes GROUP BY ALL") == [(OTHER_LA, cla)]
     assert query(warehouse, "SELECT la_code, count(*) FROM referrals GROUP BY ALL ORDER BY 1") == [
-        (LA, referrals), (OTHER_LA, referrals)]
+        (LA, referrals),
+        (OTHER_LA, referrals),
+    ]
 
 
 def test_identifiers_go_only_to_a_separate_identity_warehouse(tmp_path):
@@ -149,7 +159,9 @@ def test_cli_load(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert f"for {LA} into" in ok.stdout and "referrals" in ok.stdout
     bad = copy_sample(tmp_path / "bad")
-    (bad / "returns.csv").write_text("la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2023-03-31,2020-01-01\n")
+    (bad / "returns.csv").write_text(
+        "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2023-03-31,2020-01-01\n"
+    )
     rejected = runner.invoke(main, ["load", str(bad), "--warehouse", str(warehouse), "--skip-identity"])
     assert isinstance(rejected.exception, DataError)
     assert "after-extract-date" in rejected.stdout and "There is a problem" in rejected.stdout
@@ -168,7 +180,9 @@ def test_a_return_covering_two_las_loads_both_with_a_history_row_each(tmp_path):
     assert result.la_codes == [LA, OTHER_LA]
     children = data_lines(sample.path() / "children.csv")
     assert query(warehouse, "SELECT la_code, count(*) FROM children GROUP BY ALL ORDER BY 1") == [
-        (LA, children), (OTHER_LA, children)]
+        (LA, children),
+        (OTHER_LA, children),
+    ]
     assert query(warehouse, f"SELECT la_code FROM {HISTORY_TABLE} ORDER BY 1") == [(LA,), (OTHER_LA,)]
 
 
@@ -182,30 +196,34 @@ def with_attendance(folder: Path, rows: list[str]) -> Path:
 
 
 def attendance(warehouse: Path) -> list[tuple]:
-    return query(warehouse, f"SELECT person_id, sessions_missed, {PROVENANCE_COLUMN} "
-                            "FROM school_attendance ORDER BY person_id")
+    return query(
+        warehouse, f"SELECT person_id, sessions_missed, {PROVENANCE_COLUMN} FROM school_attendance ORDER BY person_id"
+    )
 
 
 def test_partner_provenance_tables_are_those_without_la_code_that_returns_bring():
     # Worked from the spec: partner outcomes and linkage output lack la_code; deflators is
     # national reference data and is still replaced whole.
-    assert PROVENANCE_TABLES == {"school_attendance", "health_events", "police_notifications", "person_link"}
+    assert {"school_attendance", "health_events", "police_notifications", "person_link"} == PROVENANCE_TABLES
 
 
 def test_loading_another_la_keeps_the_first_las_partner_rows_and_a_reload_replaces_only_its_own(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    load_return([with_attendance(copy_sample(tmp_path / "a"), ["SA-1,2021,300,10", "SA-2,2021,300,20"])],
-                warehouse, skip_identity=True)
-    load_return([with_attendance(copy_sample(tmp_path / "b", OTHER_LA), ["SB-1,2021,300,30"])],
-                warehouse, skip_identity=True)
+    load_return(
+        [with_attendance(copy_sample(tmp_path / "a"), ["SA-1,2021,300,10", "SA-2,2021,300,20"])],
+        warehouse,
+        skip_identity=True,
+    )
+    load_return(
+        [with_attendance(copy_sample(tmp_path / "b", OTHER_LA), ["SB-1,2021,300,30"])], warehouse, skip_identity=True
+    )
     # The reviewer's scenario: before the fix only SB-1 was left although A's load is in the history.
     assert attendance(warehouse) == [("SA-1", 10, [LA]), ("SA-2", 20, [LA]), ("SB-1", 30, [OTHER_LA])]
     history = query(warehouse, f"SELECT la_code, rows_per_table FROM {HISTORY_TABLE} ORDER BY loaded_at")
     assert [(la, json.loads(rows)["school_attendance"]) for la, rows in history] == [(LA, 2), (OTHER_LA, 1)]
 
     # LA A reloads with one corrected row: its two old rows go, B's row stays.
-    load_return([with_attendance(copy_sample(tmp_path / "a2"), ["SA-3,2022,310,5"])],
-                warehouse, skip_identity=True)
+    load_return([with_attendance(copy_sample(tmp_path / "a2"), ["SA-3,2022,310,5"])], warehouse, skip_identity=True)
     assert attendance(warehouse) == [("SA-3", 5, [LA]), ("SB-1", 30, [OTHER_LA])]
 
     # A return without the table leaves the LA's partner rows as they are.
@@ -234,8 +252,7 @@ def test_partner_rows_loaded_for_two_las_together_are_not_split_by_a_return_for_
     before = counts(warehouse)
     # Replacing S-1 would drop B's share of it, keeping it would double A's: refused, nothing changed.
     with pytest.raises(UsageError, match=f"one return for {LA}, {OTHER_LA}; this return covers only {LA},"):
-        load_return([with_attendance(copy_sample(tmp_path / "a"), ["SA-9,2022,300,1"])],
-                     warehouse, skip_identity=True)
+        load_return([with_attendance(copy_sample(tmp_path / "a"), ["SA-9,2022,300,1"])], warehouse, skip_identity=True)
     assert counts(warehouse) == before and attendance(warehouse) == [("S-1", 10, [LA, OTHER_LA])]
     assert query(warehouse, f"SELECT count(*) FROM {HISTORY_TABLE}") == [(2,)]
     # Reloading both together replaces the row.
@@ -245,14 +262,14 @@ def test_partner_rows_loaded_for_two_las_together_are_not_split_by_a_return_for_
 
 def test_a_warehouse_written_before_provenance_gets_it_from_the_load_history(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    load_return([with_attendance(copy_sample(tmp_path / "a"), ["SA-1,2021,300,10"])],
-                warehouse, skip_identity=True)
+    load_return([with_attendance(copy_sample(tmp_path / "a"), ["SA-1,2021,300,10"])], warehouse, skip_identity=True)
     # As the loader used to write it: no provenance column.
     con = duckdb.connect(str(warehouse))
     con.execute(f"ALTER TABLE school_attendance DROP COLUMN {PROVENANCE_COLUMN}")
     con.close()
-    load_return([with_attendance(copy_sample(tmp_path / "b", OTHER_LA), ["SB-1,2021,300,30"])],
-                warehouse, skip_identity=True)
+    load_return(
+        [with_attendance(copy_sample(tmp_path / "b", OTHER_LA), ["SB-1,2021,300,30"])], warehouse, skip_identity=True
+    )
     # A's row came with A's load (the history's latest load holding school_attendance): kept.
     assert attendance(warehouse) == [("SA-1", 10, [LA]), ("SB-1", 30, [OTHER_LA])]
 
@@ -264,8 +281,10 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
     try:
         names = [row[0] for row in con.execute("SHOW TABLES").fetchall()]
         # As text: load_history's TIMESTAMPTZ would need pytz to become Python values.
-        return {name: sorted(con.execute(f'SELECT COLUMNS(*)::VARCHAR FROM "{name}"').fetchall(), key=repr)
-                for name in names}
+        return {
+            name: sorted(con.execute(f'SELECT COLUMNS(*)::VARCHAR FROM "{name}"').fetchall(), key=repr)
+            for name in names
+        }
     finally:
         con.close()
 
@@ -284,6 +303,7 @@ def test_a_failure_in_either_database_leaves_both_as_they_were(tmp_path, monkeyp
             if table.name == table_name:
                 raise duckdb.IOException("disk full")
             return real_source_sql(table, path)
+
         return source_sql
 
     # A first load that fails creates neither file.
@@ -328,7 +348,9 @@ def test_a_failure_in_either_database_leaves_both_as_they_were(tmp_path, monkeyp
     # And the same load then goes through: both LAs' identities, one history row each.
     load_return([second], warehouse, identity_warehouse=identity)
     assert query(identity, "SELECT la_code, count(*) FROM person_identifiers GROUP BY ALL ORDER BY 1") == [
-        (LA, people), (OTHER_LA, people)]
+        (LA, people),
+        (OTHER_LA, people),
+    ]
     assert query(identity, f"SELECT la_code FROM {HISTORY_TABLE} ORDER BY 1") == [(LA,), (OTHER_LA,)]
 
 

@@ -29,23 +29,25 @@ class Outcome:
 @pytest.fixture
 def load(monkeypatch, capsys):
     """`earlyhelp load ...` through the console script's entry point, in this process."""
+
     def invoke(*args: str) -> Outcome:
         monkeypatch.setattr(sys, "argv", ["earlyhelp", "load", *args])
         with pytest.raises(SystemExit) as exited:
             run()
         captured = capsys.readouterr()
         return Outcome(exited.value.code, captured.out, captured.err)
+
     return invoke
 
 
 def test_a_folder_given_as_the_identity_warehouse_is_named_as_such(tmp_path, load):
     folder = tmp_path / "identity"
     folder.mkdir()
-    result = load(str(sample.path()), "--warehouse", str(tmp_path / "w.duckdb"),
-                  "--identity-warehouse", str(folder))
+    result = load(str(sample.path()), "--warehouse", str(tmp_path / "w.duckdb"), "--identity-warehouse", str(folder))
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"Error: {folder} is a folder; --identity-warehouse needs a file "
-                                    "name such as identity.duckdb.\nHint: ")
+    assert result.stderr.startswith(
+        f"Error: {folder} is a folder; --identity-warehouse needs a file name such as identity.duckdb.\nHint: "
+    )
     assert not (tmp_path / "w.duckdb").exists()
     analytic = tmp_path / "w2"
     analytic.mkdir()
@@ -58,8 +60,10 @@ def test_a_warehouse_under_a_file_is_a_usage_error_not_a_crash(tmp_path, load):
     not_a_folder.write_text("x")
     result = load(str(sample.path()), "--warehouse", str(not_a_folder / "sub" / "w.duckdb"), "--skip-identity")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"Error: Cannot create the warehouse {not_a_folder / 'sub' / 'w.duckdb'}: "
-                                    f"{not_a_folder} is a file, not a folder.\nHint: ")
+    assert result.stderr.startswith(
+        f"Error: Cannot create the warehouse {not_a_folder / 'sub' / 'w.duckdb'}: "
+        f"{not_a_folder} is a file, not a folder.\nHint: "
+    )
 
 
 def _make_read_only(folder: Path, monkeypatch) -> None:
@@ -90,8 +94,10 @@ def test_a_read_only_place_says_so_before_validating(tmp_path, monkeypatch, load
         for return_folder in (sample.path(), bad):
             result = load(str(return_folder), "--warehouse", str(read_only / "w.duckdb"), "--skip-identity")
             assert result.exit_code == 2, result.stderr
-            assert result.stderr.startswith(f"Error: Cannot write the warehouse {read_only / 'w.duckdb'}: "
-                                            f"the folder {read_only} is read-only or you may not write there.\nHint: ")
+            assert result.stderr.startswith(
+                f"Error: Cannot write the warehouse {read_only / 'w.duckdb'}: "
+                f"the folder {read_only} is read-only or you may not write there.\nHint: "
+            )
             assert "not a DuckDB database file" not in result.stderr
             assert "There is a problem" not in result.stdout
         assert list(read_only.iterdir()) == []

@@ -12,8 +12,9 @@ from __future__ import annotations
 import abc
 import contextlib
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -48,8 +49,7 @@ class Engine(abc.ABC):
         """Compute ``query`` once and keep the result as the table ``name``."""
 
     @abc.abstractmethod
-    def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection",
-                             selects: dict[str, tuple[list[str], str]]) -> None:
+    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection, selects: dict[str, tuple[list[str], str]]) -> None:
         """Take the typed EHLD views on ``con`` (a DuckDB connection) into this engine;
         ``selects`` maps each table name to its wanted columns and the SELECT (over its view)
         that gives them (see :func:`column_selects`)."""
@@ -57,14 +57,15 @@ class Engine(abc.ABC):
     def close(self) -> None:
         """Release the backend's resources."""
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def register_ehld(self, data: Path | str, tables: Iterable[str] | None = None,
-                      columns: dict[str, Iterable[str]] | None = None) -> None:
+    def register_ehld(
+        self, data: Path | str, tables: Iterable[str] | None = None, columns: dict[str, Iterable[str]] | None = None
+    ) -> None:
         """Register EHLD tables (typed as the spec says) from a folder or a DuckDB warehouse file.
 
         ``tables`` defaults to :data:`DEFAULT_EHLD_TABLES`: every table but the identity zone's,
@@ -79,7 +80,7 @@ class Engine(abc.ABC):
             self._register_typed_ehld(con, column_selects(names, columns))
 
     @contextlib.contextmanager
-    def _ehld_connection(self) -> Iterator["duckdb.DuckDBPyConnection"]:
+    def _ehld_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The DuckDB connection that reads EHLD data for :meth:`register_ehld`: by default a
         fresh one, closed afterwards; a backend that is DuckDB itself reads on its own."""
         import duckdb
@@ -111,7 +112,7 @@ def conversion_column(error: Exception) -> str | None:
     return found.group(1) if found else None
 
 
-def unreadable_table_error(con: "duckdb.DuckDBPyConnection", name: str, columns: Iterable[str]) -> DataError:
+def unreadable_table_error(con: duckdb.DuckDBPyConnection, name: str, columns: Iterable[str]) -> DataError:
     """The error for a table whose values do not have the spec's types: the table, the first of
     ``columns`` (those the failing SELECT read) that fails and the kind of error; never the
     database's text, which quotes the value."""
@@ -133,8 +134,7 @@ def unreadable_table_error(con: "duckdb.DuckDBPyConnection", name: str, columns:
     )
 
 
-def column_selects(names: list[str],
-                   columns: dict[str, Iterable[str]] | None) -> dict[str, tuple[list[str], str]]:
+def column_selects(names: list[str], columns: dict[str, Iterable[str]] | None) -> dict[str, tuple[list[str], str]]:
     """Per table, the wanted columns (default: all) and the SELECT over its typed view that keeps
     them; the columns let a failure be traced to the first of them that does not read."""
     selects = {}
@@ -147,7 +147,7 @@ def column_selects(names: list[str],
     return selects
 
 
-def typed_ehld_views(con: "duckdb.DuckDBPyConnection", data: Path, names: list[str]) -> None:
+def typed_ehld_views(con: duckdb.DuckDBPyConnection, data: Path, names: list[str]) -> None:
     """Create one typed view per EHLD table on ``con`` from a folder or a warehouse file."""
     if not data.exists():
         raise UsageError(f"{data} does not exist.", hint="Give an EHLD folder or a warehouse file.")
@@ -160,19 +160,21 @@ def typed_ehld_views(con: "duckdb.DuckDBPyConnection", data: Path, names: list[s
     EHLDFolder(data).register(con, names)
 
 
-def _warehouse_views(con: "duckdb.DuckDBPyConnection", path: Path, names: list[str]) -> None:
+def _warehouse_views(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> None:
     import duckdb
 
     quoted = sql_literal(path)
     try:
         con.execute(f"ATTACH {quoted} AS warehouse (READ_ONLY)")
     except duckdb.Error as error:
-        reason = ("another program has it open" if "lock" in str(error).lower()
-                  else "it is not a DuckDB database written by earlyhelp load, or it is damaged")
+        reason = (
+            "another program has it open"
+            if "lock" in str(error).lower()
+            else "it is not a DuckDB database written by earlyhelp load, or it is damaged"
+        )
         raise DataError(
             f"{path} could not be opened as a DuckDB warehouse: {reason}.",
-            hint="Give an EHLD folder, or a warehouse written by `earlyhelp load` that no other "
-            "program is writing to.",
+            hint="Give an EHLD folder, or a warehouse written by `earlyhelp load` that no other program is writing to.",
         ) from None
     rows = con.execute(
         "SELECT table_schema, table_name, column_name FROM information_schema.columns "
@@ -193,11 +195,9 @@ def _warehouse_views(con: "duckdb.DuckDBPyConnection", path: Path, names: list[s
             continue
         schema, present = located[name]
         exprs = [
-            f'CAST("{c.name}" AS {c.duckdb_type}) AS "{c.name}"' if c.name in present
+            f'CAST("{c.name}" AS {c.duckdb_type}) AS "{c.name}"'
+            if c.name in present
             else f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"'
             for c in table.columns
         ]
-        con.execute(
-            f'CREATE OR REPLACE VIEW "{name}" AS SELECT {", ".join(exprs)} '
-            f'FROM warehouse."{schema}"."{name}"'
-        )
+        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT {", ".join(exprs)} FROM warehouse."{schema}"."{name}"')

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -64,8 +65,7 @@ class DuckDBEngine(Engine):
         yield self.con
         self.con.execute("DETACH DATABASE IF EXISTS warehouse")
 
-    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection,
-                             selects: dict[str, tuple[list[str], str]]) -> None:
+    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection, selects: dict[str, tuple[list[str], str]]) -> None:
         # Read every file once into DuckDB's own storage: later queries then never re-parse CSV.
         for name, (wanted, select) in selects.items():
             try:

@@ -36,7 +36,7 @@ def to_spark_sql(query: str) -> str:
     return sqlglot.transpile(query, read="duckdb", write="spark")[0]
 
 
-def local_spark_session(cores: int = 2, memory: str = "4g") -> "SparkSession":
+def local_spark_session(cores: int = 2, memory: str = "4g") -> SparkSession:
     """A local-mode session like the one the tests use, for running on one machine."""
     try:
         from pyspark.sql import SparkSession
@@ -57,7 +57,7 @@ def local_spark_session(cores: int = 2, memory: str = "4g") -> "SparkSession":
             .config("spark.sql.ansi.enabled", "false")
             .getOrCreate()
         )
-    except Exception as error:  # noqa: BLE001 - Java missing or not starting: say so plainly
+    except Exception as error:
         raise EarlyhelpError(
             f"Spark could not start ({type(error).__name__}).",
             hint="The Spark engine needs Java 17 (JAVA_HOME) and pyspark 4.3.0; or use --engine duckdb.",
@@ -69,7 +69,7 @@ def local_spark_session(cores: int = 2, memory: str = "4g") -> "SparkSession":
 class SparkEngine(Engine):
     name = "spark"
 
-    def __init__(self, spark: "SparkSession | None" = None):
+    def __init__(self, spark: SparkSession | None = None):
         self._owns_session = spark is None
         self.spark = spark or local_spark_session()
         self._staging = Path(tempfile.mkdtemp(prefix="earlyhelp-spark-"))
@@ -103,8 +103,7 @@ class SparkEngine(Engine):
         self._cached.append(frame)
         self._view(name, frame)
 
-    def _register_typed_ehld(self, con: "duckdb.DuckDBPyConnection",
-                             selects: dict[str, tuple[list[str], str]]) -> None:
+    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection, selects: dict[str, tuple[list[str], str]]) -> None:
         import duckdb
 
         for name, (wanted, select) in selects.items():

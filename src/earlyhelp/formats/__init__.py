@@ -14,14 +14,14 @@ from earlyhelp.formats.issues import FormatError, FormatIssue
 from earlyhelp.formats.ssda903 import SIDECAR_FOLDER, SIDECAR_TABLES, SidecarTable
 
 __all__ = [
+    "SIDECAR_FOLDER",
+    "SIDECAR_TABLES",
     "ExportReport",
     "Format",
     "FormatError",
     "FormatIssue",
-    "SIDECAR_FOLDER",
-    "SIDECAR_TABLES",
-    "SidecarTable",
     "IngestReport",
+    "SidecarTable",
     "check_element",
     "detect",
     "export",

@@ -41,12 +41,12 @@ class IngestReport:
             lines.append(f"  EHLD tables copied as they are: {', '.join(p.name for p in self.copied_files)}")
         if self.issue_count:
             left_out = f"{self.skipped_children} children" if self.skipped_children else "the rows concerned"
-            lines.append(f"  {self.issue_count} problem(s): {left_out} left out "
-                         f"(listed in {self.out / ISSUES_FILE})")
+            lines.append(f"  {self.issue_count} problem(s): {left_out} left out (listed in {self.out / ISSUES_FILE})")
         if self.ignored_files:
             names = ", ".join(sorted(p.name for p in self.ignored_files))
-            lines.append(f"  Recognised but not read (no EHLD table holds their content, or the "
-                         f"SSDA903 XML form): {names}")
+            lines.append(
+                f"  Recognised but not read (no EHLD table holds their content, or the SSDA903 XML form): {names}"
+            )
         return "\n".join(lines)
 
 
@@ -63,8 +63,7 @@ def ingest(
     Raises ``FormatError`` (a ``DataError``) listing every problem, unless ``skip_invalid`` is
     true, in which case children with problems are left out and listed in ``ingest_issues.tsv``.
     """
-    return ingest_report(paths, out, la_code=la_code, extract_date=extract_date,
-                         skip_invalid=skip_invalid).out
+    return ingest_report(paths, out, la_code=la_code, extract_date=extract_date, skip_invalid=skip_invalid).out
 
 
 def ingest_report(
@@ -79,15 +78,20 @@ def ingest_report(
         paths = [Path(paths)]
     out = Path(out)
     if la_code is not None and not ONS_LA_CODE.match(la_code):
-        raise UsageError(f"{la_code!r} is not an ONS LA code.",
-                         hint="Give the nine-character code, e.g. E06000001 for Hartlepool.")
+        raise UsageError(
+            f"{la_code!r} is not an ONS LA code.", hint="Give the nine-character code, e.g. E06000001 for Hartlepool."
+        )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"{out} already exists and is not an empty folder.",
-                         hint="Give a new folder for the EHLD tables, or delete the old one first.")
+        raise UsageError(
+            f"{out} already exists and is not an empty folder.",
+            hint="Give a new folder for the EHLD tables, or delete the old one first.",
+        )
     groups = detect([Path(p) for p in paths])
     if any(g.format is Format.EHLD for g in groups) and len(groups) > 1:
-        raise UsageError("EHLD tables cannot be ingested together with DfE-format files.",
-                         hint="Ingest the DfE files into their own folder; stages read several folders.")
+        raise UsageError(
+            "EHLD tables cannot be ingested together with DfE-format files.",
+            hint="Ingest the DfE files into their own folder; stages read several folders.",
+        )
 
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent if out.parent.exists() else None))
     report = IngestReport(out=out)
@@ -100,7 +104,8 @@ def ingest_report(
                 _read_group(group, writer, report, periods, la_code=la_code)
         if report.issue_count and not skip_invalid:
             raise FormatError(
-                report.issues, total=report.issue_count,
+                report.issues,
+                total=report.issue_count,
                 what=f"Could not ingest {', '.join(report.formats)}",
                 hint="Fix the file(s), or run with --skip-invalid to leave those children out.",
             )
@@ -113,7 +118,8 @@ def ingest_report(
             report.skipped_children += left_out
         if report.issue_count and not rows.get("children"):
             raise FormatError(
-                report.issues, total=report.issue_count,
+                report.issues,
+                total=report.issue_count,
                 what=f"No child could be ingested from {', '.join(report.formats)}",
                 hint="Every child has a problem; fix the file(s) first.",
             )
@@ -139,15 +145,20 @@ def _leave_out_children(folder: Path, child_ids: set[str]) -> tuple[dict[str, in
     for path in sorted(folder.rglob("*.csv")):
         table = path.relative_to(folder).with_suffix("").as_posix()
         kept_path = path.with_suffix(".kept")
-        with open(path, newline="", encoding="utf-8") as source, \
-                open(kept_path, "w", newline="", encoding="utf-8") as target:
+        with (
+            open(path, newline="", encoding="utf-8") as source,
+            open(kept_path, "w", newline="", encoding="utf-8") as target,
+        ):
             reader = csv.reader(source)
             writer = csv.writer(target, lineterminator="\n")
             header = next(reader)
             writer.writerow(header)
             # person_identifiers names the child in source_record_id (for the LA's own sources).
-            key = header.index("child_id") if "child_id" in header else (
-                header.index("source_record_id") if "source_record_id" in header else None)
+            key = (
+                header.index("child_id")
+                if "child_id" in header
+                else (header.index("source_record_id") if "source_record_id" in header else None)
+            )
             kept = 0
             for row in reader:
                 if key is not None and row[key] in child_ids:
@@ -178,8 +189,9 @@ def _read_group(
                 # Episodes open across 31 March are in both years' files; merging them needs
                 # matching episodes across returns, which ingest does not do.
                 raise UsageError(
-                    f"{census_las[result.la_code].name} and {file.name} are both CIN census files of "
-                    f"{result.la_code}.", hint="Ingest one census per LA at a time, each into its own folder.")
+                    f"{census_las[result.la_code].name} and {file.name} are both CIN census files of {result.la_code}.",
+                    hint="Ingest one census per LA at a time, each into its own folder.",
+                )
             if result.la_code:
                 census_las[result.la_code] = file
             report.issues.extend(result.issues)
@@ -220,9 +232,13 @@ def _widen(periods: dict[str, tuple[dt.date, dt.date]], la: str, start: dt.date,
     periods[la] = (start, end)
 
 
-def _write_returns(writer: EHLDWriter, periods: dict[str, tuple[dt.date, dt.date]],
-                   event_span: dict[str, list[str]], la_codes: set[str],
-                   extract_date: dt.date | None) -> None:
+def _write_returns(
+    writer: EHLDWriter,
+    periods: dict[str, tuple[dt.date, dt.date]],
+    event_span: dict[str, list[str]],
+    la_codes: set[str],
+    extract_date: dt.date | None,
+) -> None:
     """One `returns` row per LA with data: the census period when the files state it, otherwise
     the span of the events read, up to ``extract_date`` when given (which must not be before
     any event read: the validator would refuse every later event)."""
@@ -231,9 +247,11 @@ def _write_returns(writer: EHLDWriter, periods: dict[str, tuple[dt.date, dt.date
             periods[la] = (dt.date.fromisoformat(first), dt.date.fromisoformat(last))
     for la in sorted(la_codes - set(periods)):
         if extract_date is None:
-            raise UsageError(f"The files hold no dated record (referral, episode, plan ...) for {la}, "
-                             "so its reporting period is unknown.",
-                             hint="Give the date the files were extracted with --extract-date YYYY-MM-DD.")
+            raise UsageError(
+                f"The files hold no dated record (referral, episode, plan ...) for {la}, "
+                "so its reporting period is unknown.",
+                hint="Give the date the files were extracted with --extract-date YYYY-MM-DD.",
+            )
         periods[la] = (extract_date, extract_date)
     for la, (start, end) in sorted(periods.items()):
         if extract_date is not None:
@@ -243,12 +261,18 @@ def _write_returns(writer: EHLDWriter, periods: dict[str, tuple[dt.date, dt.date
                     f"--extract-date {extract_date.isoformat()} is before the latest event date in the "
                     f"files of {la} ({latest_event.isoformat()}).",
                     hint="Give the date the files were really extracted (YYYY-MM-DD), or leave "
-                         "--extract-date out to use the latest event date.")
+                    "--extract-date out to use the latest event date.",
+                )
         observed_end = extract_date or end
-        writer.add("returns", {
-            "la_code": la, "period_start": start, "period_end": max(end, start),
-            "extract_date": max(observed_end, start),
-        })
+        writer.add(
+            "returns",
+            {
+                "la_code": la,
+                "period_start": start,
+                "period_end": max(end, start),
+                "extract_date": max(observed_end, start),
+            },
+        )
 
 
 def _copy_ehld(group: Detected, writer: EHLDWriter) -> None:
@@ -309,8 +333,10 @@ def export_report(
     if to not in ("cin-xml", "ssda903"):
         raise UsageError(f"Cannot export to {to!r}.", hint="Choose cin-xml or ssda903.")
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file, not a folder.",
-                         hint="Give a folder for the exported files (it is created if needed).")
+        raise UsageError(
+            f"--out {out} is a file, not a folder.",
+            hint="Give a folder for the exported files (it is created if needed).",
+        )
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-export-", dir=_existing_parent(out)))
     except OSError:  # a folder we cannot write to: stage in the system's temporary folder

@@ -29,9 +29,7 @@ LATEST_SCHEMA_YEAR = 2026
 TOLERATED_BLOCKS = ("PreProceedingsandFGDM",)
 
 # Elements whose values are direct identifiers: masked in every message.
-IDENTIFIER_ELEMENTS = frozenset(
-    {"UPN", "FormerUPN", "PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate"}
-)
+IDENTIFIER_ELEMENTS = frozenset({"UPN", "FormerUPN", "PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate"})
 
 
 @cache
@@ -64,7 +62,8 @@ _LONG_SET = re.compile(r"\{[^}]{80,}\}")
 def _clean_message(message: str, element: etree._Element | None) -> str:
     """lxml's message, with any identifier value replaced by its mask and long code lists cut."""
     message = _LONG_SET.sub("{...}", message.strip()).replace(
-        "is not an element of the set {...}", "is not in the schema's code list")
+        "is not an element of the set {...}", "is not in the schema's code list"
+    )
     if element is None or element.tag not in IDENTIFIER_ELEMENTS:
         return message
     value = (element.text or "").strip()
@@ -82,7 +81,7 @@ def check_element(element: etree._Element, schema: etree.XMLSchema) -> list[Sche
     problems = []
     for error in schema.error_log:
         path = error.path or ""
-        relative = "." + path[len("/" + element.tag):] if path.startswith("/" + element.tag) else None
+        relative = "." + path[len("/" + element.tag) :] if path.startswith("/" + element.tag) else None
         found = None
         if relative:
             try:

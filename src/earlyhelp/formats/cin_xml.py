@@ -109,8 +109,7 @@ class _HeaderInfo:
 
 def iter_children(path: Path) -> Iterator[tuple[str, etree._Element]]:
     """Yield ("Header" | "Child" | "unexpected", element) while streaming the file."""
-    context = etree.iterparse(str(path), events=("end",), tag=("Header", "Children", "Child"),
-                              huge_tree=True)
+    context = etree.iterparse(str(path), events=("end",), tag=("Header", "Children", "Child"), huge_tree=True)
     for _, element in context:
         if element.tag in ("Header", "Child"):
             yield element.tag, element
@@ -142,36 +141,66 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
         result.add(FormatIssue(name, f"line {error.lineno}", "", "well-formed XML", str(error.msg)))
         return result
     if root_tag != "Message":
-        result.add(FormatIssue(name, "line 1", root_tag, "CIN census root element",
-                               f"the root element is <{root_tag}>, not <Message>"))
+        result.add(
+            FormatIssue(
+                name, "line 1", root_tag, "CIN census root element", f"the root element is <{root_tag}>, not <Message>"
+            )
+        )
         return result
 
     resolved_la = la_code
     try:
         for kind, element in iter_children(path):
             if kind == "unexpected":
-                result.add(FormatIssue(name, f"line {element.sourceline}", str(element.tag),
-                                       "XSD element order", f"unexpected element <{element.tag}>"))
+                result.add(
+                    FormatIssue(
+                        name,
+                        f"line {element.sourceline}",
+                        str(element.tag),
+                        "XSD element order",
+                        f"unexpected element <{element.tag}>",
+                    )
+                )
                 continue
             if kind == "Header":
                 for problem in check_element(element, load_schema(LATEST_SCHEMA_YEAR)):
-                    result.add(FormatIssue(name, f"line {problem.line} /Message{problem.path}",
-                                           problem.field, problem.rule, problem.message))
+                    result.add(
+                        FormatIssue(
+                            name,
+                            f"line {problem.line} /Message{problem.path}",
+                            problem.field,
+                            problem.rule,
+                            problem.message,
+                        )
+                    )
                 header.lea = _text(element.find("Source"), "LEA")
                 header.reference_date = _safe_date(_text(element.find("CollectionDetails"), "ReferenceDate"))
                 if resolved_la is None and header.lea:
                     resolved_la = la_codes.dfe_to_ons().get(header.lea)
                     if resolved_la is None:
-                        result.add(FormatIssue(name, f"line {element.sourceline}", "LEA", "known DfE LA number",
-                                               f"LEA {header.lea} is not a DfE LA number earlyhelp knows; "
-                                               "give the LA code (--la-code)"))
+                        result.add(
+                            FormatIssue(
+                                name,
+                                f"line {element.sourceline}",
+                                "LEA",
+                                "known DfE LA number",
+                                f"LEA {header.lea} is not a DfE LA number earlyhelp knows; "
+                                "give the LA code (--la-code)",
+                            )
+                        )
                 continue
             child_number += 1
             if resolved_la is None:
                 if header.lea is None:
-                    result.add(FormatIssue(name, f"line {element.sourceline}", "LEA", "LA of the return",
-                                           "no <Header>/<Source>/<LEA> before the first child; "
-                                           "give the LA code (--la-code)"))
+                    result.add(
+                        FormatIssue(
+                            name,
+                            f"line {element.sourceline}",
+                            "LEA",
+                            "LA of the return",
+                            "no <Header>/<Source>/<LEA> before the first child; give the LA code (--la-code)",
+                        )
+                    )
                 return result
             ok = _read_child(element, child_number, name, resolved_la, out, result, seen_child_ids)
             if ok:
@@ -183,8 +212,11 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
         return result
 
     if child_number == 0:
-        result.add(FormatIssue(name, "", "Child", "XSD: Children needs at least one Child",
-                               "the file holds no <Child> element"))
+        result.add(
+            FormatIssue(
+                name, "", "Child", "XSD: Children needs at least one Child", "the file holds no <Child> element"
+            )
+        )
     result.la_code = resolved_la
     result.reference_date = header.reference_date
     return result
@@ -214,8 +246,13 @@ def _read_child(
     # GenderCurrent marks the 2024 generation of the schema; Sex the 2025 one onwards.
     problems = check_element(child, load_schema(2024 if "GenderCurrent" in identifiers else LATEST_SCHEMA_YEAR))
     issues = [
-        FormatIssue(file, f"line {p.line} /Message/Children/Child[{number}]{p.path[len('/Child'):]}",
-                    p.field, p.rule, p.message)
+        FormatIssue(
+            file,
+            f"line {p.line} /Message/Children/Child[{number}]{p.path[len('/Child') :]}",
+            p.field,
+            p.rule,
+            p.message,
+        )
         for p in problems
     ]
     local_id = identifiers.get("LAchildID")
@@ -223,16 +260,35 @@ def _read_child(
     expected = identifiers.get("ExpectedPersonBirthDate")
     if not problems:
         if local_id is None:
-            issues.append(FormatIssue(file, f"line {child.sourceline} {where}", "LAchildID",
-                                      "EHLD children.child_id required", "LAchildID is empty"))
+            issues.append(
+                FormatIssue(
+                    file,
+                    f"line {child.sourceline} {where}",
+                    "LAchildID",
+                    "EHLD children.child_id required",
+                    "LAchildID is empty",
+                )
+            )
         elif local_id in seen:
-            issues.append(FormatIssue(file, f"line {child.sourceline} {where}", "LAchildID",
-                                      "LAchildID unique in the return",
-                                      "a child with this LAchildID appears earlier in the file"))
+            issues.append(
+                FormatIssue(
+                    file,
+                    f"line {child.sourceline} {where}",
+                    "LAchildID",
+                    "LAchildID unique in the return",
+                    "a child with this LAchildID appears earlier in the file",
+                )
+            )
         if birth is None and expected is None:
-            issues.append(FormatIssue(file, f"line {child.sourceline} {where}", "PersonBirthDate",
-                                      "EHLD children.birth_month required",
-                                      "neither PersonBirthDate nor ExpectedPersonBirthDate is given"))
+            issues.append(
+                FormatIssue(
+                    file,
+                    f"line {child.sourceline} {where}",
+                    "PersonBirthDate",
+                    "EHLD children.birth_month required",
+                    "neither PersonBirthDate nor ExpectedPersonBirthDate is given",
+                )
+            )
     for issue in issues:
         result.add(issue)
     if issues:
@@ -244,26 +300,44 @@ def _read_child(
     characteristics = child.find("ChildCharacteristics")
     disability_codes = [d.text.strip() for d in characteristics.iterfind("Disabilities/Disability") if d.text]
     disabled = None if not disability_codes else any(code != "NONE" for code in disability_codes)
-    out.add("children", {
-        "la_code": la_code, "child_id": child_id, "birth_month": (birth or expected)[:7],
-        "sex": sex, "ethnicity": _fields(characteristics).get("Ethnicity"), "disabled": disabled,
-    })
-    out.add("person_identifiers", {
-        "source": "la_csc", "source_record_id": child_id, "la_code": la_code,
-        "upn": identifiers.get("UPN"), "date_of_birth": birth, "sex": sex,
-    })
+    out.add(
+        "children",
+        {
+            "la_code": la_code,
+            "child_id": child_id,
+            "birth_month": (birth or expected)[:7],
+            "sex": sex,
+            "ethnicity": _fields(characteristics).get("Ethnicity"),
+            "disabled": disabled,
+        },
+    )
+    out.add(
+        "person_identifiers",
+        {
+            "source": "la_csc",
+            "source_record_id": child_id,
+            "la_code": la_code,
+            "upn": identifiers.get("UPN"),
+            "date_of_birth": birth,
+            "sex": sex,
+        },
+    )
     for r, details in enumerate(child.iterfind("CINdetails"), start=1):
         referral_id = f"{child_id}-R{r}"
         base = {"la_code": la_code, "child_id": child_id, "referral_id": referral_id}
         episode = _fields(details)
-        out.add("referrals", base | {
-            "referral_date": episode.get("CINreferralDate"),
-            "referral_source": episode.get("ReferralSource"),
-            "primary_need": episode.get("PrimaryNeedCode"),
-            "referral_nfa": _bool(episode.get("ReferralNFA")),
-            "closure_date": episode.get("CINclosureDate"),
-            "closure_reason": episode.get("ReasonForClosure"),
-        })
+        out.add(
+            "referrals",
+            base
+            | {
+                "referral_date": episode.get("CINreferralDate"),
+                "referral_source": episode.get("ReferralSource"),
+                "primary_need": episode.get("PrimaryNeedCode"),
+                "referral_nfa": _bool(episode.get("ReferralNFA")),
+                "closure_date": episode.get("CINclosureDate"),
+                "closure_reason": episode.get("ReasonForClosure"),
+            },
+        )
         assessments = 0
         enquiries: list[dict] = []
         plans: list[dict] = []
@@ -277,33 +351,46 @@ def _read_child(
                     code = (factor.text or "").strip()
                     if code and code not in factors:
                         factors.append(code)
-                out.add("assessments", base | {
-                    "assessment_id": f"{referral_id}-A{assessments}",
-                    "start_date": values.get("AssessmentActualStartDate"),
-                    "authorisation_date": values.get("AssessmentAuthorisationDate"),
-                    "factors": "|".join(factors) or None,
-                })
+                out.add(
+                    "assessments",
+                    base
+                    | {
+                        "assessment_id": f"{referral_id}-A{assessments}",
+                        "start_date": values.get("AssessmentActualStartDate"),
+                        "authorisation_date": values.get("AssessmentAuthorisationDate"),
+                        "factors": "|".join(factors) or None,
+                    },
+                )
             elif tag == "CINPlanDates":
                 values = _fields(block)
-                out.add("cin_plans", base | {
-                    "start_date": values.get("CINPlanStartDate"),
-                    "end_date": values.get("CINPlanEndDate"),
-                })
+                out.add(
+                    "cin_plans",
+                    base
+                    | {
+                        "start_date": values.get("CINPlanStartDate"),
+                        "end_date": values.get("CINPlanEndDate"),
+                    },
+                )
             elif tag == "Section47":
                 values = _fields(block)
-                enquiries.append({
-                    "start_date": values.get("S47ActualStartDate"),
-                    "icpc_date": values.get("DateOfInitialCPC"),
-                    "icpc_not_required": _bool(values.get("ICPCnotRequired")),
-                })
+                enquiries.append(
+                    {
+                        "start_date": values.get("S47ActualStartDate"),
+                        "icpc_date": values.get("DateOfInitialCPC"),
+                        "icpc_not_required": _bool(values.get("ICPCnotRequired")),
+                    }
+                )
             elif tag == "ChildProtectionPlans":
                 values = _fields(block)
-                plans.append(base | {
-                    "start_date": values.get("CPPstartDate"),
-                    "end_date": values.get("CPPendDate"),
-                    "initial_category": values.get("InitialCategoryOfAbuse"),
-                    "previous_plans": values.get("NumberOfPreviousCPP"),
-                })
+                plans.append(
+                    base
+                    | {
+                        "start_date": values.get("CPPstartDate"),
+                        "end_date": values.get("CPPendDate"),
+                        "initial_category": values.get("InitialCategoryOfAbuse"),
+                        "previous_plans": values.get("NumberOfPreviousCPP"),
+                    }
+                )
         episode_icpc = episode.get("DateOfInitialCPC")
         if episode_icpc:
             # The census lets an LA record the conference on the episode instead of the S47.
@@ -466,18 +553,26 @@ def _sub(parent: etree._Element, tag: str, value: object) -> None:
 
 def _local_id(child_id: str, la_code: str) -> str:
     prefix = f"{la_code}-"
-    return child_id[len(prefix):] if child_id.startswith(prefix) else child_id
+    return child_id[len(prefix) :] if child_id.startswith(prefix) else child_id
 
 
 def _child_element(
-    child: dict, referrals: list[dict], by_referral: dict[str, dict[str, list[dict]]],
-    la_code: str, census: CensusYear, schema_year: int, approximate_birth_dates: bool,
+    child: dict,
+    referrals: list[dict],
+    by_referral: dict[str, dict[str, list[dict]]],
+    la_code: str,
+    census: CensusYear,
+    schema_year: int,
+    approximate_birth_dates: bool,
 ) -> tuple[etree._Element | None, str | None]:
     """The <Child> element, or (None, reason) when the EHLD data cannot make one."""
     birth = child["date_of_birth"]
     if birth is None:
         if not approximate_birth_dates:
-            return None, "no date_of_birth in person_identifiers (the la_csc row whose source_record_id is the child_id)"
+            return (
+                None,
+                "no date_of_birth in person_identifiers (the la_csc row whose source_record_id is the child_id)",
+            )
         from earlyhelp.formats.export_source import BAD_BIRTH_MONTH, first_of_birth_month
 
         birth = first_of_birth_month(child["birth_month"])
@@ -563,43 +658,53 @@ def write_cin_xml(
     from earlyhelp.formats.issues import FormatError
 
     if schema_year not in SCHEMA_YEARS:
-        raise UsageError(f"No CIN census schema for {schema_year}.",
-                         hint=f"Choose one of {', '.join(map(str, SCHEMA_YEARS))}.")
+        raise UsageError(
+            f"No CIN census schema for {schema_year}.", hint=f"Choose one of {', '.join(map(str, SCHEMA_YEARS))}."
+        )
     con, las = open_export_source(
-        data, driving_table="referrals", required=("referrals", "children"),
-        missing="children/referrals tables", no_records="referrals", la_code=la_code)
+        data,
+        driving_table="referrals",
+        required=("referrals", "children"),
+        missing="children/referrals tables",
+        no_records="referrals",
+        la_code=la_code,
+    )
     if lea is not None:
         _check_lea(lea, las, notes)
     schema = load_schema(schema_year)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for la in las:
-        census = CensusYear(collection_year(
-            con, la, year, fallback_sql="SELECT max(referral_date) FROM referrals WHERE la_code = ?"))
+        census = CensusYear(
+            collection_year(con, la, year, fallback_sql="SELECT max(referral_date) FROM referrals WHERE la_code = ?")
+        )
         number = lea or la_codes.ons_to_dfe().get(la)
         if number is None:
-            raise UsageError(f"{la} has no DfE LA number in earlyhelp's table.",
-                             hint="Give it with --lea (three digits).")
+            raise UsageError(
+                f"{la} has no DfE LA number in earlyhelp's table.", hint="Give it with --lea (three digits)."
+            )
         path = out / f"CIN_census_{la}_{census.year}.xml"
-        problems, children = _write_one(con, path, la, number, census, schema, schema_year,
-                                        approximate_birth_dates)
+        problems, children = _write_one(con, path, la, number, census, schema, schema_year, approximate_birth_dates)
         if problems:
             path.unlink(missing_ok=True)
-            raise FormatError(problems, what=f"Could not write the CIN census for {la} {census.year}",
-                              hint="Fix the EHLD data (or pass --approximate-birth-dates when only "
-                              "dates of birth are missing).")
+            raise FormatError(
+                problems,
+                what=f"Could not write the CIN census for {la} {census.year}",
+                hint="Fix the EHLD data (or pass --approximate-birth-dates when only dates of birth are missing).",
+            )
         if children == 0:
             # The schema needs at least one <Child>: an LA with nothing in the year has no return.
             path.unlink(missing_ok=True)
-            logger.warning("%s has no CIN episode open in the %s census year; no file written.",
-                           la, census.year)
+            logger.warning("%s has no CIN episode open in the %s census year; no file written.", la, census.year)
             continue
         written.append(path)
     con.close()
     if not written:
-        raise UsageError(f"No CIN episode is open in the census year{' ' + str(year) if year else ''} "
-                         "in the data given; nothing was written.",
-                         hint="Choose another --year (named by the 31 March it ends on).")
+        raise UsageError(
+            f"No CIN episode is open in the census year{' ' + str(year) if year else ''} "
+            "in the data given; nothing was written.",
+            hint="Choose another --year (named by the 31 March it ends on).",
+        )
     return written
 
 
@@ -608,25 +713,34 @@ def _check_lea(lea: str, las: list[str], notes: list[str] | None) -> None:
     from earlyhelp.errors import UsageError
 
     if not (len(lea) == 3 and lea.isdigit()):
-        raise UsageError(f"--lea {lea!r} is not a DfE LA number: it must be three digits, e.g. 805.",
-                         hint="Leave --lea out when earlyhelp knows the LA (it says so when it does not).")
+        raise UsageError(
+            f"--lea {lea!r} is not a DfE LA number: it must be three digits, e.g. 805.",
+            hint="Leave --lea out when earlyhelp knows the LA (it says so when it does not).",
+        )
     if len(las) > 1:
-        raise UsageError(f"--lea gives one DfE LA number, but the data holds {len(las)} LAs.",
-                         hint="Choose the LA with --la-code, or leave --lea out.")
+        raise UsageError(
+            f"--lea gives one DfE LA number, but the data holds {len(las)} LAs.",
+            hint="Choose the LA with --la-code, or leave --lea out.",
+        )
     known = la_codes.ons_to_dfe().get(las[0]) if las else None
     if known is not None and known != lea and notes is not None:
-        notes.append(f"Warning: --lea {lea} replaces {known}, the DfE LA number earlyhelp has for "
-                     f"{las[0]}; check it before submitting the return.")
+        notes.append(
+            f"Warning: --lea {lea} replaces {known}, the DfE LA number earlyhelp has for "
+            f"{las[0]}; check it before submitting the return."
+        )
 
 
-def _write_one(con, path: Path, la: str, lea: str, census: CensusYear,
-               schema: etree.XMLSchema, schema_year: int, approximate: bool) -> tuple[list[FormatIssue], int]:
+def _write_one(
+    con, path: Path, la: str, lea: str, census: CensusYear, schema: etree.XMLSchema, schema_year: int, approximate: bool
+) -> tuple[list[FormatIssue], int]:
     """Write one LA's census; returns the problems found and the number of children written."""
     queries = _census_queries(la, census)
     children = _stream(con, queries["children"])
     referrals = _Grouped(_stream(con, queries["referrals"]))
-    parts = {name: _Grouped(_stream(con, queries[name]))
-             for name in ("assessments", "cin_plans", "s47_enquiries", "cp_plans")}
+    parts = {
+        name: _Grouped(_stream(con, queries[name]))
+        for name in ("assessments", "cin_plans", "s47_enquiries", "cp_plans")
+    }
     problems: list[FormatIssue] = []
     written = 0
     with etree.xmlfile(str(path), encoding="utf-8") as xf:
@@ -653,17 +767,25 @@ def _write_one(con, path: Path, la: str, lea: str, census: CensusYear,
                         for row in grouped.take(child_id):
                             by_referral.setdefault(row["referral_id"], {}).setdefault(name, []).append(row)
                     element, reason = _child_element(
-                        child, referrals.take(child_id), by_referral, la, census, schema_year, approximate)
+                        child, referrals.take(child_id), by_referral, la, census, schema_year, approximate
+                    )
                     where = f"/Message/Children/Child[{number}]"
                     if element is None:
                         field = "birth_month" if reason.startswith("birth_month") else "date_of_birth"
-                        problems.append(FormatIssue("children", f"child_id {child_id}", field,
-                                                    "CIN census PersonBirthDate", reason))
+                        problems.append(
+                            FormatIssue("children", f"child_id {child_id}", field, "CIN census PersonBirthDate", reason)
+                        )
                         continue
                     for problem in check_element(element, schema):
-                        problems.append(FormatIssue(
-                            path.name, f"child_id {child_id} {where}{problem.path[len('/Child'):]}",
-                            problem.field, problem.rule, problem.message))
+                        problems.append(
+                            FormatIssue(
+                                path.name,
+                                f"child_id {child_id} {where}{problem.path[len('/Child') :]}",
+                                problem.field,
+                                problem.rule,
+                                problem.message,
+                            )
+                        )
                     xf.write(element, pretty_print=True)
                     written += 1
     return problems, written

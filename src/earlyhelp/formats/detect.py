@@ -58,8 +58,11 @@ def _expand(paths: list[Path]) -> list[Path]:
         if not path.exists():
             raise UsageError(f"{path} does not exist.")
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir()
-                                if p.is_file() and not p.name.startswith(".") and p.name not in OWN_FILES))
+            files.extend(
+                sorted(
+                    p for p in path.iterdir() if p.is_file() and not p.name.startswith(".") and p.name not in OWN_FILES
+                )
+            )
         else:
             files.append(path)
     return files
@@ -112,11 +115,11 @@ def detect(paths: list[Path] | tuple[Path, ...]) -> list[Detected]:
             detected.roles[stem.lower()] = file
         elif suffix == ".csv":
             columns = _csv_columns(file)
-            if SSDA903_EPISODES <= columns:
+            if columns >= SSDA903_EPISODES:
                 detected = group(Format.SSDA903)
                 detected.files.append(file)
                 _set_role(detected, "episodes", file)
-            elif SSDA903_HEADER <= columns:
+            elif columns >= SSDA903_HEADER:
                 detected = group(Format.SSDA903)
                 detected.files.append(file)
                 _set_role(detected, "header", file)
@@ -129,13 +132,11 @@ def detect(paths: list[Path] | tuple[Path, ...]) -> list[Detected]:
     if unknown:
         names = ", ".join(str(p) for p in unknown[:5])
         spreadsheets = [p for p in unknown if p.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods")]
-        excel = (" Spreadsheets are not read: save each sheet as 'CSV UTF-8 (comma delimited)'."
-                 if spreadsheets else "")
+        excel = " Spreadsheets are not read: save each sheet as 'CSV UTF-8 (comma delimited)'." if spreadsheets else ""
         raise UsageError(
             f"Could not tell the format of {len(unknown)} file(s): {names}.",
             hint="earlyhelp ingest reads CIN census XML (<Message> root), SSDA903 CSVs (recognised "
-            "by their columns), SSD extracts named ssd_*.csv and EHLD tables named after the table."
-            + excel,
+            "by their columns), SSD extracts named ssd_*.csv and EHLD tables named after the table." + excel,
         )
     if not found:
         raise UsageError("No files to ingest were found in the given paths.")

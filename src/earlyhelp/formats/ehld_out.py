@@ -62,7 +62,7 @@ class EHLDWriter:
         self._event_index[table.name] = tuple(i for i, c in enumerate(table.columns) if c.event)
         self._la_index[table.name] = table.column_names.index("la_code") if table.has_la_code else None
 
-    def __enter__(self) -> "EHLDWriter":
+    def __enter__(self) -> EHLDWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
         return self
 

@@ -17,15 +17,23 @@ from earlyhelp.errors import DataError, UsageError
 from earlyhelp.spec.files import EHLDFolder, columns_in_file, csv_source_sql, sql_identifier
 from earlyhelp.spec.model import TABLES
 
-VALIDATE_HINT = ("Export reads valid EHLD data: run `earlyhelp validate` on the folder and fix "
-                 "what it lists (dates are written YYYY-MM-DD).")
+VALIDATE_HINT = (
+    "Export reads valid EHLD data: run `earlyhelp validate` on the folder and fix "
+    "what it lists (dates are written YYYY-MM-DD)."
+)
 # Validator findings listed when a line cannot be parsed at all.
 SHOWN_FINDINGS = 10
 
 
-def open_export_source(data: list[Path], *, driving_table: str, required: tuple[str, ...],
-                       missing: str, no_records: str,
-                       la_code: str | None) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
+def open_export_source(
+    data: list[Path],
+    *,
+    driving_table: str,
+    required: tuple[str, ...],
+    missing: str,
+    no_records: str,
+    la_code: str | None,
+) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
     """Register ``data`` on a new connection and list the LAs with rows in ``driving_table``
     (only ``la_code`` when given). ``missing`` names the tables for the error when ``required``
     ones are absent; ``no_records`` names the records for the error when ``la_code`` has none."""
@@ -34,8 +42,7 @@ def open_export_source(data: list[Path], *, driving_table: str, required: tuple[
         raise UsageError(f"{', '.join(map(str, data))} holds no {missing} to export.")
     con = duckdb.connect()
     folder.register(con)  # runs the validator's file and header checks first (DataError)
-    las = [row[0] for row in con.execute(
-        f'SELECT DISTINCT la_code FROM "{driving_table}" ORDER BY la_code').fetchall()]
+    las = [row[0] for row in con.execute(f'SELECT DISTINCT la_code FROM "{driving_table}" ORDER BY la_code').fetchall()]
     if la_code:
         if la_code not in las:
             raise UsageError(f"{la_code} has no {no_records} in the data.")
@@ -43,8 +50,7 @@ def open_export_source(data: list[Path], *, driving_table: str, required: tuple[
     return con, las
 
 
-def collection_year(con: duckdb.DuckDBPyConnection, la: str, year: int | None, *,
-                    fallback_sql: str) -> int:
+def collection_year(con: duckdb.DuckDBPyConnection, la: str, year: int | None, *, fallback_sql: str) -> int:
     """The collection year to write for ``la``: ``year`` when the data reaches its 31 March,
     else (``year`` None) the latest year whose 31 March ``returns.period_end`` reaches.
 
@@ -53,15 +59,18 @@ def collection_year(con: duckdb.DuckDBPyConnection, la: str, year: int | None, *
     return would show children as still open in a year the data never saw.
     """
     period_end, extract_date = con.execute(
-        "SELECT max(period_end), max(extract_date) FROM returns WHERE la_code = ?", [la]).fetchall()[0]
+        "SELECT max(period_end), max(extract_date) FROM returns WHERE la_code = ?", [la]
+    ).fetchall()[0]
     latest_event = None
     if period_end is None or extract_date is None:
         latest_event = con.execute(fallback_sql, [la]).fetchall()[0][0]
     last = period_end or latest_event
     observed = extract_date or latest_event
     if last is None or observed is None:
-        raise DataError(f"{la} has no returns row with a period_end and no dated record to export.",
-                        hint="Add the LA's row to returns.csv (period_start, period_end, extract_date).")
+        raise DataError(
+            f"{la} has no returns row with a period_end and no dated record to export.",
+            hint="Add the LA's row to returns.csv (period_start, period_end, extract_date).",
+        )
     if year is None:
         # The latest census whose reference date (31 March) the data reaches.
         return last.year if (last.month, last.day) >= (3, 31) else last.year - 1
@@ -71,8 +80,9 @@ def collection_year(con: duckdb.DuckDBPyConnection, la: str, year: int | None, *
             f"--year {year} (the collection ending 31 March {year}) is after the data of {la}: "
             f"its {'extract date' if extract_date else 'latest record'} is {observed.isoformat()}.",
             hint=f"Choose --year {reached} or earlier, or leave --year out for the latest year "
-                 "the return covers. (Data from `earlyhelp ingest` of SSDA903 or SSD files has the "
-                 "latest event as its extract date unless --extract-date was given.)")
+            "the return covers. (Data from `earlyhelp ingest` of SSDA903 or SSD files has the "
+            "latest event as its extract date unless --extract-date was given.)",
+        )
     return year
 
 
@@ -87,8 +97,10 @@ def first_of_birth_month(birth_month: str | None) -> dt.date | None:
         return None
 
 
-BAD_BIRTH_MONTH = ("birth_month is not a month written YYYY-MM, so no approximate date of birth "
-                   "can be made; run `earlyhelp validate` and fix children.csv")
+BAD_BIRTH_MONTH = (
+    "birth_month is not a month written YYYY-MM, so no approximate date of birth "
+    "can be made; run `earlyhelp validate` and fix children.csv"
+)
 
 
 def locate_unreadable_value(data: list[Path]) -> DataError:
@@ -113,11 +125,14 @@ def locate_unreadable_value(data: list[Path]) -> DataError:
                     f"""SELECT line FROM (SELECT row_number() OVER () + 1 AS line, {quoted} AS v FROM {source})
                         WHERE NULLIF(TRIM(v), '') IS NOT NULL
                           AND TRY_CAST(TRIM(v) AS {column.duckdb_type}) IS NULL
-                        ORDER BY line LIMIT 1""").fetchall()
+                        ORDER BY line LIMIT 1"""
+                ).fetchall()
                 if found:
                     return DataError(
                         f"{path.name}, line {found[0][0]}, column {column.name}: the value is not a "
-                        f"valid {column.type} ({_form(column.type)}).", hint=VALIDATE_HINT)
+                        f"valid {column.type} ({_form(column.type)}).",
+                        hint=VALIDATE_HINT,
+                    )
     except duckdb.Error:
         pass  # a line DuckDB cannot parse: the validator below says where
     finally:
@@ -136,10 +151,16 @@ def _validator_errors(data: list[Path]) -> DataError:
     lines = "\n".join(f"  - {f.location()}: {f.message} Hint: {f.hint}" for f in errors)
     more = report.error_count - len(errors)
     tail = f"\n  ... and {more} more" if more > 0 else ""
-    return DataError(f"The EHLD files cannot be exported as they are: {report.error_count} "
-                     f"problem(s).\n{lines}{tail}", hint=VALIDATE_HINT)
+    return DataError(
+        f"The EHLD files cannot be exported as they are: {report.error_count} problem(s).\n{lines}{tail}",
+        hint=VALIDATE_HINT,
+    )
 
 
 def _form(kind: str) -> str:
-    return {"date": "written YYYY-MM-DD", "month": "written YYYY-MM", "bool": "true or false",
-            "int": "a whole number"}.get(kind, "see the EHLD specification")
+    return {
+        "date": "written YYYY-MM-DD",
+        "month": "written YYYY-MM",
+        "bool": "true or false",
+        "int": "a whole number",
+    }.get(kind, "see the EHLD specification")

@@ -37,8 +37,7 @@ class FormatIssue:
 class FormatError(DataError):
     """A file could not be read into EHLD because of the issues it carries."""
 
-    def __init__(self, issues: list[FormatIssue], *, what: str, hint: str | None = None,
-                 total: int | None = None):
+    def __init__(self, issues: list[FormatIssue], *, what: str, hint: str | None = None, total: int | None = None):
         self.issues = issues
         total = max(total or 0, len(issues))
         listed = "\n".join(f"  - {issue}" for issue in issues[:SHOWN_IN_MESSAGE])

@@ -16,10 +16,7 @@ from importlib import resources
 @cache
 def _pairs() -> list[tuple[str, str, int]]:
     text = resources.files("earlyhelp.formats").joinpath("schemas/la_codes.csv").read_text("utf-8")
-    return [
-        (row["dfe_la_number"], row["la_code"], int(row["last_year"]))
-        for row in csv.DictReader(text.splitlines())
-    ]
+    return [(row["dfe_la_number"], row["la_code"], int(row["last_year"])) for row in csv.DictReader(text.splitlines())]
 
 
 @cache

@@ -26,8 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from earlyhelp.errors import UsageError
@@ -40,24 +40,47 @@ from earlyhelp.spec import codes
 
 TRUE_FLAGS = frozenset({"y", "yes", "1", "true", "t"})
 CP_CATEGORY_NAMES = {
-    "neglect": "NEG", "physical abuse": "PHY", "sexual abuse": "SAB", "emotional abuse": "EMO",
-    "multiple": "MUL", "multiple/not recommended": "MUL",
+    "neglect": "NEG",
+    "physical abuse": "PHY",
+    "sexual abuse": "SAB",
+    "emotional abuse": "EMO",
+    "multiple": "MUL",
+    "multiple/not recommended": "MUL",
 }
 # Keyword -> EHLD code, first match wins (lower-case substring of the SSD free text).
 END_REASON_KEYWORDS = (
-    ("not met", "other"), ("unmet", "other"), ("step", "step_up_to_social_care"), ("social care", "step_up_to_social_care"),
-    ("escalat", "step_up_to_social_care"), ("outcome", "outcomes_achieved"),
-    ("achiev", "outcomes_achieved"), ("goals met", "outcomes_achieved"),
-    ("declin", "family_declined"), ("withdr", "family_declined"), ("consent", "family_declined"),
-    ("moved", "moved_away"), ("left the area", "moved_away"), ("transfer", "transferred"),
+    ("not met", "other"),
+    ("unmet", "other"),
+    ("step", "step_up_to_social_care"),
+    ("social care", "step_up_to_social_care"),
+    ("escalat", "step_up_to_social_care"),
+    ("outcome", "outcomes_achieved"),
+    ("achiev", "outcomes_achieved"),
+    ("goals met", "outcomes_achieved"),
+    ("declin", "family_declined"),
+    ("withdr", "family_declined"),
+    ("consent", "family_declined"),
+    ("moved", "moved_away"),
+    ("left the area", "moved_away"),
+    ("transfer", "transferred"),
 )
 AGENCY_KEYWORDS = (
-    ("school", "school"), ("academy", "school"), ("nursery", "early_years"),
-    ("early years", "early_years"), ("children's centre", "early_years"),
-    ("family hub", "la_family_support"), ("health", "health"), ("nhs", "health"),
-    ("police", "police"), ("housing", "housing"), ("youth", "youth_service"),
-    ("voluntary", "voluntary"), ("charity", "voluntary"), ("family support", "la_family_support"),
-    ("early help", "la_family_support"), ("council", "la_family_support"),
+    ("school", "school"),
+    ("academy", "school"),
+    ("nursery", "early_years"),
+    ("early years", "early_years"),
+    ("children's centre", "early_years"),
+    ("family hub", "la_family_support"),
+    ("health", "health"),
+    ("nhs", "health"),
+    ("police", "police"),
+    ("housing", "housing"),
+    ("youth", "youth_service"),
+    ("voluntary", "voluntary"),
+    ("charity", "voluntary"),
+    ("family support", "la_family_support"),
+    ("early help", "la_family_support"),
+    ("council", "la_family_support"),
 )
 
 
@@ -143,27 +166,34 @@ class _Reader:
             self.problem(file, number, column, "required", f"{column} is empty")
         return None, not required
 
-    def date(self, row: dict, column: str, file: str, number: int, *, required: bool,
-             identifier: bool = False) -> tuple[dt.date | None, bool]:
+    def date(
+        self, row: dict, column: str, file: str, number: int, *, required: bool, identifier: bool = False
+    ) -> tuple[dt.date | None, bool]:
         value = row.get(column, "")
         if not value:
             return self.empty(column, file, number, required=required)
         try:
             return self.parse_date(column, value), True
         except MonthFirstDate as evidence:
-            self.problem(file, number, column, "one date format per file",
-                         f"the file has month-first (US) dates such as 7/15/2024 (in {evidence}), "
-                         "so its day/month dates cannot be read safely; save the dates as "
-                         "YYYY-MM-DD (Excel: Format Cells > Custom > yyyy-mm-dd) or with UK "
-                         "region settings")
+            self.problem(
+                file,
+                number,
+                column,
+                "one date format per file",
+                f"the file has month-first (US) dates such as 7/15/2024 (in {evidence}), "
+                "so its day/month dates cannot be read safely; save the dates as "
+                "YYYY-MM-DD (Excel: Format Cells > Custom > yyyy-mm-dd) or with UK "
+                "region settings",
+            )
             return None, False
         except ValueError:
             shown = mask(value) if identifier else repr(value)
             self.problem(file, number, column, "date", f"{shown} is not a date (YYYY-MM-DD or dd/mm/YYYY)")
             return None, False
 
-    def code(self, row: dict, column: str, allowed: tuple[str, ...], file: str, number: int,
-             *, required: bool) -> tuple[str | None, bool]:
+    def code(
+        self, row: dict, column: str, allowed: tuple[str, ...], file: str, number: int, *, required: bool
+    ) -> tuple[str | None, bool]:
         value = row.get(column, "")
         if not value:
             return self.empty(column, file, number, required=required)
@@ -201,11 +231,15 @@ class _Reader:
 
 def read_ssd(group: Detected, out: EHLDWriter, *, la_code: str | None) -> list[FormatIssue]:
     if la_code is None:
-        raise UsageError("SSD extracts do not say which LA they belong to.",
-                         hint="Give the LA's ONS code with --la-code (e.g. E06000001).")
+        raise UsageError(
+            "SSD extracts do not say which LA they belong to.",
+            hint="Give the LA's ONS code with --la-code (e.g. E06000001).",
+        )
     if "ssd_person" not in group.roles:
-        raise UsageError("ssd_person is missing: every other SSD table hangs off it.",
-                         hint="Extract ssd_person too and pass it with the other ssd_* files.")
+        raise UsageError(
+            "ssd_person is missing: every other SSD table hangs off it.",
+            hint="Extract ssd_person too and pass it with the other ssd_* files.",
+        )
     reader = _Reader(group, out, la_code)
     known = _read_people(reader)
     _read_social_care(reader, known)
@@ -254,8 +288,13 @@ def _read_people(r: _Reader) -> set[str]:
         expected, good2 = r.date(row, "pers_expected_dob", file, number, required=False, identifier=True)
         ok = ok and good and good2
         if ok and birth is None and expected is None:
-            r.problem(file, number, "pers_dob", "EHLD children.birth_month required",
-                      "neither pers_dob nor pers_expected_dob is given")
+            r.problem(
+                file,
+                number,
+                "pers_dob",
+                "EHLD children.birth_month required",
+                "neither pers_dob nor pers_expected_dob is given",
+            )
             ok = False
         ethnicity = row.get("pers_ethnicity") or None
         if ethnicity and ethnicity not in codes.ETHNICITY:
@@ -265,25 +304,39 @@ def _read_people(r: _Reader) -> set[str]:
             continue
         known.add(person)
         child_id = r.child_id(person)
-        r.out.add("children", {
-            "la_code": r.la, "child_id": child_id, "birth_month": (birth or expected).isoformat()[:7],
-            "sex": sex, "ethnicity": ethnicity, "disabled": disabled.get(person),
-            "family_id": r.families.get(person),
-        })
-        r.out.add("person_identifiers", {
-            "source": "la_csc", "source_record_id": child_id, "la_code": r.la,
-            "nhs_number": row.get("pers_common_child_id") or None,
-            "forename": row.get("pers_forename") or None, "surname": row.get("pers_surname") or None,
-            "date_of_birth": birth, "sex": sex, "postcode": postcode.get(person, (None, None))[1],
-        })
+        r.out.add(
+            "children",
+            {
+                "la_code": r.la,
+                "child_id": child_id,
+                "birth_month": (birth or expected).isoformat()[:7],
+                "sex": sex,
+                "ethnicity": ethnicity,
+                "disabled": disabled.get(person),
+                "family_id": r.families.get(person),
+            },
+        )
+        r.out.add(
+            "person_identifiers",
+            {
+                "source": "la_csc",
+                "source_record_id": child_id,
+                "la_code": r.la,
+                "nhs_number": row.get("pers_common_child_id") or None,
+                "forename": row.get("pers_forename") or None,
+                "surname": row.get("pers_surname") or None,
+                "date_of_birth": birth,
+                "sex": sex,
+                "postcode": postcode.get(person, (None, None))[1],
+            },
+        )
     return known
 
 
 def _person(r: _Reader, row: dict, column: str, known: set[str], file: str, number: int) -> str | None:
     person = row.get(column, "")
     if person not in known:
-        r.problem(file, number, column, "person in ssd_person",
-                  "this person has no valid row in ssd_person")
+        r.problem(file, number, column, "person in ssd_person", "this person has no valid row in ssd_person")
         return None
     return r.child_id(person)
 
@@ -314,26 +367,39 @@ def _read_social_care(r: _Reader, known: set[str]) -> None:
         if not (child and referral_id and ok1 and ok2 and ok3 and ok4 and ok5):
             continue
         referrals[referral_id] = child
-        r.out.add("referrals", {
-            "la_code": r.la, "child_id": child, "referral_id": referral_id, "referral_date": start,
-            "referral_source": source, "primary_need": need,
-            "referral_nfa": row.get("cine_referral_nfa", "").lower() in TRUE_FLAGS,
-            "closure_date": closed, "closure_reason": reason,
-        })
+        r.out.add(
+            "referrals",
+            {
+                "la_code": r.la,
+                "child_id": child,
+                "referral_id": referral_id,
+                "referral_date": start,
+                "referral_source": source,
+                "primary_need": need,
+                "referral_nfa": row.get("cine_referral_nfa", "").lower() in TRUE_FLAGS,
+                "closure_date": closed,
+                "closure_reason": reason,
+            },
+        )
 
     def under_referral(file: str, n: int, row: dict, prefix: str) -> dict | None:
         referral_id = row.get(f"{prefix}_referral_id", "")
         if referral_id not in referrals:
-            r.problem(file, n, f"{prefix}_referral_id", "referral in ssd_cin_episodes",
-                      "this referral has no valid row in ssd_cin_episodes")
+            r.problem(
+                file,
+                n,
+                f"{prefix}_referral_id",
+                "referral in ssd_cin_episodes",
+                "this referral has no valid row in ssd_cin_episodes",
+            )
             return None
         return {"la_code": r.la, "child_id": referrals[referral_id], "referral_id": referral_id}
 
     factors: dict[str, list[str]] = {}
     for _, _, row in r.rows("ssd_assessment_factors"):
         factors.setdefault(row.get("cinf_assessment_id", ""), []).extend(
-            code for code in _factors(row.get("cinf_assessment_factors_json", ""))
-            if code in codes.ASSESSMENT_FACTORS)
+            code for code in _factors(row.get("cinf_assessment_factors_json", "")) if code in codes.ASSESSMENT_FACTORS
+        )
     for file, n, row in r.rows("ssd_cin_assessments"):
         base = under_referral(file, n, row, "cina")
         start, ok1 = r.date(row, "cina_assessment_start_date", file, n, required=True)
@@ -341,9 +407,16 @@ def _read_social_care(r: _Reader, known: set[str]) -> None:
         if base and ok1 and ok2:
             assessment_id = row.get("cina_assessment_id", "")
             found = list(dict.fromkeys(factors.get(assessment_id, [])))
-            r.out.add("assessments", base | {
-                "assessment_id": assessment_id, "start_date": start, "authorisation_date": authorised,
-                "factors": "|".join(found) or None})
+            r.out.add(
+                "assessments",
+                base
+                | {
+                    "assessment_id": assessment_id,
+                    "start_date": start,
+                    "authorisation_date": authorised,
+                    "factors": "|".join(found) or None,
+                },
+            )
     for file, n, row in r.rows("ssd_cin_plans"):
         base = under_referral(file, n, row, "cinp")
         start, ok1 = r.date(row, "cinp_cin_plan_start_date", file, n, required=True)
@@ -363,8 +436,9 @@ def _read_social_care(r: _Reader, known: set[str]) -> None:
         # No conference: an enquiry closed with no further action did not need one.
         not_required = False if icpc else (True if nfa in TRUE_FLAGS else None)
         if base and ok1:
-            r.out.add("s47_enquiries", base | {"start_date": start, "icpc_date": icpc,
-                                               "icpc_not_required": not_required})
+            r.out.add(
+                "s47_enquiries", base | {"start_date": start, "icpc_date": icpc, "icpc_not_required": not_required}
+            )
     for file, n, row in r.rows("ssd_cp_plans"):
         base = under_referral(file, n, row, "cppl")
         start, ok1 = r.date(row, "cppl_cp_plan_start_date", file, n, required=True)
@@ -372,11 +446,15 @@ def _read_social_care(r: _Reader, known: set[str]) -> None:
         text = row.get("cppl_cp_plan_initial_category", "")
         category = text.upper() if text.upper() in codes.CP_CATEGORY else CP_CATEGORY_NAMES.get(text.lower())
         if category is None:
-            r.problem(file, n, "cppl_cp_plan_initial_category", "category of abuse",
-                      f"{text!r} is not a category of abuse (NEG, PHY, SAB, EMO, MUL or their names)")
+            r.problem(
+                file,
+                n,
+                "cppl_cp_plan_initial_category",
+                "category of abuse",
+                f"{text!r} is not a category of abuse (NEG, PHY, SAB, EMO, MUL or their names)",
+            )
         if base and ok1 and ok2 and category:
-            r.out.add("cp_plans", base | {"start_date": start, "end_date": end,
-                                          "initial_category": category})
+            r.out.add("cp_plans", base | {"start_date": start, "end_date": end, "initial_category": category})
 
 
 def _read_looked_after(r: _Reader, known: set[str]) -> None:
@@ -389,8 +467,10 @@ def _read_looked_after(r: _Reader, known: set[str]) -> None:
         if not (start and ok1 and ok2):
             continue
         statuses.setdefault(row.get("lega_person_id", ""), []).append((start, end, row.get("lega_legal_status", "")))
-    placements = {row.get("clap_cla_placement_id", ""): row.get("clap_cla_placement_type", "")
-                  for _, _, row in r.rows("ssd_cla_placement")}
+    placements = {
+        row.get("clap_cla_placement_id", ""): row.get("clap_cla_placement_type", "")
+        for _, _, row in r.rows("ssd_cla_placement")
+    }
     for file, n, row in r.rows("ssd_cla_episodes"):
         child = _person(r, row, "clae_person_id", known, file, n)
         start, ok1 = r.date(row, "clae_cla_episode_start_date", file, n, required=True)
@@ -401,21 +481,47 @@ def _read_looked_after(r: _Reader, known: set[str]) -> None:
         if not (child and ok1 and ok2 and ok3 and ok4 and ok5):
             continue
         person = row["clae_person_id"]
-        legal = next((code for s, e, code in sorted(statuses.get(person, []), reverse=True)
-                      if s <= start and (e is None or e >= start)), None)
+        legal = next(
+            (
+                code
+                for s, e, code in sorted(statuses.get(person, []), reverse=True)
+                if s <= start and (e is None or e >= start)
+            ),
+            None,
+        )
         placement = placements.get(row.get("clae_cla_placement_id", ""))
         if legal not in codes.LEGAL_STATUS:
-            r.problem(file, n, "clae_cla_episode_start_date", "legal status from ssd_legal_status",
-                      "no valid legal status in ssd_legal_status is in force on the episode's start")
+            r.problem(
+                file,
+                n,
+                "clae_cla_episode_start_date",
+                "legal status from ssd_legal_status",
+                "no valid legal status in ssd_legal_status is in force on the episode's start",
+            )
             continue
         if placement not in codes.PLACEMENT:
-            r.problem(file, n, "clae_cla_placement_id", "placement type from ssd_cla_placement",
-                      "the episode's placement has no valid type in ssd_cla_placement")
+            r.problem(
+                file,
+                n,
+                "clae_cla_placement_id",
+                "placement type from ssd_cla_placement",
+                "the episode's placement has no valid type in ssd_cla_placement",
+            )
             continue
-        r.out.add("looked_after_episodes", {
-            "la_code": r.la, "child_id": child, "start_date": start, "reason_new_episode": rne,
-            "legal_status": legal, "category_of_need": need, "placement": placement,
-            "end_date": end, "reason_ceased": ceased})
+        r.out.add(
+            "looked_after_episodes",
+            {
+                "la_code": r.la,
+                "child_id": child,
+                "start_date": start,
+                "reason_new_episode": rne,
+                "legal_status": legal,
+                "category_of_need": need,
+                "placement": placement,
+                "end_date": end,
+                "reason_ceased": ceased,
+            },
+        )
 
 
 def _read_early_help(r: _Reader, known: set[str]) -> None:
@@ -429,12 +535,18 @@ def _read_early_help(r: _Reader, known: set[str]) -> None:
         if not (child and ok1 and ok2 and episode_id):
             continue
         person = row["earl_person_id"]
-        r.out.add("early_help_episodes", {
-            "la_code": r.la, "child_id": child,
-            "family_id": r.families.get(person, f"{r.la}-F-{person}"),
-            "episode_id": episode_id, "start_date": start, "end_date": end,
-            "request_source": "other",
-            "lead_agency": _keyword_code(row.get("earl_episode_organisation"), AGENCY_KEYWORDS),
-            "service_level": "targeted_early_help",
-            "end_reason": _keyword_code(row.get("earl_episode_end_reason"), END_REASON_KEYWORDS) if end else None,
-        })
+        r.out.add(
+            "early_help_episodes",
+            {
+                "la_code": r.la,
+                "child_id": child,
+                "family_id": r.families.get(person, f"{r.la}-F-{person}"),
+                "episode_id": episode_id,
+                "start_date": start,
+                "end_date": end,
+                "request_source": "other",
+                "lead_agency": _keyword_code(row.get("earl_episode_organisation"), AGENCY_KEYWORDS),
+                "service_level": "targeted_early_help",
+                "end_reason": _keyword_code(row.get("earl_episode_end_reason"), END_REASON_KEYWORDS) if end else None,
+            },
+        )

@@ -49,8 +49,20 @@ EPISODE_COLUMNS = {
 SIDECAR_FOLDER = "ssda903"
 # SSDA903 code lists of the sidecar's coded fields (csc-validator-be-903 rules 178, 1009, 165).
 PLACE_PROVIDER_CODES = ("PR0", "PR1", "PR2", "PR3", "PR4", "PR5")
-REASON_PLACE_CHANGE_CODES = ("CARPL", "CLOSE", "ALLEG", "STAND", "APPRR", "CREQB", "CREQO",
-                             "CHILD", "LAREQ", "PLACE", "CUSTOD", "OTHER")
+REASON_PLACE_CHANGE_CODES = (
+    "CARPL",
+    "CLOSE",
+    "ALLEG",
+    "STAND",
+    "APPRR",
+    "CREQB",
+    "CREQO",
+    "CHILD",
+    "LAREQ",
+    "PLACE",
+    "CUSTOD",
+    "OTHER",
+)
 MOTHER_CODES = ("0", "1")
 # Spreadsheet tools write a 0/1 column as 0.0/1.0; those are read as 0/1.
 _MOTHER_SPELLINGS = {"0": "0", "1": "1", "0.0": "0", "1.0": "1"}
@@ -78,10 +90,17 @@ def _field(field: str, name: str, type_: str, **kw) -> tuple[str, Column]:
     return field, Column(name, type_, False, **kw)  # type: ignore[arg-type]
 
 
-def _sidecar(name: str, keys: tuple[Column, ...], fields: tuple[tuple[str, Column], ...],
-             description: str, **table_kw) -> SidecarTable:
-    table = Table(f"{SIDECAR_FOLDER}/{name}", "identity", keys + tuple(c for _, c in fields),
-                  unique=(tuple(c.name for c in keys),), description=description, **table_kw)
+def _sidecar(
+    name: str, keys: tuple[Column, ...], fields: tuple[tuple[str, Column], ...], description: str, **table_kw
+) -> SidecarTable:
+    table = Table(
+        f"{SIDECAR_FOLDER}/{name}",
+        "identity",
+        keys + tuple(c for _, c in fields),
+        unique=(tuple(c.name for c in keys),),
+        description=description,
+        **table_kw,
+    )
     return SidecarTable(table, tuple(c.name for c in keys), {f: c.name for f, c in fields})
 
 
@@ -90,32 +109,54 @@ _CHILD = _key("child_id", "text", "LA-prefixed child id, as in looked_after_epis
 
 SIDECAR_EPISODES = _sidecar(
     "episodes",
-    (_LA, _CHILD, _key("start_date", "date", "DECOM: with la_code and child_id, the episode's "
-                                              "looked_after_episodes row")),
     (
-        _field("HOME_POST", "home_postcode", "text", identifier=True,
-               description="postcode of the child's home when the episode started"),
-        _field("PL_POST", "placement_postcode", "text", identifier=True,
-               description="postcode of the placement"),
-        _field("URN", "urn", "text", description="Ofsted URN of the placement provider, or "
-                                                 "XXXXXXX for a placement that has none"),
+        _LA,
+        _CHILD,
+        _key("start_date", "date", "DECOM: with la_code and child_id, the episode's looked_after_episodes row"),
+    ),
+    (
+        _field(
+            "HOME_POST",
+            "home_postcode",
+            "text",
+            identifier=True,
+            description="postcode of the child's home when the episode started",
+        ),
+        _field("PL_POST", "placement_postcode", "text", identifier=True, description="postcode of the placement"),
+        _field(
+            "URN",
+            "urn",
+            "text",
+            description="Ofsted URN of the placement provider, or XXXXXXX for a placement that has none",
+        ),
         _field("PLACE_PROVIDER", "placement_provider", "code", codes=PLACE_PROVIDER_CODES),
-        _field("REASON_PLACE_CHANGE", "reason_place_change", "code",
-               codes=REASON_PLACE_CHANGE_CODES,
-               description="on the episode that ends in a change of placement"),
+        _field(
+            "REASON_PLACE_CHANGE",
+            "reason_place_change",
+            "code",
+            codes=REASON_PLACE_CHANGE_CODES,
+            description="on the episode that ends in a change of placement",
+        ),
     ),
     "Per looked-after episode, the SSDA903 episode fields EHLD does not model.",
-    foreign_keys=(ForeignKey(("la_code", "child_id", "start_date"), "looked_after_episodes",
-                             ("la_code", "child_id", "start_date")),),
+    foreign_keys=(
+        ForeignKey(
+            ("la_code", "child_id", "start_date"), "looked_after_episodes", ("la_code", "child_id", "start_date")
+        ),
+    ),
 )
 SIDECAR_HEADER = _sidecar(
     "header",
     (_LA, _CHILD),
     (
-        _field("MOTHER", "mother", "code", codes=MOTHER_CODES,
-               description="1 when the child is a mother (girls only)"),
-        _field("MC_DOB", "mother_child_birth_date", "date", identifier=True,
-               description="date of birth of the mother's first child"),
+        _field("MOTHER", "mother", "code", codes=MOTHER_CODES, description="1 when the child is a mother (girls only)"),
+        _field(
+            "MC_DOB",
+            "mother_child_birth_date",
+            "date",
+            identifier=True,
+            description="date of birth of the mother's first child",
+        ),
     ),
     "Per looked-after child, the SSDA903 header fields EHLD does not model.",
     foreign_keys=(ForeignKey(("la_code", "child_id"), "children", ("la_code", "child_id")),),
@@ -133,9 +174,10 @@ def find_sidecar(data: list[Path]) -> dict[str, Path]:
                 if not file.is_file():
                     continue
                 if name in found:
-                    raise UsageError(f"Two files hold the SSDA903 sidecar table {name!r}: "
-                                     f"{found[name]} and {file}.",
-                                     hint="Keep one file per sidecar table (CSV or Parquet, not both).")
+                    raise UsageError(
+                        f"Two files hold the SSDA903 sidecar table {name!r}: {found[name]} and {file}.",
+                        hint="Keep one file per sidecar table (CSV or Parquet, not both).",
+                    )
                 found[name] = file
     return found
 
@@ -160,8 +202,9 @@ def _rows(path: Path):
     return textfile.rows(path, normalise=str.upper)
 
 
-def _parse_value(value: str, column, field: str, file: str, number: int,
-                 issues: list[FormatIssue], *, list_codes: bool = False):
+def _parse_value(
+    value: str, column, field: str, file: str, number: int, issues: list[FormatIssue], *, list_codes: bool = False
+):
     """One SSDA903 value as the EHLD column's type; None (and an issue) when it is not valid.
 
     Dates are dd/mm/YYYY; coded columns must hold one of the column's codes. Identifier values
@@ -171,19 +214,24 @@ def _parse_value(value: str, column, field: str, file: str, number: int,
             return parse_date(value)
         except ValueError:
             shown = mask(value) if column.identifier else repr(value)
-            issues.append(FormatIssue(file, f"row {number}", field, "date dd/mm/YYYY",
-                                      f"{shown} is not a date written dd/mm/YYYY"))
+            issues.append(
+                FormatIssue(
+                    file, f"row {number}", field, "date dd/mm/YYYY", f"{shown} is not a date written dd/mm/YYYY"
+                )
+            )
             return None
     if column.codes and value not in column.codes:
         codes = f" ({', '.join(column.codes)})" if list_codes else ""
-        issues.append(FormatIssue(file, f"row {number}", field, "SSDA903 code list",
-                                  f"{value!r} is not a {field} code{codes}"))
+        issues.append(
+            FormatIssue(file, f"row {number}", field, "SSDA903 code list", f"{value!r} is not a {field} code{codes}")
+        )
         return None
     return value
 
 
-def _sidecar_values(sidecar: SidecarTable, row: dict[str, str], file: str, number: int,
-                    issues: list[FormatIssue]) -> dict | None:
+def _sidecar_values(
+    sidecar: SidecarTable, row: dict[str, str], file: str, number: int, issues: list[FormatIssue]
+) -> dict | None:
     """The sidecar columns of one SSDA903 row; None (and issues) when a value is not valid."""
     values: dict = {}
     valid = True
@@ -193,8 +241,7 @@ def _sidecar_values(sidecar: SidecarTable, row: dict[str, str], file: str, numbe
             continue
         if field == "MOTHER":
             value = _MOTHER_SPELLINGS.get(value, value)
-        parsed = _parse_value(value, sidecar.table.column(name), field, file, number, issues,
-                              list_codes=True)
+        parsed = _parse_value(value, sidecar.table.column(name), field, file, number, issues, list_codes=True)
         if parsed is None:
             valid = False
         else:
@@ -206,16 +253,20 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
     """Read one LA's SSDA903 header and episodes files into ``out`` (EHLD tables and the
     SSDA903 sidecar); returns the issues found."""
     if la_code is None:
-        raise UsageError("SSDA903 files do not say which LA they belong to.",
-                         hint="Give the LA's ONS code with --la-code (e.g. E06000001).")
+        raise UsageError(
+            "SSDA903 files do not say which LA they belong to.",
+            hint="Give the LA's ONS code with --la-code (e.g. E06000001).",
+        )
     for sidecar in SIDECAR_TABLES.values():
         out.declare(sidecar.table)
     issues: list[FormatIssue] = []
     header_path = group.roles.get("header")
     episodes_path = group.roles.get("episodes")
     if header_path is None:
-        raise UsageError("The SSDA903 header file (CHILD, SEX, DOB, ETHNIC, UPN, ...) is missing.",
-                         hint="The header gives each child's date of birth and sex; pass it too.")
+        raise UsageError(
+            "The SSDA903 header file (CHILD, SEX, DOB, ETHNIC, UPN, ...) is missing.",
+            hint="The header gives each child's date of birth and sex; pass it too.",
+        )
 
     table = TABLES["looked_after_episodes"]
     latest_home: dict[str, tuple[dt.date, str]] = {}
@@ -235,8 +286,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
                 column = table.column(target)
                 if not value:
                     if column.required:
-                        issues.append(FormatIssue(name, f"row {number}", source, "required",
-                                                  f"{source} is empty"))
+                        issues.append(FormatIssue(name, f"row {number}", source, "required", f"{source} is empty"))
                         bad = True
                     continue
                 parsed = _parse_value(value, column, source, name, number, issues)
@@ -248,8 +298,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
             if bad or extra is None:
                 # Tie the problems to the child: --skip-invalid then leaves out the whole child.
                 if row.get("CHILD"):
-                    issues[first_issue:] = [replace(i, child_id=episode["child_id"])
-                                            for i in issues[first_issue:]]
+                    issues[first_issue:] = [replace(i, child_id=episode["child_id"]) for i in issues[first_issue:]]
                 continue
             home = row.get("HOME_POST")
             if home:
@@ -268,46 +317,88 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
         if not child:
             problems.append(FormatIssue(name, f"row {number}", "CHILD", "required", "CHILD is empty"))
         if sex is None:
-            problems.append(FormatIssue(name, f"row {number}", "SEX", "SSDA903 code list",
-                                        f"{row.get('SEX', '')!r} is not a sex code (1, 2 or M, F, U)"))
+            problems.append(
+                FormatIssue(
+                    name,
+                    f"row {number}",
+                    "SEX",
+                    "SSDA903 code list",
+                    f"{row.get('SEX', '')!r} is not a sex code (1, 2 or M, F, U)",
+                )
+            )
         try:
             birth = parse_date(row.get("DOB", ""))
         except ValueError:
-            problems.append(FormatIssue(name, f"row {number}", "DOB", "date dd/mm/YYYY",
-                                        f"{mask(row.get('DOB'))} is not a date written dd/mm/YYYY"))
+            problems.append(
+                FormatIssue(
+                    name,
+                    f"row {number}",
+                    "DOB",
+                    "date dd/mm/YYYY",
+                    f"{mask(row.get('DOB'))} is not a date written dd/mm/YYYY",
+                )
+            )
             birth = None
         ethnicity = row.get("ETHNIC") or None
         if ethnicity and ethnicity not in TABLES["children"].column("ethnicity").codes:
-            problems.append(FormatIssue(name, f"row {number}", "ETHNIC", "SSDA903 code list",
-                                        f"{ethnicity!r} is not an ethnicity code"))
+            problems.append(
+                FormatIssue(
+                    name, f"row {number}", "ETHNIC", "SSDA903 code list", f"{ethnicity!r} is not an ethnicity code"
+                )
+            )
         if child in known:
-            problems.append(FormatIssue(name, f"row {number}", "CHILD", "unique",
-                                        "this CHILD appears on an earlier row"))
+            problems.append(
+                FormatIssue(name, f"row {number}", "CHILD", "unique", "this CHILD appears on an earlier row")
+            )
         extra = _sidecar_values(SIDECAR_HEADER, row, name, number, problems)
         issues.extend(replace(p, child_id=child_id) if child else p for p in problems)
         if problems:
             continue
         known.add(child)
-        out.add("children", {"la_code": la_code, "child_id": child_id, "birth_month": birth.isoformat()[:7],
-                             "sex": sex, "ethnicity": ethnicity})
-        out.add("person_identifiers", {
-            "source": "la_csc", "source_record_id": child_id, "la_code": la_code,
-            "upn": row.get("UPN") or None, "date_of_birth": birth, "sex": sex,
-            "postcode": latest_home.get(child_id, (None, None))[1],
-        })
+        out.add(
+            "children",
+            {
+                "la_code": la_code,
+                "child_id": child_id,
+                "birth_month": birth.isoformat()[:7],
+                "sex": sex,
+                "ethnicity": ethnicity,
+            },
+        )
+        out.add(
+            "person_identifiers",
+            {
+                "source": "la_csc",
+                "source_record_id": child_id,
+                "la_code": la_code,
+                "upn": row.get("UPN") or None,
+                "date_of_birth": birth,
+                "sex": sex,
+                "postcode": latest_home.get(child_id, (None, None))[1],
+            },
+        )
         if extra:
             out.add(SIDECAR_HEADER.name, {"la_code": la_code, "child_id": child_id, **extra})
     episode_file = episodes_path.name if episodes_path else ""
     for number, episode, extra in episode_rows:
-        if episode["child_id"][len(la_code) + 1:] not in known:
-            issues.append(FormatIssue(episode_file, f"row {number}", "CHILD", "episode's child in the header",
-                                      "an episode's CHILD has no valid row in the header file",
-                                      child_id=episode["child_id"]))
+        if episode["child_id"][len(la_code) + 1 :] not in known:
+            issues.append(
+                FormatIssue(
+                    episode_file,
+                    f"row {number}",
+                    "CHILD",
+                    "episode's child in the header",
+                    "an episode's CHILD has no valid row in the header file",
+                    child_id=episode["child_id"],
+                )
+            )
             continue
         out.add("looked_after_episodes", episode)
         if extra:
-            out.add(SIDECAR_EPISODES.name, {"la_code": la_code, "child_id": episode["child_id"],
-                                            "start_date": episode["start_date"], **extra})
+            out.add(
+                SIDECAR_EPISODES.name,
+                {"la_code": la_code, "child_id": episode["child_id"], "start_date": episode["start_date"], **extra},
+            )
     return issues
 
 
@@ -315,11 +406,25 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
 
 LETTER_SEX_FROM = 2025
 HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
-EPISODES_COLUMNS = ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-                    "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN")
+EPISODES_COLUMNS = (
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+)
 # With no sidecar, HOME_POST still comes from person_identifiers; these fields are empty.
-FIELDS_ONLY_IN_SIDECAR = tuple(field for sidecar in SIDECAR_TABLES.values()
-                               for field in sidecar.fields if field != "HOME_POST")
+FIELDS_ONLY_IN_SIDECAR = tuple(
+    field for sidecar in SIDECAR_TABLES.values() for field in sidecar.fields if field != "HOME_POST"
+)
 
 
 def _dmy(value: dt.date | None) -> str:
@@ -330,18 +435,22 @@ def _sidecar_sql(sidecar: SidecarTable) -> str:
     """The sidecar view with one row per key (the first in a fixed order if a file repeats one)."""
     keys = ", ".join(sidecar.keys)
     values = ", ".join(sidecar.fields.values())
-    return (f"(SELECT * FROM {sql_identifier(sidecar.name.replace('/', '_'))} "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {values}) = 1)")
+    return (
+        f"(SELECT * FROM {sql_identifier(sidecar.name.replace('/', '_'))} "
+        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {values}) = 1)"
+    )
 
 
 def missing_sidecar_notice(data: list[Path]) -> str | None:
     """What an SSDA903 export of ``data`` leaves empty when there is no sidecar, else None."""
     if find_sidecar(data):
         return None
-    return (f"No SSDA903 sidecar ({SIDECAR_FOLDER}/episodes and {SIDECAR_FOLDER}/header) in the "
-            f"EHLD folder: {', '.join(FIELDS_ONLY_IN_SIDECAR)} are written empty and HOME_POST "
-            "comes from person_identifiers, so the DfE's SSDA903 rules on those fields will "
-            "report errors (e.g. 526, 169, 179, 392b, 225, 393, 607). See docs/formats.md.")
+    return (
+        f"No SSDA903 sidecar ({SIDECAR_FOLDER}/episodes and {SIDECAR_FOLDER}/header) in the "
+        f"EHLD folder: {', '.join(FIELDS_ONLY_IN_SIDECAR)} are written empty and HOME_POST "
+        "comes from person_identifiers, so the DfE's SSDA903 rules on those fields will "
+        "report errors (e.g. 526, 169, 179, 392b, 225, 393, 607). See docs/formats.md."
+    )
 
 
 def write_ssda903(
@@ -358,19 +467,30 @@ def write_ssda903(
     reason for placement change. Fields EHLD does not model come from the SSDA903 sidecar
     when the folder has one (see ``missing_sidecar_notice`` for when it has not)."""
     from earlyhelp.formats.cin_xml import CensusYear
-    from earlyhelp.formats.export_source import (BAD_BIRTH_MONTH, collection_year, first_of_birth_month,
-                                                 open_export_source)
+    from earlyhelp.formats.export_source import (
+        BAD_BIRTH_MONTH,
+        collection_year,
+        first_of_birth_month,
+        open_export_source,
+    )
     from earlyhelp.formats.issues import FormatError
 
     con, las = open_export_source(
-        data, driving_table="looked_after_episodes", required=("looked_after_episodes",),
-        missing="looked_after_episodes table", no_records="looked-after episodes", la_code=la_code)
+        data,
+        driving_table="looked_after_episodes",
+        required=("looked_after_episodes",),
+        missing="looked_after_episodes table",
+        no_records="looked-after episodes",
+        la_code=la_code,
+    )
     register_sidecar(con, data)
     written: list[Path] = []
     for la in las:
-        census = CensusYear(collection_year(
-            con, la, year,
-            fallback_sql="SELECT max(start_date) FROM looked_after_episodes WHERE la_code = ?"))
+        census = CensusYear(
+            collection_year(
+                con, la, year, fallback_sql="SELECT max(start_date) FROM looked_after_episodes WHERE la_code = ?"
+            )
+        )
         start, end = census.start, census.reference_date
         episodes = con.execute(
             f"""SELECT e.child_id, e.start_date, e.reason_new_episode, e.legal_status,
@@ -383,7 +503,9 @@ def write_ssda903(
                LEFT JOIN {_sidecar_sql(SIDECAR_EPISODES)} s
                  ON s.la_code = e.la_code AND s.child_id = e.child_id AND s.start_date = e.start_date
                WHERE e.la_code = ? AND e.start_date <= ? AND (e.end_date IS NULL OR e.end_date >= ?)
-               ORDER BY e.child_id, e.start_date""", [end, end, end, la, end, start]).fetchall()
+               ORDER BY e.child_id, e.start_date""",
+            [end, end, end, la, end, start],
+        ).fetchall()
         children = con.execute(
             f"""SELECT c.child_id, c.sex, c.birth_month, c.ethnicity, p.date_of_birth, p.upn,
                       p.postcode, h.mother, h.mother_child_birth_date
@@ -397,35 +519,56 @@ def write_ssda903(
                    SELECT child_id FROM looked_after_episodes
                    WHERE la_code = ? AND start_date <= ? AND (end_date IS NULL OR end_date >= ?))
                QUALIFY row_number() OVER (PARTITION BY c.child_id ORDER BY p.source = 'la_csc' DESC) = 1
-               ORDER BY c.child_id""", [la, la, end, start]).fetchall()
+               ORDER BY c.child_id""",
+            [la, la, end, start],
+        ).fetchall()
         problems: list[FormatIssue] = []
         header_rows = []
         postcodes = {}
         for child_id, sex, birth_month, ethnicity, birth, upn, postcode, mother, mc_dob in children:
             if birth is None:
                 if not approximate_birth_dates:
-                    problems.append(FormatIssue("children", f"child_id {child_id}", "date_of_birth",
-                                                "SSDA903 DOB", "no date_of_birth in person_identifiers"))
+                    problems.append(
+                        FormatIssue(
+                            "children",
+                            f"child_id {child_id}",
+                            "date_of_birth",
+                            "SSDA903 DOB",
+                            "no date_of_birth in person_identifiers",
+                        )
+                    )
                     continue
                 birth = first_of_birth_month(birth_month)
                 if birth is None:
-                    problems.append(FormatIssue("children", f"child_id {child_id}", "birth_month",
-                                                "SSDA903 DOB", BAD_BIRTH_MONTH))
+                    problems.append(
+                        FormatIssue("children", f"child_id {child_id}", "birth_month", "SSDA903 DOB", BAD_BIRTH_MONTH)
+                    )
                     continue
-            local = child_id[len(la) + 1:] if child_id.startswith(f"{la}-") else child_id
+            local = child_id[len(la) + 1 :] if child_id.startswith(f"{la}-") else child_id
             # The return changed from 1/2 to M/F/U with the 2024-25 collection.
             sex_code = sex if census.year >= LETTER_SEX_FROM else {"M": "1", "F": "2"}.get(sex, "")
             if mc_dob is not None and mc_dob > end:
                 # The sidecar holds one header per child, not per year: a girl whose first
                 # child is born after this return's 31 March is not yet a mother in it.
                 mother, mc_dob = "0", None
-            header_rows.append([local, sex_code, _dmy(birth), ethnicity or "NOBT",
-                                upn or _upn_unknown_code(birth, census.start),
-                                mother or "", _dmy(mc_dob)])
+            header_rows.append(
+                [
+                    local,
+                    sex_code,
+                    _dmy(birth),
+                    ethnicity or "NOBT",
+                    upn or _upn_unknown_code(birth, census.start),
+                    mother or "",
+                    _dmy(mc_dob),
+                ]
+            )
             postcodes[child_id] = postcode or ""
         if problems:
-            raise FormatError(problems, what=f"Could not write the SSDA903 return for {la}",
-                              hint="Add dates of birth, or pass --approximate-birth-dates.")
+            raise FormatError(
+                problems,
+                what=f"Could not write the SSDA903 return for {la}",
+                hint="Add dates of birth, or pass --approximate-birth-dates.",
+            )
         target = out / la
         target.mkdir(parents=True, exist_ok=True)
         with open(target / "header.csv", "w", newline="", encoding="utf-8") as handle:
@@ -435,12 +578,39 @@ def write_ssda903(
         with open(target / "episodes.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(EPISODES_COLUMNS)
-            for (child_id, decom, rne, ls, cin, place, provider, dec, rec, reason_change,
-                 home, placement_postcode, urn) in episodes:
-                local = child_id[len(la) + 1:] if child_id.startswith(f"{la}-") else child_id
-                writer.writerow([local, _dmy(decom), rne, ls, cin, place, provider or "", _dmy(dec),
-                                 rec or "", reason_change or "", home or postcodes.get(child_id, ""),
-                                 placement_postcode or "", urn or ""])
+            for (
+                child_id,
+                decom,
+                rne,
+                ls,
+                cin,
+                place,
+                provider,
+                dec,
+                rec,
+                reason_change,
+                home,
+                placement_postcode,
+                urn,
+            ) in episodes:
+                local = child_id[len(la) + 1 :] if child_id.startswith(f"{la}-") else child_id
+                writer.writerow(
+                    [
+                        local,
+                        _dmy(decom),
+                        rne,
+                        ls,
+                        cin,
+                        place,
+                        provider or "",
+                        _dmy(dec),
+                        rec or "",
+                        reason_change or "",
+                        home or postcodes.get(child_id, ""),
+                        placement_postcode or "",
+                        urn or "",
+                    ]
+                )
         written += [target / "header.csv", target / "episodes.csv"]
     con.close()
     return written

@@ -84,8 +84,10 @@ def sniff(path: Path) -> TextLayout:
 
 def not_utf8(path: Path, layout: TextLayout) -> DataError:
     line, where = first_invalid_utf8_line(path, layout.has_bom)
-    return DataError(f"{path.name}, line {line}: the file is not UTF-8 text from this line on ({where}).",
-                     hint="Excel's plain 'CSV' uses the Windows-1252 encoding. " + SAVE_AS_UTF8)
+    return DataError(
+        f"{path.name}, line {line}: the file is not UTF-8 text from this line on ({where}).",
+        hint="Excel's plain 'CSV' uses the Windows-1252 encoding. " + SAVE_AS_UTF8,
+    )
 
 
 def header(path: Path) -> list[str]:
@@ -133,5 +135,7 @@ def _records(path: Path, layout: TextLayout) -> Iterator[tuple[int, list[str]]]:
             raise DataError(f"{path.name} is not readable UTF-16 text.", hint=SAVE_AS_UTF8) from None
         raise not_utf8(path, layout) from None
     except csv.Error as error:
-        raise DataError(f"{path.name} could not be read as CSV: {error}.",
-                        hint="Look for a quote (\") that is opened but never closed. " + SAVE_AS_UTF8) from None
+        raise DataError(
+            f"{path.name} could not be read as CSV: {error}.",
+            hint='Look for a quote (") that is opened but never closed. ' + SAVE_AS_UTF8,
+        ) from None

@@ -46,9 +46,9 @@ from earlyhelp.indicators.publication import (
 class IndicatorResult:
     """One computation: the internal table and the one published table in its two layouts."""
 
-    internal: pa.Table         # unsuppressed, unrounded (OUTPUT_COLUMNS): never publish
-    published: pa.Table        # disclosure-controlled, EES tidy format (PUBLISHED_COLUMNS)
-    spec_published: pa.Table   # the same figures in the spec's columns (OUTPUT_COLUMNS)
+    internal: pa.Table  # unsuppressed, unrounded (OUTPUT_COLUMNS): never publish
+    published: pa.Table  # disclosure-controlled, EES tidy format (PUBLISHED_COLUMNS)
+    spec_published: pa.Table  # the same figures in the spec's columns (OUTPUT_COLUMNS)
     out: Path | None
     engine: str
     seconds: float
@@ -102,6 +102,7 @@ def check_input(data: Path | str) -> Path:
 
 def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple[pa.Table, dict]:
     data = check_input(data)
+
     def on(engine_: Engine) -> tuple[pa.Table, dict]:
         inputs = gather(engine_, data, base_year)
         names = engine_.sql("SELECT la_code, la_name, region_code, region_name FROM local_authorities")
@@ -116,14 +117,18 @@ def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple
         return on(owned)
 
 
-def compute_internal(data: Path | str, engine: str | Engine = "duckdb",
-                     base_year: int | None = None) -> pa.Table:
+def compute_internal(data: Path | str, engine: str | Engine = "duckdb", base_year: int | None = None) -> pa.Table:
     """The internal, unsuppressed table (spec long format, unrounded values); nothing written."""
     return _run(Path(data), engine, base_year)[0]
 
 
-def compute(data: Path | str, out: Path | str | None, engine: str | Engine = "duckdb",
-            base_year: int | None = None, suppression_threshold: int = 5) -> IndicatorResult:
+def compute(
+    data: Path | str,
+    out: Path | str | None,
+    engine: str | Engine = "duckdb",
+    base_year: int | None = None,
+    suppression_threshold: int = 5,
+) -> IndicatorResult:
     """Compute every indicator for every LA, region and England and write the output folder.
 
     ``data`` is an EHLD folder or a DuckDB warehouse file; ``engine`` is ``"duckdb"``,
@@ -141,12 +146,25 @@ def compute(data: Path | str, out: Path | str | None, engine: str | Engine = "du
     if out_path is not None:
         write_folder(out_path, internal, published, spec_published, suppression_threshold)
     engine_name = engine.name if isinstance(engine, Engine) else engine
-    return IndicatorResult(internal, published, spec_published, out_path, engine_name,
-                           time.perf_counter() - started)
+    return IndicatorResult(internal, published, spec_published, out_path, engine_name, time.perf_counter() - started)
 
 
 __all__ = [
-    "INDICATORS", "INDICATOR_BY_NAME", "Indicator", "IndicatorResult", "OUTPUT_COLUMNS",
-    "PUBLISHED_COLUMNS", "check_input", "compute", "compute_internal", "publish", "spec_layout",
-    "SPEC_FILE", "PUBLISHED_FILE", "META_FILE", "README_FILE", "INTERNAL_FILE", "INTERNAL_README",
+    "INDICATORS",
+    "INDICATOR_BY_NAME",
+    "INTERNAL_FILE",
+    "INTERNAL_README",
+    "META_FILE",
+    "OUTPUT_COLUMNS",
+    "PUBLISHED_COLUMNS",
+    "PUBLISHED_FILE",
+    "README_FILE",
+    "SPEC_FILE",
+    "Indicator",
+    "IndicatorResult",
+    "check_input",
+    "compute",
+    "compute_internal",
+    "publish",
+    "spec_layout",
 ]

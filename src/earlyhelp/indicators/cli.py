@@ -19,35 +19,73 @@ def _time_period(value: str | None) -> int | None:
 
 
 @click.command("indicators")
-@click.option("--data", "data", type=click.Path(path_type=Path), default=None,
-              help="EHLD folder (one CSV or Parquet file per table).")
-@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
-              help="A DuckDB warehouse written by `earlyhelp load` (instead of --data).")
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
-              help="Folder for indicators.csv and indicators_published.csv (publishable) and "
-                   "internal/indicators_unsuppressed.csv (not for publication).")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-              help="duckdb on one machine; spark (PySpark) for a cluster or national scale.")
-@click.option("--base-year", default=None, metavar="YYYYYY",
-              help="Price base for real-terms spend, e.g. 201920 (default: latest deflator year).")
-@click.option("--suppression-threshold", type=int, default=5, show_default=True,
-              help="Counts from 1 to this are suppressed (c) in the publishable files.")
-def indicators(data: Path | None, warehouse: Path | None, out: Path, engine: str,
-               base_year: str | None, suppression_threshold: int) -> None:
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="EHLD folder (one CSV or Parquet file per table).",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A DuckDB warehouse written by `earlyhelp load` (instead of --data).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for indicators.csv and indicators_published.csv (publishable) and "
+    "internal/indicators_unsuppressed.csv (not for publication).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="duckdb on one machine; spark (PySpark) for a cluster or national scale.",
+)
+@click.option(
+    "--base-year",
+    default=None,
+    metavar="YYYYYY",
+    help="Price base for real-terms spend, e.g. 201920 (default: latest deflator year).",
+)
+@click.option(
+    "--suppression-threshold",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Counts from 1 to this are suppressed (c) in the publishable files.",
+)
+def indicators(
+    data: Path | None, warehouse: Path | None, out: Path, engine: str, base_year: str | None, suppression_threshold: int
+) -> None:
     """Compute every outcomes-framework indicator for each LA, region and England."""
     from earlyhelp.indicators import compute
 
     if (data is None) == (warehouse is None):
         raise UsageError("Give exactly one of --data DIR or --warehouse FILE.")
     if data is not None and data.is_file():
-        raise UsageError(f"--data takes a folder, but {data} is a file.",
-                         hint="Give the folder of an EHLD return; for a warehouse file written by "
-                         "`earlyhelp load`, use --warehouse FILE.")
+        raise UsageError(
+            f"--data takes a folder, but {data} is a file.",
+            hint="Give the folder of an EHLD return; for a warehouse file written by "
+            "`earlyhelp load`, use --warehouse FILE.",
+        )
     if warehouse is not None and warehouse.is_dir():
-        raise UsageError(f"--warehouse takes a file, but {warehouse} is a folder.",
-                         hint="For a folder of EHLD files, use --data DIR.")
-    result = compute(data or warehouse, out, engine=engine, base_year=_time_period(base_year),
-                     suppression_threshold=suppression_threshold)
+        raise UsageError(
+            f"--warehouse takes a file, but {warehouse} is a folder.",
+            hint="For a folder of EHLD files, use --data DIR.",
+        )
+    result = compute(
+        data or warehouse,
+        out,
+        engine=engine,
+        base_year=_time_period(base_year),
+        suppression_threshold=suppression_threshold,
+    )
     rows = result.internal.num_rows
     click.echo(f"{rows} indicator rows computed with {result.engine} in {result.seconds:.1f} s.")
     click.echo("Publishable (disclosure-controlled):")

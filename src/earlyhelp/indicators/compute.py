@@ -37,8 +37,15 @@ TOTAL = "Total"
 NOT_AVAILABLE, NOT_APPLICABLE = "x", "z"
 
 OUTPUT_COLUMNS = (
-    "time_period", "geographic_level", "region_code", "la_code", "indicator", "breakdown",
-    "numerator", "denominator", "value",
+    "time_period",
+    "geographic_level",
+    "region_code",
+    "la_code",
+    "indicator",
+    "breakdown",
+    "numerator",
+    "denominator",
+    "value",
 )
 
 Number = int | float | Fraction | Decimal
@@ -101,14 +108,27 @@ def _la_years_table(returns: dict[str, tuple[dt.date, dt.date, dt.date]]) -> tup
         period = financial_year_of(period_start)
         while period <= financial_year_of(period_end):
             start, end = year_bounds(period)
-            rows.append({"la_code": la, "time_period": period, "start_year": period // 100,
-                         "year_start": start, "year_end": end})
+            rows.append(
+                {
+                    "la_code": la,
+                    "time_period": period,
+                    "start_year": period // 100,
+                    "year_start": start,
+                    "year_end": end,
+                }
+            )
             years.add(period)
             period = (period // 100 + 1) * 100 + (period // 100 + 2) % 100
         la_years[la] = years
-    schema = pa.schema([("la_code", pa.string()), ("time_period", pa.int64()),
-                        ("start_year", pa.int64()), ("year_start", pa.date32()),
-                        ("year_end", pa.date32())])
+    schema = pa.schema(
+        [
+            ("la_code", pa.string()),
+            ("time_period", pa.int64()),
+            ("start_year", pa.int64()),
+            ("year_start", pa.date32()),
+            ("year_end", pa.date32()),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema), la_years
 
 
@@ -124,15 +144,23 @@ def measure_queries() -> list[tuple[list[str], str]]:
     queries = []
     for source, measures in by_source.items():
         columns = ", ".join(f"CAST({m.expression} AS BIGINT) AS {m.name}" for m in measures)
-        queries.append(([m.name for m in measures],
-                        f"SELECT la_code, time_period, '{TOTAL}' AS breakdown, {columns} "
-                        f"FROM {source} GROUP BY la_code, time_period"))
+        queries.append(
+            (
+                [m.name for m in measures],
+                f"SELECT la_code, time_period, '{TOTAL}' AS breakdown, {columns} "
+                f"FROM {source} GROUP BY la_code, time_period",
+            )
+        )
         for dimension in sorted({d for m in measures for d in m.breakdowns}):
             split = [m for m in measures if dimension in m.breakdowns]
             columns = ", ".join(f"CAST({m.expression} AS BIGINT) AS {m.name}" for m in split)
-            queries.append(([m.name for m in split],
-                            f"SELECT la_code, time_period, '{dimension}:' || {dimension} AS breakdown, "
-                            f"{columns} FROM {source} GROUP BY la_code, time_period, {dimension}"))
+            queries.append(
+                (
+                    [m.name for m in split],
+                    f"SELECT la_code, time_period, '{dimension}:' || {dimension} AS breakdown, "
+                    f"{columns} FROM {source} GROUP BY la_code, time_period, {dimension}",
+                )
+            )
     return queries
 
 
@@ -180,11 +208,13 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
 
     con = duckdb.connect(str(path), read_only=True)
     try:
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                           [HISTORY_TABLE]).fetchall()[0][0]:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [HISTORY_TABLE]).fetchall()[0][
+            0
+        ]:
             return {}
         latest = con.execute(
-            f"SELECT la_code, arg_max(files, loaded_at) FROM {HISTORY_TABLE} GROUP BY la_code").fetchall()
+            f"SELECT la_code, arg_max(files, loaded_at) FROM {HISTORY_TABLE} GROUP BY la_code"
+        ).fetchall()
     finally:
         con.close()
     supplied = {}
@@ -264,21 +294,26 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
             advance("counts")
         population = {
             (row["la_code"], int(row["time_period"])): int(row["children_0_17"])
-            for row in _rows(engine.sql(
-                "SELECT y.la_code, y.time_period, p.children_0_17 FROM _la_years y "
-                "JOIN population p ON p.la_code = y.la_code AND p.year = y.start_year "
-                "WHERE p.children_0_17 IS NOT NULL"))
+            for row in _rows(
+                engine.sql(
+                    "SELECT y.la_code, y.time_period, p.children_0_17 FROM _la_years y "
+                    "JOIN population p ON p.la_code = y.la_code AND p.year = y.start_year "
+                    "WHERE p.children_0_17 IS NOT NULL"
+                )
+            )
         }
         advance("population")
         spend: dict[tuple[str, int], Decimal] = {}
-        for row in _rows(engine.sql(
-            "SELECT s.la_code, s.time_period, p.children_0_17, "
-            "SUM(CASE WHEN s.early_intervention THEN CAST(s.gross_spend AS DECIMAL(18, 2)) "
-            "ELSE CAST(0 AS DECIMAL(18, 2)) END) AS ei_spend "
-            "FROM spend s JOIN population p ON p.la_code = s.la_code AND p.year = s.time_period // 100 "
-            "WHERE p.children_0_17 IS NOT NULL "
-            "GROUP BY s.la_code, s.time_period, p.children_0_17"
-        )):
+        for row in _rows(
+            engine.sql(
+                "SELECT s.la_code, s.time_period, p.children_0_17, "
+                "SUM(CASE WHEN s.early_intervention THEN CAST(s.gross_spend AS DECIMAL(18, 2)) "
+                "ELSE CAST(0 AS DECIMAL(18, 2)) END) AS ei_spend "
+                "FROM spend s JOIN population p ON p.la_code = s.la_code AND p.year = s.time_period // 100 "
+                "WHERE p.children_0_17 IS NOT NULL "
+                "GROUP BY s.la_code, s.time_period, p.children_0_17"
+            )
+        ):
             if row["la_code"] in returns:
                 key = (row["la_code"], int(row["time_period"]))
                 spend[key] = Decimal(row["ei_spend"] or 0)
@@ -292,11 +327,22 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
                 for row in _rows(engine.sql(_median_query(source, column)))
             }
             advance(indicator.name)
-    return Inputs(returns, region_of, la_years, dict(measures), population, spend, deflators,
-                  chosen_base, medians, supplied_tables(data, sorted(returns)))
+    return Inputs(
+        returns,
+        region_of,
+        la_years,
+        dict(measures),
+        population,
+        spend,
+        deflators,
+        chosen_base,
+        medians,
+        supplied_tables(data, sorted(returns)),
+    )
 
 
 # ----------------------------------------------------------------------------- assembly
+
 
 def year_wholly_covered(returns: tuple[dt.date, dt.date, dt.date], period: int) -> bool:
     """Whether the LA's return covers the whole financial year (1 April to 31 March).
@@ -394,8 +440,9 @@ class Assembler:
         real = float(inputs.spend[(la, period)]) * inputs.deflators[inputs.base_year] / inputs.deflators[period]
         return Figure(real, population, real / population if population else NOT_APPLICABLE)
 
-    def area_figure(self, indicator: Indicator, level: str, members: list[str], area: str,
-                    period: int, breakdown: str) -> Figure | None:
+    def area_figure(
+        self, indicator: Indicator, level: str, members: list[str], area: str, period: int, breakdown: str
+    ) -> Figure | None:
         """Sums of the members' unrounded figures; `x` unless every member is available."""
         figures = [self.la_figure(indicator, la, period, breakdown) for la in members]
         if indicator.unit == "pounds":
@@ -413,8 +460,9 @@ class Assembler:
         if indicator.median_of:
             extra = self.inputs.medians[indicator.name].get((level, area, period), (0, None))[1]
         elif indicator.unit == "mean_points":
-            extra = sum(self.inputs.measures.get("goals_score_change", {}).get((la, period, breakdown), 0)
-                        for la in members)
+            extra = sum(
+                self.inputs.measures.get("goals_score_change", {}).get((la, period, breakdown), 0) for la in members
+            )
         return Figure(numerator, denominator, _value(indicator, numerator, denominator, extra))
 
     def periods(self, indicator: Indicator) -> list[int]:
@@ -478,8 +526,15 @@ def _internal_cell(value: Number | str | None) -> str:
 
 def sort_key(row: dict[str, Any]) -> tuple:
     order = {name: i for i, name in enumerate(i.name for i in INDICATORS)}
-    return (row["time_period"], LEVEL_ORDER[row["geographic_level"]], row["region_code"],
-            row["la_code"], order[row["indicator"]], row["breakdown"] != TOTAL, row["breakdown"])
+    return (
+        row["time_period"],
+        LEVEL_ORDER[row["geographic_level"]],
+        row["region_code"],
+        row["la_code"],
+        order[row["indicator"]],
+        row["breakdown"] != TOTAL,
+        row["breakdown"],
+    )
 
 
 def internal_table(rows: list[dict[str, Any]]) -> pa.Table:

@@ -28,7 +28,13 @@ Unit = Literal["count", "pct", "ratio", "per_10k", "median_days", "mean_points",
 
 # Decimal places at publication (spec, "Rates").
 DECIMAL_PLACES: dict[Unit, int] = {
-    "count": 0, "pct": 1, "ratio": 2, "per_10k": 1, "median_days": 0, "mean_points": 1, "pounds": 0,
+    "count": 0,
+    "pct": 1,
+    "ratio": 2,
+    "per_10k": 1,
+    "median_days": 0,
+    "mean_points": 1,
+    "pounds": 0,
 }
 
 FOLLOW_UP_DAYS = 365  # "within 12 months": day 365 inclusive
@@ -102,10 +108,13 @@ class Indicator:
 
 _closed_after_assessment_sql = f"""
 WITH closed AS (
-    {in_covered_year(
+    {
+    in_covered_year(
         "SELECT la_code, child_id, referral_id, closure_date, closure_reason FROM referrals "
         "WHERE NOT referral_nfa AND closure_reason IN ('RC8', 'RC9')",
-        "closure_date")}
+        "closure_date",
+    )
+}
 ),
 stepped_down AS (
     -- an early help episode open on the closure date, or starting 0..28 days after it
@@ -130,9 +139,11 @@ LEFT JOIN re_referred r ON r.la_code = c.la_code AND r.referral_id = c.referral_
 
 _eh_closed_sql = f"""
 WITH closed AS (
-    {in_covered_year(
-        "SELECT la_code, child_id, episode_id, start_date, end_date, end_reason "
-        "FROM early_help_episodes", "end_date")}
+    {
+    in_covered_year(
+        "SELECT la_code, child_id, episode_id, start_date, end_date, end_reason FROM early_help_episodes", "end_date"
+    )
+}
 ),
 escalation_events AS (
     SELECT la_code, child_id, referral_date AS event_date FROM referrals WHERE NOT referral_nfa
@@ -171,8 +182,7 @@ previous AS (
     FROM referral_days
 ),
 in_year AS (
-    {in_covered_year("SELECT la_code, child_id, referral_id, referral_date FROM referrals",
-                     "referral_date")}
+    {in_covered_year("SELECT la_code, child_id, referral_id, referral_date FROM referrals", "referral_date")}
 )
 SELECT r.la_code, r.time_period,
        COALESCE(date_diff('day', p.previous_date, r.referral_date)
@@ -184,14 +194,16 @@ JOIN previous p ON p.la_code = r.la_code AND p.child_id = r.child_id
 
 SOURCES: tuple[Source, ...] = (
     Source(
-        "eh_open", "early help episodes open during year Y (start <= year end, end empty or >= year start)",
+        "eh_open",
+        "early help episodes open during year Y (start <= year end, end empty or >= year start)",
         """SELECT y.la_code, y.time_period, e.child_id
            FROM _la_years y JOIN early_help_episodes e ON e.la_code = y.la_code
            WHERE e.start_date <= y.year_end AND (e.end_date IS NULL OR e.end_date >= y.year_start)""",
         records_from=("early_help_episodes",),
     ),
     Source(
-        "cin_open", "CIN episodes (referrals with referral_nfa false) open during year Y",
+        "cin_open",
+        "CIN episodes (referrals with referral_nfa false) open during year Y",
         """SELECT y.la_code, y.time_period, r.child_id
            FROM _la_years y JOIN referrals r ON r.la_code = y.la_code
            WHERE NOT r.referral_nfa AND r.referral_date <= y.year_end
@@ -220,31 +232,39 @@ SOURCES: tuple[Source, ...] = (
         records_from=("early_help_episodes",),
     ),
     Source(
-        "eh_goals_closed", "family goals on early help episodes closed in Y",
+        "eh_goals_closed",
+        "family goals on early help episodes closed in Y",
         """SELECT c.la_code, c.time_period, g.outcome_heading, g.status, g.start_score, g.end_score
            FROM eh_closed c JOIN family_goals g
              ON g.la_code = c.la_code AND g.episode_id = c.episode_id""",
         records_from=("early_help_episodes", "family_goals"),
     ),
     Source(
-        "eh_started_with_request", "early help episodes starting in Y with a request_date",
+        "eh_started_with_request",
+        "early help episodes starting in Y with a request_date",
         f"""SELECT la_code, time_period, date_diff('day', request_date, start_date) AS days_waited
-            FROM ({in_covered_year(
-                "SELECT la_code, request_date, start_date FROM early_help_episodes "
-                "WHERE request_date IS NOT NULL", "start_date")})""",
+            FROM ({
+            in_covered_year(
+                "SELECT la_code, request_date, start_date FROM early_help_episodes WHERE request_date IS NOT NULL",
+                "start_date",
+            )
+        })""",
         records_from=("early_help_episodes",),
     ),
     Source(
-        "cp_started", "child protection plans with start_date in Y",
+        "cp_started",
+        "child protection plans with start_date in Y",
         in_covered_year("SELECT la_code, previous_plans, start_date FROM cp_plans", "start_date"),
         records_from=("cp_plans",),
     ),
     Source(
-        "cla_started", "looked-after episodes starting a period of care (RNE S) with start_date in Y",
+        "cla_started",
+        "looked-after episodes starting a period of care (RNE S) with start_date in Y",
         in_covered_year(
             "SELECT la_code, start_date FROM looked_after_episodes "
             f"WHERE reason_new_episode = '{codes.STARTED_PERIOD_OF_CARE}'",
-            "start_date"),
+            "start_date",
+        ),
         records_from=("looked_after_episodes",),
     ),
 )
@@ -262,28 +282,42 @@ MEASURES: tuple[Measure, ...] = (
     Measure("referrals", "referrals_in_year", _count),
     Measure("re_referrals", "referrals_in_year", _count_if("re_referral")),
     Measure("closed_after_assessment", "closed_after_assessment", _count),
-    Measure("stepped_down", "closed_after_assessment", _count_if("stepped_down"),
-            also_reads=("early_help_episodes",)),
-    Measure("not_stepped_down", "closed_after_assessment", _count_if("NOT stepped_down"),
-            also_reads=("early_help_episodes",)),
-    Measure("closed_rc9", "closed_after_assessment",
-            _count_if(f"closure_reason = '{codes.CLOSED_AFTER_ASSESSMENT_TO_EARLY_HELP}'")),
-    Measure("missed_step_down", "closed_after_assessment",
-            _count_if("NOT stepped_down AND re_referred"), also_reads=("early_help_episodes",)),
+    Measure("stepped_down", "closed_after_assessment", _count_if("stepped_down"), also_reads=("early_help_episodes",)),
+    Measure(
+        "not_stepped_down",
+        "closed_after_assessment",
+        _count_if("NOT stepped_down"),
+        also_reads=("early_help_episodes",),
+    ),
+    Measure(
+        "closed_rc9",
+        "closed_after_assessment",
+        _count_if(f"closure_reason = '{codes.CLOSED_AFTER_ASSESSMENT_TO_EARLY_HELP}'"),
+    ),
+    Measure(
+        "missed_step_down",
+        "closed_after_assessment",
+        _count_if("NOT stepped_down AND re_referred"),
+        also_reads=("early_help_episodes",),
+    ),
     Measure("eh_closed", "eh_closed", _count),
     Measure("eh_outcomes_achieved", "eh_closed", _count_if("end_reason = 'outcomes_achieved'")),
-    Measure("eh_escalated", "eh_closed", _count_if("escalated"),
-            also_reads=("referrals", "cp_plans", "looked_after_episodes")),
+    Measure(
+        "eh_escalated",
+        "eh_closed",
+        _count_if("escalated"),
+        also_reads=("referrals", "cp_plans", "looked_after_episodes"),
+    ),
     Measure("eh_stepped_up", "eh_closed", _count_if("end_reason = 'step_up_to_social_care'")),
     Measure("eh_re_entered", "eh_closed", _count_if("re_entered")),
     Measure("goals_met", "eh_goals_closed", _count_if("status = 'met'"), ("outcome_heading",)),
-    Measure("goals_with_status", "eh_goals_closed", _count_if("status IS NOT NULL"),
-            ("outcome_heading",)),
-    Measure("goals_scored", "eh_goals_closed",
-            _count_if("start_score IS NOT NULL AND end_score IS NOT NULL")),
-    Measure("goals_score_change", "eh_goals_closed",
-            "SUM(CASE WHEN start_score IS NOT NULL AND end_score IS NOT NULL "
-            "THEN end_score - start_score ELSE 0 END)"),
+    Measure("goals_with_status", "eh_goals_closed", _count_if("status IS NOT NULL"), ("outcome_heading",)),
+    Measure("goals_scored", "eh_goals_closed", _count_if("start_score IS NOT NULL AND end_score IS NOT NULL")),
+    Measure(
+        "goals_score_change",
+        "eh_goals_closed",
+        "SUM(CASE WHEN start_score IS NOT NULL AND end_score IS NOT NULL THEN end_score - start_score ELSE 0 END)",
+    ),
     Measure("cp_plans_started", "cp_started", _count),
     Measure("cp_second_plans", "cp_started", _count_if("previous_plans >= 1")),
     Measure("cla_started", "cla_started", _count),
@@ -291,89 +325,207 @@ MEASURES: tuple[Measure, ...] = (
 )
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("eh_children",
-              "distinct children with an early help episode open during year Y", "–",
-              "eh_children", None, "count"),
-    Indicator("eh_reach_pct", "eh_children", "population 0-17",
-              "eh_children", "population", "pct", denominator_is_count=False),
-    Indicator("cin_children",
-              "distinct children in need during year Y: a CIN episode (a referral whose "
-              "referral_nfa is false) open during Y", "–",
-              "cin_children", None, "count"),
-    Indicator("prevention_ratio", "eh_children", "cin_children",
-              "eh_children", "cin_children", "ratio"),
-    Indicator("cin_rate_per_10k", "cin_children", "population 0-17",
-              "cin_children", "population", "per_10k", denominator_is_count=False),
-    Indicator("referrals", "CSC referrals with referral_date in Y", "–",
-              "referrals", None, "count"),
-    Indicator("re_referral_pct",
-              "referrals in Y made within 365 days after a previous referral of the same child "
-              "in the same LA (previous referral_date strictly earlier, gap 1..365 days)",
-              "referrals", "re_referrals", "referrals", "pct", look_back_days=FOLLOW_UP_DAYS),
-    Indicator("closed_after_assessment",
-              "referrals with referral_nfa false, closure_date in Y and closure_reason RC8 or RC9",
-              "–", "closed_after_assessment", None, "count"),
-    Indicator("step_down_pct",
-              "closed_after_assessment that are stepped down: an early help episode open on the "
-              "closure date, or starting within 0..28 days after it",
-              "closed_after_assessment", "stepped_down", "closed_after_assessment", "pct",
-              follow_up_days=STEP_DOWN_DAYS),
-    Indicator("step_down_recorded_pct", "closed_after_assessment with closure_reason RC9",
-              "closed_after_assessment", "closed_rc9", "closed_after_assessment", "pct"),
-    Indicator("missed_step_down",
-              "closed_after_assessment in Y not stepped down whose child has a new CSC referral "
-              "1..365 days after the closure date", "–",
-              "missed_step_down", None, "count", follow_up_days=FOLLOW_UP_DAYS),
-    Indicator("missed_step_down_pct", "missed_step_down",
-              "closed_after_assessment not stepped down",
-              "missed_step_down", "not_stepped_down", "pct", follow_up_days=FOLLOW_UP_DAYS),
-    Indicator("eh_closed", "early help episodes with end_date in Y", "–",
-              "eh_closed", None, "count"),
-    Indicator("eh_outcomes_achieved_pct", "eh_closed with end_reason outcomes_achieved", "eh_closed",
-              "eh_outcomes_achieved", "eh_closed", "pct"),
-    Indicator("eh_escalation_pct",
-              "eh_closed whose child, 1..365 days after end_date, has a referral with "
-              "referral_nfa false, a CP plan start, or a looked-after episode with "
-              "reason_new_episode S", "eh_closed",
-              "eh_escalated", "eh_closed", "pct", follow_up_days=FOLLOW_UP_DAYS),
-    Indicator("eh_step_up_pct", "eh_closed with end_reason step_up_to_social_care", "eh_closed",
-              "eh_stepped_up", "eh_closed", "pct"),
-    Indicator("eh_re_entry_pct",
-              "eh_closed whose child starts another early help episode 1..365 days after end_date",
-              "eh_closed", "eh_re_entered", "eh_closed", "pct", follow_up_days=FOLLOW_UP_DAYS),
-    Indicator("eh_median_days",
-              "median of (end_date - start_date) in days over eh_closed (lower median); the "
-              "numerator column holds the number of episodes", "–",
-              "eh_closed", None, "median_days", median_of=("eh_closed", "days_open")),
-    Indicator("eh_wait_median_days",
-              "median of (start_date - request_date) over early help episodes starting in Y with "
-              "a request_date (lower median); the numerator column holds the number of episodes",
-              "–", "eh_started_with_request", None, "median_days",
-              median_of=("eh_started_with_request", "days_waited")),
-    Indicator("family_goals_met_pct",
-              "family goals on eh_closed episodes with status met; also by outcome_heading",
-              "family goals on eh_closed episodes with a status",
-              "goals_met", "goals_with_status", "pct", breakdowns=("outcome_heading",),
-              breakdown_values={"outcome_heading": codes.OUTCOME_HEADING}),
-    Indicator("family_rated_progress",
-              "mean of (end_score - start_score) over family goals on eh_closed with both scores; "
-              "the numerator column holds the number of goals", "–",
-              "goals_scored", None, "mean_points"),
-    Indicator("cp_plans_started", "child protection plans with start_date in Y", "–",
-              "cp_plans_started", None, "count"),
-    Indicator("cp_second_plan_pct", "cp_plans_started with previous_plans >= 1", "cp_plans_started",
-              "cp_second_plans", "cp_plans_started", "pct"),
-    Indicator("cla_started",
-              "looked-after episodes that begin a period of care (reason_new_episode S) with "
-              "start_date in Y", "–", "cla_started", None, "count"),
-    Indicator("cla_start_rate_per_10k", "cla_started", "population 0-17",
-              "cla_started", "population", "per_10k", denominator_is_count=False),
-    Indicator("ei_spend_per_child_real",
-              "early intervention spend in Y (spend lines marked early_intervention) times "
-              "index[base] / index[Y] from deflators; the numerator column holds that real-terms "
-              "spend in pounds", "population 0-17",
-              "ei_spend_real", "population", "pounds",
-              numerator_is_count=False, denominator_is_count=False),
+    Indicator(
+        "eh_children",
+        "distinct children with an early help episode open during year Y",
+        "–",
+        "eh_children",
+        None,
+        "count",
+    ),
+    Indicator(
+        "eh_reach_pct", "eh_children", "population 0-17", "eh_children", "population", "pct", denominator_is_count=False
+    ),
+    Indicator(
+        "cin_children",
+        "distinct children in need during year Y: a CIN episode (a referral whose referral_nfa is false) open during Y",
+        "–",
+        "cin_children",
+        None,
+        "count",
+    ),
+    Indicator("prevention_ratio", "eh_children", "cin_children", "eh_children", "cin_children", "ratio"),
+    Indicator(
+        "cin_rate_per_10k",
+        "cin_children",
+        "population 0-17",
+        "cin_children",
+        "population",
+        "per_10k",
+        denominator_is_count=False,
+    ),
+    Indicator("referrals", "CSC referrals with referral_date in Y", "–", "referrals", None, "count"),
+    Indicator(
+        "re_referral_pct",
+        "referrals in Y made within 365 days after a previous referral of the same child "
+        "in the same LA (previous referral_date strictly earlier, gap 1..365 days)",
+        "referrals",
+        "re_referrals",
+        "referrals",
+        "pct",
+        look_back_days=FOLLOW_UP_DAYS,
+    ),
+    Indicator(
+        "closed_after_assessment",
+        "referrals with referral_nfa false, closure_date in Y and closure_reason RC8 or RC9",
+        "–",
+        "closed_after_assessment",
+        None,
+        "count",
+    ),
+    Indicator(
+        "step_down_pct",
+        "closed_after_assessment that are stepped down: an early help episode open on the "
+        "closure date, or starting within 0..28 days after it",
+        "closed_after_assessment",
+        "stepped_down",
+        "closed_after_assessment",
+        "pct",
+        follow_up_days=STEP_DOWN_DAYS,
+    ),
+    Indicator(
+        "step_down_recorded_pct",
+        "closed_after_assessment with closure_reason RC9",
+        "closed_after_assessment",
+        "closed_rc9",
+        "closed_after_assessment",
+        "pct",
+    ),
+    Indicator(
+        "missed_step_down",
+        "closed_after_assessment in Y not stepped down whose child has a new CSC referral "
+        "1..365 days after the closure date",
+        "–",
+        "missed_step_down",
+        None,
+        "count",
+        follow_up_days=FOLLOW_UP_DAYS,
+    ),
+    Indicator(
+        "missed_step_down_pct",
+        "missed_step_down",
+        "closed_after_assessment not stepped down",
+        "missed_step_down",
+        "not_stepped_down",
+        "pct",
+        follow_up_days=FOLLOW_UP_DAYS,
+    ),
+    Indicator("eh_closed", "early help episodes with end_date in Y", "–", "eh_closed", None, "count"),
+    Indicator(
+        "eh_outcomes_achieved_pct",
+        "eh_closed with end_reason outcomes_achieved",
+        "eh_closed",
+        "eh_outcomes_achieved",
+        "eh_closed",
+        "pct",
+    ),
+    Indicator(
+        "eh_escalation_pct",
+        "eh_closed whose child, 1..365 days after end_date, has a referral with "
+        "referral_nfa false, a CP plan start, or a looked-after episode with "
+        "reason_new_episode S",
+        "eh_closed",
+        "eh_escalated",
+        "eh_closed",
+        "pct",
+        follow_up_days=FOLLOW_UP_DAYS,
+    ),
+    Indicator(
+        "eh_step_up_pct",
+        "eh_closed with end_reason step_up_to_social_care",
+        "eh_closed",
+        "eh_stepped_up",
+        "eh_closed",
+        "pct",
+    ),
+    Indicator(
+        "eh_re_entry_pct",
+        "eh_closed whose child starts another early help episode 1..365 days after end_date",
+        "eh_closed",
+        "eh_re_entered",
+        "eh_closed",
+        "pct",
+        follow_up_days=FOLLOW_UP_DAYS,
+    ),
+    Indicator(
+        "eh_median_days",
+        "median of (end_date - start_date) in days over eh_closed (lower median); the "
+        "numerator column holds the number of episodes",
+        "–",
+        "eh_closed",
+        None,
+        "median_days",
+        median_of=("eh_closed", "days_open"),
+    ),
+    Indicator(
+        "eh_wait_median_days",
+        "median of (start_date - request_date) over early help episodes starting in Y with "
+        "a request_date (lower median); the numerator column holds the number of episodes",
+        "–",
+        "eh_started_with_request",
+        None,
+        "median_days",
+        median_of=("eh_started_with_request", "days_waited"),
+    ),
+    Indicator(
+        "family_goals_met_pct",
+        "family goals on eh_closed episodes with status met; also by outcome_heading",
+        "family goals on eh_closed episodes with a status",
+        "goals_met",
+        "goals_with_status",
+        "pct",
+        breakdowns=("outcome_heading",),
+        breakdown_values={"outcome_heading": codes.OUTCOME_HEADING},
+    ),
+    Indicator(
+        "family_rated_progress",
+        "mean of (end_score - start_score) over family goals on eh_closed with both scores; "
+        "the numerator column holds the number of goals",
+        "–",
+        "goals_scored",
+        None,
+        "mean_points",
+    ),
+    Indicator(
+        "cp_plans_started", "child protection plans with start_date in Y", "–", "cp_plans_started", None, "count"
+    ),
+    Indicator(
+        "cp_second_plan_pct",
+        "cp_plans_started with previous_plans >= 1",
+        "cp_plans_started",
+        "cp_second_plans",
+        "cp_plans_started",
+        "pct",
+    ),
+    Indicator(
+        "cla_started",
+        "looked-after episodes that begin a period of care (reason_new_episode S) with start_date in Y",
+        "–",
+        "cla_started",
+        None,
+        "count",
+    ),
+    Indicator(
+        "cla_start_rate_per_10k",
+        "cla_started",
+        "population 0-17",
+        "cla_started",
+        "population",
+        "per_10k",
+        denominator_is_count=False,
+    ),
+    Indicator(
+        "ei_spend_per_child_real",
+        "early intervention spend in Y (spend lines marked early_intervention) times "
+        "index[base] / index[Y] from deflators; the numerator column holds that real-terms "
+        "spend in pounds",
+        "population 0-17",
+        "ei_spend_real",
+        "population",
+        "pounds",
+        numerator_is_count=False,
+        denominator_is_count=False,
+    ),
 )
 
 INDICATOR_BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
@@ -395,6 +547,7 @@ def tables_needed(indicator: Indicator) -> frozenset[str]:
             tables.update(SOURCE_BY_NAME[measure.source].records_from)
             tables.update(measure.also_reads)
     return frozenset(tables)
+
 
 # The EHLD tables the indicators read: the record tables the sources use, and the reference tables.
 RECORD_TABLES = ("referrals", "cp_plans", "looked_after_episodes", "early_help_episodes", "family_goals")
@@ -419,6 +572,8 @@ def input_columns() -> dict[str, list[str]]:
 # exactly one part is suppressed another must be (secondary suppression across indicators).
 # (total indicator, total field) = sum of (part indicator, part field).
 ADDITIVE_RELATIONS: tuple[tuple[tuple[str, str], tuple[tuple[str, str], ...]], ...] = (
-    (("closed_after_assessment", "numerator"),
-     (("step_down_pct", "numerator"), ("missed_step_down_pct", "denominator"))),
+    (
+        ("closed_after_assessment", "numerator"),
+        (("step_down_pct", "numerator"), ("missed_step_down_pct", "denominator")),
+    ),
 )

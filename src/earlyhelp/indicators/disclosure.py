@@ -26,9 +26,10 @@ Population denominators (public ONS estimates) and money are not suppressed.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any
 
 import pyarrow as pa
 
@@ -46,9 +47,21 @@ CONFIDENTIAL, LOW = "c", "low"
 SYMBOLS = frozenset({CONFIDENTIAL, NOT_AVAILABLE, NOT_APPLICABLE, LOW})
 
 PUBLISHED_COLUMNS = (
-    "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
-    "region_code", "region_name", "new_la_code", "old_la_code", "la_name",
-    "indicator", "breakdown", "numerator", "denominator", "value",
+    "time_period",
+    "time_identifier",
+    "geographic_level",
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "new_la_code",
+    "old_la_code",
+    "la_name",
+    "indicator",
+    "breakdown",
+    "numerator",
+    "denominator",
+    "value",
 )
 TIME_IDENTIFIER = "Financial year"
 COUNTRY_CODE, COUNTRY_NAME = "E92000001", "England"
@@ -93,7 +106,7 @@ def _exact_value(indicator: Indicator, numerator: Any, denominator: Any, value: 
 class _Cell:
     """One published row while rules are applied."""
 
-    __slots__ = ("row", "indicator", "numerator", "denominator", "value")
+    __slots__ = ("denominator", "indicator", "numerator", "row", "value")
 
     def __init__(self, row: dict[str, str]):
         self.row = row
@@ -136,8 +149,9 @@ def _hide_one_more(parts: list[tuple[_Cell, str]]) -> bool:
         return False
     if sum(figure == CONFIDENTIAL for figure in figures) != 1:
         return False
-    open_parts = [(cell, field) for cell, field in parts
-                  if isinstance(getattr(cell, field), int) and getattr(cell, field) > 0]
+    open_parts = [
+        (cell, field) for cell, field in parts if isinstance(getattr(cell, field), int) and getattr(cell, field) > 0
+    ]
     if not open_parts:
         return False
     cell, field = min(open_parts, key=lambda cf: (getattr(cf[0], cf[1]), cf[0].row["breakdown"]))
@@ -151,8 +165,9 @@ def _breakdown_groups(cells: list[_Cell]) -> list[tuple[_Cell, list[_Cell]]]:
     for cell in cells:
         if cell.indicator.breakdowns:
             r = cell.row
-            groups[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"],
-                    r["indicator"])].append(cell)
+            groups[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"], r["indicator"])].append(
+                cell
+            )
     out = []
     for group in groups.values():
         totals = [c for c in group if c.row["breakdown"] == TOTAL]
@@ -180,14 +195,12 @@ def _relation_groups(cells: list[_Cell]) -> list[tuple[tuple[_Cell, str], list[t
     for cell in cells:
         r = cell.row
         if r["breakdown"] == TOTAL:
-            by_area[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"])][
-                r["indicator"]] = cell
+            by_area[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"])][r["indicator"]] = cell
     out: list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]] = []
     for area in by_area.values():
         for (total_name, total_field), parts in ADDITIVE_RELATIONS:
             if total_name in area and all(name in area for name, _ in parts):
-                out.append(((area[total_name], total_field),
-                            [(area[name], field) for name, field in parts]))
+                out.append(((area[total_name], total_field), [(area[name], field) for name, field in parts]))
     return out
 
 
@@ -232,8 +245,9 @@ def _format(cell: _Cell, regional_or_national: bool) -> tuple[str, str, str]:
     return numerator, denominator, value
 
 
-def publish(internal: pa.Table | Iterable[dict[str, str]], threshold: int = 5,
-            areas: dict[str, dict[str, str]] | None = None) -> pa.Table:
+def publish(
+    internal: pa.Table | Iterable[dict[str, str]], threshold: int = 5, areas: dict[str, dict[str, str]] | None = None
+) -> pa.Table:
     """The disclosure-controlled table in Explore Education Statistics tidy format.
 
     ``areas`` maps la_code -> {la_name, region_code, region_name, old_la_code} (and region codes ->
@@ -278,7 +292,9 @@ def publish(internal: pa.Table | Iterable[dict[str, str]], threshold: int = 5,
     return pa.table({column: pa.array(out[column], pa.string()) for column in PUBLISHED_COLUMNS})
 
 
-def areas_from_rows(rows: Iterable[dict[str, Any]], old_codes: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+def areas_from_rows(
+    rows: Iterable[dict[str, Any]], old_codes: dict[str, str] | None = None
+) -> dict[str, dict[str, str]]:
     """Name lookup for ``publish`` from ``local_authorities`` rows (la_code, la_name, region_*)."""
     old_codes = old_codes or {}
     areas: dict[str, dict[str, str]] = {}
@@ -315,14 +331,15 @@ def _reference_la_rows() -> list[dict[str, str]]:
         frame = local_authorities()[list(REFERENCE_LA_COLUMNS)]
     except KeyError:
         return []
-    return [{column: (value if isinstance(value, str) else "") for column, value in row.items()}
-            for row in frame.to_dict("records")]
+    return [
+        {column: (value if isinstance(value, str) else "") for column, value in row.items()}
+        for row in frame.to_dict("records")
+    ]
 
 
 def reference_old_la_codes() -> dict[str, str]:
     """Old (three-digit DfE) LA codes from ``earlyhelp.reference``."""
-    return {row["la_code"]: row["old_la_code"] for row in _reference_la_rows()
-            if row["la_code"] and row["old_la_code"]}
+    return {row["la_code"]: row["old_la_code"] for row in _reference_la_rows() if row["la_code"] and row["old_la_code"]}
 
 
 def reference_areas() -> dict[str, dict[str, str]]:

@@ -27,12 +27,17 @@ INTERNAL_FILE = f"{INTERNAL_DIR}/indicators_unsuppressed.csv"
 INTERNAL_README = f"{INTERNAL_DIR}/README.txt"
 
 # The spec's output columns (OUTPUT_COLUMNS) from the EES layout, which names la_code new_la_code.
-SPEC_FROM_PUBLISHED = {column: "new_la_code" if column == "la_code" else column
-                       for column in OUTPUT_COLUMNS}
+SPEC_FROM_PUBLISHED = {column: "new_la_code" if column == "la_code" else column for column in OUTPUT_COLUMNS}
 
 META_COLUMNS = (
-    "col_name", "col_type", "label", "indicator_grouping", "indicator_unit", "indicator_dp",
-    "filter_hint", "filter_grouping_column",
+    "col_name",
+    "col_type",
+    "label",
+    "indicator_grouping",
+    "indicator_unit",
+    "indicator_dp",
+    "filter_hint",
+    "filter_grouping_column",
 )
 
 
@@ -56,17 +61,36 @@ def meta_rows(threshold: int) -> list[dict[str, str]]:
         "low = rounds to zero"
     )
     return [
-        {"col_name": "indicator", "col_type": "Filter", "label": "Indicator",
-         "filter_hint": "Outcomes-framework indicator; definitions in docs/indicators.md"},
-        {"col_name": "breakdown", "col_type": "Filter", "label": "Breakdown",
-         "filter_hint": "Total, or <dimension>:<value>"},
-        {"col_name": "numerator", "col_type": "Indicator", "label": f"Numerator. {controlled}",
-         "indicator_grouping": "Figures"},
-        {"col_name": "denominator", "col_type": "Indicator", "label": f"Denominator. {controlled}",
-         "indicator_grouping": "Figures"},
-        {"col_name": "value", "col_type": "Indicator",
-         "label": f"Value (count, %, ratio, rate per 10,000, days, points or pounds by indicator). {controlled}",
-         "indicator_grouping": "Figures"},
+        {
+            "col_name": "indicator",
+            "col_type": "Filter",
+            "label": "Indicator",
+            "filter_hint": "Outcomes-framework indicator; definitions in docs/indicators.md",
+        },
+        {
+            "col_name": "breakdown",
+            "col_type": "Filter",
+            "label": "Breakdown",
+            "filter_hint": "Total, or <dimension>:<value>",
+        },
+        {
+            "col_name": "numerator",
+            "col_type": "Indicator",
+            "label": f"Numerator. {controlled}",
+            "indicator_grouping": "Figures",
+        },
+        {
+            "col_name": "denominator",
+            "col_type": "Indicator",
+            "label": f"Denominator. {controlled}",
+            "indicator_grouping": "Figures",
+        },
+        {
+            "col_name": "value",
+            "col_type": "Indicator",
+            "label": f"Value (count, %, ratio, rate per 10,000, days, points or pounds by indicator). {controlled}",
+            "indicator_grouping": "Figures",
+        },
     ]
 
 
@@ -118,8 +142,7 @@ The publishable files are one folder up: {SPEC_FILE} and {PUBLISHED_FILE}.
 """
 
 
-def write_folder(out: Path, internal: pa.Table, published: pa.Table, spec_published: pa.Table,
-                 threshold: int) -> None:
+def write_folder(out: Path, internal: pa.Table, published: pa.Table, spec_published: pa.Table, threshold: int) -> None:
     """Write every file of the output folder (see the module docstring)."""
     (out / INTERNAL_DIR).mkdir(parents=True, exist_ok=True)
     write_csv(spec_published, out / SPEC_FILE)

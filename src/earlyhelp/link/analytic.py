@@ -68,14 +68,18 @@ def update_analytic_tables(
         data = read_table(path)
         con.register("analytic_arrow", _numbered(data, "child_id"))
         la_sources = ", ".join(f"'{s}'" for s in LA_SOURCES)
-        mapped = in_order(con, f"""
+        mapped = in_order(
+            con,
+            f"""
             WITH la AS (
                 SELECT source_record_id, arg_min(person_id, source) AS person_id
                 FROM person_link WHERE source IN ({la_sources}) GROUP BY source_record_id)
             SELECT a.rn, la.person_id
             FROM analytic_arrow a
             LEFT JOIN la ON la.source_record_id = a.child_id
-        """, "rn").column("person_id")
+        """,
+            "rn",
+        ).column("person_id")
         con.unregister("analytic_arrow")
         _rewrite(path, data, mapped.combine_chunks())
         counts["children"] = mapped.length() - mapped.null_count
@@ -87,14 +91,18 @@ def update_analytic_tables(
         path = tables[name]
         data = read_table(path)
         con.register("analytic_arrow", _numbered(data, "person_id"))
-        result = in_order(con, f"""
+        result = in_order(
+            con,
+            f"""
             WITH partner AS (SELECT source_record_id, person_id FROM person_link WHERE source = '{source}')
             SELECT a.rn, coalesce(p.person_id, s.new_id, a.person_id) AS person_id,
                    p.person_id IS NULL AND s.new_id IS NULL AS unresolved
             FROM analytic_arrow a
             LEFT JOIN partner p ON p.source_record_id = a.person_id
             LEFT JOIN successor s ON s.old_id = a.person_id
-        """, "rn")
+        """,
+            "rn",
+        )
         con.unregister("analytic_arrow")
         _rewrite(path, data, result.column("person_id").combine_chunks())
         unresolved = sum(result.column("unresolved").to_pylist())

@@ -19,7 +19,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Clusters:
-    label: np.ndarray          # cluster number of each record (0..n_clusters-1)
+    label: np.ndarray  # cluster number of each record (0..n_clusters-1)
     best_probability: np.ndarray  # best accepted pair probability per record (nan: none)
     best_weight: np.ndarray
     rejected_by_constraint: int
@@ -169,9 +169,12 @@ def attach_fragments(
         rival_first = np.r_[True, rival_c[1:] != rival_c[:-1]] if len(rival_c) else np.zeros(0, bool)
         second_of = dict(zip(rival_c[rival_first].tolist(), rival_p[rival_first].tolist()))
         pairs = [
-            (a, b, pab) for a, (b, pab) in best_of.items()
-            if a < b and best_of.get(b, (None,))[0] == a
-            and pab >= margin * second_of.get(a, 0.0) and pab >= margin * second_of.get(b, 0.0)
+            (a, b, pab)
+            for a, (b, pab) in best_of.items()
+            if a < b
+            and best_of.get(b, (None,))[0] == a
+            and pab >= margin * second_of.get(a, 0.0)
+            and pab >= margin * second_of.get(b, 0.0)
         ]
         if not pairs:
             break
@@ -180,8 +183,8 @@ def attach_fragments(
         sorted_labels = label[members_order]
         merged = 0
         for a, b, pab in pairs:
-            in_a = members_order[np.searchsorted(sorted_labels, a):np.searchsorted(sorted_labels, a, "right")]
-            in_b = members_order[np.searchsorted(sorted_labels, b):np.searchsorted(sorted_labels, b, "right")]
+            in_a = members_order[np.searchsorted(sorted_labels, a) : np.searchsorted(sorted_labels, a, "right")]
+            in_b = members_order[np.searchsorted(sorted_labels, b) : np.searchsorted(sorted_labels, b, "right")]
             keys = constraint_group[np.r_[in_a, in_b]]
             keys = keys[keys >= 0]
             if len(np.unique(keys)) != len(keys):

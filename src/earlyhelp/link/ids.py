@@ -61,8 +61,7 @@ def assign_person_ids(
         person_id = keyed_hash(anchor, secret, prefix=PERSON_ID_PREFIX, length=PERSON_ID_LENGTH)
         while person_id in used:  # the anchor's id is still held by the previous person
             attempt += 1
-            person_id = keyed_hash(f"{anchor}#{attempt}", secret, prefix=PERSON_ID_PREFIX,
-                                   length=PERSON_ID_LENGTH)
+            person_id = keyed_hash(f"{anchor}#{attempt}", secret, prefix=PERSON_ID_PREFIX, length=PERSON_ID_LENGTH)
         chosen[cluster] = person_id
         used.add(person_id)
         new += 1

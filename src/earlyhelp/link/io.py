@@ -37,7 +37,8 @@ def read_table(path: Path) -> pa.Table:
     return pacsv.read_csv(
         path,
         convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
         ),
     )
 
@@ -56,8 +57,10 @@ def read_person_link(path: Path) -> pa.Table:
     try:
         data = read_table(path)
     except (pa.ArrowException, UnicodeDecodeError, StopIteration):
-        raise UsageError(f"--previous {path} cannot be read as a CSV or Parquet person_link.",
-                         hint="Give the person_link.parquet (or .csv) an earlier `earlyhelp link` wrote.") from None
+        raise UsageError(
+            f"--previous {path} cannot be read as a CSV or Parquet person_link.",
+            hint="Give the person_link.parquet (or .csv) an earlier `earlyhelp link` wrote.",
+        ) from None
     needed = {"source", "source_record_id", "person_id"}
     if not needed <= set(data.column_names):
         raise UsageError(
@@ -80,4 +83,3 @@ def in_order(con: duckdb.DuckDBPyConnection, sql: str, number: str) -> pa.Table:
     if not np.array_equal(table.column(number).to_numpy(), np.arange(table.num_rows)):
         raise RuntimeError(f"{number} is not 0..n-1")
     return table
-

@@ -28,10 +28,28 @@ ModelKind = Literal["earlyhelp", "baseline"]
 
 # Columns of link_records that Splink reads (and nothing else: no raw identifiers it does not use).
 SPLINK_COLUMNS = (
-    "unique_id", "source", "constraint_group", "forename_std", "forename_groups",
-    "forename_block", "surname_std", "surname_tokens", "surname_block", "dob_str", "dob_swapped",
-    "birth_year", "sex", "postcode_std", "postcode_sector", "postcode_district", "nhs_raw",
-    "nhs_valid", "nhs_det", "upn_valid", "name_key", "name_key_no_dob",
+    "unique_id",
+    "source",
+    "constraint_group",
+    "forename_std",
+    "forename_groups",
+    "forename_block",
+    "surname_std",
+    "surname_tokens",
+    "surname_block",
+    "dob_str",
+    "dob_swapped",
+    "birth_year",
+    "sex",
+    "postcode_std",
+    "postcode_sector",
+    "postcode_district",
+    "nhs_raw",
+    "nhs_valid",
+    "nhs_det",
+    "upn_valid",
+    "name_key",
+    "name_key_no_dob",
     "la_code",
 )
 
@@ -55,9 +73,11 @@ def _forename(nicknames: bool) -> CustomComparison:
     ]
     if nicknames:
         levels.append(_named(cll.ArrayIntersectLevel("forename_groups", 1), "nickname or variant"))
-    levels += [_named(cll.LevenshteinLevel("forename_std", 1), "one letter differs"),
-               _named(cll.LevenshteinLevel("forename_std", 2), "two letters differ"),
-               _else()]
+    levels += [
+        _named(cll.LevenshteinLevel("forename_std", 1), "one letter differs"),
+        _named(cll.LevenshteinLevel("forename_std", 2), "two letters differ"),
+        _else(),
+    ]
     return CustomComparison(levels, "forename", "Forename")
 
 
@@ -71,7 +91,8 @@ def _surname() -> CustomComparison:
             _named(cll.LevenshteinLevel("surname_std", 2), "two letters differ"),
             _else(),
         ],
-        "surname", "Surname",
+        "surname",
+        "Surname",
     )
 
 
@@ -79,9 +100,11 @@ def _date_of_birth(swaps: bool) -> CustomComparison:
     levels = [_null("dob_str"), _named(cll.ExactMatchLevel("dob_str"), "exact")]
     if swaps:
         levels.append(cll.CustomLevel("dob_swapped_l = dob_str_r", "day and month swapped"))
-    levels += [_named(cll.LevenshteinLevel("dob_str", 1), "one character differs"),
-               _named(cll.LevenshteinLevel("dob_str", 2), "two characters differ"),
-               _else()]
+    levels += [
+        _named(cll.LevenshteinLevel("dob_str", 1), "one character differs"),
+        _named(cll.LevenshteinLevel("dob_str", 2), "two characters differ"),
+        _else(),
+    ]
     return CustomComparison(levels, "dob", "Date of birth")
 
 
@@ -94,7 +117,8 @@ def _postcode() -> CustomComparison:
             _named(cll.ExactMatchLevel("postcode_district"), "same district"),
             _else(),
         ],
-        "postcode", "Postcode",
+        "postcode",
+        "Postcode",
     )
 
 
@@ -106,7 +130,8 @@ def _nhs_number(trusted_column: str) -> CustomComparison:
             _named(cll.LevenshteinLevel("nhs_raw", 2), "one or two digits differ"),
             _else(),
         ],
-        "nhs_number", "NHS number",
+        "nhs_number",
+        "NHS number",
     )
 
 
@@ -203,13 +228,15 @@ def _apply_trained(comparisons: list[CustomComparison], trained: dict) -> None:
         levels = comparison._comparison_levels
         saved_levels = saved.get(name, {}).get("comparison_levels", [])
         if len(saved_levels) != len(levels):
-            raise ModelMismatch(f"comparison {name!r} has {len(saved_levels)} levels in the model file, "
-                                f"{len(levels)} here")
+            raise ModelMismatch(
+                f"comparison {name!r} has {len(saved_levels)} levels in the model file, {len(levels)} here"
+            )
         for level, saved_level in zip(levels, saved_levels):
             if saved_level.get("is_null_level"):
                 continue
-            level.configure(m_probability=saved_level.get("m_probability"),
-                            u_probability=saved_level.get("u_probability"))
+            level.configure(
+                m_probability=saved_level.get("m_probability"), u_probability=saved_level.get("u_probability")
+            )
     if set(saved) != {c._output_column_name for c in comparisons}:
         raise ModelMismatch("the model file compares different fields")
 
@@ -239,7 +266,9 @@ def train(linker, n_records: int, training: Training = Training()) -> None:
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=training.seed)
     for columns in training.em_blocking:
         linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*columns), max_pairs=training.em_max_pairs, estimate_without_term_frequencies=True,
+            block_on(*columns),
+            max_pairs=training.em_max_pairs,
+            estimate_without_term_frequencies=True,
         )
 
 

@@ -70,12 +70,16 @@ def _check_analytic(analytic: Path | None) -> None:
     if analytic is None:
         return
     if not Path(analytic).is_dir():
-        raise UsageError(f"--analytic {analytic} is not a folder.",
-                         hint="Point --analytic at the EHLD folder whose children and partner tables get person_id.")
+        raise UsageError(
+            f"--analytic {analytic} is not a folder.",
+            hint="Point --analytic at the EHLD folder whose children and partner tables get person_id.",
+        )
     if not ({"children", *PARTNER_TABLE_SOURCE} & set(find_tables(Path(analytic)))):
-        raise UsageError(f"--analytic {analytic} holds no children or partner outcome table "
-                         f"({', '.join(['children', *PARTNER_TABLE_SOURCE])}).",
-                         hint="Point --analytic at the EHLD folder, or leave it out.")
+        raise UsageError(
+            f"--analytic {analytic} holds no children or partner outcome table "
+            f"({', '.join(['children', *PARTNER_TABLE_SOURCE])}).",
+            hint="Point --analytic at the EHLD folder, or leave it out.",
+        )
 
 
 def _check_arguments(identities: Path, engine: str, threshold: float, model: Path | None) -> None:
@@ -99,7 +103,7 @@ def _load_identities(con: duckdb.DuckDBPyConnection, identities: Path) -> None:
     try:
         folder.register(con, ["person_identifiers"])
         con.execute("CREATE TEMP TABLE identity_records AS SELECT * FROM person_identifiers")
-    except duckdb.Error as error:
+    except duckdb.Error:
         # DuckDB quotes the offending value; never repeat identity-zone content.
         raise DataError(
             f"person_identifiers in {identities} could not be read with the spec's types.",
@@ -110,11 +114,11 @@ def _load_identities(con: duckdb.DuckDBPyConnection, identities: Path) -> None:
         f"({', '.join(repr(s) for s in codes.SOURCES)})"
     ).fetchall()[0][0]
     if bad_source:
-        raise DataError(f"{bad_source} person_identifiers rows have a missing or unknown source "
-                        f"(allowed: {', '.join(codes.SOURCES)}).")
-    missing_id = con.execute(
-        "SELECT count(*) FROM identity_records WHERE source_record_id IS NULL"
-    ).fetchall()[0][0]
+        raise DataError(
+            f"{bad_source} person_identifiers rows have a missing or unknown source "
+            f"(allowed: {', '.join(codes.SOURCES)})."
+        )
+    missing_id = con.execute("SELECT count(*) FROM identity_records WHERE source_record_id IS NULL").fetchall()[0][0]
     if missing_id:
         raise DataError(f"{missing_id} person_identifiers rows have no source_record_id.")
     duplicates = con.sql("""
@@ -138,9 +142,10 @@ def _find_truth(identities: Path, truth: Path | None) -> Path | None:
             raise UsageError(f"--truth {truth} does not exist.")
         found = truth_file(path)
         if found is None:
-            raise UsageError(f"--truth {truth} holds no CSV or Parquet file with the columns "
-                             f"{', '.join(sorted(TRUTH_COLUMNS))}.",
-                             hint="Synthetic England writes it as truth/person_records; leave --truth out otherwise.")
+            raise UsageError(
+                f"--truth {truth} holds no CSV or Parquet file with the columns {', '.join(sorted(TRUTH_COLUMNS))}.",
+                hint="Synthetic England writes it as truth/person_records; leave --truth out otherwise.",
+            )
         return found
     for candidate in (Path(identities) / "truth", Path(identities).parent / "truth"):
         if candidate.is_dir():
@@ -228,10 +233,12 @@ def _local_spark():
     from splink.backends.spark import similarity_jar_location
 
     return (
-        SparkSession.builder.master("local[2]").appName("earlyhelp-link")
+        SparkSession.builder.master("local[2]")
+        .appName("earlyhelp-link")
         .config("spark.driver.memory", "4g")
         .config("spark.jars", similarity_jar_location())
-        .config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
         .getOrCreate()
     )
 
@@ -269,8 +276,11 @@ def link(
     secret = link_secret()  # fail before any work when the secret is missing
     settings = _model_settings(model, kind)  # and when the model file is not ours
     out.mkdir(parents=True, exist_ok=True)
-    previous = previous if previous is not None else next(
-        (p for p in (out / "person_link.parquet", out / "person_link.csv") if p.exists()), None)
+    previous = (
+        previous
+        if previous is not None
+        else next((p for p in (out / "person_link.parquet", out / "person_link.csv") if p.exists()), None)
+    )
     previous_link = read_person_link(previous) if previous is not None else None
     truth_path = _find_truth(identities, truth)
     seconds: dict[str, float] = {}
@@ -304,8 +314,7 @@ def link(
             lap("deterministic")
             advance("Splink model and scoring")
             model_out = out / MODEL_FILE
-            model_dict = _score_pairs(con, engine, model, settings, training, model_out,
-                                      spark_session, seconds, spill)
+            model_dict = _score_pairs(con, engine, model, settings, training, model_out, spark_session, seconds, spill)
             pairs_scored = con.execute("SELECT count(*) FROM link_pairs").fetchall()[0][0]
             lap("splink")
             advance("clustering")
@@ -330,19 +339,40 @@ def link(
             )
             lap("analytic")
             advance("quality report")
-            report = write_quality_report(QualityInputs(
-                con=con, out=out, threshold=threshold, engine=engine, kind=kind,
-                deterministic=summary, constraint_rejections=rejected, model=model_dict,
-                truth=truth_path, ids=id_counts, seconds=seconds, analytic=Path(analytic) if analytic else None,
-                attached_below_threshold=attached,
-            ))
+            report = write_quality_report(
+                QualityInputs(
+                    con=con,
+                    out=out,
+                    threshold=threshold,
+                    engine=engine,
+                    kind=kind,
+                    deterministic=summary,
+                    constraint_rejections=rejected,
+                    model=model_dict,
+                    truth=truth_path,
+                    ids=id_counts,
+                    seconds=seconds,
+                    analytic=Path(analytic) if analytic else None,
+                    attached_below_threshold=attached,
+                )
+            )
             lap("report")
         n_persons = int(labels.max()) + 1 if len(labels) else 0
         return LinkResult(
-            out=out, records=n_records, persons=n_persons, person_link=link_path,
-            report_json=report.json, report_markdown=report.markdown, report_html=report.html,
-            model=model_out, deterministic=summary, pairs_scored=int(pairs_scored), ids=id_counts,
-            accuracy=report.accuracy, seconds=seconds, analytic_updates=analytic_updates,
+            out=out,
+            records=n_records,
+            persons=n_persons,
+            person_link=link_path,
+            report_json=report.json,
+            report_markdown=report.markdown,
+            report_html=report.html,
+            model=model_out,
+            deterministic=summary,
+            pairs_scored=int(pairs_scored),
+            ids=id_counts,
+            accuracy=report.accuracy,
+            seconds=seconds,
+            analytic_updates=analytic_updates,
         )
     finally:
         con.close()
@@ -351,7 +381,9 @@ def link(
 
 def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.ModelKind):
     """Arrays for :func:`constrained_clusters`, in record order; returns its result."""
-    records = in_order(con, """
+    records = in_order(
+        con,
+        """
         WITH det AS (SELECT nhs_det, (row_number() OVER (ORDER BY nhs_det) - 1)::BIGINT AS code
                      FROM (SELECT DISTINCT nhs_det FROM link_records WHERE nhs_det IS NOT NULL)),
              con AS (SELECT constraint_group, (row_number() OVER (ORDER BY constraint_group) - 1)::BIGINT AS code
@@ -360,7 +392,9 @@ def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.
         FROM link_records r
         LEFT JOIN det USING (nhs_det)
         LEFT JOIN con USING (constraint_group)
-    """, "i")
+    """,
+        "i",
+    )
     det = records.column("det").to_numpy().astype(np.int64)
     constraint = records.column("constraint_code").to_numpy().astype(np.int64)
     if kind == "baseline":
@@ -390,8 +424,7 @@ def _cluster(con: duckdb.DuckDBPyConnection, threshold: float, kind: link_model.
 
 
 def _previous_ids(record_keys: np.ndarray, previous_link: pa.Table) -> np.ndarray:
-    keys = pc.binary_join_element_wise(previous_link.column("source"),
-                                       previous_link.column("source_record_id"), "|")
+    keys = pc.binary_join_element_wise(previous_link.column("source"), previous_link.column("source_record_id"), "|")
     mapping = dict(zip(keys.to_pylist(), previous_link.column("person_id").to_pylist()))
     return np.array([mapping.get(k) for k in record_keys], dtype=object)
 
@@ -404,11 +437,13 @@ def _person_link_table(con, person_ids, best_p, best_w, labels) -> pa.Table:
     weight = np.where(by_nhs, np.nan, best_w)
     alone = sizes == 1
     probability[alone], weight[alone] = np.nan, np.nan
-    return pa.table({
-        "source": base.column("source"),
-        "source_record_id": base.column("source_record_id"),
-        "person_id": pa.array(person_ids, pa.string()),
-        "match_weight": pa.array(weight, pa.float64(), mask=np.isnan(weight)),
-        "match_probability": pa.array(probability, pa.float64(), mask=np.isnan(probability)),
-        "method": pa.array(np.where(by_nhs, "nhs_number", "probabilistic"), pa.string()),
-    })
+    return pa.table(
+        {
+            "source": base.column("source"),
+            "source_record_id": base.column("source_record_id"),
+            "person_id": pa.array(person_ids, pa.string()),
+            "match_weight": pa.array(weight, pa.float64(), mask=np.isnan(weight)),
+            "match_probability": pa.array(probability, pa.float64(), mask=np.isnan(probability)),
+            "method": pa.array(np.where(by_nhs, "nhs_number", "probabilistic"), pa.string()),
+        }
+    )

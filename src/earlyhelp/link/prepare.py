@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import duckdb
@@ -40,7 +40,7 @@ SOURCE_RULES: dict[str, SourceRule] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def name_variant_rows() -> tuple[tuple[str, str], ...]:
     """(group, name) pairs: each name belongs to the groups of formal names it is written for."""
     text = resources.files("earlyhelp.link").joinpath("data", "name_variants.csv").read_text("utf-8")
@@ -133,8 +133,8 @@ def prepare_records(con: duckdb.DuckDBPyConnection, source_view: str = "person_i
             CASE WHEN length(c.postcode_std) >= 5 THEN left(c.postcode_std, length(c.postcode_std) - 3) END
                 AS postcode_district,
             c.nhs_raw,
-            {_nhs_valid_sql('c.nhs_raw')} AS nhs_valid,
-            {_upn_valid_sql('c.upn_raw')} AS upn_valid
+            {_nhs_valid_sql("c.nhs_raw")} AS nhs_valid,
+            {_upn_valid_sql("c.upn_raw")} AS upn_valid
         FROM link_cleaned c
         LEFT JOIN variants v ON v.name = c.forename_std
         )

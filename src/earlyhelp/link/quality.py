@@ -77,7 +77,9 @@ def _record_facts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _by_source(con) -> list[dict[str, Any]]:
-    return _rows(con, """
+    return _rows(
+        con,
+        """
         SELECT source, count(*) AS records,
                round(avg(valid_nhs::INT), 4) AS valid_nhs_share,
                round(avg((size > 1)::INT), 4) AS linked_share,
@@ -86,7 +88,8 @@ def _by_source(con) -> list[dict[str, Any]]:
                count(*) FILTER (WHERE method = 'nhs_number') AS by_nhs_number,
                count(*) FILTER (WHERE method = 'probabilistic' AND size > 1) AS by_probability
         FROM record_facts GROUP BY source ORDER BY source
-    """)
+    """,
+    )
 
 
 def _by_characteristic(con, analytic: Path | None) -> list[dict[str, Any]]:
@@ -95,28 +98,34 @@ def _by_characteristic(con, analytic: Path | None) -> list[dict[str, Any]]:
     groups = {
         "sex": "coalesce(sex, 'unknown')",
         "birth_years": "CASE WHEN dob IS NULL THEN 'unknown' ELSE "
-                       "(year(dob) // 5 * 5)::VARCHAR || '-' || (year(dob) // 5 * 5 + 4)::VARCHAR END",
+        "(year(dob) // 5 * 5)::VARCHAR || '-' || (year(dob) // 5 * 5 + 4)::VARCHAR END",
         "nhs_number_on_record": "CASE WHEN valid_nhs THEN 'valid' ELSE 'missing or invalid' END",
         "name_and_birth_date": "CASE WHEN incomplete THEN 'something missing' ELSE 'complete' END",
     }
     rows: list[dict[str, Any]] = []
     for characteristic, expression in groups.items():
-        for row in _rows(con, f"""
+        for row in _rows(
+            con,
+            f"""
             SELECT {expression} AS "group", count(*) AS records,
                    round(avg(has_health::INT), 4) AS linked_to_health_share
             FROM record_facts WHERE source IN ({la}) GROUP BY ALL ORDER BY 1
-        """):
+        """,
+        ):
             rows.append({"characteristic": characteristic, **row})
     if analytic is not None and "children" in find_tables(analytic):
         EHLDFolder(analytic).register(con, ["children"])
         for characteristic in ("ethnicity", "disabled", "idaci_decile"):
-            for row in _rows(con, f"""
+            for row in _rows(
+                con,
+                f"""
                 SELECT coalesce(CAST(c.{characteristic} AS VARCHAR), 'unknown') AS "group",
                        count(*) AS records, round(avg(f.has_health::INT), 4) AS linked_to_health_share
                 FROM children c JOIN record_facts f
                   ON f.source_record_id = c.child_id AND f.source IN ({la})
                 GROUP BY ALL ORDER BY 1
-            """):
+            """,
+            ):
                 rows.append({"characteristic": characteristic, **row})
     return rows
 
@@ -126,10 +135,13 @@ def _distribution(con) -> list[dict[str, Any]]:
     cases = " ".join(
         f"WHEN match_probability < {hi} THEN '{lo:g}-{min(hi, 1):g}'" for lo, hi in zip(edges[:-1], edges[1:])
     )
-    return _rows(con, f"""
+    return _rows(
+        con,
+        f"""
         SELECT CASE {cases} END AS probability, count(*) AS pairs
         FROM link_pairs GROUP BY ALL ORDER BY min(match_probability)
-    """)
+    """,
+    )
 
 
 def _level_weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
@@ -164,7 +176,9 @@ def _borderline(con, threshold: float, model: dict[str, Any]) -> list[dict[str, 
     available = {r[0] for r in con.execute("DESCRIBE link_pairs").fetchall()}
     names = [name for name in levels if f"mw_{name}" in available]
     weight_sql = "".join(f", mw_{name}" for name in names)
-    rows = _rows(con, f"""
+    rows = _rows(
+        con,
+        f"""
         SELECT unique_id_l, unique_id_r, round(match_probability, 4) AS match_probability,
                round(match_weight, 2) AS match_weight{weight_sql}
         FROM link_pairs
@@ -172,13 +186,18 @@ def _borderline(con, threshold: float, model: dict[str, Any]) -> list[dict[str, 
           AND match_probability < {threshold + (1 - threshold) / 2}
         ORDER BY abs(match_probability - {threshold}), unique_id_l, unique_id_r
         LIMIT {BORDERLINE_PAIRS}
-    """)
+    """,
+    )
     pairs = []
     for row in rows:
         source_l, record_l = row["unique_id_l"].split("|", 1)
         source_r, record_r = row["unique_id_r"].split("|", 1)
-        pair = {"record_1": f"{source_l} {record_l}", "record_2": f"{source_r} {record_r}",
-                "match_probability": row["match_probability"], "match_weight": row["match_weight"]}
+        pair = {
+            "record_1": f"{source_l} {record_l}",
+            "record_2": f"{source_r} {record_r}",
+            "match_probability": row["match_probability"],
+            "match_weight": row["match_weight"],
+        }
         for name in names:
             pair[name] = _level_of(row[f"mw_{name}"], levels[name])
         pairs.append(pair)
@@ -194,7 +213,7 @@ def truth_file(path: Path) -> Path | None:
     files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
     for file in files:
         try:
-            if TRUTH_COLUMNS <= set(columns_in_file(file)):
+            if set(columns_in_file(file)) >= TRUTH_COLUMNS:
                 return file
         except (DataError, OSError, pa.ArrowException):
             continue  # not a readable table: look at the next file
@@ -219,7 +238,9 @@ def accuracy_against_truth(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     cluster vs the pairs that are one true person (precision = true pairs found / pairs made).
     Exact: clusters identical to a true person.
     """
-    row = _rows(con, """
+    row = _rows(
+        con,
+        """
         WITH joined AS (
             SELECT c.cluster, t.true_person_id FROM record_cluster c JOIN truth t USING (unique_id)),
         cells AS (SELECT cluster, true_person_id, count(*) AS n FROM joined GROUP BY ALL),
@@ -238,7 +259,8 @@ def accuracy_against_truth(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
              WHERE p.people = 1 AND a.clusters = 1) AS exact_clusters,
             (SELECT count(*) FROM predicted WHERE people > 1) AS clusters_mixing_persons,
             (SELECT count(*) FROM actual WHERE clusters > 1) AS persons_split
-    """)[0]
+    """,
+    )[0]
     found, made, true = (float(row[k] or 0) for k in ("true_pairs_found", "pairs_made", "true_pairs"))
     precision = found / made if made else 1.0
     recall = found / true if true else 1.0
@@ -267,35 +289,44 @@ def _model_summary(model: dict[str, Any]) -> list[dict[str, Any]]:
             if level.get("is_null_level"):
                 continue
             m, u = level.get("m_probability"), level.get("u_probability")
-            rows.append({
-                "comparison": comparison["output_column_name"],
-                "level": level.get("label_for_charts", ""),
-                "m_probability": None if m is None else round(m, 5),
-                "u_probability": None if u is None else float(f"{u:.3g}"),
-                "term_frequency_adjusted": bool(level.get("tf_adjustment_column")),
-            })
+            rows.append(
+                {
+                    "comparison": comparison["output_column_name"],
+                    "level": level.get("label_for_charts", ""),
+                    "m_probability": None if m is None else round(m, 5),
+                    "u_probability": None if u is None else float(f"{u:.3g}"),
+                    "term_frequency_adjusted": bool(level.get("tf_adjustment_column")),
+                }
+            )
     return rows
 
 
 def write_quality_report(inputs: QualityInputs) -> QualityReport:
     con = inputs.con
     _record_facts(con)
-    totals = _rows(con, """
+    totals = _rows(
+        con,
+        """
         SELECT count(*) AS records, count(DISTINCT cluster) AS persons,
                count(*) FILTER (WHERE method = 'nhs_number') AS linked_by_nhs_number,
                count(*) FILTER (WHERE method = 'probabilistic' AND size > 1) AS linked_by_probability,
                count(*) FILTER (WHERE size = 1) AS not_linked
         FROM record_facts
-    """)[0]
+    """,
+    )[0]
     accuracy = None
     if inputs.truth is not None:
         _truth_table(con, inputs.truth)
         accuracy = accuracy_against_truth(con)
     content: dict[str, Any] = {
-        "run": {"engine": inputs.engine, "model": inputs.kind, "threshold": inputs.threshold,
-                "pairs_scored_at_or_above": 0.01,
-                "pairs_scored": con.execute("SELECT count(*) FROM link_pairs").fetchall()[0][0],
-                "seconds": inputs.seconds},
+        "run": {
+            "engine": inputs.engine,
+            "model": inputs.kind,
+            "threshold": inputs.threshold,
+            "pairs_scored_at_or_above": 0.01,
+            "pairs_scored": con.execute("SELECT count(*) FROM link_pairs").fetchall()[0][0],
+            "seconds": inputs.seconds,
+        },
         "totals": totals,
         "deterministic_nhs_step": vars(inputs.deterministic),
         "links_refused_by_source_constraints": inputs.constraint_rejections,
@@ -323,35 +354,48 @@ def _sections(content: dict[str, Any]) -> list[tuple[str, str, list[dict[str, An
     """(title, explanation, rows) for every table of the report, in reading order."""
     run = content["run"]
     overview = [{"figure": k.replace("_", " "), "value": v} for k, v in content["totals"].items()]
-    overview += [{"figure": f"NHS step: {k.replace('_', ' ')}", "value": v}
-                 for k, v in content["deterministic_nhs_step"].items()]
-    overview.append({"figure": "links refused by source constraints",
-                     "value": content["links_refused_by_source_constraints"]})
-    overview.append({"figure": "pieces of a child joined below the threshold (mutual best, no rival)",
-                     "value": content["pieces_attached_below_threshold"]})
+    overview += [
+        {"figure": f"NHS step: {k.replace('_', ' ')}", "value": v} for k, v in content["deterministic_nhs_step"].items()
+    ]
+    overview.append(
+        {"figure": "links refused by source constraints", "value": content["links_refused_by_source_constraints"]}
+    )
+    overview.append(
+        {
+            "figure": "pieces of a child joined below the threshold (mutual best, no rival)",
+            "value": content["pieces_attached_below_threshold"],
+        }
+    )
     overview += [{"figure": f"person ids {k.replace('_', ' ')}", "value": v} for k, v in content["person_ids"].items()]
     overview.append({"figure": "pairs scored (probability at least 0.01)", "value": run["pairs_scored"]})
     sections = [
         ("Overview", f"Engine {run['engine']}, model {run['model']}, threshold {run['threshold']}.", overview),
     ]
     if content["accuracy"]:
-        sections.append(("Accuracy against truth",
-                         "Cluster precision: share of persons found that are one true person; cluster "
-                         "recall: share of true persons found whole. Pairwise: record pairs placed in "
-                         "one person vs pairs that truly are one person. Exact: clusters identical to "
-                         "a true person.",
-                         [{"measure": k.replace("_", " "), "value": v} for k, v in content["accuracy"].items()]))
+        sections.append(
+            (
+                "Accuracy against truth",
+                "Cluster precision: share of persons found that are one true person; cluster "
+                "recall: share of true persons found whole. Pairwise: record pairs placed in "
+                "one person vs pairs that truly are one person. Exact: clusters identical to "
+                "a true person.",
+                [{"measure": k.replace("_", " "), "value": v} for k, v in content["accuracy"].items()],
+            )
+        )
     sections += [
-        ("Match rates by source", "Linked share: records joined to at least one other record.",
-         content["by_source"]),
-        ("Linked to a health record, by group (LA children's records)",
-         "Lower rates for a group mean its outcomes are under-counted after linkage: check for bias.",
-         content["linked_to_health_by_group"]),
+        ("Match rates by source", "Linked share: records joined to at least one other record.", content["by_source"]),
+        (
+            "Linked to a health record, by group (LA children's records)",
+            "Lower rates for a group mean its outcomes are under-counted after linkage: check for bias.",
+            content["linked_to_health_by_group"],
+        ),
         ("Distribution of match probabilities (scored pairs)", "", content["match_probability_distribution"]),
-        ("Borderline pairs for clerical review",
-         "Values are masked: each field shows only how it compared.", content["borderline_pairs"]),
-        ("Model parameters", "m: share of true matches at this level; u: share of non-matches.",
-         content["model"]),
+        (
+            "Borderline pairs for clerical review",
+            "Values are masked: each field shows only how it compared.",
+            content["borderline_pairs"],
+        ),
+        ("Model parameters", "m: share of true matches at this level; u: share of non-matches.", content["model"]),
     ]
     return sections
 
@@ -375,12 +419,14 @@ def _markdown(content: dict[str, Any]) -> str:
 
 
 def _html(content: dict[str, Any]) -> str:
-    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             "<title>Linkage quality report</title>",
-             "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
-             "table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #bbb;"
-             "padding:.25em .6em;text-align:left}th{background:#eee}</style></head><body>",
-             "<h1>Linkage quality report</h1>"]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>Linkage quality report</title>",
+        "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #bbb;"
+        "padding:.25em .6em;text-align:left}th{background:#eee}</style></head><body>",
+        "<h1>Linkage quality report</h1>",
+    ]
     for title, explanation, rows in _sections(content):
         parts.append(f"<h2>{html.escape(title)}</h2>")
         if explanation:
@@ -389,11 +435,17 @@ def _html(content: dict[str, Any]) -> str:
             parts.append("<p>(none)</p>")
             continue
         header = list(rows[0].keys())
-        parts.append("<table><thead><tr>" + "".join(
-            f"<th scope='col'>{html.escape(h.replace('_', ' '))}</th>" for h in header) + "</tr></thead><tbody>")
+        parts.append(
+            "<table><thead><tr>"
+            + "".join(f"<th scope='col'>{html.escape(h.replace('_', ' '))}</th>" for h in header)
+            + "</tr></thead><tbody>"
+        )
         for row in rows:
-            parts.append("<tr>" + "".join(
-                f"<td>{html.escape('' if row.get(h) is None else str(row.get(h)))}</td>" for h in header) + "</tr>")
+            parts.append(
+                "<tr>"
+                + "".join(f"<td>{html.escape('' if row.get(h) is None else str(row.get(h)))}</td>" for h in header)
+                + "</tr>"
+            )
         parts.append("</tbody></table>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -21,8 +21,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 __all__ = [
-    "activity", "deflators", "deprivation", "local_authorities", "population",
-    "postcodes", "published_national", "spend", "SOURCE_CITATION", "POSTCODE_CITATION",
+    "POSTCODE_CITATION",
+    "SOURCE_CITATION",
+    "activity",
+    "deflators",
+    "deprivation",
+    "local_authorities",
+    "population",
+    "postcodes",
+    "published_national",
+    "spend",
 ]
 
 SOURCE_CITATION = (
@@ -39,16 +47,25 @@ POSTCODE_CITATION = (
 )
 
 _DTYPES: dict[str, dict[str, str]] = {
-    "local_authorities": {"la_code": "string", "la_name": "string", "region_code": "string",
-                          "region_name": "string", "old_la_code": "string"},
+    "local_authorities": {
+        "la_code": "string",
+        "la_name": "string",
+        "region_code": "string",
+        "region_name": "string",
+        "old_la_code": "string",
+    },
     "population": {"la_code": "string", "year": "int64", "children_0_17": "int64"},
     "deprivation": {"la_code": "string", "idaci_score": "float64"},
-    "spend": {"la_code": "string", "time_period": "int64", "line": "string",
-              "gross_spend": "float64", "early_intervention": "bool"},
+    "spend": {
+        "la_code": "string",
+        "time_period": "int64",
+        "line": "string",
+        "gross_spend": "float64",
+        "early_intervention": "bool",
+    },
     "deflators": {"time_period": "int64", "index": "float64"},
     "activity": {"la_code": "string", "time_period": "int64"},
-    "published_national": {"figure": "string", "time_period": "int64", "value": "float64",
-                           "approximate": "bool"},
+    "published_national": {"figure": "string", "time_period": "int64", "value": "float64", "approximate": "bool"},
 }
 
 

@@ -38,6 +38,16 @@ def build_report(data: Path, out: Path, la: str | None = None) -> Path:
 
 
 __all__ = [
-    "CHARTS", "PUBLISHED_COLUMNS", "PUBLISHED_FILE", "Chart", "Context", "Published",
-    "build_charts", "build_report", "context_for", "control_limits", "headlines", "render_report",
+    "CHARTS",
+    "PUBLISHED_COLUMNS",
+    "PUBLISHED_FILE",
+    "Chart",
+    "Context",
+    "Published",
+    "build_charts",
+    "build_report",
+    "context_for",
+    "control_limits",
+    "headlines",
+    "render_report",
 ]

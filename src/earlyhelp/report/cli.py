@@ -10,14 +10,28 @@ from earlyhelp.errors import UsageError
 
 
 @click.command("report")
-@click.option("--data", "data", type=click.Path(path_type=Path),
-              help="EHLD folder (or warehouse) to compute the indicators from.")
-@click.option("--indicators", "indicators", type=click.Path(path_type=Path),
-              help="Folder (or file) with an existing indicators_published.csv: skip computing.")
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
-              help="Folder to write the site into (index.html, charts, data).")
-@click.option("--la", "la", metavar="CODE", help="ONS code of an LA to report on against its region "
-              "and England (default: England).")
+@click.option(
+    "--data", "data", type=click.Path(path_type=Path), help="EHLD folder (or warehouse) to compute the indicators from."
+)
+@click.option(
+    "--indicators",
+    "indicators",
+    type=click.Path(path_type=Path),
+    help="Folder (or file) with an existing indicators_published.csv: skip computing.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write the site into (index.html, charts, data).",
+)
+@click.option(
+    "--la",
+    "la",
+    metavar="CODE",
+    help="ONS code of an LA to report on against its region and England (default: England).",
+)
 def report(data: Path | None, indicators: Path | None, out: Path, la: str | None) -> None:
     """Write the report: charts and tables of the published indicators, as a static site.
 
@@ -26,8 +40,10 @@ def report(data: Path | None, indicators: Path | None, out: Path, la: str | None
     from earlyhelp.report import build_report, render_report
 
     if (data is None) == (indicators is None):
-        raise UsageError("Give exactly one of --data DIR (compute the indicators) or --indicators DIR "
-                         "(use an existing indicators_published.csv).")
+        raise UsageError(
+            "Give exactly one of --data DIR (compute the indicators) or --indicators DIR "
+            "(use an existing indicators_published.csv)."
+        )
     if data is not None:
         if not data.exists():
             raise UsageError(f"{data} does not exist.")

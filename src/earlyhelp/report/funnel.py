@@ -64,8 +64,9 @@ def limits(target: float, denominator: float, model: Model, *, scale: float = 1.
     )
 
 
-def funnel(target: float, smallest: float, largest: float, model: Model, *,
-           scale: float = 1.0, points: int = 80) -> list[Limits]:
+def funnel(
+    target: float, smallest: float, largest: float, model: Model, *, scale: float = 1.0, points: int = 80
+) -> list[Limits]:
     """Limits along a log-spaced grid of denominators spanning the LAs plotted."""
     low = max(smallest * 0.8, 1.0)
     high = max(largest * 1.1, low * 1.01)

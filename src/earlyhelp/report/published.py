@@ -24,9 +24,21 @@ SPEC_LAYOUT_FILE = "indicators.csv"
 INTERNAL_FILE_NAME = "indicators_unsuppressed.csv"
 
 PUBLISHED_COLUMNS: tuple[str, ...] = (
-    "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
-    "region_code", "region_name", "new_la_code", "old_la_code", "la_name", "indicator",
-    "breakdown", "numerator", "denominator", "value",
+    "time_period",
+    "time_identifier",
+    "geographic_level",
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "new_la_code",
+    "old_la_code",
+    "la_name",
+    "indicator",
+    "breakdown",
+    "numerator",
+    "denominator",
+    "value",
 )
 
 NATIONAL = "National"
@@ -108,17 +120,17 @@ class Published:
         self.areas: dict[tuple[str, str], Area] = {}
         for row in rows:
             self._index[(row.indicator, row.breakdown, row.area.level, row.area.code, row.time_period)] = row
-            self._by_level.setdefault((row.indicator, row.area.level, row.time_period, row.breakdown),
-                                      []).append(row)
+            self._by_level.setdefault((row.indicator, row.area.level, row.time_period, row.breakdown), []).append(row)
             if row.breakdown != TOTAL:
-                self._breakdowns.setdefault((row.indicator, row.area.level, row.area.code, row.time_period),
-                                            []).append(row)
+                self._breakdowns.setdefault((row.indicator, row.area.level, row.area.code, row.time_period), []).append(
+                    row
+                )
             self.areas.setdefault(row.area.key, row.area)
         self.indicators = sorted({row.indicator for row in rows})
         self.periods = sorted({row.time_period for row in rows})
 
     @classmethod
-    def read(cls, path: Path) -> "Published":
+    def read(cls, path: Path) -> Published:
         path = Path(path)
         if path.is_dir():
             path = path / PUBLISHED_FILE
@@ -132,8 +144,7 @@ class Published:
         missing = [name for name in PUBLISHED_COLUMNS if name not in header]
         if missing:
             raise DataError(
-                f"{path.name} is not a published indicators file: missing column(s) "
-                f"{', '.join(missing)}.",
+                f"{path.name} is not a published indicators file: missing column(s) {', '.join(missing)}.",
                 hint=f"The report reads only the disclosure-controlled {PUBLISHED_FILE} that "
                 "`earlyhelp indicators` writes; give that file or its folder.",
             )
@@ -191,9 +202,11 @@ def _header(path: Path) -> list[str]:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             return [name.strip() for name in next(csv.reader(handle), [])]
     except UnicodeDecodeError:
-        raise DataError(f"{path.name} line 1: the header row is not UTF-8 text.",
-                        hint=f"Give the {PUBLISHED_FILE} that `earlyhelp indicators` wrote, "
-                        "unchanged (not saved again from Excel).") from None
+        raise DataError(
+            f"{path.name} line 1: the header row is not UTF-8 text.",
+            hint=f"Give the {PUBLISHED_FILE} that `earlyhelp indicators` wrote, "
+            "unchanged (not saved again from Excel).",
+        ) from None
 
 
 def _published_file_for(path: Path) -> Path:
@@ -246,21 +259,33 @@ def _read_rows(path: Path) -> list[Figure]:
     areas: dict[tuple[str, ...], Area] = {}
     rows = []
     for i in range(table.num_rows):
-        cells = {name: columns[name][i] for name in ("geographic_level", "country_code", "country_name",
-                                                     "region_code", "region_name", "new_la_code", "la_name")}
+        cells = {
+            name: columns[name][i]
+            for name in (
+                "geographic_level",
+                "country_code",
+                "country_name",
+                "region_code",
+                "region_name",
+                "new_la_code",
+                "la_name",
+            )
+        }
         key = tuple(cells.values())
         area = areas.get(key)
         if area is None:
             area = areas[key] = _area(cells, path, line=i + 2)
-        rows.append(Figure(
-            time_period=columns["time_period"][i],
-            area=area,
-            indicator=columns["indicator"][i],
-            breakdown=columns["breakdown"][i] or TOTAL,
-            numerator=columns["numerator"][i],
-            denominator=columns["denominator"][i],
-            value=columns["value"][i],
-        ))
+        rows.append(
+            Figure(
+                time_period=columns["time_period"][i],
+                area=area,
+                indicator=columns["indicator"][i],
+                breakdown=columns["breakdown"][i] or TOTAL,
+                numerator=columns["numerator"][i],
+                denominator=columns["denominator"][i],
+                value=columns["value"][i],
+            )
+        )
     return rows
 
 
@@ -273,9 +298,7 @@ def _area(cells: dict[str, str], path: Path, line: int) -> Area:
     elif level == LOCAL_AUTHORITY:
         area = Area(level, cells["new_la_code"], cells["la_name"], cells["region_code"], cells["region_name"])
     else:
-        raise DataError(
-            f"{path.name} line {line}: geographic_level {level!r} is not one of {', '.join(LEVELS)}."
-        )
+        raise DataError(f"{path.name} line {line}: geographic_level {level!r} is not one of {', '.join(LEVELS)}.")
     if not area.code:
         raise DataError(f"{path.name} line {line}: the {level} row has no area code.")
     return area

@@ -28,7 +28,7 @@ def _unit_text(cell: Cell) -> Markup:
     text = format_number(cell.source.cell(cell.field or "value"), unit)
     number = format_number(cell.source.cell(cell.field or "value"), unit, with_unit=False)
     if text.startswith(number + " ") and text != number:
-        return Markup('{}<span class="unit">{}</span>').format(number, text[len(number):])
+        return Markup('{}<span class="unit">{}</span>').format(number, text[len(number) :])
     return Markup.escape(text)
 
 
@@ -73,19 +73,23 @@ def render_report(published_csv: Path, out: Path, la: str | None = None) -> Path
             shutil.copyfile(source, copy)
 
     periods = published.periods
-    page = _environment().get_template("index.html").render(
-        ctx=ctx,
-        cards=cards,
-        headline_table=headline_table,
-        charts=charts,
-        symbols=SYMBOLS,
-        version=__version__,
-        # Inline, so index.html alone still looks right when emailed or opened from anywhere.
-        css=(resources.files("earlyhelp.report") / "static" / "report.css").read_text(encoding="utf-8"),
-        data_href=f"data/{PUBLISHED_FILE}",
-        source_name=PUBLISHED_FILE,
-        first_period=period_label(periods[0]),
-        latest_period=period_label(periods[-1]),
+    page = (
+        _environment()
+        .get_template("index.html")
+        .render(
+            ctx=ctx,
+            cards=cards,
+            headline_table=headline_table,
+            charts=charts,
+            symbols=SYMBOLS,
+            version=__version__,
+            # Inline, so index.html alone still looks right when emailed or opened from anywhere.
+            css=(resources.files("earlyhelp.report") / "static" / "report.css").read_text(encoding="utf-8"),
+            data_href=f"data/{PUBLISHED_FILE}",
+            source_name=PUBLISHED_FILE,
+            first_period=period_label(periods[0]),
+            latest_period=period_label(periods[-1]),
+        )
     )
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")

@@ -14,6 +14,17 @@ from earlyhelp.spec.model import (
 )
 
 __all__ = [
-    "ANALYTIC_TABLES", "IDENTITY_COLUMNS", "TABLES", "TABLES_IN_ORDER", "Column", "EHLDFolder",
-    "ForeignKey", "Table", "check_ehld_folder", "codes", "find_tables", "misnamed_files", "table",
+    "ANALYTIC_TABLES",
+    "IDENTITY_COLUMNS",
+    "TABLES",
+    "TABLES_IN_ORDER",
+    "Column",
+    "EHLDFolder",
+    "ForeignKey",
+    "Table",
+    "check_ehld_folder",
+    "codes",
+    "find_tables",
+    "misnamed_files",
+    "table",
 ]

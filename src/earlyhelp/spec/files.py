@@ -103,12 +103,11 @@ def misnamed_files(paths: list[Path] | tuple[Path, ...] | Path) -> dict[Path, st
 
 def _rename_advice(file: Path, table_name: str) -> str:
     if file.suffix.lower() in SPREADSHEET_SUFFIXES:
-        return (f"Open {file.name} in Excel and save it as 'CSV UTF-8 (comma delimited)' with the "
-                f"name {table_name}.csv.")
+        return f"Open {file.name} in Excel and save it as 'CSV UTF-8 (comma delimited)' with the name {table_name}.csv."
     return f"Rename {file.name} to {table_name}{file.suffix.lower()} (file names are lower case)."
 
 
-def check_ehld_folder(*paths: Path | str) -> "EHLDFolder":
+def check_ehld_folder(*paths: Path | str) -> EHLDFolder:
     """The EHLD folder at ``paths``, or a :class:`UsageError` (exit 2) when a path is missing or
     holds no file named after an EHLD table (an empty folder, the wrong folder, misnamed files).
 
@@ -118,8 +117,9 @@ def check_ehld_folder(*paths: Path | str) -> "EHLDFolder":
     given = [Path(p) for p in paths]
     for path in given:
         if not path.exists():
-            raise UsageError(f"{path} does not exist.",
-                             hint="Give the folder of an EHLD return: one CSV or Parquet file per table.")
+            raise UsageError(
+                f"{path} does not exist.", hint="Give the folder of an EHLD return: one CSV or Parquet file per table."
+            )
     folder = EHLDFolder(*given)
     if folder.tables:
         return folder
@@ -181,8 +181,7 @@ def header_problem(path: Path, table: Table) -> DataError | None:
         where += f", column {first.column}"
     message = f"{where}: {first.message}"
     if first.rule_id == "column-missing":
-        renamed = [f for f in problems if f.rule_id == "column-unknown"
-                   and _resembles(f.column, [first.column])]
+        renamed = [f for f in problems if f.rule_id == "column-unknown" and _resembles(f.column, [first.column])]
         if renamed:
             message += f" The header has {renamed[0].column!r}: is that it?"
             problems.remove(renamed[0])
@@ -251,9 +250,7 @@ def select_sql(table: Table, path: Path | None) -> str:
         if column.name not in present:
             exprs.append(f'CAST(NULL AS {column.duckdb_type}) AS "{column.name}"')
         elif is_csv:
-            exprs.append(
-                f'CAST(NULLIF(TRIM("{column.name}"), \'\') AS {column.duckdb_type}) AS "{column.name}"'
-            )
+            exprs.append(f'CAST(NULLIF(TRIM("{column.name}"), \'\') AS {column.duckdb_type}) AS "{column.name}"')
         else:
             exprs.append(f'CAST("{column.name}" AS {column.duckdb_type}) AS "{column.name}"')
     if is_csv:
@@ -326,12 +323,15 @@ class EHLDFolder:
         if not errors:
             return None
         first = errors[0]
-        total = sum(count for rule_id, count in report.counts.items()
-                    if rule_id in in_file and RULES[rule_id].severity == "error")
+        total = sum(
+            count
+            for rule_id, count in report.counts.items()
+            if rule_id in in_file and RULES[rule_id].severity == "error"
+        )
         more = f" (and {total - 1:,} more error(s) in these files.)" if total > 1 else ""
         return DataError(f"{first.location()}: {first.message}{more}", hint=f"{first.hint} {VALIDATE_HINT}")
 
-    def register(self, con: "duckdb.DuckDBPyConnection", names: list[str] | None = None) -> None:
+    def register(self, con: duckdb.DuckDBPyConnection, names: list[str] | None = None) -> None:
         """Create a typed view per table on ``con``; a table with no file is an empty view.
 
         Checks the tables first (:meth:`check`): a file that cannot be what its name says is a

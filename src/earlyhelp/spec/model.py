@@ -118,8 +118,7 @@ def _child() -> Column:
 
 
 def _fk_referral() -> ForeignKey:
-    return ForeignKey(("la_code", "child_id", "referral_id"), "referrals",
-                      ("la_code", "child_id", "referral_id"))
+    return ForeignKey(("la_code", "child_id", "referral_id"), "referrals", ("la_code", "child_id", "referral_id"))
 
 
 def _fk_child() -> ForeignKey:
@@ -137,15 +136,14 @@ def _fk_return() -> ForeignKey:
 TABLES_IN_ORDER: tuple[Table, ...] = (
     # ---------------------------------------------------------------- identity zone
     Table(
-        "person_identifiers", "identity",
+        "person_identifiers",
+        "identity",
         (
             _c("source", "code", codes=codes.SOURCES),
             _c("source_record_id", "text"),
             _la(),
-            _c("nhs_number", "text", False, identifier=True,
-               description="10 digits with a mod-11 check digit"),
-            _c("upn", "text", False, identifier=True,
-               description="13 characters with a DfE check letter"),
+            _c("nhs_number", "text", False, identifier=True, description="10 digits with a mod-11 check digit"),
+            _c("upn", "text", False, identifier=True, description="13 characters with a DfE check letter"),
             _c("forename", "text", False, identifier=True),
             _c("surname", "text", False, identifier=True),
             _c("date_of_birth", "date", False, identifier=True),
@@ -157,7 +155,8 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
     ),
     # ---------------------------------------------------------------- linkage output
     Table(
-        "person_link", "linkage",
+        "person_link",
+        "linkage",
         (
             _c("source", "code", codes=codes.SOURCES),
             _c("source_record_id", "text"),
@@ -171,25 +170,28 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
     ),
     # ---------------------------------------------------------------- analytic: social care
     Table(
-        "children", "analytic",
+        "children",
+        "analytic",
         (
-            _la(), _child(),
+            _la(),
+            _child(),
             _c("person_id", "text", False, description="empty until linked"),
             _c("birth_month", "month", description="YYYY-MM"),
             _c("sex", "code", codes=codes.SEX),
             _c("ethnicity", "code", False, codes=codes.ETHNICITY),
             _c("disabled", "bool", False),
-            _c("idaci_decile", "int", False, minimum=1, maximum=10,
-               description="1 = most deprived"),
+            _c("idaci_decile", "int", False, minimum=1, maximum=10, description="1 = most deprived"),
             _c("family_id", "text", False),
         ),
         unique=(("la_code", "child_id"),),
         foreign_keys=(_fk_return(),),
     ),
     Table(
-        "referrals", "analytic",
+        "referrals",
+        "analytic",
         (
-            _la(), _child(),
+            _la(),
+            _child(),
             _c("referral_id", "text"),
             _c("referral_date", "date", event=True),
             _c("referral_source", "code", codes=codes.REFERRAL_SOURCE),
@@ -204,9 +206,11 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         description="A CIN episode: a referral to children's social care and what followed.",
     ),
     Table(
-        "assessments", "analytic",
+        "assessments",
+        "analytic",
         (
-            _la(), _child(),
+            _la(),
+            _child(),
             _c("referral_id", "text"),
             _c("assessment_id", "text"),
             _c("start_date", "date", event=True),
@@ -218,9 +222,11 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         date_order=(("start_date", "authorisation_date"),),
     ),
     Table(
-        "cin_plans", "analytic",
+        "cin_plans",
+        "analytic",
         (
-            _la(), _child(),
+            _la(),
+            _child(),
             _c("referral_id", "text"),
             _c("start_date", "date", event=True),
             _c("end_date", "date", False, event=True),
@@ -229,9 +235,11 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         date_order=(("start_date", "end_date"),),
     ),
     Table(
-        "s47_enquiries", "analytic",
+        "s47_enquiries",
+        "analytic",
         (
-            _la(), _child(),
+            _la(),
+            _child(),
             _c("referral_id", "text"),
             _c("start_date", "date", event=True),
             _c("icpc_date", "date", False, event=True),
@@ -241,9 +249,11 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         date_order=(("start_date", "icpc_date"),),
     ),
     Table(
-        "cp_plans", "analytic",
+        "cp_plans",
+        "analytic",
         (
-            _la(), _child(),
+            _la(),
+            _child(),
             _c("referral_id", "text"),
             _c("start_date", "date", event=True),
             _c("end_date", "date", False, event=True),
@@ -254,9 +264,11 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         date_order=(("start_date", "end_date"),),
     ),
     Table(
-        "looked_after_episodes", "analytic",
+        "looked_after_episodes",
+        "analytic",
         (
-            _la(), _child(),
+            _la(),
+            _child(),
             _c("start_date", "date", event=True, description="SSDA903 DECOM"),
             _c("reason_new_episode", "code", codes=codes.REASON_NEW_EPISODE),
             _c("legal_status", "code", codes=codes.LEGAL_STATUS),
@@ -270,9 +282,11 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
     ),
     # ---------------------------------------------------------------- analytic: early help
     Table(
-        "early_help_episodes", "analytic",
+        "early_help_episodes",
+        "analytic",
         (
-            _la(), _child(),
+            _la(),
+            _child(),
             _c("family_id", "text", description="siblings share it"),
             _c("episode_id", "text"),
             _c("request_date", "date", False, event=True),
@@ -288,7 +302,8 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         date_order=(("start_date", "end_date"), ("request_date", "start_date")),
     ),
     Table(
-        "early_help_services", "analytic",
+        "early_help_services",
+        "analytic",
         (
             _la(),
             _c("episode_id", "text"),
@@ -301,7 +316,8 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         date_order=(("start_date", "end_date"),),
     ),
     Table(
-        "family_goals", "analytic",
+        "family_goals",
+        "analytic",
         (
             _la(),
             _c("episode_id", "text"),
@@ -317,7 +333,8 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
     ),
     # ---------------------------------------------------------------- partner outcomes
     Table(
-        "school_attendance", "partner",
+        "school_attendance",
+        "partner",
         (
             _c("person_id", "text"),
             _c("academic_year", "int", minimum=1990, maximum=2100),
@@ -326,7 +343,8 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "health_events", "partner",
+        "health_events",
+        "partner",
         (
             _c("person_id", "text"),
             _c("event_date", "date"),
@@ -334,7 +352,8 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "police_notifications", "partner",
+        "police_notifications",
+        "partner",
         (
             _c("person_id", "text"),
             _c("event_date", "date"),
@@ -343,22 +362,26 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
     ),
     # ---------------------------------------------------------------- reference tables
     Table(
-        "local_authorities", "reference",
+        "local_authorities",
+        "reference",
         (_la(), _c("la_name", "text"), _c("region_code", "text"), _c("region_name", "text")),
         unique=(("la_code",),),
     ),
     Table(
-        "population", "reference",
+        "population",
+        "reference",
         (_la(), _c("year", "int", minimum=1990, maximum=2100), _c("children_0_17", "int", minimum=0)),
         unique=(("la_code", "year"),),
     ),
     Table(
-        "deprivation", "reference",
+        "deprivation",
+        "reference",
         (_la(), _c("idaci_score", "float", minimum=0, maximum=1)),
         unique=(("la_code",),),
     ),
     Table(
-        "spend", "reference",
+        "spend",
+        "reference",
         (
             _la(),
             _c("time_period", "int", minimum=199091, maximum=210001),
@@ -369,12 +392,14 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
         unique=(("la_code", "time_period", "line"),),
     ),
     Table(
-        "deflators", "reference",
+        "deflators",
+        "reference",
         (_c("time_period", "int", minimum=199091, maximum=210001), _c("index", "float", minimum=0)),
         unique=(("time_period",),),
     ),
     Table(
-        "returns", "reference",
+        "returns",
+        "reference",
         (
             _la(),
             _c("period_start", "date"),
@@ -390,9 +415,7 @@ TABLES_IN_ORDER: tuple[Table, ...] = (
 TABLES: dict[str, Table] = {t.name: t for t in TABLES_IN_ORDER}
 
 ANALYTIC_TABLES = tuple(t.name for t in TABLES_IN_ORDER if t.zone == "analytic")
-IDENTITY_COLUMNS = frozenset(
-    c.name for t in TABLES_IN_ORDER for c in t.columns if c.identifier
-)
+IDENTITY_COLUMNS = frozenset(c.name for t in TABLES_IN_ORDER for c in t.columns if c.identifier)
 
 
 def table(name: str) -> Table:

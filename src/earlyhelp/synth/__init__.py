@@ -13,11 +13,29 @@ Settings are data (:class:`SynthSettings`, :class:`StepDownEffect`, :class:`Spen
 from earlyhelp.synth.check import CheckReport, CheckRow, check
 from earlyhelp.synth.generate import FORMATS, generate, settings_for
 from earlyhelp.synth.settings import (
-    NO_IDENTITY_FAULTS, SCALES, Behaviour, Scale, SpendEffect, StepDownEffect, SynthSettings,
+    NO_IDENTITY_FAULTS,
+    SCALES,
+    Behaviour,
+    Scale,
+    SpendEffect,
+    StepDownEffect,
+    SynthSettings,
     parse_years,
 )
 
 __all__ = [
-    "FORMATS", "NO_IDENTITY_FAULTS", "SCALES", "Behaviour", "CheckReport", "CheckRow", "Scale", "SpendEffect",
-    "StepDownEffect", "SynthSettings", "check", "generate", "parse_years", "settings_for",
+    "FORMATS",
+    "NO_IDENTITY_FAULTS",
+    "SCALES",
+    "Behaviour",
+    "CheckReport",
+    "CheckRow",
+    "Scale",
+    "SpendEffect",
+    "StepDownEffect",
+    "SynthSettings",
+    "check",
+    "generate",
+    "parse_years",
+    "settings_for",
 ]

@@ -55,18 +55,20 @@ class CheckReport:
         return [row for row in self.rows if not row.ok]
 
     def to_text(self) -> str:
-        lines = [f"{'figure':<34} {'year':>6} {'published':>12} {'synthetic':>12} "
-                 f"{'ratio':>6} {'tol':>5}  ok"]
+        lines = [f"{'figure':<34} {'year':>6} {'published':>12} {'synthetic':>12} {'ratio':>6} {'tol':>5}  ok"]
         for row in self.rows:
             synthetic = "-" if row.synthetic is None else f"{row.synthetic:,.1f}"
             ratio = "-" if row.ratio is None else f"{row.ratio:.3f}"
             lines.append(
                 f"{row.figure:<34} {row.year:>6} {row.published:>12,.1f} {synthetic:>12} "
                 f"{ratio:>6} {_tol(row.tolerance):>5}  {'yes' if row.ok else 'NO'}"
-                + (f"  ({row.note})" if row.note else ""))
+                + (f"  ({row.note})" if row.note else "")
+            )
         if self.population_share < 0.999:
-            lines.append(f"Published counts scaled by this folder's share of England's children "
-                         f"({self.population_share:.4f}); only the england scale is calibrated.")
+            lines.append(
+                f"Published counts scaled by this folder's share of England's children "
+                f"({self.population_share:.4f}); only the england scale is calibrated."
+            )
         return "\n".join(lines)
 
 
@@ -182,16 +184,14 @@ def check(path: Path | str) -> CheckReport:
         folder.register(con)
         years = _years(con)
         england = reference.population().groupby("year")["children_0_17"].sum()
-        folder_pop = dict(con.execute(
-            "SELECT year, sum(children_0_17) FROM population GROUP BY year").fetchall())
+        folder_pop = dict(con.execute("SELECT year, sum(children_0_17) FROM population GROUP BY year").fetchall())
         published = reference.published_national()
         report = CheckReport()
         shares = []
         figures_by_year = {}
         for year in years:
             start_year = year // 100
-            share = (folder_pop.get(start_year, 0) / england[start_year]
-                     if start_year in england.index else 1.0)
+            share = folder_pop.get(start_year, 0) / england[start_year] if start_year in england.index else 1.0
             shares.append(share)
             figures = _figures(con, year)
             figures_by_year[year] = figures
@@ -203,17 +203,30 @@ def check(path: Path | str) -> CheckReport:
                         continue
                     value, approximate = eh
                 elif figure in pub.index:
-                    value, approximate = float(pub.loc[figure, "value"]), bool(
-                        pub.loc[figure, "approximate"])
+                    value, approximate = float(pub.loc[figure, "value"]), bool(pub.loc[figure, "approximate"])
                 else:
                     continue
                 expected = value * share if kind == "count" else value
-                report.rows.append(_row(figure, year, expected, figures[figure], tolerance,
-                                        note + ("; interpolated" if approximate == "interp" else "")))
+                report.rows.append(
+                    _row(
+                        figure,
+                        year,
+                        expected,
+                        figures[figure],
+                        tolerance,
+                        note + ("; interpolated" if approximate == "interp" else ""),
+                    )
+                )
             for figure, note in INFORMATIONAL.items():
                 if figure in pub.index:
-                    row = _row(figure, year, float(pub.loc[figure, "value"]) * share,
-                               figures[figure], float("inf"), "context only: " + note)
+                    row = _row(
+                        figure,
+                        year,
+                        float(pub.loc[figure, "value"]) * share,
+                        figures[figure],
+                        float("inf"),
+                        "context only: " + note,
+                    )
                     report.rows.append(row)
             for figure, (target_year, value, tolerance, note) in TARGETS.items():
                 if target_year is None or target_year == year:
@@ -242,13 +255,20 @@ def _eh_published(published, year: int):
     return None
 
 
-def _row(figure: str, year: int, published: float, synthetic: float | None, tolerance: float,
-         note: str) -> CheckRow:
+def _row(figure: str, year: int, published: float, synthetic: float | None, tolerance: float, note: str) -> CheckRow:
     if synthetic is None or not published:
         return CheckRow(figure, year, published, synthetic, None, False, tolerance, note)
     ratio = float(synthetic) / published
-    return CheckRow(figure, year, round(published, 3), float(synthetic), round(ratio, 4),
-                    abs(ratio - 1) <= tolerance, tolerance, note)
+    return CheckRow(
+        figure,
+        year,
+        round(published, 3),
+        float(synthetic),
+        round(ratio, 4),
+        abs(ratio - 1) <= tolerance,
+        tolerance,
+        note,
+    )
 
 
 __all__ = ["CheckReport", "CheckRow", "check"]

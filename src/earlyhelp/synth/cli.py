@@ -12,26 +12,50 @@ from earlyhelp.synth.settings import SCALES
 
 
 @click.command(name="synth")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the EHLD tables (and truth/) into.")
-@click.option("--scale", type=click.Choice(list(SCALES)), default="tiny", show_default=True,
-              help="tiny: 3 small LAs at 5% (tests, demo); la: one LA; region: the North East; "
-                   "england: every LA at full size.")
-@click.option("--years", default="201516:201920", show_default=True,
-              help="First and last financial year, e.g. 201516:201920.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the EHLD tables (and truth/) into.",
+)
+@click.option(
+    "--scale",
+    type=click.Choice(list(SCALES)),
+    default="tiny",
+    show_default=True,
+    help="tiny: 3 small LAs at 5% (tests, demo); la: one LA; region: the North East; england: every LA at full size.",
+)
+@click.option(
+    "--years", default="201516:201920", show_default=True, help="First and last financial year, e.g. 201516:201920."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
-@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
-              show_default=True)
-@click.option("--check", "check_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Instead of writing, compare this folder with the published national figures "
-                   "(exit 1 when any figure is off by more than its tolerance).")
-@click.option("--no-identity-faults", is_flag=True,
-              help="Identity records with every identifier present and right (no typos, swaps, "
-                   "missing values or out-of-date postcodes), e.g. to test DfE returns.")
-@click.option("--force", is_flag=True,
-              help="Write into a folder that holds other files (its EHLD tables are replaced).")
-def synth(out: Path | None, scale: str, years: str, seed: int, fmt: str,
-          check_dir: Path | None, no_identity_faults: bool, force: bool) -> None:
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option(
+    "--check",
+    "check_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Instead of writing, compare this folder with the published national figures "
+    "(exit 1 when any figure is off by more than its tolerance).",
+)
+@click.option(
+    "--no-identity-faults",
+    is_flag=True,
+    help="Identity records with every identifier present and right (no typos, swaps, "
+    "missing values or out-of-date postcodes), e.g. to test DfE returns.",
+)
+@click.option(
+    "--force", is_flag=True, help="Write into a folder that holds other files (its EHLD tables are replaced)."
+)
+def synth(
+    out: Path | None,
+    scale: str,
+    years: str,
+    seed: int,
+    fmt: str,
+    check_dir: Path | None,
+    no_identity_faults: bool,
+    force: bool,
+) -> None:
     """Write every EHLD table of a synthetic population calibrated to real England, plus truth/.
 
     \b
@@ -52,7 +76,9 @@ def synth(out: Path | None, scale: str, years: str, seed: int, fmt: str,
             names = sorted({f"{row.figure} {row.year}" for row in report.failures})
             raise DataError(
                 f"{len(report.failures)} figure(s) are outside their tolerance: "
-                + ", ".join(names[:6]) + (" ..." if len(names) > 6 else ""))
+                + ", ".join(names[:6])
+                + (" ..." if len(names) > 6 else "")
+            )
         click.echo("All figures within tolerance.")
         return
     if out is None:
@@ -65,5 +91,7 @@ def synth(out: Path | None, scale: str, years: str, seed: int, fmt: str,
         settings = settings.with_changes(identity_faults=NO_IDENTITY_FAULTS)
     started = time.perf_counter()
     generate(out, fmt=fmt, settings=settings, replace_existing=force)
-    click.echo(f"Wrote synthetic {scale} ({years}, seed {seed}) to {out} "
-               f"in {time.perf_counter() - started:.1f} s; truth in {out / 'truth'}.")
+    click.echo(
+        f"Wrote synthetic {scale} ({years}, seed {seed}) to {out} "
+        f"in {time.perf_counter() - started:.1f} s; truth in {out / 'truth'}."
+    )

@@ -20,7 +20,8 @@ from earlyhelp.formats.ssda903 import SIDECAR_FOLDER
 from earlyhelp.spec import TABLES
 from earlyhelp.synth.identities import make_identity_records
 from earlyhelp.synth.rates import build_rates
-from earlyhelp.synth.settings import SynthSettings, parse_years, scale as scale_named
+from earlyhelp.synth.settings import SynthSettings, parse_years
+from earlyhelp.synth.settings import scale as scale_named
 from earlyhelp.synth.simulate import Journeys, day_of, simulate
 from earlyhelp.synth.tables import TableBuilder, build, dates, ids, reference_tables
 
@@ -41,17 +42,23 @@ PART_CHILDREN = 1_500_000
 SUBFOLDERS = ("truth", SIDECAR_FOLDER)
 
 
-def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
-                 seed: int = 0) -> SynthSettings:
+def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920), seed: int = 0) -> SynthSettings:
     first, last = parse_years(years)
     if int(seed) < 0:
         raise UsageError(f"--seed {seed}: use a whole number of 0 or more.")
     return SynthSettings(scale_named(scale), first, last, seed=int(seed))
 
 
-def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920),
-             seed: int = 0, fmt: str = "parquet", *, settings: SynthSettings | None = None,
-             replace_existing: bool = False) -> Path:
+def generate(
+    out: Path,
+    scale: str = "tiny",
+    years: str | tuple[int, int] = (201516, 201920),
+    seed: int = 0,
+    fmt: str = "parquet",
+    *,
+    settings: SynthSettings | None = None,
+    replace_existing: bool = False,
+) -> Path:
     """Write every EHLD table of a synthetic population to ``out`` and the truth to ``out/truth``.
 
     ``settings`` (optional) overrides scale/years/seed with a full :class:`SynthSettings`, e.g.
@@ -66,12 +73,12 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder.")
-    if (out.is_dir() and any(out.iterdir()) and not (out / "truth" / "effects.json").is_file()
-            and not replace_existing):
+    if out.is_dir() and any(out.iterdir()) and not (out / "truth" / "effects.json").is_file() and not replace_existing:
         raise UsageError(
             f"{out} already holds files and is not a synthetic England made by earlyhelp synth: "
             "nothing was written, so nothing in it is lost.",
-            hint="Choose a new or empty folder, or add --force to replace its EHLD tables.")
+            hint="Choose a new or empty folder, or add --force to replace its EHLD tables.",
+        )
     out.mkdir(parents=True, exist_ok=True)
     for sub in SUBFOLDERS:
         (out / sub).mkdir(exist_ok=True)
@@ -87,8 +94,7 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
         writer.write(name, table)
 
     parts = _parts(rates)
-    jobs = ((settings, rates.subset(indices), number, period_start)
-            for number, indices in enumerate(parts))
+    jobs = ((settings, rates.subset(indices), number, period_start) for number, indices in enumerate(parts))
     pool = None
     if len(parts) > 1 and WORKERS > 1:
         # Regions are independent (families and moves stay within a region): worker processes
@@ -123,8 +129,10 @@ def generate(out: Path, scale: str = "tiny", years: str | tuple[int, int] = (201
 
     effects = _effects_document(settings, realised)
     effects["scale"] = settings.scale.name
-    effects["years"] = f"{settings.first_year}{(settings.first_year + 1) % 100:02d}:" \
-                       f"{settings.last_year}{(settings.last_year + 1) % 100:02d}"
+    effects["years"] = (
+        f"{settings.first_year}{(settings.first_year + 1) % 100:02d}:"
+        f"{settings.last_year}{(settings.last_year + 1) % 100:02d}"
+    )
     effects["seed"] = settings.seed
     (out / "truth" / "effects.json").write_text(json.dumps(effects, indent=2, sort_keys=True) + "\n")
     timings["total"] = time.perf_counter() - clock
@@ -214,29 +222,35 @@ def _people(journeys: Journeys, builder: TableBuilder, children: pa.Table, numbe
     first = np.ones(len(order), dtype=bool)
     first[1:] = person[order][1:] != person[order][:-1]
     home = used[order][first]
-    people = pa.table({
-        "true_person_id": _person_ids(k["person"][home], number),
-        "sex": pa.array(np.where(k["sex"][home] == 1, "F", "M")),
-        "date_of_birth": dates(k["birth"][home]),
-        "family_id": builder.family_ids(home),
-        "home_la_code": builder.la_of(builder.child_la[home]),
-    })
+    people = pa.table(
+        {
+            "true_person_id": _person_ids(k["person"][home], number),
+            "sex": pa.array(np.where(k["sex"][home] == 1, "F", "M")),
+            "date_of_birth": dates(k["birth"][home]),
+            "family_id": builder.family_ids(home),
+            "home_la_code": builder.la_of(builder.child_la[home]),
+        }
+    )
     in_csc = np.zeros(len(k["la"]), dtype=bool)
     in_csc[journeys.referrals["child"]] = True
     in_csc[journeys.cla["child"]] = True
-    la_records = pa.table({
-        "true_person_id": _person_ids(person, number),
-        "la_code": children.column("la_code"),
-        "source": pa.array(np.where(in_csc[used], "la_csc", "la_early_help")),
-        "source_record_id": children.column("child_id"),
-    })
-    child_truth = pa.table({
-        "la_code": children.column("la_code"),
-        "child_id": children.column("child_id"),
-        "true_person_id": la_records.column("true_person_id"),
-        # The latent family risk the engine used (for checking confounding adjustment).
-        "latent_risk": pa.array(k["risk"][used].astype(np.float64)),
-    })
+    la_records = pa.table(
+        {
+            "true_person_id": _person_ids(person, number),
+            "la_code": children.column("la_code"),
+            "source": pa.array(np.where(in_csc[used], "la_csc", "la_early_help")),
+            "source_record_id": children.column("child_id"),
+        }
+    )
+    child_truth = pa.table(
+        {
+            "la_code": children.column("la_code"),
+            "child_id": children.column("child_id"),
+            "true_person_id": la_records.column("true_person_id"),
+            # The latent family risk the engine used (for checking confounding adjustment).
+            "latent_risk": pa.array(k["risk"][used].astype(np.float64)),
+        }
+    )
     return people, la_records, child_truth
 
 
@@ -296,8 +310,7 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     keep("cp_plans", builder.cp_plans())
     looked_after = builder.looked_after_episodes()
     keep("looked_after_episodes", looked_after)
-    for name, table in zip(("early_help_episodes", "early_help_services", "family_goals"),
-                           builder.early_help()):
+    for name, table in zip(("early_help_episodes", "early_help_services", "family_goals"), builder.early_help()):
         keep(name, table)
     step_truth, realised = _step_down_truth(journeys, builder)
     keep("truth/step_down", step_truth)
@@ -306,23 +319,30 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     keep("truth/children", child_truth)
     # Only the looked-after children's sex and birth month are needed later (the sidecar).
     children = children.select(["child_id", "sex", "birth_month"]).filter(
-        pc.is_in(children.column("child_id"), value_set=looked_after.column("child_id").unique()))
+        pc.is_in(children.column("child_id"), value_set=looked_after.column("child_id").unique())
+    )
     del builder, step_truth, child_truth
     journeys.drop_events()
     pa.default_memory_pool().release_unused()
     identifiers, truth = make_identity_records(
-        people, la_records, seed=seed * 1000 + number,
-        school_age_on=date(settings.last_year + 1, 3, 31), **settings.identity_faults)
+        people,
+        la_records,
+        seed=seed * 1000 + number,
+        school_age_on=date(settings.last_year + 1, 3, 31),
+        **settings.identity_faults,
+    )
     del people, la_records
     identifiers, truth = _offset_partner_serials(identifiers, truth, number)
     keep("person_identifiers", identifiers)
     del identifiers
-    for name, table in _partner_outcomes(journeys, truth, settings, period_start,
-                                         np.random.default_rng([seed, 4, number])).items():
+    for name, table in _partner_outcomes(
+        journeys, truth, settings, period_start, np.random.default_rng([seed, 4, number])
+    ).items():
         keep(name, table)
     keep("truth/person_records", truth)
-    header_903, episodes_903 = _ssda903_sidecar(looked_after, children, truth, journeys.extract_day,
-                                                np.random.default_rng([seed, 5, number]))
+    header_903, episodes_903 = _ssda903_sidecar(
+        looked_after, children, truth, journeys.extract_day, np.random.default_rng([seed, 5, number])
+    )
     keep(f"{SIDECAR_FOLDER}/header", header_903)
     keep(f"{SIDECAR_FOLDER}/episodes", episodes_903)
     # Arrow IPC bytes cross the process boundary compactly (pickling a table can copy whole
@@ -330,15 +350,15 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     return encoded, realised
 
 
-def _ssda903_sidecar(looked_after: pa.Table, children: pa.Table, truth: pa.Table, extract_day: int,
-                     rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
+def _ssda903_sidecar(
+    looked_after: pa.Table, children: pa.Table, truth: pa.Table, extract_day: int, rng: np.random.Generator
+) -> tuple[pa.Table, pa.Table]:
     """The SSDA903 sidecar of a part: each child's true home postcode is in the truth row of
     their LA social care record (whose source_record_id is the child_id)."""
     from earlyhelp.synth.ssda903 import ssda903_sidecar
 
     csc = truth.filter(pc.equal(truth.column("source"), "la_csc"))
-    home = pa.table({"child_id": csc.column("source_record_id"),
-                     "home_postcode": csc.column("home_postcode")})
+    home = pa.table({"child_id": csc.column("source_record_id"), "home_postcode": csc.column("home_postcode")})
     return ssda903_sidecar(looked_after, children, home, rng, extract_day=extract_day)
 
 
@@ -354,8 +374,7 @@ def _from_ipc(buffer: pa.Buffer) -> pa.Table:
     return pa.ipc.open_stream(buffer).read_all()
 
 
-def _offset_partner_serials(identifiers: pa.Table, truth: pa.Table,
-                            number: int) -> tuple[pa.Table, pa.Table]:
+def _offset_partner_serials(identifiers: pa.Table, truth: pa.Table, number: int) -> tuple[pa.Table, pa.Table]:
     """Partner record ids are PREFIX + 9-digit serial per call; part n uses its own block."""
     from earlyhelp.synth.identities import PARTNER_SOURCES, RECORD_ID_PREFIX
 
@@ -368,13 +387,11 @@ def _offset_partner_serials(identifiers: pa.Table, truth: pa.Table,
         prefix = RECORD_ID_PREFIX[partner]
         digits = pc.if_else(is_partner, pc.utf8_slice_codeunits(record_ids, len(prefix)), "0")
         serial = pc.add(pc.cast(digits, pa.int64()), number * PART_SERIAL_BLOCK)
-        renumbered = pc.binary_join_element_wise(
-            prefix, pc.utf8_lpad(pc.cast(serial, pa.string()), 9, "0"), "")
+        renumbered = pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(serial, pa.string()), 9, "0"), "")
         record_ids = pc.if_else(is_partner, renumbered, record_ids)
     index = identifiers.schema.get_field_index("source_record_id")
     identifiers = identifiers.set_column(index, "source_record_id", record_ids)
-    truth = truth.set_column(truth.schema.get_field_index("source_record_id"),
-                             "source_record_id", record_ids)
+    truth = truth.set_column(truth.schema.get_field_index("source_record_id"), "source_record_id", record_ids)
     return identifiers, truth
 
 
@@ -405,8 +422,7 @@ def _unique_nhs_numbers(identifiers: pa.Table, used_nhs: np.ndarray) -> tuple[pa
         values[hit] = fresh[position[hit]]
         distinct = _sorted_unique(np.concatenate([distinct[~_member(distinct, clash)], fresh]))
         nhs = pc.utf8_lpad(pc.cast(pa.array(values, mask=~present), pa.string()), 10, "0")
-        identifiers = identifiers.set_column(
-            identifiers.schema.get_field_index("nhs_number"), "nhs_number", nhs)
+        identifiers = identifiers.set_column(identifiers.schema.get_field_index("nhs_number"), "nhs_number", nhs)
     return identifiers, _sorted_unique(np.concatenate([used_nhs, distinct]))
 
 
@@ -425,8 +441,9 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[position] == values
 
 
-def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettings,
-                      period_start: int, rng: np.random.Generator) -> dict[str, pa.Table]:
+def _partner_outcomes(
+    journeys: Journeys, truth: pa.Table, settings: SynthSettings, period_start: int, rng: np.random.Generator
+) -> dict[str, pa.Table]:
     """Attendance, health and police events for the partner records, driven by latent risk."""
     k = journeys.children
     n_persons = int(k["person"].max()) + 1 if len(k["person"]) else 0
@@ -439,8 +456,9 @@ def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettin
 
     def records(source: str) -> tuple[pa.Array, np.ndarray]:
         part = truth.filter(pc.equal(truth.column("source"), source))
-        person = pc.cast(pc.utf8_slice_codeunits(part.column("true_person_id"),
-                                                 PERSON_SERIAL_START), pa.int64()).to_numpy()
+        person = pc.cast(
+            pc.utf8_slice_codeunits(part.column("true_person_id"), PERSON_SERIAL_START), pa.int64()
+        ).to_numpy()
         return part.column("source_record_id").combine_chunks(), person
 
     record_id, person = records("education")
@@ -456,19 +474,25 @@ def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettin
     year = np.concatenate(rows_year)
     possible = 380 - rng.integers(0, 40, len(rec))
     absence = np.clip(0.045 * np.exp(0.45 * risk[person[rec]]), 0.0, 0.7)
-    out["school_attendance"] = build("school_attendance", {
-        "person_id": record_id.take(pa.array(rec)),
-        "academic_year": pa.array(year.astype(np.int64)),
-        "sessions_possible": pa.array(possible.astype(np.int64)),
-        "sessions_missed": pa.array(rng.binomial(possible, absence).astype(np.int64)),
-    })
+    out["school_attendance"] = build(
+        "school_attendance",
+        {
+            "person_id": record_id.take(pa.array(rec)),
+            "academic_year": pa.array(year.astype(np.int64)),
+            "sessions_possible": pa.array(possible.astype(np.int64)),
+            "sessions_missed": pa.array(rng.binomial(possible, absence).astype(np.int64)),
+        },
+    )
 
     span_years = (extract - period_start) / 365.25
     for name, source, base, types in (
-        ("health_events", "health", 0.10,
-         {"emergency_attendance": 0.7, "injury_admission": 0.15, "mental_health_referral": 0.15}),
-        ("police_notifications", "police", 0.35,
-         {"domestic_abuse": 0.55, "missing_episode": 0.25, "arrest": 0.20}),
+        (
+            "health_events",
+            "health",
+            0.10,
+            {"emergency_attendance": 0.7, "injury_admission": 0.15, "mental_health_referral": 0.15},
+        ),
+        ("police_notifications", "police", 0.35, {"domestic_abuse": 0.55, "missing_episode": 0.25, "arrest": 0.20}),
     ):
         record_id, person = records(source)
         count = rng.poisson(base * span_years * np.exp(0.4 * risk[person] - 0.08))
@@ -477,11 +501,14 @@ def _partner_outcomes(journeys: Journeys, truth: pa.Table, settings: SynthSettin
         keys = np.array(list(types))
         kind = keys[rng.choice(len(keys), len(rep), p=np.array(list(types.values())))]
         order = np.lexsort((day, rep))
-        out[name] = build(name, {
-            "person_id": record_id.take(pa.array(rep[order])),
-            "event_date": dates(day[order]),
-            "event_type": pa.array(kind[order]),
-        })
+        out[name] = build(
+            name,
+            {
+                "person_id": record_id.take(pa.array(rep[order])),
+                "event_date": dates(day[order]),
+                "event_type": pa.array(kind[order]),
+            },
+        )
     return out
 
 
@@ -493,16 +520,18 @@ def _step_down_truth(journeys: Journeys, builder: TableBuilder) -> tuple[pa.Tabl
     closure = np.zeros(len(builder.ref_la), dtype=np.int64)
     closure[r["index"]] = r["closure"]
     keep = closure[ref] <= journeys.extract_day
-    table = pa.table({
-        "la_code": builder.la_of(la[keep]),
-        "referral_id": builder.ref_ids(ref[keep]),
-        "stepped_down": pa.array(t["stepped"][keep].astype(bool)),
-        "re_referral_rr_12m": pa.array(t["rr12"][keep].astype(np.float64)),
-        "re_referral_rr_24m": pa.array(t["rr24"][keep].astype(np.float64)),
-        "escalation_rr": pa.array(t["rr_esc"][keep].astype(np.float64)),
-        "primary_need": pa.array(t["need"][keep].astype(str)),
-        "idaci_decile": pa.array(t["decile"][keep].astype(np.int64)),
-    })
+    table = pa.table(
+        {
+            "la_code": builder.la_of(la[keep]),
+            "referral_id": builder.ref_ids(ref[keep]),
+            "stepped_down": pa.array(t["stepped"][keep].astype(bool)),
+            "re_referral_rr_12m": pa.array(t["rr12"][keep].astype(np.float64)),
+            "re_referral_rr_24m": pa.array(t["rr24"][keep].astype(np.float64)),
+            "escalation_rr": pa.array(t["rr_esc"][keep].astype(np.float64)),
+            "primary_need": pa.array(t["need"][keep].astype(str)),
+            "idaci_decile": pa.array(t["decile"][keep].astype(np.int64)),
+        }
+    )
     stepped = t["stepped"][keep].astype(bool)
     # Sums, so that parts add up; _effects_document turns them into means.
     realised = {
@@ -531,15 +560,15 @@ def _effects_document(settings: SynthSettings, realised: dict[str, float]) -> di
             "(truth/children.latent_risk), so naive comparisons are confounded. spend: extra "
             "care starts for 16-17 year olds per 100,000 children aged 16-17 per 10 pounds per "
             "child cut in real early intervention spend since base_time_period; per LA-year cuts "
-            "in truth/spend_effect."),
+            "in truth/spend_effect."
+        ),
         **settings.effects_document(),
         "realised": {
             "closures_below_threshold": int(closures),
             "stepped_down": int(stepped),
             "mean_rr_12m_among_stepped_down": _ratio(realised.get("sum_rr_12m_stepped"), stepped),
             "mean_rr_24m_among_stepped_down": _ratio(realised.get("sum_rr_24m_stepped"), stepped),
-            "mean_escalation_rr_among_stepped_down": _ratio(
-                realised.get("sum_escalation_rr_stepped"), stepped),
+            "mean_escalation_rr_among_stepped_down": _ratio(realised.get("sum_escalation_rr_stepped"), stepped),
             "mean_rr_12m_all_closures": _ratio(realised.get("sum_rr_12m_all"), closures),
         },
     }
@@ -554,12 +583,14 @@ def _spend_truth(journeys: Journeys, rates, settings: SynthSettings) -> pa.Table
     la = t["la"].astype(np.int64)
     cut = t["cut_pounds_per_child"].astype(np.float64)
     per_10 = settings.spend.extra_starts_per_100k_16_17_per_10_pounds_cut
-    return pa.table({
-        "la_code": pa.array(np.array(rates.la_codes)[la]),
-        "time_period": pa.array((t["fy"] * 100 + (t["fy"] + 1) % 100).astype(np.int64)),
-        "ei_cut_pounds_per_child_real": pa.array(np.round(cut, 2)),
-        "extra_care_starts_per_100k_16_17": pa.array(np.round(per_10 * cut / 10.0, 3)),
-    })
+    return pa.table(
+        {
+            "la_code": pa.array(np.array(rates.la_codes)[la]),
+            "time_period": pa.array((t["fy"] * 100 + (t["fy"] + 1) % 100).astype(np.int64)),
+            "ei_cut_pounds_per_child_real": pa.array(np.round(cut, 2)),
+            "extra_care_starts_per_100k_16_17": pa.array(np.round(per_10 * cut / 10.0, 3)),
+        }
+    )
 
 
 __all__ = ["FORMATS", "generate", "settings_for"]

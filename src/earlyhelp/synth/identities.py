@@ -32,7 +32,7 @@ import csv
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -55,41 +55,47 @@ class FaultRates:
     """How often each fault happens (probabilities per record unless said otherwise)."""
 
     # NHS number absent, by source (health almost always has it).
-    nhs_missing: dict[str, float] = field(default_factory=lambda: {
-        "la_csc": 0.15, "la_early_help": 0.25, "health": 0.005, "education": 0.12,
-        "police": 0.30, "housing": 0.22,
-    })
-    nhs_mistyped: float = 0.012          # of present NHS numbers outside health
+    nhs_missing: dict[str, float] = field(
+        default_factory=lambda: {
+            "la_csc": 0.15,
+            "la_early_help": 0.25,
+            "health": 0.005,
+            "education": 0.12,
+            "police": 0.30,
+            "housing": 0.22,
+        }
+    )
+    nhs_mistyped: float = 0.012  # of present NHS numbers outside health
     nhs_mistyped_health: float = 0.002
-    nhs_typo_keeps_check: float = 0.3    # share of mistypes that still pass mod-11
-    nhs_sibling_number: float = 0.25     # share of mistypes that are a sibling's number
-    nickname: float = 0.08               # forename written as a nickname or spelling variant
+    nhs_typo_keeps_check: float = 0.3  # share of mistypes that still pass mod-11
+    nhs_sibling_number: float = 0.25  # share of mistypes that are a sibling's number
+    nickname: float = 0.08  # forename written as a nickname or spelling variant
     forename_typo: float = 0.03
     forename_missing: float = 0.01
     surname_change: float = 0.03
     surname_typo: float = 0.03
     surname_missing: float = 0.01
     sibling_other_surname: float = 0.12  # per person: does not share the family surname
-    dob_swap: float = 0.02               # day and month swapped (where that is a valid date)
-    dob_typo: float = 0.01               # day or year off by a little
+    dob_swap: float = 0.02  # day and month swapped (where that is a valid date)
+    dob_typo: float = 0.01  # day or year off by a little
     dob_missing: float = 0.01
     sex_unknown: float = 0.01
     sex_wrong: float = 0.003
-    postcode_moved: float = 0.15         # record holds the family's other (earlier) postcode
+    postcode_moved: float = 0.15  # record holds the family's other (earlier) postcode
     postcode_missing: float = 0.05
     postcode_typo: float = 0.01
-    shared_address: float = 0.01         # per family: lives at a hostel/refuge-type address
-    upn_on_la_record: float = 0.6        # school-age LA records that carry the UPN
+    shared_address: float = 0.01  # per family: lives at a hostel/refuge-type address
+    upn_on_la_record: float = 0.6  # school-age LA records that carry the UPN
     upn_mistyped: float = 0.01
     # Coverage of the partner agencies (per person).
     health: float = 0.97
-    education: float = 0.95              # of children aged 4 or more on school_age_on
+    education: float = 0.95  # of children aged 4 or more on school_age_on
     police: float = 0.08
-    police_duplicate: float = 0.05       # police hold a second record for the same person
+    police_duplicate: float = 0.05  # police hold a second record for the same person
     housing: float = 0.05
 
     @classmethod
-    def with_overrides(cls, **overrides: object) -> "FaultRates":
+    def with_overrides(cls, **overrides: object) -> FaultRates:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(overrides) - names)
         if unknown:
@@ -115,7 +121,7 @@ def _read_csv(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def name_list(kind: str) -> NameList:
     """``forenames_female``, ``forenames_male`` or ``surnames``: names with Zipf-like weights."""
     rows = _read_csv(f"{kind}.csv")
@@ -123,7 +129,7 @@ def name_list(kind: str) -> NameList:
     return NameList(np.array([r["name"] for r in rows]), weights / weights.sum())
 
 
-@lru_cache(maxsize=None)
+@cache
 def nickname_map() -> dict[str, tuple[str, ...]]:
     """Formal name -> the nicknames and spelling variants it is written as."""
     variants: dict[str, list[str]] = {}
@@ -233,13 +239,13 @@ def _typo(rng: np.random.Generator, word: str) -> str:
     i = int(rng.integers(1, len(word)))
     op = int(rng.integers(0, 4))
     if op == 0:
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if op == 1:
         return word[:i] + word[i] + word[i:]
     if op == 2 and i < len(word) - 1:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     replacement = "aeiou"[int(rng.integers(0, 5))] if word[i].lower() in "aeiou" else "nrtsl"[int(rng.integers(0, 5))]
-    return word[:i] + replacement + word[i + 1:]
+    return word[:i] + replacement + word[i + 1 :]
 
 
 def _apply_typos(rng: np.random.Generator, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -300,8 +306,7 @@ def make_identity_records(
     # ---- who each person truly is
     is_female = sex == "F"
     forename = np.empty(n_people, dtype=object)
-    for names, chosen in ((name_list("forenames_female"), is_female),
-                          (name_list("forenames_male"), ~is_female)):
+    for names, chosen in ((name_list("forenames_female"), is_female), (name_list("forenames_male"), ~is_female)):
         forename_index = np.full(n_people, -1)
         forename_index[chosen] = names.draw(rng, int(chosen.sum()))
         # Parents do not give two children the same forename: redraw clashes in a family.
@@ -325,7 +330,9 @@ def make_identity_records(
 
     # Postcodes: the family's current and earlier address; a few families share big addresses
     # (a hostel or refuge). A draw picks the same real postcode for everyone given it in an LA.
-    all_las = np.unique(np.concatenate([home_la, la_records.column("la_code").to_numpy(zero_copy_only=False).astype(str)]))
+    all_las = np.unique(
+        np.concatenate([home_la, la_records.column("la_code").to_numpy(zero_copy_only=False).astype(str)])
+    )
 
     def postcode_draws(count: int) -> np.ndarray:
         return rng.integers(0, 2**40, count)
@@ -369,8 +376,9 @@ def make_identity_records(
         record_source.append(np.full(len(who), source))
         # Agencies' own ids carry no information about the person or their order.
         serial = rng.permutation(len(who)) + 1
-        record_id.append(np.array([f"{RECORD_ID_PREFIX[source]}{number:09d}" for number in serial.tolist()],
-                                  dtype=object))
+        record_id.append(
+            np.array([f"{RECORD_ID_PREFIX[source]}{number:09d}" for number in serial.tolist()], dtype=object)
+        )
         record_la.append(home_la[who])
     person_of = np.concatenate(record_person)
     source = np.concatenate(record_source).astype(object)
@@ -470,9 +478,7 @@ def make_identity_records(
     body = np.char.zfill(body, 12)
     true_upn = np.char.add(upn_check_letter(body), body)
     upn_out = true_upn[person_of].astype(object)
-    has_upn = school_age[person_of] & (
-        (source == "education") | (is_la & (rng.random(n) < rates.upn_on_la_record))
-    )
+    has_upn = school_age[person_of] & ((source == "education") | (is_la & (rng.random(n) < rates.upn_on_la_record)))
     upn_typo = has_upn & (rng.random(n) < rates.upn_mistyped)
     for i in np.flatnonzero(upn_typo):
         digits = list(upn_out[i])
@@ -499,17 +505,26 @@ def make_identity_records(
         ],
         schema=schema,
     )
-    truth = pa.table({
-        "source": identifiers.column("source"),
-        "source_record_id": identifiers.column("source_record_id"),
-        "true_person_id": pa.array(person_ids[person_of], pa.string()),
-        "home_postcode": pa.array(real_postcodes(home_la[person_of], all_las, family_postcode[fam]), pa.string()),
-    })
+    truth = pa.table(
+        {
+            "source": identifiers.column("source"),
+            "source_record_id": identifiers.column("source_record_id"),
+            "true_person_id": pa.array(person_ids[person_of], pa.string()),
+            "home_postcode": pa.array(real_postcodes(home_la[person_of], all_las, family_postcode[fam]), pa.string()),
+        }
+    )
     return identifiers, truth
 
 
-_ARROW_TYPES = {"text": pa.string(), "code": pa.string(), "month": pa.string(), "date": pa.date32(),
-                "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}
+_ARROW_TYPES = {
+    "text": pa.string(),
+    "code": pa.string(),
+    "month": pa.string(),
+    "date": pa.date32(),
+    "bool": pa.bool_(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+}
 
 
 def person_identifiers_schema() -> pa.Schema:
@@ -554,13 +569,15 @@ def synthetic_people(
     offset = np.cumsum(gaps) - np.repeat((np.cumsum(gaps))[np.cumsum(sizes) - sizes], sizes)
     dob = np.minimum(eldest[family_of] + offset, np.datetime64("2019-12-31").astype(int))
     family_la = rng.integers(0, n_las, n_families)
-    people = pa.table({
-        "true_person_id": pa.array(np.char.add("P", np.char.zfill(np.arange(n_people).astype(str), 9))),
-        "sex": pa.array(np.where(rng.random(n_people) < 0.49, "F", "M")),
-        "date_of_birth": pa.array(dob.astype(np.int32), pa.int32()).cast(pa.date32()),
-        "family_id": pa.array(np.char.add("F", np.char.zfill(family_of.astype(str), 9))),
-        "home_la_code": pa.array(la_codes[family_la[family_of]]),
-    })
+    people = pa.table(
+        {
+            "true_person_id": pa.array(np.char.add("P", np.char.zfill(np.arange(n_people).astype(str), 9))),
+            "sex": pa.array(np.where(rng.random(n_people) < 0.49, "F", "M")),
+            "date_of_birth": pa.array(dob.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "family_id": pa.array(np.char.add("F", np.char.zfill(family_of.astype(str), 9))),
+            "home_la_code": pa.array(la_codes[family_la[family_of]]),
+        }
+    )
     with_record = np.flatnonzero(rng.random(n_people) < la_record_share)
     moved = with_record[rng.random(len(with_record)) < moved_share]
     other_la = (family_la[family_of[moved]] + rng.integers(1, max(2, n_las), len(moved))) % n_las
@@ -569,17 +586,26 @@ def synthetic_people(
     record_source = np.where(rng.random(len(record_person)) < 0.5, "la_csc", "la_early_help")
     order = rng.permutation(len(record_person))
     child_id = np.char.add(np.char.add(la_codes[record_la], "-"), np.char.zfill((order + 1).astype(str), 8))
-    la_records = pa.table({
-        "true_person_id": people.column("true_person_id").take(pa.array(record_person)),
-        "la_code": pa.array(la_codes[record_la]),
-        "source": pa.array(record_source),
-        "source_record_id": pa.array(child_id),
-    })
+    la_records = pa.table(
+        {
+            "true_person_id": people.column("true_person_id").take(pa.array(record_person)),
+            "la_code": pa.array(la_codes[record_la]),
+            "source": pa.array(record_source),
+            "source_record_id": pa.array(child_id),
+        }
+    )
     return people, la_records
 
 
 __all__ = [
-    "FaultRates", "make_identity_records", "nhs_check_digit", "nhs_number_is_valid",
-    "nickname_map", "person_identifiers_schema", "real_postcodes", "synthetic_people", "upn_check_letter",
+    "FaultRates",
+    "make_identity_records",
+    "nhs_check_digit",
+    "nhs_number_is_valid",
+    "nickname_map",
+    "person_identifiers_schema",
+    "real_postcodes",
+    "synthetic_people",
+    "upn_check_letter",
     "upn_is_valid",
 ]

@@ -34,7 +34,7 @@ class Rates:
     ei_spend_per_child_real: np.ndarray  # [la, fy] pounds, 2021-22 prices
     eh_reach_multiplier: np.ndarray  # [la]
 
-    def subset(self, indices: np.ndarray) -> "Rates":
+    def subset(self, indices: np.ndarray) -> Rates:
         """The same rates for some of the LAs (a region simulated on its own)."""
         pick = np.asarray(indices)
         return Rates(
@@ -86,14 +86,19 @@ def build_rates(settings: SynthSettings, rng: np.random.Generator) -> Rates:
 
     pop = reference.population()
     pop_wide = pop.pivot(index="la_code", columns="year", values="children_0_17")
-    population = np.stack([
-        pop_wide.loc[codes, min(max(int(y), pop_wide.columns.min()), pop_wide.columns.max())]
-        .to_numpy(float) for y in years
-    ], axis=1) * settings.scale.population_fraction
+    population = (
+        np.stack(
+            [
+                pop_wide.loc[codes, min(max(int(y), pop_wide.columns.min()), pop_wide.columns.max())].to_numpy(float)
+                for y in years
+            ],
+            axis=1,
+        )
+        * settings.scale.population_fraction
+    )
 
     act = reference.activity()
-    act = act.merge(pop.assign(time_period=pop["year"].map(_time_period)),
-                    on=["la_code", "time_period"], how="left")
+    act = act.merge(pop.assign(time_period=pop["year"].map(_time_period)), on=["la_code", "time_period"], how="left")
     act["referral_rate"] = act["referrals"] / act["children_0_17"]
     act["nfa_share"] = act["referrals_nfa"] / act["referrals"]
     assessed = act["referrals"] - act["referrals_nfa"]
@@ -104,8 +109,7 @@ def build_rates(settings: SynthSettings, rng: np.random.Generator) -> Rates:
     # Before 2011-12 the panel has no NFA / NIN split; nearest-year filling covers it.
     for column in ("referral_rate", "nfa_share", "nin_share", "cp_rate", "cla_rate"):
         act.loc[~np.isfinite(act[column]) | (act[column] <= 0), column] = np.nan
-    filled = {c: _fill(act, c) for c in ("referral_rate", "nfa_share", "nin_share", "cp_rate",
-                                          "cla_rate")}
+    filled = {c: _fill(act, c) for c in ("referral_rate", "nfa_share", "nin_share", "cp_rate", "cla_rate")}
 
     def grid(name: str) -> np.ndarray:
         wide = filled[name]
@@ -137,15 +141,23 @@ def build_rates(settings: SynthSettings, rng: np.random.Generator) -> Rates:
         nfa_total = (la_ref * all_nfa.loc[all_codes, period].to_numpy(float)).sum()
         nfa[:, j] *= pub["referrals_nfa"] / nfa_total * la_ref.sum() / pub["referrals"]
         assessed_total = pub["referrals"] - pub["referrals_nfa"]
-        nin_total = ((la_ref * (1 - all_nfa.loc[all_codes, period].to_numpy(float)))
-                     * all_nin.loc[all_codes, period].to_numpy(float)).sum()
+        nin_total = (
+            (la_ref * (1 - all_nfa.loc[all_codes, period].to_numpy(float)))
+            * all_nin.loc[all_codes, period].to_numpy(float)
+        ).sum()
         nin[:, j] *= (pub["referrals_not_in_need"] / assessed_total) / (
-            nin_total / (la_ref * (1 - all_nfa.loc[all_codes, period].to_numpy(float))).sum())
+            nin_total / (la_ref * (1 - all_nfa.loc[all_codes, period].to_numpy(float))).sum()
+        )
 
     # Early intervention spend per child in real terms (2021-22 prices).
     spend = reference.spend()
-    spend = spend[spend["early_intervention"]].groupby(["la_code", "time_period"])[
-        "gross_spend"].sum().rename("ei").reset_index()
+    spend = (
+        spend[spend["early_intervention"]]
+        .groupby(["la_code", "time_period"])["gross_spend"]
+        .sum()
+        .rename("ei")
+        .reset_index()
+    )
     deflators = reference.deflators().set_index("time_period")["index"]
     spend["real"] = spend["ei"] * deflators.max() / spend["time_period"].map(deflators)
     spend_wide = spend.pivot(index="la_code", columns="time_period", values="real")

@@ -23,12 +23,17 @@ class Scale:
 
 SCALES: dict[str, Scale] = {
     "tiny": Scale(
-        "tiny", ("E06000001", "E06000017", "E08000029"), 0.05,
+        "tiny",
+        ("E06000001", "E06000017", "E08000029"),
+        0.05,
         "three LAs (Hartlepool, Rutland, Solihull) at 5% of their size: a few thousand children",
     ),
     "la": Scale("la", ("E06000015",), 1.0, "one LA (Derby) at full size"),
     "region": Scale(
-        "region", None, 1.0, "every LA of the North East region at full size",
+        "region",
+        None,
+        1.0,
+        "every LA of the North East region at full size",
     ),
     "england": Scale("england", None, 1.0, "every upper-tier LA in England at full size"),
 }
@@ -39,9 +44,7 @@ def scale(name: str) -> Scale:
     try:
         return SCALES[name]
     except KeyError:
-        raise UsageError(
-            f"Unknown scale {name!r}.", hint=f"Choose one of: {', '.join(SCALES)}."
-        ) from None
+        raise UsageError(f"Unknown scale {name!r}.", hint=f"Choose one of: {', '.join(SCALES)}.") from None
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,28 @@ class StepDownEffect:
     re_referral_rr_24m: float = 0.85
     escalation_rr: float = 0.80
     # Multipliers on (1 - rr): >1 means a bigger benefit for that group.
-    benefit_by_need: dict[str, float] = field(default_factory=lambda: {
-        "N0": 1.0, "N1": 0.6, "N2": 0.8, "N3": 1.2, "N4": 1.5, "N5": 1.3,
-        "N6": 1.1, "N7": 1.4, "N8": 0.9, "N9": 1.0,
-    })
+    benefit_by_need: dict[str, float] = field(
+        default_factory=lambda: {
+            "N0": 1.0,
+            "N1": 0.6,
+            "N2": 0.8,
+            "N3": 1.2,
+            "N4": 1.5,
+            "N5": 1.3,
+            "N6": 1.1,
+            "N7": 1.4,
+            "N8": 0.9,
+            "N9": 1.0,
+        }
+    )
     # IDACI decile groups: 1-3 most deprived, 4-7, 8-10 least deprived.
-    benefit_by_deprivation: dict[str, float] = field(default_factory=lambda: {
-        "most_deprived_1_3": 0.7, "middle_4_7": 1.0, "least_deprived_8_10": 1.3,
-    })
+    benefit_by_deprivation: dict[str, float] = field(
+        default_factory=lambda: {
+            "most_deprived_1_3": 0.7,
+            "middle_4_7": 1.0,
+            "least_deprived_8_10": 1.3,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -138,7 +155,7 @@ class SynthSettings:
     # for records with no planted typos, swaps or missing values).
     identity_faults: dict[str, object] = field(default_factory=dict)
 
-    def with_changes(self, **changes) -> "SynthSettings":
+    def with_changes(self, **changes) -> SynthSettings:
         return replace(self, **changes)
 
     def effects_document(self) -> dict:
@@ -153,12 +170,24 @@ class SynthSettings:
 # Identity records exactly as true as the people behind them: every identifier present and right.
 # Partner coverage, moves between LAs and shared addresses stay (they are facts, not faults).
 NO_IDENTITY_FAULTS: dict[str, object] = {
-    "nhs_missing": {source: 0.0 for source in ("la_csc", "la_early_help", "health", "education",
-                                               "police", "housing")},
-    "nhs_mistyped": 0.0, "nhs_mistyped_health": 0.0, "nickname": 0.0, "forename_typo": 0.0,
-    "forename_missing": 0.0, "surname_change": 0.0, "surname_typo": 0.0, "surname_missing": 0.0,
-    "dob_swap": 0.0, "dob_typo": 0.0, "dob_missing": 0.0, "sex_unknown": 0.0, "sex_wrong": 0.0,
-    "postcode_moved": 0.0, "postcode_missing": 0.0, "postcode_typo": 0.0, "upn_mistyped": 0.0,
+    "nhs_missing": {source: 0.0 for source in ("la_csc", "la_early_help", "health", "education", "police", "housing")},
+    "nhs_mistyped": 0.0,
+    "nhs_mistyped_health": 0.0,
+    "nickname": 0.0,
+    "forename_typo": 0.0,
+    "forename_missing": 0.0,
+    "surname_change": 0.0,
+    "surname_typo": 0.0,
+    "surname_missing": 0.0,
+    "dob_swap": 0.0,
+    "dob_typo": 0.0,
+    "dob_missing": 0.0,
+    "sex_unknown": 0.0,
+    "sex_wrong": 0.0,
+    "postcode_moved": 0.0,
+    "postcode_missing": 0.0,
+    "postcode_typo": 0.0,
+    "upn_mistyped": 0.0,
 }
 
 

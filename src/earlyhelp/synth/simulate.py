@@ -31,22 +31,64 @@ YEAR_DAYS = 365.25
 
 # Distributions of coded fields (shares; the DfE CIN census national pattern, rounded).
 REFERRAL_SOURCES = {
-    "6": 0.29, "2A": 0.17, "3A": 0.03, "3B": 0.02, "3C": 0.01, "3D": 0.03, "3E": 0.03,
-    "3F": 0.03, "5A": 0.04, "5B": 0.03, "5C": 0.02, "5D": 0.03, "1A": 0.05, "1B": 0.01,
-    "1C": 0.02, "1D": 0.01, "2B": 0.01, "4": 0.015, "7": 0.035, "8": 0.06, "9": 0.01, "10": 0.02,
+    "6": 0.29,
+    "2A": 0.17,
+    "3A": 0.03,
+    "3B": 0.02,
+    "3C": 0.01,
+    "3D": 0.03,
+    "3E": 0.03,
+    "3F": 0.03,
+    "5A": 0.04,
+    "5B": 0.03,
+    "5C": 0.02,
+    "5D": 0.03,
+    "1A": 0.05,
+    "1B": 0.01,
+    "1C": 0.02,
+    "1D": 0.01,
+    "2B": 0.01,
+    "4": 0.015,
+    "7": 0.035,
+    "8": 0.06,
+    "9": 0.01,
+    "10": 0.02,
 }
 PRIMARY_NEEDS = {
-    "N1": 0.50, "N2": 0.07, "N3": 0.03, "N4": 0.10, "N5": 0.16, "N6": 0.03, "N7": 0.01,
-    "N8": 0.04, "N9": 0.04, "N0": 0.02,
+    "N1": 0.50,
+    "N2": 0.07,
+    "N3": 0.03,
+    "N4": 0.10,
+    "N5": 0.16,
+    "N6": 0.03,
+    "N7": 0.01,
+    "N8": 0.04,
+    "N9": 0.04,
+    "N0": 0.02,
 }
 # How much a primary need raises the chance of an episode of need (log-odds-like shift).
-NEED_SEVERITY = {"N1": 0.5, "N2": 0.2, "N3": 0.0, "N4": -0.1, "N5": 0.1, "N6": -0.1,
-                 "N7": -0.3, "N8": 0.2, "N9": -0.6, "N0": -0.6}
+NEED_SEVERITY = {
+    "N1": 0.5,
+    "N2": 0.2,
+    "N3": 0.0,
+    "N4": -0.1,
+    "N5": 0.1,
+    "N6": -0.1,
+    "N7": -0.3,
+    "N8": 0.2,
+    "N9": -0.6,
+    "N0": -0.6,
+}
 FACTORS_BY_NEED = {
-    "N1": ("3A", "3B", "4A", "4B", "2B", "1B", "21"), "N2": ("5A", "5B", "5C", "6A", "6B"),
-    "N3": ("5A", "6A", "6B", "7A", "18B"), "N4": ("3A", "3B", "4A", "21", "24A"),
-    "N5": ("3A", "3B", "4B", "2B", "1B", "22A"), "N6": ("8B", "8C", "11A", "12A", "20"),
-    "N7": ("24A", "23A", "21"), "N8": ("10A", "22A", "16A"), "N9": ("21", "24A", "9A"),
+    "N1": ("3A", "3B", "4A", "4B", "2B", "1B", "21"),
+    "N2": ("5A", "5B", "5C", "6A", "6B"),
+    "N3": ("5A", "6A", "6B", "7A", "18B"),
+    "N4": ("3A", "3B", "4A", "21", "24A"),
+    "N5": ("3A", "3B", "4B", "2B", "1B", "22A"),
+    "N6": ("8B", "8C", "11A", "12A", "20"),
+    "N7": ("24A", "23A", "21"),
+    "N8": ("10A", "22A", "16A"),
+    "N9": ("21", "24A", "9A"),
     "N0": ("21", "1C"),
 }
 CP_CATEGORIES = {"NEG": 0.49, "EMO": 0.36, "PHY": 0.07, "SAB": 0.04, "MUL": 0.04}
@@ -59,21 +101,76 @@ SHORT_LEGAL_STATUS = {"L2": "C1", "J2": "V2"}
 # Reasons a period of care ended after which the child is never referred again under the same
 # record: adopted (E11, E12), died (E2), age assessment found the child an adult (E15).
 ENDS_RECORD = ("E11", "E12", "E2", "E15")
-CLA_NEED = {"N1": 0.64, "N2": 0.03, "N3": 0.03, "N4": 0.08, "N5": 0.14, "N6": 0.02,
-            "N7": 0.01, "N8": 0.05}
-PLACEMENTS = {"U4": 0.25, "U6": 0.2, "U1": 0.12, "U3": 0.08, "U5": 0.05, "R1": 0.05,
-              "K2": 0.09, "P1": 0.06, "H5": 0.04, "R2": 0.03, "Z1": 0.03}
-REASON_CEASED = {"E4A": 0.30, "E41": 0.08, "E45": 0.05, "E11": 0.10, "E12": 0.02,
-                 "E13": 0.03, "E8": 0.12, "E2": 0.02, "E3": 0.04, "E7": 0.03, "E14": 0.03,
-                 "E15": 0.04, "E17": 0.04, "E48": 0.10}
-ETHNICITY = {"WBRI": 0.66, "WOTH": 0.06, "WIRI": 0.003, "WIRT": 0.003, "WROM": 0.004,
-             "MWBC": 0.025, "MWBA": 0.008, "MWAS": 0.012, "MOTH": 0.025, "AIND": 0.02,
-             "APKN": 0.04, "ABAN": 0.015, "AOTH": 0.02, "BCRB": 0.012, "BAFR": 0.03,
-             "BOTH": 0.01, "CHNE": 0.003, "OOTH": 0.03, "REFU": 0.01, "NOBT": 0.015}
-EH_REQUEST_SOURCES = {"school": 0.30, "early_years": 0.10, "health": 0.20, "family": 0.15,
-                      "police": 0.06, "housing": 0.03, "voluntary": 0.06, "other": 0.10}
-EH_END_REASONS = {"outcomes_achieved": 0.60, "family_declined": 0.12, "moved_away": 0.05,
-                  "transferred": 0.05, "other": 0.10, "step_up_to_social_care": 0.08}
+CLA_NEED = {"N1": 0.64, "N2": 0.03, "N3": 0.03, "N4": 0.08, "N5": 0.14, "N6": 0.02, "N7": 0.01, "N8": 0.05}
+PLACEMENTS = {
+    "U4": 0.25,
+    "U6": 0.2,
+    "U1": 0.12,
+    "U3": 0.08,
+    "U5": 0.05,
+    "R1": 0.05,
+    "K2": 0.09,
+    "P1": 0.06,
+    "H5": 0.04,
+    "R2": 0.03,
+    "Z1": 0.03,
+}
+REASON_CEASED = {
+    "E4A": 0.30,
+    "E41": 0.08,
+    "E45": 0.05,
+    "E11": 0.10,
+    "E12": 0.02,
+    "E13": 0.03,
+    "E8": 0.12,
+    "E2": 0.02,
+    "E3": 0.04,
+    "E7": 0.03,
+    "E14": 0.03,
+    "E15": 0.04,
+    "E17": 0.04,
+    "E48": 0.10,
+}
+ETHNICITY = {
+    "WBRI": 0.66,
+    "WOTH": 0.06,
+    "WIRI": 0.003,
+    "WIRT": 0.003,
+    "WROM": 0.004,
+    "MWBC": 0.025,
+    "MWBA": 0.008,
+    "MWAS": 0.012,
+    "MOTH": 0.025,
+    "AIND": 0.02,
+    "APKN": 0.04,
+    "ABAN": 0.015,
+    "AOTH": 0.02,
+    "BCRB": 0.012,
+    "BAFR": 0.03,
+    "BOTH": 0.01,
+    "CHNE": 0.003,
+    "OOTH": 0.03,
+    "REFU": 0.01,
+    "NOBT": 0.015,
+}
+EH_REQUEST_SOURCES = {
+    "school": 0.30,
+    "early_years": 0.10,
+    "health": 0.20,
+    "family": 0.15,
+    "police": 0.06,
+    "housing": 0.03,
+    "voluntary": 0.06,
+    "other": 0.10,
+}
+EH_END_REASONS = {
+    "outcomes_achieved": 0.60,
+    "family_declined": 0.12,
+    "moved_away": 0.05,
+    "transferred": 0.05,
+    "other": 0.10,
+    "step_up_to_social_care": 0.08,
+}
 # Lead agency given the request source (whole-family lead practitioner).
 EH_LEAD_BY_SOURCE = {
     "school": {"school": 0.55, "la_family_support": 0.40, "other": 0.05},
@@ -127,10 +224,20 @@ class Children:
     """Growable per-child state (one row per (LA, child) record; a mover has two)."""
 
     FIELDS = {
-        "la": np.int16, "person": np.int64, "family": np.int64, "birth": np.int32,
-        "sex": np.int8, "ethnicity": np.int8, "disabled": np.bool_, "decile": np.int8,
-        "risk": np.float32, "open_until": np.int32, "care_until": np.int32,
-        "cp_count": np.int16, "escalation_rr": np.float32, "known_to_csc": np.bool_,
+        "la": np.int16,
+        "person": np.int64,
+        "family": np.int64,
+        "birth": np.int32,
+        "sex": np.int8,
+        "ethnicity": np.int8,
+        "disabled": np.bool_,
+        "decile": np.int8,
+        "risk": np.float32,
+        "open_until": np.int32,
+        "care_until": np.int32,
+        "cp_count": np.int16,
+        "escalation_rr": np.float32,
+        "known_to_csc": np.bool_,
     }
 
     def __init__(self, capacity: int = 1 << 16):
@@ -179,8 +286,16 @@ class Journeys:
 
     def drop_events(self) -> None:
         """Free the event arrays once the tables are written (children are still needed)."""
-        for name in ("referrals", "assessments", "cin_plans", "s47", "cp_plans", "cla",
-                     "early_help", "step_down_truth"):
+        for name in (
+            "referrals",
+            "assessments",
+            "cin_plans",
+            "s47",
+            "cp_plans",
+            "cla",
+            "early_help",
+            "step_down_truth",
+        ):
             setattr(self, name, {})
 
 
@@ -188,8 +303,7 @@ def extract_day(settings: SynthSettings) -> int:
     """The return's extract date: the last day of the month ``follow_up_months`` after the
     period's end (31 March), so 12-month follow-ups of the last year are complete."""
     end = np.datetime64(f"{settings.last_year + 1}-03-31", "D")
-    extract = (end.astype("datetime64[M]") + settings.behaviour.follow_up_months + 1).astype(
-        "datetime64[D]") - DAY
+    extract = (end.astype("datetime64[M]") + settings.behaviour.follow_up_months + 1).astype("datetime64[D]") - DAY
     return int((extract - EPOCH) // DAY)
 
 
@@ -220,19 +334,15 @@ class Engine:
         self.families = 0
         self.persons = 0
         # Scheduled referrals, one bucket per month: lists of (child, day, source) arrays.
-        self.pending: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [
-            [] for _ in range(self.n_months + 1)]
+        self.pending: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(self.n_months + 1)]
         self.scheduled_eh = np.zeros((self.n_la, self.n_months + 1))
-        self.referrals = Columns("child", "la", "day", "source", "need", "outcome", "closure",
-                                 "reason", "index")
+        self.referrals = Columns("child", "la", "day", "source", "need", "outcome", "closure", "reason", "index")
         self.assessments = Columns("ref", "start", "auth", "factors")
         self.cin_plans = Columns("ref", "start", "end")
         self.s47 = Columns("ref", "start", "icpc", "decided", "not_required")
         self.cp = Columns("ref", "start", "end", "category", "previous")
-        self.cla = Columns("child", "la", "start", "rne", "legal", "need", "placement", "end",
-                           "ceased")
-        self.eh = Columns("child", "la", "family", "request", "start", "end", "source", "lead",
-                          "level", "end_reason")
+        self.cla = Columns("child", "la", "start", "rne", "legal", "need", "placement", "end", "ceased")
+        self.eh = Columns("child", "la", "family", "request", "start", "end", "source", "lead", "level", "end_reason")
         self.truth_step = Columns("ref", "stepped", "rr12", "rr24", "rr_esc", "need", "decile")
         self.n_referrals = 0
         # National early help reach (%): Action for Children's 3.1% in 2015-16 rising to 4.3% in
@@ -259,8 +369,9 @@ class Engine:
         ei = self.r.ei_spend_per_child_real
         return np.maximum(ei[:, [base]] - ei, 0.0)
 
-    def _new_children(self, la: np.ndarray, day: np.ndarray, *, sibling_share: float,
-                      ages: tuple[tuple[float, float], ...]) -> np.ndarray:
+    def _new_children(
+        self, la: np.ndarray, day: np.ndarray, *, sibling_share: float, ages: tuple[tuple[float, float], ...]
+    ) -> np.ndarray:
         """New families (with co-referred siblings) living in ``la``; returns child indices."""
         rng = self.rng
         n = len(la)
@@ -282,22 +393,27 @@ class Engine:
         birth = np.where(twin, prev, birth)
         dep = self.r.idaci[la]
         # Children known to services skew towards deprived neighbourhoods.
-        decile = np.clip(np.ceil(10 * rng.beta(1.0 + 2.5 * (0.35 - dep).clip(0), 1.8 + 3 * dep)),
-                         1, 10).astype(np.int8)
+        decile = np.clip(np.ceil(10 * rng.beta(1.0 + 2.5 * (0.35 - dep).clip(0), 1.8 + 3 * dep)), 1, 10).astype(np.int8)
         family_risk = rng.standard_normal(n)
         family_risk = np.where(sibling, np.roll(family_risk, 1), family_risk)
-        risk = (0.8 * family_risk + 0.6 * rng.standard_normal(n)
-                + 0.12 * (5.5 - decile)).astype(np.float32)
+        risk = (0.8 * family_risk + 0.6 * rng.standard_normal(n) + 0.12 * (5.5 - decile)).astype(np.float32)
         index = self.kids.add(
-            la=la, person=np.arange(self.persons, self.persons + n), family=family,
-            birth=birth, sex=rng.integers(0, 2, n), ethnicity=_choice_index(rng, ETHNICITY, n),
-            disabled=rng.random(n) < 0.07, decile=decile, risk=risk,
+            la=la,
+            person=np.arange(self.persons, self.persons + n),
+            family=family,
+            birth=birth,
+            sex=rng.integers(0, 2, n),
+            ethnicity=_choice_index(rng, ETHNICITY, n),
+            disabled=rng.random(n) < 0.07,
+            decile=decile,
+            risk=risk,
         )
         self.persons += n
         return index
 
-    def _schedule(self, child: np.ndarray, day: np.ndarray, source: np.ndarray,
-                  wanted: np.ndarray | None = None) -> None:
+    def _schedule(
+        self, child: np.ndarray, day: np.ndarray, source: np.ndarray, wanted: np.ndarray | None = None
+    ) -> None:
         """Queue referrals. Rows where ``wanted`` is false are drawn (move or not) like the
         others and then dropped, so leaving them out does not shift the random stream."""
         keep = day <= self.extract_day
@@ -338,16 +454,27 @@ class Engine:
             pick = pick + (pick >= own)
             new_la[rows] = members[pick]
         index = self.kids.add(
-            la=new_la, person=k["person"][child], family=k["family"][child],
-            birth=k["birth"][child], sex=k["sex"][child], ethnicity=k["ethnicity"][child],
-            disabled=k["disabled"][child], decile=k["decile"][child], risk=k["risk"][child],
+            la=new_la,
+            person=k["person"][child],
+            family=k["family"][child],
+            birth=k["birth"][child],
+            sex=k["sex"][child],
+            ethnicity=k["ethnicity"][child],
+            disabled=k["disabled"][child],
+            decile=k["decile"][child],
+            risk=k["risk"][child],
             cp_count=k["cp_count"][child],
         )
         return index
 
-    def _next_referral(self, child: np.ndarray, closure: np.ndarray,
-                       probs: np.ndarray, source: np.ndarray,
-                       wanted: np.ndarray | None = None) -> np.ndarray:
+    def _next_referral(
+        self,
+        child: np.ndarray,
+        closure: np.ndarray,
+        probs: np.ndarray,
+        source: np.ndarray,
+        wanted: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Schedule each child's next referral after ``closure`` with (p12, p24, p_later);
         returns the day of each child's next referral (-1 if none). Children where ``wanted``
         is false get none, but their draws are still made (see ``_schedule``)."""
@@ -395,8 +522,11 @@ class Engine:
             day = np.concatenate([d for _, d, _ in self.pending[m]])
             source = np.concatenate([s for _, _, s in self.pending[m]])
             self.pending[m] = []
-            ok = ((k["open_until"][child] < day) & (k["care_until"][child] < day)
-                  & (day - k["birth"][child] < 18 * YEAR_DAYS - 30))
+            ok = (
+                (k["open_until"][child] < day)
+                & (k["care_until"][child] < day)
+                & (day - k["birth"][child] < 18 * YEAR_DAYS - 30)
+            )
             child, day, source = child[ok], day[ok], source[ok]
             order = np.lexsort((day, child))
             child, day, source = child[order], day[order], source[order]
@@ -410,14 +540,23 @@ class Engine:
         pending_la = np.bincount(k["la"][child], minlength=self.n_la) if len(child) else np.zeros(self.n_la)
 
         # First referrals of new families top the month up to the LA's real volume.
-        target = (self.r.referrals_per_child[:, fy] * self.r.population[:, fy] / 12.0
-                  * days_in / (365.25 / 12) * b.referral_fill)
+        target = (
+            self.r.referrals_per_child[:, fy]
+            * self.r.population[:, fy]
+            / 12.0
+            * days_in
+            / (365.25 / 12)
+            * b.referral_fill
+        )
         new_count = rng.poisson(np.maximum(target - pending_la, 0.0))
         la_new = np.repeat(np.arange(self.n_la), new_count)
         day_new = start + rng.integers(0, days_in, len(la_new))
         new_children = self._new_children(
-            la_new, day_new, sibling_share=b.sibling_co_referral,
-            ages=((0.05, 1), (0.19, 5), (0.27, 10), (0.35, 16), (0.14, 18)))
+            la_new,
+            day_new,
+            sibling_share=b.sibling_co_referral,
+            ages=((0.05, 1), (0.19, 5), (0.27, 10), (0.35, 16), (0.14, 18)),
+        )
         # Co-referred siblings are referred on the same day as the first child of the family.
         k = self.kids.view()
         day_new = day_new[_first_of_run(k["family"][new_children])]
@@ -459,8 +598,7 @@ class Engine:
         # LA's real share is kept by normalising the weights within the LA and month.
         w = b.risk_weight
         all_rows = np.ones(n, dtype=bool)
-        p_nfa = _calibrated(self.r.nfa_share[:, fy], np.exp(-w * risk - 0.3 * history), la,
-                            all_rows, self.n_la)
+        p_nfa = _calibrated(self.r.nfa_share[:, fy], np.exp(-w * risk - 0.3 * history), la, all_rows, self.n_la)
         nfa = rng.random(n) < p_nfa
         # The front door records its no-further-action decisions on weekdays: one that came in at
         # a weekend is dated the Monday after (not past the extract). Besides realism, this keeps
@@ -472,9 +610,13 @@ class Engine:
         # --- assessed: not in need, or an episode of need. The planted escalation effect
         # (after a step-down fewer re-referrals become episodes of need) enters the weight.
         esc = k["escalation_rr"][child].astype(float)
-        p_in = _calibrated(1 - self.r.nin_share_of_assessed[:, fy],
-                           np.exp(w * (risk + severity + 0.2 * history + age_shift)) * esc, la, ~nfa,
-                           self.n_la)
+        p_in = _calibrated(
+            1 - self.r.nin_share_of_assessed[:, fy],
+            np.exp(w * (risk + severity + 0.2 * history + age_shift)) * esc,
+            la,
+            ~nfa,
+            self.n_la,
+        )
         nin = ~nfa & (rng.random(n) >= p_in)
         in_need = ~nfa & ~nin
         self.kids.a["escalation_rr"][child] = 1.0
@@ -502,8 +644,7 @@ class Engine:
         cin_end = a_auth + cin_len
         # A child protection plan (made at an initial conference after a section 47 enquiry) at
         # the LA's real rate; more enquiries end without a plan, up to the s47 share.
-        p_cp = _calibrated(self.r.cp_per_in_need[:, fy], np.exp(0.3 * severity + 0.2 * risk), la,
-                           in_need, self.n_la)
+        p_cp = _calibrated(self.r.cp_per_in_need[:, fy], np.exp(0.3 * severity + 0.2 * risk), la, in_need, self.n_la)
         icpc = in_need & (rng.random(n) < p_cp)
         p_more = np.clip((b.s47_share - p_cp) / (1 - p_cp), 0, 1)
         s47 = icpc | (in_need & (rng.random(n) < p_more))
@@ -517,14 +658,19 @@ class Engine:
         # Extra starts per 16-17 year old in need: rate per child aged 16-17 divided by the
         # share of 16-17 year olds among children in need (older children are ~14% of referrals).
         pop_1617 = self.r.population[la, fy] * 2 / 18
-        in_need_1617 = np.maximum(self.r.referrals_per_child[la, fy] * self.r.population[la, fy]
-                                  * (1 - self.r.nfa_share[la, fy])
-                                  * (1 - self.r.nin_share_of_assessed[la, fy]) * 0.14, 1.0)
+        in_need_1617 = np.maximum(
+            self.r.referrals_per_child[la, fy]
+            * self.r.population[la, fy]
+            * (1 - self.r.nfa_share[la, fy])
+            * (1 - self.r.nin_share_of_assessed[la, fy])
+            * 0.14,
+            1.0,
+        )
         extra_rate = eff * cut / 10.0 / 100_000 * pop_1617 / in_need_1617
-        older = (age >= 16)
-        p_cla = _calibrated(self.r.cla_per_in_need[:, fy], np.exp(0.25 * risk + age_shift), la,
-                            in_need,
-                            self.n_la) + np.where(older, extra_rate, 0.0)
+        older = age >= 16
+        p_cla = _calibrated(
+            self.r.cla_per_in_need[:, fy], np.exp(0.25 * risk + age_shift), la, in_need, self.n_la
+        ) + np.where(older, extra_rate, 0.0)
         cla = in_need & (rng.random(n) < p_cla)
         cla_start = a_auth + (rng.random(n) * np.minimum(cin_len, 150)).astype(np.int64)
         cla &= cla_start < birthday18  # nobody starts to be looked after at 18 (903 rule 352)
@@ -556,8 +702,9 @@ class Engine:
         # for another reason (E8).
         # Nor does a special guardianship order (E45, E48) end care at 18 (rule 407; an order
         # lasts only until then, and the validator counts a 29 February child 18 on the 28th).
-        ceased_code = np.where(np.isin(ceased_code, ["E11", "E12", "E45", "E48"])
-                               & (cla_end >= birthday18), "E8", ceased_code)
+        ceased_code = np.where(
+            np.isin(ceased_code, ["E11", "E12", "E45", "E48"]) & (cla_end >= birthday18), "E8", ceased_code
+        )
         rc_in_need = np.where(rng.random(n) < 0.08, 4, 6)  # RC5 transferred / RC7 ceased
         rc_in_need = np.where(closure >= birthday18, 5, rc_in_need)  # RC6 adult services
         rc_in_need = np.where(cla & (ceased_code == "E11"), 0, rc_in_need)  # RC1 adopted
@@ -566,61 +713,93 @@ class Engine:
         # A plan starts 2 days after the assessment and ends 3 days before closure, so an
         # episode of under 6 days has no room for one (a same-day plan is census query 4012Q).
         # The draw is made for every row either way, keeping the random stream unchanged.
-        cin_plan = in_need & ~icpc & ~cla & (rng.random(n) < b.cin_plan_share) & (
-            closure - a_auth > 5)
+        cin_plan = in_need & ~icpc & ~cla & (rng.random(n) < b.cin_plan_share) & (closure - a_auth > 5)
         cp_prev = k["cp_count"][child].copy()
         np.add.at(self.kids.a["cp_count"], child[icpc], 1)
 
         # State: the child is open until closure, in care until the end of care.
         open_until = np.where(closure > self.extract_day, FOREVER, closure)
         self.kids.a["open_until"][child] = open_until
-        self.kids.a["care_until"][child[cla]] = np.where(
-            cla_end[cla] > self.extract_day, FOREVER, cla_end[cla])
+        self.kids.a["care_until"][child[cla]] = np.where(cla_end[cla] > self.extract_day, FOREVER, cla_end[cla])
 
         # --- record everything
-        self.referrals.append(child=child, la=la, day=day, source=source, need=need,
-                              outcome=outcome, closure=closure, reason=reason, index=ref_index)
+        self.referrals.append(
+            child=child,
+            la=la,
+            day=day,
+            source=source,
+            need=need,
+            outcome=outcome,
+            closure=closure,
+            reason=reason,
+            index=ref_index,
+        )
         assessed = ~nfa
-        self.assessments.append(ref=ref_index[assessed], start=a_start[assessed],
-                                auth=a_auth[assessed],
-                                factors=_no_factors_alone(self._factors(need[assessed]),
-                                                          need[assessed], in_need[assessed]))
-        self.cin_plans.append(ref=ref_index[cin_plan], start=a_auth[cin_plan] + 2,
-                              end=np.maximum(closure[cin_plan] - 3, a_auth[cin_plan] + 2))
+        self.assessments.append(
+            ref=ref_index[assessed],
+            start=a_start[assessed],
+            auth=a_auth[assessed],
+            factors=_no_factors_alone(self._factors(need[assessed]), need[assessed], in_need[assessed]),
+        )
+        self.cin_plans.append(
+            ref=ref_index[cin_plan],
+            start=a_auth[cin_plan] + 2,
+            end=np.maximum(closure[cin_plan] - 3, a_auth[cin_plan] + 2),
+        )
         # An enquiry without a conference concluded that none was needed, so the flag is set
         # (the census requires it on a closed episode, rule 8868). The draw that once set it at
         # random is kept so the random stream, and with it the calibration, is unchanged.
         rng.random(s47_drawn.sum())
         # An enquiry has concluded by the time its episode closes.
         decided = np.minimum(icpc_day, np.where(in_need, closure, icpc_day))
-        self.s47.append(ref=ref_index[s47], start=s47_start[s47],
-                        icpc=np.where(icpc[s47], icpc_day[s47], -1),
-                        decided=decided[s47], not_required=~icpc[s47])
+        self.s47.append(
+            ref=ref_index[s47],
+            start=s47_start[s47],
+            icpc=np.where(icpc[s47], icpc_day[s47], -1),
+            decided=decided[s47],
+            not_required=~icpc[s47],
+        )
         category = _choice(rng, CP_CATEGORIES, icpc_drawn.sum())[icpc[icpc_drawn]]
-        self.cp.append(ref=ref_index[icpc], start=icpc_day[icpc],
-                       end=np.maximum(cp_end[icpc], icpc_day[icpc]),
-                       category=category, previous=cp_prev[icpc])
-        self._care(child[cla], la[cla], cla_start[cla], cla_end[cla], ceased_code[cla],
-                   k["birth"][child[cla]], birthday18[cla])
+        self.cp.append(
+            ref=ref_index[icpc],
+            start=icpc_day[icpc],
+            end=np.maximum(cp_end[icpc], icpc_day[icpc]),
+            category=category,
+            previous=cp_prev[icpc],
+        )
+        self._care(
+            child[cla], la[cla], cla_start[cla], cla_end[cla], ceased_code[cla], k["birth"][child[cla]], birthday18[cla]
+        )
         se = self.s.step_down
         group = np.where(decile <= 3, 0, np.where(decile <= 7, 1, 2))
-        by_group = np.array([se.benefit_by_deprivation[g] for g in
-                             ("most_deprived_1_3", "middle_4_7", "least_deprived_8_10")])
-        benefit = (np.array([se.benefit_by_need[key] for key in need_keys])[need_index]
-                   * by_group[group])
+        by_group = np.array(
+            [se.benefit_by_deprivation[g] for g in ("most_deprived_1_3", "middle_4_7", "least_deprived_8_10")]
+        )
+        benefit = np.array([se.benefit_by_need[key] for key in need_keys])[need_index] * by_group[group]
         rr12 = np.minimum(1 - (1 - se.re_referral_rr_12m) * benefit, 1.0)
         rr24 = np.minimum(1 - (1 - se.re_referral_rr_24m) * benefit, 1.0)
         rr_esc = np.minimum(1 - (1 - se.escalation_rr) * benefit, 1.0)
         closed_assessed = nin
-        self.truth_step.append(ref=ref_index[closed_assessed], stepped=stepped[closed_assessed],
-                               rr12=rr12[closed_assessed], rr24=rr24[closed_assessed],
-                               rr_esc=rr_esc[closed_assessed], need=need[closed_assessed],
-                               decile=decile[closed_assessed])
+        self.truth_step.append(
+            ref=ref_index[closed_assessed],
+            stepped=stepped[closed_assessed],
+            rr12=rr12[closed_assessed],
+            rr24=rr24[closed_assessed],
+            rr_esc=rr_esc[closed_assessed],
+            need=need[closed_assessed],
+            decile=decile[closed_assessed],
+        )
 
         # --- next referral
-        base = np.where(nfa[:, None], np.array(b.re_referral_after_nfa)[None, :],
-                        np.where(nin[:, None], np.array(b.re_referral_after_not_in_need)[None, :],
-                                 np.array(b.re_referral_after_in_need)[None, :]))
+        base = np.where(
+            nfa[:, None],
+            np.array(b.re_referral_after_nfa)[None, :],
+            np.where(
+                nin[:, None],
+                np.array(b.re_referral_after_not_in_need)[None, :],
+                np.array(b.re_referral_after_in_need)[None, :],
+            ),
+        )
         scale = np.exp(0.45 * risk + 0.05 * (5.5 - decile) - 0.1)[:, None]
         probs = base * scale
         probs[stepped, 0] *= rr12[stepped]
@@ -635,20 +814,30 @@ class Engine:
         # nor, as a moved family, under another. Their draws are made all the same.
         ends_record = cla & np.isin(ceased_code, ENDS_RECORD) & (cla_end <= self.extract_day)
         next_day = np.full(n, -1, dtype=np.int64)
-        next_day[still] = self._next_referral(child[still], closure[still], probs[still],
-                                              np.full(still.sum(), "", dtype="<U3"),
-                                              wanted=~ends_record[still])
+        next_day[still] = self._next_referral(
+            child[still],
+            closure[still],
+            probs[still],
+            np.full(still.sum(), "", dtype="<U3"),
+            wanted=~ends_record[still],
+        )
 
         # --- early help after a step-down (also some after an episode of need). If the child's
         # next referral comes while the episode is open, that referral is the step-up: the
         # episode ends that day, so the planted effect is the whole effect on re-referral.
-        step_after_cin = in_need & ~cla & (closure <= self.extract_day) & (
-            rng.random(n) < b.step_down_after_cin * np.sqrt(m_la))
+        step_after_cin = (
+            in_need & ~cla & (closure <= self.extract_day) & (rng.random(n) < b.step_down_after_cin * np.sqrt(m_la))
+        )
         eh_children = stepped | step_after_cin
         eh_start = closure + rng.integers(0, 29, n)
-        self._early_help(child[eh_children], la[eh_children], eh_start[eh_children],
-                         np.full(eh_children.sum(), "csc_step_down"),
-                         request=closure[eh_children], stepped_up_on=next_day[eh_children])
+        self._early_help(
+            child[eh_children],
+            la[eh_children],
+            eh_start[eh_children],
+            np.full(eh_children.sum(), "csc_step_down"),
+            request=closure[eh_children],
+            stepped_up_on=next_day[eh_children],
+        )
 
     def _factors(self, need: np.ndarray) -> np.ndarray:
         """One to three distinct assessment factors typical of the primary need."""
@@ -709,8 +898,7 @@ class Engine:
         too_long = (end - start) > 21
         under_10 = (start - birth) / YEAR_DAYS < 10.01  # PACE detention is from age 10 (358)
         for short, follows in SHORT_LEGAL_STATUS.items():
-            legal = np.where((legal == short) & (too_long | (under_10 & (short == "J2"))),
-                             follows, legal)
+            legal = np.where((legal == short) & (too_long | (under_10 & (short == "J2"))), follows, legal)
         legal = legal[rep]
         # Placements are drawn for the episodes as first drawn, so the random stream does not
         # depend on the cut above; each episode takes its own draw.
@@ -723,8 +911,9 @@ class Engine:
         placement = np.where((placement == "H5") & under_14, "K2", placement)
         # A special guardianship order to former foster carers (E45) ends a foster placement
         # (rule 516).
-        placement = np.where(last & (ceased_code[rep] == "E45") & ~np.char.startswith(
-            placement.astype(str), "U"), "U4", placement)
+        placement = np.where(
+            last & (ceased_code[rep] == "E45") & ~np.char.startswith(placement.astype(str), "U"), "U4", placement
+        )
         # An adoption (E11, E12) ends a placement for adoption under a placement order (E1),
         # here with new adopters, not the foster carers (A6; rules 390, 217). When that
         # placement follows another episode, both placement and legal status change (RNE B,
@@ -733,10 +922,17 @@ class Engine:
         placement = np.where(adopted, "A6", placement)
         rne = np.where(adopted & (pos > 0) & (legal != "E1"), "B", rne)
         legal = np.where(adopted, "E1", legal)
-        self.cla.append(child=child[rep], la=la[rep], start=ep_start, rne=rne, legal=legal,
-                        need=_choice(rng, CLA_NEED, n)[rep],
-                        placement=placement, end=ep_end,
-                        ceased=np.where(last, ceased_code[rep], "X1"))
+        self.cla.append(
+            child=child[rep],
+            la=la[rep],
+            start=ep_start,
+            rne=rne,
+            legal=legal,
+            need=_choice(rng, CLA_NEED, n)[rep],
+            placement=placement,
+            end=ep_end,
+            ceased=np.where(last, ceased_code[rep], "X1"),
+        )
 
     def _early_help(self, child, la, start, source, request=None, stepped_up_on=None) -> None:
         rng = self.rng
@@ -764,29 +960,35 @@ class Engine:
             has_request = rng.random(n) < 0.9
             request = np.where(has_request, start - rng.gamma(1.5, 12, n).astype(np.int64), -1)
         level = np.where(start >= day_of(2024, 4, 1), "family_help", "targeted_early_help")
-        self.eh.append(child=child, la=la, family=k["family"][child], request=request,
-                       start=start, end=end, source=source, lead=lead, level=level,
-                       end_reason=end_reason)
+        self.eh.append(
+            child=child,
+            la=la,
+            family=k["family"][child],
+            request=request,
+            start=start,
+            end=end,
+            source=source,
+            lead=lead,
+            level=level,
+            end_reason=end_reason,
+        )
         month = self._month_of_day(start)
         np.add.at(self.scheduled_eh, (la, month), 1)
         # Stepping up is a new referral to social care; other endings may lead to one later.
         closed = end <= self.extract_day
         up = closed & (end_reason == "step_up_to_social_care") & (source != "csc_step_down")
-        self._schedule(child[up], end[up] + rng.integers(0, 15, up.sum()),
-                       np.full(up.sum(), "5D", dtype="<U3"))
+        self._schedule(child[up], end[up] + rng.integers(0, 15, up.sum()), np.full(up.sum(), "5D", dtype="<U3"))
         other = closed & ~up & (source != "csc_step_down")
         risk = k["risk"][child[other]].astype(float)
         probs = np.array(b.referral_after_early_help)[None, :] * np.exp(0.4 * risk - 0.08)[:, None]
-        self._next_referral(child[other], end[other], np.clip(probs, 0, 0.3),
-                            np.full(other.sum(), "", dtype="<U3"))
+        self._next_referral(child[other], end[other], np.clip(probs, 0, 0.3), np.full(other.sum(), "", dtype="<U3"))
 
     def _community_early_help(self, m: int, start: int, days_in: int, fy: int) -> None:
         """Families asking for help directly, topped up to the LA's early help reach."""
         rng = self.rng
         b = self.b
-        mean_years = np.exp(np.log(b.eh_median_days) + b.eh_sigma ** 2 / 2) / 365.25 + 14 / 365.25
-        children_in_year = (self.eh_reach[fy] * self.r.eh_reach_multiplier
-                            * self.r.population[:, fy] * b.eh_fill)
+        mean_years = np.exp(np.log(b.eh_median_days) + b.eh_sigma**2 / 2) / 365.25 + 14 / 365.25
+        children_in_year = self.eh_reach[fy] * self.r.eh_reach_multiplier * self.r.population[:, fy] * b.eh_fill
         starts_month = children_in_year / (1 + mean_years) / 12 * days_in / (365.25 / 12)
         need = np.maximum(starts_month - self.scheduled_eh[:, m], 0.0)
         family_size = 1 + b.eh_family_extra_children
@@ -797,8 +999,7 @@ class Engine:
         extra = np.minimum(rng.poisson(b.eh_family_extra_children, len(la_f)), 4)
         la = np.repeat(la_f, 1 + extra)
         day = np.repeat(start + rng.integers(0, days_in, len(la_f)), 1 + extra)
-        kids = self._new_children(la, day, sibling_share=0.0,
-                                  ages=((0.30, 5), (0.35, 11), (0.35, 18)))
+        kids = self._new_children(la, day, sibling_share=0.0, ages=((0.30, 5), (0.35, 11), (0.35, 18)))
         # Whole-family working: the siblings share one family (and the episode's dates).
         first_child = kids[np.concatenate([[0], np.cumsum(1 + extra)[:-1]])]
         self.kids.a["family"][kids] = np.repeat(self.kids.a["family"][first_child], 1 + extra)
@@ -811,8 +1012,9 @@ class Engine:
         k = self.kids.view()
         truth_spend = Columns("la", "fy", "cut_pounds_per_child")
         for j in range(len(self.r.fy)):
-            truth_spend.append(la=np.arange(self.n_la), fy=np.full(self.n_la, self.r.fy[j]),
-                               cut_pounds_per_child=self.ei_cut[:, j])
+            truth_spend.append(
+                la=np.arange(self.n_la), fy=np.full(self.n_la, self.r.fy[j]), cut_pounds_per_child=self.ei_cut[:, j]
+            )
         return Journeys(
             children=k,
             referrals=self.referrals.finish(),
@@ -830,8 +1032,7 @@ class Engine:
         )
 
 
-def _calibrated(target: np.ndarray, weight: np.ndarray, la: np.ndarray, rows: np.ndarray,
-                n_la: int) -> np.ndarray:
+def _calibrated(target: np.ndarray, weight: np.ndarray, la: np.ndarray, rows: np.ndarray, n_la: int) -> np.ndarray:
     """Per-row probabilities whose odds are proportional to ``weight`` and whose mean over
     ``rows`` of each LA is that LA's ``target`` share: individual risk decides who, the real LA
     rate decides how many. The LA's intercept is found by bisection on the log-odds scale."""

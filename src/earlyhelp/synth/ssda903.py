@@ -58,9 +58,16 @@ _FOSTER = {"PR1": 0.55, "PR4": 0.40, "PR5": 0.05}
 _ADOPTION = {"PR1": 0.60, "PR2": 0.20, "PR5": 0.20}
 # Placement type -> share of each provider (SSDA903 PLACE_PROVIDER codes).
 PROVIDERS: dict[str, dict[str, float]] = {
-    "U1": _KINSHIP, "U2": _KINSHIP, "U3": _KINSHIP,
-    "U4": _FOSTER, "U5": _FOSTER, "U6": _FOSTER,
-    "A3": _ADOPTION, "A4": _ADOPTION, "A5": _ADOPTION, "A6": _ADOPTION,
+    "U1": _KINSHIP,
+    "U2": _KINSHIP,
+    "U3": _KINSHIP,
+    "U4": _FOSTER,
+    "U5": _FOSTER,
+    "U6": _FOSTER,
+    "A3": _ADOPTION,
+    "A4": _ADOPTION,
+    "A5": _ADOPTION,
+    "A6": _ADOPTION,
     "K1": {"PR2": 0.60, "PR1": 0.20, "PR4": 0.20},
     "K2": {"PR4": 0.80, "PR1": 0.15, "PR5": 0.05},
     "H5": {"PR4": 0.60, "PR1": 0.30, "PR5": 0.10},
@@ -75,15 +82,26 @@ PROVIDERS: dict[str, dict[str, float]] = {
 }
 PROVIDER_INSIDE_LA = 0.35  # PR3, PR4, PR5 and no-provider placements inside the child's own LA
 REASON_PLACE_CHANGE_SHARES = {
-    "CARPL": 0.45, "CREQB": 0.10, "CREQO": 0.08, "CHILD": 0.06, "LAREQ": 0.06, "PLACE": 0.04,
-    "CLOSE": 0.03, "STAND": 0.02, "ALLEG": 0.02, "APPRR": 0.02, "CUSTOD": 0.02, "OTHER": 0.10,
+    "CARPL": 0.45,
+    "CREQB": 0.10,
+    "CREQO": 0.08,
+    "CHILD": 0.06,
+    "LAREQ": 0.06,
+    "PLACE": 0.04,
+    "CLOSE": 0.03,
+    "STAND": 0.02,
+    "ALLEG": 0.02,
+    "APPRR": 0.02,
+    "CUSTOD": 0.02,
+    "OTHER": 0.10,
 }
 MOTHER_SHARE = 0.04
 URN_POOL = 25  # agencies and homes an LA places with, per placement type and provider
 
 
-def ssda903_sidecar(episodes: pa.Table, children: pa.Table, home_postcodes: pa.Table,
-                    rng: np.random.Generator, *, extract_day: int) -> tuple[pa.Table, pa.Table]:
+def ssda903_sidecar(
+    episodes: pa.Table, children: pa.Table, home_postcodes: pa.Table, rng: np.random.Generator, *, extract_day: int
+) -> tuple[pa.Table, pa.Table]:
     """The sidecar tables ``(header, episodes)`` for the looked-after ``episodes`` (the EHLD
     table) of ``children`` (EHLD children: la_code, child_id, sex, birth_month), given each
     child's true home postcode (``home_postcodes``: child_id, home_postcode). ``extract_day``
@@ -104,8 +122,9 @@ def ssda903_sidecar(episodes: pa.Table, children: pa.Table, home_postcodes: pa.T
     ceased = _strings(episodes, "reason_ceased")
     n = len(child)
     if n == 0:
-        return _table(SIDECAR_HEADER, {c: [] for c in SIDECAR_HEADER.table.column_names}), \
-            _table(SIDECAR_EPISODES, {c: [] for c in SIDECAR_EPISODES.table.column_names})
+        return _table(SIDECAR_HEADER, {c: [] for c in SIDECAR_HEADER.table.column_names}), _table(
+            SIDECAR_EPISODES, {c: [] for c in SIDECAR_EPISODES.table.column_names}
+        )
     same_child_as_previous = np.zeros(n, dtype=bool)
     same_child_as_previous[1:] = child[1:] == child[:-1]
     short_break = np.isin(legal, SHORT_BREAKS)
@@ -120,8 +139,7 @@ def ssda903_sidecar(episodes: pa.Table, children: pa.Table, home_postcodes: pa.T
     region_las = _other_las_in_region(local_authorities(), la)
     # Own provision inside the LA, another LA's outside it, the rest (other public, private,
     # voluntary, and placements with no provider) inside for PROVIDER_INSIDE_LA of them.
-    inside = (provider == "PR1") | (~np.isin(provider, ("PR0", "PR1", "PR2"))
-                                    & (rng.random(n) < PROVIDER_INSIDE_LA))
+    inside = (provider == "PR1") | (~np.isin(provider, ("PR0", "PR1", "PR2")) & (rng.random(n) < PROVIDER_INSIDE_LA))
     other = region_las[np.arange(n), (rng.random(n) * region_las.shape[1]).astype(np.int64)]
     placed_la = np.where(inside | (provider == "PR0"), la, other)
     all_las = np.unique(np.concatenate([la, placed_la]))
@@ -135,8 +153,11 @@ def ssda903_sidecar(episodes: pa.Table, children: pa.Table, home_postcodes: pa.T
         placed_at[with_parents & ~short_break] = home[with_parents & ~short_break]
         placed_at = placed_at[kept_from]
         previous = np.concatenate([[None], placed_at[:-1]])
-        clash = located & (kept_from == np.arange(n)) & (
-            (placed_at == home) | (same_child_as_previous & (placed_at == previous)))
+        clash = (
+            located
+            & (kept_from == np.arange(n))
+            & ((placed_at == home) | (same_child_as_previous & (placed_at == previous)))
+        )
         if not clash.any():
             break
         draw[clash] += 1
@@ -145,26 +166,41 @@ def ssda903_sidecar(episodes: pa.Table, children: pa.Table, home_postcodes: pa.T
 
     nxt = np.arange(1, n + 1).clip(max=n - 1)
     has_next = np.concatenate([same_child_as_previous[1:], [False]])
-    moves = (has_next & (ceased == "X1") & np.isin(rne[nxt], ("P", "B", "T", "U"))
-             & ~np.isin(place, TEMPORARY) & ~np.isin(place[nxt], TEMPORARY))
+    moves = (
+        has_next
+        & (ceased == "X1")
+        & np.isin(rne[nxt], ("P", "B", "T", "U"))
+        & ~np.isin(place, TEMPORARY)
+        & ~np.isin(place[nxt], TEMPORARY)
+    )
     reason = _draw(rng, REASON_PLACE_CHANGE_SHARES, n).astype(object)
     reason[~moves] = None
 
-    episode_table = _table(SIDECAR_EPISODES, {
-        "la_code": episodes.column("la_code"),
-        "child_id": episodes.column("child_id"),
-        "start_date": episodes.column("start_date"),
-        "home_postcode": np.where(short_break, None, home),
-        "placement_postcode": placed_at,
-        "urn": np.where(short_break, None, urn),
-        "placement_provider": provider,
-        "reason_place_change": reason,
-    })
+    episode_table = _table(
+        SIDECAR_EPISODES,
+        {
+            "la_code": episodes.column("la_code"),
+            "child_id": episodes.column("child_id"),
+            "start_date": episodes.column("start_date"),
+            "home_postcode": np.where(short_break, None, home),
+            "placement_postcode": placed_at,
+            "urn": np.where(short_break, None, urn),
+            "placement_provider": provider,
+            "reason_place_change": reason,
+        },
+    )
     return _header(rng, children, child, la, start, end, short_break), episode_table
 
 
-def _header(rng, children: pa.Table, child: np.ndarray, la: np.ndarray, start: np.ndarray,
-            end: np.ndarray, short_break: np.ndarray) -> pa.Table:
+def _header(
+    rng,
+    children: pa.Table,
+    child: np.ndarray,
+    la: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    short_break: np.ndarray,
+) -> pa.Table:
     """MOTHER and MC_DOB, one row per looked-after girl (boys and short-break-only girls have
     neither, so they have no row)."""
     first = np.ones(len(child), dtype=bool)
@@ -185,13 +221,17 @@ def _header(rng, children: pa.Table, child: np.ndarray, la: np.ndarray, start: n
     mother = eligible & (rng.random(len(ids)) < MOTHER_SHARE)
     birth = window_from + (rng.random(len(ids)) * np.maximum(window_to - window_from, 1)).astype(np.int64)
     keep = np.flatnonzero(girl)
-    return _table(SIDECAR_HEADER, {
-        "la_code": la[first][keep],
-        "child_id": ids[keep],
-        "mother": np.where(mother, "1", "0")[keep],
-        "mother_child_birth_date": pa.array(birth[keep].astype(np.int32), pa.int32(),
-                                            mask=~mother[keep]).cast(pa.date32()),
-    })
+    return _table(
+        SIDECAR_HEADER,
+        {
+            "la_code": la[first][keep],
+            "child_id": ids[keep],
+            "mother": np.where(mother, "1", "0")[keep],
+            "mother_child_birth_date": pa.array(birth[keep].astype(np.int32), pa.int32(), mask=~mother[keep]).cast(
+                pa.date32()
+            ),
+        },
+    )
 
 
 def _urns(rng, place: np.ndarray, provider: np.ndarray, placed_la: np.ndarray) -> np.ndarray:
@@ -203,8 +243,7 @@ def _urns(rng, place: np.ndarray, provider: np.ndarray, placed_la: np.ndarray) -
     pool[own_service] = 0
     # One service for all foster (U*) or all adoption (A*) placement types.
     kind = np.where(np.isin(place, FOSTER_OR_ADOPTION), place.astype("U1"), place.astype("U2"))
-    keys = np.char.add(np.char.add(np.char.add(placed_la.astype("U9"), kind), provider.astype("U3")),
-                       pool.astype("U2"))
+    keys = np.char.add(np.char.add(np.char.add(placed_la.astype("U9"), kind), provider.astype("U3")), pool.astype("U2"))
     distinct, index = np.unique(keys, return_inverse=True)
     number = np.array([zlib.crc32(key.encode()) % 1_000_000 for key in distinct], dtype=np.int64)
     school = np.char.add("1", np.char.zfill((number % 50_000).astype("U5"), 5))

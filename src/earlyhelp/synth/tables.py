@@ -13,26 +13,35 @@ import pyarrow.compute as pc
 
 from earlyhelp.spec import codes
 from earlyhelp.spec import table as spec_table
-from earlyhelp.synth.simulate import CLOSURE_CODES, EPOCH, ETHNICITY, OUTCOME_NFA, Journeys
 from earlyhelp.synth.rates import Rates
+from earlyhelp.synth.simulate import CLOSURE_CODES, EPOCH, ETHNICITY, OUTCOME_NFA, Journeys
 
-ARROW_TYPES = {"text": pa.string(), "code": pa.string(), "month": pa.string(),
-               "date": pa.date32(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}
+ARROW_TYPES = {
+    "text": pa.string(),
+    "code": pa.string(),
+    "month": pa.string(),
+    "date": pa.date32(),
+    "bool": pa.bool_(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+}
 
 SERVICES_BY_SOURCE = {
-    "school": ("school_attendance", "family_support_worker", "parenting_programme", "send_support",
-               "mental_health"),
-    "early_years": ("early_years", "health_visiting", "parenting_programme",
-                    "family_support_worker"),
+    "school": ("school_attendance", "family_support_worker", "parenting_programme", "send_support", "mental_health"),
+    "early_years": ("early_years", "health_visiting", "parenting_programme", "family_support_worker"),
     "health": ("health_visiting", "mental_health", "parenting_programme", "family_support_worker"),
-    "family": ("family_support_worker", "parenting_programme", "financial_support",
-               "housing_support"),
+    "family": ("family_support_worker", "parenting_programme", "financial_support", "housing_support"),
     "police": ("domestic_abuse", "youth_work", "substance_use", "family_support_worker"),
     "housing": ("housing_support", "financial_support", "family_support_worker"),
     "voluntary": ("family_support_worker", "parenting_programme", "financial_support", "other"),
     "other": ("family_support_worker", "other", "parenting_programme"),
-    "csc_step_down": ("family_support_worker", "parenting_programme", "domestic_abuse",
-                      "mental_health", "substance_use"),
+    "csc_step_down": (
+        "family_support_worker",
+        "parenting_programme",
+        "domestic_abuse",
+        "mental_health",
+        "substance_use",
+    ),
 }
 HEADINGS = np.array(codes.OUTCOME_HEADING)
 HEADING_WEIGHTS = np.array([0.14, 0.07, 0.13, 0.05, 0.2, 0.1, 0.05, 0.1, 0.07, 0.09])
@@ -65,8 +74,7 @@ def dates(days: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
 
 def ids(prefix: pa.Array | str, number: np.ndarray, width: int) -> pa.Array:
     """'<prefix><zero-padded number>' built in Arrow (fast for millions of rows)."""
-    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(number, dtype=np.int64)), pa.string()),
-                          width, "0")
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(number, dtype=np.int64)), pa.string()), width, "0")
     return pc.binary_join_element_wise(prefix, digits, "")
 
 
@@ -85,8 +93,9 @@ class TableBuilder:
         self.used = used
         self.child_la = kids["la"].astype(np.int64)
         # Built once for every child, then taken: most tables repeat the same children.
-        self._child_ids = ids(pc.binary_join_element_wise(self.la_of(self.child_la), "-C", ""),
-                              np.arange(len(self.child_la)), 8)
+        self._child_ids = ids(
+            pc.binary_join_element_wise(self.la_of(self.child_la), "-C", ""), np.arange(len(self.child_la)), 8
+        )
 
     # ------------------------------------------------------------------ helpers
     def child_ids(self, child: np.ndarray) -> pa.Array:
@@ -101,28 +110,29 @@ class TableBuilder:
 
     def family_ids(self, child: np.ndarray) -> pa.Array:
         family = self.j.children["family"][child]
-        return ids(pc.binary_join_element_wise(self.la_of(self.child_la[child]), "-F", ""),
-                   family, 8)
+        return ids(pc.binary_join_element_wise(self.la_of(self.child_la[child]), "-F", ""), family, 8)
 
     # ------------------------------------------------------------------ analytic tables
     def children(self) -> pa.Table:
         k = self.j.children
         child = np.flatnonzero(self.used)
-        months = (EPOCH + k["birth"][child].astype("timedelta64[D]")).astype(
-            "datetime64[M]").astype(np.int64)
+        months = (EPOCH + k["birth"][child].astype("timedelta64[D]")).astype("datetime64[M]").astype(np.int64)
         year = pc.cast(pa.array(months // 12 + 1970), pa.string())
         month = pc.utf8_lpad(pc.cast(pa.array(months % 12 + 1), pa.string()), 2, "0")
         eth = np.array(list(ETHNICITY))[k["ethnicity"][child]]
-        return build("children", {
-            "la_code": self.la_of(self.child_la[child]),
-            "child_id": self.child_ids(child),
-            "birth_month": pc.binary_join_element_wise(year, month, "-"),
-            "sex": pa.array(np.where(k["sex"][child] == 1, "F", "M")),
-            "ethnicity": pa.array(eth),
-            "disabled": pa.array(k["disabled"][child]),
-            "idaci_decile": pa.array(k["decile"][child].astype(np.int64)),
-            "family_id": self.family_ids(child),
-        })
+        return build(
+            "children",
+            {
+                "la_code": self.la_of(self.child_la[child]),
+                "child_id": self.child_ids(child),
+                "birth_month": pc.binary_join_element_wise(year, month, "-"),
+                "sex": pa.array(np.where(k["sex"][child] == 1, "F", "M")),
+                "ethnicity": pa.array(eth),
+                "disabled": pa.array(k["disabled"][child]),
+                "idaci_decile": pa.array(k["decile"][child].astype(np.int64)),
+                "family_id": self.family_ids(child),
+            },
+        )
 
     def referrals(self) -> pa.Table:
         r = self.j.referrals
@@ -132,25 +142,32 @@ class TableBuilder:
         self.ref_la[r["index"]] = la
         self.ref_child = np.zeros_like(self.ref_la)
         self.ref_child[r["index"]] = r["child"]
-        self._ref_ids = ids(pc.binary_join_element_wise(self.la_of(self.ref_la), "-R", ""),
-                            np.arange(len(self.ref_la)), 8)
-        table = build("referrals", {
-            "la_code": self.la_of(la),
-            "child_id": self.child_ids(r["child"]),
-            "referral_id": self.ref_ids(r["index"]),
-            "referral_date": dates(r["day"]),
-            "referral_source": pa.array(r["source"].astype(str)),
-            "primary_need": pa.array(r["need"].astype(str)),
-            "referral_nfa": pa.array(r["outcome"] == OUTCOME_NFA),
-            "closure_date": dates(r["closure"], ~closed),
-            "closure_reason": pa.array(CLOSURE_CODES[r["reason"]], mask=~closed),
-        })
+        self._ref_ids = ids(
+            pc.binary_join_element_wise(self.la_of(self.ref_la), "-R", ""), np.arange(len(self.ref_la)), 8
+        )
+        table = build(
+            "referrals",
+            {
+                "la_code": self.la_of(la),
+                "child_id": self.child_ids(r["child"]),
+                "referral_id": self.ref_ids(r["index"]),
+                "referral_date": dates(r["day"]),
+                "referral_source": pa.array(r["source"].astype(str)),
+                "primary_need": pa.array(r["need"].astype(str)),
+                "referral_nfa": pa.array(r["outcome"] == OUTCOME_NFA),
+                "closure_date": dates(r["closure"], ~closed),
+                "closure_reason": pa.array(CLOSURE_CODES[r["reason"]], mask=~closed),
+            },
+        )
         return table
 
     def _ref_columns(self, ref: np.ndarray) -> dict[str, pa.Array]:
         la = self.ref_la[ref]
-        return {"la_code": self.la_of(la), "child_id": self.child_ids(self.ref_child[ref]),
-                "referral_id": self.ref_ids(ref)}
+        return {
+            "la_code": self.la_of(la),
+            "child_id": self.child_ids(self.ref_child[ref]),
+            "referral_id": self.ref_ids(ref),
+        }
 
     def assessments(self) -> pa.Table:
         a = self.j.assessments
@@ -198,17 +215,20 @@ class TableBuilder:
         c = self.j.cla
         keep = c["start"] <= self.extract
         open_ = c["end"][keep] > self.extract
-        return build("looked_after_episodes", {
-            "la_code": self.la_of(c["la"][keep]),
-            "child_id": self.child_ids(c["child"][keep]),
-            "start_date": dates(c["start"][keep]),
-            "reason_new_episode": pa.array(c["rne"][keep].astype(str)),
-            "legal_status": pa.array(c["legal"][keep].astype(str)),
-            "category_of_need": pa.array(c["need"][keep].astype(str)),
-            "placement": pa.array(c["placement"][keep].astype(str)),
-            "end_date": dates(c["end"][keep], open_),
-            "reason_ceased": pa.array(c["ceased"][keep].astype(str), mask=open_),
-        })
+        return build(
+            "looked_after_episodes",
+            {
+                "la_code": self.la_of(c["la"][keep]),
+                "child_id": self.child_ids(c["child"][keep]),
+                "start_date": dates(c["start"][keep]),
+                "reason_new_episode": pa.array(c["rne"][keep].astype(str)),
+                "legal_status": pa.array(c["legal"][keep].astype(str)),
+                "category_of_need": pa.array(c["need"][keep].astype(str)),
+                "placement": pa.array(c["placement"][keep].astype(str)),
+                "end_date": dates(c["end"][keep], open_),
+                "reason_ceased": pa.array(c["ceased"][keep].astype(str), mask=open_),
+            },
+        )
 
     def early_help(self) -> tuple[pa.Table, pa.Table, pa.Table]:
         e = self.j.early_help
@@ -223,21 +243,25 @@ class TableBuilder:
         la_code = self.la_of(la)
         episode_id = ids(pc.binary_join_element_wise(la_code, "-E", ""), episode, 8)
         end_reason = e["end_reason"][keep].astype(str)
-        episodes = build("early_help_episodes", {
-            "la_code": la_code,
-            "child_id": self.child_ids(child),
-            "family_id": self.family_ids(child),
-            "episode_id": episode_id,
-            "request_date": dates(request, request < 0),
-            "start_date": dates(start),
-            "end_date": dates(end, open_),
-            "request_source": pa.array(e["source"][keep].astype(str)),
-            "lead_agency": pa.array(e["lead"][keep].astype(str)),
-            "service_level": pa.array(e["level"][keep].astype(str)),
-            "end_reason": pa.array(end_reason, mask=open_),
-        })
-        services = self._services(la_code, episode_id, e["source"][keep].astype(str),
-                                  e["lead"][keep].astype(str), start, end, open_)
+        episodes = build(
+            "early_help_episodes",
+            {
+                "la_code": la_code,
+                "child_id": self.child_ids(child),
+                "family_id": self.family_ids(child),
+                "episode_id": episode_id,
+                "request_date": dates(request, request < 0),
+                "start_date": dates(start),
+                "end_date": dates(end, open_),
+                "request_source": pa.array(e["source"][keep].astype(str)),
+                "lead_agency": pa.array(e["lead"][keep].astype(str)),
+                "service_level": pa.array(e["level"][keep].astype(str)),
+                "end_reason": pa.array(end_reason, mask=open_),
+            },
+        )
+        services = self._services(
+            la_code, episode_id, e["source"][keep].astype(str), e["lead"][keep].astype(str), start, end, open_
+        )
         goals = self._goals(la_code, episode_id, episode, end_reason, open_)
         return episodes, services, goals
 
@@ -252,20 +276,24 @@ class TableBuilder:
             idx = np.flatnonzero(src == key)
             if len(idx):
                 service[idx] = np.array(options)[rng.integers(0, len(options), len(idx))]
-        provider = np.where(rng.random(len(rep)) < 0.6, lead[rep],
-                            np.array(codes.AGENCY)[rng.integers(0, len(codes.AGENCY), len(rep))])
+        provider = np.where(
+            rng.random(len(rep)) < 0.6, lead[rep], np.array(codes.AGENCY)[rng.integers(0, len(codes.AGENCY), len(rep))]
+        )
         span = np.maximum(end - start, 1)[rep]
         s_start = start[rep] + (rng.random(len(rep)) * span * 0.3).astype(np.int64)
         s_end = np.maximum(s_start, end[rep] - (rng.random(len(rep)) * span * 0.3).astype(np.int64))
         s_start = np.minimum(s_start, self.extract)
-        return build("early_help_services", {
-            "la_code": la_code.take(pa.array(rep)),
-            "episode_id": episode_id.take(pa.array(rep)),
-            "service_type": pa.array(service.astype(str)),
-            "provider_agency": pa.array(provider.astype(str)),
-            "start_date": dates(s_start),
-            "end_date": dates(s_end, open_[rep] | (s_end > self.extract)),
-        })
+        return build(
+            "early_help_services",
+            {
+                "la_code": la_code.take(pa.array(rep)),
+                "episode_id": episode_id.take(pa.array(rep)),
+                "service_type": pa.array(service.astype(str)),
+                "provider_agency": pa.array(provider.astype(str)),
+                "start_date": dates(s_start),
+                "end_date": dates(s_end, open_[rep] | (s_end > self.extract)),
+            },
+        )
 
     def _goals(self, la_code, episode_id, episode, end_reason, open_) -> pa.Table:
         rng = self.rng
@@ -277,29 +305,37 @@ class TableBuilder:
         achieved = end_reason[rep] == "outcomes_achieved"
         u = rng.random(m)
         # 0 met, 1 partly_met, 2 not_met, 3 withdrawn
-        status = np.where(achieved, np.searchsorted([0.7, 0.95], u, side="right"),
-                          np.searchsorted([0.2, 0.5, 0.85], u, side="right"))
+        status = np.where(
+            achieved, np.searchsorted([0.7, 0.95], u, side="right"), np.searchsorted([0.2, 0.5, 0.85], u, side="right")
+        )
         closed = ~open_[rep]
         start_score = rng.integers(1, 7, m)
-        gain = np.select([status == 0, status == 1, status == 2],
-                         [rng.integers(2, 6, m), rng.integers(1, 3, m), rng.integers(-1, 2, m)], 0)
+        gain = np.select(
+            [status == 0, status == 1, status == 2],
+            [rng.integers(2, 6, m), rng.integers(1, 3, m), rng.integers(-1, 2, m)],
+            0,
+        )
         end_score = np.clip(start_score + gain, 0, 10)
         no_end = ~closed | (status == 3) | (rng.random(m) < 0.1)
         no_start = rng.random(m) < 0.05
         rep_index = pa.array(rep)
         goal_la = la_code.take(rep_index)
         status_codes = pa.array(["met", "partly_met", "not_met", "withdrawn"])
-        return build("family_goals", {
-            "la_code": goal_la,
-            "episode_id": episode_id.take(rep_index),
-            "goal_id": ids(pc.binary_join_element_wise(goal_la, "-G", ""), np.arange(m), 9),
-            "outcome_heading": pa.array(HEADINGS).take(pa.array(heading)),
-            "identified_by": pa.array(list(codes.GOAL_IDENTIFIED_BY)).take(
-                pa.array(rng.choice(3, m, p=[0.3, 0.2, 0.5]))),
-            "start_score": pa.array(start_score.astype(np.int64), mask=no_start),
-            "end_score": pa.array(end_score.astype(np.int64), mask=no_end | no_start),
-            "status": status_codes.take(pa.array(status, mask=~closed)),
-        })
+        return build(
+            "family_goals",
+            {
+                "la_code": goal_la,
+                "episode_id": episode_id.take(rep_index),
+                "goal_id": ids(pc.binary_join_element_wise(goal_la, "-G", ""), np.arange(m), 9),
+                "outcome_heading": pa.array(HEADINGS).take(pa.array(heading)),
+                "identified_by": pa.array(list(codes.GOAL_IDENTIFIED_BY)).take(
+                    pa.array(rng.choice(3, m, p=[0.3, 0.2, 0.5]))
+                ),
+                "start_score": pa.array(start_score.astype(np.int64), mask=no_start),
+                "end_score": pa.array(end_score.astype(np.int64), mask=no_end | no_start),
+                "status": status_codes.take(pa.array(status, mask=~closed)),
+            },
+        )
 
 
 def reference_tables(rates: Rates, settings, period_start: int, period_end: int) -> dict[str, pa.Table]:
@@ -320,30 +356,50 @@ def reference_tables(rates: Rates, settings, period_start: int, period_end: int)
     f = settings.scale.population_fraction
     n = len(codes_)
     return {
-        "local_authorities": build("local_authorities", {
-            c: pa.array(las[c].astype(str).to_numpy()) for c in
-            ("la_code", "la_name", "region_code", "region_name")}),
+        "local_authorities": build(
+            "local_authorities",
+            {c: pa.array(las[c].astype(str).to_numpy()) for c in ("la_code", "la_name", "region_code", "region_name")},
+        ),
         # A scaled-down LA keeps its rates: population and spend shrink with it.
-        "population": build("population", {
-            "la_code": pa.array(pop["la_code"].astype(str).to_numpy()),
-            "year": pa.array(pop["year"].to_numpy(np.int64)),
-            "children_0_17": pa.array(np.round(pop["children_0_17"].to_numpy(float) * f)
-                                      .astype(np.int64))}),
-        "deprivation": build("deprivation", {
-            "la_code": pa.array(dep["la_code"].astype(str).to_numpy()),
-            "idaci_score": pa.array(dep["idaci_score"].to_numpy(float))}),
-        "spend": build("spend", {
-            "la_code": pa.array(spend["la_code"].astype(str).to_numpy()),
-            "time_period": pa.array(spend["time_period"].to_numpy(np.int64)),
-            "line": pa.array(spend["line"].astype(str).to_numpy()),
-            "gross_spend": pa.array(np.round(spend["gross_spend"].to_numpy(float) * f, 2)),
-            "early_intervention": pa.array(spend["early_intervention"].to_numpy(bool))}),
-        "deflators": build("deflators", {
-            "time_period": pa.array(defl["time_period"].to_numpy(np.int64)),
-            "index": pa.array(defl["index"].to_numpy(float))}),
-        "returns": build("returns", {
-            "la_code": pa.array(codes_),
-            "period_start": dates(np.full(n, period_start)),
-            "period_end": dates(np.full(n, period_end)),
-            "extract_date": dates(np.full(n, extract_day(settings)))}),
+        "population": build(
+            "population",
+            {
+                "la_code": pa.array(pop["la_code"].astype(str).to_numpy()),
+                "year": pa.array(pop["year"].to_numpy(np.int64)),
+                "children_0_17": pa.array(np.round(pop["children_0_17"].to_numpy(float) * f).astype(np.int64)),
+            },
+        ),
+        "deprivation": build(
+            "deprivation",
+            {
+                "la_code": pa.array(dep["la_code"].astype(str).to_numpy()),
+                "idaci_score": pa.array(dep["idaci_score"].to_numpy(float)),
+            },
+        ),
+        "spend": build(
+            "spend",
+            {
+                "la_code": pa.array(spend["la_code"].astype(str).to_numpy()),
+                "time_period": pa.array(spend["time_period"].to_numpy(np.int64)),
+                "line": pa.array(spend["line"].astype(str).to_numpy()),
+                "gross_spend": pa.array(np.round(spend["gross_spend"].to_numpy(float) * f, 2)),
+                "early_intervention": pa.array(spend["early_intervention"].to_numpy(bool)),
+            },
+        ),
+        "deflators": build(
+            "deflators",
+            {
+                "time_period": pa.array(defl["time_period"].to_numpy(np.int64)),
+                "index": pa.array(defl["index"].to_numpy(float)),
+            },
+        ),
+        "returns": build(
+            "returns",
+            {
+                "la_code": pa.array(codes_),
+                "period_start": dates(np.full(n, period_start)),
+                "period_end": dates(np.full(n, period_end)),
+                "extract_date": dates(np.full(n, extract_day(settings))),
+            },
+        ),
     }

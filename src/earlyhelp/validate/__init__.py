@@ -9,5 +9,12 @@ from earlyhelp.validate.engine import validate_paths
 from earlyhelp.validate.report import DEFAULT_DETAIL_LIMIT, Finding, ValidationReport
 from earlyhelp.validate.rules import RULES, RULES_IN_ORDER, Rule
 
-__all__ = ["DEFAULT_DETAIL_LIMIT", "Finding", "RULES", "RULES_IN_ORDER", "Rule", "ValidationReport",
-           "validate_paths"]
+__all__ = [
+    "DEFAULT_DETAIL_LIMIT",
+    "RULES",
+    "RULES_IN_ORDER",
+    "Finding",
+    "Rule",
+    "ValidationReport",
+    "validate_paths",
+]

@@ -27,8 +27,7 @@ _DAY_FIRST = r"^\d{1,2}/\d{1,2}/\d{2,4}$"
 _INT = r"^[+-]?\d{1,18}$"
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
 # The dd/mm/yyyy case (Excel's UK date format) gets its own, more useful hint.
-_EXCEL_HINT = (" This looks like a day/month/year date as Excel saves it: format the column as "
-               "yyyy-mm-dd before saving.")
+_EXCEL_HINT = " This looks like a day/month/year date as Excel saves it: format the column as yyyy-mm-dd before saving."
 _BOOLS = pa.array(["true", "false"])
 LINE = "__line"
 CODES_SHOWN = 25
@@ -75,8 +74,9 @@ def _as_dates(values: pa.Array, empty: np.ndarray) -> tuple[pa.Array, np.ndarray
     # Slow path, only for a batch with a bad date: keep well-shaped values that survive a round
     # trip, which rejects 2020-02-30 (strptime alone would roll it over to 1 March).
     shaped = pc.match_substring_regex(candidates, _DATE_SHAPE)
-    stamps = pc.strptime(pc.if_else(shaped, candidates, pa.scalar(None, pa.string())),
-                         format="%Y-%m-%d", unit="s", error_is_null=True)
+    stamps = pc.strptime(
+        pc.if_else(shaped, candidates, pa.scalar(None, pa.string())), format="%Y-%m-%d", unit="s", error_is_null=True
+    )
     good = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), candidates)
     dates = pc.cast(pc.if_else(good, stamps, pa.scalar(None, stamps.type)), pa.date32())
     return dates, ~empty & ~_np(good)
@@ -122,9 +122,18 @@ class KeySink:
         self.columns = tuple(c for c in key_columns(table) if c in present)
         self.path = directory / f"{table.name}.keys.parquet"
         schema = pa.schema([(c, pa.string()) for c in self.columns] + [(LINE, pa.int64())])
-        self._writer = pq.ParquetWriter(
-            # Written once, read once, moments later: speed beats size.
-            self.path, schema, compression="none", use_dictionary=False, write_statistics=False) if self.columns else None
+        self._writer = (
+            pq.ParquetWriter(
+                # Written once, read once, moments later: speed beats size.
+                self.path,
+                schema,
+                compression="none",
+                use_dictionary=False,
+                write_statistics=False,
+            )
+            if self.columns
+            else None
+        )
 
     def write(self, batch: Batch) -> None:
         if self._writer is not None:
@@ -139,16 +148,25 @@ class KeySink:
 class RowChecker:
     """Applies every row rule of one table to the batches of one file."""
 
-    def __init__(self, table_file: TableFile, report: ValidationReport,
-                 extract_dates: ExtractDates | None, sink: KeySink | None):
+    def __init__(
+        self, table_file: TableFile, report: ValidationReport, extract_dates: ExtractDates | None, sink: KeySink | None
+    ):
         self.file = table_file
         self.table = table_file.table
         self.report = report
         self.extract_dates = extract_dates
         self.sink = sink
 
-    def _flag(self, rule_id: str, mask: np.ndarray, batch: Batch, column: str | None,
-              values: pa.Array | None, expected=None, other=None) -> None:
+    def _flag(
+        self,
+        rule_id: str,
+        mask: np.ndarray,
+        batch: Batch,
+        column: str | None,
+        values: pa.Array | None,
+        expected=None,
+        other=None,
+    ) -> None:
         where = np.flatnonzero(mask)
         if not len(where):
             return
@@ -159,9 +177,16 @@ class RowChecker:
             expected = [expected(i) for i in kept]
         if callable(other):
             other = [other(i) for i in kept]
-        self.report.add_rows(rule_id, file=self.file.path, table=self.table.name,
-                             lines=batch.lines[where], column=column, values=shown,
-                             expected=expected, other=other)
+        self.report.add_rows(
+            rule_id,
+            file=self.file.path,
+            table=self.table.name,
+            lines=batch.lines[where],
+            column=column,
+            values=shown,
+            expected=expected,
+            other=other,
+        )
 
     def check(self, batch: Batch) -> None:
         dates: dict[str, pa.Array] = {}
@@ -188,8 +213,7 @@ class RowChecker:
         if self.sink is not None:
             self.sink.write(batch)
 
-    def _check_value(self, column: Column, values: pa.Array, empty: np.ndarray,
-                     batch: Batch) -> pa.Array | None:
+    def _check_value(self, column: Column, values: pa.Array, empty: np.ndarray, batch: Batch) -> pa.Array | None:
         name = column.name
         if column.codes is not None:
             self._check_codes(column, values, empty, batch)
@@ -197,8 +221,9 @@ class RowChecker:
             dates, invalid = _as_dates(values, empty)
             if invalid.any():
                 day_first = _np(pc.match_substring_regex(values, _DAY_FIRST))
-                self._flag("value-date", invalid, batch, name, values,
-                           expected=lambda i: _EXCEL_HINT if day_first[i] else "")
+                self._flag(
+                    "value-date", invalid, batch, name, values, expected=lambda i: _EXCEL_HINT if day_first[i] else ""
+                )
             return dates
         elif column.type == "month":
             invalid = ~empty & ~_np(pc.match_substring_regex(values, _MONTH))
@@ -224,8 +249,7 @@ class RowChecker:
                 self._flag("value-range", outside, batch, name, values, expected=_range_text(column))
         return None
 
-    def _check_shape(self, shape: rules.IdentifierShape, values: pa.Array, empty: np.ndarray,
-                     batch: Batch) -> None:
+    def _check_shape(self, shape: rules.IdentifierShape, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:
         compact = values
         for separator in shape.separators:
             compact = pc.replace_substring(compact, separator, "")
@@ -233,8 +257,14 @@ class RowChecker:
         if not invalid.any():
             return
         notes = [(_np(pc.match_substring_regex(values, pattern)), sentence) for pattern, sentence in shape.notes]
-        self._flag(shape.rule_id, invalid, batch, shape.column, values,
-                   expected=lambda i: next((sentence for match, sentence in notes if match[i]), ""))
+        self._flag(
+            shape.rule_id,
+            invalid,
+            batch,
+            shape.column,
+            values,
+            expected=lambda i: next((sentence for match, sentence in notes if match[i]), ""),
+        )
 
     def _check_codes(self, column: Column, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:
         allowed = pa.array(column.codes)
@@ -253,16 +283,21 @@ class RowChecker:
             if fk.references == rules.RETURNS_TABLE and fk.columns == ("la_code",):
                 la_code = batch.columns["la_code"]
                 unknown = _np(pc.is_null(la_positions)) & _np(pc.not_equal(pc.binary_length(la_code), 0))
-                self._flag("key-foreign", unknown, batch, "la_code", la_code,
-                           expected=self.extract_dates.file_name)
+                self._flag("key-foreign", unknown, batch, "la_code", la_code, expected=self.extract_dates.file_name)
 
     def _check_date_order(self, batch: Batch, dates: dict[str, pa.Array]) -> None:
         for start, end in self.table.date_order:
             if start in dates and end in dates:
                 before = _np(pc.less(dates[end], dates[start]))
                 starts = batch.columns[start]
-                self._flag("date-order", before, batch, end, batch.columns[end],
-                           other=lambda i, s=starts, n=start: f"{n} ({s[int(i)].as_py()})")
+                self._flag(
+                    "date-order",
+                    before,
+                    batch,
+                    end,
+                    batch.columns[end],
+                    other=lambda i, s=starts, n=start: f"{n} ({s[int(i)].as_py()})",
+                )
 
     def _check_extract_date(self, batch: Batch, dates: dict[str, pa.Array], la_positions: pa.Array) -> None:
         limits = None
@@ -272,8 +307,14 @@ class RowChecker:
             if limits is None:
                 limits = pc.take(self.extract_dates.dates, la_positions)
             after = _np(pc.greater(values, limits))
-            self._flag("after-extract-date", after, batch, name, batch.columns[name],
-                       expected=lambda i, lim=limits: str(lim[int(i)].as_py()))
+            self._flag(
+                "after-extract-date",
+                after,
+                batch,
+                name,
+                batch.columns[name],
+                expected=lambda i, lim=limits: str(lim[int(i)].as_py()),
+            )
 
     def _check_nfa_closure(self, batch: Batch, dates: dict[str, pa.Array]) -> None:
         if rules.NFA_FLAG not in batch.columns:

@@ -24,11 +24,14 @@ def render_text(report: ValidationReport, shown_per_rule: int | None) -> str:
         out.append(click.style("No errors found", fg="green", bold=True) + f" ({checked}).")
     else:
         errors = report.error_count
-        out.append(click.style("There is a problem", fg="red", bold=True)
-                   + f": {errors:,} error{'s' if errors != 1 else ''} ({checked}).")
+        out.append(
+            click.style("There is a problem", fg="red", bold=True)
+            + f": {errors:,} error{'s' if errors != 1 else ''} ({checked})."
+        )
     if report.warning_count:
-        out.append(f"{report.warning_count:,} warning{'s' if report.warning_count != 1 else ''} "
-                   "(accepted, but worth a look).")
+        out.append(
+            f"{report.warning_count:,} warning{'s' if report.warning_count != 1 else ''} (accepted, but worth a look)."
+        )
     summary = report.summary()
     if not summary:
         return "\n".join(out)
@@ -57,17 +60,22 @@ def render_text(report: ValidationReport, shown_per_rule: int | None) -> str:
 
 
 @click.command(name="validate")
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON report.")
-@click.option("--all", "show_all", is_flag=True,
-              help=f"Show every finding (default: the first {SHOWN_PER_RULE} per rule).")
-@click.option("--max-per-rule", type=click.IntRange(min=0), default=SHOWN_PER_RULE, show_default=True,
-              help="How many findings of each rule to show.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads for the cross-table checks (default: all).")
-def validate(paths: tuple[Path, ...], as_json: bool, show_all: bool,
-             max_per_rule: int, threads: int | None) -> None:
+@click.option(
+    "--all", "show_all", is_flag=True, help=f"Show every finding (default: the first {SHOWN_PER_RULE} per rule)."
+)
+@click.option(
+    "--max-per-rule",
+    type=click.IntRange(min=0),
+    default=SHOWN_PER_RULE,
+    show_default=True,
+    help="How many findings of each rule to show.",
+)
+@click.option(
+    "--threads", type=click.IntRange(min=1), default=None, help="CPU threads for the cross-table checks (default: all)."
+)
+def validate(paths: tuple[Path, ...], as_json: bool, show_all: bool, max_per_rule: int, threads: int | None) -> None:
     """Check EHLD files against every rule of the specification.
 
     PATH is a folder of EHLD tables (one CSV or Parquet file per table, named after it, e.g.

@@ -19,7 +19,6 @@ from earlyhelp.validate.reader import open_csv, open_parquet
 from earlyhelp.validate.report import DEFAULT_DETAIL_LIMIT, ValidationReport
 
 
-
 def closest_table(file: Path) -> str | None:
     """The table a misnamed file was probably meant for, or None.
 
@@ -44,9 +43,13 @@ def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path
         if not path.exists():
             raise UsageError(f"{path} does not exist.", hint="Give a folder of EHLD files, or the files.")
         if path.is_dir():
-            candidates = sorted(p for p in path.iterdir()
-                                if p.is_file() and p.suffix.lower() in SUFFIXES + SPREADSHEET_SUFFIXES
-                                and not p.name.startswith((".", "~$")))  # hidden files, Excel's lock files
+            candidates = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file()
+                and p.suffix.lower() in SUFFIXES + SPREADSHEET_SUFFIXES
+                and not p.name.startswith((".", "~$"))
+            )  # hidden files, Excel's lock files
         else:
             candidates = [path]
         for file in candidates:
@@ -56,8 +59,11 @@ def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path
                 report.add("file-spreadsheet", file=file, expected=_did_you_mean(file, ".csv"))
                 continue
             if name not in TABLES or suffix not in SUFFIXES:
-                report.add("file-unknown-table", file=file,
-                           expected=_did_you_mean(file, suffix if suffix in SUFFIXES else ".csv"))
+                report.add(
+                    "file-unknown-table",
+                    file=file,
+                    expected=_did_you_mean(file, suffix if suffix in SUFFIXES else ".csv"),
+                )
                 continue
             if name in found:
                 if found[name].resolve() != file.resolve():
@@ -67,9 +73,12 @@ def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path
     return found
 
 
-def validate_paths(paths: list[Path] | tuple[Path, ...] | Path | str, *,
-                   detail_limit: int | None = DEFAULT_DETAIL_LIMIT,
-                   threads: int | None = None) -> "ValidationReport":
+def validate_paths(
+    paths: list[Path] | tuple[Path, ...] | Path | str,
+    *,
+    detail_limit: int | None = DEFAULT_DETAIL_LIMIT,
+    threads: int | None = None,
+) -> ValidationReport:
     """Check EHLD files (folders or files, CSV or Parquet) against every rule.
 
     ``detail_limit`` caps the findings kept per rule (counts stay complete); ``None`` keeps all.
@@ -81,14 +90,17 @@ def validate_paths(paths: list[Path] | tuple[Path, ...] | Path | str, *,
     report = ValidationReport(detail_limit=detail_limit)
     files = collect_files([Path(p) for p in paths], report)
     if not files and not report.findings:
-        raise UsageError(f"No EHLD files (CSV or Parquet named after a table) in {', '.join(map(str, paths))}.",
-                         hint="Name each file after its table, e.g. referrals.csv.")
+        raise UsageError(
+            f"No EHLD files (CSV or Parquet named after a table) in {', '.join(map(str, paths))}.",
+            hint="Name each file after its table, e.g. referrals.csv.",
+        )
     # returns first: its extract dates bound every other table's event dates.
-    order = sorted(files, key=lambda n: (n != rules.RETURNS_TABLE,
-                                         [t.name for t in TABLES_IN_ORDER].index(n)))
+    order = sorted(files, key=lambda n: (n != rules.RETURNS_TABLE, [t.name for t in TABLES_IN_ORDER].index(n)))
     # One step per file, then the cross-table checks; shown only on a terminal.
-    with tempfile.TemporaryDirectory(prefix="earlyhelp-validate-") as work, \
-            steps("Validating", len(order) + 1) as advance:
+    with (
+        tempfile.TemporaryDirectory(prefix="earlyhelp-validate-") as work,
+        steps("Validating", len(order) + 1) as advance,
+    ):
         work_dir = Path(work)
         sinks: dict[str, KeySink] = {}
         extract_dates: ExtractDates | None = None
@@ -134,8 +146,11 @@ def _extract_returns(path: Path, columns: list[str]) -> ExtractDates | None:
     dates: list = []
     for batch in table_file.batches:
         la_codes += batch.columns["la_code"].to_pylist()
-        dates += (batch.columns[rules.EXTRACT_DATE].to_pylist() if rules.EXTRACT_DATE in batch.columns
-                  else [""] * batch.num_rows)
+        dates += (
+            batch.columns[rules.EXTRACT_DATE].to_pylist()
+            if rules.EXTRACT_DATE in batch.columns
+            else [""] * batch.num_rows
+        )
     # One row per LA; with two (a key-duplicate error) the first valid date counts here.
     extract: dict[str, object] = {}
     for code, text in zip(la_codes, dates):
@@ -145,5 +160,6 @@ def _extract_returns(path: Path, columns: list[str]) -> ExtractDates | None:
             extract[code] = pc.cast(pa.array([text or None], pa.string()), pa.date32())[0].as_py()
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             extract[code] = None  # not a date: reported as value-date already
-    return ExtractDates(pa.array(list(extract), pa.string()), pa.array(list(extract.values()), pa.date32()),
-                        file_name=path.name)
+    return ExtractDates(
+        pa.array(list(extract), pa.string()), pa.array(list(extract.values()), pa.date32()), file_name=path.name
+    )

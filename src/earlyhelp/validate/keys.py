@@ -45,8 +45,11 @@ class CrossTableChecker:
     def con(self) -> duckdb.DuckDBPyConnection:
         # Connected on first use: a return whose files could not be read needs no database.
         if self._con is None:
-            config = {"temp_directory": str(self.work_dir / "spill"), "memory_limit": MEMORY_LIMIT,
-                      "preserve_insertion_order": False}
+            config = {
+                "temp_directory": str(self.work_dir / "spill"),
+                "memory_limit": MEMORY_LIMIT,
+                "preserve_insertion_order": False,
+            }
             if self.threads:
                 config["threads"] = int(self.threads)
             self._con = duckdb.connect(config=config)
@@ -59,8 +62,19 @@ class CrossTableChecker:
     def _source(self, sink: KeySink) -> str:
         return f"read_parquet({sql_literal(sink.path)})"
 
-    def _report_query(self, rule_id: str, sql: str, *, file: Path, table: str, column: str,
-                      describe, expected=None, other=None, composed: bool = False) -> None:
+    def _report_query(
+        self,
+        rule_id: str,
+        sql: str,
+        *,
+        file: Path,
+        table: str,
+        column: str,
+        describe,
+        expected=None,
+        other=None,
+        composed: bool = False,
+    ) -> None:
         """Run ``sql`` (rows of line, key values...), counting all and keeping the capped detail."""
         keep = self.report.wants_detail(rule_id)
         # The kept rows in line order; one more than kept tells whether a count is needed.
@@ -74,9 +88,17 @@ class CrossTableChecker:
         else:
             total = len(rows)
         for row in rows:
-            self.report.add(rule_id, file=file, table=table, line=row[0], column=column,
-                            value=describe(row), expected=expected(row) if callable(expected) else expected,
-                            other=other(row) if callable(other) else other, composed=composed)
+            self.report.add(
+                rule_id,
+                file=file,
+                table=table,
+                line=row[0],
+                column=column,
+                value=describe(row),
+                expected=expected(row) if callable(expected) else expected,
+                other=other(row) if callable(other) else other,
+                composed=composed,
+            )
         self.report.add_count(rule_id, total - len(rows))
 
     def check(self, sinks: dict[str, KeySink], files: dict[str, Path], *, returns_checked: bool) -> None:
@@ -90,8 +112,7 @@ class CrossTableChecker:
                 if not all(c in sink.columns for c in fk.columns):
                     continue
                 if fk.references not in files:
-                    self.report.add("key-table-missing", file=files[name], table=name,
-                                    expected=fk.references)
+                    self.report.add("key-table-missing", file=files[name], table=name, expected=fk.references)
                     continue
                 if fk.references == rules.RETURNS_TABLE and returns_checked:
                     continue
@@ -112,7 +133,8 @@ class CrossTableChecker:
         last = sql_identifier(unique[-1])
         repeated = self.con.execute(
             f"SELECT h FROM (SELECT hash({last}) AS h FROM {self._source(sink)} WHERE {filled} "
-            f"GROUP BY ALL HAVING count(*) > 1) LIMIT 1").fetchall()
+            f"GROUP BY ALL HAVING count(*) > 1) LIMIT 1"
+        ).fetchall()
         if not repeated:
             return
         sql = (
@@ -124,12 +146,21 @@ class CrossTableChecker:
             f"SELECT k.{LINE}, {', '.join('k.' + sql_identifier(c) for c in unique)}, d.first_line "
             f"FROM k JOIN d USING ({cols}) WHERE k.{LINE} > d.first_line"
         )
-        self._report_query("key-duplicate", sql, file=file, table=table.name, column=unique[-1],
-                           describe=lambda row: describe_key(unique, row[1:-1]), composed=True,
-                           expected=", ".join(unique), other=lambda row: row[-1])
+        self._report_query(
+            "key-duplicate",
+            sql,
+            file=file,
+            table=table.name,
+            column=unique[-1],
+            describe=lambda row: describe_key(unique, row[1:-1]),
+            composed=True,
+            expected=", ".join(unique),
+            other=lambda row: row[-1],
+        )
 
-    def _check_foreign(self, table: Table, fk: ForeignKey, sink: KeySink, target: KeySink,
-                       file: Path, target_file: Path) -> None:
+    def _check_foreign(
+        self, table: Table, fk: ForeignKey, sink: KeySink, target: KeySink, file: Path, target_file: Path
+    ) -> None:
         filled = " AND ".join(f"{sql_identifier(c)} <> ''" for c in fk.columns)
         child_hash = f"hash({', '.join(sql_identifier(c) for c in fk.columns)})"
         parent_hash = f"hash({', '.join(sql_identifier(c) for c in fk.referenced_columns)})"
@@ -141,21 +172,33 @@ class CrossTableChecker:
             f"FROM {self._source(sink)} WHERE {filled} AND {child_hash} NOT IN "
             f"(SELECT {parent_hash} FROM {self._source(target)})"
         )
-        self._report_query("key-foreign", sql, file=file, table=table.name, column=fk.columns[-1],
-                           describe=lambda row: describe_key(fk.columns, row[1:]), composed=True,
-                           expected=target_file.name)
+        self._report_query(
+            "key-foreign",
+            sql,
+            file=file,
+            table=table.name,
+            column=fk.columns[-1],
+            describe=lambda row: describe_key(fk.columns, row[1:]),
+            composed=True,
+            expected=target_file.name,
+        )
 
     def _check_nfa_follow_up(self, table: Table, sink: KeySink, referrals: KeySink, file: Path) -> None:
         fk = next(fk for fk in table.foreign_keys if fk.references == rules.NFA_TABLE)
-        if not all(c in sink.columns for c in fk.columns) or rules.NFA_FLAG not in referrals.columns \
-                or not all(c in referrals.columns for c in fk.referenced_columns):
+        if (
+            not all(c in sink.columns for c in fk.columns)
+            or rules.NFA_FLAG not in referrals.columns
+            or not all(c in referrals.columns for c in fk.referenced_columns)
+        ):
             return
-        match = " AND ".join(f"p.{sql_identifier(r)} = c.{sql_identifier(c)}"
-                             for c, r in zip(fk.columns, fk.referenced_columns))
+        match = " AND ".join(
+            f"p.{sql_identifier(r)} = c.{sql_identifier(c)}" for c, r in zip(fk.columns, fk.referenced_columns)
+        )
         sql = (
             f"SELECT c.{LINE}, c.{sql_identifier(fk.columns[-1])} FROM {self._source(sink)} c "
             f"WHERE EXISTS (SELECT 1 FROM {self._source(referrals)} p "
             f"WHERE {match} AND lower(p.{sql_identifier(rules.NFA_FLAG)}) = 'true')"
         )
-        self._report_query("nfa-follow-up", sql, file=file, table=table.name, column=fk.columns[-1],
-                           describe=lambda row: row[1])
+        self._report_query(
+            "nfa-follow-up", sql, file=file, table=table.name, column=fk.columns[-1], describe=lambda row: row[1]
+        )

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-import sys
 import difflib
+import sys
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,11 +87,17 @@ def _check_header(names: list[str], table: Table, path: Path, report: Validation
         if table.has_column(name):
             present.append(name)
         else:
-            close = difflib.get_close_matches(name.lower().strip().replace(" ", "_"),
-                                              table.column_names, n=1, cutoff=0.75)
-            report.add("column-unknown", file=path, table=table.name, line=1,
-                       column=name or "(blank)",
-                       expected=f" (did you mean {close[0]}?)" if close else "")
+            close = difflib.get_close_matches(
+                name.lower().strip().replace(" ", "_"), table.column_names, n=1, cutoff=0.75
+            )
+            report.add(
+                "column-unknown",
+                file=path,
+                table=table.name,
+                line=1,
+                column=name or "(blank)",
+                expected=f" (did you mean {close[0]}?)" if close else "",
+            )
     for column in table.required_columns:
         if column not in seen:
             report.add("column-missing", file=path, table=table.name, line=1, column=column)
@@ -122,7 +128,7 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
     has_bom = head.startswith(_UTF8_BOM)
     if has_bom:
         report.add("file-bom", file=path, table=table.name, line=1)
-        head = head[len(_UTF8_BOM):]
+        head = head[len(_UTF8_BOM) :]
 
     header_bytes = split_first_line(head)
     try:
@@ -142,11 +148,10 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
     if len(names) == 1 and len(table.columns) > 1:
         for delimiter in DELIMITERS:
             if delimiter in header_text:
-                report.add("file-delimiter", file=path, table=table.name, line=1,
-                           value=_DELIMITER_NAMES[delimiter])
+                report.add("file-delimiter", file=path, table=table.name, line=1, value=_DELIMITER_NAMES[delimiter])
                 return None
     present = _check_header(names, table, path, report)
-    rest = head[len(header_bytes):]
+    rest = head[len(header_bytes) :]
     if len(head) + (len(_UTF8_BOM) if has_bom else 0) < SNIFF_BYTES and not rest.strip():
         # The whole file is a header (perhaps with trailing blank lines): nothing to parse.
         report.add("file-no-rows", file=path, table=table.name)
@@ -178,9 +183,15 @@ def _newlines_per_row(batch: pa.RecordBatch) -> np.ndarray | None:
     return total
 
 
-def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bool,
-                 parse_names: list[str], position: dict[str, int],
-                 table_file: TableFile) -> Iterator[Batch]:
+def _csv_batches(
+    path: Path,
+    table: Table,
+    report: ValidationReport,
+    has_bom: bool,
+    parse_names: list[str],
+    position: dict[str, int],
+    table_file: TableFile,
+) -> Iterator[Batch]:
     # (record number, line breaks inside it, fields found) of records Arrow could not parse.
     skipped: deque[tuple[int, int, int]] = deque()
 
@@ -188,13 +199,15 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         skipped.append((row.number, row.text.count("\n"), row.actual_columns))
         return "skip"
 
-    reader_options = pacsv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES, skip_rows=1,
-                                       column_names=parse_names)
-    parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
-                                       invalid_row_handler=on_invalid_row)
+    reader_options = pacsv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES, skip_rows=1, column_names=parse_names)
+    parse_options = pacsv.ParseOptions(
+        newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid_row
+    )
     convert_options = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in parse_names},
-        strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=True,
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        check_utf8=True,
     )
     # Arrow decodes a bad row's text before calling our handler; if that text is not UTF-8 the
     # decode fails inside Arrow's callback, which Python would print as an "ignored exception".
@@ -233,8 +246,7 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         """
         nonlocal next_record, breaks_so_far
         in_batch = 0
-        while in_batch < len(skipped) and (
-                last or skipped[in_batch][0] <= next_record + emitted - 1 + in_batch):
+        while in_batch < len(skipped) and (last or skipped[in_batch][0] <= next_record + emitted - 1 + in_batch):
             in_batch += 1
         total = emitted + in_batch
         if in_batch == 0 and newlines is None:  # the usual case: one line per record
@@ -254,16 +266,18 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
         records = np.arange(next_record, next_record + total, dtype=np.int64)
         lines = records + breaks_so_far + np.cumsum(breaks) - breaks
         for (_, _, fields), line in zip(bad, lines[is_skipped]):
-            report.add("row-field-count", file=path, table=table.name, line=int(line),
-                       value=fields, expected=expected_fields)
+            report.add(
+                "row-field-count", file=path, table=table.name, line=int(line), value=fields, expected=expected_fields
+            )
         next_record += total
         breaks_so_far += int(breaks.sum())
         return lines[~is_skipped]
 
     try:
         with arrow_call():
-            reader = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options,
-                                    convert_options=convert_options)
+            reader = pacsv.open_csv(
+                path, read_options=reader_options, parse_options=parse_options, convert_options=convert_options
+            )
         while True:
             with arrow_call():
                 try:
@@ -284,9 +298,13 @@ def _csv_batches(path: Path, table: Table, report: ValidationReport, has_bom: bo
             pass  # header only and no newline: handled as "no rows" below
         else:
             # Arrow's message can quote the data; say only where it went wrong.
-            report.add("file-parse", file=path, table=table.name,
-                       line=next_record + breaks_so_far,
-                       value="a quoted value is not closed, or the file is truncated")
+            report.add(
+                "file-parse",
+                file=path,
+                table=table.name,
+                line=next_record + breaks_so_far,
+                value="a quoted value is not closed, or the file is truncated",
+            )
     except OSError as error:
         stopped = True
         report.add("file-unreadable", file=path, table=table.name, value=error.strerror or "read error")
@@ -302,9 +320,15 @@ def _trim(column: pa.Array) -> pa.Array:
     return pc.utf8_trim(column, " ")
 
 
-def _without_blank_rows(record_batch: pa.RecordBatch, columns: dict[str, pa.Array], lines: np.ndarray,
-                        path: Path, table: Table, report: ValidationReport,
-                        table_file: TableFile) -> Iterator[Batch]:
+def _without_blank_rows(
+    record_batch: pa.RecordBatch,
+    columns: dict[str, pa.Array],
+    lines: np.ndarray,
+    path: Path,
+    table: Table,
+    report: ValidationReport,
+    table_file: TableFile,
+) -> Iterator[Batch]:
     if record_batch.num_rows == 0:
         return
     blank = None
@@ -336,7 +360,7 @@ def open_parquet(path: Path, table: Table, report: ValidationReport) -> TableFil
     except OSError as error:
         report.add("file-unreadable", file=path, table=table.name, value=error.strerror or "error")
         return None
-    except Exception:  # noqa: BLE001 - any corrupt footer is the same finding for the analyst
+    except Exception:
         report.add("file-parquet", file=path, table=table.name, value="its footer cannot be read")
         return None
     # Spec column name -> the file's own name for it (the first, if spaces made two alike).
@@ -348,13 +372,20 @@ def open_parquet(path: Path, table: Table, report: ValidationReport) -> TableFil
     for name in present:
         arrow_type = parquet.schema_arrow.field(source_of[name]).type
         if _text_cast(arrow_type) is None:
-            report.add("column-type", file=path, table=table.name, column=name,
-                       value=str(arrow_type), expected=table.column(name).type)
+            report.add(
+                "column-type",
+                file=path,
+                table=table.name,
+                column=name,
+                value=str(arrow_type),
+                expected=table.column(name).type,
+            )
         else:
             usable.append(name)
     table_file = TableFile(path, table, usable, iter(()))
-    table_file.batches = _parquet_batches(parquet, [source_of[n] for n in usable], usable, path, table,
-                                          report, table_file)
+    table_file.batches = _parquet_batches(
+        parquet, [source_of[n] for n in usable], usable, path, table, report, table_file
+    )
     return table_file
 
 
@@ -362,17 +393,30 @@ def _text_cast(arrow_type: pa.DataType):
     """How to turn a Parquet column into the text the rules check, or None if it cannot be."""
     if pa.types.is_timestamp(arrow_type):
         return lambda col: pc.cast(pc.cast(col, pa.date32(), safe=False), pa.string())
-    if (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
-            or pa.types.is_date(arrow_type) or pa.types.is_boolean(arrow_type)
-            or pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
-            or pa.types.is_null(arrow_type) or pa.types.is_dictionary(arrow_type)
-            or pa.types.is_decimal(arrow_type)):
+    if (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_date(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+        or pa.types.is_integer(arrow_type)
+        or pa.types.is_floating(arrow_type)
+        or pa.types.is_null(arrow_type)
+        or pa.types.is_dictionary(arrow_type)
+        or pa.types.is_decimal(arrow_type)
+    ):
         return lambda col: pc.cast(col, pa.string())
     return None
 
 
-def _parquet_batches(parquet, source_names: list[str], usable: list[str], path: Path, table: Table,
-                     report: ValidationReport, table_file: TableFile) -> Iterator[Batch]:
+def _parquet_batches(
+    parquet,
+    source_names: list[str],
+    usable: list[str],
+    path: Path,
+    table: Table,
+    report: ValidationReport,
+    table_file: TableFile,
+) -> Iterator[Batch]:
     first_row = 1
     stopped = False
     try:
@@ -387,9 +431,8 @@ def _parquet_batches(parquet, source_names: list[str], usable: list[str], path: 
             if record_batch.num_rows:
                 table_file.rows += record_batch.num_rows
                 yield Batch(columns, lines)
-    except Exception:  # noqa: BLE001 - a corrupt page is one finding, not a traceback
+    except Exception:
         stopped = True
-        report.add("file-parquet", file=path, table=table.name, line=first_row,
-                   value="a data page cannot be read")
+        report.add("file-parquet", file=path, table=table.name, line=first_row, value="a data page cannot be read")
     if table_file.rows == 0 and not stopped:
         report.add("file-no-rows", file=path, table=table.name)

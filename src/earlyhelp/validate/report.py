@@ -70,11 +70,12 @@ def quotes_data(rule_id: str) -> bool:
 def shortened(value: object, limit: int = SHOWN_CHARACTERS) -> str:
     """A cell as one line of a message: control characters visible, a runaway value cut short."""
     text = str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def shown_value(table: str | None, column: str | None, value: object, *, from_data: bool = True,
-                composed: bool = False) -> str | None:
+def shown_value(
+    table: str | None, column: str | None, value: object, *, from_data: bool = True, composed: bool = False
+) -> str | None:
     """The value as a message may show it: masked when it may be an identifier, that is when its
     column holds one or (``from_data``) it comes from a cell of an identity-zone table.
 
@@ -106,20 +107,50 @@ class ValidationReport:
     files: dict[str, int] = field(default_factory=dict)  # file -> records read
     detail_limit: int | None = DEFAULT_DETAIL_LIMIT
 
-    def add(self, rule_id: str, *, file: Path | str, table: str | None = None, line: int | None = None,
-            column: str | None = None, value: object = None, expected: object = None,
-            other: object = None, composed: bool = False) -> None:
+    def add(
+        self,
+        rule_id: str,
+        *,
+        file: Path | str,
+        table: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        expected: object = None,
+        other: object = None,
+        composed: bool = False,
+    ) -> None:
         """Record one breach. ``composed``: ``value`` was built from several cells, each already
         shortened (see :func:`shown_value`)."""
         self.counts[rule_id] += 1
         if self.detail_limit is not None and self.counts[rule_id] > self.detail_limit:
             return
-        self.findings.append(self.make(rule_id, file=file, table=table, line=line, column=column,
-                                       value=value, expected=expected, other=other, composed=composed))
+        self.findings.append(
+            self.make(
+                rule_id,
+                file=file,
+                table=table,
+                line=line,
+                column=column,
+                value=value,
+                expected=expected,
+                other=other,
+                composed=composed,
+            )
+        )
 
-    def add_rows(self, rule_id: str, *, file: Path | str, table: str | None, lines: np.ndarray,
-                 column: str | None = None, values: Sequence | pa.Array | None = None,
-                 expected: object = None, other: object = None) -> None:
+    def add_rows(
+        self,
+        rule_id: str,
+        *,
+        file: Path | str,
+        table: str | None,
+        lines: np.ndarray,
+        column: str | None = None,
+        values: Sequence | pa.Array | None = None,
+        expected: object = None,
+        other: object = None,
+    ) -> None:
         """Record one breach per line in ``lines`` (positions match ``values``), detail capped.
 
         Only the kept details touch Python objects, so a file where every row breaks a rule
@@ -133,10 +164,16 @@ class ValidationReport:
             value = values[position] if values is not None else None
             if isinstance(value, pa.Scalar):
                 value = value.as_py()
-            self.add(rule_id, file=file, table=table, line=int(lines[position]), column=column,
-                     value=value,
-                     expected=expected[position] if isinstance(expected, (list, np.ndarray)) else expected,
-                     other=other[position] if isinstance(other, (list, np.ndarray)) else other)
+            self.add(
+                rule_id,
+                file=file,
+                table=table,
+                line=int(lines[position]),
+                column=column,
+                value=value,
+                expected=expected[position] if isinstance(expected, (list, np.ndarray)) else expected,
+                other=other[position] if isinstance(other, (list, np.ndarray)) else other,
+            )
         self.counts[rule_id] += count - keep
 
     def wants_detail(self, rule_id: str) -> int | None:
@@ -150,9 +187,18 @@ class ValidationReport:
         self.counts[rule_id] += count
 
     @staticmethod
-    def make(rule_id: str, *, file: Path | str, table: str | None = None, line: int | None = None,
-             column: str | None = None, value: object = None, expected: object = None,
-             other: object = None, composed: bool = False) -> Finding:
+    def make(
+        rule_id: str,
+        *,
+        file: Path | str,
+        table: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        expected: object = None,
+        other: object = None,
+        composed: bool = False,
+    ) -> Finding:
         rule = RULES[rule_id]
         name = Path(file).name
         from_data = quotes_data(rule_id)
@@ -161,15 +207,22 @@ class ValidationReport:
         if from_data and is_identity_zone(table) and isinstance(other, str):
             other = mask(other)  # e.g. the start date quoted by date-order
         fields = {
-            "file": name, "table": table or "", "column": column or "",
+            "file": name,
+            "table": table or "",
+            "column": column or "",
             "value": repr(shown) if isinstance(value, str) and rule.scope == "row" else (shown or ""),
             "expected": "" if expected is None else expected,
             "other": "" if other is None else other,
         }
         return Finding(
-            file=name, line=line, column=column, rule_id=rule_id,
-            message=rule.message.format(**fields), value=shown,
-            hint=rule.hint.format(**fields), severity=rule.severity,
+            file=name,
+            line=line,
+            column=column,
+            rule_id=rule_id,
+            message=rule.message.format(**fields),
+            value=shown,
+            hint=rule.hint.format(**fields),
+            severity=rule.severity,
         )
 
     # ------------------------------------------------------------------ reading the report
@@ -208,9 +261,13 @@ class ValidationReport:
             "warnings": self.warning_count,
             "files": self.files,
             "summary": [
-                {"rule_id": rule_id, "severity": RULES[rule_id].severity,
-                 "title": RULES[rule_id].title, "count": count,
-                 "shown": sum(1 for f in self.findings if f.rule_id == rule_id)}
+                {
+                    "rule_id": rule_id,
+                    "severity": RULES[rule_id].severity,
+                    "title": RULES[rule_id].title,
+                    "count": count,
+                    "shown": sum(1 for f in self.findings if f.rule_id == rule_id),
+                }
                 for rule_id, count in self.summary().items()
             ],
             "findings": [asdict(f) for f in self.sorted_findings()],

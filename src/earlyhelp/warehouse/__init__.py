@@ -15,5 +15,13 @@ from earlyhelp.warehouse.load import (
     load_return,
 )
 
-__all__ = ["HISTORY_TABLE", "IDENTITY_TABLES", "LoadResult", "PROVENANCE_COLUMN", "PROVENANCE_TABLES", "ReturnRejected", "history_tables",
-           "load_return"]
+__all__ = [
+    "HISTORY_TABLE",
+    "IDENTITY_TABLES",
+    "PROVENANCE_COLUMN",
+    "PROVENANCE_TABLES",
+    "LoadResult",
+    "ReturnRejected",
+    "history_tables",
+    "load_return",
+]

@@ -13,15 +13,23 @@ from earlyhelp.warehouse.load import ReturnRejected, load_return
 
 @click.command(name="load")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--warehouse", required=True, type=click.Path(path_type=Path),
-              help="The DuckDB warehouse file (created if it does not exist).")
-@click.option("--identity-warehouse", type=click.Path(path_type=Path), default=None,
-              help="A separate DuckDB file for person_identifiers (identity zone).")
-@click.option("--skip-identity", is_flag=True,
-              help="Leave person_identifiers out instead of loading it anywhere.")
+@click.option(
+    "--warehouse",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The DuckDB warehouse file (created if it does not exist).",
+)
+@click.option(
+    "--identity-warehouse",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A separate DuckDB file for person_identifiers (identity zone).",
+)
+@click.option("--skip-identity", is_flag=True, help="Leave person_identifiers out instead of loading it anywhere.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was loaded as JSON.")
-def load(paths: tuple[Path, ...], warehouse: Path, identity_warehouse: Path | None,
-         skip_identity: bool, as_json: bool) -> None:
+def load(
+    paths: tuple[Path, ...], warehouse: Path, identity_warehouse: Path | None, skip_identity: bool, as_json: bool
+) -> None:
     """Validate EHLD files and load them into a DuckDB warehouse.
 
     All or nothing: a return with any error changes nothing. Loading an LA's return again
@@ -34,8 +42,7 @@ def load(paths: tuple[Path, ...], warehouse: Path, identity_warehouse: Path | No
       earlyhelp load my_return/ --warehouse warehouse.duckdb --identity-warehouse identity.duckdb
     """
     try:
-        result = load_return(list(paths), warehouse, identity_warehouse=identity_warehouse,
-                             skip_identity=skip_identity)
+        result = load_return(list(paths), warehouse, identity_warehouse=identity_warehouse, skip_identity=skip_identity)
     except ReturnRejected as rejected:
         if as_json:
             click.echo(rejected.report.to_json())
@@ -47,8 +54,10 @@ def load(paths: tuple[Path, ...], warehouse: Path, identity_warehouse: Path | No
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
     total = sum(result.rows.values())
-    click.echo(f"Loaded {total:,} rows for {', '.join(result.la_codes)} into {result.warehouse} "
-               f"(checksum {result.checksum[:12]}).")
+    click.echo(
+        f"Loaded {total:,} rows for {', '.join(result.la_codes)} into {result.warehouse} "
+        f"(checksum {result.checksum[:12]})."
+    )
     for table, count in result.rows.items():
         click.echo(f"  {table:<24} {count:>10,}")
     if result.identity_warehouse:

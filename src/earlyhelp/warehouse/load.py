@@ -18,7 +18,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -39,8 +39,7 @@ WAREHOUSE_TABLES = tuple(t for t in TABLES_IN_ORDER if t.zone != "identity")
 # Tables without la_code that an LA's return brings (not national reference data such as
 # deflators): each row records the LAs of its return in this warehouse-only column.
 PROVENANCE_COLUMN = "provenance_la_codes"
-PROVENANCE_TABLES = frozenset(t.name for t in TABLES_IN_ORDER
-                              if not t.has_la_code and t.zone != "reference")
+PROVENANCE_TABLES = frozenset(t.name for t in TABLES_IN_ORDER if not t.has_la_code and t.zone != "reference")
 
 
 class ReturnRejected(DataError):
@@ -72,10 +71,15 @@ class LoadResult:
 
     def to_dict(self) -> dict:
         return {
-            "warehouse": str(self.warehouse), "la_codes": self.la_codes, "rows": self.rows,
-            "loaded_at": self.loaded_at.isoformat(), "checksum": self.checksum, "files": self.files,
+            "warehouse": str(self.warehouse),
+            "la_codes": self.la_codes,
+            "rows": self.rows,
+            "loaded_at": self.loaded_at.isoformat(),
+            "checksum": self.checksum,
+            "files": self.files,
             "identity_warehouse": str(self.identity_warehouse) if self.identity_warehouse else None,
-            "identity_rows": self.identity_rows, "skipped_identity": self.skipped_identity,
+            "identity_rows": self.identity_rows,
+            "skipped_identity": self.skipped_identity,
             "warnings": self.report.warning_count if self.report else 0,
         }
 
@@ -129,21 +133,29 @@ def check_target(target: Target) -> None:
     """
     path = target.path
     if path.is_dir():
-        raise UsageError(f"{path} is a folder; {target.option} needs a file name such as {target.example}.",
-                         hint=f"Give a file inside the folder, e.g. {path / target.example}.")
+        raise UsageError(
+            f"{path} is a folder; {target.option} needs a file name such as {target.example}.",
+            hint=f"Give a file inside the folder, e.g. {path / target.example}.",
+        )
     # The nearest folder that exists: the file, its .wal journal and any missing folders go there.
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise UsageError(f"Cannot create the {target.what} {path}: {folder} is a file, not a folder.",
-                         hint=f"Give {target.option} a path inside a folder.")
+        raise UsageError(
+            f"Cannot create the {target.what} {path}: {folder} is a file, not a folder.",
+            hint=f"Give {target.option} a path inside a folder.",
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"Cannot write the {target.what} {path}: the folder {folder} is read-only or "
-                         "you may not write there.", hint=WAREHOUSE_HINT)
+        raise UsageError(
+            f"Cannot write the {target.what} {path}: the folder {folder} is read-only or you may not write there.",
+            hint=WAREHOUSE_HINT,
+        )
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise UsageError(f"Cannot write the {target.what} {path}: the file is read-only or you may "
-                         "not change it.", hint=WAREHOUSE_HINT)
+        raise UsageError(
+            f"Cannot write the {target.what} {path}: the file is read-only or you may not change it.",
+            hint=WAREHOUSE_HINT,
+        )
 
 
 def _connect(target: Target) -> duckdb.DuckDBPyConnection:
@@ -152,27 +164,38 @@ def _connect(target: Target) -> duckdb.DuckDBPyConnection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"Cannot create the folder {path.parent} for the {target.what}: "
-                         f"{error.strerror or 'it cannot be created'}.", hint=WAREHOUSE_HINT) from None
+        raise UsageError(
+            f"Cannot create the folder {path.parent} for the {target.what}: "
+            f"{error.strerror or 'it cannot be created'}.",
+            hint=WAREHOUSE_HINT,
+        ) from None
     try:
         # Bounded like the validator: DuckDB spills beyond this instead of taking 80% of RAM.
         return duckdb.connect(str(path), config={"memory_limit": LOAD_MEMORY_LIMIT})
     except duckdb.IOException as error:
         text = str(error).lower()
         if "lock" in text:
-            raise UsageError(f"The {target.what} {path} is in use by another program.",
-                             hint="Close the other program (or earlyhelp command) and try again.") from None
+            raise UsageError(
+                f"The {target.what} {path} is in use by another program.",
+                hint="Close the other program (or earlyhelp command) and try again.",
+            ) from None
         for cause in ("read-only file system", "permission denied"):
             if cause in text:
                 raise UsageError(f"Cannot write the {target.what} {path}: {cause}.", hint=WAREHOUSE_HINT) from None
         if "no space left" in text:
-            raise UsageError(f"Cannot write the {target.what} {path}: the disk is full.",
-                             hint="Free some space on the disk, or choose a folder on another disk.") from None
-        raise UsageError(f"The {target.what} {path} cannot be opened: it is not a DuckDB database file.",
-                         hint=f"Give {target.option} a new file name, or an earlier warehouse file.") from None
+            raise UsageError(
+                f"Cannot write the {target.what} {path}: the disk is full.",
+                hint="Free some space on the disk, or choose a folder on another disk.",
+            ) from None
+        raise UsageError(
+            f"The {target.what} {path} cannot be opened: it is not a DuckDB database file.",
+            hint=f"Give {target.option} a new file name, or an earlier warehouse file.",
+        ) from None
     except duckdb.Error:
-        raise UsageError(f"The {target.what} {path} cannot be opened: it is not a DuckDB database file.",
-                         hint=f"Give {target.option} a new file name, or an earlier warehouse file.") from None
+        raise UsageError(
+            f"The {target.what} {path} cannot be opened: it is not a DuckDB database file.",
+            hint=f"Give {target.option} a new file name, or an earlier warehouse file.",
+        ) from None
 
 
 def _source_sql(table: Table, path: Path) -> str:
@@ -210,8 +233,9 @@ def _backfill_provenance(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     included it. Rows no history explains keep an empty (NULL) provenance and are never replaced.
     """
     # loaded_at as text: it only tells loads apart, and TIMESTAMPTZ values would need pytz.
-    history = con.execute(f"SELECT la_code, loaded_at::VARCHAR, checksum, files FROM {HISTORY_TABLE} "
-                          "ORDER BY loaded_at DESC").fetchall()
+    history = con.execute(
+        f"SELECT la_code, loaded_at::VARCHAR, checksum, files FROM {HISTORY_TABLE} ORDER BY loaded_at DESC"
+    ).fetchall()
     latest = None
     la_codes: list[str] = []
     for la_code, loaded_at, digest, files in history:
@@ -220,23 +244,33 @@ def _backfill_provenance(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         if latest == (loaded_at, digest) and la_code is not None:
             la_codes.append(la_code)
     if latest is not None:
-        con.execute(f"UPDATE {sql_identifier(table.name)} SET {sql_identifier(PROVENANCE_COLUMN)} = "
-                    f"{_list_literal(sorted(set(la_codes)))}")
+        con.execute(
+            f"UPDATE {sql_identifier(table.name)} SET {sql_identifier(PROVENANCE_COLUMN)} = "
+            f"{_list_literal(sorted(set(la_codes)))}"
+        )
 
 
 def _prepare_schema(con: duckdb.DuckDBPyConnection, tables: list[Table]) -> None:
     """Create missing tables; give provenance tables of an older warehouse their column."""
     con.execute(HISTORY_SQL)
-    existing = {row[0] for row in con.execute(
-        "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() "
-        f"AND schema_name = 'main' AND column_name = {sql_literal(PROVENANCE_COLUMN)}").fetchall()}
-    present = {row[0] for row in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main'").fetchall()}
+    existing = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() "
+            f"AND schema_name = 'main' AND column_name = {sql_literal(PROVENANCE_COLUMN)}"
+        ).fetchall()
+    }
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }
     for table in tables:
         if table.name in PROVENANCE_TABLES and table.name in present and table.name not in existing:
-            con.execute(f"ALTER TABLE {sql_identifier(table.name)} "
-                        f"ADD COLUMN {sql_identifier(PROVENANCE_COLUMN)} VARCHAR[]")
+            con.execute(
+                f"ALTER TABLE {sql_identifier(table.name)} ADD COLUMN {sql_identifier(PROVENANCE_COLUMN)} VARCHAR[]"
+            )
             _backfill_provenance(con, table)
         con.execute(create_sql(table))
 
@@ -249,7 +283,8 @@ def _refuse_split(con: duckdb.DuckDBPyConnection, table: Table, la_codes: list[s
         return
     rows = con.execute(
         f"SELECT DISTINCT {column} FROM {sql_identifier(table.name)} WHERE {_came_with(la_codes)} "
-        f"AND NOT list_has_all({_list_literal(la_codes)}, {column})").fetchall()
+        f"AND NOT list_has_all({_list_literal(la_codes)}, {column})"
+    ).fetchall()
     if rows:
         together = sorted({code for (codes,) in rows for code in codes})
         raise UsageError(
@@ -281,8 +316,15 @@ class _StagedLoad:
         self.con.execute("BEGIN TRANSACTION")
         self.open = True
 
-    def load(self, tables: list[Table], files: dict[str, Path], la_codes: list[str],
-             loaded_at: datetime, digest: str, advance: Callable[[str], None]) -> dict[str, int]:
+    def load(
+        self,
+        tables: list[Table],
+        files: dict[str, Path],
+        la_codes: list[str],
+        loaded_at: datetime,
+        digest: str,
+        advance: Callable[[str], None],
+    ) -> dict[str, int]:
         _prepare_schema(self.con, tables)
         rows_by_la: dict[str, dict[str, int]] = {}
         loaded: dict[str, int] = {}
@@ -293,22 +335,26 @@ class _StagedLoad:
             advance(table.name)
         file_names = json.dumps(sorted(files[t.name].name for t in tables if t.name in files))
         for code in la_codes:
-            self.con.execute(f"INSERT INTO {HISTORY_TABLE} VALUES (?, ?, ?, ?, ?)",
-                             [code, loaded_at, file_names,
-                              json.dumps(rows_by_la.get(code, {}), sort_keys=True), digest])
+            self.con.execute(
+                f"INSERT INTO {HISTORY_TABLE} VALUES (?, ?, ?, ?, ?)",
+                [code, loaded_at, file_names, json.dumps(rows_by_la.get(code, {}), sort_keys=True), digest],
+            )
         self._history_key = (loaded_at, digest)
         return loaded
 
     def _delete(self, table: Table, where: str) -> None:
         name = sql_identifier(table.name)
         if self.keep_undo:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {sql_identifier('undo_' + table.name)} AS "
-                             f"SELECT * FROM {name} WHERE {where}")
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {sql_identifier('undo_' + table.name)} AS "
+                f"SELECT * FROM {name} WHERE {where}"
+            )
             self._undo.append((table, where))
         self.con.execute(f"DELETE FROM {name} WHERE {where}")
 
-    def _replace(self, table: Table, path: Path | None, la_codes: list[str],
-                 rows_by_la: dict[str, dict[str, int]]) -> int | None:
+    def _replace(
+        self, table: Table, path: Path | None, la_codes: list[str], rows_by_la: dict[str, dict[str, int]]
+    ) -> int | None:
         """Replace the return's rows of one table; the count loaded, or None without a file."""
         con = self.con
         name = sql_identifier(table.name)
@@ -321,8 +367,10 @@ class _StagedLoad:
         con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS {_source_sql(table, path)}")
         select = "SELECT * FROM incoming"
         if table.has_la_code:
-            incoming = [row[0] for row in con.execute(
-                "SELECT DISTINCT la_code FROM incoming WHERE la_code IS NOT NULL").fetchall()]
+            incoming = [
+                row[0]
+                for row in con.execute("SELECT DISTINCT la_code FROM incoming WHERE la_code IS NOT NULL").fetchall()
+            ]
             self._delete(table, f"la_code IN {_in_list(sorted(set(la_codes) | set(incoming)))}")
         elif table.name in PROVENANCE_TABLES:
             # Not split by LA in the file: the rows belong to the return that brought them.
@@ -334,8 +382,9 @@ class _StagedLoad:
             self._delete(table, "true")
         loaded = con.execute(f"INSERT INTO {name} {select}").fetchall()[0][0]
         if table.has_la_code:
-            for code, count in con.execute(f"SELECT la_code, count(*) FROM {name} "
-                                           f"WHERE la_code IN {_in_list(la_codes)} GROUP BY ALL").fetchall():
+            for code, count in con.execute(
+                f"SELECT la_code, count(*) FROM {name} WHERE la_code IN {_in_list(la_codes)} GROUP BY ALL"
+            ).fetchall():
                 rows_by_la.setdefault(code, {})[table.name] = count
         elif table.name in PROVENANCE_TABLES:
             for code in la_codes:
@@ -354,10 +403,10 @@ class _StagedLoad:
         con.execute("BEGIN TRANSACTION")
         for table, where in reversed(self._undo):
             con.execute(f"DELETE FROM {sql_identifier(table.name)} WHERE {where}")
-            con.execute(f"INSERT INTO {sql_identifier(table.name)} "
-                        f"SELECT * FROM {sql_identifier('undo_' + table.name)}")
-        con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE loaded_at = ? AND checksum = ?",
-                    list(self._history_key))
+            con.execute(
+                f"INSERT INTO {sql_identifier(table.name)} SELECT * FROM {sql_identifier('undo_' + table.name)}"
+            )
+        con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE loaded_at = ? AND checksum = ?", list(self._history_key))
         con.execute("COMMIT")
         self.committed = False
 
@@ -386,8 +435,13 @@ class _StagedLoad:
             self.con = None
 
 
-def _load_all_or_nothing(targets: list[tuple[Target, list[Table]]], files: dict[str, Path],
-                         la_codes: list[str], loaded_at: datetime, digest: str) -> list[dict[str, int]]:
+def _load_all_or_nothing(
+    targets: list[tuple[Target, list[Table]]],
+    files: dict[str, Path],
+    la_codes: list[str],
+    loaded_at: datetime,
+    digest: str,
+) -> list[dict[str, int]]:
     """Stage every database's share, then commit them all; any failure leaves every one as it was."""
     stages: list[_StagedLoad] = []
     results: list[dict[str, int]] = []
@@ -409,9 +463,11 @@ def _load_all_or_nothing(targets: list[tuple[Target, list[Table]]], files: dict[
                 pass  # reported below; the other shares are still put back
         if isinstance(error, duckdb.Error):
             failed = next((s.path for s in reversed(stages)), targets[0][0].path)
-            raise EarlyhelpError(f"Loading into {failed} failed and was rolled back: nothing changed.",
-                                 hint="Check the disk has room and no other program has the "
-                                      "warehouse open, then load again.", exit_code=1) from None
+            raise EarlyhelpError(
+                f"Loading into {failed} failed and was rolled back: nothing changed.",
+                hint="Check the disk has room and no other program has the warehouse open, then load again.",
+                exit_code=1,
+            ) from None
         raise
     finally:
         for stage in stages:
@@ -423,16 +479,23 @@ def return_la_codes(files: dict[str, Path]) -> list[str]:
     """The LAs a return covers: the la_code of each row of its returns table."""
     con = duckdb.connect()
     try:
-        rows = con.execute(f"SELECT DISTINCT la_code FROM ({select_sql(TABLES[RETURNS_TABLE], files[RETURNS_TABLE])}) "
-                           "WHERE la_code IS NOT NULL ORDER BY 1").fetchall()
+        rows = con.execute(
+            f"SELECT DISTINCT la_code FROM ({select_sql(TABLES[RETURNS_TABLE], files[RETURNS_TABLE])}) "
+            "WHERE la_code IS NOT NULL ORDER BY 1"
+        ).fetchall()
     finally:
         con.close()
     return [row[0] for row in rows]
 
 
-def load_return(paths: list[Path] | tuple[Path, ...] | Path | str, warehouse: Path | str, *,
-                identity_warehouse: Path | str | None = None, skip_identity: bool = False,
-                report: ValidationReport | None = None) -> LoadResult:
+def load_return(
+    paths: list[Path] | tuple[Path, ...] | Path | str,
+    warehouse: Path | str,
+    *,
+    identity_warehouse: Path | str | None = None,
+    skip_identity: bool = False,
+    report: ValidationReport | None = None,
+) -> LoadResult:
     """Validate a return, then load it into ``warehouse`` in one transaction.
 
     A return that fails validation raises :class:`ReturnRejected` and changes nothing. Loading
@@ -446,13 +509,16 @@ def load_return(paths: list[Path] | tuple[Path, ...] | Path | str, warehouse: Pa
     warehouse = Path(warehouse)
     identity_path = Path(identity_warehouse) if identity_warehouse is not None else None
     if identity_path is not None and identity_path.resolve() == warehouse.resolve():
-        raise UsageError("The identity warehouse must be a different file from the analytic warehouse.",
-                         hint="Identifiers are kept apart from the analytic data, e.g. identity.duckdb.")
+        raise UsageError(
+            "The identity warehouse must be a different file from the analytic warehouse.",
+            hint="Identifiers are kept apart from the analytic data, e.g. identity.duckdb.",
+        )
     if identity_path is not None and skip_identity:
         raise UsageError("Choose one: an identity warehouse, or skipping the identity tables.")
     analytic_target = Target(warehouse, "--warehouse", "warehouse.duckdb")
-    identity_target = (Target(identity_path, "--identity-warehouse", "identity.duckdb")
-                       if identity_path is not None else None)
+    identity_target = (
+        Target(identity_path, "--identity-warehouse", "identity.duckdb") if identity_path is not None else None
+    )
     for target in (identity_target, analytic_target):
         if target is not None:
             check_target(target)
@@ -464,16 +530,15 @@ def load_return(paths: list[Path] | tuple[Path, ...] | Path | str, warehouse: Pa
     identity_files = [name for name in IDENTITY_TABLES if name in files]
     if identity_files and identity_path is None and not skip_identity:
         raise UsageError(
-            f"This return holds identifiers ({', '.join(identity_files)}), which never go into the "
-            "analytic warehouse.",
+            f"This return holds identifiers ({', '.join(identity_files)}), which never go into the analytic warehouse.",
             hint="Name a separate identity warehouse with --identity-warehouse FILE, or leave the "
-                 "identifiers out with --skip-identity.",
+            "identifiers out with --skip-identity.",
         )
     if RETURNS_TABLE not in files:
         raise DataError("A return needs a returns file (one row per LA with its extract date).")
     la_codes = return_la_codes(files)
     digest = checksum(files)
-    loaded_at = datetime.now(timezone.utc)
+    loaded_at = datetime.now(UTC)
 
     # The identity share is staged and committed first: it is the small one to put back should
     # the analytic commit fail.
@@ -485,8 +550,14 @@ def load_return(paths: list[Path] | tuple[Path, ...] | Path | str, warehouse: Pa
     rows = loaded[-1]
     identity_rows = sum(loaded[0].values()) if identity_path is not None else 0
     return LoadResult(
-        warehouse=warehouse, la_codes=la_codes, rows=rows, loaded_at=loaded_at, checksum=digest,
-        files=sorted(p.name for p in files.values()), identity_warehouse=identity_path,
-        identity_rows=identity_rows, skipped_identity=bool(identity_files) and skip_identity,
+        warehouse=warehouse,
+        la_codes=la_codes,
+        rows=rows,
+        loaded_at=loaded_at,
+        checksum=digest,
+        files=sorted(p.name for p in files.values()),
+        identity_warehouse=identity_path,
+        identity_rows=identity_rows,
+        skipped_identity=bool(identity_files) and skip_identity,
         report=report,
     )
