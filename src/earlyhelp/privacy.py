@@ -8,12 +8,32 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
+from collections import Counter
 
 from earlyhelp.errors import UsageError
 
 SECRET_VARIABLE = "EARLYHELP_LINK_SECRET"
 MINIMUM_SECRET_LENGTH = 16
+# Anyone holding the secret can recompute every pseudonym from an identity list, so a guessable one
+# undoes the pseudonymisation. 64 bits is what 16 distinct random characters give.
+MINIMUM_SECRET_BITS = 64
+HOW_TO_MAKE_ONE = (
+    'make one with: python3 -c "import secrets; print(secrets.token_hex(32))", keep it outside the '
+    "repository (e.g. in your organisation's secret store); the same secret gives the same pseudonyms next time"
+)
+
+
+def estimated_bits(secret: str) -> float:
+    """A generous estimate of a secret's entropy: its length times the Shannon entropy of its own
+    character frequencies. Repeats and small alphabets score low (16 'a's: 0 bits); it cannot see
+    dictionary words, so it is a floor check, not a strength meter."""
+    if not secret:
+        return 0.0
+    n = len(secret)
+    per_character = -sum(count / n * math.log2(count / n) for count in Counter(secret).values())
+    return n * per_character
 
 
 def link_secret() -> bytes:
@@ -22,8 +42,15 @@ def link_secret() -> bytes:
         raise UsageError(
             f"Set the environment variable {SECRET_VARIABLE} to a secret of at least "
             f"{MINIMUM_SECRET_LENGTH} characters before linking.",
-            hint="Keep it outside the repository, e.g. in your organisation's secret store; "
-            "the same secret gives the same pseudonyms next time.",
+            hint=HOW_TO_MAKE_ONE[0].upper() + HOW_TO_MAKE_ONE[1:] + ".",
+        )
+    bits = estimated_bits(secret)
+    if bits < MINIMUM_SECRET_BITS:
+        # The estimate is about the secret; saying it is no leak, but the secret itself is never shown.
+        raise UsageError(
+            f"The secret in {SECRET_VARIABLE} is too easy to guess (about {bits:.0f} bits of entropy; "
+            f"at least {MINIMUM_SECRET_BITS} are needed): it repeats characters or uses too few different ones.",
+            hint=HOW_TO_MAKE_ONE[0].upper() + HOW_TO_MAKE_ONE[1:] + ".",
         )
     return secret.encode("utf-8")
 
