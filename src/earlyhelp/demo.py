@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from earlyhelp.errors import EarlyhelpError
+from earlyhelp.errors import EarlyhelpError, UsageError
 
 
 def _step(title: str) -> float:
@@ -28,6 +28,32 @@ def _done(started: float, what: str) -> None:
     print(f"   {what} ({time.perf_counter() - started:.1f} s)", flush=True)
 
 
+# A demo folder says so, so that the next demo may replace it and nothing else ever is.
+DEMO_MARKER = ".earlyhelp-demo"
+
+
+def prepare_output_folder(out: Path) -> None:
+    """Make ``out`` ready for a new demo: a new or empty folder, or one a previous demo wrote.
+
+    Anything else is refused: the demo never deletes a folder it did not make.
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file, not a folder.", hint="Give --out a new folder.")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / DEMO_MARKER).is_file():
+            raise UsageError(
+                f"{out} already holds files that a previous demo did not write; the demo will not delete them.",
+                hint="Give --out a new or empty folder.",
+            )
+        print(f"Replacing the previous demo in {out}.", flush=True)
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text(
+        "Written by `make demo` (python -m earlyhelp.demo). The next demo run into this folder replaces it.\n",
+        encoding="utf-8",
+    )
+
+
 def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
     from earlyhelp.indicators import compute
     from earlyhelp.link import link
@@ -36,9 +62,7 @@ def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
     from earlyhelp.validate import validate_paths
     from earlyhelp.warehouse import load_return
 
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    prepare_output_folder(out)
     data = out / "synthetic-england"
 
     started = _step(f"Synthetic England ({scale} scale, seed {seed})")
@@ -101,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         index = run_demo(args.out, args.scale, args.seed)
     except EarlyhelpError as error:
         print(f"Error: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(error.hint, file=sys.stderr)
         return error.exit_code
     print(f"\nThe report is at: {index.resolve()}")
     print("Open it in any browser; it works offline.")
