@@ -16,6 +16,7 @@ import duckdb
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.spec.files import EHLDFolder, columns_in_file, csv_source_sql, sql_identifier
 from earlyhelp.spec.model import TABLES
+from earlyhelp.spec.periods import last_year_end_reached
 
 VALIDATE_HINT = (
     "Export reads valid EHLD data: run `earlyhelp validate` on the folder and fix "
@@ -73,9 +74,9 @@ def collection_year(con: duckdb.DuckDBPyConnection, la: str, year: int | None, *
         )
     if year is None:
         # The latest census whose reference date (31 March) the data reaches.
-        return last.year if (last.month, last.day) >= (3, 31) else last.year - 1
+        return last_year_end_reached(last)
     if dt.date(year, 3, 31) > observed:
-        reached = observed.year if (observed.month, observed.day) >= (3, 31) else observed.year - 1
+        reached = last_year_end_reached(observed)
         raise UsageError(
             f"--year {year} (the collection ending 31 March {year}) is after the data of {la}: "
             f"its {'extract date' if extract_date else 'latest record'} is {observed.isoformat()}.",

@@ -21,8 +21,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from earlyhelp.journeys import (
+    FOLLOW_UP_DAYS,
+    MISSED_STEP_DOWN,
+    STEP_DOWN_DAYS,
+    days_after,
+    early_help_closures_sql,
+    is_cin_episode,
+    is_closed_after_assessment,
+    open_during,
+    re_referrals_sql,
+    step_downs_sql,
+)
 from earlyhelp.spec import codes
 from earlyhelp.spec.model import TABLES
+from earlyhelp.spec.periods import time_period_sql
 
 Unit = Literal["count", "pct", "ratio", "per_10k", "median_days", "mean_points", "pounds"]
 
@@ -37,24 +50,12 @@ DECIMAL_PLACES: dict[Unit, int] = {
     "pounds": 0,
 }
 
-FOLLOW_UP_DAYS = 365  # "within 12 months": day 365 inclusive
-STEP_DOWN_DAYS = 28
-
-
-def financial_year(date_column: str) -> str:
-    """SQL for the financial year a date falls in, as the spec's ``time_period`` (201920)."""
-    return (
-        f"CASE WHEN month({date_column}) >= 4 "
-        f"THEN year({date_column}) * 100 + (year({date_column}) + 1) % 100 "
-        f"ELSE (year({date_column}) - 1) * 100 + year({date_column}) % 100 END"
-    )
-
 
 def in_covered_year(table_sql: str, date_column: str, alias: str = "t") -> str:
     """Rows of ``table_sql`` with ``time_period`` = the financial year of ``date_column``,
     kept only when the LA's return covers that year."""
     return (
-        f"SELECT {alias}.* FROM (SELECT s.*, {financial_year('s.' + date_column)} AS time_period "
+        f"SELECT {alias}.* FROM (SELECT s.*, {time_period_sql('s.' + date_column)} AS time_period "
         f"FROM ({table_sql}) s WHERE s.{date_column} IS NOT NULL) {alias} "
         f"JOIN _la_years y ON y.la_code = {alias}.la_code AND y.time_period = {alias}.time_period"
     )
@@ -106,108 +107,49 @@ class Indicator:
         return DECIMAL_PLACES[self.unit]
 
 
-_closed_after_assessment_sql = f"""
-WITH closed AS (
-    {
+_closed_after_assessment_sql = step_downs_sql(
     in_covered_year(
         "SELECT la_code, child_id, referral_id, closure_date, closure_reason FROM referrals "
-        "WHERE NOT referral_nfa AND closure_reason IN ('RC8', 'RC9')",
+        f"WHERE {is_closed_after_assessment()}",
         "closure_date",
-    )
-}
-),
-stepped_down AS (
-    -- an early help episode open on the closure date, or starting 0..28 days after it
-    SELECT DISTINCT c.la_code, c.referral_id
-    FROM closed c JOIN early_help_episodes e ON e.la_code = c.la_code AND e.child_id = c.child_id
-    WHERE date_diff('day', c.closure_date, e.start_date) <= {STEP_DOWN_DAYS}
-      AND (e.end_date IS NULL OR e.end_date >= c.closure_date)
-),
-re_referred AS (
-    -- a new CSC referral 1..365 days after the closure date
-    SELECT DISTINCT c.la_code, c.referral_id
-    FROM closed c JOIN referrals n ON n.la_code = c.la_code AND n.child_id = c.child_id
-    WHERE date_diff('day', c.closure_date, n.referral_date) BETWEEN 1 AND {FOLLOW_UP_DAYS}
+    ),
+    keep=("c.la_code", "c.time_period", "c.closure_reason"),
 )
-SELECT c.la_code, c.time_period, c.closure_reason,
-       s.referral_id IS NOT NULL AS stepped_down,
-       r.referral_id IS NOT NULL AS re_referred
-FROM closed c
-LEFT JOIN stepped_down s ON s.la_code = c.la_code AND s.referral_id = c.referral_id
-LEFT JOIN re_referred r ON r.la_code = c.la_code AND r.referral_id = c.referral_id
-"""
 
-_eh_closed_sql = f"""
-WITH closed AS (
-    {
+_eh_closed_sql = early_help_closures_sql(
     in_covered_year(
         "SELECT la_code, child_id, episode_id, start_date, end_date, end_reason FROM early_help_episodes", "end_date"
-    )
-}
-),
-escalation_events AS (
-    SELECT la_code, child_id, referral_date AS event_date FROM referrals WHERE NOT referral_nfa
-    UNION ALL SELECT la_code, child_id, start_date FROM cp_plans
-    UNION ALL SELECT la_code, child_id, start_date FROM looked_after_episodes
-        WHERE reason_new_episode = '{codes.STARTED_PERIOD_OF_CARE}'
-),
-escalated AS (
-    SELECT DISTINCT c.la_code, c.episode_id
-    FROM closed c JOIN escalation_events v ON v.la_code = c.la_code AND v.child_id = c.child_id
-    WHERE date_diff('day', c.end_date, v.event_date) BETWEEN 1 AND {FOLLOW_UP_DAYS}
-),
-re_entered AS (
-    SELECT DISTINCT c.la_code, c.episode_id
-    FROM closed c JOIN early_help_episodes n ON n.la_code = c.la_code AND n.child_id = c.child_id
-    WHERE date_diff('day', c.end_date, n.start_date) BETWEEN 1 AND {FOLLOW_UP_DAYS}
+    ),
+    keep=(
+        "c.la_code",
+        "c.time_period",
+        "c.episode_id",
+        "c.end_reason",
+        f"{days_after('c.start_date', 'c.end_date')} AS days_open",
+    ),
 )
-SELECT c.la_code, c.time_period, c.episode_id, c.end_reason,
-       date_diff('day', c.start_date, c.end_date) AS days_open,
-       x.episode_id IS NOT NULL AS escalated,
-       r.episode_id IS NOT NULL AS re_entered
-FROM closed c
-LEFT JOIN escalated x ON x.la_code = c.la_code AND x.episode_id = c.episode_id
-LEFT JOIN re_entered r ON r.la_code = c.la_code AND r.episode_id = c.episode_id
-"""
 
-_referrals_in_year_sql = f"""
-WITH referral_days AS (
-    SELECT DISTINCT la_code, child_id, referral_date FROM referrals
-),
-previous AS (
-    -- the latest referral day of the same child in the same LA strictly before this one
-    SELECT la_code, child_id, referral_date,
-           lag(referral_date) OVER (PARTITION BY la_code, child_id ORDER BY referral_date)
-               AS previous_date
-    FROM referral_days
-),
-in_year AS (
-    {in_covered_year("SELECT la_code, child_id, referral_id, referral_date FROM referrals", "referral_date")}
+_referrals_in_year_sql = re_referrals_sql(
+    in_covered_year("SELECT la_code, child_id, referral_id, referral_date FROM referrals", "referral_date"),
+    keep=("r.la_code", "r.time_period"),
 )
-SELECT r.la_code, r.time_period,
-       COALESCE(date_diff('day', p.previous_date, r.referral_date)
-                BETWEEN 1 AND {FOLLOW_UP_DAYS}, false) AS re_referral
-FROM in_year r
-JOIN previous p ON p.la_code = r.la_code AND p.child_id = r.child_id
-               AND p.referral_date = r.referral_date
-"""
 
 SOURCES: tuple[Source, ...] = (
     Source(
         "eh_open",
         "early help episodes open during year Y (start <= year end, end empty or >= year start)",
-        """SELECT y.la_code, y.time_period, e.child_id
+        f"""SELECT y.la_code, y.time_period, e.child_id
            FROM _la_years y JOIN early_help_episodes e ON e.la_code = y.la_code
-           WHERE e.start_date <= y.year_end AND (e.end_date IS NULL OR e.end_date >= y.year_start)""",
+           WHERE {open_during("e.start_date", "e.end_date", "y.year_start", "y.year_end")}""",
         records_from=("early_help_episodes",),
     ),
     Source(
         "cin_open",
         "CIN episodes (referrals with referral_nfa false) open during year Y",
-        """SELECT y.la_code, y.time_period, r.child_id
+        f"""SELECT y.la_code, y.time_period, r.child_id
            FROM _la_years y JOIN referrals r ON r.la_code = y.la_code
-           WHERE NOT r.referral_nfa AND r.referral_date <= y.year_end
-             AND (r.closure_date IS NULL OR r.closure_date >= y.year_start)""",
+           WHERE {is_cin_episode("r")}
+             AND {open_during("r.referral_date", "r.closure_date", "y.year_start", "y.year_end")}""",
         records_from=("referrals",),
     ),
     Source(
@@ -297,7 +239,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "missed_step_down",
         "closed_after_assessment",
-        _count_if("NOT stepped_down AND re_referred"),
+        _count_if(MISSED_STEP_DOWN),
         also_reads=("early_help_episodes",),
     ),
     Measure("eh_closed", "eh_closed", _count),

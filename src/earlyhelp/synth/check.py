@@ -1,8 +1,9 @@
 """``check``: compare an EHLD folder with the published national figures it was calibrated to.
 
-Every synthetic figure is computed in DuckDB SQL straight from the files, with the definitions of
-``shared/spec/indicators.md`` (reporting year = financial year; distinct children per LA summed
-over LAs). Published figures that count England are scaled by the folder's share of England's
+Every synthetic figure is computed in SQL straight from the files, through the engine layer and
+with the definitions of ``shared/spec/indicators.md`` as :mod:`earlyhelp.journeys` and
+:mod:`earlyhelp.spec.periods` write them (reporting year = financial year; distinct children per
+LA summed over LAs): the check is independent of the simulation, not of the spec. Published figures that count England are scaled by the folder's share of England's
 children, so a smaller scale can be compared too (only ``england`` is calibrated to pass).
 
 How the published rows map onto EHLD fields:
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import duckdb
+import pandas as pd
 
-from earlyhelp import reference
+from earlyhelp import journeys, reference
+from earlyhelp.engine import Engine, create_engine
 from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec import check_ehld_folder
+from earlyhelp.spec import check_ehld_folder, codes, periods
 
 
 @dataclass(frozen=True)
@@ -98,76 +101,96 @@ TARGETS = {
 }
 
 
-def _years(con: duckdb.DuckDBPyConnection) -> list[int]:
-    row = con.execute("SELECT min(period_start), max(period_end) FROM returns").fetchall()[0]
-    if row[0] is None:
+# The tables the figures read: never person_identifiers.
+_TABLES = ("returns", "population", "referrals", "cp_plans", "looked_after_episodes", "early_help_episodes")
+
+
+def _value(engine: Engine, query: str) -> Any:
+    """The first column of the first row of ``query``'s answer."""
+    return engine.sql(query).column(0)[0].as_py()
+
+
+def _number(value: Any) -> float | None:
+    """A count or sum as a float (DuckDB's sums of integers arrive as decimals); None stays None."""
+    return None if value is None else float(value)
+
+
+def _years(engine: Engine) -> list[int]:
+    first_day, last_day = engine.sql("SELECT min(period_start), max(period_end) FROM returns").to_pylist()[0].values()
+    if first_day is None:
         raise DataError("The folder has no returns table, so its reporting years are unknown.")
-    first, last = row[0].year, row[1].year - 1
-    return [y * 100 + (y + 1) % 100 for y in range(first, last + 1)]
+    return periods.periods_between(periods.period_of(first_day), periods.period_of(last_day))
 
 
-def _figures(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, float | None]:
-    start_year = year // 100
-    ys, ye = f"DATE '{start_year}-04-01'", f"DATE '{start_year + 1}-03-31'"
-    one = lambda sql: con.execute(sql).fetchall()[0][0]  # noqa: E731
+def _figures(engine: Engine, year: int) -> dict[str, float | None]:
+    ys, ye = (periods.date_literal(day) for day in periods.bounds(year))
+    in_year = periods.in_period_sql
+
+    def one(query: str) -> float | None:
+        return _number(_value(engine, query))
+
     f: dict[str, float | None] = {}
-    f["referrals"] = one(f"SELECT count(*) FROM referrals WHERE referral_date BETWEEN {ys} AND {ye}")
-    f["re_referral_pct"] = one(f"""
-        WITH r AS (SELECT referral_date, referral_date - lag(referral_date) OVER (
-                PARTITION BY la_code, child_id ORDER BY referral_date) AS gap FROM referrals)
-        SELECT 100.0 * count(*) FILTER (WHERE gap BETWEEN 1 AND 365) / nullif(count(*), 0)
-        FROM r WHERE referral_date BETWEEN {ys} AND {ye}""")
-    f["referrals_nfa"] = one(f"""SELECT count(*) FROM referrals
-        WHERE referral_date BETWEEN {ys} AND {ye} AND referral_nfa""")
-    f["referrals_not_in_need"] = one(f"""SELECT count(*) FROM referrals
-        WHERE referral_date BETWEEN {ys} AND {ye} AND NOT referral_nfa
-          AND closure_reason IN ('RC8', 'RC9')""")
-    f["cin_children"] = one(f"""SELECT count(*) FROM (SELECT DISTINCT la_code, child_id
-        FROM referrals WHERE NOT referral_nfa AND referral_date <= {ye}
-          AND (closure_date IS NULL OR closure_date >= {ys}))""")
-    f["cp_plans_at_31_march"] = one(f"""SELECT count(*) FROM cp_plans WHERE start_date <= {ye}
-        AND (end_date IS NULL OR end_date > {ye})""")
-    f["cla_started"] = one(f"""SELECT count(*) FROM looked_after_episodes
-        WHERE reason_new_episode = 'S' AND start_date BETWEEN {ys} AND {ye}""")
-    f["cin_at_31_march"] = one(f"""SELECT count(DISTINCT (la_code, child_id)) FROM referrals
-        WHERE NOT referral_nfa AND referral_date <= {ye}
-          AND (closure_date IS NULL OR closure_date > {ye})""")
-    f["cla_at_31_march"] = one(f"""SELECT count(DISTINCT (la_code, child_id))
-        FROM looked_after_episodes WHERE start_date <= {ye} AND (end_date IS NULL OR end_date > {ye})""")
-    f["eh_children"] = one(f"""SELECT count(*) FROM (SELECT DISTINCT la_code, child_id
-        FROM early_help_episodes WHERE start_date <= {ye} AND (end_date IS NULL OR end_date >= {ys}))""")
-    population = one(f"SELECT sum(children_0_17) FROM population WHERE year = {start_year}")
-    f["eh_reach_pct"] = 100.0 * f["eh_children"] / population if population else None
-    f["prevention_ratio"] = f["eh_children"] / f["cin_children"] if f["cin_children"] else None
-    closures = con.execute(f"""
-        WITH closed AS (
-            SELECT r.la_code, r.child_id, r.referral_id, r.closure_date FROM referrals r
-            WHERE NOT r.referral_nfa AND r.closure_reason IN ('RC8', 'RC9')
-              AND r.closure_date BETWEEN {ys} AND {ye}),
-        stepped AS (
-            SELECT DISTINCT c.referral_id, c.la_code FROM closed c JOIN early_help_episodes e
-              ON e.la_code = c.la_code AND e.child_id = c.child_id
-             AND e.start_date <= c.closure_date + 28
-             AND (e.end_date IS NULL OR e.end_date >= c.closure_date)),
-        flagged AS (
-            SELECT c.*, s.referral_id IS NOT NULL AS stepped_down FROM closed c
-            LEFT JOIN stepped s ON s.referral_id = c.referral_id AND s.la_code = c.la_code),
-        missed AS (
-            SELECT DISTINCT f.la_code, f.referral_id FROM flagged f JOIN referrals n
-              ON n.la_code = f.la_code AND n.child_id = f.child_id
-             AND n.referral_date BETWEEN f.closure_date + 1 AND f.closure_date + 365
-            WHERE NOT f.stepped_down)
-        SELECT count(*), count(*) FILTER (WHERE NOT stepped_down),
-               (SELECT count(*) FROM missed) FROM flagged""").fetchall()[0]
-    total, not_stepped, missed = closures
+    f["referrals"] = one(f"SELECT count(*) FROM referrals WHERE {in_year('referral_date', year)}")
+    re_referrals = journeys.re_referrals_sql(
+        f"SELECT la_code, child_id, referral_date FROM referrals WHERE {in_year('referral_date', year)}", keep=()
+    )
+    f["re_referral_pct"] = one(
+        f"SELECT 100.0 * count(*) FILTER (WHERE re_referral) / nullif(count(*), 0) FROM ({re_referrals})"
+    )
+    f["referrals_nfa"] = one(f"SELECT count(*) FROM referrals WHERE {in_year('referral_date', year)} AND referral_nfa")
+    f["referrals_not_in_need"] = one(
+        f"SELECT count(*) FROM referrals WHERE {in_year('referral_date', year)} "
+        f"AND {journeys.is_closed_after_assessment()}"
+    )
+    cin_open = journeys.open_during("referral_date", "closure_date", ys, ye)
+    f["cin_children"] = one(
+        f"SELECT count(*) FROM (SELECT DISTINCT la_code, child_id FROM referrals "
+        f"WHERE {journeys.is_cin_episode()} AND {cin_open})"
+    )
+    f["cp_plans_at_31_march"] = one(
+        f"SELECT count(*) FROM cp_plans WHERE {journeys.still_open_after('start_date', 'end_date', ye)}"
+    )
+    f["cla_started"] = one(
+        f"SELECT count(*) FROM looked_after_episodes "
+        f"WHERE reason_new_episode = '{codes.STARTED_PERIOD_OF_CARE}' AND {in_year('start_date', year)}"
+    )
+    f["cin_at_31_march"] = one(
+        f"SELECT count(DISTINCT (la_code, child_id)) FROM referrals "
+        f"WHERE {journeys.is_cin_episode()} AND {journeys.still_open_after('referral_date', 'closure_date', ye)}"
+    )
+    f["cla_at_31_march"] = one(
+        f"SELECT count(DISTINCT (la_code, child_id)) FROM looked_after_episodes "
+        f"WHERE {journeys.still_open_after('start_date', 'end_date', ye)}"
+    )
+    eh_open = journeys.open_during("start_date", "end_date", ys, ye)
+    f["eh_children"] = eh_children = one(
+        f"SELECT count(*) FROM (SELECT DISTINCT la_code, child_id FROM early_help_episodes WHERE {eh_open})"
+    )
+    population = one(f"SELECT sum(children_0_17) FROM population WHERE year = {periods.start_year(year)}")
+    cin_children = f["cin_children"]
+    f["eh_reach_pct"] = 100.0 * eh_children / population if eh_children is not None and population else None
+    f["prevention_ratio"] = eh_children / cin_children if eh_children is not None and cin_children else None
+    step_downs = journeys.step_downs_sql(
+        "SELECT la_code, child_id, referral_id, closure_date FROM referrals "
+        f"WHERE {journeys.is_closed_after_assessment()} AND {in_year('closure_date', year)}",
+        keep=(),
+    )
+    total, not_stepped, missed = (
+        engine.sql(
+            f"SELECT count(*), count(*) FILTER (WHERE NOT stepped_down), "
+            f"count(*) FILTER (WHERE {journeys.MISSED_STEP_DOWN}) FROM ({step_downs})"
+        )
+        .to_pylist()[0]
+        .values()
+    )
     f["not_stepped_down_pct"] = 100.0 * not_stepped / total if total else None
     f["missed_step_down_pct"] = 100.0 * missed / not_stepped if not_stepped else None
-    reach = con.execute(f"""
-        SELECT 100.0 * count(DISTINCT (e.la_code, e.child_id)) / max(p.children_0_17)
-        FROM early_help_episodes e JOIN population p ON p.la_code = e.la_code AND p.year = {start_year}
-        WHERE e.start_date <= {ye} AND (e.end_date IS NULL OR e.end_date >= {ys})
-        GROUP BY e.la_code""").fetchall()
-    values = [r[0] for r in reach]
+    reach = engine.sql(f"""
+        SELECT 100.0 * count(DISTINCT (e.la_code, e.child_id)) / max(p.children_0_17) AS reach
+        FROM early_help_episodes e JOIN population p ON p.la_code = e.la_code AND p.year = {periods.start_year(year)}
+        WHERE {journeys.open_during("e.start_date", "e.end_date", ys, ye)}
+        GROUP BY e.la_code""").column("reach")
+    values = [value for value in reach.to_pylist() if value is not None]
     f["eh_reach_la_max_pct"] = max(values) if values else None
     f["eh_reach_la_min_pct"] = min(values) if values else None
     return f
@@ -178,32 +201,32 @@ def check(path: Path | str) -> CheckReport:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path} is not a folder of EHLD files.")
-    folder = check_ehld_folder(path)  # the same message and exit code as every other command
-    con = duckdb.connect()
-    try:
-        folder.register(con)
-        years = _years(con)
+    check_ehld_folder(path)  # the same message and exit code as every other command
+    with create_engine("duckdb") as engine:
+        engine.register_ehld(path, tables=_TABLES)
+        years = _years(engine)
         england = reference.population().groupby("year")["children_0_17"].sum()
-        folder_pop = dict(con.execute("SELECT year, sum(children_0_17) FROM population GROUP BY year").fetchall())
+        folder_pop = {
+            row["year"]: _number(row["total"])
+            for row in engine.sql("SELECT year, sum(children_0_17) AS total FROM population GROUP BY year").to_pylist()
+        }
         published = reference.published_national()
         report = CheckReport()
         shares = []
-        figures_by_year = {}
         for year in years:
-            start_year = year // 100
-            share = folder_pop.get(start_year, 0) / england[start_year] if start_year in england.index else 1.0
+            start_year = periods.start_year(year)
+            share = (folder_pop.get(start_year) or 0) / england[start_year] if start_year in england.index else 1.0
             shares.append(share)
-            figures = _figures(con, year)
-            figures_by_year[year] = figures
+            figures = _figures(engine, year)
             pub = published[published["time_period"] == year].set_index("figure")
             eh = _eh_published(published, year)
             for figure, (kind, tolerance, note) in CALIBRATED.items():
                 if figure == "eh_children":
                     if eh is None:
                         continue
-                    value, approximate = eh
+                    value, interpolated = eh
                 elif figure in pub.index:
-                    value, approximate = float(pub.loc[figure, "value"]), bool(pub.loc[figure, "approximate"])
+                    value, interpolated = float(pub.loc[figure, "value"]), False
                 else:
                     continue
                 expected = value * share if kind == "count" else value
@@ -214,7 +237,7 @@ def check(path: Path | str) -> CheckReport:
                         expected,
                         figures[figure],
                         tolerance,
-                        note + ("; interpolated" if approximate == "interp" else ""),
+                        note + ("; interpolated" if interpolated else ""),
                     )
                 )
             for figure, note in INFORMATIONAL.items():
@@ -228,30 +251,28 @@ def check(path: Path | str) -> CheckReport:
                         "context only: " + note,
                     )
                     report.rows.append(row)
-            for figure, (target_year, value, tolerance, note) in TARGETS.items():
+            for figure, (target_year, target, tolerance, note) in TARGETS.items():
                 if target_year is None or target_year == year:
-                    report.rows.append(_row(figure, year, value, figures[figure], tolerance, note))
+                    report.rows.append(_row(figure, year, target, figures[figure], tolerance, note))
         report.population_share = sum(shares) / len(shares) if shares else 1.0
         return report
-    finally:
-        con.close()
 
 
 def _tol(tolerance: float) -> str:
     return "-" if tolerance == float("inf") else f"{tolerance:.2f}"
 
 
-def _eh_published(published, year: int):
+def _eh_published(published: pd.DataFrame, year: int) -> tuple[float, bool] | None:
     """Action for Children: 3.1% (2015-16) rising to 4.3% (2019-20); counts in between are
-    interpolated linearly and marked so."""
+    interpolated linearly and marked so (the second value: interpolated)."""
     eh = published[published["figure"] == "eh_children"].set_index("time_period")["value"]
     if year in eh.index:
         return float(eh.loc[year]), False
     years = sorted(eh.index)
     if len(years) >= 2 and years[0] < year < years[-1]:
         a, b = years[0], years[-1]
-        t = (year // 100 - a // 100) / (b // 100 - a // 100)
-        return float(eh.loc[a] + t * (eh.loc[b] - eh.loc[a])), "interp"
+        t = (periods.start_year(year) - periods.start_year(a)) / (periods.start_year(b) - periods.start_year(a))
+        return float(eh.loc[a] + t * (eh.loc[b] - eh.loc[a])), True
     return None
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +16,12 @@ import pyarrow.parquet as pq
 
 from earlyhelp.errors import UsageError
 from earlyhelp.formats.ssda903 import SIDECAR_FOLDER
-from earlyhelp.spec import TABLES
+from earlyhelp.spec import TABLES, periods
 from earlyhelp.synth.identities import make_identity_records
 from earlyhelp.synth.rates import build_rates
 from earlyhelp.synth.settings import SynthSettings, parse_years
 from earlyhelp.synth.settings import scale as scale_named
-from earlyhelp.synth.simulate import Journeys, day_of, simulate
+from earlyhelp.synth.simulate import Journeys, day_number, day_of, simulate
 from earlyhelp.synth.tables import TableBuilder, build, dates, ids, reference_tables
 
 log = logging.getLogger(__name__)
@@ -87,14 +86,14 @@ def generate(
     clock = time.perf_counter()
 
     rates = build_rates(settings, np.random.default_rng([settings.seed, 1]))
-    period_start = day_of(settings.first_year, 4, 1)
-    period_end = day_of(settings.last_year + 1, 3, 31)
+    first_day = day_number(periods.period_start(periods.time_period(settings.first_year)))
+    last_day = day_number(periods.period_end(periods.time_period(settings.last_year)))
     writer = _Writer(out, fmt)
-    for name, table in reference_tables(rates, settings, period_start, period_end).items():
+    for name, table in reference_tables(rates, settings, first_day, last_day).items():
         writer.write(name, table)
 
     parts = _parts(rates)
-    jobs = ((settings, rates.subset(indices), number, period_start) for number, indices in enumerate(parts))
+    jobs = ((settings, rates.subset(indices), number, first_day) for number, indices in enumerate(parts))
     pool = None
     if len(parts) > 1 and WORKERS > 1:
         # Regions are independent (families and moves stay within a region): worker processes
@@ -129,10 +128,7 @@ def generate(
 
     effects = _effects_document(settings, realised)
     effects["scale"] = settings.scale.name
-    effects["years"] = (
-        f"{settings.first_year}{(settings.first_year + 1) % 100:02d}:"
-        f"{settings.last_year}{(settings.last_year + 1) % 100:02d}"
-    )
+    effects["years"] = f"{periods.time_period(settings.first_year)}:{periods.time_period(settings.last_year)}"
     effects["seed"] = settings.seed
     (out / "truth" / "effects.json").write_text(json.dumps(effects, indent=2, sort_keys=True) + "\n")
     timings["total"] = time.perf_counter() - clock
@@ -164,7 +160,7 @@ class _Writer:
         finally:
             stream.close()
 
-    def stream(self, path: Path, schema: pa.Schema):
+    def stream(self, path: Path, schema: pa.Schema) -> pq.ParquetWriter | _CsvStream:
         if self.fmt == "parquet":
             return pq.ParquetWriter(path, schema, compression="snappy", use_dictionary=True)
         return _CsvStream(path, schema)
@@ -174,7 +170,8 @@ class _CsvStream:
     """A CSV written in pieces under one unquoted header line (pyarrow would quote the names)."""
 
     def __init__(self, path: Path, schema: pa.Schema):
-        self.handle = open(path, "wb")
+        # Open until close(): the table arrives in pieces, one per region.
+        self.handle = open(path, "wb")  # noqa: SIM115
         self.handle.write((",".join(schema.names) + "\n").encode("utf-8"))
         self.writer = pacsv.CSVWriter(self.handle, schema, write_options=CSV_OPTIONS)
 
@@ -191,7 +188,7 @@ class _Streams:
 
     def __init__(self, writer: _Writer):
         self.writer = writer
-        self.open: dict[str, object] = {}
+        self.open: dict[str, pq.ParquetWriter | _CsvStream] = {}
 
     def write(self, name: str, table: pa.Table) -> None:
         """Append to ``<out>/<name>.<fmt>``; a name may start with a subfolder (``truth/``)."""
@@ -328,7 +325,7 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
         people,
         la_records,
         seed=seed * 1000 + number,
-        school_age_on=date(settings.last_year + 1, 3, 31),
+        school_age_on=periods.period_end(periods.time_period(settings.last_year)),
         **settings.identity_faults,
     )
     del people, la_records
@@ -464,12 +461,12 @@ def _partner_outcomes(
     record_id, person = records("education")
     years = np.arange(settings.first_year, settings.last_year + 1)
     rows_rec, rows_year = [], []
-    for year in years:
-        sept = day_of(int(year), 9, 1)
+    for school_year in years:
+        sept = day_of(int(school_year), 9, 1)
         age = (sept - birth[person]) / 365.25
         pupil = np.flatnonzero((age >= 5) & (age < 16))
         rows_rec.append(pupil)
-        rows_year.append(np.full(len(pupil), year))
+        rows_year.append(np.full(len(pupil), school_year))
     rec = np.concatenate(rows_rec)
     year = np.concatenate(rows_year)
     possible = 380 - rng.integers(0, 40, len(rec))
@@ -586,7 +583,7 @@ def _spend_truth(journeys: Journeys, rates, settings: SynthSettings) -> pa.Table
     return pa.table(
         {
             "la_code": pa.array(np.array(rates.la_codes)[la]),
-            "time_period": pa.array((t["fy"] * 100 + (t["fy"] + 1) % 100).astype(np.int64)),
+            "time_period": pa.array([periods.time_period(int(fy)) for fy in t["fy"]], type=pa.int64()),
             "ei_cut_pounds_per_child_real": pa.array(np.round(cut, 2)),
             "extra_care_starts_per_100k_16_17": pa.array(np.round(per_10 * cut / 10.0, 3)),
         }

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from earlyhelp import reference
+from earlyhelp.spec.periods import time_period
 from earlyhelp.synth.settings import SynthSettings
 
 
@@ -57,10 +58,6 @@ class Rates:
         return int(np.clip(year - self.fy[0], 0, len(self.fy) - 1))
 
 
-def _time_period(year: int) -> int:
-    return year * 100 + (year + 1) % 100
-
-
 def _fill(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Fill an LA's missing rate from its nearest year with a value, else the national rate."""
     wide = frame.pivot(index="la_code", columns="time_period", values=column)
@@ -82,7 +79,7 @@ def build_rates(settings: SynthSettings, rng: np.random.Generator) -> Rates:
     las = las.sort_values("la_code").reset_index(drop=True)
     codes = list(las["la_code"])
     years = np.arange(settings.first_year - b.burn_in_years, settings.last_year + 3)
-    periods = [_time_period(int(y)) for y in years]
+    periods = [time_period(int(y)) for y in years]
 
     pop = reference.population()
     pop_wide = pop.pivot(index="la_code", columns="year", values="children_0_17")
@@ -98,7 +95,7 @@ def build_rates(settings: SynthSettings, rng: np.random.Generator) -> Rates:
     )
 
     act = reference.activity()
-    act = act.merge(pop.assign(time_period=pop["year"].map(_time_period)), on=["la_code", "time_period"], how="left")
+    act = act.merge(pop.assign(time_period=pop["year"].map(time_period)), on=["la_code", "time_period"], how="left")
     act["referral_rate"] = act["referrals"] / act["children_0_17"]
     act["nfa_share"] = act["referrals_nfa"] / act["referrals"]
     assessed = act["referrals"] - act["referrals_nfa"]
@@ -163,7 +160,7 @@ def build_rates(settings: SynthSettings, rng: np.random.Generator) -> Rates:
     spend_wide = spend.pivot(index="la_code", columns="time_period", values="real")
     spend_wide = spend_wide.reindex(codes).interpolate(axis=1, limit_direction="both")
     ei = np.zeros((len(codes), len(years)))
-    for j, y in enumerate(years):
+    for j in range(len(years)):
         col = min(max(periods[j], spend_wide.columns.min()), spend_wide.columns.max())
         ei[:, j] = spend_wide[col].to_numpy(float)
     ei = ei / np.maximum(population / settings.scale.population_fraction, 1.0)

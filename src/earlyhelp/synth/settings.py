@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from earlyhelp.errors import UsageError
+from earlyhelp.spec.periods import is_time_period, start_year
 
 
 @dataclass(frozen=True)
@@ -204,12 +205,12 @@ def parse_years(text: str | tuple[int, int]) -> tuple[int, int]:
     years = []
     for part in parts:
         part = part.strip()
-        if len(part) != 6 or not part.isdigit() or (int(part[:4]) + 1) % 100 != int(part[4:]):
+        if not is_time_period(part):
             raise UsageError(
                 f"{part!r} is not a financial year.",
                 hint="Write financial years as six digits, e.g. 201516 for April 2015 to March 2016.",
             )
-        years.append(int(part[:4]))
+        years.append(start_year(int(part)))
     first, last = years
     if first > last:
         raise UsageError(f"--years {text}: the first year is after the last.")

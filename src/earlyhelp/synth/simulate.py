@@ -17,10 +17,13 @@ All dates are integer days since 1970-01-01. The output is a set of column array
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from typing import ClassVar
 
 import numpy as np
 
 from earlyhelp.spec import codes
+from earlyhelp.spec.periods import period_end, period_start, start_year, time_period
 from earlyhelp.synth.rates import Rates
 from earlyhelp.synth.settings import SynthSettings
 
@@ -223,7 +226,7 @@ class Columns:
 class Children:
     """Growable per-child state (one row per (LA, child) record; a mover has two)."""
 
-    FIELDS = {
+    FIELDS: ClassVar[dict[str, type]] = {
         "la": np.int16,
         "person": np.int64,
         "family": np.int64,
@@ -242,7 +245,7 @@ class Children:
 
     def __init__(self, capacity: int = 1 << 16):
         self.n = 0
-        self.a = {k: np.zeros(capacity, dtype=t) for k, t in self.FIELDS.items()}
+        self.a: dict[str, np.ndarray] = {k: np.zeros(capacity, dtype=t) for k, t in self.FIELDS.items()}
 
     def add(self, **values: np.ndarray) -> np.ndarray:
         count = len(values["la"])
@@ -302,13 +305,18 @@ class Journeys:
 def extract_day(settings: SynthSettings) -> int:
     """The return's extract date: the last day of the month ``follow_up_months`` after the
     period's end (31 March), so 12-month follow-ups of the last year are complete."""
-    end = np.datetime64(f"{settings.last_year + 1}-03-31", "D")
+    end = np.datetime64(period_end(time_period(settings.last_year)), "D")
     extract = (end.astype("datetime64[M]") + settings.behaviour.follow_up_months + 1).astype("datetime64[D]") - DAY
     return int((extract - EPOCH) // DAY)
 
 
 def day_of(year: int, month: int, day: int) -> int:
-    return int((np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D") - EPOCH) // DAY)
+    return day_number(date(year, month, day))
+
+
+def day_number(day: date) -> int:
+    """``day`` as the simulation counts days: since 1 January 1970."""
+    return int((np.datetime64(day, "D") - EPOCH) // DAY)
 
 
 class Engine:
@@ -319,8 +327,8 @@ class Engine:
         self.rng = rng
         self.n_la = len(rates.la_codes)
         self.start_year = settings.first_year - self.b.burn_in_years
-        self.start_day = day_of(self.start_year, 4, 1)
-        self.period_end = day_of(settings.last_year + 1, 3, 31)
+        self.start_day = day_number(period_start(time_period(self.start_year)))
+        self.period_end = day_number(period_end(time_period(settings.last_year)))
         self.extract_day = extract_day(settings)
         extract = EPOCH + np.timedelta64(self.extract_day, "D")
         self.months = np.arange(
@@ -365,7 +373,7 @@ class Engine:
         return np.clip((months - self.months[0]).astype(np.int64), 0, self.n_months)
 
     def _spend_cut(self) -> np.ndarray:
-        base = self.r.fy_index(self.s.spend.base_time_period // 100)
+        base = self.r.fy_index(start_year(self.s.spend.base_time_period))
         ei = self.r.ei_spend_per_child_real
         return np.maximum(ei[:, [base]] - ei, 0.0)
 
