@@ -17,6 +17,7 @@ All dates are integer days since 1970-01-01. The output is a set of column array
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -223,7 +224,7 @@ class Columns:
 class Children:
     """Growable per-child state (one row per (LA, child) record; a mover has two)."""
 
-    FIELDS = {
+    FIELDS: ClassVar[dict[str, type[np.generic]]] = {
         "la": np.int16,
         "person": np.int64,
         "family": np.int64,
@@ -242,7 +243,7 @@ class Children:
 
     def __init__(self, capacity: int = 1 << 16):
         self.n = 0
-        self.a = {k: np.zeros(capacity, dtype=t) for k, t in self.FIELDS.items()}
+        self.a: dict[str, np.ndarray] = {k: np.zeros(capacity, dtype=t) for k, t in self.FIELDS.items()}
 
     def add(self, **values: np.ndarray) -> np.ndarray:
         count = len(values["la"])
@@ -311,7 +312,7 @@ def day_of(year: int, month: int, day: int) -> int:
     return int((np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D") - EPOCH) // DAY)
 
 
-class Engine:
+class JourneySimulator:
     def __init__(self, settings: SynthSettings, rates: Rates, rng: np.random.Generator):
         self.s = settings
         self.b = settings.behaviour
@@ -1126,4 +1127,4 @@ def _dedupe_factors(text: str) -> str:
 
 
 def simulate(settings: SynthSettings, rates: Rates, rng: np.random.Generator) -> Journeys:
-    return Engine(settings, rates, rng).run()
+    return JourneySimulator(settings, rates, rng).run()
