@@ -74,11 +74,7 @@ class Engine(abc.ABC):
 
     def transpile(self, query: str) -> str:
         """``query`` (DuckDB's dialect) in this backend's dialect."""
-        if self.dialect == "duckdb":
-            return query
-        import sqlglot
-
-        return sqlglot.transpile(query, read="duckdb", write=self.dialect)[0]
+        return transpile(query, self.dialect)
 
     def __enter__(self) -> Engine:
         return self
@@ -108,6 +104,15 @@ class Engine(abc.ABC):
         from earlyhelp.engine.ehld import EHLDReader
 
         return EHLDReader(data, names, columns)
+
+
+def transpile(query: str, dialect: str) -> str:
+    """One query written in DuckDB's dialect, in SQLGlot's ``dialect`` (as it is for DuckDB)."""
+    if dialect == "duckdb":
+        return query
+    import sqlglot
+
+    return sqlglot.transpile(query, read="duckdb", write=dialect)[0]
 
 
 def ehld_table_names(tables: Iterable[str] | None) -> list[str]:
