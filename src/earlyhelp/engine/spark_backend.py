@@ -95,6 +95,7 @@ class SparkEngine(Engine):
             tempfile.mkdtemp(prefix="earlyhelp-spark-", dir=(config or EngineConfig.from_env()).temp_dir)
         )
         self._cached: list[DataFrame] = []
+        self._views: set[str] = set()
         self._files = 0
 
     def _staging_file(self, name: str) -> Path:
@@ -103,15 +104,19 @@ class SparkEngine(Engine):
         self._files += 1
         return self._staging / f"t{self._files:04d}-{name.strip('_.')}.parquet"
 
+    def _view(self, name: str, frame: DataFrame) -> None:
+        frame.createOrReplaceTempView(name)
+        self._views.add(name)
+
     def register(self, name: str, source: Any) -> None:
         if isinstance(source, (str, Path)):
-            self.spark.read.parquet(str(source)).createOrReplaceTempView(name)
+            self._view(name, self.spark.read.parquet(str(source)))
             return
         if not isinstance(source, pa.Table):
             source = pa.Table.from_pandas(source, preserve_index=False)
         path = self._staging_file(name)
         pq.write_table(source, path)
-        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        self._view(name, self.spark.read.parquet(str(path)))
 
     def sql(self, query: str) -> pa.Table:
         try:
@@ -131,18 +136,22 @@ class SparkEngine(Engine):
                 raise
             raise translated from None
         self._cached.append(frame)
-        frame.createOrReplaceTempView(name)
+        self._view(name, frame)
 
     def _take_typed_tables(self, tables: TypedTables) -> None:
         for name in tables.names:
             path = self._staging_file(name)
             tables.write_parquet(name, path)
-            self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+            self._view(name, self.spark.read.parquet(str(path)))
 
     def close(self) -> None:
         for frame in self._cached:
             frame.unpersist()
         self._cached.clear()
+        # A shared session outlives the engine: its views would read staging files deleted below.
+        for name in self._views:
+            self.spark.catalog.dropTempView(name)
+        self._views.clear()
         if self._owns_session:
             self.spark.stop()
         shutil.rmtree(self._staging, ignore_errors=True)
