@@ -193,3 +193,18 @@ def test_spark_conversion_errors_are_the_same_data_error_without_the_value(spark
                 assert raised.value.__cause__ is None and raised.value.__suppress_context__
     finally:
         spark.conf.set("spark.sql.ansi.enabled", before)
+
+
+def test_the_ehld_reader_hands_any_engine_the_same_typed_tables(tmp_path):
+    import pyarrow.parquet as pq
+
+    from earlyhelp.engine.ehld import EHLDReader
+
+    (tmp_path / "returns.csv").write_text(RETURNS_CSV)
+    with EHLDReader(tmp_path, ["returns", "referrals"], {"returns": ["la_code", "extract_date"]}) as reader:
+        assert reader.names == ["returns", "referrals"]
+        returns = reader.to_arrow("returns")
+        reader.write_parquet("returns", tmp_path / "returns.parquet")
+        assert reader.to_arrow("referrals").column_names == list(TABLES["referrals"].column_names)
+    assert returns.to_pylist() == [{"la_code": "E06000001", "extract_date": dt.date(2020, 6, 30)}]
+    assert pq.read_table(tmp_path / "returns.parquet").equals(returns)

@@ -9,12 +9,14 @@ DuckDB engine lets it read straight into its own connection, so nothing is copie
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from earlyhelp.engine.config import EngineConfig
 from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.spec.files import sql_literal
@@ -42,8 +44,13 @@ class EHLDReader:
         connection: duckdb.DuckDBPyConnection | None = None,
     ):
         self._selects = column_selects(names, columns)
-        self._owns_connection = connection is None
-        self.connection = connection if connection is not None else duckdb_connection()
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        if connection is None:
+            # Converting a national return to Parquet may spill; the folder goes with the reader.
+            config = EngineConfig.from_env()
+            self._spill = config.spill_folder("earlyhelp-read-")
+            connection = duckdb_connection(config=config, spill=self._spill.name)
+        self.connection = connection
         try:
             typed_ehld_views(self.connection, Path(data), names)
         except BaseException:
@@ -90,8 +97,9 @@ class EHLDReader:
 
     def close(self) -> None:
         """Close a private connection; on a borrowed one, let go of an attached warehouse."""
-        if self._owns_connection:
+        if self._spill is not None:
             self.connection.close()
+            self._spill.cleanup()
         else:
             self.connection.execute("DETACH DATABASE IF EXISTS warehouse")
 
