@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from earlyhelp.engine import create_engine
-from earlyhelp.engine.spark_backend import to_spark_sql
+from earlyhelp.engine.base import transpile
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.spec.model import TABLES
 
@@ -61,8 +61,11 @@ def test_one_query_two_engines(name, request):
 
 
 def test_spark_sql_is_transpiled_from_duckdb_dialect():
-    spark_sql = to_spark_sql("SELECT date_diff('day', a, b), x // 2 FROM t")
+    spark_sql = transpile("SELECT date_diff('day', a, b), x // 2 FROM t", "spark")
     assert "DATEDIFF" in spark_sql.upper() and " DIV " in spark_sql.upper()
+    with create_engine("duckdb") as engine:
+        assert engine.dialect == "duckdb"
+        assert engine.transpile("SELECT x // 2 FROM t") == "SELECT x // 2 FROM t"
 
 
 def test_missing_tables_and_columns_are_empty_and_typed(tmp_path):
@@ -154,3 +157,54 @@ def test_a_failed_conversion_in_a_query_names_the_column_not_the_value():
         with pytest.raises(DataError) as raised:
             engine.sql("SELECT CAST(birth AS DATE) AS d FROM people")
     assert raised.value.message == ("A value in the column 'birth' could not be converted to the type a query needs.")
+
+
+@pytest.mark.parametrize("name", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_both_engines_give_the_same_error_for_a_name_the_data_does_not_have(name, request):
+    with _engine(name, request) as engine:
+        engine.register("people", pa.table({"birth": ["2012-05-14"]}))
+        with pytest.raises(DataError) as missing_table:
+            engine.sql("SELECT * FROM person_identifiers")
+        with pytest.raises(DataError) as missing_column:
+            engine.materialize("ages", "SELECT nhs_number FROM people")
+    assert missing_table.value.message == (
+        "A query names a table or column 'person_identifiers' that the data registered on the engine does not have."
+    )
+    assert missing_column.value.message == (
+        "A query names a table or column 'nhs_number' that the data registered on the engine does not have."
+    )
+
+
+@pytest.mark.spark
+def test_spark_conversion_errors_are_the_same_data_error_without_the_value(spark):
+    # With ANSI casts on (Spark 4's own default, and a cluster's), a bad value fails the query.
+    from earlyhelp.engine.spark_backend import SparkEngine
+
+    before = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", "true")
+    try:
+        with SparkEngine(spark=spark) as engine:
+            engine.register("people", pa.table({"birth": ["2012-05-14", "Fakename"], "n": ["1", "Fakename"]}))
+            for query in ("SELECT CAST(birth AS DATE) AS d FROM people", "SELECT CAST(n AS INTEGER) AS i FROM people"):
+                with pytest.raises(DataError) as raised:
+                    engine.sql(query)
+                assert raised.value.message == "A value could not be converted to the type a query needs."
+                assert "Fakename" not in str(raised.value) + (raised.value.hint or "")
+                assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", before)
+
+
+def test_the_ehld_reader_hands_any_engine_the_same_typed_tables(tmp_path):
+    import pyarrow.parquet as pq
+
+    from earlyhelp.engine.ehld import EHLDReader
+
+    (tmp_path / "returns.csv").write_text(RETURNS_CSV)
+    with EHLDReader(tmp_path, ["returns", "referrals"], {"returns": ["la_code", "extract_date"]}) as reader:
+        assert reader.names == ["returns", "referrals"]
+        returns = reader.to_arrow("returns")
+        reader.write_parquet("returns", tmp_path / "returns.parquet")
+        assert reader.to_arrow("referrals").column_names == list(TABLES["referrals"].column_names)
+    assert returns.to_pylist() == [{"la_code": "E06000001", "extract_date": dt.date(2020, 6, 30)}]
+    assert pq.read_table(tmp_path / "returns.parquet").equals(returns)

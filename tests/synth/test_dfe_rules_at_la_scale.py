@@ -145,9 +145,9 @@ def test_a_care_period_of_two_days_has_at_most_two_episodes_of_a_day_each():
     # starts the day the one before ended). Care that begins two days before the 18th
     # birthday ends on it; up to three episodes are drawn per period, so some of these 300
     # periods draw three, which two days cannot hold.
-    from earlyhelp.synth.simulate import Columns, Engine, _birthday
+    from earlyhelp.synth.simulate import Columns, JourneySimulator, _birthday
 
-    engine = object.__new__(Engine)
+    engine = object.__new__(JourneySimulator)
     engine.rng = np.random.default_rng(7)
     engine.cla = Columns("child", "la", "start", "rne", "legal", "need", "placement", "end", "ceased")
     n = 300

@@ -1,40 +1,56 @@
 """The one interface every stage uses to run SQL over EHLD data.
 
-Queries are written once, in DuckDB's SQL dialect. The DuckDB backend runs them as they are; the
-Spark backend transpiles them with SQLGlot first. A backend only has to know how to hold named
-tables (``register``), keep an intermediate result (``materialize``) and answer a query as a
-``pyarrow.Table`` (``sql``); everything else (which tables an EHLD folder or warehouse holds, and
-their types) is shared here so both backends see exactly the same typed inputs.
+Queries are written once, in DuckDB's SQL dialect; :meth:`Engine.transpile` turns one into the
+backend's ``dialect`` (SQLGlot), so a backend never hard-codes its own translation. A backend
+only has to hold named tables (``register``), keep an intermediate result (``materialize``),
+answer a query as a ``pyarrow.Table`` (``sql``) and take typed EHLD tables (``_take_typed_tables``);
+which tables an EHLD folder or warehouse holds, and their types, is shared
+(:mod:`earlyhelp.engine.ehld`), so both backends see exactly the same typed inputs. Errors from
+either backend reach the user as the same :class:`DataError` messages (below), never quoting a
+value.
 """
 
 from __future__ import annotations
 
 import abc
-import contextlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
-from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec.files import sql_literal
+from earlyhelp.engine.config import EngineName
+from earlyhelp.errors import DataError
 from earlyhelp.spec.model import TABLES, TABLES_IN_ORDER
-
-if TYPE_CHECKING:  # pragma: no cover
-    import duckdb
 
 # What ``register_ehld`` takes when no tables are named: everything but the identity zone
 # (``person_identifiers``), whose identifiers enter an engine only when a caller names it
 # (linkage), never as a side effect of reading a folder or warehouse.
 DEFAULT_EHLD_TABLES = tuple(t.name for t in TABLES_IN_ORDER if t.zone != "identity")
 
+VALIDATE_HINT = "Run `earlyhelp validate` on the data first; it names the row and column."
+
+
+class TypedTables(Protocol):
+    """EHLD tables typed as the spec says, as a backend takes them."""
+
+    @property
+    def names(self) -> list[str]: ...
+
+    def write_parquet(self, name: str, path: Path) -> None:
+        """Write the table ``name`` to the Parquet file ``path``."""
+
+    def to_arrow(self, name: str) -> pa.Table:
+        """The table ``name`` as Arrow."""
+
 
 class Engine(abc.ABC):
     """Named tables plus SQL (DuckDB dialect) answered as pyarrow Tables."""
 
-    name: str = "engine"
+    name: EngineName
+    dialect: str  # SQLGlot's name for the SQL this backend runs
 
     @abc.abstractmethod
     def register(self, name: str, source: Any) -> None:
@@ -49,13 +65,16 @@ class Engine(abc.ABC):
         """Compute ``query`` once and keep the result as the table ``name``."""
 
     @abc.abstractmethod
-    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection, selects: dict[str, tuple[list[str], str]]) -> None:
-        """Take the typed EHLD views on ``con`` (a DuckDB connection) into this engine;
-        ``selects`` maps each table name to its wanted columns and the SELECT (over its view)
-        that gives them (see :func:`column_selects`)."""
+    def _take_typed_tables(self, tables: TypedTables) -> None:
+        """Make every table of ``tables`` queryable under its name."""
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Release the backend's resources."""
+
+    def transpile(self, query: str) -> str:
+        """``query`` (DuckDB's dialect) in this backend's dialect."""
+        return transpile(query, self.dialect)
 
     def __enter__(self) -> Engine:
         return self
@@ -64,7 +83,7 @@ class Engine(abc.ABC):
         self.close()
 
     def register_ehld(
-        self, data: Path | str, tables: Iterable[str] | None = None, columns: dict[str, Iterable[str]] | None = None
+        self, data: Path | str, tables: Iterable[str] | None = None, columns: Mapping[str, Iterable[str]] | None = None
     ) -> None:
         """Register EHLD tables (typed as the spec says) from a folder or a DuckDB warehouse file.
 
@@ -74,22 +93,26 @@ class Engine(abc.ABC):
         still runs and counts zero. ``columns`` may name, per table, the only columns a
         computation needs: at national scale that halves the memory the engine holds.
         """
-        names = ehld_table_names(tables)
-        with self._ehld_connection() as con:
-            typed_ehld_views(con, Path(data), names)
-            self._register_typed_ehld(con, column_selects(names, columns))
+        with self._read_ehld(Path(data), ehld_table_names(tables), columns) as typed:
+            self._take_typed_tables(typed)
 
-    @contextlib.contextmanager
-    def _ehld_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The DuckDB connection that reads EHLD data for :meth:`register_ehld`: by default a
-        fresh one, closed afterwards; a backend that is DuckDB itself reads on its own."""
-        import duckdb
+    def _read_ehld(
+        self, data: Path, names: list[str], columns: Mapping[str, Iterable[str]] | None
+    ) -> AbstractContextManager[TypedTables]:
+        """The reader of EHLD data for :meth:`register_ehld` (a context manager giving
+        :class:`TypedTables`); a backend that can read EHLD files itself hands it its own store."""
+        from earlyhelp.engine.ehld import EHLDReader
 
-        con = duckdb.connect()
-        try:
-            yield con
-        finally:
-            con.close()
+        return EHLDReader(data, names, columns)
+
+
+def transpile(query: str, dialect: str) -> str:
+    """One query written in DuckDB's dialect, in SQLGlot's ``dialect`` (as it is for DuckDB)."""
+    if dialect == "duckdb":
+        return query
+    import sqlglot
+
+    return sqlglot.transpile(query, read="duckdb", write=dialect)[0]
 
 
 def ehld_table_names(tables: Iterable[str] | None) -> list[str]:
@@ -101,103 +124,20 @@ def ehld_table_names(tables: Iterable[str] | None) -> list[str]:
     return names
 
 
-# DuckDB names the column a failed cast read from; its message also quotes the value, which may
-# be an identifier, so only this part is ever taken from it.
-_SOURCE_COLUMN = re.compile(r"when casting from source column \"?([A-Za-z_][A-Za-z0-9_]{0,63})\"?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
-def conversion_column(error: Exception) -> str | None:
-    """The column a DuckDB conversion error names, if any; never any other part of its text."""
-    found = _SOURCE_COLUMN.search(str(error))
-    return found.group(1) if found else None
+def conversion_error(column: str | None) -> DataError:
+    """A value a query cast could not be converted: named by its column when the backend says
+    which (a column name, never the value, which may be an identifier)."""
+    where = f" in the column {column!r}" if column and _NAME.fullmatch(column) else ""
+    return DataError(f"A value{where} could not be converted to the type a query needs.", hint=VALIDATE_HINT)
 
 
-def unreadable_table_error(con: duckdb.DuckDBPyConnection, name: str, columns: Iterable[str]) -> DataError:
-    """The error for a table whose values do not have the spec's types: the table, the first of
-    ``columns`` (those the failing SELECT read) that fails and the kind of error; never the
-    database's text, which quotes the value."""
-    import duckdb
-
-    failing = None
-    for column in columns:
-        try:
-            # count() must read (and so cast) every value of the column.
-            con.execute(f'SELECT count("{column}") FROM "{name}"').fetchall()
-        except duckdb.Error:
-            failing = column
-            break
-    where = f"the column {failing!r} of the table {name!r}" if failing else f"the table {name!r}"
-    expected = f" as {TABLES[name].column(failing).type}" if failing else " with the spec's types"
+def missing_name_error(name: str | None) -> DataError:
+    """A query names a table or column the engine does not hold."""
+    what = f" {name!r}" if name and _NAME.fullmatch(name) else ""
     return DataError(
-        f"A value in {where} could not be read{expected}.",
-        hint="Run `earlyhelp validate` on the data first; it names the row and column.",
+        f"A query names a table or column{what} that the data registered on the engine does not have.",
+        hint="Register every table the query reads (register_ehld names the tables), with the spec's columns.",
     )
-
-
-def column_selects(names: list[str], columns: dict[str, Iterable[str]] | None) -> dict[str, tuple[list[str], str]]:
-    """Per table, the wanted columns (default: all) and the SELECT over its typed view that keeps
-    them; the columns let a failure be traced to the first of them that does not read."""
-    selects = {}
-    for name in names:
-        wanted = list((columns or {}).get(name) or TABLES[name].column_names)
-        unknown = set(wanted) - set(TABLES[name].column_names)
-        if unknown:
-            raise ValueError(f"{name} has no columns {sorted(unknown)}")
-        selects[name] = (wanted, f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{name}"')
-    return selects
-
-
-def typed_ehld_views(con: duckdb.DuckDBPyConnection, data: Path, names: list[str]) -> None:
-    """Create one typed view per EHLD table on ``con`` from a folder or a warehouse file."""
-    if not data.exists():
-        raise UsageError(f"{data} does not exist.", hint="Give an EHLD folder or a warehouse file.")
-    if data.is_file():
-        # Any single file is taken for a warehouse; a non-DuckDB file fails to attach, clearly.
-        _warehouse_views(con, data, names)
-        return
-    from earlyhelp.spec.files import EHLDFolder
-
-    EHLDFolder(data).register(con, names)
-
-
-def _warehouse_views(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> None:
-    import duckdb
-
-    quoted = sql_literal(path)
-    try:
-        con.execute(f"ATTACH {quoted} AS warehouse (READ_ONLY)")
-    except duckdb.Error as error:
-        reason = (
-            "another program has it open"
-            if "lock" in str(error).lower()
-            else "it is not a DuckDB database written by earlyhelp load, or it is damaged"
-        )
-        raise DataError(
-            f"{path} could not be opened as a DuckDB warehouse: {reason}.",
-            hint="Give an EHLD folder, or a warehouse written by `earlyhelp load` that no other program is writing to.",
-        ) from None
-    rows = con.execute(
-        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-        "WHERE table_catalog = 'warehouse' ORDER BY table_schema = 'main' DESC, table_schema"
-    ).fetchall()
-    located: dict[str, tuple[str, set[str]]] = {}
-    for schema, table_name, column_name in rows:
-        if table_name not in TABLES:
-            continue
-        found_schema, columns = located.setdefault(table_name, (schema, set()))
-        if found_schema == schema:
-            columns.add(column_name)
-    for name in names:
-        table = TABLES[name]
-        if name not in located:
-            columns = ", ".join(f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"' for c in table.columns)
-            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT {columns} WHERE false')
-            continue
-        schema, present = located[name]
-        exprs = [
-            f'CAST("{c.name}" AS {c.duckdb_type}) AS "{c.name}"'
-            if c.name in present
-            else f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"'
-            for c in table.columns
-        ]
-        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT {", ".join(exprs)} FROM warehouse."{schema}"."{name}"')

@@ -5,75 +5,97 @@ that an analyst can read next to the spec; SQLGlot 30.30 (pinned) translates Duc
 functions, integer division and window syntax to Spark SQL; and there is no Ibis/SQLGlot version
 conflict to manage (ibis-framework 12 breaks with SQLGlot >= 30.18).
 
-Tables reach Spark as Parquet written by DuckDB from the same typed views the DuckDB engine
-uses, so both engines read byte-identical typed inputs.
+EHLD tables reach Spark as Parquet written by the shared reader (:mod:`earlyhelp.engine.ehld`)
+from the same typed views the DuckDB engine uses, so both engines read byte-identical typed inputs.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import sqlglot
 
-from earlyhelp.engine.base import Engine, unreadable_table_error
-from earlyhelp.errors import EarlyhelpError
-from earlyhelp.spec.files import sql_literal
+from earlyhelp.engine.base import Engine, TypedTables, conversion_error, missing_name_error
+from earlyhelp.engine.config import EngineConfig
+from earlyhelp.engine.connect import spark_session
+from earlyhelp.errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
-    import duckdb
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
+
+# Spark's error classes for a name a query uses that no table or column has, with the message
+# parameter that holds the name.
+_MISSING_NAME_PARAMETERS = {"TABLE_OR_VIEW_NOT_FOUND": "relationName", "UNRESOLVED_COLUMN": "objectName"}
+# JVM exceptions for a value that does not convert (raised as Py4JJavaError when Spark does not
+# wrap them in one of its own classes).
+_JVM_CONVERSION_ERRORS = (
+    "java.lang.NumberFormatException",
+    "java.lang.ArithmeticException",
+    "java.time.DateTimeException",
+    "java.time.format.DateTimeParseException",
+)
 
 
-def to_spark_sql(query: str) -> str:
-    """Translate one DuckDB-dialect query to Spark SQL."""
-    return sqlglot.transpile(query, read="duckdb", write="spark")[0]
+def spark_data_error(error: Exception) -> DataError | None:
+    """The engine's :class:`DataError` for a Spark error a query met in the data, else None.
+
+    Only the error's class and the name of a missing table or column are read: Spark's messages
+    quote values (a cast's input), which may be identifiers.
+    """
+    from pyspark.errors import (
+        AnalysisException,
+        ArithmeticException,
+        DateTimeException,
+        NumberFormatException,
+        PySparkException,
+    )
+
+    if isinstance(error, (NumberFormatException, ArithmeticException, DateTimeException)):
+        return conversion_error(None)
+    if isinstance(error, AnalysisException):
+        condition = (error.getCondition() or "").split(".")[0]
+        parameter = _MISSING_NAME_PARAMETERS.get(condition)
+        if parameter is None:
+            return None  # a fault in the query itself, told as Spark tells it
+        name = (error.getMessageParameters() or {}).get(parameter, "")
+        return missing_name_error(name.replace("`", "").split(".")[-1])
+    if isinstance(error, PySparkException) and (error.getCondition() or "").startswith("CAST_"):
+        return conversion_error(None)
+    java_class = _java_class(error)
+    if java_class in _JVM_CONVERSION_ERRORS:
+        return conversion_error(None)
+    return None
 
 
-def local_spark_session(cores: int = 2, memory: str = "4g") -> SparkSession:
-    """A local-mode session like the one the tests use, for running on one machine."""
+def _java_class(error: Exception) -> str | None:
+    """The JVM exception's class name behind a Py4JJavaError (its cause's, when Spark wrapped it)."""
+    java = getattr(error, "java_exception", None)
+    if java is None:
+        return None
     try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise EarlyhelpError(
-            "The Spark engine needs PySpark: install earlyhelp[spark] (pyspark 4.3.0) and Java 17.",
-        ) from None
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    try:
-        session = (
-            SparkSession.builder.master(f"local[{cores}]")
-            .appName("earlyhelp")
-            .config("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", memory)
-            .config("spark.sql.ansi.enabled", "false")
-            .getOrCreate()
-        )
-    except Exception as error:
-        raise EarlyhelpError(
-            f"Spark could not start ({type(error).__name__}).",
-            hint="The Spark engine needs Java 17 (JAVA_HOME) and pyspark 4.3.0; or use --engine duckdb.",
-        ) from None
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+        while java.getCause() is not None and "SparkException" in java.getClass().getName():
+            java = java.getCause()
+        return str(java.getClass().getName())
+    except Exception:  # the JVM is gone: nothing more to learn
+        return None
 
 
 class SparkEngine(Engine):
     name = "spark"
+    dialect = "spark"
 
-    def __init__(self, spark: SparkSession | None = None):
+    def __init__(self, spark: SparkSession | None = None, config: EngineConfig | None = None):
         self._owns_session = spark is None
-        self.spark = spark or local_spark_session()
-        self._staging = Path(tempfile.mkdtemp(prefix="earlyhelp-spark-"))
-        self._cached: list[Any] = []
+        self.spark = spark or spark_session(config)
+        self._staging = Path(
+            tempfile.mkdtemp(prefix="earlyhelp-spark-", dir=(config or EngineConfig.from_env()).temp_dir)
+        )
+        self._cached: list[DataFrame] = []
+        self._views: set[str] = set()
         self._files = 0
 
     def _staging_file(self, name: str) -> Path:
@@ -82,8 +104,9 @@ class SparkEngine(Engine):
         self._files += 1
         return self._staging / f"t{self._files:04d}-{name.strip('_.')}.parquet"
 
-    def _view(self, name: str, frame: Any) -> None:
+    def _view(self, name: str, frame: DataFrame) -> None:
         frame.createOrReplaceTempView(name)
+        self._views.add(name)
 
     def register(self, name: str, source: Any) -> None:
         if isinstance(source, (str, Path)):
@@ -96,29 +119,39 @@ class SparkEngine(Engine):
         self._view(name, self.spark.read.parquet(str(path)))
 
     def sql(self, query: str) -> pa.Table:
-        return self.spark.sql(to_spark_sql(query)).toArrow()
+        try:
+            return self.spark.sql(self.transpile(query)).toArrow()
+        except Exception as error:
+            translated = spark_data_error(error)
+            if translated is None:
+                raise
+            raise translated from None
 
     def materialize(self, name: str, query: str) -> None:
-        frame = self.spark.sql(to_spark_sql(query)).cache()
+        try:
+            frame = self.spark.sql(self.transpile(query)).cache()
+        except Exception as error:
+            translated = spark_data_error(error)
+            if translated is None:
+                raise
+            raise translated from None
         self._cached.append(frame)
         self._view(name, frame)
 
-    def _register_typed_ehld(self, con: duckdb.DuckDBPyConnection, selects: dict[str, tuple[list[str], str]]) -> None:
-        import duckdb
-
-        for name, (wanted, select) in selects.items():
+    def _take_typed_tables(self, tables: TypedTables) -> None:
+        for name in tables.names:
             path = self._staging_file(name)
-            quoted = sql_literal(path)
-            try:
-                con.execute(f"COPY ({select}) TO {quoted} (FORMAT parquet)")
-            except duckdb.Error:
-                raise unreadable_table_error(con, name, wanted) from None
+            tables.write_parquet(name, path)
             self._view(name, self.spark.read.parquet(str(path)))
 
     def close(self) -> None:
         for frame in self._cached:
             frame.unpersist()
         self._cached.clear()
+        # A shared session outlives the engine: its views would read staging files deleted below.
+        for name in self._views:
+            self.spark.catalog.dropTempView(name)
+        self._views.clear()
         if self._owns_session:
             self.spark.stop()
         shutil.rmtree(self._staging, ignore_errors=True)

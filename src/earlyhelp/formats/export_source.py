@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.spec.files import EHLDFolder, columns_in_file, csv_source_sql, sql_identifier
 from earlyhelp.spec.model import TABLES
@@ -41,7 +42,7 @@ def open_export_source(
     folder = EHLDFolder(*data)
     if any(name not in folder for name in required):
         raise UsageError(f"{', '.join(map(str, data))} holds no {missing} to export.")
-    con = duckdb.connect()
+    con = duckdb_connection()
     folder.register(con)  # runs the validator's file and header checks first (DataError)
     las = [row[0] for row in con.execute(f'SELECT DISTINCT la_code FROM "{driving_table}" ORDER BY la_code').fetchall()]
     if la_code:
@@ -108,9 +109,8 @@ def locate_unreadable_value(data: list[Path]) -> DataError:
     """The first value of the EHLD CSV files that DuckDB cannot read as its spec type, as a
     DataError naming file, line and column (never the value: it may be an identifier)."""
     folder = EHLDFolder(*data)
-    con = duckdb.connect()
+    con = duckdb_connection(threads=1)  # one thread: rows keep file order, so row_number() gives the line
     try:
-        con.execute("SET threads = 1")  # rows keep file order, so row_number() gives the line
         for name, path in folder.tables.items():
             if path.suffix.lower() != ".csv":
                 continue

@@ -202,29 +202,9 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
 
         present = frozenset(EHLDFolder(path).tables) & frozenset(RECORD_TABLES)
         return {la: present for la in las}
-    import duckdb
+    from earlyhelp.warehouse import latest_return_tables
 
-    from earlyhelp.warehouse import HISTORY_TABLE, history_tables
-
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [HISTORY_TABLE]).fetchall()[0][
-            0
-        ]:
-            return {}
-        latest = con.execute(
-            f"SELECT la_code, arg_max(files, loaded_at) FROM {HISTORY_TABLE} GROUP BY la_code"
-        ).fetchall()
-    finally:
-        con.close()
-    supplied = {}
-    for la, files in latest:
-        try:
-            stems = history_tables(files)
-        except (TypeError, ValueError):
-            continue  # an unreadable history row: cannot tell, so every table counts
-        supplied[la] = frozenset(stems) & frozenset(RECORD_TABLES)
-    return supplied
+    return {la: tables & frozenset(RECORD_TABLES) for la, tables in latest_return_tables(path).items()}
 
 
 def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> Inputs:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from earlyhelp.link.engines import ENGINES
+from earlyhelp.engine import ENGINES
 
 _EXPORTS = {
     "LinkResult": "earlyhelp.link.pipeline",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from earlyhelp.link.engines import ENGINES
+from earlyhelp.engine import ENGINES
 
 
 @click.command(name="link")

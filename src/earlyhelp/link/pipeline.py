@@ -18,7 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -26,12 +26,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from earlyhelp.console import steps
+from earlyhelp.engine import ENGINES, EngineConfig
+from earlyhelp.engine.connect import duckdb_connection
+from earlyhelp.engine.connect import spark_session as new_spark_session
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.link import model as link_model
 from earlyhelp.link.analytic import PARTNER_TABLE_SOURCE, update_analytic_tables
 from earlyhelp.link.cluster import attach_fragments, constrained_clusters
 from earlyhelp.link.deterministic import DeterministicSummary, link_by_nhs_number
-from earlyhelp.link.engines import ENGINES
 from earlyhelp.link.ids import assign_person_ids
 from earlyhelp.link.io import in_order, read_person_link, write_table
 from earlyhelp.link.prepare import prepare_records
@@ -39,8 +41,8 @@ from earlyhelp.link.quality import TRUTH_COLUMNS, QualityInputs, truth_file, wri
 from earlyhelp.privacy import link_secret
 from earlyhelp.spec import EHLDFolder, codes, find_tables
 
-Engine = Literal["duckdb", "spark"]
 MODEL_FILE = "link_model.json"
+DEFAULT_TRAINING = link_model.Training()
 # Pairs scored below this are not kept (they are not links and not borderline).
 KEEP_PAIRS_FROM = 0.01
 # Below the threshold, two pieces of a child that are each other's only plausible partner are
@@ -155,12 +157,13 @@ def _find_truth(identities: Path, truth: Path | None) -> Path | None:
 
 def _score_pairs(
     con: duckdb.DuckDBPyConnection,
-    engine: Engine,
+    engine: str,
     model: Path | None,
     settings: Any,
     training: link_model.Training,
     model_out: Path,
     spark_session: Any,
+    config: EngineConfig,
     seconds: dict[str, float],
     scratch: Path,
 ) -> dict[str, Any]:
@@ -176,20 +179,20 @@ def _score_pairs(
     if engine == "duckdb":
         from splink import DuckDBAPI
 
-        db_api = DuckDBAPI(connection=con)
-        records = db_api.register("splink_input", table_name="splink_records")
+        records = DuckDBAPI(connection=con).register("splink_input", table_name="splink_records")
     else:
         from splink import SparkAPI
         from splink.backends.spark import similarity_jar_location
 
-        spark = spark_session or _local_spark()
+        spark = spark_session or new_spark_session(config)
         # Splink's Jaro-Winkler and friends live in its jar; a session made without it gets it here.
         spark.sql(f"ADD JAR '{similarity_jar_location()}'")
         records_path = scratch / "splink_input.parquet"
         con.execute(f"COPY splink_input TO '{records_path}' (FORMAT parquet)")
         frame = spark.read.parquet(str(records_path))
-        db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
-        records = db_api.register(frame, table_name="splink_records")
+        records = SparkAPI(spark_session=spark, break_lineage_method="persist").register(
+            frame, table_name="splink_records"
+        )
     linker = Linker(records, settings, log_level=None)
     started = time.perf_counter()
     if model is None:
@@ -227,38 +230,21 @@ def _model_settings(model: Path | None, kind: link_model.ModelKind):
         ) from None
 
 
-def _local_spark():
-    """A local session for ``--engine spark`` without a cluster (a cluster passes its own)."""
-    from pyspark.sql import SparkSession
-    from splink.backends.spark import similarity_jar_location
-
-    return (
-        SparkSession.builder.master("local[2]")
-        .appName("earlyhelp-link")
-        .config("spark.driver.memory", "4g")
-        .config("spark.jars", similarity_jar_location())
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-
-
 def link(
     identities: Path,
     out: Path,
-    engine: Engine = "duckdb",
+    engine: str = "duckdb",
     threshold: float = 0.9,
     model: Path | None = None,
     *,
     analytic: Path | None = None,
     previous: Path | None = None,
     truth: Path | None = None,
-    output_format: Literal["parquet", "csv"] = "parquet",
+    output_format: str = "parquet",
     kind: link_model.ModelKind = "earlyhelp",
-    training: link_model.Training = link_model.Training(),
+    training: link_model.Training = DEFAULT_TRAINING,
     spark_session: Any = None,
-    memory_limit: str = "2GB",
-    threads: int = 2,
+    config: EngineConfig | None = None,
 ) -> LinkResult:
     """Link the identity records in ``identities`` into persons; write outputs to ``out``.
 
@@ -266,7 +252,8 @@ def link(
     forward; by default the one already in ``out``. ``analytic``: an EHLD folder whose
     ``children`` and partner outcome tables get their ``person_id`` rewritten in place.
     ``truth``: folder with (source, source_record_id, true_person_id); by default ``truth/``
-    in or beside ``identities``.
+    in or beside ``identities``. ``config`` sizes DuckDB and a local Spark session (default:
+    from the environment); ``spark_session`` is an existing one (a cluster's) for Splink on Spark.
     """
     identities, out = Path(identities), Path(out)
     _check_arguments(identities, engine, threshold, model)
@@ -292,13 +279,10 @@ def link(
         seconds[name] = round(now - started, 2)
         started = now
 
-    spill = Path(tempfile.mkdtemp(prefix="earlyhelp-link-"))
-    con = duckdb.connect()
+    config = config or EngineConfig.from_env()
+    spill = Path(tempfile.mkdtemp(prefix="earlyhelp-link-", dir=config.temp_dir))
+    con = duckdb_connection(config=config, stage="link", spill=spill, keep_insertion_order=False)
     try:
-        con.execute(f"SET threads = {int(threads)}")
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{spill}'")
-        con.execute("SET preserve_insertion_order = false")
         with steps("Linking", 6) as advance:
             _load_identities(con, identities)
             n_records = prepare_records(con, "identity_records")
@@ -314,7 +298,9 @@ def link(
             lap("deterministic")
             advance("Splink model and scoring")
             model_out = out / MODEL_FILE
-            model_dict = _score_pairs(con, engine, model, settings, training, model_out, spark_session, seconds, spill)
+            model_dict = _score_pairs(
+                con, engine, model, settings, training, model_out, spark_session, config, seconds, spill
+            )
             pairs_scored = con.execute("SELECT count(*) FROM link_pairs").fetchall()[0][0]
             lap("splink")
             advance("clustering")

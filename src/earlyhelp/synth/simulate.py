@@ -226,7 +226,7 @@ class Columns:
 class Children:
     """Growable per-child state (one row per (LA, child) record; a mover has two)."""
 
-    FIELDS: ClassVar[dict[str, type]] = {
+    FIELDS: ClassVar[dict[str, type[np.generic]]] = {
         "la": np.int16,
         "person": np.int64,
         "family": np.int64,
@@ -319,7 +319,7 @@ def day_number(day: date) -> int:
     return int((np.datetime64(day, "D") - EPOCH) // DAY)
 
 
-class Engine:
+class JourneySimulator:
     def __init__(self, settings: SynthSettings, rates: Rates, rng: np.random.Generator):
         self.s = settings
         self.b = settings.behaviour
@@ -1134,4 +1134,4 @@ def _dedupe_factors(text: str) -> str:
 
 
 def simulate(settings: SynthSettings, rates: Rates, rng: np.random.Generator) -> Journeys:
-    return Engine(settings, rates, rng).run()
+    return JourneySimulator(settings, rates, rng).run()

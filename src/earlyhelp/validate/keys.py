@@ -1,8 +1,8 @@
 """Rules across rows and tables: unique keys, foreign keys and no-further-action follow-up.
 
 The key columns of every table were streamed to Parquet while the rows were checked, so these
-rules are DuckDB queries (group-bys and anti-joins) over narrow files. DuckDB runs them under a
-memory limit and spills to a temporary folder, so ten million keys do not need ten million
+rules are DuckDB queries (group-bys and anti-joins) over narrow files. DuckDB runs them under its
+share of the memory limit (``earlyhelp.engine.config``) and spills to a temporary folder, so ten million keys do not need ten million
 Python objects or gigabytes of memory.
 """
 
@@ -12,13 +12,12 @@ from pathlib import Path
 
 import duckdb
 
+from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.spec import TABLES, ForeignKey, Table
 from earlyhelp.spec.files import sql_identifier, sql_literal
 from earlyhelp.validate import rules
 from earlyhelp.validate.checks import LINE, KeySink
 from earlyhelp.validate.report import ValidationReport, shortened
-
-MEMORY_LIMIT = "600MB"
 
 
 def describe_key(columns: tuple[str, ...], values: tuple) -> str:
@@ -45,14 +44,9 @@ class CrossTableChecker:
     def con(self) -> duckdb.DuckDBPyConnection:
         # Connected on first use: a return whose files could not be read needs no database.
         if self._con is None:
-            config = {
-                "temp_directory": str(self.work_dir / "spill"),
-                "memory_limit": MEMORY_LIMIT,
-                "preserve_insertion_order": False,
-            }
-            if self.threads:
-                config["threads"] = int(self.threads)
-            self._con = duckdb.connect(config=config)
+            self._con = duckdb_connection(
+                stage="validate_keys", spill=self.work_dir / "spill", threads=self.threads, keep_insertion_order=False
+            )
         return self._con
 
     def close(self) -> None:

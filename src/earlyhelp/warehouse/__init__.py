@@ -12,6 +12,7 @@ from earlyhelp.warehouse.load import (
     LoadResult,
     ReturnRejected,
     history_tables,
+    latest_return_tables,
     load_return,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "LoadResult",
     "ReturnRejected",
     "history_tables",
+    "latest_return_tables",
     "load_return",
 ]

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from earlyhelp.console import steps
+from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER, Table
 from earlyhelp.spec.files import select_sql, sql_identifier, sql_literal
@@ -32,7 +33,6 @@ from earlyhelp.validate.engine import collect_files
 from earlyhelp.validate.rules import RETURNS_TABLE
 
 HISTORY_TABLE = "load_history"
-LOAD_MEMORY_LIMIT = "1GB"
 # Tables that hold direct identifiers: never in the analytic warehouse.
 IDENTITY_TABLES = tuple(t.name for t in TABLES_IN_ORDER if t.zone == "identity")
 WAREHOUSE_TABLES = tuple(t for t in TABLES_IN_ORDER if t.zone != "identity")
@@ -170,8 +170,8 @@ def _connect(target: Target) -> duckdb.DuckDBPyConnection:
             hint=WAREHOUSE_HINT,
         ) from None
     try:
-        # Bounded like the validator: DuckDB spills beyond this instead of taking 80% of RAM.
-        return duckdb.connect(str(path), config={"memory_limit": LOAD_MEMORY_LIMIT})
+        # Bounded (the load's share of the memory limit): DuckDB spills beside the file beyond it.
+        return duckdb_connection(path, stage="load")
     except duckdb.IOException as error:
         text = str(error).lower()
         if "lock" in text:
@@ -224,6 +224,31 @@ def history_tables(files_json: str | None) -> set[str]:
     """The tables a load brought, from the ``files`` column of a :data:`HISTORY_TABLE` row (the
     JSON list of its file names). Raises ValueError or TypeError if the value is not such a list."""
     return {Path(name).stem for name in json.loads(files_json or "[]")}
+
+
+def latest_return_tables(warehouse: Path | str) -> dict[str, frozenset[str]]:
+    """Per LA, the tables its latest loaded return had files for (``earlyhelp load`` deletes an
+    LA's rows of a table its new return leaves out). An LA whose latest history row cannot be
+    read is left out, as is every LA of a warehouse without a load history: they cannot tell."""
+    con = duckdb_connection(warehouse, read_only=True)
+    try:
+        has_history = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [HISTORY_TABLE]
+        ).fetchall()[0][0]
+        if not has_history:
+            return {}
+        latest = con.execute(
+            f"SELECT la_code, arg_max(files, loaded_at) FROM {HISTORY_TABLE} GROUP BY la_code"
+        ).fetchall()
+    finally:
+        con.close()
+    tables = {}
+    for la_code, files in latest:
+        try:
+            tables[la_code] = frozenset(history_tables(files))
+        except (TypeError, ValueError):
+            continue
+    return tables
 
 
 def _backfill_provenance(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -310,6 +335,7 @@ class _StagedLoad:
         self.created = not path.exists()
         self.keep_undo = keep_undo
         self.con = _connect(target)
+        self.closed = False
         self.committed = False
         self._undo: list[tuple[Table, str]] = []
         self._history_key: tuple[datetime, str] | None = None
@@ -406,6 +432,7 @@ class _StagedLoad:
             con.execute(
                 f"INSERT INTO {sql_identifier(table.name)} SELECT * FROM {sql_identifier('undo_' + table.name)}"
             )
+        assert self._history_key is not None, "only a share that loaded is put back"
         con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE loaded_at = ? AND checksum = ?", list(self._history_key))
         con.execute("COMMIT")
         self.committed = False
@@ -430,9 +457,9 @@ class _StagedLoad:
             leftover.unlink(missing_ok=True)
 
     def close(self) -> None:
-        if self.con is not None:
+        if not self.closed:
             self.con.close()
-            self.con = None
+            self.closed = True
 
 
 def _load_all_or_nothing(
@@ -477,7 +504,7 @@ def _load_all_or_nothing(
 
 def return_la_codes(files: dict[str, Path]) -> list[str]:
     """The LAs a return covers: the la_code of each row of its returns table."""
-    con = duckdb.connect()
+    con = duckdb_connection()
     try:
         rows = con.execute(
             f"SELECT DISTINCT la_code FROM ({select_sql(TABLES[RETURNS_TABLE], files[RETURNS_TABLE])}) "
@@ -503,9 +530,7 @@ def load_return(
     ``person_identifiers`` goes only into ``identity_warehouse``; without one the load is
     refused unless ``skip_identity`` is true. Pass ``report`` to reuse a validation already run.
     """
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    paths = [Path(p) for p in paths]
+    paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     warehouse = Path(warehouse)
     identity_path = Path(identity_warehouse) if identity_warehouse is not None else None
     if identity_path is not None and identity_path.resolve() == warehouse.resolve():
