@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 
 from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec.files import EHLDFolder, columns_in_file, csv_source_sql, sql_identifier
+from earlyhelp.spec.files import columns_in_file, csv_source_sql, sql_identifier
 from earlyhelp.spec.model import TABLES
+from earlyhelp.validate.folder import EHLDFolder
 
 VALIDATE_HINT = (
     "Export reads valid EHLD data: run `earlyhelp validate` on the folder and fix "

@@ -26,7 +26,7 @@ import duckdb
 
 from earlyhelp import reference
 from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec import check_ehld_folder
+from earlyhelp.validate.folder import check_ehld_folder
 
 
 @dataclass(frozen=True)
