@@ -56,11 +56,13 @@ def test_codes_match_the_spec_text():
 def test_folder_reads_typed_views_with_missing_optional_columns(tmp_path):
     import duckdb
 
+    from earlyhelp.validate.folder import EHLDFolder
+
     (tmp_path / "early_help_episodes.csv").write_text(
         "la_code,child_id,family_id,episode_id,start_date,request_source,lead_agency,service_level\n"
         "E06000001,C1,F1,EH1,2019-04-01,school,school,targeted_early_help\n"
     )
-    folder = spec.EHLDFolder(tmp_path)
+    folder = EHLDFolder(tmp_path)
     con = duckdb.connect()
     folder.register(con)
     row = con.execute("SELECT start_date, end_date FROM early_help_episodes").fetchall()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from earlyhelp.indicators import OUTPUT_COLUMNS, compute, compute_internal
 from earlyhelp.indicators.cli import indicators
-from earlyhelp.spec.files import EHLDFolder
+from earlyhelp.validate.folder import EHLDFolder
 
 EARLYHELP = [sys.executable, "-c", "from earlyhelp.cli import run; run()"]
 

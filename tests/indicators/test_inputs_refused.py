@@ -18,7 +18,7 @@ import pytest
 
 from earlyhelp.indicators import compute_internal
 from earlyhelp.indicators.definitions import MEASURES, RECORD_TABLES, SOURCES
-from earlyhelp.spec.files import EHLDFolder
+from earlyhelp.validate.folder import EHLDFolder
 
 from .builder import Return
 from .conftest import Figures

@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec import EHLDFolder, check_ehld_folder, misnamed_files
+from earlyhelp.spec import misnamed_files
+from earlyhelp.validate.folder import EHLDFolder, check_ehld_folder
 
 REFERRALS_HEADER = "la_code,child_id,referral_id,referral_date,referral_source,referral_nfa"
 REFERRAL_ROW = "E06000001,C1,R1,2019-05-01,1A,false"

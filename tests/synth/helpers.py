@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from earlyhelp.spec import EHLDFolder
 from earlyhelp.spec.files import sql_literal
+from earlyhelp.validate.folder import EHLDFolder
 
 
 def connect(folder: Path, truth: tuple[str, ...] = ()) -> duckdb.DuckDBPyConnection:

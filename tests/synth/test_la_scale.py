@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from earlyhelp.spec import EHLDFolder
 from earlyhelp.synth import generate
 from earlyhelp.validate import validate_paths
+from earlyhelp.validate.folder import EHLDFolder
 
 pytestmark = pytest.mark.slow
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import codecs
+from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from validate_helpers import BASE, make_return, where
 
-from earlyhelp.validate import validate_paths
+from earlyhelp.validate import RULES_IN_ORDER, reader, validate_paths
 
 PLANTED = {
     "referrals.csv": BASE["referrals.csv"]
@@ -158,3 +162,79 @@ def test_no_further_action_closure_date_rules(tmp_path):
         ("nfa-closure", "referrals.csv", 5, "closure_date"),
         ("value-date", "referrals.csv", 6, "referral_date"),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Every rule of the registry fires on a case planted for it. A rule added to rules.RULES_IN_ORDER
+# without a case here (or in PLANTED above) fails test_every_rule_fires_on_its_planted_case.
+
+
+def _parquet_children_with_a_list_column(folder: Path) -> None:
+    pq.write_table(
+        pa.table({"la_code": ["E06000001"], "child_id": ["C1"], "birth_month": ["2012-05"], "sex": pa.array([["F"]])}),
+        folder / "children.parquet",
+    )
+
+
+def _refuse_to_open(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The reader's ``open`` fails on ``name`` as on a file without read permission (tests run as
+    root in CI, where a chmod would not stop the read)."""
+
+    def fake_open(path, *args, **kwargs):
+        if Path(path).name == name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(reader, "open", fake_open, raising=False)
+
+
+REFERRALS_HEADER = BASE["referrals.csv"].splitlines()[0]
+IDENTIFIERS_HEADER = BASE["person_identifiers.csv"].splitlines()[0]
+PLANTED_CASES: dict[str, tuple[dict[str, str | bytes | None], str]] = {
+    # rule id: (files changed in the base return, the file the rule fires on)
+    "file-spreadsheet": ({"children.xlsx": b"PK\x03\x04 a workbook"}, "children.xlsx"),
+    "file-duplicate-table": ({}, "children.parquet"),  # children.csv and children.parquet
+    "file-unreadable": ({}, "referrals.csv"),  # open() refused
+    "file-empty": ({"referrals.csv": b""}, "referrals.csv"),
+    "file-binary": ({"referrals.csv": b"PK\x03\x04\x14\x00\x06\x00a workbook"}, "referrals.csv"),
+    "file-encoding": (
+        {"referrals.csv": BASE["referrals.csv"].encode() + "E06000001,C1,R3,Fianc\xe9\n".encode("cp1252")},
+        "referrals.csv",
+    ),
+    "file-utf16": ({"referrals.csv": codecs.BOM_UTF16_LE + REFERRALS_HEADER.encode("utf-16-le")}, "referrals.csv"),
+    "file-delimiter": ({"referrals.csv": REFERRALS_HEADER.replace(",", ";") + "\n"}, "referrals.csv"),
+    # A quoted value never closed, longer than a block (made small below): Arrow gives up.
+    "file-parse": ({"referrals.csv": REFERRALS_HEADER + '\nE06000001,C1,R3,"' + "x\n" * 300}, "referrals.csv"),
+    "file-parquet": ({"returns.csv": None, "returns.parquet": b"PAR1 not really"}, "returns.parquet"),
+    "column-type": ({"children.csv": None}, "children.parquet"),
+    "value-nhs-number": (
+        {"person_identifiers.csv": IDENTIFIERS_HEADER + "\nla_csc,C1,E06000001,4.45E+09,,,,,,\n"},
+        "person_identifiers.csv",
+    ),
+    "value-upn": (
+        {"person_identifiers.csv": IDENTIFIERS_HEADER + "\nla_csc,C1,E06000001,,A123,,,,,\n"},
+        "person_identifiers.csv",
+    ),
+    "key-table-missing": ({"children.csv": None}, "referrals.csv"),
+}
+PARQUET_CHILDREN = ("file-duplicate-table", "column-type")
+
+
+@pytest.mark.parametrize("rule_id", [rule.id for rule in RULES_IN_ORDER])
+def test_every_rule_fires_on_its_planted_case(tmp_path, monkeypatch, rule_id):
+    planted_in_the_folder = {(file, line, column) for rule, file, line, column in EXPECTED if rule == rule_id}
+    if planted_in_the_folder:
+        report = validate_paths([make_return(tmp_path, PLANTED)])
+        assert {(f.file, f.line, f.column) for f in report.findings if f.rule_id == rule_id} == planted_in_the_folder
+        return
+    assert rule_id in PLANTED_CASES, f"no planted case fires {rule_id}: add one to PLANTED or PLANTED_CASES"
+    changes, file = PLANTED_CASES[rule_id]
+    folder = make_return(tmp_path, changes)
+    if rule_id in PARQUET_CHILDREN:
+        _parquet_children_with_a_list_column(folder)
+    if rule_id == "file-unreadable":
+        _refuse_to_open(monkeypatch, file)
+    if rule_id == "file-parse":
+        monkeypatch.setattr(reader, "BLOCK_BYTES", 256)
+    report = validate_paths([folder])
+    assert [f.file for f in report.findings if f.rule_id == rule_id][:1] == [file]

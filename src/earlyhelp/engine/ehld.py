@@ -153,7 +153,7 @@ def typed_ehld_views(con: duckdb.DuckDBPyConnection, data: Path, names: list[str
         # Any single file is taken for a warehouse; a non-DuckDB file fails to attach, clearly.
         _warehouse_views(con, data, names)
         return
-    from earlyhelp.spec.files import EHLDFolder
+    from earlyhelp.validate.folder import EHLDFolder
 
     EHLDFolder(data).register(con, names)
 

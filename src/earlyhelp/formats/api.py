@@ -87,7 +87,7 @@ def ingest_report(
             hint="Give a new folder for the EHLD tables, or delete the old one first.",
         )
     groups = detect([Path(p) for p in paths])
-    if any(g.format is Format.EHLD for g in groups) and len(groups) > 1:
+    if any(g.format == Format.EHLD for g in groups) and len(groups) > 1:
         raise UsageError(
             "EHLD tables cannot be ingested together with DfE-format files.",
             hint="Ingest the DfE files into their own folder; stages read several folders.",
@@ -99,7 +99,7 @@ def ingest_report(
         periods: dict[str, tuple[dt.date, dt.date]] = {}
         with EHLDWriter(staging) as writer:
             for group in groups:
-                report.formats.append(group.format.value)
+                report.formats.append(group.format)
                 report.ignored_files.extend(group.ignored)
                 _read_group(group, writer, report, periods, la_code=la_code)
         if report.issue_count and not skip_invalid:
@@ -179,51 +179,13 @@ def _read_group(
     *,
     la_code: str | None,
 ) -> None:
-    if group.format is Format.CIN_XML:
-        from earlyhelp.formats.cin_xml import read_cin_xml
-
-        census_las: dict[str, Path] = {}
-        for file in group.files:
-            result = read_cin_xml(file, writer, la_code=la_code)
-            if result.la_code in census_las:
-                # Episodes open across 31 March are in both years' files; merging them needs
-                # matching episodes across returns, which ingest does not do.
-                raise UsageError(
-                    f"{census_las[result.la_code].name} and {file.name} are both CIN census files of {result.la_code}.",
-                    hint="Ingest one census per LA at a time, each into its own folder.",
-                )
-            if result.la_code:
-                census_las[result.la_code] = file
-            report.issues.extend(result.issues)
-            report.issue_count += result.issue_count
-            report.skipped_children += result.skipped_children
-            if result.la_code and result.reference_date:
-                start = _census_start(result.reference_date)
-                _widen(periods, result.la_code, start, result.reference_date)
-    elif group.format is Format.SSDA903:
-        from earlyhelp.formats.ssda903 import read_ssda903
-
-        result = read_ssda903(group, writer, la_code=la_code)
-        report.issues.extend(result)
-        report.issue_count += len(result)
-    elif group.format is Format.SSD:
-        from earlyhelp.formats.ssd import read_ssd
-
-        result = read_ssd(group, writer, la_code=la_code)
-        report.issues.extend(result)
-        report.issue_count += len(result)
-    else:
-        _copy_ehld(group, writer)
-        report.copied_files.extend(group.files)
-
-
-def _census_start(reference_date: dt.date) -> dt.date:
-    """The CIN census year runs from the day after the previous year's reference date."""
-    try:
-        previous = reference_date.replace(year=reference_date.year - 1)
-    except ValueError:  # 29 February
-        previous = reference_date.replace(year=reference_date.year - 1, day=28)
-    return previous + dt.timedelta(days=1)
+    result = group.reader.read(group, writer, la_code=la_code)
+    report.issues.extend(result.issues)
+    report.issue_count += result.issue_count
+    report.skipped_children += result.skipped_children
+    report.copied_files.extend(result.copied_files)
+    for la, (start, end) in result.periods.items():
+        _widen(periods, la, start, end)
 
 
 def _widen(periods: dict[str, tuple[dt.date, dt.date]], la: str, start: dt.date, end: dt.date) -> None:
@@ -273,19 +235,6 @@ def _write_returns(
                 "extract_date": max(observed_end, start),
             },
         )
-
-
-def _copy_ehld(group: Detected, writer: EHLDWriter) -> None:
-    from earlyhelp.formats.ssda903 import find_sidecar
-
-    for file in group.files:
-        shutil.copy2(file, writer.folder / file.name)
-    # The folders' SSDA903 sidecar goes with their tables (it is part of the same data).
-    folders = sorted({file.parent for file in group.files})
-    for name, file in find_sidecar(folders).items():
-        target = writer.folder / f"{name}{file.suffix}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(file, target)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from earlyhelp.errors import UsageError
 from earlyhelp.formats import la_codes
 from earlyhelp.formats.cin_schema import (
     LATEST_SCHEMA_YEAR,
@@ -44,6 +45,7 @@ from earlyhelp.formats.cin_schema import (
 )
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
+from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult
 from earlyhelp.spec.files import sql_literal
 
 logger = logging.getLogger(__name__)
@@ -222,6 +224,48 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
     return result
 
 
+class CinXmlReader:
+    """CIN census XML files (root element <Message>), one per LA and year."""
+
+    name = Format.CIN_XML.value
+
+    def claim(self, file: CandidateFile, group: Detected) -> bool:
+        if file.suffix != ".xml" or file.xml_root != "Message":
+            return False
+        group.files.append(file.path)
+        return True
+
+    def read(self, group: Detected, writer: EHLDWriter, *, la_code: str | None) -> ReadResult:
+        total = ReadResult()
+        census_las: dict[str, Path] = {}
+        for file in group.files:
+            result = read_cin_xml(file, writer, la_code=la_code)
+            if result.la_code in census_las:
+                # Episodes open across 31 March are in both years' files; merging them needs
+                # matching episodes across returns, which ingest does not do.
+                raise UsageError(
+                    f"{census_las[result.la_code].name} and {file.name} are both CIN census files of {result.la_code}.",
+                    hint="Ingest one census per LA at a time, each into its own folder.",
+                )
+            if result.la_code:
+                census_las[result.la_code] = file
+            total.issues.extend(result.issues)
+            total.issue_count += result.issue_count
+            total.skipped_children += result.skipped_children
+            if result.la_code and result.reference_date:
+                total.periods[result.la_code] = (_census_start(result.reference_date), result.reference_date)
+        return total
+
+
+def _census_start(reference_date: dt.date) -> dt.date:
+    """The CIN census year runs from the day after the previous year's reference date."""
+    try:
+        previous = reference_date.replace(year=reference_date.year - 1)
+    except ValueError:  # 29 February
+        previous = reference_date.replace(year=reference_date.year - 1, day=28)
+    return previous + dt.timedelta(days=1)
+
+
 def _safe_date(value: str | None) -> dt.date | None:
     try:
         return _date(value)
@@ -293,10 +337,13 @@ def _read_child(
         result.add(issue)
     if issues:
         return False
+    # Both are reported above when missing, so a child without them never gets here.
+    born = birth or expected
+    assert local_id is not None and born is not None
     seen.add(local_id)
 
     child_id = f"{la_code}-{local_id}"
-    sex = identifiers.get("Sex") or GENDER_CURRENT_TO_SEX[identifiers["GenderCurrent"]]
+    sex = identifiers.get("Sex") or GENDER_CURRENT_TO_SEX[identifiers.get("GenderCurrent") or ""]
     characteristics = child.find("ChildCharacteristics")
     disability_codes = [d.text.strip() for d in characteristics.iterfind("Disabilities/Disability") if d.text]
     disabled = None if not disability_codes else any(code != "NONE" for code in disability_codes)
@@ -305,7 +352,7 @@ def _read_child(
         {
             "la_code": la_code,
             "child_id": child_id,
-            "birth_month": (birth or expected)[:7],
+            "birth_month": born[:7],
             "sex": sex,
             "ethnicity": _fields(characteristics).get("Ethnicity"),
             "disabled": disabled,
@@ -564,20 +611,17 @@ def _child_element(
     census: CensusYear,
     schema_year: int,
     approximate_birth_dates: bool,
-) -> tuple[etree._Element | None, str | None]:
-    """The <Child> element, or (None, reason) when the EHLD data cannot make one."""
+) -> etree._Element | str:
+    """The <Child> element, or the reason the EHLD data cannot make one."""
     birth = child["date_of_birth"]
     if birth is None:
         if not approximate_birth_dates:
-            return (
-                None,
-                "no date_of_birth in person_identifiers (the la_csc row whose source_record_id is the child_id)",
-            )
+            return "no date_of_birth in person_identifiers (the la_csc row whose source_record_id is the child_id)"
         from earlyhelp.formats.export_source import BAD_BIRTH_MONTH, first_of_birth_month
 
         birth = first_of_birth_month(child["birth_month"])
         if birth is None:
-            return None, BAD_BIRTH_MONTH
+            return BAD_BIRTH_MONTH
     element = etree.Element("Child")
     ids = etree.SubElement(element, "ChildIdentifiers")
     _sub(ids, "LAchildID", _local_id(child["child_id"], la_code))
@@ -631,7 +675,7 @@ def _child_element(
             # EHLD keeps only the initial category; the latest is reported the same.
             _sub(block, "LatestCategoryOfAbuse", plan["initial_category"])
             _sub(block, "NumberOfPreviousCPP", plan["previous_plans"])
-    return element, None
+    return element
 
 
 def write_cin_xml(
@@ -766,14 +810,16 @@ def _write_one(
                     for name, grouped in parts.items():
                         for row in grouped.take(child_id):
                             by_referral.setdefault(row["referral_id"], {}).setdefault(name, []).append(row)
-                    element, reason = _child_element(
+                    element = _child_element(
                         child, referrals.take(child_id), by_referral, la, census, schema_year, approximate
                     )
                     where = f"/Message/Children/Child[{number}]"
-                    if element is None:
-                        field = "birth_month" if reason.startswith("birth_month") else "date_of_birth"
+                    if isinstance(element, str):  # the reason it could not be made
+                        field = "birth_month" if element.startswith("birth_month") else "date_of_birth"
                         problems.append(
-                            FormatIssue("children", f"child_id {child_id}", field, "CIN census PersonBirthDate", reason)
+                            FormatIssue(
+                                "children", f"child_id {child_id}", field, "CIN census PersonBirthDate", element
+                            )
                         )
                         continue
                     for problem in check_element(element, schema):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from earlyhelp.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from earlyhelp.formats.api import ExportTarget
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -97,7 +101,7 @@ def ingest(
 )
 def export(
     data: tuple[Path, ...],
-    target: str,
+    target: ExportTarget,  # one of click.Choice's
     out: Path,
     year: int | None,
     la_code: str | None,

@@ -90,7 +90,8 @@ class EHLDWriter:
         cells = [v if v.__class__ is str else _cell(v) for v in map(get, self._columns[table])]
         writer.writerow(cells)
         self.counts[table] = self.counts.get(table, 0) + 1
-        la_code = cells[self._la_index[table]] if self._la_index[table] is not None else ""
+        la_index = self._la_index[table]
+        la_code = cells[la_index] if la_index is not None else ""
         if la_code:
             self.la_codes.add(la_code)
             for index in self._event_index[table]:
@@ -108,7 +109,8 @@ class EHLDWriter:
     def _open(self, table: str):
         path = self.folder / f"{table}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "w", newline="", encoding="utf-8")
+        # The file stays open across add() calls, for rows of any table in any order; close() closes it.
+        handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(self._columns[table])
         self._handles[table] = handle

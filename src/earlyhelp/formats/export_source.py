@@ -15,9 +15,10 @@ import duckdb
 
 from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec.files import EHLDFolder, columns_in_file, csv_source_sql, sql_identifier
+from earlyhelp.spec.files import columns_in_file, csv_source_sql, sql_identifier
 from earlyhelp.spec.model import TABLES
 from earlyhelp.spec.periods import last_year_end_reached
+from earlyhelp.validate.folder import EHLDFolder
 
 VALIDATE_HINT = (
     "Export reads valid EHLD data: run `earlyhelp validate` on the folder and fix "

@@ -7,7 +7,8 @@ issue is created, so an issue can be printed, logged or written to a file as it 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from earlyhelp.errors import DataError
@@ -26,7 +27,7 @@ class FormatIssue:
     message: str
     # The EHLD child_id the problem belongs to, when known: --skip-invalid leaves out the whole
     # child. Never shown (not in str() nor in ingest_issues.tsv).
-    child_id: str | None = field(default=None, compare=False, repr=False)
+    child_id: str | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         where = f"{self.file}, {self.location}" if self.location else self.file

@@ -32,9 +32,9 @@ from pathlib import Path
 
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import textfile
-from earlyhelp.formats.detect import Detected
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
+from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult
 from earlyhelp.privacy import mask
 from earlyhelp.spec import codes
 
@@ -229,6 +229,25 @@ class _Reader:
         return parse_ssd_date(value)
 
 
+SSD_PREFIX = "ssd_"
+
+
+class SsdReader:
+    """SSD table extracts, CSV or Parquet, each named after its ``ssd_*`` table."""
+
+    name = Format.SSD.value
+
+    def claim(self, file: CandidateFile, group: Detected) -> bool:
+        if file.suffix not in (".csv", ".parquet") or not file.stem.lower().startswith(SSD_PREFIX):
+            return False
+        group.files.append(file.path)
+        group.roles[file.stem.lower()] = file.path
+        return True
+
+    def read(self, group: Detected, writer: EHLDWriter, *, la_code: str | None) -> ReadResult:
+        return ReadResult.of_issues(read_ssd(group, writer, la_code=la_code))
+
+
 def read_ssd(group: Detected, out: EHLDWriter, *, la_code: str | None) -> list[FormatIssue]:
     if la_code is None:
         raise UsageError(
@@ -300,7 +319,8 @@ def _read_people(r: _Reader) -> set[str]:
         if ethnicity and ethnicity not in codes.ETHNICITY:
             r.problem(file, number, "pers_ethnicity", "code list", f"{ethnicity!r} is not a CIN ethnicity code")
             ok = False
-        if not ok:
+        born = birth or expected
+        if not ok or born is None:  # no date of birth at all is a problem above
             continue
         known.add(person)
         child_id = r.child_id(person)
@@ -309,7 +329,7 @@ def _read_people(r: _Reader) -> set[str]:
             {
                 "la_code": r.la,
                 "child_id": child_id,
-                "birth_month": (birth or expected).isoformat()[:7],
+                "birth_month": born.isoformat()[:7],
                 "sex": sex,
                 "ethnicity": ethnicity,
                 "disabled": disabled.get(person),
@@ -478,7 +498,7 @@ def _read_looked_after(r: _Reader, known: set[str]) -> None:
         rne, ok3 = r.code(row, "clae_cla_episode_start_reason", codes.REASON_NEW_EPISODE, file, n, required=True)
         need, ok4 = r.code(row, "clae_cla_primary_need_code", codes.CLA_CATEGORY_OF_NEED, file, n, required=True)
         ceased, ok5 = r.code(row, "clae_cla_episode_ceased_reason", codes.REASON_CEASED, file, n, required=False)
-        if not (child and ok1 and ok2 and ok3 and ok4 and ok5):
+        if not (child and start and ok1 and ok2 and ok3 and ok4 and ok5):  # start is required: ok1 says so
             continue
         person = row["clae_person_id"]
         legal = next(

@@ -20,12 +20,13 @@ import csv
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import textfile
-from earlyhelp.formats.detect import Detected
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
+from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult
 from earlyhelp.privacy import mask
 from earlyhelp.spec.files import SUFFIXES, select_sql, sql_identifier
 from earlyhelp.spec.model import TABLES, Column, ForeignKey, Table
@@ -249,6 +250,63 @@ def _sidecar_values(
     return values if valid else None
 
 
+# SSDA903 files are recognised by their columns, not their names (LAs name them freely).
+SSDA903_HEADER = frozenset({"CHILD", "SEX", "DOB", "ETHNIC", "UPN"})
+SSDA903_EPISODES = frozenset({"CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "DEC", "REC"})
+# Other SSDA903 files we recognise but do not map (their content has no EHLD home).
+SSDA903_OTHER = (
+    frozenset({"CHILD", "DOB", "REVIEW", "REVIEW_CODE"}),
+    frozenset({"CHILD", "DOB", "MISSING", "MIS_START"}),
+    frozenset({"CHILD", "SEX", "DOB", "DUC"}),
+    frozenset({"CHILD", "DOB", "IN_TOUCH"}),
+    frozenset({"CHILD", "DOB", "SDQ_SCORE"}),
+    frozenset({"CHILD", "DOB", "PREV_PERM"}),
+    frozenset({"CHILD", "DOB", "DATE_PLACED"}),
+    frozenset({"CHILD", "DOB", "DATE_INT", "DATE_MATCH"}),
+    frozenset({"CHILD", "DOB", "SW_ID"}),
+    frozenset({"CHILD", "DOB", "DOLO_START"}),
+)
+
+
+class Ssda903Reader:
+    """One LA's SSDA903 return as CSVs: a header file and an episodes file, known by their
+    columns. Its other files, and its XML form, are recognised and left unread."""
+
+    name = Format.SSDA903.value
+
+    def claim(self, file: CandidateFile, group: Detected) -> bool:
+        if file.suffix == ".xml":
+            if file.xml_root != "EXPSSDA903":
+                return False
+            group.ignored.append(file.path)  # the XML form of the return is not read; its CSV form is
+            return True
+        if file.suffix != ".csv":
+            return False
+        columns = file.csv_columns
+        if columns >= SSDA903_EPISODES:
+            _set_role(group, "episodes", file.path)
+        elif columns >= SSDA903_HEADER:
+            _set_role(group, "header", file.path)
+        elif any(other <= columns for other in SSDA903_OTHER):
+            group.ignored.append(file.path)
+        else:
+            return False
+        return True
+
+    def read(self, group: Detected, writer: EHLDWriter, *, la_code: str | None) -> ReadResult:
+        return ReadResult.of_issues(read_ssda903(group, writer, la_code=la_code))
+
+
+def _set_role(group: Detected, role: str, file: Path) -> None:
+    if role in group.roles:
+        raise UsageError(
+            f"Two SSDA903 {role} files were given: {group.roles[role]} and {file}.",
+            hint="Ingest one LA's return at a time (one header file and one episodes file).",
+        )
+    group.files.append(file)
+    group.roles[role] = file
+
+
 def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> list[FormatIssue]:
     """Read one LA's SSDA903 header and episodes files into ``out`` (EHLD tables and the
     SSDA903 sidecar); returns the issues found."""
@@ -275,7 +333,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
     if episodes_path is not None:
         name = episodes_path.name
         for number, row in _rows(episodes_path):
-            episode = {"la_code": la_code, "child_id": f"{la_code}-{row.get('CHILD', '')}"}
+            episode: dict[str, Any] = {"la_code": la_code, "child_id": f"{la_code}-{row.get('CHILD', '')}"}
             first_issue = len(issues)
             bad = False
             if not row.get("CHILD"):
@@ -340,7 +398,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
             )
             birth = None
         ethnicity = row.get("ETHNIC") or None
-        if ethnicity and ethnicity not in TABLES["children"].column("ethnicity").codes:
+        if ethnicity and ethnicity not in (TABLES["children"].column("ethnicity").codes or ()):
             problems.append(
                 FormatIssue(
                     name, f"row {number}", "ETHNIC", "SSDA903 code list", f"{ethnicity!r} is not an ethnicity code"
@@ -354,6 +412,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
         issues.extend(replace(p, child_id=child_id) if child else p for p in problems)
         if problems:
             continue
+        assert birth is not None  # a DOB that is not a date is one of the problems
         known.add(child)
         out.add(
             "children",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +114,7 @@ def rows(path: Path, *, normalise=str.strip) -> Iterator[tuple[int, dict[str, st
         yield number, {name: value.strip() for name, value in zip(names, record) if name}
 
 
-def _records(path: Path, layout: TextLayout) -> Iterator[tuple[int, list[str]]]:
+def _records(path: Path, layout: TextLayout) -> Generator[tuple[int, list[str]], None, None]:
     """(line number, fields) per record, the header first (as line 1, byte-order mark removed)."""
     try:
         with open(path, newline="", encoding=layout.encoding) as handle:

@@ -77,9 +77,9 @@ _DUCKDB_MAGIC = (8, b"DUCK")
 
 def check_input(data: Path | str) -> Path:
     """The data to compute from, checked before any work: an EHLD folder holding at least one
-    table (the shared check, :func:`earlyhelp.spec.check_ehld_folder`) or a DuckDB warehouse
+    table (the shared check, :func:`earlyhelp.validate.folder.check_ehld_folder`) or a DuckDB warehouse
     file. Anything else is a :class:`UsageError` (exit 2) saying what to give instead."""
-    from earlyhelp.spec import check_ehld_folder
+    from earlyhelp.validate.folder import check_ehld_folder
 
     path = Path(data)
     if path.is_dir() or not path.exists():

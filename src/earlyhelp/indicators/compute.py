@@ -198,7 +198,7 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
     """
     path = Path(data)
     if path.is_dir():
-        from earlyhelp.spec import EHLDFolder
+        from earlyhelp.validate.folder import EHLDFolder
 
         present = frozenset(EHLDFolder(path).tables) & frozenset(RECORD_TABLES)
         return {la: present for la in las}
@@ -209,7 +209,7 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
 
 def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> Inputs:
     """Register the data on ``engine`` and run every query the indicators need."""
-    from earlyhelp.spec import EHLDFolder
+    from earlyhelp.validate.folder import EHLDFolder
 
     folder = EHLDFolder(data) if Path(data).is_dir() else None
     if folder is not None:

@@ -39,7 +39,8 @@ from earlyhelp.link.io import in_order, read_person_link, write_table
 from earlyhelp.link.prepare import prepare_records
 from earlyhelp.link.quality import TRUTH_COLUMNS, QualityInputs, truth_file, write_quality_report
 from earlyhelp.privacy import link_secret
-from earlyhelp.spec import EHLDFolder, codes, find_tables
+from earlyhelp.spec import codes, find_tables
+from earlyhelp.validate.folder import EHLDFolder
 
 MODEL_FILE = "link_model.json"
 DEFAULT_TRAINING = link_model.Training()

@@ -19,8 +19,9 @@ import pyarrow as pa
 from earlyhelp.errors import DataError
 from earlyhelp.link.deterministic import DeterministicSummary
 from earlyhelp.link.prepare import LA_SOURCES
-from earlyhelp.spec import EHLDFolder, find_tables
+from earlyhelp.spec import find_tables
 from earlyhelp.spec.files import SUFFIXES, columns_in_file, sql_literal
+from earlyhelp.validate.folder import EHLDFolder
 
 PROBABILITY_BINS = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.999, 1.0000001)
 BORDERLINE_PAIRS = 40

@@ -1,7 +1,7 @@
 """The EHLD data model: tables, columns, codes. See :mod:`earlyhelp.spec.model`."""
 
 from earlyhelp.spec import codes
-from earlyhelp.spec.files import EHLDFolder, check_ehld_folder, find_tables, misnamed_files
+from earlyhelp.spec.files import find_tables, misnamed_files, require_ehld_tables
 from earlyhelp.spec.model import (
     ANALYTIC_TABLES,
     IDENTITY_COLUMNS,
@@ -19,12 +19,11 @@ __all__ = [
     "TABLES",
     "TABLES_IN_ORDER",
     "Column",
-    "EHLDFolder",
     "ForeignKey",
     "Table",
-    "check_ehld_folder",
     "codes",
     "find_tables",
     "misnamed_files",
+    "require_ehld_tables",
     "table",
 ]

@@ -29,7 +29,8 @@ import pandas as pd
 from earlyhelp import journeys, reference
 from earlyhelp.engine import Engine, create_engine
 from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec import check_ehld_folder, codes, periods
+from earlyhelp.spec import codes, periods
+from earlyhelp.validate.folder import check_ehld_folder
 
 
 @dataclass(frozen=True)

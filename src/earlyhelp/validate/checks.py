@@ -57,11 +57,14 @@ def _range_text(column: Column) -> str:
     def number(x: float) -> str:
         return f"{x:g}"
 
-    if column.minimum is not None and column.maximum is not None:
-        return f"from {number(column.minimum)} to {number(column.maximum)}"
-    if column.minimum is not None:
-        return f"at least {number(column.minimum)}"
-    return f"at most {number(column.maximum)}"
+    low, high = column.minimum, column.maximum
+    if low is not None and high is not None:
+        return f"from {number(low)} to {number(high)}"
+    if low is not None:
+        return f"at least {number(low)}"
+    if high is not None:
+        return f"at most {number(high)}"
+    raise ValueError(f"{column.name} has no range")
 
 
 def _as_dates(values: pa.Array, empty: np.ndarray) -> tuple[pa.Array, np.ndarray]:
@@ -188,6 +191,7 @@ class RowChecker:
             other=other,
         )
 
+    @rules.finds("value-missing")
     def check(self, batch: Batch) -> None:
         dates: dict[str, pa.Array] = {}
         for name in self.file.columns:
@@ -201,18 +205,20 @@ class RowChecker:
             parsed = self._check_value(column, values, empty, batch)
             if column.type == "date" and parsed is not None:
                 dates[name] = parsed
+        extract_dates = self.extract_dates if "la_code" in batch.columns else None
         la_positions = None
-        if self.extract_dates is not None and "la_code" in batch.columns:
-            la_positions = self.extract_dates.positions(batch.columns["la_code"])
-            self._check_returns_reference(batch, la_positions)
+        if extract_dates is not None:
+            la_positions = extract_dates.positions(batch.columns["la_code"])
+            self._check_returns_reference(batch, extract_dates, la_positions)
         self._check_date_order(batch, dates)
-        if la_positions is not None:
-            self._check_extract_date(batch, dates, la_positions)
+        if extract_dates is not None and la_positions is not None:
+            self._check_extract_date(batch, dates, extract_dates, la_positions)
         if self.table.name == rules.NFA_TABLE:
             self._check_nfa_closure(batch, dates)
         if self.sink is not None:
             self.sink.write(batch)
 
+    @rules.finds("value-date", "value-month", "value-bool", "value-int", "value-number", "value-range")
     def _check_value(self, column: Column, values: pa.Array, empty: np.ndarray, batch: Batch) -> pa.Array | None:
         name = column.name
         if column.codes is not None:
@@ -249,6 +255,7 @@ class RowChecker:
                 self._flag("value-range", outside, batch, name, values, expected=_range_text(column))
         return None
 
+    @rules.finds(*(shape.rule_id for shape in rules.IDENTIFIER_SHAPES.values()))
     def _check_shape(self, shape: rules.IdentifierShape, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:
         compact = values
         for separator in shape.separators:
@@ -266,6 +273,7 @@ class RowChecker:
             expected=lambda i: next((sentence for match, sentence in notes if match[i]), ""),
         )
 
+    @rules.finds("value-code")
     def _check_codes(self, column: Column, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:
         allowed = pa.array(column.codes)
         if column.multi_separator is None:
@@ -278,13 +286,15 @@ class RowChecker:
             invalid &= ~empty
         self._flag("value-code", invalid, batch, column.name, values, expected=_codes_text(column))
 
-    def _check_returns_reference(self, batch: Batch, la_positions: pa.Array) -> None:
+    @rules.finds("key-foreign")
+    def _check_returns_reference(self, batch: Batch, extract_dates: ExtractDates, la_positions: pa.Array) -> None:
         for fk in self.table.foreign_keys:
             if fk.references == rules.RETURNS_TABLE and fk.columns == ("la_code",):
                 la_code = batch.columns["la_code"]
                 unknown = _np(pc.is_null(la_positions)) & _np(pc.not_equal(pc.binary_length(la_code), 0))
-                self._flag("key-foreign", unknown, batch, "la_code", la_code, expected=self.extract_dates.file_name)
+                self._flag("key-foreign", unknown, batch, "la_code", la_code, expected=extract_dates.file_name)
 
+    @rules.finds("date-order")
     def _check_date_order(self, batch: Batch, dates: dict[str, pa.Array]) -> None:
         for start, end in self.table.date_order:
             if start in dates and end in dates:
@@ -299,13 +309,16 @@ class RowChecker:
                     other=lambda i, s=starts, n=start: f"{n} ({s[int(i)].as_py()})",
                 )
 
-    def _check_extract_date(self, batch: Batch, dates: dict[str, pa.Array], la_positions: pa.Array) -> None:
+    @rules.finds("after-extract-date")
+    def _check_extract_date(
+        self, batch: Batch, dates: dict[str, pa.Array], extract_dates: ExtractDates, la_positions: pa.Array
+    ) -> None:
         limits = None
         for name, values in dates.items():
             if not self.table.column(name).event:
                 continue
             if limits is None:
-                limits = pc.take(self.extract_dates.dates, la_positions)
+                limits = pc.take(extract_dates.dates, la_positions)
             after = _np(pc.greater(values, limits))
             self._flag(
                 "after-extract-date",
@@ -316,6 +329,7 @@ class RowChecker:
                 expected=lambda i, lim=limits: str(lim[int(i)].as_py()),
             )
 
+    @rules.finds("nfa-closure")
     def _check_nfa_closure(self, batch: Batch, dates: dict[str, pa.Array]) -> None:
         if rules.NFA_FLAG not in batch.columns:
             return

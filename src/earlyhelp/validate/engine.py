@@ -34,6 +34,7 @@ def _did_you_mean(file: Path, suffix: str) -> str:
     return f" (did you mean {table}{suffix}?)" if table else ""
 
 
+@rules.finds("file-unknown-table", "file-spreadsheet", "file-duplicate-table")
 def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path]:
     """Table name -> file, for folders and files given; report unknown names, spreadsheets and
     duplicates."""

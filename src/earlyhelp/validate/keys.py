@@ -95,6 +95,7 @@ class CrossTableChecker:
             )
         self.report.add_count(rule_id, total - len(rows))
 
+    @rules.finds("key-table-missing")
     def check(self, sinks: dict[str, KeySink], files: dict[str, Path], *, returns_checked: bool) -> None:
         """``returns_checked``: references to the returns table were checked while streaming."""
         for name, sink in sinks.items():
@@ -117,6 +118,7 @@ class CrossTableChecker:
             if name in rules.NFA_FOLLOW_UP_TABLES and rules.NFA_TABLE in sinks:
                 self._check_nfa_follow_up(table, sink, sinks[rules.NFA_TABLE], files[name])
 
+    @rules.finds("key-duplicate")
     def _check_unique(self, table: Table, unique: tuple[str, ...], sink: KeySink, file: Path) -> None:
         cols = ", ".join(sql_identifier(c) for c in unique)
         filled = " AND ".join(f"{sql_identifier(c)} <> ''" for c in unique)
@@ -152,6 +154,7 @@ class CrossTableChecker:
             other=lambda row: row[-1],
         )
 
+    @rules.finds("key-foreign")
     def _check_foreign(
         self, table: Table, fk: ForeignKey, sink: KeySink, target: KeySink, file: Path, target_file: Path
     ) -> None:
@@ -177,6 +180,7 @@ class CrossTableChecker:
             expected=target_file.name,
         )
 
+    @rules.finds("nfa-follow-up")
     def _check_nfa_follow_up(self, table: Table, sink: KeySink, referrals: KeySink, file: Path) -> None:
         fk = next(fk for fk in table.foreign_keys if fk.references == rules.NFA_TABLE)
         if (

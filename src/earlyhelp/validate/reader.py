@@ -36,6 +36,7 @@ from earlyhelp.textsniff import (
     looks_utf16,
     split_first_line,
 )
+from earlyhelp.validate import rules
 from earlyhelp.validate.report import ValidationReport
 
 BLOCK_BYTES = 1 << 22
@@ -75,6 +76,7 @@ class TableFile:
     rows: int = 0
 
 
+@rules.finds("column-missing", "column-unknown", "column-duplicate")
 def _check_header(names: list[str], table: Table, path: Path, report: ValidationReport) -> list[str]:
     """Report header problems; return the spec columns present (first occurrence kept)."""
     seen: set[str] = set()
@@ -104,6 +106,17 @@ def _check_header(names: list[str], table: Table, path: Path, report: Validation
     return present
 
 
+@rules.finds(
+    "file-unreadable",
+    "file-empty",
+    "file-binary",
+    "file-encoding",
+    "file-utf16",
+    "file-bom",
+    "file-delimiter",
+    "file-parse",
+    "file-no-rows",
+)
 def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
     """Check the file and its header; return a batch stream, or None when rows cannot be read."""
     try:
@@ -183,6 +196,7 @@ def _newlines_per_row(batch: pa.RecordBatch) -> np.ndarray | None:
     return total
 
 
+@rules.finds("file-unreadable", "file-encoding", "file-parse", "file-no-rows", "row-field-count")
 def _csv_batches(
     path: Path,
     table: Table,
@@ -320,6 +334,7 @@ def _trim(column: pa.Array) -> pa.Array:
     return pc.utf8_trim(column, " ")
 
 
+@rules.finds("row-blank")
 def _without_blank_rows(
     record_batch: pa.RecordBatch,
     columns: dict[str, pa.Array],
@@ -351,6 +366,7 @@ def _without_blank_rows(
 
 
 # ---------------------------------------------------------------------- Parquet
+@rules.finds("file-unreadable", "file-parquet", "column-type")
 def open_parquet(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
     import pyarrow.parquet as pq
 
@@ -408,6 +424,7 @@ def _text_cast(arrow_type: pa.DataType):
     return None
 
 
+@rules.finds("file-parquet", "file-no-rows")
 def _parquet_batches(
     parquet,
     source_names: list[str],

@@ -93,7 +93,13 @@ def shown_value(
 def shown_column(table: str | None, column: str | None) -> str | None:
     """A header name as a message may show it: in an identity-zone table a name that is not one
     of its columns may be a value (a file without a header row), so it is masked."""
-    if column is None or not is_identity_zone(table) or TABLES[table].has_column(column) or column == "(blank)":
+    if (
+        column is None
+        or table is None
+        or not is_identity_zone(table)
+        or TABLES[table].has_column(column)
+        or column == "(blank)"
+    ):
         return column
     return mask(column)
 
@@ -159,7 +165,8 @@ class ValidationReport:
         count = len(lines)
         if count == 0:
             return
-        keep = count if self.detail_limit is None else min(count, self.wants_detail(rule_id))
+        wanted = self.wants_detail(rule_id)
+        keep = count if wanted is None else min(count, wanted)
         for position in range(keep):
             value = values[position] if values is not None else None
             if isinstance(value, pa.Scalar):

@@ -9,14 +9,21 @@ list or a code list.
 ``message`` is a ``str.format`` template. The fields a finding can fill are ``file``, ``table``,
 ``column``, ``value`` (already masked for identifiers), ``expected`` and ``other`` (a second
 column or line), so every rule reads as a sentence an analyst can act on.
+
+Each rule's check is registered beside it: the function that finds breaches of a rule is
+decorated with :func:`finds` and the rule's id (in ``reader``, ``engine``, ``checks`` or ``keys``),
+so :func:`finders` leads from a rule to its code. A check naming an id that is not a rule fails
+at import; a rule that no check finds makes ``import earlyhelp.validate`` fail
+(:func:`require_every_rule_found`), and ``tests/validate/test_rule_registry.py`` checks both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
-from earlyhelp.spec import TABLES_IN_ORDER, codes
+from earlyhelp.spec import TABLES_IN_ORDER, Table, codes
 
 Severity = Literal["error", "warning"]
 Scope = Literal["file", "header", "row", "table"]
@@ -35,11 +42,11 @@ class Rule:
     title: str = ""
 
 
-def _tables(predicate) -> tuple[str, ...]:
+def _tables(predicate: Callable[[Table], bool]) -> tuple[str, ...]:
     return tuple(t.name for t in TABLES_IN_ORDER if predicate(t))
 
 
-def _has_type(*types: str):
+def _has_type(*types: str) -> Callable[[Table], bool]:
     return lambda t: any(c.type in types for c in t.columns)
 
 
@@ -401,3 +408,36 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in RULES_IN_ORDER}
 
 def rule(rule_id: str) -> Rule:
     return RULES[rule_id]
+
+
+CheckFunction = TypeVar("CheckFunction", bound=Callable[..., object])
+# Rule id -> the functions that find its breaches (a rule may be found in more than one place:
+# a file that cannot be opened, or a reference checked while streaming and again across tables).
+_FINDERS: dict[str, list[Callable[..., object]]] = {}
+
+
+def finds(*rule_ids: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as one that finds breaches of ``rule_ids``."""
+    unknown = [rule_id for rule_id in rule_ids if rule_id not in RULES]
+    if unknown or not rule_ids:
+        raise ValueError(f"finds() needs ids of rules in RULES_IN_ORDER; not rules: {unknown}")
+
+    def register(function: CheckFunction) -> CheckFunction:
+        for rule_id in rule_ids:
+            if function not in _FINDERS.setdefault(rule_id, []):
+                _FINDERS[rule_id].append(function)
+        return function
+
+    return register
+
+
+def finders(rule_id: str) -> tuple[Callable[..., object], ...]:
+    """The functions registered with :func:`finds` as finding breaches of ``rule_id``."""
+    return tuple(_FINDERS.get(rule_id, ()))
+
+
+def require_every_rule_found() -> None:
+    """Raise if a rule has no registered check (run once the check modules are imported)."""
+    unfound = [r.id for r in RULES_IN_ORDER if r.id not in _FINDERS]
+    if unfound:
+        raise ImportError(f"validation rules with no check registered with rules.finds(): {', '.join(unfound)}")
