@@ -54,7 +54,7 @@ def test_the_cin_validator_catches_a_planted_error(tmp_path: Path) -> None:
 
 def test_ssda903_export_breaks_only_rules_about_fields_ehld_lacks(tmp_path: Path) -> None:
     folder = ehld_builder.census_folder(tmp_path / "ehld")
-    header, episodes = export(folder, "ssda903", tmp_path / "out", year=2025)
+    header, _episodes = export(folder, "ssda903", tmp_path / "out", year=2025)
     with open(header, newline="") as handle:
         assert [r["SEX"] for r in csv.DictReader(handle)] == ["M", "F"]  # 2024-25 onwards: letters
     found = run_validator("903", str(header.parent), "lac2025_26", "2025", header.parent.name, workdir=tmp_path)

@@ -237,7 +237,8 @@ def test_without_a_sidecar_the_export_says_once_what_it_leaves_empty(tmp_path: P
     assert result.output.count("No SSDA903 sidecar") == 1
     for field in ("PLACE_PROVIDER", "PL_POST", "URN", "REASON_PLACE_CHANGE", "MOTHER", "MC_DOB"):
         assert field in result.output
-    episodes = list(csv.DictReader(open(tmp_path / "out" / "E06000001" / "episodes.csv")))
+    with open(tmp_path / "out" / "E06000001" / "episodes.csv", newline="") as handle:
+        episodes = list(csv.DictReader(handle))
     assert {e["PLACE_PROVIDER"] for e in episodes} == {""}
     assert {e["PL_POST"] for e in episodes} == {""}
     # HOME_POST falls back to the child's postcode in person_identifiers (the latest HOME_POST).

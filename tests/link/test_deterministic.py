@@ -115,7 +115,7 @@ def test_an_unknown_nickname_with_the_same_initial_and_birth_date_still_links():
 
 
 def test_a_different_surname_and_birth_date_is_flat_disagreement():
-    summary, det = _run(
+    _summary, det = _run(
         [
             _record("1", "Ava", dt.date(2011, 2, 2)),
             {**_record("2", "Ava", dt.date(2014, 9, 30), source="la_csc"), "surname": "Okafor"},

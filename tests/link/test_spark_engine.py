@@ -14,7 +14,7 @@ def test_spark_and_duckdb_give_the_same_clusters(spark, tmp_path, secret):
     from earlyhelp.link import link
 
     people, la_records = synthetic_people(6900, seed=33)
-    identifiers, truth = make_identity_records(people, la_records, seed=34)
+    identifiers, _truth = make_identity_records(people, la_records, seed=34)
     assert 19_000 <= identifiers.num_rows <= 21_000
     (tmp_path / "identities").mkdir()
     pq.write_table(identifiers, tmp_path / "identities" / "person_identifiers.parquet")

@@ -210,7 +210,7 @@ def test_effects_json_records_the_planted_effects(tiny, con):
         FROM truth_step_down WHERE (primary_need = 'N4' AND idaci_decile >= 8)
            OR (primary_need = 'N1' AND idaci_decile <= 3)""").fetchall()
     assert rows
-    for need, decile, rr in rows:
+    for need, _decile, rr in rows:
         assert rr == pytest.approx(0.415 if need == "N4" else 0.874, abs=1e-6)
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from earlyhelp.engine import ENGINES
+
+if TYPE_CHECKING:
+    from earlyhelp.link.pipeline import Engine
 
 
 @click.command(name="link")
@@ -73,13 +77,13 @@ from earlyhelp.engine import ENGINES
 def link(
     identities: Path,
     out: Path,
-    engine: str,
+    engine: Engine,  # click.Choice(ENGINES) admits only these
     threshold: float,
     model: Path | None,
     analytic: Path | None,
     previous: Path | None,
     truth: Path | None,
-    output_format: str,
+    output_format: Literal["parquet", "csv"],
 ) -> None:
     """Link identity records into one pseudonymous person_id per child.
 

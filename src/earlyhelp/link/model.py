@@ -22,6 +22,7 @@ from typing import Literal
 
 import splink.comparison_level_library as cll
 from splink import SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
 from splink.comparison_library import CustomComparison
 
 ModelKind = Literal["earlyhelp", "baseline"]
@@ -207,8 +208,8 @@ def settings(kind: ModelKind = "earlyhelp", trained: dict | None = None) -> Sett
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=blocking_rules(kind),
+        comparisons=[*comparisons],  # a new list: Splink's parameter is a list of creators or dicts
+        blocking_rules_to_generate_predictions=[CustomRule(rule) for rule in blocking_rules(kind)],
         probability_two_random_records_match=prior,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=True,  # gamma levels for the borderline review
@@ -223,21 +224,25 @@ class ModelMismatch(ValueError):
 
 def _apply_trained(comparisons: list[CustomComparison], trained: dict) -> None:
     saved = {c.get("output_column_name"): c for c in trained.get("comparisons", [])}
+    names = {comparison.create_output_column_name() for comparison in comparisons}
     for comparison in comparisons:
-        name = comparison._output_column_name
-        levels = comparison._comparison_levels
+        name = comparison.create_output_column_name()
         saved_levels = saved.get(name, {}).get("comparison_levels", [])
-        if len(saved_levels) != len(levels):
+        if len(saved_levels) != comparison.num_levels:
             raise ModelMismatch(
-                f"comparison {name!r} has {len(saved_levels)} levels in the model file, {len(levels)} here"
+                f"comparison {name!r} has {len(saved_levels)} levels in the model file, {comparison.num_levels} here"
             )
-        for level, saved_level in zip(levels, saved_levels):
-            if saved_level.get("is_null_level"):
-                continue
-            level.configure(
-                m_probability=saved_level.get("m_probability"), u_probability=saved_level.get("u_probability")
-            )
-    if set(saved) != {c._output_column_name for c in comparisons}:
+        null_here = [bool(level.is_null_level) for level in comparison.create_comparison_levels()]
+        if [bool(level.get("is_null_level")) for level in saved_levels] != null_here:
+            raise ModelMismatch(f"comparison {name!r} has its null levels elsewhere in the model file")
+        trained_levels = [level for level in saved_levels if not level.get("is_null_level")]
+        # One m and one u per non-null level, in order; where the file has no value, None leaves
+        # the level at Splink's default.
+        comparison.configure(
+            m_probabilities=[level.get("m_probability") for level in trained_levels],
+            u_probabilities=[level.get("u_probability") for level in trained_levels],
+        )
+    if set(saved) != names:
         raise ModelMismatch("the model file compares different fields")
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
@@ -48,6 +49,10 @@ RECORD_ID_PREFIX = {"health": "HLT", "education": "EDU", "police": "POL", "housi
 
 NHS_WEIGHTS = np.arange(10, 1, -1)  # weights of the first nine digits
 UPN_CHECK_LETTERS = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
+
+
+# What a caller may override in FaultRates: a rate, or for nhs_missing rates by source.
+FaultRateOverride = float | Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -95,15 +100,22 @@ class FaultRates:
     housing: float = 0.05
 
     @classmethod
-    def with_overrides(cls, **overrides: object) -> FaultRates:
+    def with_overrides(cls, **overrides: FaultRateOverride) -> FaultRates:
+        """The default rates with ``overrides``; ``nhs_missing`` is merged source by source."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(overrides) - names)
         if unknown:
             raise TypeError(f"unknown fault rate(s): {', '.join(unknown)}; known: {', '.join(sorted(names))}")
         base = cls()
-        if "nhs_missing" in overrides:
-            overrides["nhs_missing"] = {**base.nhs_missing, **overrides["nhs_missing"]}  # type: ignore[dict-item]
-        return dataclasses.replace(base, **overrides)
+        nhs_missing = overrides.pop("nhs_missing", {})
+        if not isinstance(nhs_missing, Mapping):
+            raise TypeError("fault rate nhs_missing must map each source to a rate")
+        rates: dict[str, float] = {}
+        for name, rate in overrides.items():
+            if isinstance(rate, Mapping):
+                raise TypeError(f"fault rate {name} must be a number")
+            rates[name] = rate
+        return dataclasses.replace(base, nhs_missing={**base.nhs_missing, **nhs_missing}, **rates)
 
 
 # --------------------------------------------------------------------------- name lists
@@ -277,7 +289,7 @@ def make_identity_records(
     seed: int,
     *,
     school_age_on: date = date(2020, 3, 31),
-    **fault_rates: object,
+    **fault_rates: FaultRateOverride,
 ) -> tuple[pa.Table, pa.Table]:
     """Identity-zone records for ``people`` and their LA records, plus partner-agency records.
 
@@ -370,14 +382,14 @@ def make_identity_records(
     record_source = [la_records.column("source").to_numpy(zero_copy_only=False).astype(str)]
     record_id = [la_records.column("source_record_id").to_numpy(zero_copy_only=False).astype(str)]
     record_la = [la_records.column("la_code").to_numpy(zero_copy_only=False).astype(str)]
-    for source in PARTNER_SOURCES:
-        who = partner_person[source]
+    for partner in PARTNER_SOURCES:
+        who = partner_person[partner]
         record_person.append(who)
-        record_source.append(np.full(len(who), source))
+        record_source.append(np.full(len(who), partner))
         # Agencies' own ids carry no information about the person or their order.
         serial = rng.permutation(len(who)) + 1
         record_id.append(
-            np.array([f"{RECORD_ID_PREFIX[source]}{number:09d}" for number in serial.tolist()], dtype=object)
+            np.array([f"{RECORD_ID_PREFIX[partner]}{number:09d}" for number in serial.tolist()], dtype=object)
         )
         record_la.append(home_la[who])
     person_of = np.concatenate(record_person)
@@ -482,11 +494,11 @@ def make_identity_records(
     upn_typo = has_upn & (rng.random(n) < rates.upn_mistyped)
     for i in np.flatnonzero(upn_typo):
         digits = list(upn_out[i])
-        place = int(rng.integers(1, 13))
-        digits[place] = str((int(digits[place]) + int(rng.integers(1, 10))) % 10)
+        digit_at = int(rng.integers(1, 13))
+        digits[digit_at] = str((int(digits[digit_at]) + int(rng.integers(1, 10))) % 10)
         upn_out[i] = "".join(digits)
 
-    def optional(values: np.ndarray, missing: np.ndarray, type_: pa.DataType = pa.string()) -> pa.Array:
+    def optional(values: np.ndarray, missing: np.ndarray, type_: pa.DataType) -> pa.Array:
         return pa.array(values, type_, mask=missing)
 
     schema = person_identifiers_schema()
@@ -496,12 +508,12 @@ def make_identity_records(
             pa.array(source_record_id, pa.string()),
             pa.array(record_la_code, pa.string()),
             nhs_array,
-            optional(upn_out, ~has_upn),
-            optional(forename_out, forename_missing),
-            optional(surname_out, surname_missing),
+            optional(upn_out, ~has_upn, pa.string()),
+            optional(forename_out, forename_missing, pa.string()),
+            optional(surname_out, surname_missing, pa.string()),
             optional(dob_out.astype(np.int32), dob_missing, pa.int32()).cast(pa.date32()),
             pa.array(sex_out, pa.string()),
-            optional(postcode_out, postcode_missing),
+            optional(postcode_out, postcode_missing, pa.string()),
         ],
         schema=schema,
     )

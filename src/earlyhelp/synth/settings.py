@@ -7,9 +7,13 @@ see what follows, and ``truth/effects.json`` can record exactly what was planted
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from earlyhelp.errors import UsageError
 from earlyhelp.spec.periods import is_time_period, start_year
+
+if TYPE_CHECKING:
+    from earlyhelp.synth.identities import FaultRateOverride
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ class SynthSettings:
     behaviour: Behaviour = field(default_factory=Behaviour)
     # Overrides of synth.identities.FaultRates for the identity records (e.g. NO_IDENTITY_FAULTS
     # for records with no planted typos, swaps or missing values).
-    identity_faults: dict[str, object] = field(default_factory=dict)
+    identity_faults: dict[str, FaultRateOverride] = field(default_factory=dict)
 
     def with_changes(self, **changes) -> SynthSettings:
         return replace(self, **changes)
@@ -170,7 +174,7 @@ class SynthSettings:
 
 # Identity records exactly as true as the people behind them: every identifier present and right.
 # Partner coverage, moves between LAs and shared addresses stay (they are facts, not faults).
-NO_IDENTITY_FAULTS: dict[str, object] = {
+NO_IDENTITY_FAULTS: dict[str, FaultRateOverride] = {
     "nhs_missing": {source: 0.0 for source in ("la_csc", "la_early_help", "health", "education", "police", "housing")},
     "nhs_mistyped": 0.0,
     "nhs_mistyped_health": 0.0,

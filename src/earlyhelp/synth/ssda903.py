@@ -182,9 +182,9 @@ def ssda903_sidecar(
             "la_code": episodes.column("la_code"),
             "child_id": episodes.column("child_id"),
             "start_date": episodes.column("start_date"),
-            "home_postcode": np.where(short_break, None, home),
+            "home_postcode": _blank_where(short_break, home),
             "placement_postcode": placed_at,
-            "urn": np.where(short_break, None, urn),
+            "urn": _blank_where(short_break, urn),
             "placement_provider": provider,
             "reason_place_change": reason,
         },
@@ -302,6 +302,13 @@ def _strings(table: pa.Table, name: str) -> np.ndarray:
 def _days(table: pa.Table, name: str, missing: int = 0) -> np.ndarray:
     days = table.column(name).combine_chunks().cast(pa.int32())
     return pc.fill_null(days, missing).to_numpy().astype(np.int64)
+
+
+def _blank_where(blank: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` as Python objects, None where ``blank`` is true."""
+    out = values.astype(object)
+    out[blank] = None
+    return out
 
 
 def _table(sidecar: SidecarTable, columns: dict) -> pa.Table:
