@@ -96,6 +96,7 @@ def known_crash(case: Case) -> str | None:
     these inputs out so they pass until the fixes land (then delete the matching branch)."""
     for name, content in case.files.items():
         if case.reader == "cin-xml":
+            content = content.replace(b"\x00", b"")  # UTF-16 and UTF-32 text read as ASCII
             reference = re.search(rb"<ReferenceDate>\s*(" + ISO_DATE + rb")", content)
             # Without a usable header (no ReferenceDate, or a corrupted LEA) the period comes from
             # the event dates; any such date may be the one it reads, so all are left out.
