@@ -22,6 +22,11 @@ from formats import ehld_builder
 
 READERS = ("cin-xml", "ssda903", "ssd")
 FORMATS_DATA = Path(__file__).resolve().parents[1] / "formats" / "data"
+# Public SSDA903 sample files beside the repository (tests/conftest.py: shared_reference).
+PEER_SSDA903 = Path(__file__).resolve().parents[3] / "shared" / "reference" / "peer-samples" / "ssda903"
+PEER_CHILDREN = 20
+# The small SSDA903 files ingest recognises without reading (no EHLD table holds them).
+PEER_OTHER_FILES = ("DoLo.csv", "ad1.csv", "missing.csv", "sw_episodes.csv")
 LA_CODE = ehld_builder.LA_CODE
 # SSDA903 and SSD files do not say which LA they are from; the CIN census header does.
 LA_CODE_NEEDED = {"cin-xml": None, "ssda903": LA_CODE, "ssd": LA_CODE}
@@ -103,10 +108,27 @@ def build_seeds(work: Path) -> dict[str, list[Seed]]:
         "ssda903": [
             Seed("ssda903", "exported journeys", {p.name: p.read_bytes() for p in ssda903_export}),
             Seed("ssda903", "hand-written", {name: text.encode() for name, text in SSDA903_FILES.items()}),
+            *_peer_ssda903_slice(),
         ],
         "ssd": [Seed("ssd", "hand-written", {name: text.encode() for name, text in SSD_FILES.items()})],
     }
     return seeds
+
+
+def _peer_ssda903_slice() -> list[Seed]:
+    """The first children of the public SSDA903 sample with their episodes, and its small other
+    files: the shape of a real return, small enough to read in milliseconds."""
+    if not PEER_SSDA903.is_dir():
+        return []
+    header = (PEER_SSDA903 / "header.csv").read_bytes().splitlines(keepends=True)[: PEER_CHILDREN + 1]
+    children = {line.split(b",", 1)[0] for line in header[1:]}
+    episodes = (PEER_SSDA903 / "episodes.csv").read_bytes().splitlines(keepends=True)
+    files = {
+        "header.csv": b"".join(header),
+        "episodes.csv": b"".join(episodes[:1] + [line for line in episodes[1:] if line.split(b",", 1)[0] in children]),
+    }
+    files |= {name: (PEER_SSDA903 / name).read_bytes() for name in PEER_OTHER_FILES}
+    return [Seed("ssda903", "peer sample slice", files)]
 
 
 # --- mutations: each takes the random generator and one file's bytes, and returns new bytes ---
