@@ -339,7 +339,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "pct",
         denominator_is_count=False,
         label="Early help reach",
-        definition="Children in early help during the year as a percentage of all children aged 0 to 17 (ONS mid-year estimate).",
+        definition=(
+            "Children in early help during the year as a percentage of all children aged 0 to 17 (ONS "
+            "mid-year estimate)."
+        ),
     ),
     Indicator(
         "cin_children",
@@ -359,7 +362,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "cin_children",
         "ratio",
         label="Prevention ratio",
-        definition="Children in early help for every one child in need during the year (0.67 means two in early help for every three in need).",
+        definition=(
+            "Children in early help for every one child in need during the year (0.67 means two in early help "
+            "for every three in need)."
+        ),
     ),
     Indicator(
         "cin_rate_per_10k",
@@ -403,7 +409,10 @@ INDICATORS: tuple[Indicator, ...] = (
         None,
         "count",
         label="Closed after assessment",
-        definition="Referrals closed in the year after an assessment found no further social care action was needed (closure reasons RC8 and RC9).",
+        definition=(
+            "Referrals closed in the year after an assessment found no further social care action was needed "
+            "(closure reasons RC8 and RC9)."
+        ),
     ),
     Indicator(
         "step_down_pct",
@@ -415,7 +424,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "pct",
         follow_up_days=STEP_DOWN_DAYS,
         label="Stepped down to early help",
-        definition="Of cases closed after assessment, the percentage whose child was in early help on the closure date or started it within 28 days.",
+        definition=(
+            "Of cases closed after assessment, the percentage whose child was in early help on the closure "
+            "date or started it within 28 days."
+        ),
         higher_is="better",
     ),
     Indicator(
@@ -426,7 +438,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "closed_after_assessment",
         "pct",
         label="Step-down recorded at closure",
-        definition="Of cases closed after assessment, the percentage recorded as referred to early help (closure reason RC9).",
+        definition=(
+            "Of cases closed after assessment, the percentage recorded as referred to early help (closure reason RC9)."
+        ),
     ),
     Indicator(
         "missed_step_down",
@@ -438,7 +452,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "count",
         follow_up_days=FOLLOW_UP_DAYS,
         label="Missed step-down opportunities",
-        definition="Cases closed after assessment with no early help within 28 days whose child was referred to social care again within 12 months.",
+        definition=(
+            "Cases closed after assessment with no early help within 28 days whose child was referred to "
+            "social care again within 12 months."
+        ),
         higher_is="worse",
     ),
     Indicator(
@@ -450,7 +467,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "pct",
         follow_up_days=FOLLOW_UP_DAYS,
         label="Missed step-down rate",
-        definition="Missed step-down opportunities as a percentage of cases closed after assessment without early help.",
+        definition=(
+            "Missed step-down opportunities as a percentage of cases closed after assessment without early help."
+        ),
         higher_is="worse",
     ),
     Indicator(
@@ -485,7 +504,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "pct",
         follow_up_days=FOLLOW_UP_DAYS,
         label="Escalation to social care",
-        definition="Closed early help episodes whose child, within 12 months, was assessed by social care, started a child protection plan or became looked after.",
+        definition=(
+            "Closed early help episodes whose child, within 12 months, was assessed by social care, started a "
+            "child protection plan or became looked after."
+        ),
         higher_is="worse",
     ),
     Indicator(
@@ -545,7 +567,10 @@ INDICATORS: tuple[Indicator, ...] = (
         breakdowns=("outcome_heading",),
         breakdown_values={"outcome_heading": codes.OUTCOME_HEADING},
         label="Family goals met",
-        definition="Goals agreed with the family, on early help episodes closed in the year, that the family met (of goals with a recorded status).",
+        definition=(
+            "Goals agreed with the family, on early help episodes closed in the year, that the family met (of "
+            "goals with a recorded status)."
+        ),
         higher_is="better",
     ),
     Indicator(
@@ -614,7 +639,10 @@ INDICATORS: tuple[Indicator, ...] = (
         numerator_is_count=False,
         denominator_is_count=False,
         label="Early intervention spend per child",
-        definition="Early intervention spend (Sure Start and under-5s, family support and services for young people) per child aged 0 to 17, in real terms at the latest year's prices.",
+        definition=(
+            "Early intervention spend (Sure Start and under-5s, family support and services for young people) "
+            "per child aged 0 to 17, in real terms at the latest year's prices."
+        ),
     ),
 )
 
