@@ -1,7 +1,7 @@
 """Benchmark `earlyhelp report`: render a published file the size of England (152 LAs, 9 regions).
 
-Writes an invented indicators_published.csv (every indicator of the report's catalogue, every
-area and year, family goals by outcome heading, a few suppressed cells), then times
+Writes an invented indicators_published.csv (every indicator of the definitions, every area
+and year, family goals by outcome heading, a few suppressed cells), then times
 render_report in this process and prints the figures and peak memory.
 
     .venv/bin/python benchmarks/report.py            # England size: 152 LAs, 12 years
@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from earlyhelp.indicators.definitions import INDICATOR_BY_NAME
 from earlyhelp.report import PUBLISHED_COLUMNS, render_report
-from earlyhelp.report.catalogue import CATALOGUE, OUTCOME_HEADINGS
+from earlyhelp.report.catalogue import OUTCOME_HEADINGS
 
 
 def write_published(path: Path, las: int, years: int, seed: int = 1) -> int:
@@ -35,7 +36,7 @@ def write_published(path: Path, las: int, years: int, seed: int = 1) -> int:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=PUBLISHED_COLUMNS)
         writer.writeheader()
-        for name, meta in CATALOGUE.items():
+        for name, meta in INDICATOR_BY_NAME.items():
             breakdowns = ["Total"] + (
                 [f"outcome_heading:{h}" for h in OUTCOME_HEADINGS] if name == "family_goals_met_pct" else []
             )
@@ -46,10 +47,10 @@ def write_published(path: Path, las: int, years: int, seed: int = 1) -> int:
                         value = {
                             "pct": f"{rng.uniform(1, 40):.1f}",
                             "ratio": f"{rng.uniform(0.3, 1.2):.2f}",
-                            "per10k": f"{rng.uniform(200, 500):.1f}",
+                            "per_10k": f"{rng.uniform(200, 500):.1f}",
                             "pounds": str(rng.randint(150, 600)),
-                            "days": str(rng.randint(30, 300)),
-                            "points": f"{rng.uniform(0, 4):.1f}",
+                            "median_days": str(rng.randint(30, 300)),
+                            "mean_points": f"{rng.uniform(0, 4):.1f}",
                         }.get(meta.unit, str(rng.randint(0, 9000)))
                         numerator = str(rng.randint(0, denominator))
                         if rng.random() < 0.02:

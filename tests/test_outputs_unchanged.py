@@ -56,7 +56,6 @@ def test_every_output_is_byte_identical_to_the_recorded_one(outputs):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the report's notice says 1 to 5 whatever the threshold (issue #11)")
 def test_a_report_states_the_threshold_its_indicators_were_suppressed_at(outputs):
     page = (outputs / "rep10" / "index.html").read_text(encoding="utf-8")
     assert "1 to 10" in page

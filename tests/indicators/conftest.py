@@ -12,12 +12,15 @@ ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.spark)]
 
 
 class Figures:
-    """Look-up of internal rows: figures[LA, 201920, "referrals"] -> (numerator, denominator, value)."""
+    """Look-up of internal rows as the internal file writes them:
+    figures[LA, 201920, "referrals"] -> (numerator, denominator, value), all text."""
 
     def __init__(self, table):
+        from earlyhelp.publish import internal_text
+
         self.table = table
         self.rows = {}
-        for row in table.to_pylist():
+        for row in internal_text(table).to_pylist():
             area = row["la_code"] or row["region_code"] or "England"
             key = (area, int(row["time_period"]), row["indicator"], row["breakdown"])
             assert key not in self.rows, f"duplicate row {key}"

@@ -17,14 +17,14 @@ def test_national_figures_match_the_independent_synthetic_check(tmp_path):
     national = {
         (r["indicator"], int(r["time_period"])): r["value"]
         for r in internal.to_pylist()
-        if r["geographic_level"] == "National" and r["breakdown"] == "Total"
+        if r["geographic_level"] == "National" and r["breakdown"] == "Total" and r["status"] is None
     }
     compared = 0
     for row in check(data).rows:
         ours = national.get((row.figure, row.year))
-        if ours is None or ours == "x" or row.synthetic is None:
+        if ours is None or row.synthetic is None:
             continue
-        assert float(ours) == pytest.approx(row.synthetic, rel=1e-9), (row.figure, row.year)
+        assert ours == pytest.approx(row.synthetic, rel=1e-9), (row.figure, row.year)
         compared += 1
     # referrals, re-referrals, CIN children, care starts, EH children, prevention ratio, ...
     assert compared >= 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from earlyhelp.indicators import compute_internal
+from earlyhelp.publish import internal_text
 
 from .builder import Return
 
@@ -62,7 +63,7 @@ def _figures(tmp_path):
         early_intervention="true",
     )
     r.add("deflators", time_period=202021, index=100.0)
-    table = compute_internal(r.write(tmp_path / "data"))
+    table = internal_text(compute_internal(r.write(tmp_path / "data")))
     return {
         (row["la_code"] or row["region_code"] or "England", int(row["time_period"]), row["indicator"]): (
             row["numerator"],

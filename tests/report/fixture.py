@@ -106,7 +106,7 @@ UNITS = {
     "eh_reach_pct": "pct",
     "cin_children": "count",
     "prevention_ratio": "ratio",
-    "cin_rate_per_10k": "per10k",
+    "cin_rate_per_10k": "per_10k",
     "closed_after_assessment": "count",
     "step_down_pct": "pct",
     "missed_step_down": "count",
@@ -225,7 +225,7 @@ def _publish_by_hand(
         return top, bottom, "c"
     if denominator == 0:
         return top, bottom, "z"
-    scale, places = {"pct": (100, 1), "ratio": (1, 2), "per10k": (10_000, 1)}[unit]
+    scale, places = {"pct": (100, 1), "ratio": (1, 2), "per_10k": (10_000, 1)}[unit]
     return top, bottom, _half_up(Fraction(scale * numerator, denominator), places)
 
 
@@ -284,7 +284,7 @@ def _internal_text(indicator: str, numerator: int | str, denominator: int | str 
         return repr(float(numerator)), str(denominator), repr(numerator / denominator)
     if not denominator:
         return str(numerator), str(denominator), "z"
-    scale = {"pct": 100, "ratio": 1, "per10k": 10_000}[unit]
+    scale = {"pct": 100, "ratio": 1, "per_10k": 10_000}[unit]
     return str(numerator), str(denominator), repr(float(Fraction(scale * numerator, denominator)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from earlyhelp.indicators import publish
+from earlyhelp.publish import typed_from_text
 
 from . import fixture
 
@@ -20,7 +21,7 @@ def _figures(rows, code_column):
 
 def test_the_fixture_is_what_publish_writes_for_its_counts():
     by_hand = _figures(fixture.rows(), "new_la_code")
-    by_publish = _figures(publish(fixture.internal_rows(), 5, {}).to_pylist(), "new_la_code")
+    by_publish = _figures(publish(typed_from_text(fixture.internal_rows()), 5, {}).published.to_pylist(), "new_la_code")
     assert by_hand.keys() == by_publish.keys()
     differences = {key: (by_hand[key], by_publish[key]) for key in by_hand if by_hand[key] != by_publish[key]}
     assert not differences, list(differences.items())[:5]

@@ -17,7 +17,7 @@ from earlyhelp.report.published import Published, period_label
         ("358000", "count", "358,000"),
         ("4.3", "pct", "4.3%"),
         ("0.67", "ratio", "0.67"),
-        ("312.5", "per10k", "312.5 per 10,000"),
+        ("312.5", "per_10k", "312.5 per 10,000"),
         ("1218", "pounds", "£1,218"),
         ("c", "count", "c"),
         ("x", "pct", "x"),

@@ -4,11 +4,12 @@
 >>> result = compute("synthetic-england/", Path("out"), engine="duckdb")
 >>> result.spec_published  # pyarrow.Table: the spec's indicators.csv, disclosure-controlled
 >>> result.published       # the same figures in EES tidy format (indicators_published.csv)
->>> result.internal        # unsuppressed, unrounded: internal/indicators_unsuppressed.csv
+>>> result.internal        # unsuppressed, unrounded, typed: internal/indicators_unsuppressed.csv
 
-``compute_internal`` returns the internal (unsuppressed) table without writing; ``publish``
-applies disclosure control to an internal table (EES layout) and ``spec_layout`` turns that into
-the spec's columns.
+``compute_internal`` returns the internal (unsuppressed) table without writing: typed numbers
+and a status column (:data:`earlyhelp.publish.INTERNAL_SCHEMA`). ``publish`` applies disclosure
+control to such a table with these indicators' definitions; everything about publication
+(rounding, symbols, files, the notice) is :mod:`earlyhelp.publish`'s.
 """
 
 from __future__ import annotations
@@ -21,32 +22,38 @@ import pyarrow as pa
 
 from earlyhelp.engine import Engine, create_engine
 from earlyhelp.errors import UsageError
-from earlyhelp.indicators.compute import OUTPUT_COLUMNS, Assembler, gather, internal_table
-from earlyhelp.indicators.definitions import INDICATOR_BY_NAME, INDICATORS, Indicator
-from earlyhelp.indicators.disclosure import (
-    PUBLISHED_COLUMNS,
-    areas_from_rows,
-    publish,
-    reference_areas,
-    reference_old_la_codes,
-)
-from earlyhelp.indicators.publication import (
+from earlyhelp.indicators.compute import Assembler, gather, internal_table
+from earlyhelp.indicators.definitions import ADDITIVE_RELATIONS, INDICATOR_BY_NAME, INDICATORS, Indicator
+from earlyhelp.publish import (
+    DEFAULT_THRESHOLD,
     INTERNAL_FILE,
     INTERNAL_README,
     META_FILE,
+    OUTPUT_COLUMNS,
+    PUBLISHED_COLUMNS,
     PUBLISHED_FILE,
     README_FILE,
     SPEC_FILE,
-    spec_layout,
-    write_folder,
+    Publication,
+    areas_from_rows,
+    reference_areas,
+    reference_old_la_codes,
 )
+from earlyhelp.publish import publish as publish_with
+
+
+def publish(
+    internal: pa.Table, threshold: int = DEFAULT_THRESHOLD, areas: dict[str, dict[str, str]] | None = None
+) -> Publication:
+    """Disclosure control of a typed internal table of these indicators (see :mod:`earlyhelp.publish`)."""
+    return publish_with(internal, INDICATOR_BY_NAME, threshold, areas, ADDITIVE_RELATIONS)
 
 
 @dataclass
 class IndicatorResult:
     """One computation: the internal table and the one published table in its two layouts."""
 
-    internal: pa.Table  # unsuppressed, unrounded (OUTPUT_COLUMNS): never publish
+    internal: pa.Table  # unsuppressed, unrounded, typed (INTERNAL_SCHEMA): never publish
     published: pa.Table  # disclosure-controlled, EES tidy format (PUBLISHED_COLUMNS)
     spec_published: pa.Table  # the same figures in the spec's columns (OUTPUT_COLUMNS)
     out: Path | None
@@ -100,10 +107,10 @@ def check_input(data: Path | str) -> Path:
     return path
 
 
-def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple[pa.Table, dict]:
+def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple[pa.Table, dict[str, dict[str, str]]]:
     data = check_input(data)
 
-    def on(engine_: Engine) -> tuple[pa.Table, dict]:
+    def on(engine_: Engine) -> tuple[pa.Table, dict[str, dict[str, str]]]:
         inputs = gather(engine_, data, base_year)
         names = engine_.sql("SELECT la_code, la_name, region_code, region_name FROM local_authorities")
         # Names from the data; LAs it does not name fall back to the shipped reference list.
@@ -118,7 +125,7 @@ def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple
 
 
 def compute_internal(data: Path | str, engine: str | Engine = "duckdb", base_year: int | None = None) -> pa.Table:
-    """The internal, unsuppressed table (spec long format, unrounded values); nothing written."""
+    """The internal, unsuppressed table (typed: INTERNAL_SCHEMA, unrounded values); nothing written."""
     return _run(Path(data), engine, base_year)[0]
 
 
@@ -127,7 +134,7 @@ def compute(
     out: Path | str | None,
     engine: str | Engine = "duckdb",
     base_year: int | None = None,
-    suppression_threshold: int = 5,
+    suppression_threshold: int = DEFAULT_THRESHOLD,
 ) -> IndicatorResult:
     """Compute every indicator for every LA, region and England and write the output folder.
 
@@ -138,15 +145,19 @@ def compute(
         raise UsageError("--suppression-threshold must be at least 1 (the spec's default is 5).")
     started = time.perf_counter()
     internal, areas = _run(Path(data), engine, base_year)
-    # One publication pass; the spec's layout is a projection of it, so the two publishable
-    # tables cannot disagree.
-    published = publish(internal, suppression_threshold, areas)
-    spec_published = spec_layout(published)
+    publication = publish(internal, suppression_threshold, areas)
     out_path = None if out is None else Path(out)
     if out_path is not None:
-        write_folder(out_path, internal, published, spec_published, suppression_threshold)
+        publication.write(out_path)
     engine_name = engine.name if isinstance(engine, Engine) else engine
-    return IndicatorResult(internal, published, spec_published, out_path, engine_name, time.perf_counter() - started)
+    return IndicatorResult(
+        internal,
+        publication.published,
+        publication.spec_published,
+        out_path,
+        engine_name,
+        time.perf_counter() - started,
+    )
 
 
 __all__ = [
@@ -166,5 +177,4 @@ __all__ = [
     "compute",
     "compute_internal",
     "publish",
-    "spec_layout",
 ]

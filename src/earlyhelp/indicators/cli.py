@@ -79,8 +79,10 @@ def indicators(
             f"--warehouse takes a file, but {warehouse} is a folder.",
             hint="For a folder of EHLD files, use --data DIR.",
         )
+    source = data if data is not None else warehouse
+    assert source is not None  # exactly one of the two, checked above
     result = compute(
-        data or warehouse,
+        source,
         out,
         engine=engine,
         base_year=_time_period(base_year),

@@ -2,13 +2,15 @@
 
 The engine counts records per LA and year (``MEASURES``) and pools records for medians; this module
 then forms every LA, regional and national row from those integers, marks figures whose follow-up
-window the data cannot cover yet as ``x``, and computes the unrounded values.
+window the data cannot cover yet as ``x``, and computes the unrounded values: the typed internal
+table of :mod:`earlyhelp.publish.internal` (numbers and a status, no text).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -30,22 +32,16 @@ from earlyhelp.indicators.definitions import (
     input_columns,
     tables_needed,
 )
-
-NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
-LEVEL_ORDER = {NATIONAL: 0, REGIONAL: 1, LOCAL: 2}
-TOTAL = "Total"
-NOT_AVAILABLE, NOT_APPLICABLE = "x", "z"
-
-OUTPUT_COLUMNS = (
-    "time_period",
-    "geographic_level",
-    "region_code",
-    "la_code",
-    "indicator",
-    "breakdown",
-    "numerator",
-    "denominator",
-    "value",
+from earlyhelp.publish import internal_table as typed_table
+from earlyhelp.publish.conventions import (
+    LEVEL_ORDER,
+    LOCAL,
+    NATIONAL,
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    RATE_SCALES,
+    REGIONAL,
+    TOTAL,
 )
 
 Number = int | float | Fraction | Decimal
@@ -215,7 +211,8 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
     if folder is not None:
         folder.check(list(INPUT_TABLES))  # file and header problems, in their own words
     try:
-        engine.register_ehld(data, list(INPUT_TABLES), input_columns())
+        columns: dict[str, Iterable[str]] = dict(input_columns())
+        engine.register_ehld(data, list(INPUT_TABLES), columns)
     except DataError:
         # A value did not convert. The database names only the column; the validator names the
         # line and says why (a day/month/year date, a line that is not UTF-8, ...).
@@ -295,16 +292,17 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
             )
         ):
             if row["la_code"] in returns:
-                key = (row["la_code"], int(row["time_period"]))
-                spend[key] = Decimal(row["ei_spend"] or 0)
-                population[key] = int(row["children_0_17"])
+                la_year = (row["la_code"], int(row["time_period"]))
+                spend[la_year] = Decimal(row["ei_spend"] or 0)
+                population[la_year] = int(row["children_0_17"])
         advance("spend")
         medians: dict[str, dict[tuple[str, str, int], tuple[int, int]]] = {}
         for indicator in median_indicators:
-            source, column = indicator.median_of  # type: ignore[misc]
+            assert indicator.median_of is not None  # the list holds only indicators with one
+            source_name, column = indicator.median_of
             medians[indicator.name] = {
                 (row["level"], row["area"], int(row["time_period"])): (int(row["n"]), int(row["v"]))
-                for row in _rows(engine.sql(_median_query(source, column)))
+                for row in _rows(engine.sql(_median_query(source_name, column)))
             }
             advance(indicator.name)
     return Inputs(
@@ -347,27 +345,37 @@ def _window_available(indicator: Indicator, returns: tuple[dt.date, dt.date, dt.
 
 @dataclass
 class Figure:
-    """One row's figures before formatting: numbers, or a symbol."""
+    """One row's figures before they are typed. A figure that is not there is None, and
+    ``status`` says why: x (not available) or z (not applicable)."""
 
-    numerator: Number | str | None
-    denominator: Number | str | None
-    value: Number | str | None = None
+    numerator: Number | None
+    denominator: Number | None
+    value: Number | None
+    status: str | None = None
 
 
-def _value(indicator: Indicator, numerator: Number, denominator: Number | None, extra: Any = None) -> Number | str:
+NOT_AVAILABLE_FIGURE = Figure(None, None, None, NOT_AVAILABLE)
+
+
+def _figure(indicator: Indicator, numerator: Number, denominator: Number | None, extra: Any = None) -> Figure:
+    """The figure with its unrounded value; a value that cannot be formed is not applicable."""
+    value = _value(indicator, numerator, denominator, extra)
+    return Figure(numerator, denominator, value, NOT_APPLICABLE if value is None else None)
+
+
+def _value(indicator: Indicator, numerator: Number, denominator: Number | None, extra: Any) -> Number | None:
     unit = indicator.unit
     if unit == "count":
         return numerator
     if unit == "median_days":
-        return extra if numerator else NOT_APPLICABLE
+        return extra if numerator else None
     if unit == "mean_points":
-        return Fraction(int(extra), int(numerator)) if numerator else NOT_APPLICABLE
+        return Fraction(int(extra), int(numerator)) if numerator else None
     if not denominator:
-        return NOT_APPLICABLE
+        return None
     if unit == "pounds":
         return float(numerator) / float(denominator)
-    scale = {"pct": 100, "per_10k": 10_000, "ratio": 1}[unit]
-    return Fraction(scale * int(numerator), int(denominator))
+    return Fraction(RATE_SCALES[unit] * int(numerator), int(denominator))
 
 
 class Assembler:
@@ -385,30 +393,27 @@ class Assembler:
             return None
         # A table the return did not supply is unknown, not empty: counting it would publish 0.
         if not inputs.supplies(la, tables_needed(indicator)):
-            return Figure(NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE)
+            return NOT_AVAILABLE_FIGURE
         # Every record-based indicator counts events or episodes over the whole year, so a year
         # the return covers in part is not available. Spend comes from its own table (above).
         if not year_wholly_covered(inputs.returns[la], period):
-            return Figure(NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE)
+            return NOT_AVAILABLE_FIGURE
         if not _window_available(indicator, inputs.returns[la], period):
-            return Figure(NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE)
+            return NOT_AVAILABLE_FIGURE
         numerator = inputs.measures.get(indicator.numerator, {}).get((la, period, breakdown), 0)
-        denominator = self._denominator(indicator, la, period, breakdown)
-        if denominator == NOT_AVAILABLE:
-            return Figure(numerator, NOT_AVAILABLE, NOT_AVAILABLE)
+        denominator: int | None = None
+        if indicator.denominator == "population":
+            if (la, period) not in inputs.population:
+                return Figure(numerator, None, None, NOT_AVAILABLE)
+            denominator = inputs.population[(la, period)]
+        elif indicator.denominator is not None:
+            denominator = inputs.measures.get(indicator.denominator, {}).get((la, period, breakdown), 0)
         extra = None
         if indicator.median_of:
             extra = inputs.medians[indicator.name].get((LOCAL, la, period), (0, None))[1]
         elif indicator.unit == "mean_points":
             extra = inputs.measures.get("goals_score_change", {}).get((la, period, breakdown), 0)
-        return Figure(numerator, denominator, _value(indicator, numerator, denominator, extra))
-
-    def _denominator(self, indicator: Indicator, la: str, period: int, breakdown: str) -> Number | str | None:
-        if indicator.denominator is None:
-            return None
-        if indicator.denominator == "population":
-            return self.inputs.population.get((la, period), NOT_AVAILABLE)
-        return self.inputs.measures.get(indicator.denominator, {}).get((la, period, breakdown), 0)
+        return _figure(indicator, numerator, denominator, extra)
 
     def _spend_figure(self, la: str, period: int) -> Figure | None:
         inputs = self.inputs
@@ -416,26 +421,30 @@ class Assembler:
             return None
         population = inputs.population[(la, period)]
         if inputs.base_year is None or period not in inputs.deflators:
-            return Figure(NOT_AVAILABLE, population, NOT_AVAILABLE)
+            return Figure(None, population, None, NOT_AVAILABLE)
         real = float(inputs.spend[(la, period)]) * inputs.deflators[inputs.base_year] / inputs.deflators[period]
-        return Figure(real, population, real / population if population else NOT_APPLICABLE)
+        if not population:
+            return Figure(real, population, None, NOT_APPLICABLE)
+        return Figure(real, population, real / population)
 
     def area_figure(
         self, indicator: Indicator, level: str, members: list[str], area: str, period: int, breakdown: str
     ) -> Figure | None:
         """Sums of the members' unrounded figures; `x` unless every member is available."""
-        figures = [self.la_figure(indicator, la, period, breakdown) for la in members]
+        found = [self.la_figure(indicator, la, period, breakdown) for la in members]
+        figures = [f for f in found if f is not None]
         if indicator.unit == "pounds":
             # Spend: the LAs with spend and population that year (LA reorganisations come and go).
-            figures = [f for f in figures if f is not None]
             if not figures:
                 return None
-        elif all(f is None for f in figures):
+        elif not figures:
             return None
-        if any(f is None or NOT_AVAILABLE in (f.numerator, f.denominator) for f in figures):
-            return Figure(NOT_AVAILABLE, NOT_AVAILABLE, NOT_AVAILABLE)
-        numerator = sum(f.numerator for f in figures)  # type: ignore[misc]
-        denominator = None if indicator.denominator is None else sum(f.denominator for f in figures)  # type: ignore[misc]
+        elif len(figures) < len(found):
+            return NOT_AVAILABLE_FIGURE
+        if any(f.status == NOT_AVAILABLE for f in figures):
+            return NOT_AVAILABLE_FIGURE
+        numerator = sum(f.numerator or 0 for f in figures)
+        denominator = None if indicator.denominator is None else sum(f.denominator or 0 for f in figures)
         extra = None
         if indicator.median_of:
             extra = self.inputs.medians[indicator.name].get((level, area, period), (0, None))[1]
@@ -443,7 +452,7 @@ class Assembler:
             extra = sum(
                 self.inputs.measures.get("goals_score_change", {}).get((la, period, breakdown), 0) for la in members
             )
-        return Figure(numerator, denominator, _value(indicator, numerator, denominator, extra))
+        return _figure(indicator, numerator, denominator, extra)
 
     def periods(self, indicator: Indicator) -> list[int]:
         if indicator.unit == "pounds":
@@ -476,6 +485,9 @@ class Assembler:
 
 
 def _row(period: int, area: Area, indicator: Indicator, breakdown: str, figure: Figure) -> dict[str, Any]:
+    """A row of the typed internal table (:data:`earlyhelp.publish.INTERNAL_SCHEMA`)."""
+    money = indicator.unit == "pounds"
+    numerator = figure.numerator
     return {
         "time_period": str(period),
         "geographic_level": area.level,
@@ -483,25 +495,13 @@ def _row(period: int, area: Area, indicator: Indicator, breakdown: str, figure: 
         "la_code": area.la_code,
         "indicator": indicator.name,
         "breakdown": breakdown,
-        "numerator": _internal_cell(figure.numerator),
-        "denominator": _internal_cell(figure.denominator),
-        "value": _internal_cell(figure.value),
+        "numerator": None if money or numerator is None else int(numerator),
+        "denominator": None if figure.denominator is None else int(figure.denominator),
+        "numerator_pounds": float(numerator) if money and numerator is not None else None,
+        # Exact fractions become the nearest double here, and only here.
+        "value": None if figure.value is None else float(figure.value),
+        "status": figure.status,
     }
-
-
-def _internal_cell(value: Number | str | None) -> str:
-    """Unrounded figures as text: integers exactly, fractions as the nearest double."""
-    if value is None:
-        return NOT_APPLICABLE
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Fraction):
-        if value.denominator == 1:
-            return str(value.numerator)
-        return repr(float(value))
-    return repr(float(value))
 
 
 def sort_key(row: dict[str, Any]) -> tuple:
@@ -518,5 +518,5 @@ def sort_key(row: dict[str, Any]) -> tuple:
 
 
 def internal_table(rows: list[dict[str, Any]]) -> pa.Table:
-    rows = sorted(rows, key=sort_key)
-    return pa.table({column: pa.array([r[column] for r in rows], pa.string()) for column in OUTPUT_COLUMNS})
+    """The typed internal table, rows in the published order."""
+    return typed_table(sorted(rows, key=sort_key))

@@ -33,22 +33,10 @@ from earlyhelp.journeys import (
     re_referrals_sql,
     step_downs_sql,
 )
+from earlyhelp.publish.conventions import DECIMAL_PLACES, Unit
 from earlyhelp.spec import codes
 from earlyhelp.spec.model import TABLES
 from earlyhelp.spec.periods import time_period_sql
-
-Unit = Literal["count", "pct", "ratio", "per_10k", "median_days", "mean_points", "pounds"]
-
-# Decimal places at publication (spec, "Rates").
-DECIMAL_PLACES: dict[Unit, int] = {
-    "count": 0,
-    "pct": 1,
-    "ratio": 2,
-    "per_10k": 1,
-    "median_days": 0,
-    "mean_points": 1,
-    "pounds": 0,
-}
 
 
 def in_covered_year(table_sql: str, date_column: str, alias: str = "t") -> str:
@@ -84,12 +72,17 @@ class Measure:
 
 @dataclass(frozen=True)
 class Indicator:
+    """One published indicator: how it is counted (the spec's wording and the measures) and how it
+    is shown to a reader (label, definition in plain English, whether a rise is good news)."""
+
     name: str
     numerator_spec: str
     denominator_spec: str
     numerator: str  # a measure name, or "population"
     denominator: str | None
     unit: Unit
+    label: str
+    definition: str
     # Days after the end of the year that the data must cover (extract_date), else `x`.
     follow_up_days: int = 0
     # Days before the start of the year the return must cover, else `x` (see docs).
@@ -101,6 +94,8 @@ class Indicator:
     numerator_is_count: bool = True
     denominator_is_count: bool = True
     breakdown_values: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    # Is a rise good news, bad news, or neither (the report's wording only, never colour alone).
+    higher_is: Literal["better", "worse", "neutral"] = "neutral"
 
     @property
     def decimal_places(self) -> int:
@@ -274,9 +269,22 @@ INDICATORS: tuple[Indicator, ...] = (
         "eh_children",
         None,
         "count",
+        label="Children in early help",
+        definition="Distinct children with an early help episode open at any point in the year.",
     ),
     Indicator(
-        "eh_reach_pct", "eh_children", "population 0-17", "eh_children", "population", "pct", denominator_is_count=False
+        "eh_reach_pct",
+        "eh_children",
+        "population 0-17",
+        "eh_children",
+        "population",
+        "pct",
+        denominator_is_count=False,
+        label="Early help reach",
+        definition=(
+            "Children in early help during the year as a percentage of all children aged 0 to 17 (ONS "
+            "mid-year estimate)."
+        ),
     ),
     Indicator(
         "cin_children",
@@ -285,8 +293,22 @@ INDICATORS: tuple[Indicator, ...] = (
         "cin_children",
         None,
         "count",
+        label="Children in need",
+        definition="Distinct children with a children-in-need episode open at any point in the year.",
     ),
-    Indicator("prevention_ratio", "eh_children", "cin_children", "eh_children", "cin_children", "ratio"),
+    Indicator(
+        "prevention_ratio",
+        "eh_children",
+        "cin_children",
+        "eh_children",
+        "cin_children",
+        "ratio",
+        label="Prevention ratio",
+        definition=(
+            "Children in early help for every one child in need during the year (0.67 means two in early help "
+            "for every three in need)."
+        ),
+    ),
     Indicator(
         "cin_rate_per_10k",
         "cin_children",
@@ -295,8 +317,19 @@ INDICATORS: tuple[Indicator, ...] = (
         "population",
         "per_10k",
         denominator_is_count=False,
+        label="Children in need rate",
+        definition="Children in need during the year per 10,000 children aged 0 to 17.",
     ),
-    Indicator("referrals", "CSC referrals with referral_date in Y", "–", "referrals", None, "count"),
+    Indicator(
+        "referrals",
+        "CSC referrals with referral_date in Y",
+        "–",
+        "referrals",
+        None,
+        "count",
+        label="Referrals to social care",
+        definition="Referrals to children's social care received in the year.",
+    ),
     Indicator(
         "re_referral_pct",
         "referrals in Y made within 365 days after a previous referral of the same child "
@@ -306,6 +339,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "referrals",
         "pct",
         look_back_days=FOLLOW_UP_DAYS,
+        label="Re-referrals within 12 months",
+        definition="Referrals made within 12 months of a previous referral of the same child.",
+        higher_is="worse",
     ),
     Indicator(
         "closed_after_assessment",
@@ -314,6 +350,11 @@ INDICATORS: tuple[Indicator, ...] = (
         "closed_after_assessment",
         None,
         "count",
+        label="Closed after assessment",
+        definition=(
+            "Referrals closed in the year after an assessment found no further social care action was needed "
+            "(closure reasons RC8 and RC9)."
+        ),
     ),
     Indicator(
         "step_down_pct",
@@ -324,6 +365,12 @@ INDICATORS: tuple[Indicator, ...] = (
         "closed_after_assessment",
         "pct",
         follow_up_days=STEP_DOWN_DAYS,
+        label="Stepped down to early help",
+        definition=(
+            "Of cases closed after assessment, the percentage whose child was in early help on the closure "
+            "date or started it within 28 days."
+        ),
+        higher_is="better",
     ),
     Indicator(
         "step_down_recorded_pct",
@@ -332,6 +379,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "closed_rc9",
         "closed_after_assessment",
         "pct",
+        label="Step-down recorded at closure",
+        definition=(
+            "Of cases closed after assessment, the percentage recorded as referred to early help (closure reason RC9)."
+        ),
     ),
     Indicator(
         "missed_step_down",
@@ -342,6 +393,12 @@ INDICATORS: tuple[Indicator, ...] = (
         None,
         "count",
         follow_up_days=FOLLOW_UP_DAYS,
+        label="Missed step-down opportunities",
+        definition=(
+            "Cases closed after assessment with no early help within 28 days whose child was referred to "
+            "social care again within 12 months."
+        ),
+        higher_is="worse",
     ),
     Indicator(
         "missed_step_down_pct",
@@ -351,8 +408,22 @@ INDICATORS: tuple[Indicator, ...] = (
         "not_stepped_down",
         "pct",
         follow_up_days=FOLLOW_UP_DAYS,
+        label="Missed step-down rate",
+        definition=(
+            "Missed step-down opportunities as a percentage of cases closed after assessment without early help."
+        ),
+        higher_is="worse",
     ),
-    Indicator("eh_closed", "early help episodes with end_date in Y", "–", "eh_closed", None, "count"),
+    Indicator(
+        "eh_closed",
+        "early help episodes with end_date in Y",
+        "–",
+        "eh_closed",
+        None,
+        "count",
+        label="Early help episodes closed",
+        definition="Early help episodes that ended in the year.",
+    ),
     Indicator(
         "eh_outcomes_achieved_pct",
         "eh_closed with end_reason outcomes_achieved",
@@ -360,6 +431,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "eh_outcomes_achieved",
         "eh_closed",
         "pct",
+        label="Outcomes achieved",
+        definition="Closed early help episodes that ended because the family's outcomes were achieved.",
+        higher_is="better",
     ),
     Indicator(
         "eh_escalation_pct",
@@ -371,6 +445,12 @@ INDICATORS: tuple[Indicator, ...] = (
         "eh_closed",
         "pct",
         follow_up_days=FOLLOW_UP_DAYS,
+        label="Escalation to social care",
+        definition=(
+            "Closed early help episodes whose child, within 12 months, was assessed by social care, started a "
+            "child protection plan or became looked after."
+        ),
+        higher_is="worse",
     ),
     Indicator(
         "eh_step_up_pct",
@@ -379,6 +459,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "eh_stepped_up",
         "eh_closed",
         "pct",
+        label="Stepped up to social care",
+        definition="Closed early help episodes that ended with a step-up to children's social care.",
     ),
     Indicator(
         "eh_re_entry_pct",
@@ -388,6 +470,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "eh_closed",
         "pct",
         follow_up_days=FOLLOW_UP_DAYS,
+        label="Re-entry to early help",
+        definition="Closed early help episodes whose child started early help again within 12 months.",
+        higher_is="worse",
     ),
     Indicator(
         "eh_median_days",
@@ -398,6 +483,8 @@ INDICATORS: tuple[Indicator, ...] = (
         None,
         "median_days",
         median_of=("eh_closed", "days_open"),
+        label="Median length of early help",
+        definition="Median days from start to end of early help episodes closed in the year.",
     ),
     Indicator(
         "eh_wait_median_days",
@@ -408,6 +495,9 @@ INDICATORS: tuple[Indicator, ...] = (
         None,
         "median_days",
         median_of=("eh_started_with_request", "days_waited"),
+        label="Median wait for early help",
+        definition="Median days from the request for help to the start of early help.",
+        higher_is="worse",
     ),
     Indicator(
         "family_goals_met_pct",
@@ -418,6 +508,12 @@ INDICATORS: tuple[Indicator, ...] = (
         "pct",
         breakdowns=("outcome_heading",),
         breakdown_values={"outcome_heading": codes.OUTCOME_HEADING},
+        label="Family goals met",
+        definition=(
+            "Goals agreed with the family, on early help episodes closed in the year, that the family met (of "
+            "goals with a recorded status)."
+        ),
+        higher_is="better",
     ),
     Indicator(
         "family_rated_progress",
@@ -427,9 +523,19 @@ INDICATORS: tuple[Indicator, ...] = (
         "goals_scored",
         None,
         "mean_points",
+        label="Family-rated progress",
+        definition="Average change in the family's own 0-10 rating from the start to the end of early help.",
+        higher_is="better",
     ),
     Indicator(
-        "cp_plans_started", "child protection plans with start_date in Y", "–", "cp_plans_started", None, "count"
+        "cp_plans_started",
+        "child protection plans with start_date in Y",
+        "–",
+        "cp_plans_started",
+        None,
+        "count",
+        label="Child protection plans started",
+        definition="Child protection plans that started in the year.",
     ),
     Indicator(
         "cp_second_plan_pct",
@@ -438,6 +544,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "cp_second_plans",
         "cp_plans_started",
         "pct",
+        label="Second or later child protection plans",
+        definition="Child protection plans started in the year for a child who had had a plan before.",
+        higher_is="worse",
     ),
     Indicator(
         "cla_started",
@@ -446,6 +555,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "cla_started",
         None,
         "count",
+        label="Children starting to be looked after",
+        definition="Periods of care that began in the year.",
     ),
     Indicator(
         "cla_start_rate_per_10k",
@@ -455,6 +566,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "population",
         "per_10k",
         denominator_is_count=False,
+        label="Rate starting to be looked after",
+        definition="Children starting a period of care per 10,000 children aged 0 to 17.",
     ),
     Indicator(
         "ei_spend_per_child_real",
@@ -467,6 +580,11 @@ INDICATORS: tuple[Indicator, ...] = (
         "pounds",
         numerator_is_count=False,
         denominator_is_count=False,
+        label="Early intervention spend per child",
+        definition=(
+            "Early intervention spend (Sure Start and under-5s, family support and services for young people) "
+            "per child aged 0 to 17, in real terms at the latest year's prices."
+        ),
     ),
 )
 

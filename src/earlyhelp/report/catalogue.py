@@ -1,204 +1,18 @@
-"""How the report names, explains and formats each published indicator.
+"""How the report shows each published indicator: its figures with their unit (``4.3%``, ``£512``)
+and a change as ``up 1.2 percentage points``.
 
-The definitions themselves belong to ``shared/spec/indicators.md`` and ``earlyhelp.indicators``;
-this is only the reader-facing wording and the unit each value is published in, so a figure is
-shown as ``4.3%`` or ``£512`` and a change as ``up 1.2 percentage points``.
+What an indicator is, its label, unit, plain-English definition and whether a rise is good news,
+is defined once, in :data:`earlyhelp.indicators.definitions.INDICATORS`; the report reads it from
+there. An indicator the definitions do not know is an error, not a count.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Literal
 
-from earlyhelp.report.published import SYMBOLS
-
-Unit = Literal["count", "pct", "ratio", "per10k", "pounds", "days", "points"]
-
-
-@dataclass(frozen=True)
-class Indicator:
-    name: str
-    label: str
-    unit: Unit
-    definition: str
-    # Is a rise good news, bad news, or neither (used only for wording, never colour alone).
-    higher_is: Literal["better", "worse", "neutral"] = "neutral"
-
-
-CATALOGUE: dict[str, Indicator] = {
-    ind.name: ind
-    for ind in (
-        Indicator(
-            "eh_children",
-            "Children in early help",
-            "count",
-            "Distinct children with an early help episode open at any point in the year.",
-        ),
-        Indicator(
-            "eh_reach_pct",
-            "Early help reach",
-            "pct",
-            "Children in early help during the year as a percentage of all children aged 0 to 17 "
-            "(ONS mid-year estimate).",
-            "neutral",
-        ),
-        Indicator(
-            "cin_children",
-            "Children in need",
-            "count",
-            "Distinct children with a children-in-need episode open at any point in the year.",
-        ),
-        Indicator(
-            "prevention_ratio",
-            "Prevention ratio",
-            "ratio",
-            "Children in early help for every one child in need during the year "
-            "(0.67 means two in early help for every three in need).",
-        ),
-        Indicator(
-            "cin_rate_per_10k",
-            "Children in need rate",
-            "per10k",
-            "Children in need during the year per 10,000 children aged 0 to 17.",
-        ),
-        Indicator(
-            "referrals",
-            "Referrals to social care",
-            "count",
-            "Referrals to children's social care received in the year.",
-        ),
-        Indicator(
-            "re_referral_pct",
-            "Re-referrals within 12 months",
-            "pct",
-            "Referrals made within 12 months of a previous referral of the same child.",
-            "worse",
-        ),
-        Indicator(
-            "closed_after_assessment",
-            "Closed after assessment",
-            "count",
-            "Referrals closed in the year after an assessment found no further social care "
-            "action was needed (closure reasons RC8 and RC9).",
-        ),
-        Indicator(
-            "step_down_pct",
-            "Stepped down to early help",
-            "pct",
-            "Of cases closed after assessment, the percentage whose child was in early help on the "
-            "closure date or started it within 28 days.",
-            "better",
-        ),
-        Indicator(
-            "step_down_recorded_pct",
-            "Step-down recorded at closure",
-            "pct",
-            "Of cases closed after assessment, the percentage recorded as referred to early help (closure reason RC9).",
-        ),
-        Indicator(
-            "missed_step_down",
-            "Missed step-down opportunities",
-            "count",
-            "Cases closed after assessment with no early help within 28 days whose child was "
-            "referred to social care again within 12 months.",
-            "worse",
-        ),
-        Indicator(
-            "missed_step_down_pct",
-            "Missed step-down rate",
-            "pct",
-            "Missed step-down opportunities as a percentage of cases closed after assessment without early help.",
-            "worse",
-        ),
-        Indicator("eh_closed", "Early help episodes closed", "count", "Early help episodes that ended in the year."),
-        Indicator(
-            "eh_outcomes_achieved_pct",
-            "Outcomes achieved",
-            "pct",
-            "Closed early help episodes that ended because the family's outcomes were achieved.",
-            "better",
-        ),
-        Indicator(
-            "eh_escalation_pct",
-            "Escalation to social care",
-            "pct",
-            "Closed early help episodes whose child, within 12 months, was assessed by social care, "
-            "started a child protection plan or became looked after.",
-            "worse",
-        ),
-        Indicator(
-            "eh_step_up_pct",
-            "Stepped up to social care",
-            "pct",
-            "Closed early help episodes that ended with a step-up to children's social care.",
-        ),
-        Indicator(
-            "eh_re_entry_pct",
-            "Re-entry to early help",
-            "pct",
-            "Closed early help episodes whose child started early help again within 12 months.",
-            "worse",
-        ),
-        Indicator(
-            "eh_median_days",
-            "Median length of early help",
-            "days",
-            "Median days from start to end of early help episodes closed in the year.",
-        ),
-        Indicator(
-            "eh_wait_median_days",
-            "Median wait for early help",
-            "days",
-            "Median days from the request for help to the start of early help.",
-            "worse",
-        ),
-        Indicator(
-            "family_goals_met_pct",
-            "Family goals met",
-            "pct",
-            "Goals agreed with the family, on early help episodes closed in the year, that the "
-            "family met (of goals with a recorded status).",
-            "better",
-        ),
-        Indicator(
-            "family_rated_progress",
-            "Family-rated progress",
-            "points",
-            "Average change in the family's own 0-10 rating from the start to the end of early help.",
-            "better",
-        ),
-        Indicator(
-            "cp_plans_started",
-            "Child protection plans started",
-            "count",
-            "Child protection plans that started in the year.",
-        ),
-        Indicator(
-            "cp_second_plan_pct",
-            "Second or later child protection plans",
-            "pct",
-            "Child protection plans started in the year for a child who had had a plan before.",
-            "worse",
-        ),
-        Indicator(
-            "cla_started", "Children starting to be looked after", "count", "Periods of care that began in the year."
-        ),
-        Indicator(
-            "cla_start_rate_per_10k",
-            "Rate starting to be looked after",
-            "per10k",
-            "Children starting a period of care per 10,000 children aged 0 to 17.",
-        ),
-        Indicator(
-            "ei_spend_per_child_real",
-            "Early intervention spend per child",
-            "pounds",
-            "Early intervention spend (Sure Start and under-5s, family support and services for "
-            "young people) per child aged 0 to 17, in real terms at the latest year's prices.",
-        ),
-    )
-}
+from earlyhelp.errors import DataError
+from earlyhelp.indicators.definitions import INDICATOR_BY_NAME, Indicator
+from earlyhelp.publish import SYMBOLS, Unit
 
 OUTCOME_HEADINGS: dict[str, str] = {
     "education": "Getting a good education",
@@ -215,7 +29,14 @@ OUTCOME_HEADINGS: dict[str, str] = {
 
 
 def indicator(name: str) -> Indicator:
-    return CATALOGUE.get(name) or Indicator(name, name.replace("_", " ").capitalize(), "count", "")
+    """The definition of a published indicator; an unknown name is a :class:`DataError`."""
+    try:
+        return INDICATOR_BY_NAME[name]
+    except KeyError:
+        raise DataError(
+            f"The published file has an indicator the report does not know: {name!r}.",
+            hint="Give the indicators_published.csv that this version of `earlyhelp indicators` wrote.",
+        ) from None
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -231,16 +52,17 @@ def format_number(text: str, unit: Unit, *, with_unit: bool = True) -> str:
     number = _decimal(text)
     if not text or text in SYMBOLS or number is None:
         return text
-    places = -number.as_tuple().exponent if number.as_tuple().exponent < 0 else 0
+    exponent = number.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     shown = f"{number:,.{places}f}"
     if not with_unit:
         return shown
     return {
         "pct": f"{shown}%",
         "pounds": f"£{shown}",
-        "per10k": f"{shown} per 10,000",
-        "days": f"{shown} days",
-        "points": f"{shown} points",
+        "per_10k": f"{shown} per 10,000",
+        "median_days": f"{shown} days",
+        "mean_points": f"{shown} points",
     }.get(unit, shown)
 
 
@@ -249,9 +71,9 @@ def unit_suffix(unit: Unit) -> str:
     return {
         "pct": " (%)",
         "pounds": " (£)",
-        "per10k": " (per 10,000)",
-        "days": " (days)",
-        "points": " (points)",
+        "per_10k": " (per 10,000)",
+        "median_days": " (days)",
+        "mean_points": " (points)",
         "ratio": " (ratio)",
     }.get(unit, "")
 
@@ -274,11 +96,11 @@ def change(first: str, latest: str, unit: Unit) -> str | None:
         return f"{direction} {size} percentage points"
     if unit == "ratio":
         return f"{direction} {size}"
-    if unit in ("per10k", "points"):
-        return f"{direction} {size}{' per 10,000' if unit == 'per10k' else ' points'}"
+    if unit in ("per_10k", "mean_points"):
+        return f"{direction} {size}{' per 10,000' if unit == 'per_10k' else ' points'}"
     relative = f" ({(difference / a * 100):+.0f}%)" if a != 0 else ""
     if unit == "pounds":
         return f"{direction} £{size:,}{relative}"
-    if unit == "days":
+    if unit == "median_days":
         return f"{direction} {size:,} days"
     return f"{direction} {size:,}{relative}"

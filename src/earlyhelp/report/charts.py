@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import altair as alt
 import pandas as pd
 
+from earlyhelp.publish import LOCAL, TOTAL, chart_notice
 from earlyhelp.report import funnel as funnel_limits
 from earlyhelp.report.catalogue import (
     OUTCOME_HEADINGS,
@@ -27,9 +29,6 @@ from earlyhelp.report.catalogue import (
     unit_suffix,
 )
 from earlyhelp.report.published import (
-    LOCAL_AUTHORITY,
-    SYMBOLS,
-    TOTAL,
     Area,
     Figure,
     Published,
@@ -49,12 +48,6 @@ MID_GREY = "#6f777b"
 FONT = "Arial, Helvetica, sans-serif"
 WIDTH = 760
 
-SUPPRESSION_NOTE = (
-    "Disclosure control: counts of 1 to 5, and any figure worked out from one, are shown as c. "
-    "Regional and England counts are rounded to the nearest 10; their percentages and rates are "
-    "worked out before rounding."
-)
-
 
 @dataclass(frozen=True)
 class Cell:
@@ -64,10 +57,6 @@ class Cell:
     source: Figure | None = None
     field: str | None = None
     row_header: bool = False
-
-    @property
-    def symbol_meaning(self) -> str | None:
-        return SYMBOLS.get(self.text)
 
 
 @dataclass
@@ -117,7 +106,7 @@ class Context:
 
     @property
     def is_la(self) -> bool:
-        return self.focus.level == LOCAL_AUTHORITY
+        return self.focus.level == LOCAL
 
     @property
     def comparison_areas(self) -> list[Area]:
@@ -143,20 +132,23 @@ def header_cell(text: str) -> Cell:
     return Cell(text, row_header=True)
 
 
-def _symbols_note(figures: list[Figure | None], fields: tuple[str, ...] = ("value",)) -> list[str]:
-    """Say how many figures in this chart's data are symbols rather than numbers, and why."""
+def _symbols_note(
+    symbols: dict[str, str], figures: Sequence[Figure | None], fields: tuple[str, ...] = ("value",)
+) -> list[str]:
+    """Say how many figures in this chart's data are symbols rather than numbers, and why
+    (``symbols``: each symbol's meaning at the threshold the figures were published at)."""
     counts: dict[str, int] = {}
     for figure in figures:
         if figure is None:
             continue
         for name in fields:
             text = figure.cell(name)
-            if text in SYMBOLS:
+            if text in symbols:
                 counts[text] = counts.get(text, 0) + 1
     notes = []
     for symbol, count in sorted(counts.items()):
         plural = "figure is" if count == 1 else "figures are"
-        notes.append(f"{count} {plural} in this table shown as {symbol}: {SYMBOLS[symbol]}. Symbols are never plotted.")
+        notes.append(f"{count} {plural} in this table shown as {symbol}: {symbols[symbol]}. Symbols are never plotted.")
     return notes
 
 
@@ -261,7 +253,12 @@ def _over_time(ctx: Context, name: str, chart_id: str, title: str, description: 
         columns=["Year", *[a.name for a in areas]],
         rows=rows,
     )
-    notes = [meta.definition, *extra_notes, *_symbols_note(figures), SUPPRESSION_NOTE]
+    notes = [
+        meta.definition,
+        *extra_notes,
+        *_symbols_note(ctx.published.symbols, figures),
+        chart_notice(ctx.published.threshold),
+    ]
     chart = Chart(chart_id, title, description, table, notes)
     if any(r["value"] is not None for r in records):
         names, colours, dashes = _series_colours(ctx)
@@ -343,7 +340,7 @@ def _funnel(
     periods = [
         p
         for p in published.periods_with_value(name, ctx.england)
-        if any(r.number() is not None for r in published.at_level(name, LOCAL_AUTHORITY, p))
+        if any(r.number() is not None for r in published.at_level(name, LOCAL, p))
     ]
     notes = [
         meta.definition,
@@ -365,9 +362,10 @@ def _funnel(
     period = periods[-1]
     england_row = published.get(name, ctx.england, period)
     target = england_row.number() if england_row else None
-    las = sorted(published.at_level(name, LOCAL_AUTHORITY, period), key=lambda r: r.area.name)
+    las = sorted(published.at_level(name, LOCAL, period), key=lambda r: r.area.name)
     plotted = [r for r in las if r.number() is not None and (as_number(r.denominator) or 0) > 0]
-    rows, records = [], []
+    rows: list[list[Cell]] = []
+    records: list[dict[str, Any]] = []
     focus_where = ""
     for row in las:
         value, size = row.number(), as_number(row.denominator)
@@ -397,10 +395,10 @@ def _funnel(
         ],
         rows=rows,
     )
-    notes += _symbols_note(las, ("value", "denominator"))
-    notes.append(SUPPRESSION_NOTE)
+    notes += _symbols_note(ctx.published.symbols, las, ("value", "denominator"))
+    notes.append(chart_notice(ctx.published.threshold))
     chart = Chart(chart_id, f"{title}, {period_label(period)}", description, table, notes)
-    if target is None or not plotted:
+    if england_row is None or target is None or not plotted:
         return chart
     sizes = [r["n"] for r in records]
     grid = funnel_limits.funnel(target, min(sizes), max(sizes), model, scale=scale)
@@ -543,8 +541,8 @@ def missed_step_down(ctx: Context) -> Chart:
         "Action for Children estimated about 64,000 children a year in England were re-referred "
         "within 12 months after an assessment closed with no early help (2015-16 to 2019-20).",
         "The latest years show x until 12 months of follow-up have passed by the data's extract date.",
-        *_symbols_note(figures),
-        SUPPRESSION_NOTE,
+        *_symbols_note(ctx.published.symbols, figures),
+        chart_notice(ctx.published.threshold),
     ]
     chart = Chart(
         "missed-step-down",
@@ -593,8 +591,8 @@ def after_early_help(ctx: Context) -> Chart:
     notes += [
         "Escalation and re-entry need 12 months of follow-up after the episode closed, so the "
         "latest years show x until that time has passed.",
-        *_symbols_note(figures),
-        SUPPRESSION_NOTE,
+        *_symbols_note(ctx.published.symbols, figures),
+        chart_notice(ctx.published.threshold),
     ]
     chart = Chart(
         "after-early-help",
@@ -629,7 +627,7 @@ def after_early_help(ctx: Context) -> Chart:
         chart.spec = _style(layered).to_dict()
         chart.summary = (
             f"Line chart of four outcomes of closed early help episodes by year in "
-            f"{ctx.area_name}: {', '.join(l.lower() for l in labels)}."
+            f"{ctx.area_name}: {', '.join(label.lower() for label in labels)}."
         )
     return chart
 
@@ -660,7 +658,9 @@ def family_goals(ctx: Context) -> Chart:
     period = periods[-1]
     rows_here = sorted(published.breakdowns(name, ctx.focus, period), key=lambda r: r.breakdown)
     total = published.get(name, ctx.focus, period)
-    rows, records, figures = [], [], []
+    rows: list[list[Cell]] = []
+    records: list[dict[str, Any]] = []
+    figures: list[Figure | None] = []
     for row in rows_here + ([total] if total else []):
         heading = row.breakdown.split(":", 1)[-1]
         label = "All goals" if row.breakdown == TOTAL else OUTCOME_HEADINGS.get(heading, heading)
@@ -692,7 +692,9 @@ def family_goals(ctx: Context) -> Chart:
     if compare:
         columns.append("Met in England (%)")
     table = DataTable(f"Family goals met by outcome heading, {ctx.area_name}, {period_label(period)}", columns, rows)
-    notes += _symbols_note(figures, ("value", "denominator")) + [SUPPRESSION_NOTE]
+    notes += _symbols_note(ctx.published.symbols, figures, ("value", "denominator")) + [
+        chart_notice(ctx.published.threshold)
+    ]
     chart = Chart("family-goals", f"{title}, {period_label(period)}", description, table, notes)
     if records:
         frame = pd.DataFrame(records)
@@ -770,7 +772,7 @@ def spend_by_region(ctx: Context) -> Chart:
         columns=["Area", f"{period_label(first)} (£)", f"{period_label(latest)} (£)", "Change"],
         rows=rows,
     )
-    notes += _symbols_note(figures) + [SUPPRESSION_NOTE]
+    notes += _symbols_note(ctx.published.symbols, figures) + [chart_notice(ctx.published.threshold)]
     chart = Chart(
         "spend-by-region",
         f"{title}, {period_label(first)} and {period_label(latest)}",

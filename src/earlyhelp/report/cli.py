@@ -49,5 +49,6 @@ def report(data: Path | None, indicators: Path | None, out: Path, la: str | None
             raise UsageError(f"{data} does not exist.")
         index = build_report(data, out, la=la)
     else:
+        assert indicators is not None  # exactly one of the two, checked above
         index = render_report(indicators, out, la=la)
     click.echo(f"Report written to {index}")

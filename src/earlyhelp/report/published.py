@@ -14,46 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from earlyhelp.errors import DataError, UsageError
-
-PUBLISHED_FILE = "indicators_published.csv"
-# EES metadata written beside it by `earlyhelp indicators`; copied into the site when present.
-PUBLISHED_META_FILE = "indicators_published.meta.csv"
-# The other two tables `earlyhelp indicators` writes: the same published figures in the spec's
-# columns, and the internal unsuppressed table (never shown in a report).
-SPEC_LAYOUT_FILE = "indicators.csv"
-INTERNAL_FILE_NAME = "indicators_unsuppressed.csv"
-
-PUBLISHED_COLUMNS: tuple[str, ...] = (
-    "time_period",
-    "time_identifier",
-    "geographic_level",
-    "country_code",
-    "country_name",
-    "region_code",
-    "region_name",
-    "new_la_code",
-    "old_la_code",
-    "la_name",
-    "indicator",
-    "breakdown",
-    "numerator",
-    "denominator",
-    "value",
+from earlyhelp.publish import (
+    INTERNAL_FILE_NAME,
+    LEVELS,
+    LOCAL,
+    META_FILE,
+    NATIONAL,
+    PUBLISHED_COLUMNS,
+    PUBLISHED_FILE,
+    REGIONAL,
+    SPEC_FILE,
+    SYMBOLS,
+    TOTAL,
+    read_threshold,
+    symbol_meanings,
 )
-
-NATIONAL = "National"
-REGIONAL = "Regional"
-LOCAL_AUTHORITY = "Local authority"
-LEVELS = (NATIONAL, REGIONAL, LOCAL_AUTHORITY)
-TOTAL = "Total"
-
-# GSS / DfE symbols and what they mean to a reader (shown as <abbr> titles and in the key).
-SYMBOLS: dict[str, str] = {
-    "c": "suppressed to protect confidentiality (a count of 1 to 5, or a figure derived from one)",
-    "x": "not available (for example, the 12-month follow-up has not ended by the extract date)",
-    "z": "not applicable",
-    "low": "a number above zero that rounds to zero",
-}
 
 
 @dataclass(frozen=True)
@@ -109,10 +84,16 @@ def period_label(time_period: str) -> str:
 
 
 class Published:
-    """The published indicators, indexed for the questions a report asks."""
+    """The published indicators, indexed for the questions a report asks.
 
-    def __init__(self, rows: list[Figure], source: Path):
+    ``threshold`` is the suppression threshold they were published at (from the metadata written
+    beside them), so that every notice on the page states the one actually applied.
+    """
+
+    def __init__(self, rows: list[Figure], source: Path, threshold: int):
         self.source = source
+        self.threshold = threshold
+        self.symbols = symbol_meanings(threshold)
         self.rows = rows
         self._index: dict[tuple[str, str, str, str, str], Figure] = {}
         self._by_level: dict[tuple[str, str, str, str], list[Figure]] = {}
@@ -151,7 +132,12 @@ class Published:
         rows = _read_rows(path)
         if not rows:
             raise DataError(f"{path.name} has no rows, so there is nothing to report.")
-        return cls(rows, path)
+        return cls(rows, path, read_threshold(path))
+
+    @property
+    def meta_file(self) -> Path:
+        """The EES metadata written beside the published file (copied into the site when there)."""
+        return self.source.parent / META_FILE
 
     # --- look-ups -------------------------------------------------------------------------
     def get(self, indicator: str, area: Area, period: str, breakdown: str = TOTAL) -> Figure | None:
@@ -178,7 +164,7 @@ class Published:
         return sorted((a for a in self.areas.values() if a.level == REGIONAL), key=lambda a: a.code)
 
     def local_authorities(self) -> list[Area]:
-        return sorted((a for a in self.areas.values() if a.level == LOCAL_AUTHORITY), key=lambda a: a.code)
+        return sorted((a for a in self.areas.values() if a.level == LOCAL), key=lambda a: a.code)
 
     def local_authority(self, code: str) -> Area:
         wanted = code.strip().upper()
@@ -223,7 +209,7 @@ def _published_file_for(path: Path) -> Path:
             "`earlyhelp indicators`), or that folder.",
         )
     # time_identifier is a column of the EES layout only.
-    if path.name == SPEC_LAYOUT_FILE and "time_identifier" not in _header(path):
+    if path.name == SPEC_FILE and "time_identifier" not in _header(path):
         beside = path.parent / PUBLISHED_FILE
         if beside.is_file():
             return beside
@@ -295,7 +281,7 @@ def _area(cells: dict[str, str], path: Path, line: int) -> Area:
         area = Area(level, cells["country_code"], cells["country_name"] or "England")
     elif level == REGIONAL:
         area = Area(level, cells["region_code"], cells["region_name"], cells["region_code"], cells["region_name"])
-    elif level == LOCAL_AUTHORITY:
+    elif level == LOCAL:
         area = Area(level, cells["new_la_code"], cells["la_name"], cells["region_code"], cells["region_name"])
     else:
         raise DataError(f"{path.name} line {line}: geographic_level {level!r} is not one of {', '.join(LEVELS)}.")

@@ -12,9 +12,10 @@ from markupsafe import Markup
 
 from earlyhelp import __version__
 from earlyhelp.errors import UsageError
+from earlyhelp.publish import PUBLISHED_FILE, page_notice
 from earlyhelp.report.catalogue import format_number, indicator
 from earlyhelp.report.charts import Cell, build_charts, context_for, headlines
-from earlyhelp.report.published import PUBLISHED_FILE, PUBLISHED_META_FILE, SYMBOLS, Published, period_label
+from earlyhelp.report.published import Published, period_label
 
 
 def _unit_text(cell: Cell) -> Markup:
@@ -65,10 +66,8 @@ def render_report(published_csv: Path, out: Path, la: str | None = None) -> Path
         if chart.svg is not None:
             (out / "charts" / f"{chart.id}.svg").write_text(chart.svg, encoding="utf-8")
     # The site carries the exact file it shows, so readers can check and reuse the figures.
-    for name in (PUBLISHED_FILE, PUBLISHED_META_FILE):
-        source, copy = published.source.parent / name, out / "data" / name
-        if name == PUBLISHED_FILE:
-            source = published.source
+    for source in (published.source, published.meta_file):
+        copy = out / "data" / (PUBLISHED_FILE if source == published.source else source.name)
         if source.is_file() and source.resolve() != copy.resolve():
             shutil.copyfile(source, copy)
 
@@ -81,7 +80,9 @@ def render_report(published_csv: Path, out: Path, la: str | None = None) -> Path
             cards=cards,
             headline_table=headline_table,
             charts=charts,
-            symbols=SYMBOLS,
+            symbols=published.symbols,
+            # Our own wording around a number (no markup); kept unescaped as the page always had it.
+            disclosure_notice=Markup(page_notice(published.threshold)),
             version=__version__,
             # Inline, so index.html alone still looks right when emailed or opened from anywhere.
             css=(resources.files("earlyhelp.report") / "static" / "report.css").read_text(encoding="utf-8"),

@@ -12,19 +12,27 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pyarrow as pa
 
-from earlyhelp.indicators.compute import OUTPUT_COLUMNS
-
-SPEC_FILE = "indicators.csv"
-PUBLISHED_FILE = "indicators_published.csv"
-META_FILE = "indicators_published.meta.csv"
-README_FILE = "README.md"
-INTERNAL_DIR = "internal"
-INTERNAL_FILE = f"{INTERNAL_DIR}/indicators_unsuppressed.csv"
-INTERNAL_README = f"{INTERNAL_DIR}/README.txt"
+from earlyhelp.errors import DataError
+from earlyhelp.publish.conventions import (
+    DEFAULT_THRESHOLD,
+    INTERNAL_DIR,
+    INTERNAL_FILE,
+    INTERNAL_FILE_NAME,
+    INTERNAL_README,
+    META_FILE,
+    OUTPUT_COLUMNS,
+    PUBLISHED_FILE,
+    README_FILE,
+    SPEC_FILE,
+    meta_notice,
+    readme_notice,
+)
+from earlyhelp.publish.internal import internal_text
 
 # The spec's output columns (OUTPUT_COLUMNS) from the EES layout, which names la_code new_la_code.
 SPEC_FROM_PUBLISHED = {column: "new_la_code" if column == "la_code" else column for column in OUTPUT_COLUMNS}
@@ -52,14 +60,7 @@ def write_csv(table: pa.Table, path: Path) -> None:
 
 
 def meta_rows(threshold: int) -> list[dict[str, str]]:
-    controlled = (
-        f"Disclosure-controlled: counts from 1 to {threshold} and figures derived from them are "
-        "shown as c, with secondary suppression; regional and national counts are rounded to the "
-        "nearest 10; x = not available (the return does not cover the whole year, the "
-        "follow-up window is not over, or a table the figure needs was not supplied), "
-        "z = not applicable, "
-        "low = rounds to zero"
-    )
+    controlled = meta_notice(threshold)
     return [
         {
             "col_name": "indicator",
@@ -121,12 +122,7 @@ Written by `earlyhelp indicators`. Definitions: `docs/indicators.md` and the ind
 | `{README_FILE}` | yes | this file |
 | `{INTERNAL_FILE}` | **NO** | unsuppressed, unrounded figures for analysts with access to record-level data |
 
-The two publishable tables are disclosure-controlled: counts from 1 to {threshold} and every
-figure derived from them are `c`, with secondary suppression so that no `c` can be worked back by
-subtraction; regional and national counts are rounded to the nearest 10; `x` = not available
-(the return does not cover the whole year or the follow-up window, or did not supply a table
-the figure is counted from), `z` = not applicable,
-`low` = a non-zero figure that rounds to zero.
+{readme_notice(threshold)}
 
 Never publish or send anything in `{INTERNAL_DIR}/`: it is not disclosure-controlled.
 """
@@ -134,7 +130,7 @@ Never publish or send anything in `{INTERNAL_DIR}/`: it is not disclosure-contro
 
 INTERNAL_README_TEXT = f"""NOT FOR PUBLICATION.
 
-{INTERNAL_FILE.split("/")[-1]} is the internal indicators table: NOT disclosure-controlled.
+{INTERNAL_FILE_NAME} is the internal indicators table: NOT disclosure-controlled.
 Its counts are exact (small counts are not suppressed, regional and national counts are not
 rounded) and its rates are unrounded, so small numbers of children can be identified from it.
 Keep it with the record-level data it was computed from, under the same access controls.
@@ -143,11 +139,36 @@ The publishable files are one folder up: {SPEC_FILE} and {PUBLISHED_FILE}.
 
 
 def write_folder(out: Path, internal: pa.Table, published: pa.Table, spec_published: pa.Table, threshold: int) -> None:
-    """Write every file of the output folder (see the module docstring)."""
+    """Write every file of the output folder (see the module docstring); ``internal`` is typed."""
     (out / INTERNAL_DIR).mkdir(parents=True, exist_ok=True)
     write_csv(spec_published, out / SPEC_FILE)
     write_csv(published, out / PUBLISHED_FILE)
     write_meta(out / META_FILE, threshold)
     (out / README_FILE).write_text(folder_readme(threshold), encoding="utf-8")
-    write_csv(internal, out / INTERNAL_FILE)
+    write_csv(internal_text(internal), out / INTERNAL_FILE)
     (out / INTERNAL_README).write_text(INTERNAL_README_TEXT, encoding="utf-8")
+
+
+_META_THRESHOLD = re.compile(r"counts from 1 to (\d+) ")
+
+
+def read_threshold(published_file: Path) -> int:
+    """The suppression threshold a published file was written with, from the EES metadata
+    written beside it (its labels state the notice, :func:`meta_notice`).
+
+    A published file without its metadata (copied on its own) is taken to be at the spec's
+    default; metadata whose notice is not one this layer writes is refused rather than guessed.
+    """
+    meta = Path(published_file).parent / META_FILE
+    if not meta.is_file():
+        return DEFAULT_THRESHOLD
+    with open(meta, newline="", encoding="utf-8-sig") as handle:
+        labels = [row.get("label") or "" for row in csv.DictReader(handle)]
+    for label in labels:
+        found = _META_THRESHOLD.search(label)
+        if found and label.endswith(meta_notice(int(found.group(1)))):
+            return int(found.group(1))
+    raise DataError(
+        f"{meta.name} does not state the suppression threshold its figures were published at.",
+        hint=f"Give the {PUBLISHED_FILE} and {META_FILE} that `earlyhelp indicators` wrote, unchanged.",
+    )

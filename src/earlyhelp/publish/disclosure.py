@@ -1,4 +1,4 @@
-"""Publication rules: disclosure control and rounding, applied to the internal table.
+"""Disclosure control and rounding, applied to the typed internal table.
 
 Implements "Disclosure control" of ``shared/spec/indicators.md`` (DfE children in need
 conventions):
@@ -14,7 +14,7 @@ conventions):
    denominator. For each of the two fields, when exactly one part has it suppressed and the
    ``Total``'s is published, the same field of the smallest other non-zero part is suppressed too
    (and so that part's value). The same is done for counts that add up across indicators
-   (``ADDITIVE_RELATIONS``: cases closed after assessment = stepped down + not stepped down).
+   (the ``relations`` given, e.g. cases closed after assessment = stepped down + not stepped down).
    The rules are repeated until nothing changes, since a new suppression can leave a new single
    suppressed part.
 4. Values are rounded half away from zero to the spec's decimal places; a non-zero value that
@@ -26,81 +26,69 @@ Population denominators (public ONS estimates) and money are not suppressed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from earlyhelp.errors import UsageError
-from earlyhelp.indicators.compute import (
+from earlyhelp.publish.conventions import (
+    CONFIDENTIAL,
+    COUNTRY_CODE,
+    COUNTRY_NAME,
+    DECIMAL_PLACES,
     LOCAL,
-    NOT_APPLICABLE,
+    LOW,
     NOT_AVAILABLE,
-    OUTPUT_COLUMNS,
+    PUBLISHED_COLUMNS,
+    RATE_SCALES,
+    TIME_IDENTIFIER,
     TOTAL,
+    Unit,
+    round_half_away,
+    round_to_ten,
 )
-from earlyhelp.indicators.definitions import ADDITIVE_RELATIONS, INDICATOR_BY_NAME, Indicator
-
-CONFIDENTIAL, LOW = "c", "low"
-SYMBOLS = frozenset({CONFIDENTIAL, NOT_AVAILABLE, NOT_APPLICABLE, LOW})
-
-PUBLISHED_COLUMNS = (
-    "time_period",
-    "time_identifier",
-    "geographic_level",
-    "country_code",
-    "country_name",
-    "region_code",
-    "region_name",
-    "new_la_code",
-    "old_la_code",
-    "la_name",
-    "indicator",
-    "breakdown",
-    "numerator",
-    "denominator",
-    "value",
-)
-TIME_IDENTIFIER = "Financial year"
-COUNTRY_CODE, COUNTRY_NAME = "E92000001", "England"
+from earlyhelp.publish.internal import INTERNAL_SCHEMA, missing_symbol
 
 
-def round_half_away(value: Fraction | Decimal | float | int, places: int) -> Decimal:
-    """Round half away from zero. Exact for fractions; floats go through their shortest repr."""
-    if isinstance(value, Fraction):
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-        # Decimal division is exact to 28 digits, far beyond any tie we could meet at 2 dp.
-        decimal = exact
-    elif isinstance(value, float):
-        decimal = Decimal(repr(value))
-    else:
-        decimal = Decimal(value)
-    return decimal.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+class Definition(Protocol):
+    """What disclosure control needs to know of a published measure (e.g. an ``Indicator``)."""
+
+    @property
+    def unit(self) -> Unit: ...
+    @property
+    def numerator_is_count(self) -> bool: ...
+    @property
+    def denominator_is_count(self) -> bool: ...
+    @property
+    def breakdowns(self) -> tuple[str, ...]: ...
 
 
-def round_to_ten(count: int) -> int:
-    return int(round_half_away(Fraction(count, 10), 0)) * 10
+# Counts that add up across measures: ((total measure, field), ((part measure, field), ...)).
+Relation = tuple[tuple[str, str], tuple[tuple[str, str], ...]]
 
 
-def _parse(cell: str) -> int | Fraction | float | str:
-    if cell in SYMBOLS or cell == "":
-        return cell or NOT_APPLICABLE
-    try:
-        return int(cell)
-    except ValueError:
-        return float(cell)
-
-
-def _exact_value(indicator: Indicator, numerator: Any, denominator: Any, value: Any) -> Any:
+def _exact_value(indicator: Definition, numerator: Any, denominator: Any, value: Any) -> Any:
     """The unrounded value, recomputed exactly from integer counts where the unit allows."""
     if isinstance(value, str):
         return value
-    scale = {"pct": 100, "per_10k": 10_000, "ratio": 1}.get(indicator.unit)
+    scale = RATE_SCALES.get(indicator.unit)
     if scale and isinstance(numerator, int) and isinstance(denominator, int) and denominator:
         return Fraction(scale * numerator, denominator)
     return value
+
+
+def _figures(row: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """A typed row's numerator, denominator and value: numbers, or the symbol they are shown as."""
+    missing = missing_symbol(row["status"])
+    if row["numerator_pounds"] is not None:
+        numerator: Any = row["numerator_pounds"]
+    else:
+        numerator = missing if row["numerator"] is None else row["numerator"]
+    denominator = missing if row["denominator"] is None else row["denominator"]
+    value = row["value"] if row["status"] is None and row["value"] is not None else row["status"] or missing
+    return numerator, denominator, value
 
 
 class _Cell:
@@ -108,12 +96,11 @@ class _Cell:
 
     __slots__ = ("denominator", "indicator", "numerator", "row", "value")
 
-    def __init__(self, row: dict[str, str]):
+    def __init__(self, row: dict[str, Any], indicator: Definition):
         self.row = row
-        self.indicator = INDICATOR_BY_NAME[row["indicator"]]
-        self.numerator = _parse(row["numerator"])
-        self.denominator = _parse(row["denominator"])
-        self.value = _exact_value(self.indicator, self.numerator, self.denominator, _parse(row["value"]))
+        self.indicator = indicator
+        self.numerator, self.denominator, value = _figures(row)
+        self.value = _exact_value(indicator, self.numerator, self.denominator, value)
 
     def suppress(self, field: str) -> None:
         setattr(self, field, CONFIDENTIAL)
@@ -134,7 +121,7 @@ def _primary(cell: _Cell, threshold: int) -> None:
 COUNT_FIELDS = ("numerator", "denominator")
 
 
-def _counts(indicator: Indicator, field: str) -> bool:
+def _counts(indicator: Definition, field: str) -> bool:
     return indicator.numerator_is_count if field == "numerator" else indicator.denominator_is_count
 
 
@@ -189,8 +176,10 @@ def _secondary_breakdowns(groups: list[tuple[_Cell, list[_Cell]]]) -> bool:
     return changed
 
 
-def _relation_groups(cells: list[_Cell]) -> list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]]:
-    """(total figure, part figures) of every ADDITIVE_RELATIONS sum in every area x year."""
+def _relation_groups(
+    cells: list[_Cell], relations: Iterable[Relation]
+) -> list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]]:
+    """(total figure, part figures) of every relation's sum in every area x year."""
     by_area: dict[tuple, dict[str, _Cell]] = defaultdict(dict)
     for cell in cells:
         r = cell.row
@@ -198,7 +187,7 @@ def _relation_groups(cells: list[_Cell]) -> list[tuple[tuple[_Cell, str], list[t
             by_area[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"])][r["indicator"]] = cell
     out: list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]] = []
     for area in by_area.values():
-        for (total_name, total_field), parts in ADDITIVE_RELATIONS:
+        for (total_name, total_field), parts in relations:
             if total_name in area and all(name in area for name, _ in parts):
                 out.append(((area[total_name], total_field), [(area[name], field) for name, field in parts]))
     return out
@@ -212,13 +201,13 @@ def _secondary_relations(groups: list[tuple[tuple[_Cell, str], list[tuple[_Cell,
     return changed
 
 
-def _secondary(cells: list[_Cell]) -> None:
+def _secondary(cells: list[_Cell], relations: Iterable[Relation]) -> None:
     """Apply both secondary rules until nothing changes: a figure suppressed for one sum can be a
     part of another sum (relations sharing a part), which then has a single suppressed part."""
-    breakdowns, relations = _breakdown_groups(cells), _relation_groups(cells)
+    breakdowns, sums = _breakdown_groups(cells), _relation_groups(cells, relations)
     while True:
         changed = _secondary_breakdowns(breakdowns)
-        changed |= _secondary_relations(relations)
+        changed |= _secondary_relations(sums)
         if not changed:
             return
 
@@ -240,30 +229,41 @@ def _format(cell: _Cell, regional_or_national: bool) -> tuple[str, str, str]:
     elif indicator.unit == "count":
         value = numerator
     else:
-        rounded = round_half_away(cell.value, indicator.decimal_places)
-        value = LOW if rounded == 0 and cell.value != 0 else f"{rounded:.{indicator.decimal_places}f}"
+        places = DECIMAL_PLACES[indicator.unit]
+        rounded = round_half_away(cell.value, places)
+        value = LOW if rounded == 0 and cell.value != 0 else f"{rounded:.{places}f}"
     return numerator, denominator, value
 
 
-def publish(
-    internal: pa.Table | Iterable[dict[str, str]], threshold: int = 5, areas: dict[str, dict[str, str]] | None = None
+def disclosure_control(
+    internal: pa.Table,
+    threshold: int,
+    areas: dict[str, dict[str, str]] | None,
+    definitions: Mapping[str, Definition],
+    relations: Iterable[Relation] = (),
 ) -> pa.Table:
-    """The disclosure-controlled table in Explore Education Statistics tidy format.
+    """The disclosure-controlled table in Explore Education Statistics tidy format (all text).
 
-    ``areas`` maps la_code -> {la_name, region_code, region_name, old_la_code} (and region codes ->
-    {region_name}); without it, names come from ``earlyhelp.reference`` when available.
+    ``internal`` is the typed internal table (:mod:`earlyhelp.publish.internal`); ``definitions``
+    maps each of its indicators to its unit and which figures are counts; ``relations`` are the
+    counts that add up across indicators. ``areas`` maps la_code -> {la_name, region_code,
+    region_name, old_la_code} (and region codes -> {region_name}); None takes the names from
+    ``earlyhelp.reference`` when available.
     """
     if threshold < 1:
         raise UsageError("The suppression threshold must be at least 1 (the spec's default is 5).")
-    rows = internal.to_pylist() if isinstance(internal, pa.Table) else list(internal)
-    missing = set(OUTPUT_COLUMNS) - set(rows[0]) if rows else set()
+    missing = set(INTERNAL_SCHEMA.names) - set(internal.column_names)
     if missing:
         raise UsageError(f"The internal table lacks the columns {sorted(missing)}.")
+    rows = internal.to_pylist()
+    unknown = sorted({row["indicator"] for row in rows} - set(definitions))
+    if unknown:
+        raise UsageError(f"No definition for the indicator(s) {', '.join(unknown)}.")
     names = areas if areas is not None else reference_areas()
-    cells = [_Cell(row) for row in rows]
+    cells = [_Cell(row, definitions[row["indicator"]]) for row in rows]
     for cell in cells:
         _primary(cell, threshold)
-    _secondary(cells)
+    _secondary(cells, relations)
     out: dict[str, list[str]] = {column: [] for column in PUBLISHED_COLUMNS}
     for cell in cells:
         row = cell.row
