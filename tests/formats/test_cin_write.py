@@ -174,7 +174,7 @@ def test_round_trip_gives_the_same_rows_and_indicators(folder: Path, tmp_path: P
     cin_children = [
         r for r in original if r["indicator"] == "cin_children" and r["geographic_level"] == "Local authority"
     ]
-    assert [r["numerator"] for r in cin_children] == ["6"]  # all but the NFA-only child
+    assert [r["numerator"] for r in cin_children] == [6]  # all but the NFA-only child
 
 
 def test_a_year_with_no_episodes_writes_nothing(folder: Path, tmp_path: Path) -> None:

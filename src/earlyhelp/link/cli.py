@@ -11,7 +11,7 @@ import click
 from earlyhelp.engine import ENGINES
 
 if TYPE_CHECKING:
-    from earlyhelp.link.pipeline import Engine
+    from earlyhelp.engine import EngineName
 
 
 @click.command(name="link")
@@ -77,7 +77,7 @@ if TYPE_CHECKING:
 def link(
     identities: Path,
     out: Path,
-    engine: Engine,  # click.Choice(ENGINES) admits only these
+    engine: EngineName,  # click.Choice(ENGINES) admits only these
     threshold: float,
     model: Path | None,
     analytic: Path | None,
