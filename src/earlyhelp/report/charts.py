@@ -10,10 +10,12 @@ are counted in the notes.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -45,7 +47,11 @@ PURPLE = "#4c2c92"
 BROWN = "#8f4a00"
 GREY = "#505a5f"
 MID_GREY = "#6f777b"
-FONT = "Arial, Helvetica, sans-serif"
+# The package's own font (Liberation Sans 2 renamed, SIL OFL 1.1; scripts/derive_report_font.py) so that
+# text is measured the same on every machine: the layout used to change with the machine's fonts. It
+# matches Arial metric for metric, which a reader's browser uses when it lacks the font.
+FONT = "Earlyhelp Sans, Arial, Helvetica, sans-serif"
+FONT_FOLDER = Path(__file__).parent / "fonts"
 WIDTH = 760
 
 
@@ -180,11 +186,17 @@ def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
-def to_svg(spec: dict, chart_id: str, title: str, summary: str) -> str:
-    """Vega-Lite -> SVG, offline, as one accessible image with its own title and description."""
+@functools.cache
+def _vl_convert() -> Any:
     import vl_convert
 
-    svg = vl_convert.vegalite_to_svg(spec)
+    vl_convert.register_font_directory(str(FONT_FOLDER))
+    return vl_convert
+
+
+def to_svg(spec: dict, chart_id: str, title: str, summary: str) -> str:
+    """Vega-Lite -> SVG, offline, as one accessible image with its own title and description."""
+    svg = _vl_convert().vegalite_to_svg(spec)
     # The SVG is one image to assistive technology: drop Vega's inner roles and labels.
     svg = re.sub(r'\s(?:role|aria-[a-z]+)="[^"]*"', "", svg)
     title_id, desc_id = f"{chart_id}-svg-title", f"{chart_id}-svg-desc"
