@@ -158,6 +158,20 @@ def check_target(target: Target) -> None:
         )
 
 
+def same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file: the same path, a symbolic link or a hard link to it.
+
+    Two names for one DuckDB file open two databases in one process, and the later commit
+    overwrites the earlier one's rows, so comparing resolved paths is not enough.
+    """
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False  # one of them does not exist yet: not the same file
+
+
 def _connect(target: Target) -> duckdb.DuckDBPyConnection:
     # load_return has already run check_target on every target before validating the return.
     path = target.path
@@ -533,10 +547,11 @@ def load_return(
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     warehouse = Path(warehouse)
     identity_path = Path(identity_warehouse) if identity_warehouse is not None else None
-    if identity_path is not None and identity_path.resolve() == warehouse.resolve():
+    if identity_path is not None and same_file(identity_path, warehouse):
         raise UsageError(
-            "The identity warehouse must be a different file from the analytic warehouse.",
-            hint="Identifiers are kept apart from the analytic data, e.g. identity.duckdb.",
+            f"The identity warehouse {identity_path} is the same file as the analytic warehouse {warehouse} "
+            "(the same path, a link to it, or a hard link); it must be a different file.",
+            hint="Identifiers are kept apart from the analytic data: give a new file, e.g. identity.duckdb.",
         )
     if identity_path is not None and skip_identity:
         raise UsageError("Choose one: an identity warehouse, or skipping the identity tables.")
