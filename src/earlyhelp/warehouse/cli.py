@@ -50,6 +50,8 @@ def load(
             click.echo(render_text(rejected.report, SHOWN_PER_RULE))
             click.echo()
         raise
+    for note in result.repaired:
+        click.echo(f"Repaired: {note}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
