@@ -88,7 +88,6 @@ def write_journal(journal: Journal) -> None:
 def read_journal(warehouse: Path) -> Journal | None:
     """The journal of an interrupted load into ``warehouse``, or None if there is none."""
     path = journal_path(warehouse)
-    path.with_name(path.name + ".partial").unlink(missing_ok=True)  # never renamed: nothing committed
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -113,4 +112,6 @@ def read_journal(warehouse: Path) -> Journal | None:
 def remove_journal(warehouse: Path) -> None:
     path = journal_path(warehouse)
     path.unlink(missing_ok=True)
+    # Left by a load killed while writing the journal, before any commit (it is rewritten next time).
+    path.with_name(path.name + ".partial").unlink(missing_ok=True)
     _sync_folder(path.parent)
