@@ -173,3 +173,25 @@ def test_real_kills_at_random_moments_never_leave_the_warehouses_disagreeing(loa
         assert disagreements(warehouse, identity) == [], f"kill {attempt + 1} of {kills}"
     with capsys.disabled():
         print(f"\n{kills} kill -9s, {interrupted} within the commits (journal left), 0 disagreements")
+
+
+def test_a_repair_is_reported_even_when_the_new_return_is_then_rejected(loaded, tmp_path):
+    warehouse, identity, _first, second = loaded
+    assert run_load(second, warehouse, identity, crash_at="identity-committed").returncode == 137
+    bad = copy_sample(tmp_path / "bad", LA)
+    (bad / "referrals.csv").write_text("la_code,child_id\n", encoding="utf-8")
+    rejected = run_load(bad, warehouse, identity)
+    assert rejected.returncode == 1
+    assert "Repaired: An earlier load" in rejected.stderr and "neither holds it" in rejected.stderr
+    assert disagreements(warehouse, identity) == []
+
+
+def test_a_damaged_journal_is_a_clear_usage_error_that_changes_nothing(loaded):
+    warehouse, identity, first, second = loaded
+    assert run_load(second, warehouse, identity, crash_at="identity-committed").returncode == 137
+    journal_path(warehouse).write_text("{not json", encoding="utf-8")
+    refused = run_load(first, warehouse, identity)
+    assert refused.returncode == 2
+    assert "records an interrupted load but cannot be read" in refused.stderr and "Traceback" not in refused.stderr
+    # Nothing was repaired or loaded: the identity warehouse still holds the interrupted share.
+    assert rows(identity, "SELECT DISTINCT la_code FROM person_identifiers") == {(LA,), (OTHER_LA,)}

@@ -694,6 +694,7 @@ def load_return(
     identity_warehouse: Path | str | None = None,
     skip_identity: bool = False,
     report: ValidationReport | None = None,
+    on_repaired: Callable[[str], None] | None = None,
 ) -> LoadResult:
     """Validate a return, then load it into ``warehouse`` in one transaction.
 
@@ -701,6 +702,8 @@ def load_return(
     an LA again replaces its rows (idempotent); every load is recorded in ``load_history``.
     ``person_identifiers`` goes only into ``identity_warehouse``; without one the load is
     refused unless ``skip_identity`` is true. Pass ``report`` to reuse a validation already run.
+    An earlier load interrupted between its commits is finished first; ``on_repaired`` hears
+    what was done at once (the return may still be rejected), and ``LoadResult.repaired`` keeps it.
     """
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     warehouse = Path(warehouse)
@@ -723,6 +726,9 @@ def load_return(
 
     # An earlier load killed between its commits is finished before anything else is written.
     repaired = recover(warehouse, identity_path)
+    if on_repaired is not None:
+        for note in repaired:
+            on_repaired(note)
 
     report = report if report is not None else validate_paths(paths)
     if not report.ok:
