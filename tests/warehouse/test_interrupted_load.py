@@ -195,3 +195,28 @@ def test_a_damaged_journal_is_a_clear_usage_error_that_changes_nothing(loaded):
     assert "records an interrupted load but cannot be read" in refused.stderr and "Traceback" not in refused.stderr
     # Nothing was repaired or loaded: the identity warehouse still holds the interrupted share.
     assert rows(identity, "SELECT DISTINCT la_code FROM person_identifiers") == {(LA,), (OTHER_LA,)}
+
+
+def test_a_journal_of_a_load_still_running_elsewhere_is_left_alone(loaded):
+    warehouse, identity, first, second = loaded
+    assert run_load(second, warehouse, identity, crash_at="identity-committed").returncode == 137
+    # Another process holds the identity warehouse, as a load still committing would.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(identity)!r}); print('open', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        refused = run_load(first, warehouse, identity)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert refused.returncode == 2
+    assert "in use by another program" in refused.stderr
+    assert journal_path(warehouse).exists()
+    assert "load only in the identity warehouse: E06000002" in " ".join(disagreements(warehouse, identity))
