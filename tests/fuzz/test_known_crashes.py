@@ -134,4 +134,3 @@ def test_known_crash_leaves_the_valid_seeds_in(seeds: dict[str, list[Seed]]) -> 
     for reader, reader_seeds in seeds.items():
         for seed in reader_seeds:
             assert known_crash(Case(reader, seed.name, dict(seed.files), skip_invalid=True)) is None, seed.name
-

@@ -151,7 +151,7 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
     try:
         root = next(safe_iterparse(path, events=("start",)))[1]
     except etree.XMLSyntaxError as error:
-        result.add(FormatIssue(name, f"line {error.lineno}", "", "well-formed XML", str(error.msg)))
+        result.add(_syntax_issue(name, error))
         return result
     root_tag = root.tag
     if root.getroottree().docinfo.doctype:
@@ -243,7 +243,7 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
             else:
                 result.skipped_children += 1
     except etree.XMLSyntaxError as error:
-        result.add(FormatIssue(name, f"line {error.lineno}", "", "well-formed XML", str(error.msg)))
+        result.add(_syntax_issue(name, error))
         return result
 
     if child_number == 0:
@@ -304,6 +304,16 @@ def _safe_date(value: str | None) -> dt.date | None:
         return _date(value)
     except ValueError:
         return None
+
+
+def _syntax_issue(file: str, error: etree.XMLSyntaxError) -> FormatIssue:
+    message = str(error.msg)
+    if "Text node too long" in message:  # libxml2's own limit (10 MB), far above ours
+        message = (
+            f"an element holds more than 10,000,000 characters, more than the {MAX_FIELD_CHARACTERS:,} "
+            "earlyhelp reads in one field"
+        )
+    return FormatIssue(file, f"line {error.lineno}", "", "well-formed XML", message)
 
 
 def _child_named(local_id: str | None) -> str:

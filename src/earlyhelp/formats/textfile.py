@@ -145,7 +145,7 @@ def check_field_lengths(file: str, number: int, row: dict[str, str]) -> None:
             raise DataError(
                 f"{file}, line {number}, column {shown}: {length:,} characters, more than the "
                 f"{MAX_FIELD_CHARACTERS:,} earlyhelp reads in one field{named}.",
-                hint="Look for a quote (\") that is opened but never closed, or a value pasted by mistake.",
+                hint='Look for a quote (") that is opened but never closed, or a value pasted by mistake.',
             )
 
 
