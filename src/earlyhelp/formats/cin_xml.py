@@ -195,7 +195,8 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                     result.add(issue)
                 if too_long:
                     continue
-                for problem in check_element(element, load_schema(LATEST_SCHEMA_YEAR)):
+                header_problems = check_element(element, load_schema(LATEST_SCHEMA_YEAR))
+                for problem in header_problems:
                     result.add(
                         FormatIssue(
                             name,
@@ -207,9 +208,11 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                     )
                 header.lea = _text(element.find("Source"), "LEA")
                 header.reference_date = _safe_date(_text(element.find("CollectionDetails"), "ReferenceDate"))
+                reported = {problem.field for problem in header_problems}
                 for issue in _unusable_dates(element, name, "/Message/Header", child=None):
-                    result.add(issue)
                     header.reference_date = None
+                    if issue.field not in reported:  # the XSD's message says it already
+                        result.add(issue)
                 if resolved_la is None and header.lea:
                     resolved_la = la_codes.dfe_to_ons().get(header.lea)
                     if resolved_la is None:
