@@ -1,0 +1,134 @@
+"""The ATT estimators on small simulated cohorts with a planted effect and planted confounding.
+
+Each cohort is built here, not by the code under test: a covariate ``severity`` raises both the
+chance of treatment and the untreated risk (confounding), families share a random effect on the
+outcome (clustering), and every treated child's risk is moved by exactly ``effect`` points. So the
+true ATT risk difference is ``effect`` by construction and the true risk ratio is worked out from
+the planted probabilities, never from the estimators' output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from earlyhelp.evaluate.estimators import (
+    aipw_att,
+    common_support,
+    design_matrix,
+    ipw_att,
+    naive,
+    propensity,
+    standardised_differences,
+)
+
+
+def cohort(effect: float, seed: int, families: int = 2500) -> tuple[pd.DataFrame, float]:
+    """A simulated cohort and its true ATT risk ratio (the mean planted treated risk over the mean
+    untreated risk of the same treated children)."""
+    rng = np.random.default_rng(seed)
+    size = rng.integers(1, 4, families)
+    family = np.repeat(np.arange(families), size)
+    n = len(family)
+    family_effect = rng.normal(0, 0.6, families)[family]
+    severity = rng.normal(0, 1, n)
+    deprived = rng.random(n) < 0.4
+    la = rng.choice(["A", "B", "C"], n, p=[0.5, 0.3, 0.2])
+    la_shift = pd.Series(la).map({"A": 0.0, "B": 0.5, "C": -0.4}).to_numpy()
+    p_treat = 1 / (1 + np.exp(-(-1.0 + 0.9 * severity + 0.5 * deprived + la_shift)))
+    treated = rng.random(n) < p_treat
+    # Untreated risk between 10% and 80% (not a logistic model: the outcome model is misspecified
+    # on purpose, so the doubly robust estimator has to lean on the propensity).
+    p0 = 0.1 + 0.7 / (1 + np.exp(-(-0.8 + 0.8 * severity + 0.4 * deprived + 0.3 * la_shift + family_effect)))
+    p = np.where(treated, p0 + effect, p0)
+    y = (rng.random(n) < p).astype(float)
+    frame = pd.DataFrame(
+        {
+            "y": y,
+            "t": treated.astype(float),
+            "severity": severity,
+            "deprived": deprived.astype(float),
+            "la": la,
+            "family": family,
+        }
+    )
+    true_rr = float(p[treated].mean() / p0[treated].mean())
+    return frame, true_rr
+
+
+def estimates(frame: pd.DataFrame):
+    design = design_matrix(frame, ["severity", "deprived"], ["la"])
+    y, t, c = frame["y"].to_numpy(), frame["t"].to_numpy(), frame["family"].to_numpy()
+    return naive(y, t, c), ipw_att(y, t, design.matrix, c)[0], aipw_att(y, t, design.matrix, c)
+
+
+@pytest.mark.parametrize("effect", [-0.08, 0.05])
+def test_adjusted_estimates_find_a_planted_effect_the_naive_comparison_misses(effect):
+    frame, true_rr = cohort(effect, seed=11)
+    crude, ipw, aipw = estimates(frame)
+    for adjusted in (ipw, aipw):
+        assert adjusted.rd_lower < effect < adjusted.rd_upper
+        assert adjusted.rr_lower < true_rr < adjusted.rr_upper
+        assert abs(adjusted.risk_difference - effect) < 0.03
+    # Confounding by severity makes treated children look worse off by about 0.1 on top of the effect.
+    assert crude.risk_difference - effect > 0.06
+    assert not crude.rd_lower < effect < crude.rd_upper
+
+
+def test_placebo_interval_covers_zero():
+    frame, true_rr = cohort(0.0, seed=5)
+    assert true_rr == pytest.approx(1.0)
+    _, ipw, aipw = estimates(frame)
+    for adjusted in (ipw, aipw):
+        assert adjusted.rd_lower < 0 < adjusted.rd_upper
+        assert adjusted.rr_lower < 1 < adjusted.rr_upper
+
+
+@pytest.mark.slow
+def test_placebo_false_positive_rate_is_near_five_percent():
+    replications = 50
+    false_positives = {"ipw": 0, "aipw": 0}
+    for seed in range(replications):
+        _, ipw, aipw = estimates(cohort(0.0, seed=1000 + seed)[0])
+        false_positives["ipw"] += not ipw.rd_lower < 0 < ipw.rd_upper
+        false_positives["aipw"] += not aipw.rd_lower < 0 < aipw.rd_upper
+    # 5% of 50 is 2.5; 7 or more would happen by chance less than 1% of the time.
+    assert false_positives["ipw"] <= 6
+    assert false_positives["aipw"] <= 6
+
+
+def test_weighting_balances_the_confounder():
+    frame, _ = cohort(0.0, seed=3)
+    design = design_matrix(frame, ["severity", "deprived"], ["la"])
+    t = frame["t"].to_numpy()
+    _, weights = ipw_att(frame["y"].to_numpy(), t, design.matrix, frame["family"].to_numpy())
+    table = standardised_differences(design.matrix, design.columns, t, weights).set_index("covariate")
+    # severity shifts treatment by 0.9 on the logit scale: a large imbalance before weighting.
+    assert table.loc["severity", "smd_before"] > 0.5
+    assert abs(table.loc["severity", "smd_after"]) < 0.05
+    assert set(table.index) == {"severity", "deprived", "la=B", "la=C"}
+
+
+def test_design_matrix_pools_rare_levels_and_drops_constant_columns():
+    frame = pd.DataFrame({"need": ["N1"] * 30 + ["N2"] * 25 + ["N3"] * 3 + ["N4"] * 2, "constant": 1.0})
+    design = design_matrix(frame, ["constant"], ["need"])
+    assert design.columns == ["intercept", "need=N2", "need=other"]
+    assert design.matrix[:, 2].sum() == 5
+
+
+def test_common_support_trims_outside_the_overlap():
+    t = np.array([1, 1, 1, 0, 0, 0])
+    e = np.array([0.3, 0.9, 0.97, 0.1, 0.4, 0.8])
+    # treated at 0.9 is above every comparison (0.8); 0.97 is above the cap; comparison at 0.1 is
+    # below every treated child (0.3).
+    assert common_support(t, e).tolist() == [True, False, False, False, True, True]
+
+
+def test_propensity_recovers_a_known_logistic_model():
+    rng = np.random.default_rng(2)
+    x = np.column_stack([np.ones(20000), rng.normal(size=20000)])
+    t = (rng.random(20000) < 1 / (1 + np.exp(-(-0.5 + 1.0 * x[:, 1])))).astype(float)
+    e = propensity(t, x)
+    true_e = 1 / (1 + np.exp(-(-0.5 + 1.0 * x[:, 1])))
+    assert np.abs(e - true_e).max() < 0.03
