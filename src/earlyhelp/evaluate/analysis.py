@@ -1,0 +1,224 @@
+"""Step-down vs closure with no early help: covariates, the three estimators per outcome, survival."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from earlyhelp.evaluate.estimators import (
+    Z95,
+    Effect,
+    aipw_att,
+    common_support,
+    design_matrix,
+    expit,
+    ipw_att,
+    logistic_fit,
+    naive,
+    standardised_differences,
+)
+from earlyhelp.evaluate.truth import true_effects
+
+ANALYSIS = "step_down_vs_no_early_help"
+# outcome column -> (label, rows it is defined on)
+OUTCOMES: dict[str, tuple[str, str | None]] = {
+    "re_referral_12m": ("re-referral within 12 months", None),
+    "re_referral_24m": ("re-referral within 24 months", "followed_24m"),
+    "escalation_12m": ("CIN plan, CP plan or care within 12 months", None),
+}
+NUMERIC = [
+    "age",
+    "age_squared",
+    "prior_referrals",
+    "prior_cin_episodes",
+    "prior_cp_plan",
+    "prior_care",
+    "prior_early_help",
+    "family_size",
+    "disabled",
+    "factor_count",
+]
+CATEGORICAL = ["primary_need", "referral_source", "sex", "idaci_decile", "closure_year", "la_code"]
+# An assessment factor gets its own indicator when at least this share of closures records it.
+FACTOR_SHARE = 0.02
+SURVIVAL_DAYS = 730
+
+
+@dataclass
+class Result:
+    """Everything the outputs are written from."""
+
+    estimates: list[dict] = field(default_factory=list)
+    balance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overlap: list[dict] = field(default_factory=list)
+    survival: pd.DataFrame = field(default_factory=pd.DataFrame)
+    risks: list[dict] = field(default_factory=list)
+
+
+def covariates(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[str]]:
+    """The cohort with model-ready covariates added, and the numeric covariate names."""
+    out = frame.copy()
+    out["age"] = out["age"].astype(float).fillna(out["age"].median())
+    out["age_squared"] = out["age"] ** 2 / 10
+    for name, cap in (("prior_referrals", 5), ("prior_cin_episodes", 5), ("family_size", 6)):
+        out[name] = out[name].astype(float).fillna(0).clip(upper=cap)
+    for name in ("prior_cp_plan", "prior_care", "prior_early_help", "disabled"):
+        out[name] = out[name].astype("boolean").fillna(False).astype(float)
+    factors = out["factors"].fillna("").str.split("|").map(lambda codes: [code for code in codes if code])
+    out["factor_count"] = factors.map(len).astype(float)
+    counts = pd.Series([code for codes in factors for code in codes], dtype="string").value_counts()
+    common = sorted(counts[counts >= FACTOR_SHARE * len(out)].index)
+    numeric = list(NUMERIC)
+    for code in common:
+        out[f"factor_{code}"] = factors.map(lambda codes, c=code: float(c in codes))
+        numeric.append(f"factor_{code}")
+    return out, numeric + list(extra)
+
+
+def _rows(method: str, outcome: str, effect: Effect, n_treated: int, n_comparison: int) -> list[dict]:
+    common = {"analysis": ANALYSIS, "outcome": outcome, "subgroup": "all", "method": method}
+    counts = {"n_treated": n_treated, "n_comparison": n_comparison}
+    return [
+        {
+            **common,
+            "estimand": "ATT_risk_difference",
+            "estimate": effect.risk_difference,
+            "ci_lower": effect.rd_lower,
+            "ci_upper": effect.rd_upper,
+            **counts,
+        },
+        {
+            **common,
+            "estimand": "ATT_risk_ratio",
+            "estimate": effect.risk_ratio,
+            "ci_lower": effect.rr_lower,
+            "ci_upper": effect.rr_upper,
+            **counts,
+        },
+    ]
+
+
+def step_down_effects(
+    frame: pd.DataFrame,
+    extra_covariates: tuple[str, ...] = (),
+    truth: pd.DataFrame | None = None,
+    advance: Callable[[str], None] | None = None,
+) -> Result:
+    """Naive, IPW and AIPW ATTs of step-down on each outcome; balance, overlap and survival.
+    With synthetic England's ``truth`` (see :mod:`.truth`), each ATT row gets its ``true_value``."""
+    data, numeric = covariates(frame, extra_covariates)
+    result = Result()
+    for outcome, (label, defined_on) in OUTCOMES.items():
+        rows = data if defined_on is None else data[data[defined_on]]
+        t_all = rows["stepped_down"].to_numpy(dtype=float)
+        if t_all.sum() == 0 or t_all.sum() == len(t_all):
+            continue
+        design = design_matrix(rows, numeric, CATEGORICAL)
+        e = expit(design.matrix @ logistic_fit(t_all, design.matrix))
+        keep = common_support(t_all, e)
+        kept = rows[keep]
+        # Refit on the rows kept, so the propensity and its variance correction describe them.
+        design = design_matrix(kept, numeric, CATEGORICAL)
+        y = kept[outcome].to_numpy(dtype=float)
+        t = kept["stepped_down"].to_numpy(dtype=float)
+        cluster = kept["family"].to_numpy()
+        n_treated, n_comparison = int(t.sum()), int(len(t) - t.sum())
+        crude = naive(y, t, cluster)
+        weighted, weights = ipw_att(y, t, design.matrix, cluster)
+        robust = aipw_att(y, t, design.matrix, cluster)
+        true = {} if truth is None else true_effects(kept[kept["stepped_down"]], truth, outcome)
+        for effect in (crude, weighted, robust):
+            for row in _rows(effect.method, outcome, effect, n_treated, n_comparison):
+                result.estimates.append(row if truth is None else {**row, "true_value": true.get(row["estimand"])})
+            result.risks.append(
+                {
+                    "outcome": outcome,
+                    "label": label,
+                    "method": effect.method,
+                    "risk_treated": effect.risk_treated,
+                    "risk_comparison": effect.risk_comparison,
+                }
+            )
+        result.overlap.append(
+            {
+                "outcome": outcome,
+                "rows": len(rows),
+                "trimmed_treated": int(((t_all == 1) & ~keep).sum()),
+                "trimmed_comparison": int(((t_all == 0) & ~keep).sum()),
+                "treated_range": (float(e[t_all == 1].min()), float(e[t_all == 1].max())),
+                "comparison_range": (float(e[t_all == 0].min()), float(e[t_all == 0].max())),
+                "max_weight_share": float(weights[t == 0].max() / weights[t == 0].sum()),
+            }
+        )
+        if outcome == "re_referral_12m":
+            result.balance = standardised_differences(design.matrix, design.columns, t, weights)
+            result.survival = _km_curves(kept, weights)
+            cox = _cox(kept, numeric, n_treated, n_comparison)
+            result.estimates.append(cox if truth is None else {**cox, "true_value": None})
+        if advance is not None:
+            advance(label)
+    return result
+
+
+def _time_and_status(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Days to the first new referral, censored at the end of the data or at two years."""
+    horizon = np.minimum(rows["days_followed"].to_numpy(dtype=float), SURVIVAL_DAYS)
+    days = rows["days_to_re_referral"].to_numpy(dtype=float)
+    event = ~np.isnan(days) & (days <= horizon)
+    return np.where(event, days, horizon), event.astype(float)
+
+
+def _km_curves(rows: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
+    """Kaplan-Meier share not re-referred: stepped down, not stepped down, and not stepped down
+    weighted to the stepped-down children's covariates (ATT weights)."""
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    time, status = _time_and_status(rows)
+    treated = rows["stepped_down"].to_numpy()
+    curves = []
+    for group, mask, w in (
+        ("stepped down to early help", treated, None),
+        ("closed, no early help", ~treated, None),
+        ("closed, no early help (weighted to the stepped down)", ~treated, weights[~treated]),
+    ):
+        fit = SurvfuncRight(time[mask], status[mask], freq_weights=w)
+        curves.append(
+            pd.DataFrame(
+                {
+                    "group": group,
+                    "day": np.concatenate([[0.0], fit.surv_times]),
+                    "share": np.concatenate([[1.0], fit.surv_prob]),
+                }
+            )
+        )
+    return pd.concat(curves, ignore_index=True)
+
+
+def _cox(rows: pd.DataFrame, numeric: list[str], n_treated: int, n_comparison: int) -> dict:
+    """Hazard ratio of re-referral for step-down: Cox model adjusted for the covariates, baseline
+    hazard stratified by LA, robust errors clustered on family."""
+    from statsmodels.duration.hazard_regression import PHReg
+
+    time, status = _time_and_status(rows)
+    design = design_matrix(rows, ["stepped_down", *numeric], [c for c in CATEGORICAL if c != "la_code"])
+    x = design.matrix[:, 1:]  # the baseline hazard takes the place of the intercept
+    fit = PHReg(time, x, status=status, strata=rows["la_code"].to_numpy(), ties="breslow").fit(
+        groups=rows["family"].to_numpy()
+    )
+    coefficient, se = float(fit.params[0]), float(np.sqrt(fit.cov_params()[0, 0]))
+    return {
+        "analysis": ANALYSIS,
+        "outcome": "re_referral_24m",
+        "subgroup": "all",
+        "estimand": "hazard_ratio",
+        "estimate": math.exp(coefficient),
+        "ci_lower": math.exp(coefficient - Z95 * se),
+        "ci_upper": math.exp(coefficient + Z95 * se),
+        "n_treated": n_treated,
+        "n_comparison": n_comparison,
+        "method": "Cox (covariate-adjusted, LA strata, family-clustered errors; time to re-referral up to 2 years)",
+    }

@@ -1,0 +1,213 @@
+"""`evaluate(data, out)`: build the cohort, estimate, and write estimates.csv, balance.csv,
+evaluation.md and two accessible SVG charts (forest plot, Kaplan-Meier curves)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from earlyhelp.errors import DataError, UsageError
+from earlyhelp.publish import CONFIDENTIAL
+
+ESTIMATE_COLUMNS = [
+    "analysis",
+    "outcome",
+    "subgroup",
+    "estimand",
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "n_treated",
+    "n_comparison",
+    "method",
+]
+# Estimates from a group of fewer children than this are not published.
+SMALL_GROUP = 10
+DECIMALS = 4
+FILES = ("estimates.csv", "balance.csv", "evaluation.md", "forest.svg", "km.svg")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    estimates: pd.DataFrame
+    files: list[Path]
+    engine: str
+    seconds: float
+
+
+def _require_stats() -> None:
+    try:
+        import statsmodels  # noqa: F401  (only checking it is installed)
+    except ModuleNotFoundError:
+        raise UsageError(
+            "`earlyhelp evaluate` needs the statistics libraries, which are not installed.",
+            hint="Install them with: pip install 'earlyhelp[stats]' (or `make install`, which includes them).",
+        ) from None
+
+
+def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
+    """Estimate the effect of step-down to early help in ``data`` (EHLD folder or warehouse)
+    and write the outputs into ``out``."""
+    _require_stats()
+    from earlyhelp.console import steps
+    from earlyhelp.engine import create_engine
+    from earlyhelp.evaluate.analysis import OUTCOMES, step_down_effects
+    from earlyhelp.evaluate.cohort import build_cohort
+    from earlyhelp.evaluate.truth import read_truth
+
+    started = time.perf_counter()
+    data = Path(data)
+    with steps("Evaluating step-down", 2 + len(OUTCOMES)) as advance:
+        with create_engine(engine) as database:
+            cohort = build_cohort(database, data)
+        advance("cohort")
+        if cohort.empty:
+            raise DataError(
+                "No closed assessments in this data: no referral closed after assessment (RC8 or RC9) "
+                "with 12 months of follow-up inside the return."
+            )
+        if not cohort["stepped_down"].any() or cohort["stepped_down"].all():
+            raise DataError(
+                "Every closed assessment in this data is on one side (all stepped down to early help, "
+                "or none): there is nothing to compare."
+            )
+        truth = read_truth(data)
+        result = step_down_effects(cohort, truth=truth, advance=advance)
+        estimates = pd.DataFrame(result.estimates)
+        published = disclosure_controlled(estimates)
+        out.mkdir(parents=True, exist_ok=True)
+        published.to_csv(out / "estimates.csv", index=False)
+        result.balance.round(DECIMALS).to_csv(out / "balance.csv", index=False)
+        from earlyhelp.evaluate.charts import forest_svg, km_svg
+
+        (out / "forest.svg").write_text(forest_svg(estimates), encoding="utf-8")
+        (out / "km.svg").write_text(km_svg(result.survival), encoding="utf-8")
+        (out / "evaluation.md").write_text(
+            report_text(published, result, len(cohort), truth is not None), encoding="utf-8"
+        )
+        advance("written")
+    return Evaluation(estimates, [out / name for name in FILES], engine, time.perf_counter() - started)
+
+
+def disclosure_controlled(estimates: pd.DataFrame) -> pd.DataFrame:
+    """Rounded; estimates from fewer than SMALL_GROUP treated or comparison children suppressed."""
+    table = estimates.copy()
+    small = (table["n_treated"] < SMALL_GROUP) | (table["n_comparison"] < SMALL_GROUP)
+    columns = ["estimate", "ci_lower", "ci_upper"] + (["true_value"] if "true_value" in table else [])
+    for column in columns:
+        table[column] = table[column].map(lambda v: "" if v is None or pd.isna(v) else f"{v:.{DECIMALS}f}")
+        table.loc[small, column] = CONFIDENTIAL
+    for column in ("n_treated", "n_comparison"):
+        table[column] = table[column].astype(int).astype(str)
+        table.loc[small, column] = CONFIDENTIAL
+    return table[ESTIMATE_COLUMNS + (["true_value"] if "true_value" in table else [])]
+
+
+def _interval(row: pd.Series, estimand: str) -> str:
+    if row["estimate"] == CONFIDENTIAL:
+        return f"{CONFIDENTIAL} (fewer than {SMALL_GROUP} children)"
+    percent = estimand == "ATT_risk_difference"
+    scale = 100 if percent else 1
+    unit = " points" if percent else ""
+    value, low, high = (float(row[c]) * scale for c in ("estimate", "ci_lower", "ci_upper"))
+    digits = 1 if percent else 2
+    return f"{value:.{digits}f}{unit} (95% CI {low:.{digits}f} to {high:.{digits}f})"
+
+
+def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bool) -> str:
+    """evaluation.md: every estimate with its interval and method, naive beside adjusted."""
+    from earlyhelp.evaluate.analysis import OUTCOMES
+
+    lines = [
+        "# Step-down to early help vs closure with no early help",
+        "",
+        f"Cohort: {cohort_rows:,} assessments closed below the threshold (RC8/RC9) with 12 months of follow-up. "
+        "Treated: early help open on the closure day or starting within 28 days (step-down). "
+        "Comparison: closed with no early help. Estimand: the average effect on the stepped-down children (ATT).",
+        "",
+        "Covariates, all known before closure: age, sex, disability, primary need, referral source, assessment "
+        "factors, prior referrals and episodes of need, prior child protection plan, care or early help, "
+        "deprivation decile, family size, financial year, and LA (fixed effects).",
+        "",
+        "Methods: *naive* is the unadjusted difference; *IPW* weights comparison children by the odds of "
+        "step-down from a logistic propensity model; *AIPW* adds a logistic outcome model (doubly robust). "
+        "95% confidence intervals are cluster-robust (sandwich) on family, with LAs as fixed effects; "
+        "risk ratios on the log scale. See docs/evaluate.md.",
+        "",
+    ]
+    for outcome, (label, _) in OUTCOMES.items():
+        rows = published[(published["outcome"] == outcome) & (published["estimand"] != "hazard_ratio")]
+        if rows.empty:
+            continue
+        lines += [f"## {label[0].upper()}{label[1:]}", ""]
+        first = rows.iloc[0]
+        lines.append(f"Stepped down: {first['n_treated']}; comparison: {first['n_comparison']}.")
+        lines.append("")
+        header = "| method | risk difference | risk ratio |" + (" true RD | true RR |" if synthetic else "")
+        lines += [header, "|---|---|---|" + ("---|---|" if synthetic else "")]
+        for method in rows["method"].unique():
+            by = rows[(rows["method"] == method)].set_index("estimand")
+            if "ATT_risk_difference" not in by.index:
+                continue
+            rd, rr = by.loc["ATT_risk_difference"], by.loc["ATT_risk_ratio"]
+            line = f"| {method} | {_interval(rd, 'ATT_risk_difference')} | {_interval(rr, 'ATT_risk_ratio')} |"
+            if synthetic:
+                true_rd = rd.get("true_value", "")
+                true_rd = f"{float(true_rd) * 100:.1f} points" if true_rd not in ("", CONFIDENTIAL) else "not known"
+                true_rr = rr.get("true_value", "")
+                true_rr = f"{float(true_rr):.2f}" if true_rr not in ("", CONFIDENTIAL) else "not known"
+                line += f" {true_rd} | {true_rr} |"
+            lines.append(line)
+        lines.append("")
+    cox = published[published["estimand"] == "hazard_ratio"]
+    if not cox.empty:
+        row = cox.iloc[0]
+        lines += [
+            "## Time to re-referral",
+            "",
+            f"Hazard ratio of step-down: {_interval(row, 'hazard_ratio')}; {row['method']}.",
+            "Kaplan-Meier curves: km.svg (the comparison group also shown weighted to the stepped-down children).",
+            "",
+        ]
+    lines += [
+        "## Overlap and balance",
+        "",
+        "Trimming rule: children with a propensity above 0.95, treated children above the highest comparison "
+        "propensity and comparison children below the lowest treated propensity are left out.",
+        "",
+        "| outcome | rows | trimmed (treated / comparison) | propensity, treated | propensity, comparison | largest comparison weight share |",
+        "|---|---|---|---|---|---|",
+    ]
+    for o in result.overlap:
+        lines.append(
+            f"| {o['outcome']} | {o['rows']:,} | {o['trimmed_treated']} / {o['trimmed_comparison']} | "
+            f"{o['treated_range'][0]:.3f} to {o['treated_range'][1]:.3f} | "
+            f"{o['comparison_range'][0]:.3f} to {o['comparison_range'][1]:.3f} | {o['max_weight_share']:.4f} |"
+        )
+    balance = result.balance
+    if not balance.empty:
+        worst_before = balance["smd_before"].abs().max()
+        worst_after = balance["smd_after"].abs().max()
+        lines += [
+            "",
+            f"Standardised mean differences (balance.csv, {len(balance)} covariates): largest "
+            f"{worst_before:.3f} before weighting, {worst_after:.3f} after (0.1 is the usual limit).",
+        ]
+    lines += [
+        "",
+        "## Limits",
+        "",
+        "The adjusted estimates are causal only if no unmeasured difference between the groups affects both "
+        "step-down and the outcome. Families' underlying risk is not recorded: adjusted estimates remain "
+        "exposed to it (in synthetic England, where it is planted, they are biased towards no effect).",
+        f"Estimates from fewer than {SMALL_GROUP} children in either group are not published ({CONFIDENTIAL}).",
+    ]
+    if synthetic:
+        lines += [
+            "",
+            "True values come from synthetic England's truth/ folder; they are approximate (see docs/evaluate.md).",
+        ]
+    return "\n".join(lines) + "\n"
