@@ -79,13 +79,16 @@ def design_matrix(
 def logistic_fit(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Coefficients of a logistic regression of ``y`` on ``x`` (statsmodels GLM, IRLS)."""
     import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning, SingularMatrixWarning
 
     with warnings.catch_warnings():
         # Near-separation on a rare dummy moves that coefficient far out but leaves the fitted
         # probabilities, all we use, well defined; the overlap rule then trims the extremes.
         warnings.simplefilter("ignore", PerfectSeparationWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
+        # Collinear dummies (one LA's only financial years) leave the coefficients not unique but
+        # the fitted probabilities unique: the least-squares step uses a pseudo-inverse.
+        warnings.simplefilter("ignore", SingularMatrixWarning)
         result = sm.GLM(y, x, family=sm.families.Binomial()).fit(maxiter=100)
     return np.asarray(result.params)
 
