@@ -35,6 +35,7 @@ NUMERIC = [
     "age_squared",
     "prior_referrals",
     "prior_cin_episodes",
+    "sibling_prior_referrals",
     "prior_cp_plan",
     "prior_care",
     "prior_early_help",
@@ -64,7 +65,12 @@ def covariates(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> tuple[pd.Dat
     out = frame.copy()
     out["age"] = out["age"].astype(float).fillna(out["age"].median())
     out["age_squared"] = out["age"] ** 2 / 10
-    for name, cap in (("prior_referrals", 5), ("prior_cin_episodes", 5), ("family_size", 6)):
+    for name, cap in (
+        ("prior_referrals", 5),
+        ("prior_cin_episodes", 5),
+        ("sibling_prior_referrals", 5),
+        ("family_size", 6),
+    ):
         out[name] = out[name].astype(float).fillna(0).clip(upper=cap)
     for name in ("prior_cp_plan", "prior_care", "prior_early_help", "disabled"):
         out[name] = out[name].astype("boolean").fillna(False).astype(float)

@@ -81,6 +81,15 @@ history AS (
         AND p.referral_date < b.referral_date
     GROUP BY b.la_code, b.referral_id
 ),
+family_history AS (
+    -- earlier referrals of the child's brothers and sisters (same family_id, another child)
+    SELECT b.la_code, b.referral_id, count(*) AS sibling_prior_referrals
+    FROM base b
+    JOIN children me ON me.la_code = b.la_code AND me.child_id = b.child_id
+    JOIN children sib ON sib.la_code = me.la_code AND sib.family_id = me.family_id AND sib.child_id <> me.child_id
+    JOIN referrals p ON p.la_code = sib.la_code AND p.child_id = sib.child_id AND p.referral_date < b.referral_date
+    GROUP BY b.la_code, b.referral_id
+),
 prior_cp AS (
     SELECT DISTINCT b.la_code, b.referral_id FROM base b
     JOIN cp_plans p ON p.la_code = b.la_code AND p.child_id = b.child_id AND p.start_date < b.referral_date
@@ -115,7 +124,7 @@ SELECT b.la_code, b.referral_id, b.stepped_down, b.re_referred AS re_referral_12
        b.primary_need, b.referral_source, ch.sex, ch.disabled, ch.idaci_decile,
        COALESCE(f.family_size, 1) AS family_size,
        b.la_code || '/' || COALESCE(ch.family_id, 'child:' || b.child_id) AS family,
-       h.prior_referrals, h.prior_cin_episodes,
+       h.prior_referrals, h.prior_cin_episodes, COALESCE(fh.sibling_prior_referrals, 0) AS sibling_prior_referrals,
        cp.referral_id IS NOT NULL AS prior_cp_plan,
        care.referral_id IS NOT NULL AS prior_care,
        eh.referral_id IS NOT NULL AS prior_early_help,
@@ -126,6 +135,7 @@ LEFT JOIN family_sizes f ON f.la_code = b.la_code AND f.family_id = ch.family_id
 LEFT JOIN next_referral nr ON nr.la_code = b.la_code AND nr.referral_id = b.referral_id
 LEFT JOIN escalated x ON x.la_code = b.la_code AND x.referral_id = b.referral_id
 LEFT JOIN history h ON h.la_code = b.la_code AND h.referral_id = b.referral_id
+LEFT JOIN family_history fh ON fh.la_code = b.la_code AND fh.referral_id = b.referral_id
 LEFT JOIN prior_cp cp ON cp.la_code = b.la_code AND cp.referral_id = b.referral_id
 LEFT JOIN prior_care care ON care.la_code = b.la_code AND care.referral_id = b.referral_id
 LEFT JOIN prior_early_help eh ON eh.la_code = b.la_code AND eh.referral_id = b.referral_id

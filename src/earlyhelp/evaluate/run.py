@@ -129,7 +129,7 @@ def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bo
         "Comparison: closed with no early help. Estimand: the average effect on the stepped-down children (ATT).",
         "",
         "Covariates, all known before closure: age, sex, disability, primary need, referral source, assessment "
-        "factors, prior referrals and episodes of need, prior child protection plan, care or early help, "
+        "factors, prior referrals and episodes of need, siblings' prior referrals, prior child protection plan, care or early help, "
         "deprivation decile, family size, financial year, and LA (fixed effects).",
         "",
         "Methods: *naive* is the unadjusted difference; *IPW* weights comparison children by the odds of "
