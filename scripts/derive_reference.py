@@ -182,6 +182,33 @@ def activity(panel: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["la_code", "time_period"]).reset_index(drop=True)
 
 
+CARE_BY_AGE_COLUMNS = {
+    "cla_age1_to_4_years": "cla_1_4_at_31_march",
+    "cla_age16_years_and_over": "cla_16_plus_at_31_march",
+    "pop_age_1to4": "population_1_4",
+    "pop_age_16plus": "population_16_plus",
+    # Non-CLA, non-safeguarding gross spend (family support, young people, Sure Start and under
+    # 5s, other) per child aged 0-16 in 2022 prices (SPPI): Bennett et al.'s "preventative" spend.
+    "gspend_noncla_nonsg_pc": "preventative_spend_per_child_2022_prices",
+    "median_gppa_adj": "median_pay_2022_prices",
+}
+
+
+def care_by_age(panel: pd.DataFrame) -> pd.DataFrame:
+    """The LA panel of `earlyhelp evaluate` (docs/evaluate.md, "The LA panel"): children looked after
+    at 31 March aged 1-4 and 16+ (the panel has no care entries by age), their populations,
+    preventative spend per child and median pay."""
+    table = panel[["new_la_code", "time_period", *CARE_BY_AGE_COLUMNS]].rename(
+        columns={"new_la_code": "la_code", **CARE_BY_AGE_COLUMNS}
+    )
+    table["time_period"] = table["time_period"].map(_financial_year)
+    for column in ("preventative_spend_per_child_2022_prices", "median_pay_2022_prices"):
+        table[column] = table[column].round(2)
+    for column in ("population_1_4", "population_16_plus"):
+        table[column] = table[column].round(1)
+    return table.sort_values(["la_code", "time_period"]).reset_index(drop=True)
+
+
 def published_national(shared: Path) -> pd.DataFrame:
     """The calibration table of ../shared/reference/README.md, parsed from its markdown."""
     text = (shared / "README.md").read_text(encoding="utf-8")
@@ -232,6 +259,7 @@ def main() -> None:
         "deflators": deflators,
         "activity": activity(panel),
         "published_national": published_national(args.shared),
+        "care_by_age": care_by_age(panel),
     }
     for name, frame in tables.items():
         frame.to_csv(args.out / f"{name}.csv", index=False, lineterminator="\n")

@@ -43,8 +43,11 @@ def test_evaluate_writes_estimates_with_true_values(tiny, tmp_path):
     with (out / "estimates.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [*ESTIMATE_COLUMNS, "true_value"]
-    methods = {row["method"].split(" ")[0] for row in rows}
+    methods = {row["method"].split(" ")[0] for row in rows if row["analysis"] == "step_down_vs_no_early_help"}
     assert methods == {"naive", "IPW", "AIPW", "Cox"}
+    # The real LA panel is always estimated; tiny synthetic England has too few LAs for its own.
+    panel = {(row["analysis"], row["outcome"]) for row in rows if row["estimand"] == "panel_coefficient"}
+    assert panel == {("la_panel_real", "care_16_17"), ("la_panel_real", "care_1_4")}
     re_referral = [r for r in rows if r["outcome"] == "re_referral_12m" and r["estimand"] == "ATT_risk_ratio"]
     # The planted risk ratio is below 1 (0.7 before the need and deprivation modifiers).
     assert all(0.5 < float(r["true_value"]) < 1 for r in re_referral)

@@ -30,6 +30,10 @@ TABLES = (
     "cp_plans",
     "looked_after_episodes",
     "returns",
+    # for the LA panel (earlyhelp.evaluate.panel)
+    "spend",
+    "population",
+    "deflators",
 )
 
 _KEEP = (

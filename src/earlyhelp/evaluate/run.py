@@ -11,6 +11,7 @@ import pandas as pd
 
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.publish import CONFIDENTIAL
+from earlyhelp.spec.periods import time_period
 
 ESTIMATE_COLUMNS = [
     "analysis",
@@ -60,9 +61,15 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
 
     started = time.perf_counter()
     data = Path(data)
-    with steps("Evaluating step-down", 2 + len(OUTCOMES)) as advance:
+    from earlyhelp.evaluate import panel
+
+    with steps("Evaluating step-down", 3 + len(OUTCOMES)) as advance:
         with create_engine(engine) as database:
             cohort = build_cohort(database, data)
+            panel_frame = panel.synthetic_panel_frame(database)
+            period = database.sql(
+                "SELECT min(period_start) AS first, max(period_end) AS last FROM returns"
+            ).to_pylist()[0]
         advance("cohort")
         if cohort.empty:
             raise DataError(
@@ -76,7 +83,15 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
             )
         truth = read_truth(data)
         result = step_down_effects(cohort, truth=truth, advance=advance)
-        estimates = pd.DataFrame(result.estimates)
+        panel_estimates = panel.real_panel()
+        if period["first"] is not None:
+            first, last = (time_period(day.year - (day.month < 4)) for day in (period["first"], period["last"]))
+            panel_estimates += panel.synthetic_panel(panel_frame, first, last)
+        advance("LA panel")
+        true_spend = panel.synthetic_true_values(data)
+        estimates = pd.DataFrame(
+            result.estimates + panel.panel_rows(panel_estimates, true_spend if truth is not None else None)
+        )
         published = disclosure_controlled(estimates)
         out.mkdir(parents=True, exist_ok=True)
         published.to_csv(out / "estimates.csv", index=False)
@@ -86,7 +101,9 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
         (out / "forest.svg").write_text(forest_svg(estimates), encoding="utf-8")
         (out / "km.svg").write_text(km_svg(result.survival), encoding="utf-8")
         (out / "evaluation.md").write_text(
-            report_text(published, result, len(cohort), truth is not None), encoding="utf-8"
+            report_text(published, result, len(cohort), truth is not None)
+            + "\n".join(panel.bennett_text(panel_estimates)),
+            encoding="utf-8",
         )
         advance("written")
     return Evaluation(estimates, [out / name for name in FILES], engine, time.perf_counter() - started)
