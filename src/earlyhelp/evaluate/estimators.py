@@ -73,13 +73,34 @@ def design_matrix(
             if level != reference:
                 parts[f"{name}={level}"] = (values == level).astype(float)
     kept = {name: column for name, column in parts.items() if name == "intercept" or np.ptp(column) > 0}
-    return Design(np.column_stack(list(kept.values())), list(kept))
+    matrix, names = np.column_stack(list(kept.values())), list(kept)
+    independent = _independent_columns(matrix)
+    return Design(matrix[:, independent], [names[j] for j in independent])
+
+
+def _independent_columns(matrix: np.ndarray) -> list[int]:
+    """Indices of a largest set of linearly independent columns (pivoted QR of the small X'X), in
+    order: a dummy that another set of dummies determines (an LA's only years) is dropped."""
+    from scipy.linalg import qr
+
+    scale = np.sqrt((matrix**2).sum(axis=0))
+    normalised = matrix / np.where(scale > 0, scale, 1.0)
+    _, r, pivot = qr(normalised.T @ normalised, pivoting=True)
+    diagonal = np.abs(np.diag(r))
+    rank = int((diagonal > 1e-10 * diagonal[0]).sum())
+    return sorted(pivot[:rank].tolist())
 
 
 def logistic_fit(y: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Coefficients of a logistic regression of ``y`` on ``x`` (statsmodels GLM, IRLS)."""
+    """Coefficients of a logistic regression of ``y`` on ``x`` (statsmodels Logit, Newton; GLM's
+    IRLS, five times slower but safe with a singular Hessian, if Newton fails)."""
     import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning, SingularMatrixWarning
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        PerfectSeparationError,
+        PerfectSeparationWarning,
+        SingularMatrixWarning,
+    )
 
     with warnings.catch_warnings():
         # Near-separation on a rare dummy moves that coefficient far out but leaves the fitted
@@ -89,8 +110,11 @@ def logistic_fit(y: np.ndarray, x: np.ndarray) -> np.ndarray:
         # Collinear dummies (one LA's only financial years) leave the coefficients not unique but
         # the fitted probabilities unique: the least-squares step uses a pseudo-inverse.
         warnings.simplefilter("ignore", SingularMatrixWarning)
-        result = sm.GLM(y, x, family=sm.families.Binomial()).fit(maxiter=100)
-    return np.asarray(result.params)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            return np.asarray(sm.Logit(y, x).fit(disp=0, method="newton", maxiter=100).params)
+        except (np.linalg.LinAlgError, PerfectSeparationError):
+            return np.asarray(sm.GLM(y, x, family=sm.families.Binomial()).fit(maxiter=100).params)
 
 
 def expit(z: np.ndarray) -> np.ndarray:
