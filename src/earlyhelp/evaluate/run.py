@@ -102,6 +102,7 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
         (out / "km.svg").write_text(km_svg(result.survival), encoding="utf-8")
         (out / "evaluation.md").write_text(
             report_text(published, result, len(cohort), truth is not None)
+            + "\n"
             + "\n".join(panel.bennett_text(panel_estimates)),
             encoding="utf-8",
         )
