@@ -192,14 +192,11 @@ def _km_curves(rows: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
         ("closed, no early help (weighted to the stepped down)", ~treated, weights[~treated]),
     ):
         fit = SurvfuncRight(time[mask], status[mask], freq_weights=w)
+        # The curve runs on, flat, to the last child followed (not only to the last re-referral).
+        last = fit.surv_prob[-1:] if len(fit.surv_prob) else np.array([1.0])
+        days = np.concatenate([[0.0], fit.surv_times, [time[mask].max()]])
         curves.append(
-            pd.DataFrame(
-                {
-                    "group": group,
-                    "day": np.concatenate([[0.0], fit.surv_times]),
-                    "share": np.concatenate([[1.0], fit.surv_prob]),
-                }
-            )
+            pd.DataFrame({"group": group, "day": days, "share": np.concatenate([[1.0], fit.surv_prob, last])})
         )
     return pd.concat(curves, ignore_index=True)
 

@@ -44,6 +44,12 @@ def forest_svg(estimates: pd.DataFrame) -> str:
         truth["true_value"] = truth["true_value"].astype(float) * 100
         layers.append(alt.Chart(truth).mark_tick(color="#0b0c0c", thickness=2, size=16).encode(x="true_value:Q", y=y))
     chart = alt.layer(*layers).properties(width=420, height=28 * len(rows))
+    if len(layers) == 4:
+        chart = chart.properties(
+            title=alt.TitleParams(
+                "", subtitle="Black ticks: the true effect planted in synthetic England", anchor="start"
+            )
+        )
     spec = chart.configure(font=FONT, background="white").to_dict()
     summary = "; ".join(
         f"{r.row}: {r.estimate:.1f} points (95% CI {r.ci_lower:.1f} to {r.ci_upper:.1f})" for r in rows.itertuples()
