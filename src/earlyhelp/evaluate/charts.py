@@ -47,7 +47,9 @@ def forest_svg(estimates: pd.DataFrame) -> str:
     if len(layers) == 4:
         chart = chart.properties(
             title=alt.TitleParams(
-                "", subtitle="Black ticks: the true effect planted in synthetic England", anchor="start"
+                "Effect of step-down",
+                subtitle="Black ticks: the true effect planted in synthetic England",
+                anchor="start",
             )
         )
     spec = chart.configure(font=FONT, background="white").to_dict()
