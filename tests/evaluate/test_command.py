@@ -94,3 +94,15 @@ def test_small_groups_are_suppressed():
     published = disclosure_controlled(estimates)
     assert published.iloc[0][["estimate", "ci_lower", "ci_upper", "n_treated"]].tolist() == ["c"] * 4
     assert published.iloc[1][["estimate", "n_treated"]].tolist() == ["-0.0500", "10"]
+
+
+@pytest.mark.spark
+def test_spark_builds_the_same_cohort(tiny, spark):
+    with create_engine("duckdb") as engine:
+        expected = build_cohort(engine, tiny)
+    with create_engine("spark", spark=spark) as engine:
+        got = build_cohort(engine, tiny)
+    columns = ["referral_id", "stepped_down", "re_referral_12m", "re_referral_24m", "escalation_12m", "prior_referrals"]
+    pd.testing.assert_frame_equal(
+        got[columns].reset_index(drop=True), expected[columns].reset_index(drop=True), check_dtype=False
+    )
