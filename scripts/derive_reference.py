@@ -24,6 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from earlyhelp.compare.neighbours import CHARACTERISTICS, NEIGHBOURS_PER_LA
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "src" / "earlyhelp" / "reference" / "data"
 
@@ -241,13 +243,17 @@ PUBLISHED_INDICATORS = {
     "cp_second_plan_pct": ("d3", "CPP_subsequent_percent", "CPP_subsequent", "CPP_start"),
 }
 PUBLISHED_LEVELS = ("National", "Regional", "Local authority")
+# Buckinghamshire county became a unitary on the same boundary (April 2020); table D3 keeps the
+# county code to 2019-20, the other tables use the unitary's throughout.
+SAME_AREA_NEW_CODE = {"E10000002": "E06000060"}
 
 
 def published_figures(shared: Path) -> pd.DataFrame:
     """The DfE CIN release rows for the indicators we define the same way, cells kept as published.
 
     Inner and Outer London (E13) rows are left out: the ONS region is London (E12000007), which the
-    release also publishes, and its London LAs are given that region.
+    release also publishes, and its London LAs are given that region. LA codes are the release's,
+    but for Buckinghamshire's (SAME_AREA_NEW_CODE).
     """
     frames = []
     for indicator, (table, value, numerator, denominator) in PUBLISHED_INDICATORS.items():
@@ -265,7 +271,7 @@ def published_figures(shared: Path) -> pd.DataFrame:
                     "time_period": raw["time_period"].astype(int).map(_financial_year),
                     "geographic_level": raw["geographic_level"],
                     "region_code": raw["region_code"].replace({code: LONDON[0] for code in INNER_OUTER_LONDON}),
-                    "la_code": raw["new_la_code"],
+                    "la_code": raw["new_la_code"].replace(SAME_AREA_NEW_CODE),
                     "value": raw[value],
                     "numerator": raw[numerator],
                     "denominator": raw[denominator] if denominator in raw.columns else denominator,
@@ -288,16 +294,15 @@ def published_figures(shared: Path) -> pd.DataFrame:
 # Statistical neighbours: characteristics before the years the indicators look at, averaged over
 # financial years 2014-15 to 2016-17 (panel years 2015-2017) where they change from year to year.
 NEIGHBOUR_YEARS = (2015, 2016, 2017)
-# name -> (panel column, take the natural log?, weight in the distance)
-NEIGHBOUR_CHARACTERISTICS = {
-    "idaci_2019": ("imd19_idaci", False, 1.0),
-    "child_poverty_pct": ("rel_pov_rate100", False, 1.0),
-    "log_children_0_16": ("population_0_16", True, 1.0),
-    "cin_rate_per_10k": ("any_cin_ep_rate_10000", False, 1.0),
-    "cla_rate_per_10k": ("at_31_cla_rate10000", False, 1.0),
-    "children_not_white_pct": ("children_not_white_pct", False, 1.0),
+# Characteristic (weights in earlyhelp.compare.neighbours.CHARACTERISTICS) -> (panel column, take its log?)
+NEIGHBOUR_COLUMNS = {
+    "idaci_2019": ("imd19_idaci", False),
+    "child_poverty_pct": ("rel_pov_rate100", False),
+    "log_children_0_16": ("population_0_16", True),
+    "cin_rate_per_10k": ("any_cin_ep_rate_10000", False),
+    "cla_rate_per_10k": ("at_31_cla_rate10000", False),
+    "children_not_white_pct": ("children_not_white_pct", False),
 }
-NEIGHBOURS_PER_LA = 10
 
 
 def neighbour_characteristics(panel: pd.DataFrame) -> pd.DataFrame:
@@ -307,7 +312,9 @@ def neighbour_characteristics(panel: pd.DataFrame) -> pd.DataFrame:
     panel = panel.assign(children_not_white_pct=100 * (1 - panel["white_ethnest"] / panel["population_0_16"]))
     window = panel[panel["time_period"].isin(NEIGHBOUR_YEARS)]
     table = pd.DataFrame(index=pd.Index(sorted(panel["new_la_code"].unique()), name="la_code"))
-    for name, (column, log, _) in NEIGHBOUR_CHARACTERISTICS.items():
+    if set(NEIGHBOUR_COLUMNS) != set(CHARACTERISTICS):
+        sys.exit("NEIGHBOUR_COLUMNS and earlyhelp.compare.neighbours.CHARACTERISTICS name different characteristics.")
+    for name, (column, log) in NEIGHBOUR_COLUMNS.items():
         values = window.groupby("new_la_code")[column].mean()
         fallback = panel.groupby("new_la_code")[column].mean()
         values = values.reindex(table.index).fillna(fallback.reindex(table.index))
@@ -315,7 +322,7 @@ def neighbour_characteristics(panel: pd.DataFrame) -> pd.DataFrame:
             sys.exit(f"No {column} in any year for {sorted(values[values.isna()].index)}")
         table[name] = np.log(values) if log else values
     table = table.round(6)
-    for name in NEIGHBOUR_CHARACTERISTICS:
+    for name in NEIGHBOUR_COLUMNS:
         table[f"z_{name}"] = ((table[name] - table[name].mean()) / table[name].std(ddof=0)).round(6)
     return table.reset_index()
 
@@ -323,8 +330,8 @@ def neighbour_characteristics(panel: pd.DataFrame) -> pd.DataFrame:
 def statistical_neighbours(characteristics: pd.DataFrame) -> pd.DataFrame:
     """The NEIGHBOURS_PER_LA nearest LAs of each LA by weighted Euclidean distance over the z-scores
     (ties by la_code); distances to 4 decimals."""
-    weights = np.array([weight for _, _, weight in NEIGHBOUR_CHARACTERISTICS.values()])
-    z = characteristics[[f"z_{name}" for name in NEIGHBOUR_CHARACTERISTICS]].to_numpy()
+    weights = np.array(list(CHARACTERISTICS.values()))
+    z = characteristics[[f"z_{name}" for name in CHARACTERISTICS]].to_numpy()
     codes = characteristics["la_code"].to_numpy()
     distances = np.sqrt((((z[:, None, :] - z[None, :, :]) ** 2) * weights).sum(axis=2)).round(4)
     rows = []
