@@ -237,6 +237,8 @@ class RowChecker:
         elif column.type == "bool":
             invalid = ~empty & ~is_true_or_false(values)
             self._flag("value-bool", invalid, batch, name, values)
+        elif name == rules.PLACEMENT_URN.column:
+            self._check_urn(values, empty, batch)
         elif name in rules.IDENTIFIER_SHAPES:
             self._check_shape(rules.IDENTIFIER_SHAPES[name], values, empty, batch)
         elif column.type in ("int", "float"):
@@ -272,6 +274,10 @@ class RowChecker:
             values,
             expected=lambda i: next((sentence for match, sentence in notes if match[i]), ""),
         )
+
+    @rules.finds(rules.PLACEMENT_URN.rule_id)
+    def _check_urn(self, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:
+        self._check_shape(rules.PLACEMENT_URN, values, empty, batch)
 
     @rules.finds("value-code")
     def _check_codes(self, column: Column, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:

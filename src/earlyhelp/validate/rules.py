@@ -99,6 +99,9 @@ NHS_NUMBER = IdentifierShape(
 )
 UPN = IdentifierShape("upn", "value-upn", r"^[A-Za-z][0-9]{11}[0-9A-Za-z]$", " ")
 IDENTIFIER_SHAPES = {shape.column: shape for shape in (NHS_NUMBER, UPN)}
+# A placement's Ofsted URN (SSDA903 URN, not a person's identifier): SC or EY and six digits, six or
+# seven digits (schools and older registrations), or XXXXXXX for a placement that has none.
+PLACEMENT_URN = IdentifierShape("urn", "value-urn", r"^(SC[0-9]{6}|EY[0-9]{6}|[0-9]{6,7}|XXXXXXX)$", "")
 
 RULES_IN_ORDER: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ files
@@ -316,6 +319,16 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         "letter for a temporary UPN); spaces are accepted. Copy it again from the school census record.",
         tables=_tables(lambda t: t.has_column(UPN.column)),
         title="UPN not 13 characters",
+    ),
+    Rule(
+        "value-urn",
+        "row",
+        "{value} is not an Ofsted URN.",
+        "Write the placement's Ofsted unique reference number as the SSDA903 return has it: SC and six "
+        "digits (e.g. SC123456), six or seven digits, SC999999 for a provider not yet registered, or "
+        "XXXXXXX for a placement that has none.",
+        tables=_tables(lambda t: t.has_column(PLACEMENT_URN.column)),
+        title="Not an Ofsted URN",
     ),
     Rule(
         "value-int",
