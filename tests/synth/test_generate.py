@@ -268,8 +268,9 @@ def test_regions_made_in_parallel_parts_are_unique_and_deterministic(tmp_path, m
         "referrals.parquet",
         "truth/person_records.parquet",
         "truth/effects.json",
-        "ssda903/episodes.parquet",
-        "ssda903/header.parquet",
+        "episode_postcodes.parquet",
+        "looked_after_episodes.parquet",
+        "children.parquet",
     ):
         assert (sequential / name).read_bytes() == (tmp_path / name).read_bytes(), name
     # Health records also carry a planted fault: now and then a sibling's number (same family,
