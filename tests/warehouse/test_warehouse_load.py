@@ -137,7 +137,11 @@ def test_identifiers_go_only_to_a_separate_identity_warehouse(tmp_path):
     assert result.identity_rows == people
     assert query(identity, "SELECT count(*) FROM person_identifiers") == [(people,)]
     assert "person_identifiers" not in {row[0] for row in query(warehouse, "SHOW TABLES")}
-    assert {row[0] for row in query(identity, "SHOW TABLES")} == {"person_identifiers", HISTORY_TABLE}
+    assert {row[0] for row in query(identity, "SHOW TABLES")} == {
+        "person_identifiers",
+        "episode_postcodes",
+        HISTORY_TABLE,
+    }
 
 
 def test_bom_blank_lines_and_quoted_breaks_load_like_the_validator_reads_them(tmp_path):
@@ -360,5 +364,6 @@ def test_loading_shows_one_progress_step_per_table_of_each_database(tmp_path, re
     bars = recorded_progress(load_module)
     load_return([sample.path()], tmp_path / "w.duckdb", identity_warehouse=tmp_path / "i.duckdb")
     analytic = [name for name, table in TABLES.items() if table.zone != "identity"]
-    # The identity database first (one table), then every analytic warehouse table.
-    assert bars == [("Loading", 1 + len(analytic), ["person_identifiers", *analytic])]
+    # The identity database first (its tables), then every analytic warehouse table.
+    identity = ["person_identifiers", "episode_postcodes"]
+    assert bars == [("Loading", len(identity) + len(analytic), [*identity, *analytic])]
