@@ -321,16 +321,6 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         title="UPN not 13 characters",
     ),
     Rule(
-        "value-urn",
-        "row",
-        "{value} is not an Ofsted URN.",
-        "Write the placement's Ofsted unique reference number as the SSDA903 return has it: SC and six "
-        "digits (e.g. SC123456), six or seven digits, SC999999 for a provider not yet registered, or "
-        "XXXXXXX for a placement that has none.",
-        tables=_tables(lambda t: t.has_column(PLACEMENT_URN.column)),
-        title="Not an Ofsted URN",
-    ),
-    Rule(
         "value-int",
         "row",
         "{value} is not a whole number.",
@@ -352,6 +342,16 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         "{value} is outside the allowed range for {column} ({expected}).",
         tables=_tables(lambda t: any(c.minimum is not None or c.maximum is not None for c in t.columns)),
         title="Number out of range",
+    ),
+    Rule(
+        "value-urn",
+        "row",
+        "{value} is not an Ofsted URN.",
+        "Write the placement's Ofsted unique reference number as the SSDA903 return has it: SC and six "
+        "digits (e.g. SC123456), six or seven digits, SC999999 for a provider not yet registered, or "
+        "XXXXXXX for a placement that has none.",
+        tables=_tables(lambda t: t.has_column(PLACEMENT_URN.column)),
+        title="Not an Ofsted URN",
     ),
     Rule(
         "date-order",
