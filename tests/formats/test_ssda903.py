@@ -261,3 +261,10 @@ def test_the_identity_zone_can_live_in_its_own_folder(tmp_path: Path) -> None:
     folder = tmp_path / "out" / "E06000001"
     assert _rows_of(folder / "header.csv") == _rows_of(files / "903_head_2025.csv")
     assert _rows_of(folder / "episodes.csv") == _rows_of(files / "903_eps_2025.csv")
+
+
+def test_ingesting_an_ehld_folder_keeps_its_episode_postcodes(tmp_path: Path) -> None:
+    ehld = ingest([_write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)], tmp_path / "ehld", la_code="E06000001")
+    copied = ingest([ehld], tmp_path / "copy")
+    for name in ("episode_postcodes", "looked_after_episodes", "children"):
+        assert (copied / f"{name}.csv").read_text() == (ehld / f"{name}.csv").read_text()
