@@ -78,10 +78,13 @@ def generate(
             "nothing was written, so nothing in it is lost.",
             hint="Choose a new or empty folder, or add --force to replace its EHLD tables.",
         )
+    earlier_synthetic = (out / "truth" / "effects.json").is_file()
     out.mkdir(parents=True, exist_ok=True)
     for sub in SUBFOLDERS:
         (out / sub).mkdir(exist_ok=True)
     _remove_old_tables(out)
+    if earlier_synthetic:
+        _remove_old_sidecar(out)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -145,6 +148,20 @@ def _remove_old_tables(out: Path) -> None:
         for file in (out / sub).iterdir():
             if file.is_file():
                 file.unlink()
+
+
+# Written by synthetic England before issue #16: postcodes and dates of birth beside the
+# analytic tables. A rerun into such a folder takes them away (episode_postcodes replaces them).
+OLD_SIDECAR = ("ssda903/episodes", "ssda903/header")
+
+
+def _remove_old_sidecar(out: Path) -> None:
+    for name in OLD_SIDECAR:
+        for suffix in (".parquet", ".csv"):
+            (out / f"{name}{suffix}").unlink(missing_ok=True)
+    folder = out / "ssda903"
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 class _Writer:
