@@ -34,7 +34,6 @@ from earlyhelp.spec.model import TABLES, Table
 from earlyhelp.validate.rules import PLACEMENT_URN
 
 SEX_CODES = {"1": "M", "2": "F", "M": "M", "F": "F", "U": "U", "0": "U", "9": "U"}
-IDENTIFIER_COLUMNS = frozenset({"DOB", "UPN", "MOTHER", "MC_DOB", "HOME_POST", "PL_POST"})
 
 # SSDA903 episode column -> EHLD looked_after_episodes column (whose type and codes apply)
 EPISODE_COLUMNS = {
