@@ -1,4 +1,4 @@
-"""The data model agrees with shared/spec/dataset.md, checked against facts read off the spec."""
+"""The data model agrees with docs/spec/dataset.md, checked against facts read off the spec."""
 
 from earlyhelp import spec
 from earlyhelp.spec import codes

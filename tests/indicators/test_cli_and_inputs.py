@@ -30,6 +30,7 @@ def test_cli_writes_publishable_files_and_keeps_the_internal_table_apart(caseboo
     )
     assert result.exit_code == 0, result.output
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+        ".earlyhelp-indicators.json",  # the files it wrote, for a later --force (no figures)
         "README.md",
         "indicators.csv",
         "indicators_published.csv",

@@ -8,7 +8,8 @@ from earlyhelp.errors import DataError, UsageError
 from earlyhelp.report import control_limits
 from earlyhelp.report.catalogue import change, format_number
 from earlyhelp.report.funnel import position
-from earlyhelp.report.published import Published, period_label
+from earlyhelp.report.published import Published
+from earlyhelp.spec.periods import label as period_label
 
 
 @pytest.mark.parametrize(

@@ -69,3 +69,11 @@ def test_in_period_sql_includes_both_ends():
         engine.register("days", days)
         got = engine.sql(f"SELECT day FROM days WHERE {periods.in_period_sql('day', 201920)} ORDER BY day")
     assert got.column("day").to_pylist() == [dt.date(2019, 4, 1), dt.date(2020, 3, 31)]
+
+
+def test_start_year_sql_gives_the_calendar_year_a_period_starts_in():
+    table = pa.table({"p": pa.array([199900, 201920, 202021], pa.int64())})
+    with create_engine("duckdb") as engine:
+        engine.register("spans", table)
+        got = engine.sql(f"SELECT {periods.start_year_sql('p')} AS y FROM spans ORDER BY p").column("y").to_pylist()
+    assert got == [1999, 2019, 2020]

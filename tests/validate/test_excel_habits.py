@@ -59,14 +59,14 @@ def _identities(*rows: str) -> str:
     return IDENTITY_HEADER + "\n" + "".join(row + "\n" for row in rows)
 
 
-def test_nhs_numbers_and_upns_must_have_their_shape_but_check_digits_are_not_errors(tmp_path):
+def test_nhs_numbers_and_upns_must_have_their_shape_and_check_digits_are_warnings(tmp_path):
     rows = [
         # line 2: Excel's scientific notation; line 3: 9 digits; line 4: a decimal as Excel saves
         "la_csc,C1,E06000001,9.43E+09,,Ann,Test,2012-05-14,F,ZZ99 3AB",
         "la_csc,C2,E06000001,943476591,,Bob,Test,2014-01-02,M,",
         "la_csc,C3,E06000001,9434765919.0,,Cat,Test,2014-01-02,F,",
-        # lines 5-7 are fine: spaces between groups, a wrong check digit (10 digits still),
-        # and no NHS number at all
+        # lines 5-7 have the shape: spaces between groups, a wrong check digit (a warning), and
+        # no NHS number at all
         "la_csc,C4,E06000001,943 476 5919,A123456789012,Dan,Test,2014-01-02,M,",
         "la_csc,C5,E06000001,9434765918,A12345678901B,Eve,Test,2014-01-02,F,",
         "la_csc,C6,E06000001,,,Fay,Test,2014-01-02,F,",
@@ -81,7 +81,9 @@ def test_nhs_numbers_and_upns_must_have_their_shape_but_check_digits_are_not_err
         ("value-nhs-number", "person_identifiers.csv", 4, "nhs_number"),
         ("value-upn", "person_identifiers.csv", 8, "upn"),
         ("value-upn", "person_identifiers.csv", 9, "upn"),
+        ("value-nhs-number-check-digit", "person_identifiers.csv", 6, "nhs_number"),
     }
+    assert report.warning_count == 1 and report.error_count == 5
     by_line = {f.line: f for f in report.findings}
     # Never the value, only its shape; the scientific-notation case is named as Excel's doing.
     assert by_line[2].message.startswith("'<8 characters, masked>' is not an NHS number")

@@ -219,6 +219,16 @@ PLANTED_CASES: dict[str, tuple[dict[str, str | bytes | None], str]] = {
         {"person_identifiers.csv": IDENTIFIERS_HEADER + "\nla_csc,C1,E06000001,,A123,,,,,\n"},
         "person_identifiers.csv",
     ),
+    # 943 476 591 weighted 10..2 sums to 299, 299 mod 11 = 2, check digit 11 - 2 = 9, not 8.
+    "value-nhs-number-check-digit": (
+        {"person_identifiers.csv": IDENTIFIERS_HEADER + "\nla_csc,C1,E06000001,9434765918,,,,,,\n"},
+        "person_identifiers.csv",
+    ),
+    # 805000001001 weighted 2..13 sums to 59, 59 mod 23 = 13: check letter P, not A.
+    "value-upn-check-letter": (
+        {"person_identifiers.csv": IDENTIFIERS_HEADER + "\nla_csc,C1,E06000001,,A805000001001,,,,,\n"},
+        "person_identifiers.csv",
+    ),
     "key-table-missing": ({"children.csv": None}, "referrals.csv"),
     "value-urn": (
         {"looked_after_episodes.csv": LOOKED_AFTER_HEADER + "\nE06000001,C1,2019-08-01,S,C2,N1,K2,,,PR4,,SC12\n"},

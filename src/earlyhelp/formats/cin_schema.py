@@ -15,6 +15,7 @@ from importlib import resources
 
 from lxml import etree
 
+from earlyhelp.formats.readers import SAFE_XML_OPTIONS
 from earlyhelp.privacy import mask
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -32,12 +33,28 @@ TOLERATED_BLOCKS = ("PreProceedingsandFGDM",)
 IDENTIFIER_ELEMENTS = frozenset({"UPN", "FormerUPN", "PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate"})
 
 
-@cache
-def load_schema(year: int) -> etree.XMLSchema:
+def _schema_document(year: int) -> etree._Element:
     if year not in SCHEMA_YEARS:
         raise ValueError(f"no CIN census schema for {year}; known: {SCHEMA_YEARS}")
     source = resources.files("earlyhelp.formats").joinpath(f"schemas/CIN_schema_{year}.xsd")
-    document = etree.fromstring(source.read_bytes())
+    # The shipped schemas are ours, but parsed as safely as any input (no entities, no network).
+    return etree.fromstring(source.read_bytes(), etree.XMLParser(**SAFE_XML_OPTIONS))
+
+
+@cache
+def date_elements() -> frozenset[str]:
+    """The elements any shipped schema types as ``xs:date`` (ReferenceDate, CINreferralDate ...)."""
+    return frozenset(
+        element.get("name")
+        for year in SCHEMA_YEARS
+        for element in _schema_document(year).iter(f"{{{XS}}}element")
+        if element.get("type") == "xs:date"
+    )
+
+
+@cache
+def load_schema(year: int) -> etree.XMLSchema:
+    document = _schema_document(year)
     for name, type_name in (("Header", "headertype"), ("Child", "childtype")):
         etree.SubElement(document, f"{{{XS}}}element", name=name, type=type_name)
     return etree.XMLSchema(document)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,14 +39,17 @@ from lxml import etree
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import la_codes
 from earlyhelp.formats.cin_schema import (
+    IDENTIFIER_ELEMENTS,
     LATEST_SCHEMA_YEAR,
     TOLERATED_BLOCKS,
     check_element,
+    date_elements,
     load_schema,
 )
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
-from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult
+from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult, safe_iterparse
+from earlyhelp.formats.textfile import MAX_FIELD_CHARACTERS
 from earlyhelp.spec.files import sql_literal
 
 logger = logging.getLogger(__name__)
@@ -55,6 +59,13 @@ TRUE_VALUES = frozenset({"1", "true", "TRUE", "True"})
 
 # Stop keeping issue details beyond this many (the count goes on), so memory stays bounded.
 MAX_KEPT_ISSUES = 10_000
+
+# xs:date allows what no return means: negative and five-digit years, year 0, time zones. A CIN
+# date must be a plain YYYY-MM-DD in these years (children born since 1900; nothing planned past 2099).
+PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+FIRST_YEAR, LAST_YEAR = 1900, 2099
+# LAchildID is the LA's own id: shown in messages to name the child, when it is this short.
+SHOWN_CHILD_ID_CHARACTERS = 50
 
 
 @dataclass
@@ -111,7 +122,7 @@ class _HeaderInfo:
 
 def iter_children(path: Path) -> Iterator[tuple[str, etree._Element]]:
     """Yield ("Header" | "Child" | "unexpected", element) while streaming the file."""
-    context = etree.iterparse(str(path), events=("end",), tag=("Header", "Children", "Child"), huge_tree=True)
+    context = safe_iterparse(path, events=("end",), tag=("Header", "Children", "Child"))
     for _, element in context:
         if element.tag in ("Header", "Child"):
             yield element.tag, element
@@ -138,9 +149,23 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
     seen_child_ids: set[str] = set()
     child_number = 0
     try:
-        root_tag = next(etree.iterparse(str(path), events=("start",)))[1].tag
+        root = next(safe_iterparse(path, events=("start",)))[1]
     except etree.XMLSyntaxError as error:
-        result.add(FormatIssue(name, f"line {error.lineno}", "", "well-formed XML", str(error.msg)))
+        result.add(_syntax_issue(name, error))
+        return result
+    root_tag = root.tag
+    if root.getroottree().docinfo.doctype:
+        # Only a DTD can declare entities (external files, entity bombs): a CIN return has none.
+        result.add(
+            FormatIssue(
+                name,
+                "line 1",
+                "DOCTYPE",
+                "no DTD in a CIN census file",
+                "the file declares a DTD (<!DOCTYPE ...>), which CIN census files do not have; "
+                "earlyhelp reads no DTD and replaces no entity",
+            )
+        )
         return result
     if root_tag != "Message":
         result.add(
@@ -165,7 +190,13 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                 )
                 continue
             if kind == "Header":
-                for problem in check_element(element, load_schema(LATEST_SCHEMA_YEAR)):
+                too_long = _overlong_fields(element, name, "/Message/Header", child=None)
+                for issue in too_long:
+                    result.add(issue)
+                if too_long:
+                    continue
+                header_problems = check_element(element, load_schema(LATEST_SCHEMA_YEAR))
+                for problem in header_problems:
                     result.add(
                         FormatIssue(
                             name,
@@ -177,6 +208,11 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                     )
                 header.lea = _text(element.find("Source"), "LEA")
                 header.reference_date = _safe_date(_text(element.find("CollectionDetails"), "ReferenceDate"))
+                reported = {problem.field for problem in header_problems}
+                for issue in _unusable_dates(element, name, "/Message/Header", child=None):
+                    header.reference_date = None
+                    if issue.field not in reported:  # the XSD's message says it already
+                        result.add(issue)
                 if resolved_la is None and header.lea:
                     resolved_la = la_codes.dfe_to_ons().get(header.lea)
                     if resolved_la is None:
@@ -210,7 +246,7 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
             else:
                 result.skipped_children += 1
     except etree.XMLSyntaxError as error:
-        result.add(FormatIssue(name, f"line {error.lineno}", "", "well-formed XML", str(error.msg)))
+        result.add(_syntax_issue(name, error))
         return result
 
     if child_number == 0:
@@ -273,6 +309,86 @@ def _safe_date(value: str | None) -> dt.date | None:
         return None
 
 
+def _syntax_issue(file: str, error: etree.XMLSyntaxError) -> FormatIssue:
+    message = str(error.msg)
+    if "Text node too long" in message:  # libxml2's own limit (10 MB), far above ours
+        message = (
+            f"an element holds more than 10,000,000 characters, more than the {MAX_FIELD_CHARACTERS:,} "
+            "earlyhelp reads in one field"
+        )
+    return FormatIssue(file, f"line {error.lineno}", "", "well-formed XML", message)
+
+
+def _child_named(local_id: str | None) -> str:
+    """How a message names the child: its LAchildID (the LA's own id, not an identifier)."""
+    if local_id is None or len(local_id) > SHOWN_CHILD_ID_CHARACTERS:
+        return ""
+    return f" (child LAchildID {local_id})"
+
+
+def _where(element: etree._Element, top: etree._Element, top_path: str) -> str:
+    """``top_path`` followed by the path of ``element`` inside ``top``, e.g. /Child[3]/CINdetails[1]/CINreferralDate."""
+    inner = top.getroottree().getpath(element)[len(top.getroottree().getpath(top)) :]
+    return f"line {element.sourceline} {top_path}{inner}"
+
+
+def _overlong_fields(top: etree._Element, file: str, top_path: str, *, child: str | None) -> list[FormatIssue]:
+    """Elements whose text is longer than any field may be (the XSD sets no length)."""
+    issues = []
+    for element in top.iter():
+        text = element.text
+        if text is not None and len(text) > MAX_FIELD_CHARACTERS and isinstance(element.tag, str):
+            issues.append(
+                FormatIssue(
+                    file,
+                    _where(element, top, top_path),
+                    element.tag,
+                    f"at most {MAX_FIELD_CHARACTERS:,} characters",
+                    f"<{element.tag}> holds {len(text):,} characters, more than the {MAX_FIELD_CHARACTERS:,} "
+                    f"earlyhelp reads in one field{_child_named(child)}",
+                )
+            )
+    return issues
+
+
+def _unusable_dates(top: etree._Element, file: str, top_path: str, *, child: str | None) -> list[FormatIssue]:
+    """Dates the XSD lets through but no return means (see PLAIN_DATE), one issue each."""
+    issues = []
+    dates = date_elements()
+    for element in top.iter(*dates):
+        value = (element.text or "").strip()
+        if not value:
+            continue
+        reason = _date_problem(value)
+        if reason is None:
+            continue
+        shown = "" if element.tag in IDENTIFIER_ELEMENTS else f" {value!r}"
+        issues.append(
+            FormatIssue(
+                file,
+                _where(element, top, top_path),
+                element.tag,
+                f"a calendar date YYYY-MM-DD in {FIRST_YEAR}-{LAST_YEAR}",
+                f"{element.tag}{shown} {reason}{_child_named(child)}",
+            )
+        )
+    return issues
+
+
+def _date_problem(value: str) -> str | None:
+    if not PLAIN_DATE.fullmatch(value):
+        if value.endswith("Z") or re.search(r"[+-]\d{2}:\d{2}$", value):
+            return "has a time zone; give the date alone (YYYY-MM-DD)"
+        return "is not a plain YYYY-MM-DD date (a year of four digits, no sign)"
+    try:
+        year = dt.date.fromisoformat(value).year
+    except ValueError:
+        return "is not a date of the calendar"
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return f"is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+    return None
+
+
 def _read_child(
     child: etree._Element,
     number: int,
@@ -287,6 +403,12 @@ def _read_child(
         for found in child.findall(f"CINdetails/{block}"):
             found.getparent().remove(found)
     identifiers = _fields(child.find("ChildIdentifiers"))
+    # Before the XSD check: its messages quote the value, however long.
+    too_long = _overlong_fields(child, file, where, child=identifiers.get("LAchildID"))
+    if too_long:
+        for issue in too_long:
+            result.add(issue)
+        return False
     # GenderCurrent marks the 2024 generation of the schema; Sex the 2025 one onwards.
     problems = check_element(child, load_schema(2024 if "GenderCurrent" in identifiers else LATEST_SCHEMA_YEAR))
     issues = [
@@ -303,6 +425,7 @@ def _read_child(
     birth = identifiers.get("PersonBirthDate")
     expected = identifiers.get("ExpectedPersonBirthDate")
     if not problems:
+        issues += _unusable_dates(child, file, where, child=local_id)
         if local_id is None:
             issues.append(
                 FormatIssue(

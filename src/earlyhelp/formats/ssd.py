@@ -137,7 +137,9 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
             for row in batch.to_pylist():
                 number += 1
-                yield number, {k.lower(): ("" if v is None else str(v)).strip() for k, v in row.items()}
+                values = {k.lower(): ("" if v is None else str(v)).strip() for k, v in row.items()}
+                textfile.check_field_lengths(path.name, number, values)
+                yield number, values
         return
     yield from textfile.rows(path, normalise=str.lower)
 
@@ -269,10 +271,12 @@ def read_ssd(group: Detected, out: EHLDWriter, *, la_code: str | None) -> list[F
 
 def _read_people(r: _Reader) -> set[str]:
     disabled: dict[str, bool] = {}
-    for _, _, row in r.rows("ssd_disability"):
-        code = row.get("disa_disability_code", "").upper()
-        if code:
-            disabled[row["disa_person_id"]] = disabled.get(row["disa_person_id"], False) or code != "NONE"
+    for file, number, row in r.rows("ssd_disability"):
+        person, code = row.get("disa_person_id", ""), row.get("disa_disability_code", "").upper()
+        if code and not person:
+            r.problem(file, number, "disa_person_id", "required", "disa_person_id is empty")
+        elif code:
+            disabled[person] = disabled.get(person, False) or code != "NONE"
     postcode: dict[str, tuple[dt.date, str]] = {}
     for _, _, row in r.rows("ssd_address"):
         person, code = row.get("addr_person_id", ""), row.get("addr_address_postcode", "")
@@ -365,7 +369,8 @@ def _factors(text: str) -> list[str]:
     """ssd_assessment_factors holds a JSON list or object of factor codes, or a plain list."""
     try:
         value = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):
+        # Not JSON: also a number too long for int() (ValueError) or lists nested thousands deep.
         value = [part.strip() for part in text.replace(";", ",").split(",")]
     if isinstance(value, dict):
         value = [k for k, v in value.items() if v not in (False, "N", "n", 0, "0", None)]
@@ -500,7 +505,7 @@ def _read_looked_after(r: _Reader, known: set[str]) -> None:
         ceased, ok5 = r.code(row, "clae_cla_episode_ceased_reason", codes.REASON_CEASED, file, n, required=False)
         if not (child and start and ok1 and ok2 and ok3 and ok4 and ok5):  # start is required: ok1 says so
             continue
-        person = row["clae_person_id"]
+        person = row.get("clae_person_id", "")
         legal = next(
             (
                 code
@@ -554,7 +559,7 @@ def _read_early_help(r: _Reader, known: set[str]) -> None:
             r.problem(file, n, "earl_episode_id", "required", "earl_episode_id is empty")
         if not (child and ok1 and ok2 and episode_id):
             continue
-        person = row["earl_person_id"]
+        person = row.get("earl_person_id", "")
         r.out.add(
             "early_help_episodes",
             {

@@ -31,7 +31,7 @@ from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResul
 from earlyhelp.privacy import mask
 from earlyhelp.spec.files import find_tables
 from earlyhelp.spec.model import TABLES, Table
-from earlyhelp.validate.rules import PLACEMENT_URN
+from earlyhelp.validate.rules import PLACEMENT_URN_COLUMN, PLACEMENT_URN_PATTERN
 
 SEX_CODES = {"1": "M", "2": "F", "M": "M", "F": "F", "U": "U", "0": "U", "9": "U"}
 
@@ -108,7 +108,7 @@ def _parse_fields(
         if not value:
             continue
         parsed = _parse_value(value, table.column(name), field, file, number, issues, list_codes=True)
-        if parsed is not None and name == PLACEMENT_URN.column and not re.fullmatch(PLACEMENT_URN.pattern, value):
+        if parsed is not None and name == PLACEMENT_URN_COLUMN and not re.fullmatch(PLACEMENT_URN_PATTERN, value):
             issues.append(
                 FormatIssue(
                     file,

@@ -27,6 +27,13 @@ from earlyhelp.textsniff import (
     split_first_line,
 )
 
+# The longest value a field of any input may hold (CSV cell, Parquet cell, XML element text).
+# Generous (a free-text reason is a few hundred characters), and small enough that one bad field
+# cannot take gigabytes of memory and disk on its way to the validator.
+MAX_FIELD_CHARACTERS = 10_000
+# Columns whose value names the child in a message (SSDA903 CHILD, the SSD's *_person_id), when short.
+SHOWN_CHILD_ID_CHARACTERS = 50
+
 SAVE_AS_UTF8 = "In Excel choose File > Save As > 'CSV UTF-8 (comma delimited)' and ingest that file."
 # What each kind of non-text file (textsniff.SIGNATURES) is, in ingest's words.
 _BINARY = {
@@ -108,14 +115,43 @@ def rows(path: Path, *, normalise=str.strip) -> Iterator[tuple[int, dict[str, st
     if first is None:
         return
     names = [normalise(name.strip()) for name in first[1]]
+    check_field_lengths(path.name, 1, dict(zip(names, first[1])))
     for number, record in records:
         if not any(value.strip() for value in record):
             continue  # a blank line (Excel leaves ",,,," rows under a table)
-        yield number, {name: value.strip() for name, value in zip(names, record) if name}
+        row = {name: value.strip() for name, value in zip(names, record) if name}
+        if max(map(len, record)) > MAX_FIELD_CHARACTERS:
+            check_field_lengths(path.name, number, row)
+        yield number, row
+
+
+def check_field_lengths(file: str, number: int, row: dict[str, str]) -> None:
+    """``DataError`` naming the column, the line and the child when a value of ``row`` is longer
+    than ``MAX_FIELD_CHARACTERS``."""
+    for column, value in row.items():
+        if len(value) > MAX_FIELD_CHARACTERS or len(column) > MAX_FIELD_CHARACTERS:
+            child = next(
+                (
+                    v
+                    for k, v in row.items()
+                    if (k.lower() == "child" or k.lower().endswith("_person_id"))
+                    and 0 < len(v) <= SHOWN_CHILD_ID_CHARACTERS
+                ),
+                None,
+            )
+            named = f" (child {child})" if child else ""
+            shown = column if len(column) <= SHOWN_CHILD_ID_CHARACTERS else column[:SHOWN_CHILD_ID_CHARACTERS] + "..."
+            length = max(len(value), len(column))
+            raise DataError(
+                f"{file}, line {number}, column {shown}: {length:,} characters, more than the "
+                f"{MAX_FIELD_CHARACTERS:,} earlyhelp reads in one field{named}.",
+                hint='Look for a quote (") that is opened but never closed, or a value pasted by mistake.',
+            )
 
 
 def _records(path: Path, layout: TextLayout) -> Generator[tuple[int, list[str]], None, None]:
     """(line number, fields) per record, the header first (as line 1, byte-order mark removed)."""
+    line = 0
     try:
         with open(path, newline="", encoding=layout.encoding) as handle:
             reader = csv.reader(handle, delimiter=layout.delimiter)
@@ -129,12 +165,19 @@ def _records(path: Path, layout: TextLayout) -> Generator[tuple[int, list[str]],
                     continue
                 # reader.line_num is the line the record ends on; that is what a spreadsheet shows
                 # for the usual one-line record.
-                yield reader.line_num, record
+                line = reader.line_num
+                yield line, record
     except UnicodeDecodeError:
         if layout.is_utf16:
             raise DataError(f"{path.name} is not readable UTF-16 text.", hint=SAVE_AS_UTF8) from None
         raise not_utf8(path, layout) from None
     except csv.Error as error:
+        if "field larger than field limit" in str(error):  # the csv module's own limit, far above ours
+            raise DataError(
+                f"{path.name}, after line {line}: a field holds more than {csv.field_size_limit():,} characters, "
+                f"more than the {MAX_FIELD_CHARACTERS:,} earlyhelp reads in one field.",
+                hint='Look for a quote (") that is opened but never closed. ' + SAVE_AS_UTF8,
+            ) from None
         raise DataError(
             f"{path.name} could not be read as CSV: {error}.",
             hint='Look for a quote (") that is opened but never closed. ' + SAVE_AS_UTF8,

@@ -1,4 +1,4 @@
-"""The outcomes framework: every indicator of ``shared/spec/indicators.md``, on DuckDB or Spark.
+"""The outcomes framework: every indicator of ``docs/spec/indicators.md``, on DuckDB or Spark.
 
 >>> from earlyhelp.indicators import compute
 >>> result = compute("synthetic-england/", Path("out"), engine="duckdb")

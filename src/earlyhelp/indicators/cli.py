@@ -7,13 +7,15 @@ from pathlib import Path
 import click
 
 from earlyhelp.errors import UsageError
+from earlyhelp.output_folder import moved_path, staged_output
+from earlyhelp.spec import periods
 
 
 def _time_period(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip()
-    if len(text) != 6 or not text.isdigit() or (int(text[:4]) + 1) % 100 != int(text[4:]):
+    if not periods.is_time_period(text):
         raise UsageError(f"--base-year {value!r} is not a financial year like 201920.")
     return int(text)
 
@@ -60,8 +62,20 @@ def _time_period(value: str | None) -> int | None:
     show_default=True,
     help="Counts from 1 to this are suppressed (c) in the publishable files.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a folder that already holds files: replaces only the files an earlier "
+    "`earlyhelp indicators` wrote there, never anyone else's.",
+)
 def indicators(
-    data: Path | None, warehouse: Path | None, out: Path, engine: str, base_year: str | None, suppression_threshold: int
+    data: Path | None,
+    warehouse: Path | None,
+    out: Path,
+    engine: str,
+    base_year: str | None,
+    suppression_threshold: int,
+    force: bool,
 ) -> None:
     """Compute every outcomes-framework indicator for each LA, region and England."""
     from earlyhelp.indicators import compute
@@ -81,18 +95,16 @@ def indicators(
         )
     source = data if data is not None else warehouse
     assert source is not None  # exactly one of the two, checked above
-    result = compute(
-        source,
-        out,
-        engine=engine,
-        base_year=_time_period(base_year),
-        suppression_threshold=suppression_threshold,
-    )
+    base_period = _time_period(base_year)
+    with staged_output(out, "indicators", force) as staging:
+        result = compute(
+            source, staging, engine=engine, base_year=base_period, suppression_threshold=suppression_threshold
+        )
     rows = result.internal.num_rows
     click.echo(f"{rows} indicator rows computed with {result.engine} in {result.seconds:.1f} s.")
     click.echo("Publishable (disclosure-controlled):")
     for path in result.publishable_files:
-        click.echo(f"  {path}")
+        click.echo(f"  {moved_path(path, staging, out)}")
     click.echo("Internal, NOT for publication (unsuppressed):")
     for path in result.internal_files:
-        click.echo(f"  {path}")
+        click.echo(f"  {moved_path(path, staging, out)}")

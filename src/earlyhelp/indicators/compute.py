@@ -43,18 +43,9 @@ from earlyhelp.publish.conventions import (
     REGIONAL,
     TOTAL,
 )
+from earlyhelp.spec import periods
 
 Number = int | float | Fraction | Decimal
-
-
-def financial_year_of(day: dt.date) -> int:
-    start = day.year if day.month >= 4 else day.year - 1
-    return start * 100 + (start + 1) % 100
-
-
-def year_bounds(time_period: int) -> tuple[dt.date, dt.date]:
-    start = time_period // 100
-    return dt.date(start, 4, 1), dt.date(start + 1, 3, 31)
 
 
 @dataclass(frozen=True)
@@ -100,22 +91,19 @@ def _la_years_table(returns: dict[str, tuple[dt.date, dt.date, dt.date]]) -> tup
     rows: list[dict[str, Any]] = []
     la_years: dict[str, set[int]] = {}
     for la, (period_start, period_end, _extract) in sorted(returns.items()):
-        years = set()
-        period = financial_year_of(period_start)
-        while period <= financial_year_of(period_end):
-            start, end = year_bounds(period)
+        years = periods.periods_between(periods.period_of(period_start), periods.period_of(period_end))
+        for period in years:
+            start, end = periods.bounds(period)
             rows.append(
                 {
                     "la_code": la,
                     "time_period": period,
-                    "start_year": period // 100,
+                    "start_year": periods.start_year(period),
                     "year_start": start,
                     "year_end": end,
                 }
             )
-            years.add(period)
-            period = (period // 100 + 1) * 100 + (period // 100 + 2) % 100
-        la_years[la] = years
+        la_years[la] = set(years)
     schema = pa.schema(
         [
             ("la_code", pa.string()),
@@ -286,7 +274,8 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
                 "SELECT s.la_code, s.time_period, p.children_0_17, "
                 "SUM(CASE WHEN s.early_intervention THEN CAST(s.gross_spend AS DECIMAL(18, 2)) "
                 "ELSE CAST(0 AS DECIMAL(18, 2)) END) AS ei_spend "
-                "FROM spend s JOIN population p ON p.la_code = s.la_code AND p.year = s.time_period // 100 "
+                "FROM spend s JOIN population p ON p.la_code = s.la_code "
+                f"AND p.year = {periods.start_year_sql('s.time_period')} "
                 "WHERE p.children_0_17 IS NOT NULL "
                 "GROUP BY s.la_code, s.time_period, p.children_0_17"
             )
@@ -329,13 +318,13 @@ def year_wholly_covered(returns: tuple[dt.date, dt.date, dt.date], period: int) 
     would give a count of part of a year that reads as a whole year's, low figure.
     """
     period_start, period_end, _extract_date = returns
-    year_start, year_end = year_bounds(period)
+    year_start, year_end = periods.bounds(period)
     return period_start <= year_start and period_end >= year_end
 
 
 def _window_available(indicator: Indicator, returns: tuple[dt.date, dt.date, dt.date], period: int) -> bool:
     period_start, _period_end, extract_date = returns
-    year_start, year_end = year_bounds(period)
+    year_start, year_end = periods.bounds(period)
     if indicator.follow_up_days and extract_date < year_end + dt.timedelta(days=indicator.follow_up_days):
         return False
     if indicator.look_back_days and period_start > year_start - dt.timedelta(days=indicator.look_back_days):

@@ -1,4 +1,4 @@
-"""Every indicator of ``shared/spec/indicators.md``, defined once, next to the spec's wording.
+"""Every indicator of ``docs/spec/indicators.md``, defined once, next to the spec's wording.
 
 Three layers, all plain data:
 

@@ -1,4 +1,4 @@
-"""What happens to a child over time, defined once (``shared/spec/indicators.md``, "Conventions").
+"""What happens to a child over time, defined once (``docs/spec/indicators.md``, "Conventions").
 
 The windows a journey is judged in, and the SQL (DuckDB dialect; the Spark engine transpiles it)
 that decides whether an episode was open during a period, whether a referral is a re-referral,

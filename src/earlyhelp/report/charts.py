@@ -35,8 +35,8 @@ from earlyhelp.report.published import (
     Figure,
     Published,
     as_number,
-    period_label,
 )
+from earlyhelp.spec.periods import label as period_label
 
 # GOV.UK palette colours that keep 3:1 contrast with white (WCAG 1.4.11 non-text contrast).
 BLUE = "#1d70b8"

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from earlyhelp.errors import UsageError
+from earlyhelp.output_folder import moved_path, staged_output
 
 
 @click.command("report")
@@ -32,7 +33,13 @@ from earlyhelp.errors import UsageError
     metavar="CODE",
     help="ONS code of an LA to report on against its region and England (default: England).",
 )
-def report(data: Path | None, indicators: Path | None, out: Path, la: str | None) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a folder that already holds files: replaces only the files an earlier "
+    "`earlyhelp report` wrote there, never anyone else's.",
+)
+def report(data: Path | None, indicators: Path | None, out: Path, la: str | None, force: bool) -> None:
     """Write the report: charts and tables of the published indicators, as a static site.
 
     Works offline: open OUT/index.html in any browser, or serve the folder from any web server.
@@ -44,11 +51,12 @@ def report(data: Path | None, indicators: Path | None, out: Path, la: str | None
             "Give exactly one of --data DIR (compute the indicators) or --indicators DIR "
             "(use an existing indicators_published.csv)."
         )
-    if data is not None:
-        if not data.exists():
-            raise UsageError(f"{data} does not exist.")
-        index = build_report(data, out, la=la)
-    else:
-        assert indicators is not None  # exactly one of the two, checked above
-        index = render_report(indicators, out, la=la)
-    click.echo(f"Report written to {index}")
+    if data is not None and not data.exists():
+        raise UsageError(f"{data} does not exist.")
+    with staged_output(out, "report", force) as staging:
+        if data is not None:
+            index = build_report(data, staging, la=la)
+        else:
+            assert indicators is not None  # exactly one of the two, checked above
+            index = render_report(indicators, staging, la=la)
+    click.echo(f"Report written to {moved_path(index, staging, out)}")

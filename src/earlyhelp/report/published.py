@@ -77,12 +77,6 @@ def as_number(text: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def period_label(time_period: str) -> str:
-    """``201920`` -> ``2019-20`` (the financial year as DfE writes it)."""
-    text = str(time_period)
-    return f"{text[:4]}-{text[4:]}" if len(text) == 6 and text.isdigit() else text
-
-
 class Published:
     """The published indicators, indexed for the questions a report asks.
 

@@ -15,7 +15,8 @@ from earlyhelp.errors import UsageError
 from earlyhelp.publish import PUBLISHED_FILE, page_notice
 from earlyhelp.report.catalogue import format_number, indicator
 from earlyhelp.report.charts import Cell, build_charts, context_for, headlines
-from earlyhelp.report.published import Published, period_label
+from earlyhelp.report.published import Published
+from earlyhelp.spec.periods import label as period_label
 
 
 def _unit_text(cell: Cell) -> Markup:

@@ -1,6 +1,6 @@
 """A small valid EHLD return shipped with the package: one LA, 40 children, made-up identities.
 
-``path()`` is the folder; ``earlyhelp validate`` passes on it and ``make demo`` loads it. It is
+``path()`` is the folder; ``earlyhelp validate`` passes on it (``make demo`` uses synthetic England). It is
 written by :mod:`earlyhelp.sample.make` (deterministic; every identity is fake: NHS numbers in the
 999 test range, ZZ99 pseudo-postcodes, invented names).
 """

@@ -12,11 +12,11 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from earlyhelp.spec import TABLES, codes
+from earlyhelp.spec import TABLES, codes, periods
 
 LA_CODE = "E06000001"
-PERIOD_START = date(2019, 4, 1)
-PERIOD_END = date(2023, 3, 31)
+PERIOD_START = periods.period_start(201920)
+PERIOD_END = periods.period_end(202223)
 EXTRACT_DATE = date(2023, 6, 30)
 CHILDREN = 40
 SEED = 20240401

@@ -1,4 +1,4 @@
-"""Code lists of the Early Help Linked Dataset (``shared/spec/dataset.md``).
+"""Code lists of the Early Help Linked Dataset (``docs/spec/dataset.md``).
 
 Codes are the CIN census / SSDA903 codes wherever those exist; the CIN lists come from the
 DfE CIN census XML schema (2026 collection) and the looked-after lists from the SSDA903 2024

@@ -77,6 +77,11 @@ def time_period_sql(date_sql: str) -> str:
     )
 
 
+def start_year_sql(period_sql: str) -> str:
+    """SQL for the calendar year the financial year ``period_sql`` (201920) starts in (2019)."""
+    return f"{period_sql} // 100"
+
+
 def date_literal(day: dt.date) -> str:
     """SQL for a date: ``DATE '2019-04-01'``."""
     return f"DATE '{day.isoformat()}'"
@@ -102,6 +107,7 @@ __all__ = [
     "period_start",
     "periods_between",
     "start_year",
+    "start_year_sql",
     "time_period",
     "time_period_sql",
 ]

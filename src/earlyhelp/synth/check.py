@@ -1,7 +1,7 @@
 """``check``: compare an EHLD folder with the published national figures it was calibrated to.
 
 Every synthetic figure is computed in SQL straight from the files, through the engine layer and
-with the definitions of ``shared/spec/indicators.md`` as :mod:`earlyhelp.journeys` and
+with the definitions of ``docs/spec/indicators.md`` as :mod:`earlyhelp.journeys` and
 :mod:`earlyhelp.spec.periods` write them (reporting year = financial year; distinct children per
 LA summed over LAs): the check is independent of the simulation, not of the spec. Published figures that count England are scaled by the folder's share of England's
 children, so a smaller scale can be compared too (only ``england`` is calibrated to pass).

@@ -46,6 +46,29 @@ def is_true_or_false(values: pa.Array) -> np.ndarray:
     return _np(pc.is_in(pc.utf8_lower(values), value_set=_BOOLS))
 
 
+def _characters(texts: np.ndarray, width: int) -> np.ndarray:
+    """ASCII codes of ``texts`` (strings of exactly ``width`` characters) as a rows x width array."""
+    return np.asarray(texts.astype(f"S{width}")).view(np.uint8).reshape(-1, width).astype(np.int64)
+
+
+def nhs_check_fails(numbers: np.ndarray) -> np.ndarray:
+    """Which 10-digit NHS numbers fail the mod-11 check (see ``rules.NHS_NUMBER_WEIGHTS``)."""
+    digits = _characters(numbers, 10) - ord("0")
+    check = (11 - digits[:, :9] @ np.array(rules.NHS_NUMBER_WEIGHTS) % 11) % 11  # 11 -> 0; 10 stays 10
+    return check != digits[:, 9]
+
+
+def upn_check_fails(upns: np.ndarray) -> np.ndarray:
+    """Which 13-character UPNs fail the check letter; temporary UPNs (a letter last) are not checked."""
+    characters = _characters(upns, 13)
+    tail = characters[:, 1:]
+    permanent = ((tail >= ord("0")) & (tail <= ord("9"))).all(axis=1)
+    remainder = (tail - ord("0")) @ np.array(rules.UPN_WEIGHTS) % 23
+    letters = np.frombuffer(rules.UPN_CHECK_LETTERS.encode(), dtype=np.uint8)
+    first = characters[:, 0] & ~0x20  # upper case: the shape allows a lower-case letter
+    return permanent & (letters[remainder] != first)
+
+
 def _codes_text(column: Column) -> str:
     codes = column.codes or ()
     if len(codes) <= CODES_SHOWN:
@@ -237,7 +260,7 @@ class RowChecker:
         elif column.type == "bool":
             invalid = ~empty & ~is_true_or_false(values)
             self._flag("value-bool", invalid, batch, name, values)
-        elif name == rules.PLACEMENT_URN.column:
+        elif name == rules.PLACEMENT_URN_COLUMN:
             self._check_urn(values, empty, batch)
         elif name in rules.IDENTIFIER_SHAPES:
             self._check_shape(rules.IDENTIFIER_SHAPES[name], values, empty, batch)
@@ -263,6 +286,7 @@ class RowChecker:
         for separator in shape.separators:
             compact = pc.replace_substring(compact, separator, "")
         invalid = ~empty & ~_np(pc.match_substring_regex(compact, shape.pattern))
+        self._check_check_character(shape, compact, ~empty & ~invalid, batch, values)
         if not invalid.any():
             return
         notes = [(_np(pc.match_substring_regex(values, pattern)), sentence) for pattern, sentence in shape.notes]
@@ -275,9 +299,24 @@ class RowChecker:
             expected=lambda i: next((sentence for match, sentence in notes if match[i]), ""),
         )
 
-    @rules.finds(rules.PLACEMENT_URN.rule_id)
+    @rules.finds(*(shape.check_rule_id for shape in rules.IDENTIFIER_SHAPES.values()))
+    def _check_check_character(
+        self, shape: rules.IdentifierShape, compact: pa.Array, shaped: np.ndarray, batch: Batch, values: pa.Array
+    ) -> None:
+        """Flag values of the right shape whose check digit (NHS number) or letter (UPN) is wrong."""
+        if not shaped.any():
+            return
+        where = np.flatnonzero(shaped)
+        texts = compact.take(pa.array(where)).to_numpy(zero_copy_only=False)
+        fails = nhs_check_fails(texts) if shape is rules.NHS_NUMBER else upn_check_fails(texts)
+        flagged = np.zeros(len(values), dtype=bool)
+        flagged[where[fails]] = True
+        self._flag(shape.check_rule_id, flagged, batch, shape.column, values)
+
+    @rules.finds("value-urn")
     def _check_urn(self, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:
-        self._check_shape(rules.PLACEMENT_URN, values, empty, batch)
+        invalid = ~empty & ~_np(pc.match_substring_regex(values, rules.PLACEMENT_URN_PATTERN))
+        self._flag("value-urn", invalid, batch, rules.PLACEMENT_URN_COLUMN, values)
 
     @rules.finds("value-code")
     def _check_codes(self, column: Column, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:

@@ -70,14 +70,17 @@ _ALL = tuple(t.name for t in TABLES_IN_ORDER)
 
 @dataclass(frozen=True)
 class IdentifierShape:
-    """The shape of an identifier that ``shared/spec/dataset.md`` gives in words.
+    """The shape of an identifier that ``shared/spec/dataset.md`` gives in words, and its check.
 
-    Only the shape is checked. A wrong check digit is not an error: it is a keying mistake that
-    linkage copes with (it ignores such a number), and synthetic data plants them on purpose.
+    A value of the wrong shape is an error (``rule_id``). A value of the right shape whose check
+    digit or letter is wrong is a warning (``check_rule_id``): a keying mistake in the source
+    system, not something the analyst can fix in the file, which linkage copes with (it ignores
+    such a number), and which synthetic data plants on purpose.
     """
 
     column: str
     rule_id: str
+    check_rule_id: str
     pattern: str  # the whole value, after taking out the separators below
     separators: str  # characters people write between groups of digits
     # (pattern, note) pairs: a value matching the pattern gets the note in its message.
@@ -87,6 +90,7 @@ class IdentifierShape:
 NHS_NUMBER = IdentifierShape(
     "nhs_number",
     "value-nhs-number",
+    "value-nhs-number-check-digit",
     r"^[0-9]{10}$",
     " -",
     notes=(
@@ -97,11 +101,20 @@ NHS_NUMBER = IdentifierShape(
         (r"^[0-9]+\.[0-9]*$", " (this looks like a number with decimals, as Excel saves a number column)"),
     ),
 )
-UPN = IdentifierShape("upn", "value-upn", r"^[A-Za-z][0-9]{11}[0-9A-Za-z]$", " ")
+UPN = IdentifierShape("upn", "value-upn", "value-upn-check-letter", r"^[A-Za-z][0-9]{11}[0-9A-Za-z]$", " ")
+# The NHS number's check digit: the first nine digits weighted 10 down to 2, summed; 11 minus the
+# sum's remainder mod 11 is the tenth digit (11 counts as 0; 10 means no valid number).
+NHS_NUMBER_WEIGHTS = tuple(range(10, 1, -1))
+# The UPN's check letter (DfE, "Unique pupil numbers (UPN)" guide, and CIN census rule 1510):
+# characters 2 to 13 weighted 2 to 13, summed; the remainder mod 23 indexes this alphabet (no I,
+# O or S). Like the DfE's validator, only permanent UPNs (12 digits after the letter) are checked.
+UPN_WEIGHTS = tuple(range(2, 14))
+UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 IDENTIFIER_SHAPES = {shape.column: shape for shape in (NHS_NUMBER, UPN)}
 # A placement's Ofsted URN (SSDA903 URN, not a person's identifier): SC or EY and six digits, six or
 # seven digits (schools and older registrations), or XXXXXXX for a placement that has none.
-PLACEMENT_URN = IdentifierShape("urn", "value-urn", r"^(SC[0-9]{6}|EY[0-9]{6}|[0-9]{6,7}|XXXXXXX)$", "")
+PLACEMENT_URN_COLUMN = "urn"
+PLACEMENT_URN_PATTERN = r"^(SC[0-9]{6}|EY[0-9]{6}|[0-9]{6,7}|XXXXXXX)$"
 
 RULES_IN_ORDER: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ files
@@ -321,6 +334,27 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         title="UPN not 13 characters",
     ),
     Rule(
+        "value-nhs-number-check-digit",
+        "row",
+        "{value} fails the NHS number check (its last digit does not match the mod-11 check of the first nine).",
+        "A digit was probably mistyped or two digits swapped in the source system: correct it there from the "
+        "NHS record. The row is still loaded; linkage does not use an NHS number that fails the check, so the "
+        "record is matched on name, date of birth and postcode instead.",
+        severity="warning",
+        tables=_tables(lambda t: t.has_column(NHS_NUMBER.column)),
+        title="NHS number fails its check digit",
+    ),
+    Rule(
+        "value-upn-check-letter",
+        "row",
+        "{value} fails the UPN check (its first letter does not match the check of the 12 digits after it).",
+        "A character was probably mistyped in the source system: copy the UPN again from the school census "
+        "record. The row is still loaded; linkage does not use a UPN that fails the check.",
+        severity="warning",
+        tables=_tables(lambda t: t.has_column(UPN.column)),
+        title="UPN fails its check letter",
+    ),
+    Rule(
         "value-int",
         "row",
         "{value} is not a whole number.",
@@ -350,7 +384,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         "Write the placement's Ofsted unique reference number as the SSDA903 return has it: SC and six "
         "digits (e.g. SC123456), six or seven digits, SC999999 for a provider not yet registered, or "
         "XXXXXXX for a placement that has none.",
-        tables=_tables(lambda t: t.has_column(PLACEMENT_URN.column)),
+        tables=_tables(lambda t: t.has_column(PLACEMENT_URN_COLUMN)),
         title="Not an Ofsted URN",
     ),
     Rule(

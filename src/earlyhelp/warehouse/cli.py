@@ -42,7 +42,13 @@ def load(
       earlyhelp load my_return/ --warehouse warehouse.duckdb --identity-warehouse identity.duckdb
     """
     try:
-        result = load_return(list(paths), warehouse, identity_warehouse=identity_warehouse, skip_identity=skip_identity)
+        result = load_return(
+            list(paths),
+            warehouse,
+            identity_warehouse=identity_warehouse,
+            skip_identity=skip_identity,
+            on_repaired=lambda note: click.echo(f"Repaired: {note}", err=True),
+        )
     except ReturnRejected as rejected:
         if as_json:
             click.echo(rejected.report.to_json())

@@ -18,7 +18,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -31,6 +31,7 @@ from earlyhelp.spec.files import select_sql, sql_identifier, sql_literal
 from earlyhelp.validate import ValidationReport, validate_paths
 from earlyhelp.validate.engine import collect_files
 from earlyhelp.validate.rules import RETURNS_TABLE
+from earlyhelp.warehouse.journal import Journal, crash_point, read_journal, remove_journal, write_journal
 
 HISTORY_TABLE = "load_history"
 # Tables that hold direct identifiers: never in the analytic warehouse.
@@ -68,6 +69,8 @@ class LoadResult:
     identity_rows: int = 0
     skipped_identity: bool = False
     report: ValidationReport | None = field(default=None, repr=False)
+    # What was done to finish an earlier, interrupted load first (sentences for the user).
+    repaired: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -156,6 +159,20 @@ def check_target(target: Target) -> None:
             f"Cannot write the {target.what} {path}: the file is read-only or you may not change it.",
             hint=WAREHOUSE_HINT,
         )
+
+
+def same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file: the same path, a symbolic link or a hard link to it.
+
+    Two names for one DuckDB file open two databases in one process, and the later commit
+    overwrites the earlier one's rows, so comparing resolved paths is not enough.
+    """
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False  # one of them does not exist yet: not the same file
 
 
 def _connect(target: Target) -> duckdb.DuckDBPyConnection:
@@ -340,25 +357,157 @@ def _refuse_split(con: duckdb.DuckDBPyConnection, table: Table, la_codes: list[s
         )
 
 
+# The identity share of a two-file load keeps, in its own file and committed with it, the rows it
+# replaced and a note of the load, until the analytic warehouse has committed too: a load killed
+# between the two commits can then be undone by the next one, whatever process that is.
+PENDING_TABLE = "load_pending"
+UNDO_PREFIX = "load_undo_"
+PENDING_SQL = (
+    f"CREATE TABLE {PENDING_TABLE} (loaded_at TIMESTAMPTZ, checksum VARCHAR, analytic_warehouse VARCHAR, "
+    "table_name VARCHAR, replaced VARCHAR)"
+)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [name],
+        ).fetchall()[0][0]
+    )
+
+
+def _epoch_us(moment: datetime) -> int:
+    """A load's time as whole microseconds, compared exactly across files (no time zone, no pytz)."""
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def _pending_load(con: duckdb.DuckDBPyConnection) -> tuple[int, str, Path] | None:
+    """The unfinished load an identity warehouse holds: (loaded_at in µs, checksum, analytic warehouse)."""
+    if not _has_table(con, PENDING_TABLE):
+        return None
+    rows = con.execute(
+        f"SELECT epoch_us(loaded_at), checksum, analytic_warehouse FROM {PENDING_TABLE} WHERE table_name IS NULL"
+    ).fetchall()
+    return (rows[0][0], rows[0][1], Path(rows[0][2])) if rows else None
+
+
+def _finish_pending(con: duckdb.DuckDBPyConnection, keep: bool) -> None:
+    """Keep (the analytic warehouse committed it too) or undo the identity share of a load, in one
+    transaction, then let go of the rows it replaced."""
+    con.execute("BEGIN TRANSACTION")
+    if not keep:
+        for table_name, replaced in con.execute(
+            f"SELECT table_name, replaced FROM {PENDING_TABLE} WHERE table_name IS NOT NULL"
+        ).fetchall():
+            name = sql_identifier(table_name)
+            con.execute(f"DELETE FROM {name} WHERE {replaced}")
+            con.execute(f"INSERT INTO {name} SELECT * FROM {sql_identifier(UNDO_PREFIX + table_name)}")
+        con.execute(
+            f"DELETE FROM {HISTORY_TABLE} WHERE (epoch_us(loaded_at), checksum) IN "
+            f"(SELECT (epoch_us(loaded_at), checksum) FROM {PENDING_TABLE} WHERE table_name IS NULL)"
+        )
+    for (table_name,) in con.execute(f"SELECT table_name FROM {PENDING_TABLE} WHERE table_name IS NOT NULL").fetchall():
+        con.execute(f"DROP TABLE IF EXISTS {sql_identifier(UNDO_PREFIX + table_name)}")
+    con.execute(f"DROP TABLE {PENDING_TABLE}")
+    con.execute("COMMIT")
+
+
+def _analytic_committed(warehouse: Path, loaded_at_us: int, digest: str) -> bool:
+    """Whether the analytic warehouse committed the load: its history rows commit with its data."""
+    if not warehouse.exists():
+        return False
+    con = _connect(Target(warehouse, "--warehouse", "warehouse.duckdb"))
+    try:
+        if not _has_table(con, HISTORY_TABLE):
+            return False
+        return bool(
+            con.execute(
+                f"SELECT count(*) FROM {HISTORY_TABLE} WHERE epoch_us(loaded_at) = ? AND checksum = ?",
+                [loaded_at_us, digest],
+            ).fetchall()[0][0]
+        )
+    finally:
+        con.close()
+
+
+def _resolve_identity(identity: Path, warehouse: Path | None) -> bool | None:
+    """Finish the unfinished load ``identity`` holds, as ``warehouse`` (default: the analytic
+    warehouse the load named) decided it: True kept, False undone, None if there was none."""
+    con = _connect(Target(identity, "--identity-warehouse", "identity.duckdb"))
+    try:
+        pending = _pending_load(con)
+        if pending is None:
+            return None
+        loaded_at_us, digest, named = pending
+        if warehouse is None and not named.exists():
+            raise UsageError(
+                f"The identity warehouse {identity} holds an unfinished load into the warehouse {named}, "
+                "which cannot be found, so it cannot tell whether that load should be kept.",
+                hint=f"Put the warehouse back at {named} and load again.",
+            )
+        keep = _analytic_committed(warehouse or named, loaded_at_us, digest)
+        _finish_pending(con, keep)
+        return keep
+    finally:
+        con.close()
+
+
+def recover(warehouse: Path, identity: Path | None = None) -> list[str]:
+    """Finish a load into ``warehouse`` (and ``identity``) that was interrupted between or around
+    its commits, so both warehouses agree; one sentence per load finished, for the user.
+
+    The analytic warehouse's commit decides: if its load_history holds the load, the identity
+    warehouse keeps its share; otherwise the identity share is undone.
+    """
+    notes = []
+    journal = read_journal(warehouse)
+    if journal is not None:
+        if not journal.identity.exists():
+            raise UsageError(
+                f"An earlier load into {warehouse} was interrupted, and the identity warehouse it was "
+                f"loading, {journal.identity}, cannot be found, so the two cannot be made to agree.",
+                hint=f"Put the identity warehouse back at {journal.identity} and load again.",
+            )
+        kept = _resolve_identity(journal.identity, warehouse)
+        committed = _analytic_committed(warehouse, _epoch_us(journal.loaded_at), journal.checksum)
+        load = (
+            f"An earlier load (checksum {journal.checksum[:12]}, {', '.join(journal.la_codes) or 'no LAs'}, "
+            f"started {journal.loaded_at:%Y-%m-%d %H:%M:%S} UTC) was interrupted"
+        )
+        if committed:
+            notes.append(f"{load} after the warehouse committed it; both warehouses now hold it.")
+        elif kept is False:
+            notes.append(f"{load} between its commits; the identity warehouse's share was undone, so neither holds it.")
+        else:
+            notes.append(f"{load} before either warehouse committed it; neither holds it.")
+        crash_point("recovery-resolved")
+        remove_journal(warehouse)
+    if identity is not None and identity.exists() and (journal is None or not same_file(identity, journal.identity)):
+        kept = _resolve_identity(identity, None)
+        if kept is not None:
+            outcome = "kept, as its warehouse holds it" if kept else "undone, as its warehouse does not hold it"
+            notes.append(f"The identity warehouse {identity} held an unfinished earlier load: it was {outcome}.")
+    return notes
+
+
 class _StagedLoad:
     """One database's share of a load, held in an open transaction until every share is ready.
 
-    DuckDB cannot commit two database files at once, so the load stages the analytic and identity
-    shares side by side and commits them only when both succeeded. ``keep_undo`` keeps the rows
-    the load replaces in temporary tables of this connection (memory, spilling only to DuckDB's
-    temporary folder beside the file, never into the database), so that a share already
-    committed can be put back if a later commit fails.
+    With ``undo_for`` (the analytic warehouse of a two-file load) the share also stores, in its
+    own file, the rows it replaces and a note of the load (:data:`PENDING_TABLE`), committed with
+    it, so that it can be undone should the analytic commit fail or never happen.
     """
 
-    def __init__(self, target: Target, keep_undo: bool = False):
+    def __init__(self, target: Target, undo_for: Path | None = None):
         self.path = path = target.path
         self.created = not path.exists()
-        self.keep_undo = keep_undo
+        self.undo_for = undo_for
         self.con = _connect(target)
         self.closed = False
         self.committed = False
-        self._undo: list[tuple[Table, str]] = []
-        self._history_key: tuple[datetime, str] | None = None
+        self._pending: list[object] = []
         self.con.execute("BEGIN TRANSACTION")
         self.open = True
 
@@ -372,6 +521,10 @@ class _StagedLoad:
         advance: Callable[[str], None],
     ) -> dict[str, int]:
         _prepare_schema(self.con, tables)
+        if self.undo_for is not None:
+            self._pending = [loaded_at, digest, str(self.undo_for)]
+            self.con.execute(PENDING_SQL)
+            self.con.execute(f"INSERT INTO {PENDING_TABLE} VALUES (?, ?, ?, NULL, NULL)", self._pending)
         rows_by_la: dict[str, dict[str, int]] = {}
         loaded: dict[str, int] = {}
         for table in tables:
@@ -385,17 +538,15 @@ class _StagedLoad:
                 f"INSERT INTO {HISTORY_TABLE} VALUES (?, ?, ?, ?, ?)",
                 [code, loaded_at, file_names, json.dumps(rows_by_la.get(code, {}), sort_keys=True), digest],
             )
-        self._history_key = (loaded_at, digest)
         return loaded
 
     def _delete(self, table: Table, where: str) -> None:
         name = sql_identifier(table.name)
-        if self.keep_undo:
+        if self.undo_for is not None:
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {sql_identifier('undo_' + table.name)} AS "
-                f"SELECT * FROM {name} WHERE {where}"
+                f"CREATE TABLE {sql_identifier(UNDO_PREFIX + table.name)} AS SELECT * FROM {name} WHERE {where}"
             )
-            self._undo.append((table, where))
+            self.con.execute(f"INSERT INTO {PENDING_TABLE} VALUES (?, ?, ?, ?, ?)", [*self._pending, table.name, where])
         self.con.execute(f"DELETE FROM {name} WHERE {where}")
 
     def _replace(
@@ -443,19 +594,9 @@ class _StagedLoad:
         self.open = False
         self.committed = True
 
-    def undo(self) -> None:
-        """Put back what a committed share replaced (a later share failed to commit)."""
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
-        for table, where in reversed(self._undo):
-            con.execute(f"DELETE FROM {sql_identifier(table.name)} WHERE {where}")
-            con.execute(
-                f"INSERT INTO {sql_identifier(table.name)} SELECT * FROM {sql_identifier('undo_' + table.name)}"
-            )
-        assert self._history_key is not None, "only a share that loaded is put back"
-        con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE loaded_at = ? AND checksum = ?", list(self._history_key))
-        con.execute("COMMIT")
-        self.committed = False
+    def finish(self) -> None:
+        """The analytic warehouse committed too: let go of what this share replaced."""
+        _finish_pending(self.con, keep=True)
 
     def abandon(self) -> None:
         """Leave the database as it was: roll back, or undo a commit; a new file is removed."""
@@ -467,7 +608,8 @@ class _StagedLoad:
             self.open = False
         elif self.committed and not self.created:
             # A new file is removed below: there is nothing in it to put back.
-            self.undo()
+            _finish_pending(self.con, keep=False)
+            self.committed = False
         if self.created:
             self.close()
             self.remove()
@@ -489,7 +631,14 @@ def _load_all_or_nothing(
     loaded_at: datetime,
     digest: str,
 ) -> list[dict[str, int]]:
-    """Stage every database's share, then commit them all; any failure leaves every one as it was."""
+    """Stage every database's share, then commit them all; any failure leaves every one as it was.
+
+    With two databases (identity, then analytic) a journal beside the analytic warehouse names the
+    load from before the first commit until both are done, so that a process killed in between
+    leaves what the next load needs to finish it (:func:`recover`).
+    """
+    warehouse = targets[-1][0].path
+    two_files = len(targets) > 1
     stages: list[_StagedLoad] = []
     results: list[dict[str, int]] = []
     total = sum(len(tables) for _, tables in targets)
@@ -497,17 +646,29 @@ def _load_all_or_nothing(
         with steps("Loading", total) as advance:
             for position, (target, tables) in enumerate(targets):
                 # Every share but the last is committed before another: it keeps what it replaces.
-                stage = _StagedLoad(target, keep_undo=position < len(targets) - 1)
+                undo_for = warehouse.resolve() if position < len(targets) - 1 else None
+                stage = _StagedLoad(target, undo_for)
                 stages.append(stage)
                 results.append(stage.load(tables, files, la_codes, loaded_at, digest, advance))
+        if two_files:
+            write_journal(
+                Journal(warehouse.resolve(), targets[0][0].path.resolve(), loaded_at, digest, tuple(la_codes))
+            )
+            crash_point("journal-written")
         for stage in stages:
             stage.commit()
+            crash_point("identity-committed" if stage is not stages[-1] else "analytic-committed")
     except BaseException as error:
+        if stages and stages[-1].committed:
+            raise  # interrupted after the deciding commit: the journal stays, the next load finishes
+        abandoned = True
         for stage in stages:
             try:
                 stage.abandon()
             except duckdb.Error:
-                pass  # reported below; the other shares are still put back
+                abandoned = False  # reported below; the other shares are still put back
+        if two_files and abandoned:
+            remove_journal(warehouse)
         if isinstance(error, duckdb.Error):
             failed = next((s.path for s in reversed(stages)), targets[0][0].path)
             raise EarlyhelpError(
@@ -516,6 +677,17 @@ def _load_all_or_nothing(
                 exit_code=1,
             ) from None
         raise
+    else:
+        if two_files:
+            try:
+                for stage in stages[:-1]:
+                    stage.finish()
+            except duckdb.Error:
+                # The load is committed in both; the journal stays and the next load lets go.
+                pass
+            else:
+                crash_point("identity-finalised")
+                remove_journal(warehouse)
     finally:
         for stage in stages:
             stage.close()
@@ -542,6 +714,7 @@ def load_return(
     identity_warehouse: Path | str | None = None,
     skip_identity: bool = False,
     report: ValidationReport | None = None,
+    on_repaired: Callable[[str], None] | None = None,
 ) -> LoadResult:
     """Validate a return, then load it into ``warehouse`` in one transaction.
 
@@ -549,14 +722,17 @@ def load_return(
     an LA again replaces its rows (idempotent); every load is recorded in ``load_history``.
     ``person_identifiers`` goes only into ``identity_warehouse``; without one the load is
     refused unless ``skip_identity`` is true. Pass ``report`` to reuse a validation already run.
+    An earlier load interrupted between its commits is finished first; ``on_repaired`` hears
+    what was done at once (the return may still be rejected), and ``LoadResult.repaired`` keeps it.
     """
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     warehouse = Path(warehouse)
     identity_path = Path(identity_warehouse) if identity_warehouse is not None else None
-    if identity_path is not None and identity_path.resolve() == warehouse.resolve():
+    if identity_path is not None and same_file(identity_path, warehouse):
         raise UsageError(
-            "The identity warehouse must be a different file from the analytic warehouse.",
-            hint="Identifiers are kept apart from the analytic data, e.g. identity.duckdb.",
+            f"The identity warehouse {identity_path} is the same file as the analytic warehouse {warehouse} "
+            "(the same path, a link to it, or a hard link); it must be a different file.",
+            hint="Identifiers are kept apart from the analytic data: give a new file, e.g. identity.duckdb.",
         )
     if identity_path is not None and skip_identity:
         raise UsageError("Choose one: an identity warehouse, or skipping the identity tables.")
@@ -567,6 +743,12 @@ def load_return(
     for target in (identity_target, analytic_target):
         if target is not None:
             check_target(target)
+
+    # An earlier load killed between its commits is finished before anything else is written.
+    repaired = recover(warehouse, identity_path)
+    if on_repaired is not None:
+        for note in repaired:
+            on_repaired(note)
 
     report = report if report is not None else validate_paths(paths)
     if not report.ok:
@@ -605,4 +787,5 @@ def load_return(
         identity_rows=identity_rows,
         skipped_identity=bool(identity_files) and skip_identity,
         report=report,
+        repaired=repaired,
     )
