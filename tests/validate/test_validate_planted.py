@@ -190,6 +190,10 @@ def _refuse_to_open(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
 
 REFERRALS_HEADER = BASE["referrals.csv"].splitlines()[0]
 IDENTIFIERS_HEADER = BASE["person_identifiers.csv"].splitlines()[0]
+LOOKED_AFTER_HEADER = (
+    "la_code,child_id,start_date,reason_new_episode,legal_status,category_of_need,placement,end_date,"
+    "reason_ceased,placement_provider,reason_place_change,urn"
+)
 PLANTED_CASES: dict[str, tuple[dict[str, str | bytes | None], str]] = {
     # rule id: (files changed in the base return, the file the rule fires on)
     "file-spreadsheet": ({"children.xlsx": b"PK\x03\x04 a workbook"}, "children.xlsx"),
@@ -226,6 +230,10 @@ PLANTED_CASES: dict[str, tuple[dict[str, str | bytes | None], str]] = {
         "person_identifiers.csv",
     ),
     "key-table-missing": ({"children.csv": None}, "referrals.csv"),
+    "value-urn": (
+        {"looked_after_episodes.csv": LOOKED_AFTER_HEADER + "\nE06000001,C1,2019-08-01,S,C2,N1,K2,,,PR4,,SC12\n"},
+        "looked_after_episodes.csv",
+    ),
 }
 PARQUET_CHILDREN = ("file-duplicate-table", "column-type")
 

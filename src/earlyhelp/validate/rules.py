@@ -111,6 +111,10 @@ NHS_NUMBER_WEIGHTS = tuple(range(10, 1, -1))
 UPN_WEIGHTS = tuple(range(2, 14))
 UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 IDENTIFIER_SHAPES = {shape.column: shape for shape in (NHS_NUMBER, UPN)}
+# A placement's Ofsted URN (SSDA903 URN, not a person's identifier): SC or EY and six digits, six or
+# seven digits (schools and older registrations), or XXXXXXX for a placement that has none.
+PLACEMENT_URN_COLUMN = "urn"
+PLACEMENT_URN_PATTERN = r"^(SC[0-9]{6}|EY[0-9]{6}|[0-9]{6,7}|XXXXXXX)$"
 
 RULES_IN_ORDER: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ files
@@ -372,6 +376,16 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         "{value} is outside the allowed range for {column} ({expected}).",
         tables=_tables(lambda t: any(c.minimum is not None or c.maximum is not None for c in t.columns)),
         title="Number out of range",
+    ),
+    Rule(
+        "value-urn",
+        "row",
+        "{value} is not an Ofsted URN.",
+        "Write the placement's Ofsted unique reference number as the SSDA903 return has it: SC and six "
+        "digits (e.g. SC123456), six or seven digits, SC999999 for a provider not yet registered, or "
+        "XXXXXXX for a placement that has none.",
+        tables=_tables(lambda t: t.has_column(PLACEMENT_URN_COLUMN)),
+        title="Not an Ofsted URN",
     ),
     Rule(
         "date-order",

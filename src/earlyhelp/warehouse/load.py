@@ -315,6 +315,26 @@ def _prepare_schema(con: duckdb.DuckDBPyConnection, tables: list[Table]) -> None
             )
             _backfill_provenance(con, table)
         con.execute(create_sql(table))
+        _add_new_columns(con, table)
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Give a table of an older warehouse the optional columns the spec has gained since
+    (children.mother, ...). The spec adds them after the others, and rows are inserted by
+    position, so they are added at the end in the spec's order."""
+    have = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
+    for column in table.columns:
+        if column.name not in have:
+            con.execute(
+                f"ALTER TABLE {sql_identifier(table.name)} ADD COLUMN {sql_identifier(column.name)} {column.duckdb_type}"
+            )
 
 
 def _refuse_split(con: duckdb.DuckDBPyConnection, table: Table, la_codes: list[str]) -> None:
