@@ -144,7 +144,13 @@ def _secondary(
                 if figure == CONFIDENTIAL or key not in figures:
                     figures[key] = cell.row[field]
     suppressed = {key for key, places in shown.items() if any(getattr(c, f) == CONFIDENTIAL for c, f in places)}
-    groups = additive_groups(figures, measure_relations(relations, definitions))
+    # A sum that does not hold in the figures ties nothing (a table holding a sample of a region's
+    # LAs); every sum `earlyhelp indicators` computes holds.
+    groups = [
+        (total, parts)
+        for total, parts in additive_groups(figures, measure_relations(relations, definitions))
+        if figures[total] == sum(figures[part] for part in parts)
+    ]
     changed = True
     while changed:
         changed = False
