@@ -92,8 +92,8 @@ def indicators(
     click.echo(f"{rows} indicator rows computed with {result.engine} in {result.seconds:.1f} s.")
     if result.audit is not None:
         click.echo(
-            f"Disclosure audit: none of the {len(result.audit.intervals)} suppressed counts can be worked out "
-            f"({result.audit.seconds:.1f} s)."
+            f"Disclosure audit: {len(result.audit.intervals)} suppressed counts, none can be worked out "
+            f"from the published figures ({result.audit.seconds:.1f} s)."
         )
     click.echo("Publishable (disclosure-controlled):")
     for path in result.publishable_files:
