@@ -174,13 +174,31 @@ def test_the_audit_refuses_a_leaky_publication():
     assert audit_publication(good).recoverable == []
 
 
-def test_indicators_writes_nothing_publishable_when_the_audit_fails(tmp_path, casebook_folder, monkeypatch):
+def test_a_count_hidden_for_one_sum_is_c_in_every_row_that_shows_it():
+    # Referrals 3, 20, 40: the 20 is suppressed as the 3's complement in the regional sum, so it
+    # is c also as re_referral_pct's denominator, and that row's value with it; its numerator (8)
+    # stays, as re-referrals 0 + 8 + 10 have no c.
+    table = publish(typed_from_text(re_referrals((0, 8, 10), (3, 20, 40))), 5, AREAS).published
+    shown = published_rows(table)
+    second = shown["Local authority", LAS[1], "re_referral_pct"]
+    assert (second["numerator"], second["denominator"], second["value"]) == ("8", "c", "c")
+    assert shown["Local authority", LAS[1], "referrals"]["numerator"] == "c"
+    assert intervals(table)[1].recoverable == []
+
+
+def test_earlyhelp_indicators_exits_1_and_writes_nothing_when_the_audit_fails(
+    tmp_path, casebook_folder, monkeypatch, capsys
+):
     import earlyhelp.publish.disclosure as disclosure
+    from earlyhelp.cli import run
 
     monkeypatch.setattr(disclosure, "_secondary", lambda *args: None)  # primary suppression only
     out = tmp_path / "out"
-    with pytest.raises(DataError, match="Disclosure audit failed"):
-        compute(casebook_folder, out)
+    monkeypatch.setattr("sys.argv", ["earlyhelp", "indicators", "--data", str(casebook_folder), "--out", str(out)])
+    with pytest.raises(SystemExit) as exited:
+        run()
+    assert exited.value.code == 1
+    assert "Disclosure audit failed" in capsys.readouterr().err
     assert not out.exists()
 
 
