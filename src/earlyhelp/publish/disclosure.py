@@ -129,8 +129,8 @@ def _secondary(
     (a primary count is 1 to the threshold, a complementary one is chosen non-zero), so when a
     published total has ``n`` suppressed parts adding up to ``s``, each lies between 1 and
     ``s - n + 1``: a range of ``s - n``. While that range is below the threshold, another part is
-    suppressed, or, when none is left, the total. Rounded regional and national totals count as published
-    exactly: with their rates and published denominators a reader can often work them out.
+    suppressed, or, when none is left, the total. Rounded regional and national totals count as
+    published exactly: with their rates and published denominators a reader can often work them out.
     Repeated until nothing changes, since a new ``c`` can be a part of another sum.
     """
     figures: dict[Quantity, Any] = {}
@@ -141,8 +141,7 @@ def _secondary(
             if is_count(cell.indicator, field) and (isinstance(figure, int) or figure == CONFIDENTIAL):
                 key = quantity(cell.row, cell.indicator, field)
                 shown[key].append((cell, field))
-                if figure == CONFIDENTIAL or key not in figures:
-                    figures[key] = cell.row[field]
+                figures[key] = cell.row[field]  # the true count, whether shown or c
     suppressed = {key for key, places in shown.items() if any(getattr(c, f) == CONFIDENTIAL for c, f in places)}
     # A sum that does not hold in the figures ties nothing (a table holding a sample of a region's
     # LAs); every sum `earlyhelp indicators` computes holds.
