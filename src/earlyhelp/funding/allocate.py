@@ -32,23 +32,22 @@ def need_components(inputs: pd.DataFrame, formula: Formula) -> pd.DataFrame:
     """la_code and each LA's share of England on each need measure (each column sums to 1)."""
     deprived = inputs["children"] * inputs["idaci"]
     interventions = sum(
-        formula.interventions[key] * _share(inputs[key], key) for key in INTERVENTION_KEYS if formula.interventions[key]
+        formula.interventions[key] * _share(inputs[key]) for key in INTERVENTION_KEYS if formula.interventions[key]
     ) / sum(formula.interventions.values())
     return pd.DataFrame(
         {
             "la_code": inputs["la_code"],
-            "children": _share(inputs["children"], "children"),
-            "deprivation": _share(deprived, "income-deprived children"),
+            "children": _share(inputs["children"]),
+            "deprivation": _share(deprived),
             "interventions": interventions,
         }
     )
 
 
-def _share(values: pd.Series, name: str) -> pd.Series:
+def _share(values: pd.Series) -> pd.Series:
+    """Each LA's share of England; all 0 when England's total is 0 (an error only if the measure is weighted)."""
     total = values.sum()
-    if not total > 0:
-        raise DataError(f"The {name} of every LA add up to {total}: no shares can be formed.")
-    return values / total
+    return values / total if total > 0 else values * 0.0
 
 
 def solve_limits(target: np.ndarray, low: np.ndarray, high: np.ndarray, pot: float) -> np.ndarray:
@@ -98,6 +97,9 @@ def allocate(inputs: pd.DataFrame, formula: Formula) -> pd.DataFrame:
     """
     inputs = inputs.sort_values("la_code").reset_index(drop=True)
     components = need_components(inputs, formula)
+    for key, weight in formula.weights.items():
+        if weight > 0 and not components[key].sum() > 0:
+            raise DataError(f"The formula weights {key}, but every LA has 0 of it: no shares can be formed.")
     weight_total = sum(formula.weights.values())
     need = sum(formula.weights[key] / weight_total * components[key] for key in formula.weights)
     aca = inputs["la_code"].map(lambda code: formula.aca.get(code, formula.aca_default)).astype(float)
