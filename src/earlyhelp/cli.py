@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "link": ("earlyhelp.link.cli:link", "Link identity records into one pseudonymous person_id."),
     "indicators": ("earlyhelp.indicators.cli:indicators", "Compute every outcomes-framework indicator."),
     "report": ("earlyhelp.report.cli:report", "Write the static report site with charts and tables."),
-    "fund": ("earlyhelp.funding.cli:fund", "Real-terms early help spend and a national grant formula."),
+    "fund": ("earlyhelp.funding.cli:fund", "Real-terms early intervention spend and a grant formula."),
 }
 
 
