@@ -68,6 +68,17 @@ def test_interventions_mix_the_shares_of_cin_cp_and_cla_with_their_weights():
     assert need_components(inputs, formula)["interventions"].tolist() == pytest.approx([0.4375, 0.5625])
 
 
+def test_child_poverty_counts_replace_children_x_idaci_when_the_formula_says_so():
+    """Low-income children 30 and 10 -> deprivation shares 0.75 / 0.25 of £100, whatever IDACI says."""
+    inputs = _inputs(children=[50, 50], idaci=[0.1, 0.9], children_low_income=[30, 10], current_spend=[1, 1])
+    formula = Formula(pot=100, data_year=202122, weights={"deprivation": 1.0}, deprivation_measure="child_poverty")
+    assert allocate(inputs, formula)["amount"].tolist() == [75, 25]
+    assert allocate(inputs, Formula(pot=100, data_year=202122, weights={"deprivation": 1.0}))["amount"].tolist() == [
+        10,
+        90,
+    ]
+
+
 def test_area_cost_adjustment_multiplies_need_before_shares_are_taken():
     """Equal need, ACA 1.0 and 1.5: shares 1/2.5 and 1.5/2.5 of £100 = 40 and 60."""
     inputs = _inputs(children=[50, 50], idaci=[0.2, 0.2], current_spend=[10, 90])

@@ -7,9 +7,11 @@ import csv
 import pytest
 from click.testing import CliRunner
 
+from earlyhelp import reference
 from earlyhelp.errors import UsageError
 from earlyhelp.funding.cli import fund
 from earlyhelp.funding.formula import default_formula_text, parse_formula
+from earlyhelp.funding.inputs import allocation_inputs
 
 
 def test_the_shipped_formula_reads_as_documented():
@@ -19,6 +21,17 @@ def test_the_shipped_formula_reads_as_documented():
     assert formula.interventions == {"cin": 1.0, "cp": 1.0, "cla": 1.0}
     assert (formula.floor_change_pct, formula.cap_gain_pct) == (-10.0, 25.0)
     assert formula.aca_default == 1.0 and formula.aca == {}
+    assert formula.deprivation_measure == "idaci"
+
+
+def test_every_la_has_the_allocation_inputs_of_the_default_year_including_child_poverty():
+    inputs = allocation_inputs(202122)
+    assert len(inputs) == 151 and not inputs.isna().any().any()
+    # Isles of Scilly has no DWP figure for 2021-22: its 2020-21 figure stands in.
+    scilly = reference.child_poverty().query("la_code == 'E06000053'")
+    assert 202122 not in set(scilly["time_period"])
+    expected = scilly.sort_values("time_period")["children_low_income"].iloc[-1]
+    assert inputs.set_index("la_code").loc["E06000053", "children_low_income"] == expected
 
 
 def test_a_formula_sets_area_cost_adjustments_per_la_and_may_omit_damping():
@@ -42,6 +55,7 @@ def test_a_formula_sets_area_cost_adjustments_per_la_and_may_omit_damping():
         ),
         ("pot = 5\ndata_year = 202122\n", "no `weights`"),
         ("pot = ", "not valid TOML"),
+        ('pot = 5\ndata_year = 202122\ndeprivation_measure = "imd"\n[weights]\nchildren = 1\n', "deprivation_measure"),
     ],
 )
 def test_a_wrong_formula_is_a_usage_error_naming_the_problem(text, message):

@@ -40,7 +40,9 @@ def run(out: Path, formula: Path | None = None) -> FundingResult:
 
     inputs = allocation_inputs(grant.data_year)
     detail = allocation.allocate(inputs, grant)
-    detail = detail.merge(inputs[["la_code", "children", "idaci", "cin", "cp", "cla"]], on="la_code")
+    detail = detail.merge(
+        inputs[["la_code", "children", "idaci", "children_low_income", "cin", "cp", "cla"]], on="la_code"
+    )
     detail.insert(1, "la_name", detail["la_code"].map(names))
     detail["deprivation_quintile"] = detail["la_code"].map(quintiles)
     sensitivity = allocation.sensitivity(inputs, grant)

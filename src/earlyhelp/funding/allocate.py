@@ -1,7 +1,7 @@
 """Share a national early help grant by a formula: need shares, area cost, floors and damping, whole pounds.
 
 1. Each need measure becomes every LA's share of England (children; income-deprived children =
-   children x IDACI; interventions = the weighted mix of the LA's shares of CIN, CP and CLA counts).
+   children x IDACI, or DWP children in low income families; interventions = the weighted mix of the LA's shares of CIN, CP and CLA counts).
 2. The measures are mixed with the formula weights, multiplied by the area cost adjustment and
    scaled to the pot: the *formula amount*.
 3. Floors and damping compare with current spend scaled to the pot (the *baseline*): each LA must get
@@ -25,12 +25,18 @@ import pandas as pd
 from earlyhelp.errors import DataError
 from earlyhelp.funding.formula import INTERVENTION_KEYS, Formula
 
-INPUT_COLUMNS = ("la_code", "children", "idaci", "cin", "cp", "cla", "current_spend")
+# children_low_income is needed only when the formula's deprivation_measure is child_poverty.
+INPUT_COLUMNS = ("la_code", "children", "idaci", "children_low_income", "cin", "cp", "cla", "current_spend")
 
 
 def need_components(inputs: pd.DataFrame, formula: Formula) -> pd.DataFrame:
     """la_code and each LA's share of England on each need measure (each column sums to 1)."""
-    deprived = inputs["children"] * inputs["idaci"]
+    if formula.deprivation_measure == "child_poverty":
+        deprived = inputs["children_low_income"]
+        if deprived.isna().any():
+            raise DataError("Child poverty (DWP children in low income families) is missing for some LAs in this year.")
+    else:
+        deprived = inputs["children"] * inputs["idaci"]
     interventions = sum(
         formula.interventions[key] * _share(inputs[key]) for key in INTERVENTION_KEYS if formula.interventions[key]
     ) / sum(formula.interventions.values())

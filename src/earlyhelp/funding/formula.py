@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,9 @@ from earlyhelp.errors import UsageError
 WEIGHT_KEYS = ("children", "deprivation", "interventions")
 INTERVENTION_KEYS = ("cin", "cp", "cla")
 DAMPING_KEYS = ("floor_change_pct", "cap_gain_pct")
+# What the deprivation weight counts: income-deprived children (children x IDACI 2019 score) or DWP
+# children in relative low income families.
+DEPRIVATION_MEASURES = ("idaci", "child_poverty")
 
 
 @dataclass(frozen=True)
@@ -27,24 +30,14 @@ class Formula:
     aca_default: float = 1.0
     aca: dict[str, float] = field(default_factory=dict)
 
+    deprivation_measure: str = "idaci"
+
     def with_weight(self, key: str, factor: float) -> Formula:
         """The same formula with one weight multiplied by ``factor`` (for the sensitivity table)."""
-        weights = {**self.weights, key: self.weights[key] * factor}
-        return Formula(
-            self.pot,
-            self.data_year,
-            weights,
-            self.interventions,
-            self.floor_change_pct,
-            self.cap_gain_pct,
-            self.aca_default,
-            self.aca,
-        )
+        return replace(self, weights={**self.weights, key: self.weights[key] * factor})
 
     def without_damping(self) -> Formula:
-        return Formula(
-            self.pot, self.data_year, self.weights, self.interventions, None, None, self.aca_default, self.aca
-        )
+        return replace(self, floor_change_pct=None, cap_gain_pct=None)
 
 
 def default_formula_text() -> str:
@@ -70,7 +63,11 @@ def parse_formula(text: str, where: str = "the formula") -> Formula:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{where} is not valid TOML: {error}.") from error
-    _only(raw, {"pot", "data_year", "weights", "interventions", "damping", "area_cost_adjustment"}, where)
+    _only(
+        raw,
+        {"pot", "data_year", "deprivation_measure", "weights", "interventions", "damping", "area_cost_adjustment"},
+        where,
+    )
     for key in ("pot", "data_year", "weights"):
         if key not in raw:
             raise UsageError(f"{where} has no `{key}`.", hint="See docs/funding.md for every key.")
@@ -80,6 +77,9 @@ def parse_formula(text: str, where: str = "the formula") -> Formula:
     data_year = raw["data_year"]
     if not isinstance(data_year, int) or data_year % 100 != (data_year // 100 + 1) % 100:
         raise UsageError(f"`data_year` in {where} must be a financial year like 202122.")
+    measure = raw.get("deprivation_measure", "idaci")
+    if measure not in DEPRIVATION_MEASURES:
+        raise UsageError(f"`deprivation_measure` in {where} must be one of {', '.join(DEPRIVATION_MEASURES)}.")
     weights = _weights(raw["weights"], WEIGHT_KEYS, "weights", where)
     interventions = _weights(
         raw.get("interventions", dict.fromkeys(INTERVENTION_KEYS, 1.0)), INTERVENTION_KEYS, "interventions", where
@@ -94,11 +94,14 @@ def parse_formula(text: str, where: str = "the formula") -> Formula:
     if cap is not None and cap < 0:
         raise UsageError(f"`damping.cap_gain_pct` in {where} must be 0 or more.")
     aca_table = _table(raw.get("area_cost_adjustment", {}), "area_cost_adjustment", where)
-    aca = {key: _number(value, f"area_cost_adjustment.{key}", where) for key, value in aca_table.items()}
-    if any(value is None or value <= 0 for value in aca.values()):
-        raise UsageError(f"Every area cost adjustment in {where} must be a number above 0.")
-    aca_default = aca.pop("default", None) or 1.0
-    return Formula(pot, data_year, weights, interventions, floor, cap, aca_default, {k: v for k, v in aca.items() if v})
+    aca: dict[str, float] = {}
+    for key, value in aca_table.items():
+        number = _number(value, f"area_cost_adjustment.{key}", where)
+        if number is None or number <= 0:
+            raise UsageError(f"Every area cost adjustment in {where} must be a number above 0.")
+        aca[key] = number
+    aca_default = aca.pop("default", 1.0)
+    return Formula(pot, data_year, weights, interventions, floor, cap, aca_default, aca, measure)
 
 
 def _only(table: dict[str, Any], allowed: set[str], where: str, section: str = "the top level") -> None:

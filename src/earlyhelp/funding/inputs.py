@@ -13,10 +13,12 @@ INTERVENTION_COUNTS = {"cin": "cin_at_31_march", "cp": "cp_plans_at_31_march", "
 
 
 def allocation_inputs(data_year: int) -> pd.DataFrame:
-    """la_code, children, idaci, cin, cp, cla, current_spend (cash early intervention spend of data_year).
+    """la_code, children, idaci, children_low_income, cin, cp, cla, current_spend (cash early
+    intervention spend of data_year).
 
     A count the panel lacks for ``data_year`` is the LA's latest earlier count (a handful of LAs in
-    2021-22); the fill is documented in docs/funding.md.
+    2021-22); the fill is documented in docs/funding.md. children_low_income is missing (NaN) before
+    2014-15, the first year of the DWP series.
     """
     spend = ei_by_la(reference.spend(), reference.deflators(), reference.population(), base_year=data_year)
     years = sorted(spend["time_period"].unique())
@@ -32,12 +34,16 @@ def allocation_inputs(data_year: int) -> pd.DataFrame:
     activity = reference.activity()
     activity = activity[activity["time_period"] <= data_year].sort_values(["la_code", "time_period"])
     latest = activity.groupby("la_code")[list(INTERVENTION_COUNTS.values())].last()  # last non-missing
-    table = pd.DataFrame({"children": children, "idaci": idaci})
+    poverty = reference.child_poverty()
+    poverty = poverty[poverty["time_period"] <= data_year].sort_values(["la_code", "time_period"])
+    low_income = poverty.groupby("la_code")["children_low_income"].last()
+    table = pd.DataFrame({"children": children, "idaci": idaci, "children_low_income": low_income})
     for key, column in INTERVENTION_COUNTS.items():
         table[key] = latest[column]
     table["current_spend"] = current
     table = table.reindex(reference.local_authorities()["la_code"])
-    if table.isna().any().any():
-        missing = table.columns[table.isna().any()].tolist()
+    needed = table.drop(columns="children_low_income")
+    if needed.isna().any().any():
+        missing = needed.columns[needed.isna().any()].tolist()
         raise UsageError(f"The shipped data lacks {', '.join(missing)} for some LAs in {data_year}.")
     return table.rename_axis("la_code").reset_index()
