@@ -162,7 +162,13 @@ def funding_markdown(
         "",
         f"The formula (formula.toml beside this file) shares a pot of {_money(formula.pot)}. Need weights: "
         + ", ".join(f"{key} {value:g}" for key, value in formula.weights.items())
-        + "; interventions mix: "
+        + " (deprivation measured as "
+        + (
+            "DWP children in low income families"
+            if formula.deprivation_measure == "child_poverty"
+            else "children x IDACI 2019"
+        )
+        + "); interventions mix: "
         + ", ".join(f"{key} {value:g}" for key, value in formula.interventions.items())
         + f"; floor {_limit(formula.floor_change_pct)} and cap {_limit(formula.cap_gain_pct)} against current "
         "spend scaled to the pot; area cost adjustment "
