@@ -14,7 +14,18 @@ def test_help_lists_every_stage_in_pipeline_order():
     result = run("--help")
     assert result.returncode == 0
     listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed == ["validate", "load", "synth", "ingest", "export", "link", "indicators", "report", "neighbours"]
+    assert listed == [
+        "validate",
+        "load",
+        "synth",
+        "ingest",
+        "export",
+        "link",
+        "indicators",
+        "report",
+        "neighbours",
+        "fund",
+    ]
 
 
 def test_unknown_command_is_a_usage_error_without_traceback():
