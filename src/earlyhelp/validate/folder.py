@@ -70,7 +70,7 @@ def header_problem(path: Path, table: Table) -> DataError | None:
     is not in the spec and resembles none that is missing (``notes``) is harmless and allowed.
     """
     report = ValidationReport()
-    opened = open_table_file(path, table, report)
+    opened = open_table_file(path, table, report, header_only=True)
     if opened is not None:
         opened.batches = iter(())  # nothing beyond the header is read here
     absent = [c for c in table.column_names if opened is None or c not in opened.columns]

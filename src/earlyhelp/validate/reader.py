@@ -145,8 +145,10 @@ def _check_header(names: list[str], table: Table, path: Path, report: Validation
     "file-parse",
     "file-no-rows",
 )
-def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
-    """Check the file and its header; return a batch stream, or None when rows cannot be read."""
+def open_csv(path: Path, table: Table, report: ValidationReport, *, header_only: bool = False) -> TableFile | None:
+    """Check the file and its header; return a batch stream, or None when rows cannot be read.
+
+    ``header_only``: the batches will not be read, so the date columns are not scanned ahead."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)
@@ -207,7 +209,7 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
     dates = [name for name in present if table.column(name).type == "date"]
     convert: list[str] = []
     table_file = TableFile(path, table, present, iter(()))
-    if dates and _has_slash(path):
+    if dates and not header_only and _has_slash(path):
         # Only a file with a '/' can hold dd/mm/yyyy dates; its date columns are read once ahead.
         counts = {name: DayFirstCount() for name in dates}
         scratch = TableFile(path, table, dates, iter(()))
@@ -609,14 +611,17 @@ def _parquet_batches(
 
 
 # ---------------------------------------------------------------------- workbooks
-def open_table_file(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
+def open_table_file(
+    path: Path, table: Table, report: ValidationReport, *, header_only: bool = False
+) -> TableFile | None:
     """Check the file (or, for a workbook, the sheet named after ``table``) and its header;
-    return a batch stream, or None when its rows cannot be read."""
+    return a batch stream, or None when its rows cannot be read (``header_only``: the batches
+    will not be read)."""
     if path.suffix.lower() == ".parquet":
         return open_parquet(path, table, report)
     if is_workbook(path):
         return open_sheet(path, table, report)
-    return open_csv(path, table, report)
+    return open_csv(path, table, report, header_only=header_only)
 
 
 @rules.finds("file-spreadsheet", "file-unreadable", "file-empty", "file-no-rows", "row-blank")
