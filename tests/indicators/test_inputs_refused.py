@@ -137,7 +137,7 @@ def test_a_day_month_year_date_is_named_by_line_and_column_not_by_exception_clas
         tmp_path / "out",
         # 01/05/2019 alone cannot say whether the day or the month comes first.
         "Error: referrals.csv line 2, column referral_date: Dates written day/month/year (1 value, the first "
-        "on this line) cannot be read for certain",
+        "one here) cannot be read for certain",
     )
     assert "(and" not in err  # the one bad value, no other
 

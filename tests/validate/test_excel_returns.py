@@ -181,7 +181,7 @@ def test_dates_that_cannot_be_read_day_first_are_one_error_per_column(tmp_path):
     found = [(f.rule_id, f.line, f.column) for f in report.errors]
     assert found == [("value-date-ambiguous", 2, "referral_date"), ("value-date-ambiguous", 2, "closure_date")]
     assert (
-        "(2 values, the first on this line)" in report.errors[0].message
+        "(2 values, the first one here)" in report.errors[0].message
         and "cannot be told apart" in report.errors[0].message
     )
     # A second number above 12 says month first: not read day first either.

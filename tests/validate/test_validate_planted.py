@@ -110,7 +110,7 @@ def test_excel_dates_get_their_own_finding_and_hint(tmp_path):
     report = validate_paths([make_return(tmp_path, {"referrals.csv": PLANTED["referrals.csv"]})])
     [finding] = [f for f in report.findings if f.rule_id == "value-date-ambiguous"]
     assert finding.message == (
-        "Dates written day/month/year (1 value, the first on this line) cannot be read for certain: "
+        "Dates written day/month/year (1 value, the first one here) cannot be read for certain: "
         "the column mixes them with 3 values written another way."
     )
     assert "yyyy-mm-dd" in finding.hint and not [f for f in report.findings if f.rule_id == "value-date"]

@@ -405,7 +405,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
     Rule(
         "value-date-day-first",
         "header",
-        "Dates written day/month/year, as Excel saves them ({expected}, the first on this line), were read "
+        "Dates written day/month/year, as Excel saves them ({expected}, the first one here), were read "
         "day first as YYYY-MM-DD.",
         "Nothing to do. To be sure of the dates, format the column as yyyy-mm-dd in Excel before saving.",
         severity="warning",
@@ -415,7 +415,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
     Rule(
         "value-date-ambiguous",
         "header",
-        "Dates written day/month/year ({expected}, the first on this line) cannot be read for certain: {other}.",
+        "Dates written day/month/year ({expected}, the first one here) cannot be read for certain: {other}.",
         "Format the column as yyyy-mm-dd in Excel and save the file again; dates written dd/mm/yyyy are read "
         "only when every date of the column is one and some day above 12 shows the day comes first.",
         tables=_tables(_has_type("date")),
