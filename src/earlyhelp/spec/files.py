@@ -65,11 +65,13 @@ def is_workbook(path: Path) -> bool:
 VALIDATE_HINT = "Run `earlyhelp validate` on the folder to see every problem, fix them, then run this again."
 
 
-def find_tables(paths: list[Path] | tuple[Path, ...] | Path) -> dict[str, Path]:
+def find_tables(paths: list[Path] | tuple[Path, ...] | Path, *, workbooks: bool = False) -> dict[str, Path]:
     """Map table name -> file for the EHLD files among ``paths`` (folders or files).
 
-    Files whose name is not an EHLD table are ignored here; the validator reports them. A
-    workbook maps each table one of its sheets is named after to the workbook's path.
+    Files whose name is not an EHLD table are ignored here; the validator reports them. With
+    ``workbooks``, a workbook maps each table one of its sheets is named after to the workbook's
+    path (for readers that read through ``earlyhelp.validate.folder``, which reads sheets; a stage
+    that reads or rewrites the files itself, such as linkage, leaves workbooks out).
     """
     if isinstance(paths, (str, Path)):
         paths = [Path(paths)]
@@ -83,7 +85,7 @@ def find_tables(paths: list[Path] | tuple[Path, ...] | Path) -> dict[str, Path]:
             if not file.is_file() or file.name.startswith(("~$", ".")):
                 continue
             if is_workbook(file):
-                names = list(workbook_sheets(file) or ())
+                names = list(workbook_sheets(file) or ()) if workbooks else []
             elif file.suffix.lower() in SUFFIXES and file.stem in TABLES:
                 names = [file.stem]
             else:
@@ -157,7 +159,7 @@ def rename_advice(file: Path, table_name: str) -> str:
     return f"Rename {file.name} to {table_name}{file.suffix.lower()} (file names are lower case)."
 
 
-def require_ehld_tables(*paths: Path | str) -> dict[str, Path]:
+def require_ehld_tables(*paths: Path | str, workbooks: bool = False) -> dict[str, Path]:
     """The EHLD tables at ``paths`` (as :func:`find_tables`), or a :class:`UsageError` (exit 2)
     when a path is missing or holds no file named after an EHLD table (an empty folder, the
     wrong folder, misnamed files).
@@ -172,7 +174,7 @@ def require_ehld_tables(*paths: Path | str) -> dict[str, Path]:
             raise UsageError(
                 f"{path} does not exist.", hint="Give the folder of an EHLD return: one CSV or Parquet file per table."
             )
-    tables = find_tables(given)
+    tables = find_tables(given, workbooks=workbooks)
     if tables:
         return tables
     where = ", ".join(str(p) for p in given)
@@ -193,7 +195,8 @@ def require_ehld_tables(*paths: Path | str) -> dict[str, Path]:
     raise UsageError(
         f"{where} {problem}.",
         hint="Give the folder of an EHLD return: one CSV (UTF-8) or Parquet file per table, named "
-        "after it, such as referrals.csv or children.parquet.",
+        "after it, such as referrals.csv or children.parquet, or an Excel workbook with one sheet per "
+        "table, named after it.",
     )
 
 

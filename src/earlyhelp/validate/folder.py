@@ -57,7 +57,7 @@ def check_ehld_folder(*paths: Path | str) -> EHLDFolder:
     """The EHLD folder at ``paths``, or a :class:`~earlyhelp.errors.UsageError` (exit 2) when a
     path is missing or holds no file named after an EHLD table (see
     :func:`earlyhelp.spec.files.require_ehld_tables`)."""
-    require_ehld_tables(*paths)
+    require_ehld_tables(*paths, workbooks=True)
     return EHLDFolder(*paths)
 
 
@@ -117,7 +117,7 @@ class EHLDFolder:
 
     def __init__(self, *paths: Path | str):
         self.paths = tuple(Path(p) for p in paths)
-        self.tables = find_tables(list(self.paths))
+        self.tables = find_tables(list(self.paths), workbooks=True)
 
     def __contains__(self, name: str) -> bool:
         return name in self.tables
