@@ -19,13 +19,15 @@ import duckdb
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from validate_helpers import BASE, make_return, workbook_bytes
+from validate_helpers import BASE, csv_rows, make_return, workbook_bytes
 
 from earlyhelp import sample
 from earlyhelp.cli import main
+from earlyhelp.errors import DataError
 from earlyhelp.indicators import compute_internal
 from earlyhelp.spec import TABLES
 from earlyhelp.validate import validate_paths
+from earlyhelp.validate.folder import EHLDFolder
 from earlyhelp.warehouse import load_return
 
 
@@ -195,3 +197,17 @@ def test_a_number_at_the_end_of_a_table_that_has_its_keys_is_not_a_total(tmp_pat
     report = validate_paths([make_return(tmp_path, {"children.csv": children})])
     assert report.ok and not [f for f in report.findings if f.rule_id == "row-totals"]
     assert report.files["children.csv"] == 3
+
+
+def test_a_sheet_whose_header_cannot_be_read_is_named_with_its_row(tmp_path):
+    rows = csv_rows(BASE["referrals.csv"])
+    rows[0][3] = "Referral Date"  # renamed: the table would read without its dates
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "return.xlsx").write_bytes(workbook_bytes({"Referrals": rows, "Returns": csv_rows(BASE["returns.csv"])}))
+    with pytest.raises(DataError) as raised:
+        EHLDFolder(folder).check()
+    assert raised.value.message.startswith(
+        "return.xlsx, sheet Referrals, row 1, column referral_date: The required column referral_date is missing"
+    )
+    assert "'Referral Date': is that it?" in raised.value.message

@@ -85,11 +85,10 @@ def header_problem(path: Path, table: Table) -> DataError | None:
         return None
     first = problems[0]
     # A Parquet file's column names are not a row of it, so no line is given for them.
-    where = first.file
-    if first.line is not None and path.suffix.lower() != ".parquet":
-        where += f" line {first.line}"
-    if first.column:
-        where += f", column {first.column}"
+    if path.suffix.lower() == ".parquet":
+        where = first.file + (f", column {first.column}" if first.column else "")
+    else:
+        where = first.location()
     message = f"{where}: {first.message}"
     if first.rule_id == "column-missing" and first.column:
         renamed = [f for f in problems if f.rule_id == "column-unknown" and _resembles(f.column, [first.column])]
@@ -158,7 +157,10 @@ class EHLDFolder:
         It reads every row, so it is for after a read has failed, to replace the database's
         message (which names no line, and whose text may quote a value) with the validator's.
         """
-        files = [self.tables[name] for name in TABLES if name in set(names or TABLES) and name in self.tables]
+        # A workbook holds several tables: validated once.
+        files = list(
+            dict.fromkeys(self.tables[name] for name in TABLES if name in set(names or TABLES) and name in self.tables)
+        )
         if not files:
             return None
         # Cross-table (key) rules need the whole folder; only what is wrong inside a file counts.
