@@ -143,6 +143,22 @@ class IdentityRecords:
                     if row.get("UPN") and _UPN.fullmatch(row["UPN"]):
                         self.upns.add(row["UPN"].upper())
 
+    def add_ssd_extract(self, folder: Path) -> None:
+        """The identifiers of an SSD extract's people and addresses (its dates may carry a time)."""
+        people = _read_table(folder / "ssd_person.csv").to_pylist()
+        addresses = _read_table(folder / "ssd_address.csv").to_pylist() if (folder / "ssd_address.csv").is_file() else []
+        self.add_table(
+            pa.table(
+                {
+                    "nhs_number": [row["pers_common_child_id"] for row in people],
+                    "forename": [row["pers_forename"] for row in people],
+                    "surname": [row["pers_surname"] for row in people],
+                    "date_of_birth": [(row["pers_dob"] or "").split(" ")[0] for row in people],
+                }
+            )
+        )
+        self.postcodes.update(_postcode_key(row["addr_address_postcode"]) for row in addresses if row["addr_address_postcode"])
+
 
 @dataclass
 class ScanResult:
