@@ -15,6 +15,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -29,7 +30,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from formats.test_ssd import _extract as write_ssd_extract  # tests/ is on sys.path, as pytest puts it
-from .identifier_scan import IdentityRecords, Scanner, _read_table, in_identity_zone
+
+from .identifier_scan import IdentityRecords, Scanner, in_identity_zone, read_table
 
 EARLYHELP = [sys.executable, "-c", "from earlyhelp.cli import run; run()", "-v"]
 LA = "E06000001"
@@ -40,6 +42,7 @@ CIN_YEAR = "2019"
 ROUTES = {
     "synth": ("synthetic", {"csv": 20, "json": 1}),
     "ingest-cin-xml": ("ingested/cin", {"csv": 6}),
+    "ingest-skip-invalid": ("ingested/cin-skip-invalid", {"csv": 8}),  # ingest_issues.tsv among them
     "ingest-ssda903": ("ingested/ssda903", {"csv": 3}),
     "ingest-ssd": ("ingested/ssd", {"csv": 7}),
     "link": ("linkage", {"parquet": 1, "json": 2, "text": 2}),
@@ -65,6 +68,7 @@ IDENTITY_FILES = (
 class Pipeline:
     root: Path
     records: IdentityRecords
+    planted_findings: set[tuple[int, str, str]]
     synthetic_digest_before_export: str = ""
     synthetic_digest_after_export: str = ""
 
@@ -79,10 +83,11 @@ def _digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _plant_invalid_identifiers(folder: Path) -> str:
+def _plant_invalid_identifiers(folder: Path) -> tuple[str, set[tuple[int, str, str]]]:
     """Make identity values the validator must complain about, from real identity records: a
     date of birth saved by Excel (dd/mm/YYYY), an NHS number with a wrong check digit, a full name
-    and a postcode in the wrong columns. Returns the new NHS number (not an identity record's)."""
+    and a postcode in the wrong columns. Returns the new NHS number (not an identity record's) and
+    the findings expected: (line, column, rule)."""
     path = folder / "person_identifiers.csv"
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -98,7 +103,21 @@ def _plant_invalid_identifiers(folder: Path) -> str:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return second["nhs_number"]
+    line = {id(row): number for number, row in enumerate(rows, start=2)}  # the header is line 1
+    expected = {
+        (line[id(first)], "date_of_birth", "value-date"),
+        (line[id(second)], "nhs_number", "value-nhs-number-check-digit"),
+        (line[id(third)], "sex", "value-code"),
+        (line[id(fourth)], "nhs_number", "value-nhs-number"),
+    }
+    return second["nhs_number"], expected
+
+
+def _with_a_signed_birth_date(xml: str) -> str:
+    """The first child with a UPN gets a date of birth the XSD allows and ingest rejects (-YYYY-MM-DD)."""
+    fixed, count = re.subn(r"(<UPN>[^<]+</UPN>\s*<PersonBirthDate>)", r"\1-", xml, count=1)
+    assert count == 1
+    return fixed
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +128,7 @@ def pipeline(tmp_path_factory) -> Pipeline:
     env = {**os.environ, "EARLYHELP_LINK_SECRET": secrets.token_hex(32)}
 
     def earlyhelp(name: str, *args: str, status: int = 0) -> str:
-        result = subprocess.run(
-            [*EARLYHELP, *args], cwd=root, env=env, capture_output=True, text=True, timeout=600
-        )
+        result = subprocess.run([*EARLYHELP, *args], cwd=root, env=env, capture_output=True, text=True, timeout=600)
         (logs / f"{name}.stdout.log").write_text(result.stdout)
         (logs / f"{name}.stderr.log").write_text(result.stderr)
         assert result.returncode == status, f"{name}: exit {result.returncode}\n{result.stderr[-2000:]}"
@@ -121,20 +138,46 @@ def pipeline(tmp_path_factory) -> Pipeline:
     before = _digest(root / "synthetic")
     for fmt in ("cin-xml", "ssda903"):
         earlyhelp(
-            f"export-{fmt}", "export", "--data", "synthetic", "--to", fmt, "--year", CIN_YEAR,
-            "--approximate-birth-dates", "--out", f"returns/{fmt}",
-        )  # fmt: skip
+            f"export-{fmt}",
+            "export",
+            "--data",
+            "synthetic",
+            "--to",
+            fmt,
+            "--year",
+            CIN_YEAR,
+            "--approximate-birth-dates",
+            "--out",
+            f"returns/{fmt}",
+        )
     after = _digest(root / "synthetic")
     earlyhelp("ingest-cin-xml", "ingest", f"returns/cin-xml/CIN_census_{LA}_{CIN_YEAR}.xml", "--out", "ingested/cin")
+    cin_xml = root / "returns" / "cin-xml" / f"CIN_census_{LA}_{CIN_YEAR}.xml"
+    (root / "broken").mkdir()
+    (root / "broken" / cin_xml.name).write_text(_with_a_signed_birth_date(cin_xml.read_text()))
+    earlyhelp(
+        "ingest-skip-invalid",
+        "ingest",
+        f"broken/{cin_xml.name}",
+        "--skip-invalid",
+        "--out",
+        "ingested/cin-skip-invalid",
+    )
     earlyhelp("ingest-ssda903", "ingest", f"returns/ssda903/{LA}", "--la-code", LA, "--out", "ingested/ssda903")
     write_ssd_extract(root / "ssd-extract")
     earlyhelp("ingest-ssd", "ingest", "ssd-extract", "--la-code", LA, "--out", "ingested/ssd")
     shutil.copytree(root / "synthetic", root / "analytic")
     earlyhelp("link", "link", "--identities", "synthetic", "--out", "linkage", "--analytic", "analytic")
     earlyhelp(
-        "load", "load", "analytic", "--warehouse", "warehouse/analytic.duckdb",
-        "--identity-warehouse", "identity/identity.duckdb", "--json",
-    )  # fmt: skip
+        "load",
+        "load",
+        "analytic",
+        "--warehouse",
+        "warehouse/analytic.duckdb",
+        "--identity-warehouse",
+        "identity/identity.duckdb",
+        "--json",
+    )
     earlyhelp("indicators", "indicators", "--warehouse", "warehouse/analytic.duckdb", "--out", "indicators")
     earlyhelp("report", "report", "--indicators", "indicators", "--out", "report")
     earlyhelp("report-la", "report", "--data", "analytic", "--out", "report-la", "--la", LA)
@@ -142,7 +185,7 @@ def pipeline(tmp_path_factory) -> Pipeline:
     (root / "neighbours" / "neighbours.csv").write_text(earlyhelp("neighbours", "neighbours", "--la", "805", "--csv"))
     earlyhelp("fund", "fund", "--out", "funding")
     shutil.copytree(root / "synthetic", root / "validation-input", ignore=shutil.ignore_patterns("truth"))
-    wrong_check_digit = _plant_invalid_identifiers(root / "validation-input")
+    wrong_check_digit, expected_findings = _plant_invalid_identifiers(root / "validation-input")
     (root / "validation").mkdir()
     (root / "validation" / "validation.json").write_text(
         earlyhelp("validate-json", "validate", "validation-input", "--json", "--all", status=1)
@@ -158,7 +201,7 @@ def pipeline(tmp_path_factory) -> Pipeline:
         records.add_ssda903(return_folder)
     records.add_ssd_extract(root / "ssd-extract")
     assert wrong_check_digit in records.nhs_numbers
-    return Pipeline(root, records, before, after)
+    return Pipeline(root, records, expected_findings, before, after)
 
 
 @pytest.mark.slow
@@ -203,7 +246,7 @@ def _plant(path: Path, value: str) -> None:
         con.execute("CREATE TABLE planted AS SELECT ? AS note", [value])
         con.close()
     elif suffix in (".parquet", ".csv", ".tsv"):
-        table = _read_table(path)
+        table = read_table(path)
         note = pa.array([value] + [None] * (table.num_rows - 1), pa.string()) if table.num_rows else None
         table = table.append_column("planted_note", note) if note is not None else pa.table({"note": [value]})
         if suffix == ".parquet":
@@ -221,7 +264,7 @@ def _plant(path: Path, value: str) -> None:
 def test_export_writes_its_identity_zone_returns_only_where_asked(pipeline: Pipeline) -> None:
     returns = pipeline.root / "returns"
     written = sorted(str(p.relative_to(returns)) for p in returns.rglob("*") if p.is_file())
-    las = _read_table(pipeline.root / "synthetic" / "local_authorities.csv").column("la_code").to_pylist()
+    las = read_table(pipeline.root / "synthetic" / "local_authorities.csv").column("la_code").to_pylist()
     assert written == sorted(
         [f"cin-xml/CIN_census_{la}_{CIN_YEAR}.xml" for la in las]
         + [f"ssda903/{la}/{name}.csv" for la in las for name in ("episodes", "header")]
@@ -238,6 +281,7 @@ def test_export_writes_its_identity_zone_returns_only_where_asked(pipeline: Pipe
             "returns",
             "identity",
             "ssd-extract",
+            "broken",
             "validation-input",
         }
     )
@@ -246,8 +290,19 @@ def test_export_writes_its_identity_zone_returns_only_where_asked(pipeline: Pipe
 @pytest.mark.slow
 def test_validation_messages_about_identifiers_mask_them(pipeline: Pipeline) -> None:
     report = json.loads((pipeline.root / "validation" / "validation.json").read_text())
-    text = json.dumps(report)
-    # The planted identifiers produced messages (so the scan of them above means something).
-    for rule in ("value-nhs-number-check-digit", "value-nhs-number", "value-upn-check-letter"):
-        assert f'"{rule}"' in text, rule
-    assert "person_identifiers" in text and "date_of_birth" in text and '"sex"' in text
+    # The planted identifiers produced messages, so the scan of them above means something.
+    found = {
+        (finding["line"], finding["column"], finding["rule_id"])
+        for finding in report["findings"]
+        if finding["file"] == "person_identifiers.csv"
+    }
+    assert pipeline.planted_findings <= found
+    text = (pipeline.root / "validation" / "validation.txt").read_text()
+    for line, column, _ in pipeline.planted_findings:
+        assert f"person_identifiers.csv line {line}, column {column}: '<" in text
+
+
+@pytest.mark.slow
+def test_ingest_lists_a_child_left_out_without_its_identifiers(pipeline: Pipeline) -> None:
+    issues = (pipeline.root / "ingested" / "cin-skip-invalid" / "ingest_issues.tsv").read_text().splitlines()
+    assert len(issues) == 2 and "PersonBirthDate" in issues[1] and "LAchildID" in issues[1]
