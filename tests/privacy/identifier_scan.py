@@ -203,7 +203,7 @@ class Scanner:
             if identity_zone(path):
                 result.skipped_identity_zone.append(name)
                 continue
-            found = Counter()
+            found: Counter[str] = Counter()
             suffix = path.suffix.lower()
             if suffix == ".parquet":
                 result.scanned["parquet"] += 1
@@ -254,7 +254,7 @@ class Scanner:
             for entry in pc.value_counts(column.combine_chunks()).to_pylist():
                 value, count = entry["values"], entry["counts"]
                 if value:
-                    seen = Counter()
+                    seen: Counter[str] = Counter()
                     self._scan_text(value, name, seen)
                     for kind, n in seen.items():
                         found[kind] += n * count
