@@ -2,6 +2,8 @@
 (issue #16). One pipeline on tiny synthetic England runs every command that writes files, each
 with ``-v``, in a folder of its own; each route's output is then scanned with the identity
 records of everything the pipeline read or wrote (see ``identifier_scan`` for what counts).
+What a command prints (``neighbours --csv``, ``validate --json``) is saved as a file and scanned
+too, and a second test plants an NHS number in every scanned file of every route: each is found.
 
 The identity zone here: the identity tables (``person_identifiers``, ``episode_postcodes``),
 synthetic England's truth about each identity record, the identity warehouse, and the DfE returns
@@ -69,8 +71,8 @@ class Pipeline:
     root: Path
     records: IdentityRecords
     planted_findings: set[tuple[int, str, str]]
-    synthetic_digest_before_export: str = ""
-    synthetic_digest_after_export: str = ""
+    synthetic_digest_after_synth: str = ""
+    synthetic_digest_at_end: str = ""
 
     def zone(self):
         return in_identity_zone([self.root / name for name in IDENTITY_FILES])
@@ -135,7 +137,7 @@ def pipeline(tmp_path_factory) -> Pipeline:
         return result.stdout
 
     earlyhelp("synth", "synth", "--out", "synthetic", "--scale", "tiny", "--seed", "7", "--format", "csv")
-    before = _digest(root / "synthetic")
+    after_synth = _digest(root / "synthetic")
     for fmt in ("cin-xml", "ssda903"):
         earlyhelp(
             f"export-{fmt}",
@@ -150,7 +152,6 @@ def pipeline(tmp_path_factory) -> Pipeline:
             "--out",
             f"returns/{fmt}",
         )
-    after = _digest(root / "synthetic")
     earlyhelp("ingest-cin-xml", "ingest", f"returns/cin-xml/CIN_census_{LA}_{CIN_YEAR}.xml", "--out", "ingested/cin")
     cin_xml = root / "returns" / "cin-xml" / f"CIN_census_{LA}_{CIN_YEAR}.xml"
     (root / "broken").mkdir()
@@ -201,7 +202,7 @@ def pipeline(tmp_path_factory) -> Pipeline:
         records.add_ssda903(return_folder)
     records.add_ssd_extract(root / "ssd-extract")
     assert wrong_check_digit in records.nhs_numbers
-    return Pipeline(root, records, expected_findings, before, after)
+    return Pipeline(root, records, expected_findings, after_synth, _digest(root / "synthetic"))
 
 
 @pytest.mark.slow
@@ -272,9 +273,9 @@ def test_export_writes_its_identity_zone_returns_only_where_asked(pipeline: Pipe
     # They are identity-zone files by design: they hold the children's UPNs and dates of birth.
     everything = Scanner(pipeline.records).scan(returns, identity_zone=lambda path: False)
     assert everything.found["upn"] > 100 and everything.found["date_of_birth"] > 100, everything.summary()
-    # Nothing else: the data exported is unchanged, and nothing was written beside the returns
-    # (every command ran in the pipeline's folder, so a stray file would be at its top).
-    assert pipeline.synthetic_digest_before_export == pipeline.synthetic_digest_after_export
+    # Nothing else: the data exported (and later linked) is unchanged, and no command wrote
+    # beside its --out (each ran in the pipeline's folder, so a stray file would be at its top).
+    assert pipeline.synthetic_digest_after_synth == pipeline.synthetic_digest_at_end
     assert sorted(p.name for p in pipeline.root.iterdir()) == sorted(
         {
             *(folder.split("/")[0] for folder, _ in ROUTES.values()),
