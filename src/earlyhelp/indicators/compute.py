@@ -21,9 +21,9 @@ import pyarrow as pa
 
 from earlyhelp.console import steps
 from earlyhelp.engine import Engine
+from earlyhelp.errors import DataError, UsageError
 from earlyhelp.indicators import reasons as why
 from earlyhelp.indicators.comparators import AreaComparator, Geography, published_area_figure, reference_geography
-from earlyhelp.errors import DataError, UsageError
 from earlyhelp.indicators.definitions import (
     INDICATORS,
     INPUT_TABLES,
