@@ -968,11 +968,17 @@ def headlines(ctx: Context) -> tuple[list[Headline], DataTable]:
 
 
 def build_charts(ctx: Context) -> list[Chart]:
-    charts = [make(ctx) for make in CHARTS]
+    """Every chart with something to show: one whose indicator has no published row at all (not
+    even an x) is left out rather than shown empty."""
+    charts = [chart for chart in (make(ctx) for make in CHARTS) if chart.spec is not None or _shows_a_row(chart)]
     for chart in charts:
         if chart.spec is not None:
             chart.svg = to_svg(chart.spec, chart.id, chart.title, chart.summary or chart.description)
     return charts
+
+
+def _shows_a_row(chart: Chart) -> bool:
+    return any(cell.source is not None for row in chart.table.rows for cell in row)
 
 
 def context_for(published: Published, la: str | None) -> Context:
