@@ -8,7 +8,8 @@ figures come from the table in ../shared/reference/README.md.
     .venv/bin/python scripts/derive_reference.py [--shared ../shared/reference]
 
 Every choice made here (deduplication, region mapping, 0-17 population, cash spend) is explained
-in docs/synth.md, "Reference data".
+in docs/synth.md, "Reference data"; the published comparators (DfE "Characteristics of children in
+need" 2022 release tables) and the statistical neighbours are explained in docs/compare.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from earlyhelp.compare.neighbours import CHARACTERISTICS, NEIGHBOURS_PER_LA
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "src" / "earlyhelp" / "reference" / "data"
@@ -174,6 +179,19 @@ def deprivation(panel: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def child_poverty(panel: pd.DataFrame) -> pd.DataFrame:
+    """DWP children in relative low income families by LA and financial year (2014-15 on; the panel
+    marks the last year provisional): the count and the percentage of children."""
+    table = panel[["new_la_code", "time_period", "rel_pov_chil", "rel_pov_rate100"]].dropna()
+    table = table.rename(
+        columns={"new_la_code": "la_code", "rel_pov_chil": "children_low_income", "rel_pov_rate100": "low_income_pct"}
+    )
+    table["time_period"] = table["time_period"].map(_financial_year)
+    table["children_low_income"] = table["children_low_income"].round().astype(int)
+    table["low_income_pct"] = table["low_income_pct"].round(2)
+    return table.sort_values(["la_code", "time_period"]).reset_index(drop=True)
+
+
 def activity(panel: pd.DataFrame) -> pd.DataFrame:
     table = panel[["new_la_code", "time_period", *ACTIVITY_COLUMNS]].rename(
         columns={"new_la_code": "la_code", **ACTIVITY_COLUMNS}
@@ -243,6 +261,127 @@ def published_national(shared: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["figure", "time_period", "value", "approximate"])
 
 
+# The source column names the release and table; docs/compare.md gives the tables' titles.
+CIN_RELEASE = "DfE Children in need 2022"
+CIN_TABLES = {
+    "b1": "b1_children_in_need_2013_to_2022.csv",
+    "c1": "c1_children_in_need_referrals_and_rereferrals_2013_to_2022.csv",
+    "d1": "d1_child_protection_plans_2013_to_2022.csv",
+    "d3": "d3_cpps_subsequent_plan_2013_to_2022.csv",
+}
+NOT_APPLICABLE = "z"
+NOT_AVAILABLE = "x"
+# Our indicator -> (table, value column, numerator column, denominator column or a symbol). Only the
+# indicators whose published definition is ours; docs/compare.md lists the others and why not.
+PUBLISHED_INDICATORS = {
+    "referrals": ("c1", "Referrals", "Referrals", NOT_APPLICABLE),
+    "re_referral_pct": ("c1", "Re_referrals_percent", "Re_referrals", "Referrals"),
+    "cin_children": ("b1", "Anypoint_child", "Anypoint_child", NOT_APPLICABLE),
+    # DfE publishes the rate but not the LA population it divided by.
+    "cin_rate_per_10k": ("b1", "Anypoint_child_rate", "Anypoint_child", NOT_AVAILABLE),
+    "cp_plans_started": ("d1", "CPP_start", "CPP_start", NOT_APPLICABLE),
+    "cp_second_plan_pct": ("d3", "CPP_subsequent_percent", "CPP_subsequent", "CPP_start"),
+}
+PUBLISHED_LEVELS = ("National", "Regional", "Local authority")
+# Buckinghamshire county became a unitary on the same boundary (April 2020); table D3 keeps the
+# county code to 2019-20, the other tables use the unitary's throughout.
+SAME_AREA_NEW_CODE = {"E10000002": "E06000060"}
+
+
+def published_figures(shared: Path) -> pd.DataFrame:
+    """The DfE CIN release rows for the indicators we define the same way, cells kept as published.
+
+    Inner and Outer London (E13) rows are left out: the ONS region is London (E12000007), which the
+    release also publishes, and its London LAs are given that region. LA codes are the release's,
+    but for Buckinghamshire's (SAME_AREA_NEW_CODE).
+    """
+    frames = []
+    for indicator, (table, value, numerator, denominator) in PUBLISHED_INDICATORS.items():
+        raw = pd.read_csv(
+            shared / "ipse-webb-2024" / "cin-census-2021-22" / CIN_TABLES[table],
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+        )
+        raw = raw[~raw["region_code"].isin(INNER_OUTER_LONDON) | (raw["geographic_level"] == "Local authority")]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "indicator": indicator,
+                    "time_period": raw["time_period"].astype(int).map(_financial_year),
+                    "geographic_level": raw["geographic_level"],
+                    "region_code": raw["region_code"].replace({code: LONDON[0] for code in INNER_OUTER_LONDON}),
+                    "la_code": raw["new_la_code"].replace(SAME_AREA_NEW_CODE),
+                    "value": raw[value],
+                    "numerator": raw[numerator],
+                    "denominator": raw[denominator] if denominator in raw.columns else denominator,
+                    "source": f"{CIN_RELEASE} {table.upper()}",
+                }
+            )
+        )
+    table = pd.concat(frames, ignore_index=True)
+    if set(table["geographic_level"]) != set(PUBLISHED_LEVELS):
+        sys.exit(f"Unexpected geographic levels in the CIN release: {sorted(set(table['geographic_level']))}")
+    order = {level: rank for rank, level in enumerate(PUBLISHED_LEVELS)}
+    table = table.assign(_level=table["geographic_level"].map(order))
+    return (
+        table.sort_values(["indicator", "time_period", "_level", "region_code", "la_code"])
+        .drop(columns="_level")
+        .reset_index(drop=True)
+    )
+
+
+# Statistical neighbours: characteristics before the years the indicators look at, averaged over
+# financial years 2014-15 to 2016-17 (panel years 2015-2017) where they change from year to year.
+NEIGHBOUR_YEARS = (2015, 2016, 2017)
+# Characteristic (weights in earlyhelp.compare.neighbours.CHARACTERISTICS) -> (panel column, take its log?)
+NEIGHBOUR_COLUMNS = {
+    "idaci_2019": ("imd19_idaci", False),
+    "child_poverty_pct": ("rel_pov_rate100", False),
+    "log_children_0_16": ("population_0_16", True),
+    "cin_rate_per_10k": ("any_cin_ep_rate_10000", False),
+    "cla_rate_per_10k": ("at_31_cla_rate10000", False),
+    "children_not_white_pct": ("children_not_white_pct", False),
+}
+
+
+def neighbour_characteristics(panel: pd.DataFrame) -> pd.DataFrame:
+    """Per LA: each characteristic (mean over NEIGHBOUR_YEARS, or over every panel year where those
+    years have none) and its z-score across the LAs (population standard deviation), 6 decimals."""
+    # Census 2021 ethnic proportions applied to the 0-16 estimates by the panel: a share, fixed in time.
+    panel = panel.assign(children_not_white_pct=100 * (1 - panel["white_ethnest"] / panel["population_0_16"]))
+    window = panel[panel["time_period"].isin(NEIGHBOUR_YEARS)]
+    table = pd.DataFrame(index=pd.Index(sorted(panel["new_la_code"].unique()), name="la_code"))
+    if set(NEIGHBOUR_COLUMNS) != set(CHARACTERISTICS):
+        sys.exit("NEIGHBOUR_COLUMNS and earlyhelp.compare.neighbours.CHARACTERISTICS name different characteristics.")
+    for name, (column, log) in NEIGHBOUR_COLUMNS.items():
+        values = window.groupby("new_la_code")[column].mean()
+        fallback = panel.groupby("new_la_code")[column].mean()
+        values = values.reindex(table.index).fillna(fallback.reindex(table.index))
+        if values.isna().any():
+            sys.exit(f"No {column} in any year for {sorted(values[values.isna()].index)}")
+        table[name] = np.log(values) if log else values
+    table = table.round(6)
+    for name in NEIGHBOUR_COLUMNS:
+        table[f"z_{name}"] = ((table[name] - table[name].mean()) / table[name].std(ddof=0)).round(6)
+    return table.reset_index()
+
+
+def statistical_neighbours(characteristics: pd.DataFrame) -> pd.DataFrame:
+    """The NEIGHBOURS_PER_LA nearest LAs of each LA by weighted Euclidean distance over the z-scores
+    (ties by la_code); distances to 4 decimals."""
+    weights = np.array(list(CHARACTERISTICS.values()))
+    z = characteristics[[f"z_{name}" for name in CHARACTERISTICS]].to_numpy()
+    codes = characteristics["la_code"].to_numpy()
+    distances = np.sqrt((((z[:, None, :] - z[None, :, :]) ** 2) * weights).sum(axis=2)).round(4)
+    rows = []
+    for i, la_code in enumerate(codes):
+        others = sorted((distances[i, j], codes[j]) for j in range(len(codes)) if j != i)
+        for rank, (distance, neighbour) in enumerate(others[:NEIGHBOURS_PER_LA], start=1):
+            rows.append((la_code, rank, neighbour, distance))
+    return pd.DataFrame(rows, columns=["la_code", "rank", "neighbour_la_code", "distance"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "reference")
@@ -255,15 +394,27 @@ def main() -> None:
         "local_authorities": local_authorities(panel, args.shared),
         "population": population(panel, args.shared),
         "deprivation": deprivation(panel),
+        "child_poverty": child_poverty(panel),
         "spend": spend,
         "deflators": deflators,
         "activity": activity(panel),
         "published_national": published_national(args.shared),
         "care_by_age": care_by_age(panel),
     }
+    characteristics = neighbour_characteristics(panel)
+    tables["neighbour_characteristics"] = characteristics
+    tables["statistical_neighbours"] = statistical_neighbours(characteristics)
     for name, frame in tables.items():
         frame.to_csv(args.out / f"{name}.csv", index=False, lineterminator="\n")
         print(f"{name}: {len(frame)} rows")
+    # Ten years x every area x six indicators: Parquet keeps it a tenth of the CSV's size.
+    figures = published_figures(args.shared)
+    pq.write_table(
+        pa.Table.from_pandas(figures, preserve_index=False).replace_schema_metadata(None),
+        args.out / "published_figures.parquet",
+        compression="zstd",
+    )
+    print(f"published_figures: {len(figures)} rows")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import click
 from earlyhelp import __version__
 from earlyhelp.errors import EarlyhelpError
 
-# name -> (module:attribute, one-line help shown by `earlyhelp --help`), in pipeline order.
+# name -> (module:attribute, one-line help shown by `earlyhelp --help`), in pipeline order, then look-ups.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("earlyhelp.validate.cli:validate", "Check EHLD files against every rule of the spec."),
     "load": ("earlyhelp.warehouse.cli:load", "Load validated EHLD returns into a DuckDB warehouse."),
@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "link": ("earlyhelp.link.cli:link", "Link identity records into one pseudonymous person_id."),
     "indicators": ("earlyhelp.indicators.cli:indicators", "Compute every outcomes-framework indicator."),
     "report": ("earlyhelp.report.cli:report", "Write the static report site with charts and tables."),
+    "neighbours": (
+        "earlyhelp.compare.cli:neighbours",
+        "List an LA's statistical neighbours (by code, number or name).",
+    ),
+    "fund": ("earlyhelp.funding.cli:fund", "Real-terms early intervention spend and a grant formula."),
     "evaluate": ("earlyhelp.evaluate.cli:evaluate", "Estimate the effect of step-down to early help (ATT)."),
 }
 

@@ -6,13 +6,16 @@ doi 10.15131/shef.data.26348359 (DfE, ONS and MHCLG statistics, Open Government 
 tidying code MIT), and from the published national figures listed in the project's shared
 reference README (DfE CIN and CLA statistics; Action for Children, "Too Little, Too Late", 2022).
 ``postcodes`` comes from the ONS Postcode Directory (see :data:`POSTCODE_CITATION`), derived by
-``scripts/derive_postcodes.py``.
+``scripts/derive_postcodes.py``. ``published_figures`` comes from the DfE "Characteristics of
+children in need" 2022 release (see :data:`CIN_CITATION` and docs/compare.md).
 
 Every function returns a fresh :class:`pandas.DataFrame`; the files are read once and cached.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from functools import cache
 from importlib import resources
 
@@ -20,16 +23,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from earlyhelp.errors import UsageError
+
 __all__ = [
+    "CIN_CITATION",
     "POSTCODE_CITATION",
     "SOURCE_CITATION",
     "activity",
+    "child_poverty",
     "deflators",
     "deprivation",
     "local_authorities",
     "population",
     "postcodes",
+    "published_figures",
     "published_national",
+    "resolve_la",
     "spend",
 ]
 
@@ -46,6 +55,12 @@ POSTCODE_CITATION = (
     "and database right. Open Government Licence v3.0."
 )
 
+CIN_CITATION = (
+    "Department for Education (2022) Characteristics of children in need, reporting year 2022, "
+    "tables B1, C1, D1 and D3 (Explore Education Statistics), as kept in Webb (2024). Contains public "
+    "sector information licensed under the Open Government Licence v3.0."
+)
+
 _DTYPES: dict[str, dict[str, str]] = {
     "local_authorities": {
         "la_code": "string",
@@ -56,6 +71,12 @@ _DTYPES: dict[str, dict[str, str]] = {
     },
     "population": {"la_code": "string", "year": "int64", "children_0_17": "int64"},
     "deprivation": {"la_code": "string", "idaci_score": "float64"},
+    "child_poverty": {
+        "la_code": "string",
+        "time_period": "int64",
+        "children_low_income": "int64",
+        "low_income_pct": "float64",
+    },
     "spend": {
         "la_code": "string",
         "time_period": "int64",
@@ -91,6 +112,12 @@ def deprivation() -> pd.DataFrame:
     return _read("deprivation").copy()
 
 
+def child_poverty() -> pd.DataFrame:
+    """la_code, time_period (201415..202122), children_low_income, low_income_pct: DWP children (under 16)
+    in relative low income families; 2021-22 provisional. An LA-year the panel lacks has no row."""
+    return _read("child_poverty").copy()
+
+
 def spend() -> pd.DataFrame:
     """Section 251 gross spend by line in cash pounds: la_code, time_period (e.g. 201920), line,
     gross_spend, early_intervention (Sure Start/under-5s, family support, young people)."""
@@ -113,6 +140,65 @@ def activity() -> pd.DataFrame:
 def published_national() -> pd.DataFrame:
     """The national calibration table: figure, time_period, value, approximate."""
     return _read("published_national").copy()
+
+
+@cache
+def _published_figures() -> pd.DataFrame:
+    with resources.files("earlyhelp.reference").joinpath("data", "published_figures.parquet").open("rb") as f:
+        table = pq.read_table(f).to_pandas()
+    return table.astype({column: "int64" if column == "time_period" else "string" for column in table.columns})
+
+
+def published_figures() -> pd.DataFrame:
+    """DfE's own published figures for the indicators it defines as we do (see docs/compare.md):
+    indicator, time_period (201920), geographic_level (National, Regional, Local authority),
+    region_code (E12; London LAs' Inner/Outer London becomes London), la_code, value, numerator,
+    denominator, source (release and table, e.g. "DfE Children in need 2022 C1").
+
+    Every cell is the published text: counts, percentages and rates as DfE wrote them, and its
+    symbols kept as such (``c`` suppressed, ``x`` not available, ``z`` not applicable, ``..`` not
+    available in the older tables). LA rows use the codes of the year: Bournemouth, Poole and the
+    old Dorset until 2018-19, North and West Northamptonshire in 2021-22."""
+    return _published_figures().copy()
+
+
+def _normalised(text: str) -> str:
+    """A name as typed or as published, in one form: lower case, "&" as "and", no punctuation."""
+    text = text.casefold().replace("&", " and ")
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text).split())
+
+
+def resolve_la(text: str) -> str:
+    """The ONS code of the LA ``text`` names: an ONS code ("E06000001"), a DfE LA number ("805")
+    or a name ("Hartlepool", "hartlepool", "Kingston upon Hull, City of", "St Helens"), any case.
+
+    Raises :class:`~earlyhelp.errors.UsageError` naming the closest LA names when nothing matches."""
+    las = _read("local_authorities")
+    wanted = text.strip()
+    by_code = {code.upper(): code for code in las["la_code"]}
+    if wanted.upper() in by_code:
+        return by_code[wanted.upper()]
+    by_number = dict(zip(las["old_la_code"], las["la_code"], strict=True))
+    if wanted in by_number:
+        return by_number[wanted]
+    by_name = {_normalised(name): code for name, code in zip(las["la_name"], las["la_code"], strict=True)}
+    # "Kingston upon Hull, City of" is also typed "City of Kingston upon Hull" or "Kingston upon Hull".
+    for name, code in list(by_name.items()):
+        for suffix in (" city of", " county of"):
+            if name.endswith(suffix):
+                by_name.setdefault(name.removesuffix(suffix), code)
+                by_name.setdefault(f"{suffix.strip()} {name.removesuffix(suffix)}", code)
+    if _normalised(wanted) in by_name:
+        return by_name[_normalised(wanted)]
+    names = list(las["la_name"])
+    close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.6)
+    close += [name for name in names if wanted and _normalised(wanted) in _normalised(name) and name not in close]
+    hint = (
+        f"Did you mean: {', '.join(close[:5])}?"
+        if close
+        else "Give an ONS code (E06000001), a DfE LA number (805) or an LA name (Hartlepool)."
+    )
+    raise UsageError(f"No local authority matches {text!r}.", hint=hint)
 
 
 @cache

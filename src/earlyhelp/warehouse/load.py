@@ -27,9 +27,10 @@ from earlyhelp.console import steps
 from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER, Table
-from earlyhelp.spec.files import select_sql, sql_identifier, sql_literal
+from earlyhelp.spec.files import sql_identifier, sql_literal
 from earlyhelp.validate import ValidationReport, validate_paths
 from earlyhelp.validate.engine import collect_files
+from earlyhelp.validate.folder import select_sql  # reads workbooks and Excel-saved CSV as validate does
 from earlyhelp.validate.rules import RETURNS_TABLE
 from earlyhelp.warehouse.journal import Journal, crash_point, read_journal, remove_journal, write_journal
 
@@ -315,6 +316,26 @@ def _prepare_schema(con: duckdb.DuckDBPyConnection, tables: list[Table]) -> None
             )
             _backfill_provenance(con, table)
         con.execute(create_sql(table))
+        _add_new_columns(con, table)
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Give a table of an older warehouse the optional columns the spec has gained since
+    (children.mother, ...). The spec adds them after the others, and rows are inserted by
+    position, so they are added at the end in the spec's order."""
+    have = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
+    for column in table.columns:
+        if column.name not in have:
+            con.execute(
+                f"ALTER TABLE {sql_identifier(table.name)} ADD COLUMN {sql_identifier(column.name)} {column.duckdb_type}"
+            )
 
 
 def _refuse_split(con: duckdb.DuckDBPyConnection, table: Table, la_codes: list[str]) -> None:
