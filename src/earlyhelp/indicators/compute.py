@@ -176,9 +176,9 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
 
     A folder is one return: its files say which tables it holds, for every LA in it (a header-only
     file is supplied and means "no records"). A warehouse keeps every table for every LA, so
-    there the LA's latest ``load_history`` row says which files its return had (``earlyhelp
-    load`` deletes an LA's rows of a table its new return leaves out). A warehouse without that
-    history cannot tell, and every table counts as supplied.
+    there the LA's ``load_history`` rows say which files its returns had, together (returns
+    accumulate by period and source). A warehouse without that history cannot tell, and every
+    table counts as supplied.
     """
     path = Path(data)
     if path.is_dir():
@@ -186,9 +186,9 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
 
         present = frozenset(EHLDFolder(path).tables) & frozenset(RECORD_TABLES)
         return {la: present for la in las}
-    from earlyhelp.warehouse import latest_return_tables
+    from earlyhelp.warehouse import loaded_return_tables
 
-    return {la: tables & frozenset(RECORD_TABLES) for la, tables in latest_return_tables(path).items()}
+    return {la: tables & frozenset(RECORD_TABLES) for la, tables in loaded_return_tables(path).items()}
 
 
 def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> Inputs:
