@@ -617,11 +617,10 @@ class _StagedLoad:
         con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS {_source_sql(table, path)}")
         select = "SELECT * FROM incoming"
         if table.has_la_code:
-            incoming = [
-                row[0]
-                for row in con.execute("SELECT DISTINCT la_code FROM incoming WHERE la_code IS NOT NULL").fetchall()
-            ]
-            self._delete(table, f"la_code IN {_in_list(sorted(set(la_codes) | set(incoming)))}")
+            # Reference rows (population by year, spend by year and line) are replaced by their
+            # key: a return of one year brings that year's, and the other years' stay.
+            same_row = " AND ".join(f"i.{sql_identifier(c)} = {name}.{sql_identifier(c)}" for c in key_columns(table))
+            self._delete(table, f"EXISTS (SELECT 1 FROM incoming i WHERE {same_row})")
         elif table.name in PROVENANCE_TABLES:
             # Not split by LA in the file: the rows belong to the return that brought them.
             _refuse_split(con, table, la_codes)
