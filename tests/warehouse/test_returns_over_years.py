@@ -188,3 +188,24 @@ def test_a_gap_between_years_is_refused_and_changes_nothing(years):
     assert query(warehouse, "SELECT period_start, period_end FROM returns") == [
         (dt.date(2017, 4, 1), dt.date(2018, 3, 31))
     ]
+
+
+def test_a_warehouse_written_before_periods_gets_them_from_its_returns_rows(years):
+    warehouse = loaded(years, "old.duckdb", [years / "ehld2018"])
+    con = duckdb.connect(str(warehouse))
+    for table in ("children", "referrals", "assessments", "cin_plans", "s47_enquiries", "cp_plans"):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN source_period")
+    con.execute("DROP TABLE return_periods")
+    con.close()
+    referrals_2018 = query(warehouse, "SELECT count(*) FROM referrals")[0][0]
+    load_return([years / "ehld2019"], warehouse, skip_identity=True)
+    # The 2018 rows were tagged with the LA's one period, so the 2019 census kept them.
+    assert query(warehouse, "SELECT DISTINCT source_period FROM referrals ORDER BY 1") == [
+        ("2017-04-01/2018-03-31",),
+        ("2018-04-01/2019-03-31",),
+    ]
+    assert query(warehouse, "SELECT count(*) FROM referrals")[0][0] > referrals_2018
+    assert query(warehouse, "SELECT period_start, period_end FROM return_periods ORDER BY 1") == [
+        (dt.date(2017, 4, 1), dt.date(2018, 3, 31)),
+        (dt.date(2018, 4, 1), dt.date(2019, 3, 31)),
+    ]
