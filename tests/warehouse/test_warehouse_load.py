@@ -170,6 +170,7 @@ def test_cli_load(tmp_path):
     ok = runner.invoke(main, ["load", str(sample.path()), "--warehouse", str(warehouse), "--skip-identity"])
     assert ok.exit_code == 0, ok.output
     assert f"for {LA} into" in ok.stdout and "referrals" in ok.stdout
+    assert f"The warehouse now covers {LA} from 2019-04-01 to 2023-03-31." in ok.stdout
     bad = copy_sample(tmp_path / "bad")
     (bad / "returns.csv").write_text(
         "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2023-03-31,2020-01-01\n"

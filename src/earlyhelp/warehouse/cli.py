@@ -67,6 +67,8 @@ def load(
     )
     for table, count in result.rows.items():
         click.echo(f"  {table:<24} {count:>10,}")
+    for la_code, (start, end) in sorted(result.covers.items()):
+        click.echo(f"The warehouse now covers {la_code} from {start:%Y-%m-%d} to {end:%Y-%m-%d}.")
     if result.identity_warehouse:
         click.echo(f"Identifiers: {result.identity_rows:,} rows into {result.identity_warehouse}.")
     if result.skipped_identity:

@@ -22,7 +22,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -85,6 +85,8 @@ class LoadResult:
     report: ValidationReport | None = field(default=None, repr=False)
     # What was done to finish an earlier, interrupted load first (sentences for the user).
     repaired: list[str] = field(default_factory=list)
+    # Per LA, the period its loaded returns cover together after this load (its returns row).
+    covers: dict[str, tuple[date, date]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -890,6 +892,16 @@ def load_return(
     loaded = _load_all_or_nothing(targets, files, la_codes, loaded_at, digest)
     rows = loaded[-1]
     identity_rows = sum(loaded[0].values()) if identity_path is not None else 0
+    con = duckdb_connection(warehouse, read_only=True)
+    try:
+        covers = {
+            code: (start, end)
+            for code, start, end in con.execute(
+                f"SELECT la_code, period_start, period_end FROM {RETURNS_TABLE} WHERE la_code IN {_in_list(la_codes)}"
+            ).fetchall()
+        }
+    finally:
+        con.close()
     return LoadResult(
         warehouse=warehouse,
         la_codes=la_codes,
@@ -902,4 +914,5 @@ def load_return(
         skipped_identity=bool(identity_files) and skip_identity,
         report=report,
         repaired=repaired,
+        covers=covers,
     )
