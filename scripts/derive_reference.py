@@ -179,6 +179,19 @@ def deprivation(panel: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def child_poverty(panel: pd.DataFrame) -> pd.DataFrame:
+    """DWP children in relative low income families by LA and financial year (2014-15 on; the panel
+    marks the last year provisional): the count and the percentage of children."""
+    table = panel[["new_la_code", "time_period", "rel_pov_chil", "rel_pov_rate100"]].dropna()
+    table = table.rename(
+        columns={"new_la_code": "la_code", "rel_pov_chil": "children_low_income", "rel_pov_rate100": "low_income_pct"}
+    )
+    table["time_period"] = table["time_period"].map(_financial_year)
+    table["children_low_income"] = table["children_low_income"].round().astype(int)
+    table["low_income_pct"] = table["low_income_pct"].round(2)
+    return table.sort_values(["la_code", "time_period"]).reset_index(drop=True)
+
+
 def activity(panel: pd.DataFrame) -> pd.DataFrame:
     table = panel[["new_la_code", "time_period", *ACTIVITY_COLUMNS]].rename(
         columns={"new_la_code": "la_code", **ACTIVITY_COLUMNS}
@@ -354,6 +367,7 @@ def main() -> None:
         "local_authorities": local_authorities(panel, args.shared),
         "population": population(panel, args.shared),
         "deprivation": deprivation(panel),
+        "child_poverty": child_poverty(panel),
         "spend": spend,
         "deflators": deflators,
         "activity": activity(panel),

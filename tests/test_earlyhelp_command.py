@@ -14,7 +14,18 @@ def test_help_lists_every_stage_in_pipeline_order():
     result = run("--help")
     assert result.returncode == 0
     listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed == ["validate", "load", "synth", "ingest", "export", "link", "indicators", "report", "neighbours"]
+    assert listed == [
+        "validate",
+        "load",
+        "synth",
+        "ingest",
+        "export",
+        "link",
+        "indicators",
+        "report",
+        "neighbours",
+        "fund",
+    ]
 
 
 def test_unknown_command_is_a_usage_error_without_traceback():
@@ -34,7 +45,7 @@ def test_missing_path_is_a_clear_error(tmp_path):
 def test_a_subcommand_exit_status_reaches_the_shell(tmp_path):
     # A return with a data error: validate exits 1 through ctx.exit, and run() must pass it on.
     (tmp_path / "returns.csv").write_text(
-        "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,31/03/2021\n"
+        "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,2021-02-30\n"
     )
     result = run("validate", str(tmp_path))
     assert result.returncode == 1, result.stdout + result.stderr

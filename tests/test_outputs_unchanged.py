@@ -7,7 +7,10 @@ the refactor left every file byte-identical but two deliberate changes, for whic
 again: the report from threshold-10 indicators now says "1 to 10" where it said "1 to 5", and the
 charts are measured with the package's own font, so that they no longer change with the fonts a
 machine has installed. Since issue #16, ``indicators`` and ``report`` also leave a marker listing the
-files they wrote (``.earlyhelp-<command>.json``) so that ``--force`` replaces only those. A change that alters any published figure, chart or page shows up here by
+files they wrote (``.earlyhelp-<command>.json``) so that ``--force`` replaces only those, and
+synthetic England's SSDA903 identifiers moved from its ``ssda903/`` sidecar to the identity-zone
+``episode_postcodes`` (its tables changed; every indicator, chart and page stayed the same).
+A change that alters any published figure, chart or page shows up here by
 name. When an output is meant to change, regenerate the manifest with the commands below (in a
 folder, then ``sha256sum`` of every file) and say why in the commit.
 """

@@ -7,6 +7,7 @@ from earlyhelp.spec import codes
 def test_every_table_of_the_spec_is_modelled():
     expected = {
         "person_identifiers",
+        "episode_postcodes",
         "person_link",
         "children",
         "referrals",
@@ -39,10 +40,30 @@ def test_identifiers_live_only_in_the_identity_zone():
         "surname",
         "date_of_birth",
         "postcode",
+        "home_postcode",
+        "placement_postcode",
+        "mother_child_dob",
     } == spec.IDENTITY_COLUMNS
     for table in spec.TABLES_IN_ORDER:
         if table.zone != "identity":
             assert not any(c.identifier for c in table.columns), table.name
+
+
+def test_ssda903_columns_as_the_spec_gives_them():
+    assert spec.table("episode_postcodes").zone == "identity"
+    assert spec.table("episode_postcodes").column_names == (
+        "la_code",
+        "child_id",
+        "start_date",
+        "home_postcode",
+        "placement_postcode",
+        "mother_child_dob",
+    )
+    episodes = spec.table("looked_after_episodes")
+    assert episodes.column("placement_provider").codes == tuple(f"PR{i}" for i in range(6))
+    assert len(episodes.column("reason_place_change").codes or ()) == 12
+    assert not any(episodes.column(c).required for c in ("placement_provider", "reason_place_change", "urn"))
+    assert spec.table("children").column("mother").type == "bool"
 
 
 def test_codes_match_the_spec_text():

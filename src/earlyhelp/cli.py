@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "earlyhelp.compare.cli:neighbours",
         "List an LA's statistical neighbours (by code, number or name).",
     ),
+    "fund": ("earlyhelp.funding.cli:fund", "Real-terms early intervention spend and a grant formula."),
 }
 
 

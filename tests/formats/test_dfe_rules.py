@@ -63,7 +63,7 @@ def test_ssda903_export_breaks_only_rules_about_fields_ehld_lacks(tmp_path: Path
     assert found["rules_run"] > 100
 
 
-def test_ssda903_sidecar_fills_every_field_and_only_recoded_las_lack_a_placement_la(tmp_path: Path) -> None:
+def test_ssda903_round_trip_fills_every_field_and_only_recoded_las_lack_a_placement_la(tmp_path: Path) -> None:
     """Hand-written SSDA903 files with every field, real postcodes -> ingest -> export -> the
     DfE rules: none fires but 169 on the one placement in Sheffield, an LA whose code changed
     after the validator's 2021 LA table (its PL_LA comes out empty)."""

@@ -121,7 +121,7 @@ def test_spreadsheets_get_a_save_as_csv_hint(tmp_path: Path) -> None:
 
 def test_skip_invalid_leaves_out_the_whole_ssda903_child_and_writes_returns(tmp_path: Path) -> None:
     # 101's second episode has an ISO date: child 101 goes entirely (header row, identity, both
-    # episodes, sidecar); 102 stays. returns is written, spanning the events read: 2023-11-01
+    # episodes, episode_postcodes); 102 stays. returns is written, spanning the events read: 2023-11-01
     # (102's start) to 2024-09-02 (the end of 101's first episode, read before 101 was left out).
     episodes = EPISODES + EPISODE_ROWS.replace("101,02/09/2024,P", "101,2024-09-02,P")
     report = ingest_report(
@@ -131,7 +131,7 @@ def test_skip_invalid_leaves_out_the_whole_ssda903_child_and_writes_returns(tmp_
     assert _child_ids(out, "children") == [f"{LA}-102"]
     assert _child_ids(out, "looked_after_episodes") == [f"{LA}-102"]
     assert _child_ids(out, "person_identifiers", "source_record_id") == [f"{LA}-102"]
-    assert _child_ids(out, "ssda903/episodes") == [f"{LA}-102"]
+    assert _child_ids(out, "episode_postcodes") == [f"{LA}-102"]
     (returns,) = read_table(out, "returns")
     assert (returns["la_code"], returns["period_start"], returns["period_end"]) == (LA, "2023-11-01", "2024-09-02")
     assert report.skipped_children == 1

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from earlyhelp.errors import UsageError
 from earlyhelp.formats import FormatError, export, export_report, ingest, ingest_report
 from earlyhelp.formats.cli import export as export_command
+from earlyhelp.validate import validate_paths
 
 from .ehld_builder import read_table, upn
 
@@ -50,12 +51,19 @@ def test_both_sex_generations_and_dates(tmp_path: Path) -> None:
         ("2023-11-01", "2024-08-30", "E13"),
     ]
     identity = {p["source_record_id"]: p for p in read_table(out, "person_identifiers")}
-    # The home postcode of the latest episode; placement postcodes only in the sidecar.
+    # The home postcode of the latest episode; every postcode in episode_postcodes.
     assert identity["E06000001-101"]["postcode"] == "TS24 9ZZ"
     assert identity["E06000001-101"]["date_of_birth"] == "2013-02-14"
+    assert [
+        (p["start_date"], p["home_postcode"], p["placement_postcode"]) for p in read_table(out, "episode_postcodes")
+    ] == [
+        ("2024-06-10", "TS24 8AA", "TS1 1AA"),
+        ("2024-09-02", "TS24 9ZZ", "TS1 1AA"),
+        ("2023-11-01", "TS25 1AA", ""),
+    ]
     for file in out.glob("*.csv"):
-        if file.stem != "person_identifiers":
-            assert "TS1 1AA" not in file.read_text() and "TS24" not in file.read_text()
+        if file.stem not in ("person_identifiers", "episode_postcodes"):
+            assert "TS1 1AA" not in file.read_text() and "TS2" not in file.read_text()
 
 
 def test_errors_name_file_row_and_column_and_mask_dates_of_birth(tmp_path: Path) -> None:
@@ -121,45 +129,41 @@ def _rows_of(path: Path) -> list[list[str]]:
         return list(csv.reader(handle))
 
 
-def test_every_field_round_trips_through_ehld_and_the_sidecar(tmp_path: Path) -> None:
+def test_every_field_round_trips_through_ehld_and_the_identity_zone(tmp_path: Path) -> None:
     files = _write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)
     ehld = ingest([files], tmp_path / "ehld", la_code="E06000001", extract_date=EXTRACTED)
-    sidecar = {row["start_date"]: row for row in read_table(ehld / "ssda903", "episodes")}
-    assert sidecar["2024-06-10"] == {
+    episodes = {row["start_date"]: row for row in read_table(ehld, "looked_after_episodes")}
+    assert {k: episodes["2024-06-10"][k] for k in ("placement_provider", "reason_place_change", "urn")} == {
+        "placement_provider": "PR1",
+        "reason_place_change": "CARPL",
+        "urn": "SC123456",
+    }
+    assert episodes["2024-05-03"]["placement_provider"] == "PR1"  # 104: nothing else held
+    mothers = {row["child_id"]: row["mother"] for row in read_table(ehld, "children")}
+    assert mothers == {"E06000001-101": "", "E06000001-102": "true", "E06000001-103": "false", "E06000001-104": ""}
+    postcodes = {(row["child_id"], row["start_date"]): row for row in read_table(ehld, "episode_postcodes")}
+    assert postcodes[("E06000001-101", "2024-06-10")] == {
         "la_code": "E06000001",
         "child_id": "E06000001-101",
         "start_date": "2024-06-10",
         "home_postcode": "TS24 8AA",
         "placement_postcode": "TS25 1AA",
-        "urn": "SC123456",
-        "placement_provider": "PR1",
-        "reason_place_change": "CARPL",
+        "mother_child_dob": "",
     }
-    assert sidecar["2024-05-03"]["placement_provider"] == "PR1"  # 104: nothing else held
-    header = {row["child_id"]: row for row in read_table(ehld / "ssda903", "header")}
-    assert header == {
-        "E06000001-102": {
-            "la_code": "E06000001",
-            "child_id": "E06000001-102",
-            "mother": "1",
-            "mother_child_birth_date": "2024-05-03",
-        },
-        "E06000001-103": {
-            "la_code": "E06000001",
-            "child_id": "E06000001-103",
-            "mother": "0",
-            "mother_child_birth_date": "",
-        },
-    }
-    # Identity zone only: no postcode or baby's birth date reaches an EHLD table but
-    # person_identifiers (the latest HOME_POST), and the folder is still valid EHLD.
+    assert postcodes[("E06000001-102", "2023-11-01")]["mother_child_dob"] == "2024-05-03"
+    assert ("E06000001-104", "2024-05-03") not in postcodes  # short breaks: no postcode held
+    # Identity zone only: no postcode or baby's birth date reaches an analytic table, and the
+    # folder is still valid EHLD.
     for file in ehld.glob("*.csv"):
+        if file.stem in ("person_identifiers", "episode_postcodes"):
+            continue
         text = file.read_text()
-        assert "TS25 1AA" not in text and "DL1 1AA" not in text and "B91 3QB" not in text
+        assert "TS2" not in text and "DL1 1AA" not in text and "B91 3QB" not in text
         assert "2024-05-03" not in text or file.stem == "looked_after_episodes"  # 104's DECOM
+    assert validate_paths([ehld]).ok
 
     report = export_report(ehld, "ssda903", tmp_path / "out", year=2025)
-    assert report.notes == []  # the sidecar is there: nothing is left empty
+    assert report.notes == []  # episode_postcodes is there: nothing is left empty
     folder = tmp_path / "out" / "E06000001"
     assert _rows_of(folder / "header.csv") == _rows_of(files / "903_head_2025.csv")
     assert _rows_of(folder / "episodes.csv") == _rows_of(files / "903_eps_2025.csv")
@@ -206,11 +210,11 @@ def test_a_reason_for_a_change_after_31_march_is_not_written(tmp_path: Path) -> 
     ]
 
 
-def test_bad_sidecar_codes_name_the_field_and_mask_the_babys_birth_date(tmp_path: Path) -> None:
+def test_bad_ssda903_codes_name_the_field_and_mask_the_babys_birth_date(tmp_path: Path) -> None:
     files = _write(
         tmp_path / "in",
         "101,1,14/02/2013,WBRI,,,\n102,2,01/01/2008,WBRI,,2,\n103,2,01/01/2008,WBRI,,1,31/02/2024\n",
-        "101,10/06/2024,S,C2,N1,U4,PR9,02/09/2024,X1,MOVED,,,\n101,02/09/2024,P,C2,N1,U6,PR1,,,,,,\n",
+        "101,10/06/2024,S,C2,N1,U4,PR9,02/09/2024,X1,MOVED,,,\n101,02/09/2024,P,C2,N1,U6,PR1,,,,,,SC12\n",
     )
     with pytest.raises(FormatError) as caught:
         ingest([files], tmp_path / "ehld", la_code="E06000001")
@@ -218,6 +222,7 @@ def test_bad_sidecar_codes_name_the_field_and_mask_the_babys_birth_date(tmp_path
     assert found == {
         ("903_eps_2025.csv", "row 2", "PLACE_PROVIDER"),
         ("903_eps_2025.csv", "row 2", "REASON_PLACE_CHANGE"),
+        ("903_eps_2025.csv", "row 3", "URN"),
         ("903_head_2025.csv", "row 3", "MOTHER"),
         ("903_head_2025.csv", "row 4", "MC_DOB"),
     }
@@ -225,28 +230,41 @@ def test_bad_sidecar_codes_name_the_field_and_mask_the_babys_birth_date(tmp_path
     assert "31/02/2024" not in caught.value.message
 
 
-def test_without_a_sidecar_the_export_says_once_what_it_leaves_empty(tmp_path: Path) -> None:
+def test_without_episode_postcodes_the_export_says_once_what_it_leaves_empty(tmp_path: Path) -> None:
     files = _write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)
     ehld = ingest([files], tmp_path / "ehld", la_code="E06000001", extract_date=EXTRACTED)
-    for file in (ehld / "ssda903").iterdir():
-        file.unlink()
+    (ehld / "episode_postcodes.csv").unlink()
     result = CliRunner().invoke(
         export_command, ["--data", str(ehld), "--to", "ssda903", "--year", "2025", "--out", str(tmp_path / "out")]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.count("No SSDA903 sidecar") == 1
-    for field in ("PLACE_PROVIDER", "PL_POST", "URN", "REASON_PLACE_CHANGE", "MOTHER", "MC_DOB"):
+    assert result.output.count("No episode_postcodes table") == 1
+    for field in ("PL_POST", "MC_DOB"):
         assert field in result.output
     with open(tmp_path / "out" / "E06000001" / "episodes.csv", newline="") as handle:
         episodes = list(csv.DictReader(handle))
-    assert {e["PLACE_PROVIDER"] for e in episodes} == {""}
     assert {e["PL_POST"] for e in episodes} == {""}
+    assert [e["PLACE_PROVIDER"] for e in episodes] == ["PR1", "PR2", "PR4", "PR0", "PR1"]  # analytic: still there
     # HOME_POST falls back to the child's postcode in person_identifiers (the latest HOME_POST).
     assert [e["HOME_POST"] for e in episodes if e["CHILD"] == "101"] == ["TS24 8AA", "TS24 8AA"]
 
 
-def test_ingesting_an_ehld_folder_keeps_its_sidecar(tmp_path: Path) -> None:
+def test_the_identity_zone_can_live_in_its_own_folder(tmp_path: Path) -> None:
+    """Export joins the identifiers back from an identity folder given beside the analytic one."""
+    files = _write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)
+    ehld = ingest([files], tmp_path / "ehld", la_code="E06000001", extract_date=EXTRACTED)
+    identity = tmp_path / "identity"
+    identity.mkdir()
+    for name in ("person_identifiers", "episode_postcodes"):
+        (ehld / f"{name}.csv").rename(identity / f"{name}.csv")
+    export([ehld, identity], "ssda903", tmp_path / "out", year=2025)
+    folder = tmp_path / "out" / "E06000001"
+    assert _rows_of(folder / "header.csv") == _rows_of(files / "903_head_2025.csv")
+    assert _rows_of(folder / "episodes.csv") == _rows_of(files / "903_eps_2025.csv")
+
+
+def test_ingesting_an_ehld_folder_keeps_its_episode_postcodes(tmp_path: Path) -> None:
     ehld = ingest([_write(tmp_path / "in", FULL_HEADER, FULL_EPISODES)], tmp_path / "ehld", la_code="E06000001")
     copied = ingest([ehld], tmp_path / "copy")
-    for name in ("episodes", "header"):
-        assert (copied / "ssda903" / f"{name}.csv").read_text() == (ehld / "ssda903" / f"{name}.csv").read_text()
+    for name in ("episode_postcodes", "looked_after_episodes", "children"):
+        assert (copied / f"{name}.csv").read_text() == (ehld / f"{name}.csv").read_text()

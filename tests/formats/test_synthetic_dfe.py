@@ -8,8 +8,9 @@ takes the UPN and date of birth from the LA's own identity record. So the test w
 the written XML alone, which children carry such a fault and asserts that the DfE errors are
 exactly those, and none elsewhere.
 
-The SSDA903 export takes the fields EHLD does not model from synthetic England's SSDA903
-sidecar (``ssda903/``), so it must break no 903 rule at all, except where the validator cannot
+The SSDA903 export takes synthetic England's provider, URN, reason for placement change and
+MOTHER from its analytic tables and joins the postcodes and MC_DOB back from its identity-zone
+``episode_postcodes``, so it must break no 903 rule at all, except where the validator cannot
 place a real postcode: it derives the placement's LA through a table of April 2021 LA codes,
 which lacks LAs recoded since (``dfe.placements_the_validator_cannot_place`` works those
 episodes out from the written postcodes).
@@ -95,7 +96,7 @@ def test_tiny_synthetic_england_breaks_no_dfe_rule_but_its_planted_faults(tmp_pa
     assert planted_total > 0
 
     report = export_report(data, "ssda903", tmp_path / "903", year=2020, approximate_birth_dates=True)
-    assert report.notes == []  # synthetic England has the sidecar: no field is left empty
+    assert report.notes == []  # synthetic England has episode_postcodes: no field is left empty
     episodes: list[dict] = []
     headers: list[dict] = []
     for header in report.files[::2]:
@@ -114,7 +115,7 @@ def test_tiny_synthetic_england_breaks_no_dfe_rule_but_its_planted_faults(tmp_pa
         with open(folder / "episodes.csv", newline="") as handle:
             episodes += csv.DictReader(handle)
     assert "" not in {row["UPN"] for row in headers}  # a UPN or why there is none (UN1 / UN5)
-    # Not vacuous: the fields the sidecar supplies are there, as the rules need them.
+    # Not vacuous: the SSDA903 fields beyond the episodes' core are there, as the rules need them.
     for field in ("PLACE_PROVIDER", "HOME_POST", "PL_POST", "URN", "REASON_PLACE_CHANGE"):
         assert any(row[field] for row in episodes), field
     assert {row["MOTHER"] for row in headers if row["SEX"] == "2"} >= {"0"}

@@ -94,14 +94,15 @@ def test_regional_and_national_counts_round_to_ten_rates_from_unrounded_sums():
             row("referrals", 25, level="National"),
             row("re_referral_pct", 14, 25, 56.0, level="National"),
             row("eh_children", 4, level="Regional"),
-            row("eh_reach_pct", 6, 4001, 6 / 4001 * 100, level="Regional"),
+            # Another area: the same count (eh_children) is c in every row that shows it.
+            row("eh_reach_pct", 6, 4001, 6 / 4001 * 100, level="National"),
         ]
     )
     assert out["National", "referrals", "Total"] == ("30", "z", "30")
     assert out["National", "re_referral_pct", "Total"] == ("10", "30", "56.0")
     assert out["Regional", "eh_children", "Total"] == ("c", "z", "c")
     # 0.14996...%: population (public) is not rounded; the rate is from the unrounded sums.
-    assert out["Regional", "eh_reach_pct", "Total"] == ("10", "4001", "0.1")
+    assert out["National", "eh_reach_pct", "Total"] == ("10", "4001", "0.1")
 
 
 def test_low_x_and_z():

@@ -269,8 +269,9 @@ def test_regions_made_in_parallel_parts_are_unique_and_deterministic(tmp_path, m
         "referrals.parquet",
         "truth/person_records.parquet",
         "truth/effects.json",
-        "ssda903/episodes.parquet",
-        "ssda903/header.parquet",
+        "episode_postcodes.parquet",
+        "looked_after_episodes.parquet",
+        "children.parquet",
     ):
         assert (sequential / name).read_bytes() == (tmp_path / name).read_bytes(), name
     # Health records also carry a planted fault: now and then a sibling's number (same family,
@@ -286,3 +287,16 @@ def test_regions_made_in_parallel_parts_are_unique_and_deterministic(tmp_path, m
     )[0]
     assert clash == 0
     connection.close()
+
+
+def test_a_rerun_takes_away_the_old_ssda903_sidecar_of_an_earlier_synthetic_england(tmp_path):
+    """Synthetic England wrote postcodes to ssda903/ before issue #16; a rerun must not leave them."""
+    old = tmp_path / "syn"
+    (old / "truth").mkdir(parents=True)
+    (old / "truth" / "effects.json").write_text("{}")
+    (old / "ssda903").mkdir()
+    for name in ("episodes.parquet", "header.parquet"):
+        (old / "ssda903" / name).write_bytes(b"old")
+    generate(old, scale="tiny", seed=0)
+    assert not (old / "ssda903").exists()
+    assert (old / "episode_postcodes.parquet").is_file()

@@ -102,7 +102,7 @@ def test_sample_loads_with_spec_types_history_and_idempotence(tmp_path):
     (bad / "children.csv").write_text("")  # and an empty file
     with pytest.raises(ReturnRejected) as rejected:
         load_return([bad], warehouse, skip_identity=True)
-    assert rejected.value.report.summary() == {"value-date": 1, "file-empty": 1}
+    assert rejected.value.report.summary() == {"value-date-ambiguous": 1, "file-empty": 1}
     assert rejected.value.exit_code == 1
     assert counts(warehouse) == before
     assert query(warehouse, f"SELECT count(*) FROM {HISTORY_TABLE}") == [(2,)]
@@ -149,7 +149,11 @@ def test_identifiers_go_only_to_a_separate_identity_warehouse(tmp_path):
     assert result.identity_rows == people
     assert query(identity, "SELECT count(*) FROM person_identifiers") == [(people,)]
     assert "person_identifiers" not in {row[0] for row in query(warehouse, "SHOW TABLES")}
-    assert {row[0] for row in query(identity, "SHOW TABLES")} == {"person_identifiers", HISTORY_TABLE}
+    assert {row[0] for row in query(identity, "SHOW TABLES")} == {
+        "person_identifiers",
+        "episode_postcodes",
+        HISTORY_TABLE,
+    }
 
 
 def test_bom_blank_lines_and_quoted_breaks_load_like_the_validator_reads_them(tmp_path):
@@ -373,5 +377,28 @@ def test_loading_shows_one_progress_step_per_table_of_each_database(tmp_path, re
     bars = recorded_progress(load_module)
     load_return([sample.path()], tmp_path / "w.duckdb", identity_warehouse=tmp_path / "i.duckdb")
     analytic = [name for name, table in TABLES.items() if table.zone != "identity"]
-    # The identity database first (one table), then every analytic warehouse table.
-    assert bars == [("Loading", 1 + len(analytic), ["person_identifiers", *analytic])]
+    # The identity database first (its tables), then every analytic warehouse table.
+    identity = ["person_identifiers", "episode_postcodes"]
+    assert bars == [("Loading", len(identity) + len(analytic), [*identity, *analytic])]
+
+
+def test_a_warehouse_made_before_the_ssda903_columns_gets_them_on_the_next_load(tmp_path):
+    warehouse, identity = tmp_path / "w.duckdb", tmp_path / "i.duckdb"
+    load_return([sample.path()], warehouse, identity_warehouse=identity)
+    con = duckdb.connect(str(warehouse))
+    for table, columns in (
+        ("children", ["mother"]),
+        ("looked_after_episodes", ["placement_provider", "reason_place_change", "urn"]),
+    ):
+        for column in columns:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.close()
+    load_return([sample.path()], warehouse, identity_warehouse=identity)
+    for table in ("children", "looked_after_episodes"):
+        columns = [
+            row[0] for row in query(warehouse, f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{table}'")
+        ]
+        # The spec's columns in its order; the warehouse-only source_period stays where it was.
+        assert [c for c in columns if c != PERIOD_COLUMN] == list(TABLES[table].column_names)
+        assert PERIOD_COLUMN in columns
+    assert query(warehouse, "SELECT count(*) FROM children") == [(data_lines(sample.path() / "children.csv"),)]

@@ -2,26 +2,22 @@
 
 ``ingest(paths, out)`` detects what it is given (CIN census XML, an SSDA903 CSV set, SSD table
 extracts, or EHLD tables already) and writes an EHLD folder; identifiers go only to the
-identity zone (``person_identifiers`` and the SSDA903 sidecar). ``export(data, to, out)`` writes EHLD data as CIN census XML or SSDA903
-files a local authority could submit. SSDA903 fields EHLD does not model live in the
-SSDA903 sidecar (``ssda903/`` inside the EHLD folder; ``SIDECAR_TABLES``), identity zone.
+identity zone (``person_identifiers``, and ``episode_postcodes`` for SSDA903's postcodes and
+MC_DOB). ``export(data, to, out)`` writes EHLD data as CIN census XML or SSDA903 files a local
+authority could submit, joining the identifiers back from the identity zone.
 """
 
 from earlyhelp.formats.api import ExportReport, IngestReport, export, export_report, ingest, ingest_report
 from earlyhelp.formats.cin_schema import check_element, load_schema
 from earlyhelp.formats.detect import Format, detect
 from earlyhelp.formats.issues import FormatError, FormatIssue
-from earlyhelp.formats.ssda903 import SIDECAR_FOLDER, SIDECAR_TABLES, SidecarTable
 
 __all__ = [
-    "SIDECAR_FOLDER",
-    "SIDECAR_TABLES",
     "ExportReport",
     "Format",
     "FormatError",
     "FormatIssue",
     "IngestReport",
-    "SidecarTable",
     "check_element",
     "detect",
     "export",

@@ -164,7 +164,7 @@ def _add_package_tables(writer: EHLDWriter, folder: Path, periods: dict[str, tup
 
 
 def _leave_out_children(folder: Path, child_ids: set[str]) -> tuple[dict[str, int], int]:
-    """Remove every row of ``child_ids`` from the tables written in ``folder`` (sidecar too).
+    """Remove every row of ``child_ids`` from the tables written in ``folder``.
     Returns the rows left per table and how many children rows were removed."""
     counts: dict[str, int] = {}
     removed_children = 0
@@ -324,10 +324,10 @@ def export_report(
 
                 written = write_cin_xml(folders, staging, notes=report.notes, **options)
             else:
-                from earlyhelp.formats.ssda903 import missing_sidecar_notice, write_ssda903
+                from earlyhelp.formats.ssda903 import missing_identifiers_notice, write_ssda903
 
                 written = write_ssda903(folders, staging, **options)
-                notice = missing_sidecar_notice(folders)
+                notice = missing_identifiers_notice(folders)
                 if notice:
                     report.notes.append(notice)
         except duckdb.Error:

@@ -51,7 +51,9 @@ def ingest(
     """Read CIN census XML, SSDA903 CSVs, SSD extracts (or EHLD tables) into an EHLD folder.
 
     The format is detected from the files themselves. Identifiers (UPN, names, full dates of
-    birth, postcodes) go only to person_identifiers; analytic tables get the birth month.
+    birth, postcodes, SSDA903's HOME_POST, PL_POST and MC_DOB) go only to the identity-zone
+    tables person_identifiers and episode_postcodes (`load` puts them in the identity
+    warehouse); analytic tables get the birth month.
     """
     from earlyhelp.formats.api import ingest_report
 

@@ -1,4 +1,4 @@
-"""EHLD tables given to ``ingest``: copied as they are, with their folders' SSDA903 sidecar."""
+"""EHLD tables given to ``ingest``: copied as they are."""
 
 from __future__ import annotations
 
@@ -21,14 +21,6 @@ class EhldReader:
         return True
 
     def read(self, group: Detected, writer: EHLDWriter, *, la_code: str | None) -> ReadResult:
-        from earlyhelp.formats.ssda903 import find_sidecar
-
         for file in group.files:
             shutil.copy2(file, writer.folder / file.name)
-        # The folders' SSDA903 sidecar goes with their tables (it is part of the same data).
-        folders = sorted({file.parent for file in group.files})
-        for name, file in find_sidecar(folders).items():
-            target = writer.folder / f"{name}{file.suffix}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(file, target)
         return ReadResult(copied_files=list(group.files))

@@ -3,8 +3,6 @@
 Readers hand it one row at a time (a dict keyed by EHLD column name), so a national-sized input
 never has to be held in memory. Only the keys of `children` and `person_identifiers` rows are
 remembered, to keep one row per child when several inputs describe the same child.
-A reader may ``declare`` a table that is not an EHLD table (a format's sidecar, such as
-``ssda903/episodes``): it is written the same way, in the subfolder its name gives.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import IO, Any
 
-from earlyhelp.spec.model import TABLES, Table
+from earlyhelp.spec.model import TABLES
 
 # Tables where a later input may describe a row already written: the first description wins.
 _DEDUPLICATED = {
@@ -48,19 +46,13 @@ class EHLDWriter:
         self.event_span: dict[str, list[str]] = {}
         # Every la_code a row was written for (an LA may have children but no dated record).
         self.la_codes: set[str] = set()
-        self._tables: dict[str, Table] = {}
-        self._columns: dict[str, tuple[str, ...]] = {}
-        self._event_index: dict[str, tuple[int, ...]] = {}
-        self._la_index: dict[str, int | None] = {}
-        for table in TABLES.values():
-            self.declare(table)
-
-    def declare(self, table: Table) -> None:
-        """Accept rows for ``table`` (written to ``<folder>/<table.name>.csv``)."""
-        self._tables[table.name] = table
-        self._columns[table.name] = table.column_names
-        self._event_index[table.name] = tuple(i for i, c in enumerate(table.columns) if c.event)
-        self._la_index[table.name] = table.column_names.index("la_code") if table.has_la_code else None
+        self._columns = {name: table.column_names for name, table in TABLES.items()}
+        self._event_index = {
+            name: tuple(i for i, c in enumerate(table.columns) if c.event) for name, table in TABLES.items()
+        }
+        self._la_index = {
+            name: table.column_names.index("la_code") if table.has_la_code else None for name, table in TABLES.items()
+        }
 
     def __enter__(self) -> EHLDWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -108,7 +100,6 @@ class EHLDWriter:
 
     def _open(self, table: str):
         path = self.folder / f"{table}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
         # The file stays open across add() calls, for rows of any table in any order; close() closes it.
         handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
         writer = csv.writer(handle, lineterminator="\n")

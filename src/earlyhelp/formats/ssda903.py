@@ -1,24 +1,25 @@
-"""SSDA903 (looked-after children return) CSVs <-> EHLD, with the SSDA903 sidecar.
+"""SSDA903 (looked-after children return) CSVs <-> EHLD.
 
 Files are recognised by their columns (see ``detect``): the header file (CHILD, SEX, DOB,
 ETHNIC, UPN, ...) and the episodes file (CHILD, DECOM, RNE, LS, CIN, PLACE, DEC, REC, ...).
 Dates are ``dd/mm/YYYY``. SEX is ``1``/``2`` (the return up to 2024-25) or ``M``/``F``/``U``
 (the newer generation); both are read.
 
-Mapping: header -> children + person_identifiers (UPN, DOB, and the HOME_POST of the child's
-latest episode as postcode); episodes -> looked_after_episodes. What the return holds and EHLD
-does not model (postcodes per episode, URN, placement provider, reason for placement change,
-MOTHER, MC_DOB) goes to the **SSDA903 sidecar**: the subfolder ``ssda903/`` of the EHLD folder,
-two tables described once below (:data:`SIDECAR_TABLES`). The sidecar is identity zone
-(postcodes, a baby's date of birth): ``load``, the validator and the indicators never read it;
-only the SSDA903 reader and writer and synthetic England do.
+Mapping: header -> children (MOTHER as ``mother``) + person_identifiers (UPN, DOB, and the
+HOME_POST of the child's latest episode as postcode); episodes -> looked_after_episodes, with
+PLACE_PROVIDER, REASON_PLACE_CHANGE and URN in its optional columns. The identifiers the return
+holds per episode (HOME_POST, PL_POST) and the date of birth of a mother's child (MC_DOB, put on
+each of her episodes) go to ``episode_postcodes``, an identity-zone table beside
+person_identifiers: ``load`` puts it in the identity warehouse, and only the SSDA903 writer
+joins it back.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-from dataclasses import dataclass, replace
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,11 @@ from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
 from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult
 from earlyhelp.privacy import mask
-from earlyhelp.spec.files import SUFFIXES, select_sql, sql_identifier
-from earlyhelp.spec.model import TABLES, Column, ForeignKey, Table
+from earlyhelp.spec.files import find_tables
+from earlyhelp.spec.model import TABLES, Table
+from earlyhelp.validate.rules import PLACEMENT_URN_COLUMN, PLACEMENT_URN_PATTERN
 
 SEX_CODES = {"1": "M", "2": "F", "M": "M", "F": "F", "U": "U", "0": "U", "9": "U"}
-IDENTIFIER_COLUMNS = frozenset({"DOB", "UPN", "MOTHER", "MC_DOB", "HOME_POST", "PL_POST"})
 
 # SSDA903 episode column -> EHLD looked_after_episodes column (whose type and codes apply)
 EPISODE_COLUMNS = {
@@ -45,152 +46,17 @@ EPISODE_COLUMNS = {
     "REC": "reason_ceased",
 }
 
-# --------------------------------------------------------------------------- the sidecar
-
-SIDECAR_FOLDER = "ssda903"
-# SSDA903 code lists of the sidecar's coded fields (csc-validator-be-903 rules 178, 1009, 165).
-PLACE_PROVIDER_CODES = ("PR0", "PR1", "PR2", "PR3", "PR4", "PR5")
-REASON_PLACE_CHANGE_CODES = (
-    "CARPL",
-    "CLOSE",
-    "ALLEG",
-    "STAND",
-    "APPRR",
-    "CREQB",
-    "CREQO",
-    "CHILD",
-    "LAREQ",
-    "PLACE",
-    "CUSTOD",
-    "OTHER",
-)
-MOTHER_CODES = ("0", "1")
-# Spreadsheet tools write a 0/1 column as 0.0/1.0; those are read as 0/1.
-_MOTHER_SPELLINGS = {"0": "0", "1": "1", "0.0": "0", "1.0": "1"}
-
-
-@dataclass(frozen=True)
-class SidecarTable:
-    """One sidecar table: its columns (typed like EHLD columns, so EHLD's reader and writer
-    handle it) and, for each column that is not a key, the SSDA903 field it holds."""
-
-    table: Table
-    keys: tuple[str, ...]
-    fields: dict[str, str]  # SSDA903 field -> sidecar column
-
-    @property
-    def name(self) -> str:
-        return self.table.name
-
-
-def _key(name: str, type_: str, description: str) -> Column:
-    return Column(name, type_, True, description=description)  # type: ignore[arg-type]
-
-
-def _field(field: str, name: str, type_: str, **kw) -> tuple[str, Column]:
-    return field, Column(name, type_, False, **kw)  # type: ignore[arg-type]
-
-
-def _sidecar(
-    name: str, keys: tuple[Column, ...], fields: tuple[tuple[str, Column], ...], description: str, **table_kw
-) -> SidecarTable:
-    table = Table(
-        f"{SIDECAR_FOLDER}/{name}",
-        "identity",
-        keys + tuple(c for _, c in fields),
-        unique=(tuple(c.name for c in keys),),
-        description=description,
-        **table_kw,
-    )
-    return SidecarTable(table, tuple(c.name for c in keys), {f: c.name for f, c in fields})
-
-
-_LA = _key("la_code", "text", "ONS code of the local authority")
-_CHILD = _key("child_id", "text", "LA-prefixed child id, as in looked_after_episodes")
-
-SIDECAR_EPISODES = _sidecar(
-    "episodes",
-    (
-        _LA,
-        _CHILD,
-        _key("start_date", "date", "DECOM: with la_code and child_id, the episode's looked_after_episodes row"),
-    ),
-    (
-        _field(
-            "HOME_POST",
-            "home_postcode",
-            "text",
-            identifier=True,
-            description="postcode of the child's home when the episode started",
-        ),
-        _field("PL_POST", "placement_postcode", "text", identifier=True, description="postcode of the placement"),
-        _field(
-            "URN",
-            "urn",
-            "text",
-            description="Ofsted URN of the placement provider, or XXXXXXX for a placement that has none",
-        ),
-        _field("PLACE_PROVIDER", "placement_provider", "code", codes=PLACE_PROVIDER_CODES),
-        _field(
-            "REASON_PLACE_CHANGE",
-            "reason_place_change",
-            "code",
-            codes=REASON_PLACE_CHANGE_CODES,
-            description="on the episode that ends in a change of placement",
-        ),
-    ),
-    "Per looked-after episode, the SSDA903 episode fields EHLD does not model.",
-    foreign_keys=(
-        ForeignKey(
-            ("la_code", "child_id", "start_date"), "looked_after_episodes", ("la_code", "child_id", "start_date")
-        ),
-    ),
-)
-SIDECAR_HEADER = _sidecar(
-    "header",
-    (_LA, _CHILD),
-    (
-        _field("MOTHER", "mother", "code", codes=MOTHER_CODES, description="1 when the child is a mother (girls only)"),
-        _field(
-            "MC_DOB",
-            "mother_child_birth_date",
-            "date",
-            identifier=True,
-            description="date of birth of the mother's first child",
-        ),
-    ),
-    "Per looked-after child, the SSDA903 header fields EHLD does not model.",
-    foreign_keys=(ForeignKey(("la_code", "child_id"), "children", ("la_code", "child_id")),),
-)
-SIDECAR_TABLES: dict[str, SidecarTable] = {t.name: t for t in (SIDECAR_EPISODES, SIDECAR_HEADER)}
-
-
-def find_sidecar(data: list[Path]) -> dict[str, Path]:
-    """Sidecar table name (``ssda903/episodes``, ...) -> file, in the EHLD folders ``data``."""
-    found: dict[str, Path] = {}
-    for folder in data:
-        for name in SIDECAR_TABLES:
-            for suffix in SUFFIXES:
-                file = Path(folder) / f"{name}{suffix}"
-                if not file.is_file():
-                    continue
-                if name in found:
-                    raise UsageError(
-                        f"Two files hold the SSDA903 sidecar table {name!r}: {found[name]} and {file}.",
-                        hint="Keep one file per sidecar table (CSV or Parquet, not both).",
-                    )
-                found[name] = file
-    return found
-
-
-def register_sidecar(con, data: list[Path]) -> bool:
-    """Create the views ``ssda903_episodes`` and ``ssda903_header`` on ``con`` (empty when a
-    table is absent; absent optional columns are NULL). Returns whether any sidecar file exists."""
-    files = find_sidecar(data)
-    for name, sidecar in SIDECAR_TABLES.items():
-        view = sql_identifier(name.replace("/", "_"))
-        con.execute(f"CREATE OR REPLACE VIEW {view} AS {select_sql(sidecar.table, files.get(name))}")
-    return bool(files)
+# SSDA903 episode fields held in looked_after_episodes' optional columns (no identifiers).
+EPISODE_DETAIL_COLUMNS = {
+    "PLACE_PROVIDER": "placement_provider",
+    "REASON_PLACE_CHANGE": "reason_place_change",
+    "URN": "urn",
+}
+# SSDA903 identifiers -> columns of episode_postcodes (identity zone).
+POSTCODE_COLUMNS = {"HOME_POST": "home_postcode", "PL_POST": "placement_postcode"}
+MOTHER_CHILD_DOB = "MC_DOB"
+# MOTHER is 0/1; spreadsheet tools write a 0/1 column as 0.0/1.0, which are read as 0/1.
+_MOTHER_VALUES = {"0": False, "1": True, "0.0": False, "1.0": True}
 
 
 def parse_date(text: str) -> dt.date:
@@ -230,24 +96,46 @@ def _parse_value(
     return value
 
 
-def _sidecar_values(
-    sidecar: SidecarTable, row: dict[str, str], file: str, number: int, issues: list[FormatIssue]
+def _parse_fields(
+    row: dict[str, str], fields: dict[str, str], table: Table, file: str, number: int, issues: list[FormatIssue]
 ) -> dict | None:
-    """The sidecar columns of one SSDA903 row; None (and issues) when a value is not valid."""
+    """The ``fields`` (SSDA903 field -> column of ``table``) of one row, parsed; None (and issues)
+    when a value is not valid. Empty fields are left out."""
     values: dict = {}
     valid = True
-    for field, name in sidecar.fields.items():
+    for field, name in fields.items():
         value = row.get(field, "")
         if not value:
             continue
-        if field == "MOTHER":
-            value = _MOTHER_SPELLINGS.get(value, value)
-        parsed = _parse_value(value, sidecar.table.column(name), field, file, number, issues, list_codes=True)
+        parsed = _parse_value(value, table.column(name), field, file, number, issues, list_codes=True)
+        if parsed is not None and name == PLACEMENT_URN_COLUMN and not re.fullmatch(PLACEMENT_URN_PATTERN, value):
+            issues.append(
+                FormatIssue(
+                    file,
+                    f"row {number}",
+                    field,
+                    "Ofsted URN",
+                    f"{value!r} is not an Ofsted URN (SC and six digits, six or seven digits, or XXXXXXX)",
+                )
+            )
+            parsed = None
         if parsed is None:
             valid = False
         else:
             values[name] = parsed
     return values if valid else None
+
+
+def _parse_mother(row: dict[str, str], file: str, number: int, issues: list[FormatIssue]) -> bool | None:
+    value = row.get("MOTHER", "")
+    if not value:
+        return None
+    if value not in _MOTHER_VALUES:
+        issues.append(
+            FormatIssue(file, f"row {number}", "MOTHER", "SSDA903 code list", f"{value!r} is not a MOTHER code (0, 1)")
+        )
+        return None
+    return _MOTHER_VALUES[value]
 
 
 # SSDA903 files are recognised by their columns, not their names (LAs name them freely).
@@ -308,15 +196,13 @@ def _set_role(group: Detected, role: str, file: Path) -> None:
 
 
 def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> list[FormatIssue]:
-    """Read one LA's SSDA903 header and episodes files into ``out`` (EHLD tables and the
-    SSDA903 sidecar); returns the issues found."""
+    """Read one LA's SSDA903 header and episodes files into ``out`` (analytic tables, and the
+    identifiers in person_identifiers and episode_postcodes); returns the issues found."""
     if la_code is None:
         raise UsageError(
             "SSDA903 files do not say which LA they belong to.",
             hint="Give the LA's ONS code with --la-code (e.g. E06000001).",
         )
-    for sidecar in SIDECAR_TABLES.values():
-        out.declare(sidecar.table)
     issues: list[FormatIssue] = []
     header_path = group.roles.get("header")
     episodes_path = group.roles.get("episodes")
@@ -327,8 +213,9 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
         )
 
     table = TABLES["looked_after_episodes"]
+    postcodes_table = TABLES["episode_postcodes"]
     latest_home: dict[str, tuple[dt.date, str]] = {}
-    # (episode, its sidecar values): written once the header says the child is valid.
+    # (episode, its postcodes): written once the header says the child is valid.
     episode_rows: list[tuple[int, dict, dict]] = []
     if episodes_path is not None:
         name = episodes_path.name
@@ -352,21 +239,24 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
                     bad = True
                 else:
                     episode[target] = parsed
-            extra = _sidecar_values(SIDECAR_EPISODES, row, name, number, issues)
-            if bad or extra is None:
+            details = _parse_fields(row, EPISODE_DETAIL_COLUMNS, table, name, number, issues)
+            postcodes = _parse_fields(row, POSTCODE_COLUMNS, postcodes_table, name, number, issues)
+            if bad or details is None or postcodes is None:
                 # Tie the problems to the child: --skip-invalid then leaves out the whole child.
                 if row.get("CHILD"):
                     issues[first_issue:] = [replace(i, child_id=episode["child_id"]) for i in issues[first_issue:]]
                 continue
-            home = row.get("HOME_POST")
+            episode |= details
+            home = postcodes.get("home_postcode")
             if home:
                 seen = latest_home.get(episode["child_id"])
                 if seen is None or episode["start_date"] >= seen[0]:
                     latest_home[episode["child_id"]] = (episode["start_date"], home)
-            episode_rows.append((number, episode, extra))
+            episode_rows.append((number, episode, postcodes))
 
     name = header_path.name
     known: set[str] = set()
+    mother_child_dobs: dict[str, dt.date] = {}
     for number, row in _rows(header_path):
         child = row.get("CHILD", "")
         child_id = f"{la_code}-{child}"
@@ -408,12 +298,15 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
             problems.append(
                 FormatIssue(name, f"row {number}", "CHILD", "unique", "this CHILD appears on an earlier row")
             )
-        extra = _sidecar_values(SIDECAR_HEADER, row, name, number, problems)
+        mother = _parse_mother(row, name, number, problems)
+        baby = _parse_fields(row, {MOTHER_CHILD_DOB: "mother_child_dob"}, postcodes_table, name, number, problems)
         issues.extend(replace(p, child_id=child_id) if child else p for p in problems)
         if problems:
             continue
-        assert birth is not None  # a DOB that is not a date is one of the problems
+        assert birth is not None and baby is not None  # a DOB or MC_DOB that is not a date is a problem
         known.add(child)
+        if "mother_child_dob" in baby:
+            mother_child_dobs[child_id] = baby["mother_child_dob"]
         out.add(
             "children",
             {
@@ -422,6 +315,7 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
                 "birth_month": birth.isoformat()[:7],
                 "sex": sex,
                 "ethnicity": ethnicity,
+                "mother": mother,
             },
         )
         out.add(
@@ -436,11 +330,10 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
                 "postcode": latest_home.get(child_id, (None, None))[1],
             },
         )
-        if extra:
-            out.add(SIDECAR_HEADER.name, {"la_code": la_code, "child_id": child_id, **extra})
     episode_file = episodes_path.name if episodes_path else ""
-    for number, episode, extra in episode_rows:
-        if episode["child_id"][len(la_code) + 1 :] not in known:
+    for number, episode, postcodes in episode_rows:
+        child_id = episode["child_id"]
+        if child_id[len(la_code) + 1 :] not in known:
             issues.append(
                 FormatIssue(
                     episode_file,
@@ -448,15 +341,18 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
                     "CHILD",
                     "episode's child in the header",
                     "an episode's CHILD has no valid row in the header file",
-                    child_id=episode["child_id"],
+                    child_id=child_id,
                 )
             )
             continue
         out.add("looked_after_episodes", episode)
-        if extra:
+        # MC_DOB is the child's, not the episode's: it goes on each of her episodes.
+        if child_id in mother_child_dobs:
+            postcodes["mother_child_dob"] = mother_child_dobs[child_id]
+        if postcodes:
             out.add(
-                SIDECAR_EPISODES.name,
-                {"la_code": la_code, "child_id": episode["child_id"], "start_date": episode["start_date"], **extra},
+                "episode_postcodes",
+                {"la_code": la_code, "child_id": child_id, "start_date": episode["start_date"], **postcodes},
             )
     return issues
 
@@ -480,35 +376,30 @@ EPISODES_COLUMNS = (
     "PL_POST",
     "URN",
 )
-# With no sidecar, HOME_POST still comes from person_identifiers; these fields are empty.
-FIELDS_ONLY_IN_SIDECAR = tuple(
-    field for sidecar in SIDECAR_TABLES.values() for field in sidecar.fields if field != "HOME_POST"
-)
+# Fields written from episode_postcodes (identity zone); without it HOME_POST falls back to
+# person_identifiers and these are written empty.
+FIELDS_FROM_EPISODE_POSTCODES = ("PL_POST", "MC_DOB")
+
+
+# episode_postcodes with one row per episode (the first in a fixed order if a file repeats one).
+_EPISODE_POSTCODES = """(SELECT * FROM episode_postcodes
+    QUALIFY row_number() OVER (PARTITION BY la_code, child_id, start_date
+                               ORDER BY home_postcode, placement_postcode) = 1)"""
 
 
 def _dmy(value: dt.date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
-def _sidecar_sql(sidecar: SidecarTable) -> str:
-    """The sidecar view with one row per key (the first in a fixed order if a file repeats one)."""
-    keys = ", ".join(sidecar.keys)
-    values = ", ".join(sidecar.fields.values())
-    return (
-        f"(SELECT * FROM {sql_identifier(sidecar.name.replace('/', '_'))} "
-        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {values}) = 1)"
-    )
-
-
-def missing_sidecar_notice(data: list[Path]) -> str | None:
-    """What an SSDA903 export of ``data`` leaves empty when there is no sidecar, else None."""
-    if find_sidecar(data):
+def missing_identifiers_notice(data: list[Path]) -> str | None:
+    """What an SSDA903 export of ``data`` leaves empty when it has no episode_postcodes, else None."""
+    if "episode_postcodes" in find_tables(data):
         return None
     return (
-        f"No SSDA903 sidecar ({SIDECAR_FOLDER}/episodes and {SIDECAR_FOLDER}/header) in the "
-        f"EHLD folder: {', '.join(FIELDS_ONLY_IN_SIDECAR)} are written empty and HOME_POST "
-        "comes from person_identifiers, so the DfE's SSDA903 rules on those fields will "
-        "report errors (e.g. 526, 169, 179, 392b, 225, 393, 607). See docs/formats.md."
+        "No episode_postcodes table (identity zone) in the data: "
+        f"{', '.join(FIELDS_FROM_EPISODE_POSTCODES)} are written empty and HOME_POST comes from "
+        "person_identifiers, so the DfE's SSDA903 rules on those fields will report errors "
+        "(e.g. 169, 392b, 393, 607). Pass the identity folder with --data too. See docs/formats.md."
     )
 
 
@@ -523,8 +414,8 @@ def write_ssda903(
     """Write header.csv and episodes.csv per LA (in ``out/<la_code>/``) for the collection year
     ending 31 March ``year``: every looked-after episode open at some point in that year.
     Episode ends after 31 March are not yet known and are left empty, with the episode's
-    reason for placement change. Fields EHLD does not model come from the SSDA903 sidecar
-    when the folder has one (see ``missing_sidecar_notice`` for when it has not)."""
+    reason for placement change. Postcodes and MC_DOB are joined back from episode_postcodes
+    (identity zone) when ``data`` holds it (see ``missing_identifiers_notice`` for when not)."""
     from earlyhelp.formats.cin_xml import CensusYear
     from earlyhelp.formats.export_source import (
         BAD_BIRTH_MONTH,
@@ -542,7 +433,6 @@ def write_ssda903(
         no_records="looked-after episodes",
         la_code=la_code,
     )
-    register_sidecar(con, data)
     written: list[Path] = []
     for la in las:
         census = CensusYear(
@@ -553,26 +443,28 @@ def write_ssda903(
         start, end = census.start, census.reference_date
         episodes = con.execute(
             f"""SELECT e.child_id, e.start_date, e.reason_new_episode, e.legal_status,
-                      e.category_of_need, e.placement, s.placement_provider,
+                      e.category_of_need, e.placement, e.placement_provider,
                       CASE WHEN e.end_date <= ? THEN e.end_date END AS end_date,
                       CASE WHEN e.end_date <= ? THEN e.reason_ceased END AS reason_ceased,
-                      CASE WHEN e.end_date <= ? THEN s.reason_place_change END AS reason_place_change,
-                      s.home_postcode, s.placement_postcode, s.urn
+                      CASE WHEN e.end_date <= ? THEN e.reason_place_change END AS reason_place_change,
+                      p.home_postcode, p.placement_postcode, e.urn
                FROM looked_after_episodes e
-               LEFT JOIN {_sidecar_sql(SIDECAR_EPISODES)} s
-                 ON s.la_code = e.la_code AND s.child_id = e.child_id AND s.start_date = e.start_date
+               LEFT JOIN {_EPISODE_POSTCODES} p
+                 ON p.la_code = e.la_code AND p.child_id = e.child_id AND p.start_date = e.start_date
                WHERE e.la_code = ? AND e.start_date <= ? AND (e.end_date IS NULL OR e.end_date >= ?)
                ORDER BY e.child_id, e.start_date""",
             [end, end, end, la, end, start],
         ).fetchall()
         children = con.execute(
-            f"""SELECT c.child_id, c.sex, c.birth_month, c.ethnicity, p.date_of_birth, p.upn,
-                      p.postcode, h.mother, h.mother_child_birth_date
+            """SELECT c.child_id, c.sex, c.birth_month, c.ethnicity, p.date_of_birth, p.upn,
+                      p.postcode, CASE WHEN c.mother THEN '1' WHEN NOT c.mother THEN '0' END AS mother,
+                      h.mother_child_dob
                FROM children c
                LEFT JOIN person_identifiers p
                  ON p.source IN ('la_csc', 'la_early_help') AND p.source_record_id = c.child_id
                 AND p.la_code = c.la_code
-               LEFT JOIN {_sidecar_sql(SIDECAR_HEADER)} h
+               LEFT JOIN (SELECT la_code, child_id, max(mother_child_dob) AS mother_child_dob
+                          FROM episode_postcodes GROUP BY la_code, child_id) h
                  ON h.la_code = c.la_code AND h.child_id = c.child_id
                WHERE c.la_code = ? AND c.child_id IN (
                    SELECT child_id FROM looked_after_episodes
@@ -607,7 +499,7 @@ def write_ssda903(
             # The return changed from 1/2 to M/F/U with the 2024-25 collection.
             sex_code = sex if census.year >= LETTER_SEX_FROM else {"M": "1", "F": "2"}.get(sex, "")
             if mc_dob is not None and mc_dob > end:
-                # The sidecar holds one header per child, not per year: a girl whose first
+                # EHLD holds one MOTHER per child, not per year: a girl whose first
                 # child is born after this return's 31 March is not yet a mother in it.
                 mother, mc_dob = "0", None
             header_rows.append(

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from earlyhelp.engine import Engine, create_engine
-from earlyhelp.errors import UsageError
+from earlyhelp.errors import DataError, UsageError
 from earlyhelp.indicators.compute import Assembler, gather, internal_table
 from earlyhelp.indicators.definitions import ADDITIVE_RELATIONS, INDICATOR_BY_NAME, INDICATORS, Indicator
 from earlyhelp.publish import (
@@ -40,6 +40,7 @@ from earlyhelp.publish import (
     reference_old_la_codes,
 )
 from earlyhelp.publish import publish as publish_with
+from earlyhelp.publish.audit import Audit, audit
 
 
 def publish(
@@ -47,6 +48,22 @@ def publish(
 ) -> Publication:
     """Disclosure control of a typed internal table of these indicators (see :mod:`earlyhelp.publish`)."""
     return publish_with(internal, INDICATOR_BY_NAME, threshold, areas, ADDITIVE_RELATIONS)
+
+
+def audit_publication(publication: Publication) -> Audit:
+    """The disclosure audit of a publication (:mod:`earlyhelp.publish.audit`); a
+    :class:`DataError` (exit 1) when any suppressed count can be worked out too precisely."""
+    result = audit(publication.published, INDICATOR_BY_NAME, publication.threshold, ADDITIVE_RELATIONS)
+    if result.recoverable:
+        shown = "\n".join(f"  {interval.describe()}" for interval in result.recoverable[:10])
+        more = len(result.recoverable) - 10
+        raise DataError(
+            f"Disclosure audit failed: {len(result.recoverable)} suppressed count(s) can be worked out from "
+            f"the published figures to within fewer than {publication.threshold} values; nothing was "
+            f"written.\n{shown}" + (f"\n  ... and {more} more" if more > 0 else ""),
+            hint="This is a bug in disclosure control (earlyhelp.publish.disclosure); please report it.",
+        )
+    return result
 
 
 @dataclass
@@ -59,6 +76,7 @@ class IndicatorResult:
     out: Path | None
     engine: str
     seconds: float
+    audit: Audit | None = None  # the disclosure audit, run before any file is written
 
     @property
     def publishable_files(self) -> list[Path]:
@@ -147,7 +165,9 @@ def compute(
     internal, areas = _run(Path(data), engine, base_year)
     publication = publish(internal, suppression_threshold, areas)
     out_path = None if out is None else Path(out)
+    checked = None
     if out_path is not None:
+        checked = audit_publication(publication)
         publication.write(out_path)
     engine_name = engine.name if isinstance(engine, Engine) else engine
     return IndicatorResult(
@@ -157,6 +177,7 @@ def compute(
         out_path,
         engine_name,
         time.perf_counter() - started,
+        checked,
     )
 
 
@@ -173,6 +194,7 @@ __all__ = [
     "SPEC_FILE",
     "Indicator",
     "IndicatorResult",
+    "audit_publication",
     "check_input",
     "compute",
     "compute_internal",

@@ -102,6 +102,11 @@ def indicators(
         )
     rows = result.internal.num_rows
     click.echo(f"{rows} indicator rows computed with {result.engine} in {result.seconds:.1f} s.")
+    if result.audit is not None:
+        click.echo(
+            f"Disclosure audit: {len(result.audit.intervals)} suppressed counts, none can be worked out "
+            f"from the published figures ({result.audit.seconds:.1f} s)."
+        )
     click.echo("Publishable (disclosure-controlled):")
     for path in result.publishable_files:
         click.echo(f"  {moved_path(path, staging, out)}")

@@ -124,9 +124,10 @@ def chart_notice(threshold: int) -> str:
 def page_notice(threshold: int) -> str:
     """The report's "Disclosure control" paragraph, broken into lines as the page shows it."""
     return f"""Following the Department for Education's children in need statistics, any count from 1 to {threshold} is
-suppressed (shown as c), and so is any percentage, rate or ratio worked out from one. Where a single
-breakdown would be suppressed, the next smallest is suppressed too so that it cannot be recovered by
-subtraction. Regional and England counts are rounded to the nearest 10 after summing LA figures."""
+suppressed (shown as c), and so is any percentage, rate or ratio worked out from one. Where a c could
+be worked out from a total (of breakdowns, or of LAs in a region or England), the next smallest is
+suppressed too, and an audit checks that no c can be worked out from the published figures.
+Regional and England counts are rounded to the nearest 10 after summing LA figures."""
 
 
 # --- the columns of the files -----------------------------------------------------------------

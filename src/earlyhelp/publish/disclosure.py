@@ -9,14 +9,12 @@ conventions):
    so it is suppressed everywhere alike.
 2. Regional and national counts are rounded to the nearest 10 after summing unrounded LA figures;
    their rates come from the unrounded sums (the internal table's values).
-3. Secondary suppression, field by field: within one area x year x indicator, the breakdown
-   cells' numerators add up to the ``Total``'s numerator and their denominators to its
-   denominator. For each of the two fields, when exactly one part has it suppressed and the
-   ``Total``'s is published, the same field of the smallest other non-zero part is suppressed too
-   (and so that part's value). The same is done for counts that add up across indicators
-   (the ``relations`` given, e.g. cases closed after assessment = stepped down + not stepped down).
-   The rules are repeated until nothing changes, since a new suppression can leave a new single
-   suppressed part.
+3. Complementary (secondary) suppression across every sum a reader can form: LA -> region ->
+   England, breakdowns -> ``Total``, and the ``relations`` given (cases closed after assessment =
+   stepped down + not stepped down). It works on quantities (:mod:`.quantities`), so a count
+   suppressed for one sum is ``c`` in every row that shows it; a value is ``c`` when a count it is
+   worked out from is. See :func:`_secondary` for the rule; :mod:`.audit` checks the result by
+   linear programming.
 4. Values are rounded half away from zero to the spec's decimal places; a non-zero value that
    rounds to zero is ``low``. Python's ``round`` (half to even) is never used.
 
@@ -40,16 +38,15 @@ from earlyhelp.publish.conventions import (
     DECIMAL_PLACES,
     LOCAL,
     LOW,
-    NOT_AVAILABLE,
     PUBLISHED_COLUMNS,
     RATE_SCALES,
     TIME_IDENTIFIER,
-    TOTAL,
     Unit,
     round_half_away,
     round_to_ten,
 )
 from earlyhelp.publish.internal import INTERNAL_SCHEMA, missing_symbol
+from earlyhelp.publish.quantities import COUNT_FIELDS, Quantity, additive_groups, is_count, measure_relations, quantity
 
 
 class Definition(Protocol):
@@ -57,6 +54,10 @@ class Definition(Protocol):
 
     @property
     def unit(self) -> Unit: ...
+    @property
+    def numerator(self) -> str: ...
+    @property
+    def denominator(self) -> str | None: ...
     @property
     def numerator_is_count(self) -> bool: ...
     @property
@@ -118,98 +119,56 @@ def _primary(cell: _Cell, threshold: int) -> None:
         cell.suppress("denominator")
 
 
-COUNT_FIELDS = ("numerator", "denominator")
+def _secondary(
+    cells: list[_Cell], threshold: int, relations: Iterable[Relation], definitions: Mapping[str, Any]
+) -> None:
+    """Complementary suppression over every sum (:func:`additive_groups`), on quantities.
 
-
-def _counts(indicator: Definition, field: str) -> bool:
-    return indicator.numerator_is_count if field == "numerator" else indicator.denominator_is_count
-
-
-def _hide_one_more(parts: list[tuple[_Cell, str]]) -> bool:
-    """Parts of a published total: if exactly one is ``c``, suppress the smallest non-zero other.
-
-    Returns whether a figure was suppressed. Parts that are ``x`` make the sum unknowable anyway,
-    so nothing is done for them.
+    Each sum is an equation among its total and parts; one suppressed member alone is worked out by
+    subtraction, so the smallest published non-zero part is suppressed too. Each ``c`` is at least 1
+    (a primary count is 1 to the threshold, a complementary one is chosen non-zero), so when a
+    published total has ``n`` suppressed parts adding up to ``s``, each lies between 1 and
+    ``s - n + 1``: a range of ``s - n``. While that range is below the threshold, another part is
+    suppressed, or, when none is left, the total. Rounded regional and national totals count as
+    published exactly: with their rates and published denominators a reader can often work them out.
+    Repeated until nothing changes, since a new ``c`` can be a part of another sum.
     """
-    figures = [getattr(cell, field) for cell, field in parts]
-    if any(figure == NOT_AVAILABLE for figure in figures):
-        return False
-    if sum(figure == CONFIDENTIAL for figure in figures) != 1:
-        return False
-    open_parts = [
-        (cell, field) for cell, field in parts if isinstance(getattr(cell, field), int) and getattr(cell, field) > 0
-    ]
-    if not open_parts:
-        return False
-    cell, field = min(open_parts, key=lambda cf: (getattr(cf[0], cf[1]), cf[0].row["breakdown"]))
-    cell.suppress(field)
-    return True
-
-
-def _breakdown_groups(cells: list[_Cell]) -> list[tuple[_Cell, list[_Cell]]]:
-    """(Total, parts) of every area x year x indicator with breakdowns."""
-    groups: dict[tuple, list[_Cell]] = defaultdict(list)
+    figures: dict[Quantity, Any] = {}
+    shown: dict[Quantity, list[tuple[_Cell, str]]] = defaultdict(list)
     for cell in cells:
-        if cell.indicator.breakdowns:
-            r = cell.row
-            groups[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"], r["indicator"])].append(
-                cell
-            )
-    out = []
-    for group in groups.values():
-        totals = [c for c in group if c.row["breakdown"] == TOTAL]
-        if totals:
-            out.append((totals[0], [c for c in group if c.row["breakdown"] != TOTAL]))
-    return out
-
-
-def _secondary_breakdowns(groups: list[tuple[_Cell, list[_Cell]]]) -> bool:
-    """Each count field on its own: the numerators of the parts add up to the Total's numerator,
-    and so do the denominators. Whole cells are not enough: a part with only its numerator
-    suppressed would still give its numerator back by subtraction."""
-    changed = False
-    for total, parts in groups:
         for field in COUNT_FIELDS:
-            if not _counts(total.indicator, field) or not isinstance(getattr(total, field), int):
+            figure = getattr(cell, field)
+            if is_count(cell.indicator, field) and (isinstance(figure, int) or figure == CONFIDENTIAL):
+                key = quantity(cell.row, cell.indicator, field)
+                shown[key].append((cell, field))
+                figures[key] = cell.row[field]  # the true count, whether shown or c
+    suppressed = {key for key, places in shown.items() if any(getattr(c, f) == CONFIDENTIAL for c, f in places)}
+    # A sum that does not hold in the figures ties nothing (a table holding a sample of a region's
+    # LAs); every sum `earlyhelp indicators` computes holds.
+    groups = [
+        (total, parts)
+        for total, parts in additive_groups(figures, measure_relations(relations, definitions))
+        if figures[total] == sum(figures[part] for part in parts)
+    ]
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in groups:
+            hidden = [member for member in (total, *parts) if member in suppressed]
+            if not hidden or (
+                total not in suppressed
+                and len(hidden) > 1
+                and sum(figures[p] for p in hidden) - len(hidden) >= threshold
+            ):
                 continue
-            changed |= _hide_one_more([(part, field) for part in parts])
-    return changed
-
-
-def _relation_groups(
-    cells: list[_Cell], relations: Iterable[Relation]
-) -> list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]]:
-    """(total figure, part figures) of every relation's sum in every area x year."""
-    by_area: dict[tuple, dict[str, _Cell]] = defaultdict(dict)
-    for cell in cells:
-        r = cell.row
-        if r["breakdown"] == TOTAL:
-            by_area[(r["time_period"], r["geographic_level"], r["region_code"], r["la_code"])][r["indicator"]] = cell
-    out: list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]] = []
-    for area in by_area.values():
-        for (total_name, total_field), parts in relations:
-            if total_name in area and all(name in area for name, _ in parts):
-                out.append(((area[total_name], total_field), [(area[name], field) for name, field in parts]))
-    return out
-
-
-def _secondary_relations(groups: list[tuple[tuple[_Cell, str], list[tuple[_Cell, str]]]]) -> bool:
-    changed = False
-    for (total, total_field), parts in groups:
-        if isinstance(getattr(total, total_field), int):
-            changed |= _hide_one_more(parts)
-    return changed
-
-
-def _secondary(cells: list[_Cell], relations: Iterable[Relation]) -> None:
-    """Apply both secondary rules until nothing changes: a figure suppressed for one sum can be a
-    part of another sum (relations sharing a part), which then has a single suppressed part."""
-    breakdowns, sums = _breakdown_groups(cells), _relation_groups(cells, relations)
-    while True:
-        changed = _secondary_breakdowns(breakdowns)
-        changed |= _secondary_relations(sums)
-        if not changed:
-            return
+            if total in suppressed and len(hidden) > 1:
+                continue  # the total is unknown, so the equation does not pin its parts
+            candidates = [part for part in parts if part not in suppressed and figures[part] > 0]
+            suppressed.add(min(candidates, key=lambda p: (figures[p], p)) if candidates else total)
+            changed = True
+    for key in suppressed:
+        for cell, field in shown[key]:
+            cell.suppress(field)
 
 
 def _format(cell: _Cell, regional_or_national: bool) -> tuple[str, str, str]:
@@ -263,7 +222,7 @@ def disclosure_control(
     cells = [_Cell(row, definitions[row["indicator"]]) for row in rows]
     for cell in cells:
         _primary(cell, threshold)
-    _secondary(cells, relations)
+    _secondary(cells, threshold, relations, definitions)
     out: dict[str, list[str]] = {column: [] for column in PUBLISHED_COLUMNS}
     for cell in cells:
         row = cell.row

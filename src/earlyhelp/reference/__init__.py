@@ -30,6 +30,7 @@ __all__ = [
     "POSTCODE_CITATION",
     "SOURCE_CITATION",
     "activity",
+    "child_poverty",
     "deflators",
     "deprivation",
     "local_authorities",
@@ -70,6 +71,12 @@ _DTYPES: dict[str, dict[str, str]] = {
     },
     "population": {"la_code": "string", "year": "int64", "children_0_17": "int64"},
     "deprivation": {"la_code": "string", "idaci_score": "float64"},
+    "child_poverty": {
+        "la_code": "string",
+        "time_period": "int64",
+        "children_low_income": "int64",
+        "low_income_pct": "float64",
+    },
     "spend": {
         "la_code": "string",
         "time_period": "int64",
@@ -103,6 +110,12 @@ def population() -> pd.DataFrame:
 def deprivation() -> pd.DataFrame:
     """la_code, idaci_score (IMD 2019 IDACI, share of children in income-deprived families)."""
     return _read("deprivation").copy()
+
+
+def child_poverty() -> pd.DataFrame:
+    """la_code, time_period (201415..202122), children_low_income, low_income_pct: DWP children (under 16)
+    in relative low income families; 2021-22 provisional. An LA-year the panel lacks has no row."""
+    return _read("child_poverty").copy()
 
 
 def spend() -> pd.DataFrame:

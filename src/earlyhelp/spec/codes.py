@@ -172,6 +172,22 @@ REASON_CEASED = (
     "E17",
     "E8",
 )
+# SSDA903 PLACE_PROVIDER (csc-validator-be-903 rule 178) and REASON_PLACE_CHANGE (rule 1009).
+PLACE_PROVIDER = ("PR0", "PR1", "PR2", "PR3", "PR4", "PR5")
+REASON_PLACE_CHANGE = (
+    "CARPL",
+    "CLOSE",
+    "ALLEG",
+    "STAND",
+    "APPRR",
+    "CREQB",
+    "CREQO",
+    "CHILD",
+    "LAREQ",
+    "PLACE",
+    "CUSTOD",
+    "OTHER",
+)
 
 # Early help (EHLD's own codes).
 REQUEST_SOURCE = (

@@ -1,5 +1,5 @@
-"""``generate``: write a synthetic England as an EHLD folder plus ``truth/`` and the SSDA903
-sidecar ``ssda903/`` (identity zone: see ``earlyhelp.formats.ssda903``)."""
+"""``generate``: write a synthetic England as an EHLD folder (the identity-zone tables
+person_identifiers and episode_postcodes among its tables) plus ``truth/``."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from earlyhelp.errors import UsageError
-from earlyhelp.formats.ssda903 import SIDECAR_FOLDER
 from earlyhelp.spec import TABLES, periods
 from earlyhelp.synth.identities import make_identity_records
 from earlyhelp.synth.rates import build_rates
 from earlyhelp.synth.settings import SynthSettings, parse_years
 from earlyhelp.synth.settings import scale as scale_named
 from earlyhelp.synth.simulate import Journeys, day_number, day_of, simulate
+from earlyhelp.synth.ssda903 import episode_details, motherhood
 from earlyhelp.synth.tables import TableBuilder, build, dates, ids, reference_tables
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,8 @@ FORCE_REGION_PARTS = False
 PART_SERIAL_BLOCK = 100_000_000
 # Regions with more children than this are made as two parts.
 PART_CHILDREN = 1_500_000
-# Written beside the EHLD tables: the truth, and the SSDA903 sidecar (formats.ssda903).
-SUBFOLDERS = ("truth", SIDECAR_FOLDER)
+# Written beside the EHLD tables: the truth.
+SUBFOLDERS = ("truth",)
 
 
 def settings_for(scale: str = "tiny", years: str | tuple[int, int] = (201516, 201920), seed: int = 0) -> SynthSettings:
@@ -78,10 +78,13 @@ def generate(
             "nothing was written, so nothing in it is lost.",
             hint="Choose a new or empty folder, or add --force to replace its EHLD tables.",
         )
+    earlier_synthetic = (out / "truth" / "effects.json").is_file()
     out.mkdir(parents=True, exist_ok=True)
     for sub in SUBFOLDERS:
         (out / sub).mkdir(exist_ok=True)
     _remove_old_tables(out)
+    if earlier_synthetic:
+        _remove_old_sidecar(out)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -145,6 +148,20 @@ def _remove_old_tables(out: Path) -> None:
         for file in (out / sub).iterdir():
             if file.is_file():
                 file.unlink()
+
+
+# Written by synthetic England before issue #16: postcodes and dates of birth beside the
+# analytic tables. A rerun into such a folder takes them away (episode_postcodes replaces them).
+OLD_SIDECAR = ("ssda903/episodes", "ssda903/header")
+
+
+def _remove_old_sidecar(out: Path) -> None:
+    for name in OLD_SIDECAR:
+        for suffix in (".parquet", ".csv"):
+            (out / f"{name}{suffix}").unlink(missing_ok=True)
+    folder = out / "ssda903"
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 class _Writer:
@@ -298,15 +315,19 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     def keep(name: str, table: pa.Table) -> None:
         encoded[name] = _to_ipc(table)
 
+    # The builder's tables in the order they are built (the builder draws as it goes);
+    # children are kept once motherhood has filled their mother column.
     children = builder.children()
-    keep("children", children)
     keep("referrals", builder.referrals())
     keep("assessments", builder.assessments())
     keep("cin_plans", builder.cin_plans())
     keep("s47_enquiries", builder.s47_enquiries())
     keep("cp_plans", builder.cp_plans())
     looked_after = builder.looked_after_episodes()
-    keep("looked_after_episodes", looked_after)
+    children, mothers = motherhood(
+        looked_after, children, np.random.default_rng([seed, 6, number]), extract_day=journeys.extract_day
+    )
+    keep("children", children)
     for name, table in zip(("early_help_episodes", "early_help_services", "family_goals"), builder.early_help()):
         keep(name, table)
     step_truth, realised = _step_down_truth(journeys, builder)
@@ -314,11 +335,7 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     keep("truth/spend_effect", _spend_truth(journeys, rates, settings))
     people, la_records, child_truth = _people(journeys, builder, children, number)
     keep("truth/children", child_truth)
-    # Only the looked-after children's sex and birth month are needed later (the sidecar).
-    children = children.select(["child_id", "sex", "birth_month"]).filter(
-        pc.is_in(children.column("child_id"), value_set=looked_after.column("child_id").unique())
-    )
-    del builder, step_truth, child_truth
+    del builder, step_truth, child_truth, children
     journeys.drop_events()
     pa.default_memory_pool().release_unused()
     identifiers, truth = make_identity_records(
@@ -337,26 +354,24 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     ).items():
         keep(name, table)
     keep("truth/person_records", truth)
-    header_903, episodes_903 = _ssda903_sidecar(
-        looked_after, children, truth, journeys.extract_day, np.random.default_rng([seed, 5, number])
+    looked_after, episode_postcodes = _episode_details(
+        looked_after, truth, mothers, np.random.default_rng([seed, 5, number])
     )
-    keep(f"{SIDECAR_FOLDER}/header", header_903)
-    keep(f"{SIDECAR_FOLDER}/episodes", episodes_903)
+    keep("looked_after_episodes", looked_after)
+    keep("episode_postcodes", episode_postcodes)
     # Arrow IPC bytes cross the process boundary compactly (pickling a table can copy whole
     # parent buffers of sliced arrays).
     return encoded, realised
 
 
-def _ssda903_sidecar(
-    looked_after: pa.Table, children: pa.Table, truth: pa.Table, extract_day: int, rng: np.random.Generator
+def _episode_details(
+    looked_after: pa.Table, truth: pa.Table, mothers: pa.Table, rng: np.random.Generator
 ) -> tuple[pa.Table, pa.Table]:
-    """The SSDA903 sidecar of a part: each child's true home postcode is in the truth row of
-    their LA social care record (whose source_record_id is the child_id)."""
-    from earlyhelp.synth.ssda903 import ssda903_sidecar
-
+    """The SSDA903 detail of a part's episodes: each child's true home postcode is in the truth
+    row of their LA social care record (whose source_record_id is the child_id)."""
     csc = truth.filter(pc.equal(truth.column("source"), "la_csc"))
     home = pa.table({"child_id": csc.column("source_record_id"), "home_postcode": csc.column("home_postcode")})
-    return ssda903_sidecar(looked_after, children, home, rng, extract_day=extract_day)
+    return episode_details(looked_after, home, mothers, rng)
 
 
 def _to_ipc(table: pa.Table) -> pa.Buffer:

@@ -1,9 +1,12 @@
-"""The SSDA903 sidecar of synthetic England: what an LA's looked-after return holds that EHLD
-does not model (postcodes, provider, URN, reason for placement change, motherhood).
+"""The SSDA903 detail of synthetic England: what an LA's looked-after return holds beyond the
+episodes' core (provider, URN, reason for placement change, motherhood, and the identifiers:
+postcodes and a mother's child's date of birth).
 
-``ssda903_sidecar`` builds the two tables of :data:`earlyhelp.formats.ssda903.SIDECAR_TABLES`
-from the synthetic looked-after episodes, so that ``earlyhelp export --to ssda903`` writes a
-return the DfE's own rules (csc-validator-be-903) accept. Each choice follows the rules that
+``motherhood`` fills ``children.mother`` and gives each mother's child's date of birth;
+``episode_details`` fills the optional columns of ``looked_after_episodes`` (placement_provider,
+reason_place_change, urn) and builds ``episode_postcodes`` (identity zone: home and placement
+postcodes, the mother's child's date of birth on each of her episodes), so that ``earlyhelp
+export --to ssda903`` writes a return the DfE's own rules (csc-validator-be-903) accept. Each choice follows the rules that
 tie the fields together (rule numbers in the comments) and a plausible picture of care in
 England; the shares are round figures chosen to be plausible, not fitted to published data:
 
@@ -44,7 +47,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from earlyhelp.formats.ssda903 import SIDECAR_EPISODES, SIDECAR_HEADER, SidecarTable
+from earlyhelp.synth.tables import build
 
 SHORT_BREAKS = ("V3", "V4")
 TEMPORARY = ("T0", "T1", "T2", "T3", "T4")
@@ -99,32 +102,68 @@ MOTHER_SHARE = 0.04
 URN_POOL = 25  # agencies and homes an LA places with, per placement type and provider
 
 
-def ssda903_sidecar(
-    episodes: pa.Table, children: pa.Table, home_postcodes: pa.Table, rng: np.random.Generator, *, extract_day: int
+def motherhood(
+    episodes: pa.Table, children: pa.Table, rng: np.random.Generator, *, extract_day: int
 ) -> tuple[pa.Table, pa.Table]:
-    """The sidecar tables ``(header, episodes)`` for the looked-after ``episodes`` (the EHLD
-    table) of ``children`` (EHLD children: la_code, child_id, sex, birth_month), given each
-    child's true home postcode (``home_postcodes``: child_id, home_postcode). ``extract_day``
-    (days since 1970) bounds a mother's child's birth date. The same inputs and ``rng`` state
-    give the same tables."""
+    """``children`` (the EHLD table) with ``mother`` filled for looked-after girls, and each
+    mother's child's date of birth (child_id, mother_child_dob), given the looked-after
+    ``episodes`` (the EHLD table). ``extract_day`` (days since 1970) ends an open episode."""
+    order = np.lexsort((_days(episodes, "start_date"), _strings(episodes, "child_id")))
+    child = _strings(episodes, "child_id")[order]
+    start = _days(episodes, "start_date")[order]
+    end = _days(episodes, "end_date", missing=extract_day)[order]
+    short_break = np.isin(_strings(episodes, "legal_status")[order], SHORT_BREAKS)
+    first = np.ones(len(child), dtype=bool)
+    first[1:] = child[1:] != child[:-1]
+    ids = child[first]
+    starts = np.flatnonzero(first)
+    ever_short = np.logical_or.reduceat(short_break, starts) if len(child) else np.zeros(0, bool)
+    always_short = np.logical_and.reduceat(short_break, starts) if len(child) else np.zeros(0, bool)
+    sex = _lookup(ids, children, "child_id", "sex")
+    girl = (sex == "F") & ~always_short
+    months = _lookup(ids, children, "child_id", "birth_month").astype("U7")
+    # The 1st of the month after the 15th birthday month: on or after the true 15th birthday.
+    fifteen = (np.array(months, dtype="datetime64[M]") + 15 * 12 + 1).astype("datetime64[D]").astype(np.int64)
+    window_from = np.maximum(fifteen, start[first] - 730)
+    window_to = end[first]
+    eligible = girl & ~ever_short & (window_to > window_from)
+    mother = eligible & (rng.random(len(ids)) < MOTHER_SHARE)
+    birth = window_from + (rng.random(len(ids)) * np.maximum(window_to - window_from, 1)).astype(np.int64)
+    # Boys and short-break-only girls have no MOTHER (null); looked-after girls true or false.
+    mother_of = pa.array(mother, pa.bool_(), mask=~girl)
+    position = pc.index_in(children.column("child_id"), value_set=pa.array(ids, pa.string()))
+    filled = children.set_column(children.schema.get_field_index("mother"), "mother", pc.take(mother_of, position))
+    mothers = pa.table(
+        {
+            "child_id": pa.array(ids[mother], pa.string()),
+            "mother_child_dob": pa.array(birth[mother].astype(np.int32), pa.int32()).cast(pa.date32()),
+        }
+    )
+    return filled, mothers
+
+
+def episode_details(
+    episodes: pa.Table, home_postcodes: pa.Table, mothers: pa.Table, rng: np.random.Generator
+) -> tuple[pa.Table, pa.Table]:
+    """``episodes`` (the EHLD looked_after_episodes) with placement_provider,
+    reason_place_change and urn filled, and its ``episode_postcodes`` rows, given each child's
+    true home postcode (``home_postcodes``: child_id, home_postcode) and the mothers' children's
+    dates of birth (``mothers``, from :func:`motherhood`). The same inputs and ``rng`` state give
+    the same tables."""
     from earlyhelp.reference import local_authorities
     from earlyhelp.synth.identities import real_postcodes
 
     order = np.lexsort((_days(episodes, "start_date"), _strings(episodes, "child_id")))
-    episodes = episodes.take(pa.array(order))
-    child = _strings(episodes, "child_id")
-    la = _strings(episodes, "la_code")
-    start = _days(episodes, "start_date")
-    end = _days(episodes, "end_date", missing=extract_day)
-    rne = _strings(episodes, "reason_new_episode")
-    legal = _strings(episodes, "legal_status")
-    place = _strings(episodes, "placement")
-    ceased = _strings(episodes, "reason_ceased")
+    sorted_episodes = episodes.take(pa.array(order))
+    child = _strings(sorted_episodes, "child_id")
+    la = _strings(sorted_episodes, "la_code")
+    rne = _strings(sorted_episodes, "reason_new_episode")
+    legal = _strings(sorted_episodes, "legal_status")
+    place = _strings(sorted_episodes, "placement")
+    ceased = _strings(sorted_episodes, "reason_ceased")
     n = len(child)
     if n == 0:
-        return _table(SIDECAR_HEADER, {c: [] for c in SIDECAR_HEADER.table.column_names}), _table(
-            SIDECAR_EPISODES, {c: [] for c in SIDECAR_EPISODES.table.column_names}
-        )
+        return episodes, build("episode_postcodes", {"la_code": pa.array([], pa.string())})
     same_child_as_previous = np.zeros(n, dtype=bool)
     same_child_as_previous[1:] = child[1:] == child[:-1]
     short_break = np.isin(legal, SHORT_BREAKS)
@@ -176,62 +215,36 @@ def ssda903_sidecar(
     reason = _draw(rng, REASON_PLACE_CHANGE_SHARES, n).astype(object)
     reason[~moves] = None
 
-    episode_table = _table(
-        SIDECAR_EPISODES,
+    # Back to the input's row order.
+    back = np.argsort(order)
+    for name, values in (
+        ("placement_provider", provider),
+        ("reason_place_change", reason),
+        ("urn", _blank_where(short_break, urn)),
+    ):
+        episodes = episodes.set_column(
+            episodes.schema.get_field_index(name), name, pa.array(list(values[back]), pa.string())
+        )
+
+    home_post = pa.array(list(_blank_where(short_break, home)), pa.string())
+    placement_post = pa.array(list(placed_at), pa.string())
+    # A mother's child's date of birth on each of her episodes.
+    mother_position = pc.index_in(pa.array(child, pa.string()), value_set=mothers.column("child_id").combine_chunks())
+    baby = mothers.column("mother_child_dob").combine_chunks().take(mother_position)
+    valid = [pc.is_valid(values).to_numpy(zero_copy_only=False) for values in (home_post, placement_post, baby)]
+    held = pa.array(np.flatnonzero(np.logical_or.reduce(valid)))
+    postcodes = build(
+        "episode_postcodes",
         {
-            "la_code": episodes.column("la_code"),
-            "child_id": episodes.column("child_id"),
-            "start_date": episodes.column("start_date"),
-            "home_postcode": _blank_where(short_break, home),
-            "placement_postcode": placed_at,
-            "urn": _blank_where(short_break, urn),
-            "placement_provider": provider,
-            "reason_place_change": reason,
+            "la_code": sorted_episodes.column("la_code").take(held),
+            "child_id": sorted_episodes.column("child_id").take(held),
+            "start_date": sorted_episodes.column("start_date").take(held),
+            "home_postcode": home_post.take(held),
+            "placement_postcode": placement_post.take(held),
+            "mother_child_dob": baby.take(held),
         },
     )
-    return _header(rng, children, child, la, start, end, short_break), episode_table
-
-
-def _header(
-    rng,
-    children: pa.Table,
-    child: np.ndarray,
-    la: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    short_break: np.ndarray,
-) -> pa.Table:
-    """MOTHER and MC_DOB, one row per looked-after girl (boys and short-break-only girls have
-    neither, so they have no row)."""
-    first = np.ones(len(child), dtype=bool)
-    first[1:] = child[1:] != child[:-1]
-    ids = child[first]
-    starts = np.flatnonzero(first)
-    ever_short = np.logical_or.reduceat(short_break, starts) if len(child) else np.zeros(0, bool)
-    always_short = np.logical_and.reduceat(short_break, starts) if len(child) else np.zeros(0, bool)
-    sex = _lookup(ids, children, "child_id", "sex")
-    girl = (sex == "F") & ~always_short
-    months = _lookup(ids, children, "child_id", "birth_month").astype("U7")
-    # The 1st of the month after the 15th birthday month: on or after the true 15th birthday.
-    fifteen = (np.array(months, dtype="datetime64[M]") + 15 * 12 + 1).astype("datetime64[D]").astype(np.int64)
-    first_start, first_end = start[first], end[first]
-    window_from = np.maximum(fifteen, first_start - 730)
-    window_to = first_end
-    eligible = girl & ~ever_short & (window_to > window_from)
-    mother = eligible & (rng.random(len(ids)) < MOTHER_SHARE)
-    birth = window_from + (rng.random(len(ids)) * np.maximum(window_to - window_from, 1)).astype(np.int64)
-    keep = np.flatnonzero(girl)
-    return _table(
-        SIDECAR_HEADER,
-        {
-            "la_code": la[first][keep],
-            "child_id": ids[keep],
-            "mother": np.where(mother, "1", "0")[keep],
-            "mother_child_birth_date": pa.array(birth[keep].astype(np.int32), pa.int32(), mask=~mother[keep]).cast(
-                pa.date32()
-            ),
-        },
-    )
+    return episodes, postcodes
 
 
 def _urns(rng, place: np.ndarray, provider: np.ndarray, placed_la: np.ndarray) -> np.ndarray:
@@ -311,17 +324,4 @@ def _blank_where(blank: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _table(sidecar: SidecarTable, columns: dict) -> pa.Table:
-    """The sidecar table in its declared column order, dates as dates, the rest strings."""
-    arrays = []
-    for column in sidecar.table.columns:
-        value = columns[column.name]
-        type_ = pa.date32() if column.type == "date" else pa.string()
-        if isinstance(value, (pa.Array, pa.ChunkedArray)):
-            arrays.append(value.cast(type_))
-        else:
-            arrays.append(pa.array(list(value), type_))
-    return pa.table(arrays, names=list(sidecar.table.column_names))
-
-
-__all__ = ["ssda903_sidecar"]
+__all__ = ["episode_details", "motherhood"]

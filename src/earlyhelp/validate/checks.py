@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from earlyhelp.spec import TABLES_IN_ORDER, Column, Table
 from earlyhelp.validate import rules
+from earlyhelp.validate.excel import DAY_FIRST
 from earlyhelp.validate.reader import Batch, TableFile
 from earlyhelp.validate.report import ValidationReport
 
@@ -250,6 +251,8 @@ class RowChecker:
             dates, invalid = _as_dates(values, empty)
             if invalid.any():
                 day_first = _np(pc.match_substring_regex(values, _DAY_FIRST))
+                if name in self.file.day_first_reported:
+                    invalid &= ~_np(pc.match_substring_regex(values, DAY_FIRST))  # value-date-ambiguous
                 self._flag(
                     "value-date", invalid, batch, name, values, expected=lambda i: _EXCEL_HINT if day_first[i] else ""
                 )
@@ -260,6 +263,8 @@ class RowChecker:
         elif column.type == "bool":
             invalid = ~empty & ~is_true_or_false(values)
             self._flag("value-bool", invalid, batch, name, values)
+        elif name == rules.PLACEMENT_URN_COLUMN:
+            self._check_urn(values, empty, batch)
         elif name in rules.IDENTIFIER_SHAPES:
             self._check_shape(rules.IDENTIFIER_SHAPES[name], values, empty, batch)
         elif column.type in ("int", "float"):
@@ -310,6 +315,11 @@ class RowChecker:
         flagged = np.zeros(len(values), dtype=bool)
         flagged[where[fails]] = True
         self._flag(shape.check_rule_id, flagged, batch, shape.column, values)
+
+    @rules.finds("value-urn")
+    def _check_urn(self, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:
+        invalid = ~empty & ~_np(pc.match_substring_regex(values, rules.PLACEMENT_URN_PATTERN))
+        self._flag("value-urn", invalid, batch, rules.PLACEMENT_URN_COLUMN, values)
 
     @rules.finds("value-code")
     def _check_codes(self, column: Column, values: pa.Array, empty: np.ndarray, batch: Batch) -> None:

@@ -31,9 +31,10 @@ from earlyhelp.console import steps
 from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER, Table
-from earlyhelp.spec.files import select_sql, sql_identifier, sql_literal
+from earlyhelp.spec.files import sql_identifier, sql_literal
 from earlyhelp.validate import ValidationReport, validate_paths
 from earlyhelp.validate.engine import collect_files
+from earlyhelp.validate.folder import select_sql  # reads workbooks and Excel-saved CSV as validate does
 from earlyhelp.validate.rules import RETURNS_TABLE
 from earlyhelp.warehouse.journal import Journal, crash_point, read_journal, remove_journal, write_journal
 from earlyhelp.warehouse.periods import (
@@ -345,6 +346,7 @@ def _prepare_schema(con: duckdb.DuckDBPyConnection, tables: list[Table]) -> None
                     f"WHERE {name}.la_code = r.la_code"
                 )
         con.execute(create_sql(table))
+        _add_new_columns(con, table)
     if RETURNS_TABLE in {t.name for t in tables}:
         con.execute(PERIODS_SQL)
         if RETURNS_TABLE in present:
@@ -352,6 +354,26 @@ def _prepare_schema(con: duckdb.DuckDBPyConnection, tables: list[Table]) -> None
             con.execute(
                 f"INSERT INTO {PERIODS_TABLE} SELECT la_code, period_start, period_end, extract_date "
                 f"FROM {RETURNS_TABLE} WHERE la_code NOT IN (SELECT la_code FROM {PERIODS_TABLE})"
+            )
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Give a table of an older warehouse the optional columns the spec has gained since
+    (children.mother, ...). The spec adds them after the others, and rows are inserted by
+    position (record tables by name: their source_period may come first), so they are added
+    at the end in the spec's order."""
+    have = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
+    for column in table.columns:
+        if column.name not in have:
+            con.execute(
+                f"ALTER TABLE {sql_identifier(table.name)} ADD COLUMN {sql_identifier(column.name)} {column.duckdb_type}"
             )
 
 
@@ -674,8 +696,10 @@ class _StagedLoad:
         replaced = f"({own_period}) OR {older}" if table.name in self.spoken else older
         self._delete(table, replaced, undo_where=own_period)
         newer_kept = f"EXISTS (SELECT 1 FROM {name} WHERE {same_record})"
+        # By name: an older warehouse has the spec's newer columns after source_period.
+        columns = ", ".join(sql_identifier(c) for c in table.column_names)
         loaded = con.execute(
-            f"INSERT INTO {name} SELECT * EXCLUDE (incoming_period), incoming_period FROM incoming i "
+            f"INSERT INTO {name} ({columns}, {tag}) SELECT {columns}, incoming_period FROM incoming i "
             f"WHERE NOT {newer_kept}"
         ).fetchall()[0][0]
         for code, count in con.execute(
