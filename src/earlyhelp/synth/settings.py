@@ -105,8 +105,11 @@ class ThresholdEffect:
     """Planted LA thresholds: each LA gets a log-odds shift theta (normal scores spread by
     ``la_sigma``, placed by the seed) added to its front door's no-further-action and
     assessed-not-in-need decisions and taken from its CIN plan and child protection plan decisions,
-    so a positive theta is a higher threshold than the LA's real rates. Opt-in: the default 0
-    plants nothing and leaves synthetic England byte for byte as it was (and calibrated)."""
+    so a positive theta is a higher threshold. When planted, these decisions start from one rate
+    for all the LAs simulated together (their mean) instead of each LA's real rate, so LAs differ
+    in them only by case mix and theta: a known answer for `earlyhelp thresholds`. Opt-in: the
+    default 0 plants nothing and leaves synthetic England byte for byte as it was (and calibrated
+    to the published LA rates)."""
 
     la_sigma: float = 0.0
 

@@ -375,6 +375,18 @@ class JourneySimulator:
         months = (EPOCH + day.astype("timedelta64[D]")).astype("datetime64[M]")
         return np.clip((months - self.months[0]).astype(np.int64), 0, self.n_months)
 
+    def _threshold_calibrated(
+        self, target: np.ndarray, weight: np.ndarray, la: np.ndarray, rows: np.ndarray
+    ) -> np.ndarray:
+        """A threshold decision's probabilities: each LA at its real rate (:func:`_calibrated`),
+        or, with planted thresholds, one intercept for all LAs simulated together at their mean
+        rate over ``rows``, so that LAs differ only by case mix and the planted shift (the known
+        answer the threshold index is checked against)."""
+        if self.s.threshold.la_sigma <= 0:
+            return _calibrated(target, weight, la, rows, self.n_la)
+        pooled = np.array([target[la[rows]].mean() if rows.any() else target.mean()])
+        return _calibrated(pooled, weight, np.zeros_like(la), rows, 1)
+
     def _spend_cut(self) -> np.ndarray:
         base = self.r.fy_index(start_year(self.s.spend.base_time_period))
         ei = self.r.ei_spend_per_child_real
@@ -609,7 +621,7 @@ class JourneySimulator:
         # LA's real share is kept by normalising the weights within the LA and month.
         w = b.risk_weight
         all_rows = np.ones(n, dtype=bool)
-        p_nfa = _calibrated(self.r.nfa_share[:, fy], np.exp(-w * risk - 0.3 * history), la, all_rows, self.n_la)
+        p_nfa = self._threshold_calibrated(self.r.nfa_share[:, fy], np.exp(-w * risk - 0.3 * history), la, all_rows)
         p_nfa = _shifted(p_nfa, self.threshold_shift[la])
         nfa = rng.random(n) < p_nfa
         # The front door records its no-further-action decisions on weekdays: one that came in at
@@ -622,12 +634,11 @@ class JourneySimulator:
         # --- assessed: not in need, or an episode of need. The planted escalation effect
         # (after a step-down fewer re-referrals become episodes of need) enters the weight.
         esc = k["escalation_rr"][child].astype(float)
-        p_in = _calibrated(
+        p_in = self._threshold_calibrated(
             1 - self.r.nin_share_of_assessed[:, fy],
             np.exp(w * (risk + severity + 0.2 * history + age_shift)) * esc,
             la,
             ~nfa,
-            self.n_la,
         )
         p_in = _shifted(p_in, -self.threshold_shift[la])
         nin = ~nfa & (rng.random(n) >= p_in)
@@ -657,7 +668,9 @@ class JourneySimulator:
         cin_end = a_auth + cin_len
         # A child protection plan (made at an initial conference after a section 47 enquiry) at
         # the LA's real rate; more enquiries end without a plan, up to the s47 share.
-        p_cp = _calibrated(self.r.cp_per_in_need[:, fy], np.exp(0.3 * severity + 0.2 * risk), la, in_need, self.n_la)
+        p_cp = self._threshold_calibrated(
+            self.r.cp_per_in_need[:, fy], np.exp(0.3 * severity + 0.2 * risk), la, in_need
+        )
         p_cp = _shifted(p_cp, -self.threshold_shift[la])
         icpc = in_need & (rng.random(n) < p_cp)
         p_more = np.clip((b.s47_share - p_cp) / (1 - p_cp), 0, 1)
