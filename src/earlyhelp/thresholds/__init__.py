@@ -109,7 +109,8 @@ def run(source: Path, out: Path, threshold: int = DEFAULT_THRESHOLD) -> Threshol
         files.append(path)
 
     write_csv(result.index, "threshold_index.csv")
-    write_csv(_neighbour_means(result.index), "threshold_neighbours.csv")
+    neighbour_means = _neighbour_means(result.index)
+    write_csv(neighbour_means, "threshold_neighbours.csv")
     write_csv(result.r_squared, "la_r_squared.csv")
     write_csv(variation, "la_variation.csv")
     summaries: list[tuple[str, str]] = []
@@ -126,7 +127,9 @@ def run(source: Path, out: Path, threshold: int = DEFAULT_THRESHOLD) -> Threshol
         path.write_text(svg, encoding="utf-8")
         files.append(path)
         summaries.append((path.name, summary))
-    (out / "thresholds.md").write_text(_markdown(result, names, summaries, threshold), encoding="utf-8")
+    (out / "thresholds.md").write_text(
+        _markdown(result, neighbour_means, names, summaries, threshold), encoding="utf-8"
+    )
     files.append(out / "thresholds.md")
     result.files = files
     return result
@@ -134,6 +137,7 @@ def run(source: Path, out: Path, threshold: int = DEFAULT_THRESHOLD) -> Threshol
 
 def _markdown(
     result: ThresholdResult,
+    neighbour_means: pd.DataFrame,
     names: dict[str, str],
     summaries: list[tuple[str, str]],
     threshold: int,
@@ -171,14 +175,20 @@ def _markdown(
             "",
             "## The social care threshold index",
             "",
-            f"{DESCRIPTIONS['threshold']}.",
+            "The mean of the nfa, not_in_need, cin_plan and cp_plan indices, beside the mean index of the LA's",
+            "statistical neighbours that are in the data (`earlyhelp neighbours`).",
             "",
-            "| LA | Index | 95% interval |",
-            "|---|---|---|",
+            "| LA | Index | 95% interval | Neighbours' mean (how many) |",
+            "|---|---|---|---|",
         ]
+        neighbours = neighbour_means[neighbour_means["decision"] == "threshold"].set_index("la_code")
         for row in threshold_rows.itertuples():
             name = names.get(row.la_code, row.la_code)
-            lines.append(f"| {name} | {row.index:.2f} | {row.ci_lower:.2f} to {row.ci_upper:.2f} |")
+            near = neighbours.loc[row.la_code]
+            compared = (
+                f"{near['neighbours_mean_index']:.2f} ({near['n_neighbours']})" if near["n_neighbours"] else "none"
+            )
+            lines.append(f"| {name} | {row.index:.2f} | {row.ci_lower:.2f} to {row.ci_upper:.2f} | {compared} |")
     lines += ["", "## How much deprivation and demand explain (LA level)", ""]
     lines += [
         "R² of a least-squares regression across LAs of the log rate per 10,000 children on the IDACI score",
