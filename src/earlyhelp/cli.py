@@ -26,12 +26,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "link": ("earlyhelp.link.cli:link", "Link identity records into one pseudonymous person_id."),
     "indicators": ("earlyhelp.indicators.cli:indicators", "Compute every outcomes-framework indicator."),
     "report": ("earlyhelp.report.cli:report", "Write the static report site with charts and tables."),
-    "thresholds": ("earlyhelp.thresholds.cli:thresholds", "A case-mix-adjusted threshold index per LA."),
     "neighbours": (
         "earlyhelp.compare.cli:neighbours",
         "List an LA's statistical neighbours (by code, number or name).",
     ),
     "fund": ("earlyhelp.funding.cli:fund", "Real-terms early intervention spend and a grant formula."),
+    "thresholds": ("earlyhelp.thresholds.cli:thresholds", "A case-mix-adjusted threshold index per LA."),
 }
 
 

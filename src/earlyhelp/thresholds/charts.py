@@ -54,7 +54,8 @@ def funnel(fit_table: pd.DataFrame, decision: str, england_rate: float) -> tuple
     )
     limits = pd.DataFrame([vars(limit) for limit in grid])
     lines = limits.melt("denominator", var_name="limit", value_name="value")
-    x = alt.X("denominator:Q", scale=alt.Scale(type="log"), title="Number at risk (log scale)")
+    log_scale = alt.Scale(type="log", nice=False)
+    x = alt.X("denominator:Q", scale=log_scale, axis=alt.Axis(format="~s"), title="Number at risk (log scale)")
     limit_chart = (
         alt.Chart(lines)
         .mark_line(color=GREY, strokeDash=[4, 3])
@@ -63,7 +64,7 @@ def funnel(fit_table: pd.DataFrame, decision: str, england_rate: float) -> tuple
     points = (
         alt.Chart(frame)
         .mark_point(filled=True, color=BLUE, size=40)
-        .encode(x=alt.X("trials:Q", scale=alt.Scale(type="log")), y="adjusted:Q")
+        .encode(x=alt.X("trials:Q", scale=log_scale), y="adjusted:Q")
     )
     england = alt.Chart(pd.DataFrame({"y": [100 * england_rate]})).mark_rule(color=RED).encode(y="y:Q")
     chart = alt.layer(limit_chart, england, points).properties(width=WIDTH - 160, height=360)
