@@ -46,7 +46,7 @@ def test_missing_path_is_a_clear_error(tmp_path):
 def test_a_subcommand_exit_status_reaches_the_shell(tmp_path):
     # A return with a data error: validate exits 1 through ctx.exit, and run() must pass it on.
     (tmp_path / "returns.csv").write_text(
-        "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,31/03/2021\n"
+        "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2020-03-31,2021-02-30\n"
     )
     result = run("validate", str(tmp_path))
     assert result.returncode == 1, result.stdout + result.stderr

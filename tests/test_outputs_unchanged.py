@@ -10,6 +10,10 @@ machine has installed. Since issue #16, ``indicators`` and ``report`` also leave
 files they wrote (``.earlyhelp-<command>.json``) so that ``--force`` replaces only those, and
 synthetic England's SSDA903 identifiers moved from its ``ssda903/`` sidecar to the identity-zone
 ``episode_postcodes`` (its tables changed; every indicator, chart and page stayed the same).
+Since issue #12, England and regions are computed only from returns covering all their LAs: tiny
+England's 3 LAs do not, so its England and regional rows are DfE's published figures (``source``
+column) or ``x``, the report draws the children's social care charts only, and
+``indicators_notes.csv`` says why each ``x`` is there.
 A change that alters any published figure, chart or page shows up here by
 name. When an output is meant to change, regenerate the manifest with the commands below (in a
 folder, then ``sha256sum`` of every file) and say why in the commit.

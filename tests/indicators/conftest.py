@@ -11,6 +11,24 @@ from . import casebook
 ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.spark)]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def returns_are_a_country_of_their_own():
+    """These hand-built returns test the summing of LAs into regions and England, with made-up
+    regions of a few LAs each. So that their England and regions are computed from them, the
+    package's own list of England's LAs is set aside here: every LA is one it does not know, and
+    such a return is a country of its own (:mod:`earlyhelp.indicators.comparators`). The real
+    geography, with DfE's published figures, is tested in ``tests/report/test_comparators.py``."""
+    import importlib
+
+    from earlyhelp.indicators import comparators
+
+    # The module, not the function `compute` that earlyhelp.indicators exports under the same name.
+    assembly = importlib.import_module("earlyhelp.indicators.compute")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(assembly, "reference_geography", lambda: comparators.Geography({}, {}))
+        yield
+
+
 class Figures:
     """Look-up of internal rows as the internal file writes them:
     figures[LA, 201920, "referrals"] -> (numerator, denominator, value), all text."""

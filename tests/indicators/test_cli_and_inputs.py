@@ -33,6 +33,7 @@ def test_cli_writes_publishable_files_and_keeps_the_internal_table_apart(caseboo
         ".earlyhelp-indicators.json",  # the files it wrote, for a later --force (no figures)
         "README.md",
         "indicators.csv",
+        "indicators_notes.csv",  # why figures are x (no figures)
         "indicators_published.csv",
         "indicators_published.meta.csv",
         "internal/README.txt",
@@ -43,7 +44,7 @@ def test_cli_writes_publishable_files_and_keeps_the_internal_table_apart(caseboo
     assert str(out / "internal" / "indicators_unsuppressed.csv") in internal_part
 
     internal = _read(out / "internal" / "indicators_unsuppressed.csv")
-    assert list(internal[0]) == list(OUTPUT_COLUMNS)
+    assert list(internal[0]) == [*OUTPUT_COLUMNS, "source"]
     spend = {
         r["time_period"]: r["value"]
         for r in internal

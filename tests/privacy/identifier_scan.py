@@ -1,8 +1,8 @@
 """An identifier scanner: which of the identity records' own values appear outside the identity zone.
 
 It takes the identity records themselves (names, dates of birth, postcodes, NHS numbers and UPNs
-from ``person_identifiers`` and ``episode_postcodes``, and for an SSDA903 return the identifier
-fields of its files) and looks for exactly those values in every file it is given: text files as
+from ``person_identifiers`` and ``episode_postcodes``, and for an SSDA903 return or an SSD
+extract the identifier fields of its files) and looks for exactly those values in every file it is given: text files as
 text, CSV and Parquet cell by cell, a DuckDB database table by table. It reports counts by kind
 and the files they were in, never a value.
 
@@ -126,7 +126,7 @@ class IdentityRecords:
         for name in IDENTITY_TABLES:
             for path in (folder / f"{name}.parquet", folder / f"{name}.csv"):
                 if path.is_file():
-                    self.add_table(_read_table(path))
+                    self.add_table(read_table(path))
 
     def add_ssda903(self, folder: Path) -> None:
         """The identifier fields of an SSDA903 return's header and episodes files."""
@@ -142,6 +142,24 @@ class IdentityRecords:
                             self.postcodes.add(_postcode_key(row[key]))
                     if row.get("UPN") and _UPN.fullmatch(row["UPN"]):
                         self.upns.add(row["UPN"].upper())
+
+    def add_ssd_extract(self, folder: Path) -> None:
+        """The identifiers of an SSD extract's people and addresses (its dates may carry a time)."""
+        people = read_table(folder / "ssd_person.csv").to_pylist()
+        addresses = read_table(folder / "ssd_address.csv").to_pylist()
+        self.add_table(
+            pa.table(
+                {
+                    "nhs_number": [row["pers_common_child_id"] for row in people],
+                    "forename": [row["pers_forename"] for row in people],
+                    "surname": [row["pers_surname"] for row in people],
+                    "date_of_birth": [(row["pers_dob"] or "").split(" ")[0] for row in people],
+                }
+            )
+        )
+        self.postcodes.update(
+            _postcode_key(row["addr_address_postcode"]) for row in addresses if row["addr_address_postcode"]
+        )
 
 
 @dataclass
@@ -185,18 +203,18 @@ class Scanner:
             if identity_zone(path):
                 result.skipped_identity_zone.append(name)
                 continue
-            found = Counter()
+            found: Counter[str] = Counter()
             suffix = path.suffix.lower()
             if suffix == ".parquet":
                 result.scanned["parquet"] += 1
-                result.cells += self._scan_table(_read_table(path), found)
+                result.cells += self._scan_table(read_table(path), found)
             elif suffix == ".duckdb":
                 result.scanned["duckdb"] += 1
                 for table in _duckdb_tables(path):
                     result.cells += self._scan_table(table, found)
             elif suffix in (".csv", ".tsv"):
                 result.scanned["csv"] += 1
-                result.cells += self._scan_table(_read_table(path), found)
+                result.cells += self._scan_table(read_table(path), found)
             elif suffix == ".json":
                 result.scanned["json"] += 1
                 result.cells += self._scan_json(json.loads(path.read_text(encoding="utf-8")), None, found)
@@ -236,7 +254,7 @@ class Scanner:
             for entry in pc.value_counts(column.combine_chunks()).to_pylist():
                 value, count = entry["values"], entry["counts"]
                 if value:
-                    seen = Counter()
+                    seen: Counter[str] = Counter()
                     self._scan_text(value, name, seen)
                     for kind, n in seen.items():
                         found[kind] += n * count
@@ -276,7 +294,7 @@ class Scanner:
         found["date_of_birth"] += sum(1 for d in dates if d and _date(d) in records.dates_of_birth)
 
 
-def _read_table(path: Path) -> pa.Table:
+def read_table(path: Path) -> pa.Table:
     """A CSV with every column as text (so nothing is reformatted), or a Parquet file as it is."""
     if path.suffix.lower() == ".parquet":
         return pq.read_table(path)
@@ -296,8 +314,9 @@ def _read_table(path: Path) -> pa.Table:
 def _duckdb_tables(path: Path) -> Iterator[pa.Table]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        for (name,) in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall():
-            yield con.sql(f'SELECT * FROM "{name}"').to_arrow_table()
+        query = "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2"
+        for schema, name in con.execute(query).fetchall():
+            yield con.sql(f'SELECT * FROM "{schema}"."{name}"').to_arrow_table()
     finally:
         con.close()
 

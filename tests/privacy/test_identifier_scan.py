@@ -1,6 +1,8 @@
 """No identifier outside the identity zone: in everything the demo writes, and in an SSDA903
 ingest (issue #16: postcodes and a mother's child's date of birth had reached the analytic zone).
 
+Every other command's output and logs: ``test_command_outputs``.
+
 The scanner (``identifier_scan``) looks for the identity records' own values; see its docstring
 for what counts as a match, and why a date of birth counts only where it says it is one.
 """

@@ -208,8 +208,10 @@ def test_diagnose_names_the_line_and_column_of_a_value_that_does_not_convert(tmp
     )
     problem = EHLDFolder(folder).diagnose(["referrals", "returns"])
     assert isinstance(problem, DataError)
+    # One dd/mm/yyyy date among YYYY-MM-DD ones: the validator's one finding for the column.
     assert problem.message == (
-        "referrals.csv line 3, column referral_date: '31/05/2019' is not a date in the form YYYY-MM-DD."
+        "referrals.csv line 3, column referral_date: Dates written day/month/year (1 value, the first one "
+        "here) cannot be read for certain: the column mixes them with 1 value written another way."
     )
     assert "earlyhelp validate" in problem.hint
 

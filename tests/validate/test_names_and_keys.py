@@ -44,7 +44,7 @@ def test_a_misnamed_file_gets_the_table_it_was_probably_meant_for(tmp_path):
     assert not report.ok
 
 
-def test_spreadsheets_in_the_folder_are_reported_with_a_save_as_csv_hint(tmp_path):
+def test_spreadsheets_that_are_not_workbooks_are_reported_with_a_save_as_csv_hint(tmp_path):
     folder = make_return(tmp_path, {"children.csv": None})
     write_files(folder, {"Children.xlsx": b"PK\x03\x04 a workbook", "budget.xls": b"\xd0\xcf\x11\xe0 old"})
     report = validate_paths([folder])
@@ -52,9 +52,12 @@ def test_spreadsheets_in_the_folder_are_reported_with_a_save_as_csv_hint(tmp_pat
     assert set(found) == {"Children.xlsx", "budget.xls"}
     assert found["Children.xlsx"].rule_id == "file-spreadsheet"
     assert found["Children.xlsx"].message == (
-        "Children.xlsx is a spreadsheet, so it was not read (did you mean children.csv?)."
+        "Children.xlsx is a spreadsheet, so it was not read: it cannot be opened as a workbook "
+        "(did you mean children.csv?)."
     )
-    assert found["budget.xls"].message == "budget.xls is a spreadsheet, so it was not read."
+    assert found["budget.xls"].message == (
+        "budget.xls is a spreadsheet, so it was not read: it cannot be opened as a workbook."
+    )
     assert "CSV UTF-8" in found["budget.xls"].hint
     # The tables it held are missing, and the findings that follow from that are still made.
     assert ("key-table-missing", "referrals.csv", None, None) in where(report)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from validate_helpers import BASE, make_return, where
+from validate_helpers import BASE, csv_rows, make_return, where, workbook_bytes
 
 from earlyhelp.validate import RULES_IN_ORDER, reader, validate_paths
 
@@ -68,7 +68,8 @@ PLANTED = {
 EXPECTED = {
     ("value-missing", "referrals.csv", 4, "referral_date"),
     ("value-code", "referrals.csv", 5, "referral_source"),
-    ("value-date", "referrals.csv", 6, "closure_date"),
+    # one dd/mm/yyyy date among YYYY-MM-DD ones: one finding for the column, not read day first
+    ("value-date-ambiguous", "referrals.csv", 6, "closure_date"),
     ("nfa-closure", "referrals.csv", 7, "closure_reason"),
     ("value-month", "children.csv", 4, "birth_month"),
     ("value-bool", "children.csv", 5, "disabled"),
@@ -105,11 +106,14 @@ def test_the_valid_base_return_passes(tmp_path):
     assert report.files["referrals.csv"] == 2
 
 
-def test_excel_dates_get_their_own_hint(tmp_path):
+def test_excel_dates_get_their_own_finding_and_hint(tmp_path):
     report = validate_paths([make_return(tmp_path, {"referrals.csv": PLANTED["referrals.csv"]})])
-    [finding] = [f for f in report.findings if f.rule_id == "value-date"]
-    assert finding.value == "31/03/2020"
-    assert "day/month/year" in finding.hint and "YYYY-MM-DD" in finding.hint
+    [finding] = [f for f in report.findings if f.rule_id == "value-date-ambiguous"]
+    assert finding.message == (
+        "Dates written day/month/year (1 value, the first one here) cannot be read for certain: "
+        "the column mixes them with 3 values written another way."
+    )
+    assert "yyyy-mm-dd" in finding.hint and not [f for f in report.findings if f.rule_id == "value-date"]
 
 
 def test_sample_return_shipped_with_the_package_is_valid():
@@ -160,7 +164,7 @@ def test_no_further_action_closure_date_rules(tmp_path):
     assert where(report) == {
         ("nfa-closure", "referrals.csv", 4, "closure_date"),
         ("nfa-closure", "referrals.csv", 5, "closure_date"),
-        ("value-date", "referrals.csv", 6, "referral_date"),
+        ("value-date-ambiguous", "referrals.csv", 6, "referral_date"),
     }
 
 
@@ -233,6 +237,30 @@ PLANTED_CASES: dict[str, tuple[dict[str, str | bytes | None], str]] = {
     "value-urn": (
         {"looked_after_episodes.csv": LOOKED_AFTER_HEADER + "\nE06000001,C1,2019-08-01,S,C2,N1,K2,,,PR4,,SC12\n"},
         "looked_after_episodes.csv",
+    ),
+    "value-date": (
+        {"referrals.csv": BASE["referrals.csv"].replace("2019-07-01,RC9", "2019-02-30,RC9")},
+        "referrals.csv",
+    ),
+    "value-date-day-first": (
+        {"returns.csv": "la_code,period_start,period_end,extract_date\nE06000001,01/04/2019,31/03/2020,30/06/2020\n"},
+        "returns.csv",
+    ),
+    "column-blank": (
+        {"referrals.csv": "".join(line + ",\r\n" for line in BASE["referrals.csv"].splitlines())},
+        "referrals.csv",
+    ),
+    "row-totals": ({"referrals.csv": BASE["referrals.csv"] + "Total,,,,,,,,\n"}, "referrals.csv"),
+    "sheet-unknown-table": (
+        {
+            "children.csv": None,
+            "return.xlsx": workbook_bytes({"children": csv_rows(BASE["children.csv"]), "Notes": []}),
+        },
+        "return.xlsx",
+    ),
+    "sheet-misnamed": (
+        {"referrals.csv": None, "return.xlsx": workbook_bytes({"Referals": csv_rows(BASE["referrals.csv"])})},
+        "return.xlsx",
     ),
 }
 PARQUET_CHILDREN = ("file-duplicate-table", "column-type")

@@ -13,15 +13,16 @@ from earlyhelp.validate import RULES, RULES_IN_ORDER, validate_paths
 def test_identifiers_never_appear_in_findings(tmp_path):
     header = BASE["person_identifiers.csv"].splitlines()[0]
     rows = [
-        "la_csc,C1,E06000001,9990000018,,Testa,Fakename,14/05/2012,F,ZZ99 3AB",  # bad date of birth
+        "la_csc,C1,E06000001,9990000018,,Testa,Fakename,14/05/2012,F,ZZ99 3AB",  # date of birth dd/mm/yyyy
         "la_csc,C1,E06000001,9990000026,,Rosalind,Fakename,2012-05-14,F,ZZ99 3AB",  # duplicate key
         "la_csc,C2,E06000001,9990000034,,Testb,Fakename,2012-05-14,Q,ZZ99 3AB",  # bad sex
     ]
     report = validate_paths([make_return(tmp_path, {"person_identifiers.csv": "\n".join([header, *rows]) + "\n"})])
     by_rule = {f.rule_id: f for f in report.findings}
-    assert set(by_rule) == {"value-date", "key-duplicate", "value-code"}
-    assert by_rule["value-date"].value == "<10 characters, masked>"
-    assert by_rule["value-date"].line == 2
+    # Among YYYY-MM-DD dates: one finding for the column, which quotes no date.
+    assert set(by_rule) == {"value-date-ambiguous", "key-duplicate", "value-code"}
+    assert by_rule["value-date-ambiguous"].value is None
+    assert by_rule["value-date-ambiguous"].line == 2
     everything = report.to_json()
     for secret in ("14/05/2012", "Testa", "Rosalind", "9990000018", "ZZ99", "2012-05-14"):
         assert secret not in everything
@@ -61,8 +62,14 @@ def test_a_header_row_of_identifiers_is_masked(tmp_path):
     rows = BASE["person_identifiers.csv"].splitlines()[1]
     report = validate_paths([make_return(tmp_path, {"person_identifiers.csv": rows + "\n"})])
     unknown = [f for f in report.findings if f.rule_id == "column-unknown"]
-    # Ten cells, none a column name (C1 and the empty UPN included).
-    assert len(unknown) == 10
+    # Nine cells, none a column name (C1 included); the empty UPN is a blank column (no values).
+    assert len(unknown) == 9
+    assert [(f.rule_id, f.message) for f in report.findings if f.rule_id == "column-blank"] == [
+        (
+            "column-blank",
+            "Column E has no name and no values (Excel often saves one after the last column); it was ignored.",
+        )
+    ]
     everything = report.to_json()
     for secret in ("Testa", "Fakename", "9990000018", "ZZ99 3AB", "2012-05-14"):
         assert secret not in everything

@@ -62,3 +62,28 @@ def make_return(folder: Path, changes: dict[str, str | bytes | None] | None = No
 def where(report) -> set[tuple[str, str, int | None, str | None]]:
     """(rule, file, line, column) of every finding: what the tests compare against."""
     return {(f.rule_id, f.file, f.line, f.column) for f in report.findings}
+
+
+def workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
+    """An .xlsx workbook (written by openpyxl) with one sheet per entry, rows as given; the cells
+    keep their Python types (a ``datetime.date`` is an Excel date, a number a number)."""
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    """The rows of a CSV text, as text cells."""
+    import csv
+
+    return [row for row in csv.reader(text.splitlines())]

@@ -99,7 +99,7 @@ def test_sample_loads_with_spec_types_history_and_idempotence(tmp_path):
     (bad / "children.csv").write_text("")  # and an empty file
     with pytest.raises(ReturnRejected) as rejected:
         load_return([bad], warehouse, skip_identity=True)
-    assert rejected.value.report.summary() == {"value-date": 1, "file-empty": 1}
+    assert rejected.value.report.summary() == {"value-date-ambiguous": 1, "file-empty": 1}
     assert rejected.value.exit_code == 1
     assert counts(warehouse) == before
     assert query(warehouse, f"SELECT count(*) FROM {HISTORY_TABLE}") == [(2,)]

@@ -19,7 +19,7 @@ import pyarrow as pa
 from earlyhelp.engine.config import EngineConfig
 from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.errors import DataError, UsageError
-from earlyhelp.spec.files import sql_literal
+from earlyhelp.spec.files import is_workbook, sql_literal
 from earlyhelp.spec.model import TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -146,11 +146,12 @@ def unreadable_table_error(con: duckdb.DuckDBPyConnection, name: str, columns: I
 
 
 def typed_ehld_views(con: duckdb.DuckDBPyConnection, data: Path, names: list[str]) -> None:
-    """Create one typed view per EHLD table on ``con`` from a folder or a warehouse file."""
+    """Create one typed view per EHLD table on ``con`` from a folder, a workbook (one sheet per
+    table) or a warehouse file."""
     if not data.exists():
         raise UsageError(f"{data} does not exist.", hint="Give an EHLD folder or a warehouse file.")
-    if data.is_file():
-        # Any single file is taken for a warehouse; a non-DuckDB file fails to attach, clearly.
+    if data.is_file() and not is_workbook(data):
+        # Any other single file is taken for a warehouse; a non-DuckDB file fails to attach, clearly.
         _warehouse_views(con, data, names)
         return
     from earlyhelp.validate.folder import EHLDFolder

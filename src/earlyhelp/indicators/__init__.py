@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from earlyhelp.engine import Engine, create_engine
 from earlyhelp.errors import DataError, UsageError
+from earlyhelp.indicators.comparators import AreaComparator, comparator_table
 from earlyhelp.indicators.compute import Assembler, gather, internal_table
 from earlyhelp.indicators.definitions import ADDITIVE_RELATIONS, INDICATOR_BY_NAME, INDICATORS, Indicator
+from earlyhelp.indicators.reasons import NOTES_FILE, Note, note_lines, write_notes
 from earlyhelp.publish import (
     DEFAULT_THRESHOLD,
     INTERNAL_FILE,
@@ -33,7 +36,9 @@ from earlyhelp.publish import (
     PUBLISHED_COLUMNS,
     PUBLISHED_FILE,
     README_FILE,
+    SOURCE_RETURNS,
     SPEC_FILE,
+    TOTAL,
     Publication,
     areas_from_rows,
     reference_areas,
@@ -41,19 +46,53 @@ from earlyhelp.publish import (
 )
 from earlyhelp.publish import publish as publish_with
 from earlyhelp.publish.audit import Audit, audit
+from earlyhelp.publish.conventions import LEVEL_ORDER
+from earlyhelp.publish.files import spec_layout
+
+_INDICATOR_ORDER = {indicator.name: i for i, indicator in enumerate(INDICATORS)}
+
+
+def _published_order(row: dict[str, str]) -> tuple:
+    return (
+        row["time_period"],
+        LEVEL_ORDER[row["geographic_level"]],
+        row["region_code"],
+        row["new_la_code"],
+        _INDICATOR_ORDER.get(row["indicator"], len(_INDICATOR_ORDER)),
+        row["breakdown"] != TOTAL,
+        row["breakdown"],
+    )
 
 
 def publish(
-    internal: pa.Table, threshold: int = DEFAULT_THRESHOLD, areas: dict[str, dict[str, str]] | None = None
+    internal: pa.Table,
+    threshold: int = DEFAULT_THRESHOLD,
+    areas: dict[str, dict[str, str]] | None = None,
+    comparators: list[AreaComparator] | None = None,
 ) -> Publication:
-    """Disclosure control of a typed internal table of these indicators (see :mod:`earlyhelp.publish`)."""
-    return publish_with(internal, INDICATOR_BY_NAME, threshold, areas, ADDITIVE_RELATIONS)
+    """Disclosure control of a typed internal table of these indicators (see :mod:`earlyhelp.publish`),
+    with DfE's published England and regional rows (``comparators``) put in their places as published:
+    already public, they are neither suppressed nor rounded again."""
+    publication = publish_with(internal, INDICATOR_BY_NAME, threshold, areas, ADDITIVE_RELATIONS)
+    if not comparators:
+        return publication
+    names = areas if areas is not None else reference_areas()
+    region_names = {code: entry.get("region_name", "") for code, entry in names.items()}
+    rows = publication.published.to_pylist() + comparator_table(comparators, region_names).to_pylist()
+    published = pa.Table.from_pylist(sorted(rows, key=_published_order), schema=publication.published.schema)
+    return Publication(publication.internal, published, spec_layout(published), threshold)
 
 
 def audit_publication(publication: Publication) -> Audit:
     """The disclosure audit of a publication (:mod:`earlyhelp.publish.audit`); a
-    :class:`DataError` (exit 1) when any suppressed count can be worked out too precisely."""
-    result = audit(publication.published, INDICATOR_BY_NAME, publication.threshold, ADDITIVE_RELATIONS)
+    :class:`DataError` (exit 1) when any suppressed count can be worked out too precisely.
+
+    DfE's published rows are left out: they are public already, and they are not sums of the LAs
+    loaded (they cover every LA of the area), so as constraints they would tie the loaded LAs'
+    figures to totals they do not add up to.
+    """
+    ours = publication.published.filter(pc.equal(publication.published.column("source"), SOURCE_RETURNS))
+    result = audit(ours, INDICATOR_BY_NAME, publication.threshold, ADDITIVE_RELATIONS)
     if result.recoverable:
         shown = "\n".join(f"  {interval.describe()}" for interval in result.recoverable[:10])
         more = len(result.recoverable) - 10
@@ -77,12 +116,13 @@ class IndicatorResult:
     engine: str
     seconds: float
     audit: Audit | None = None  # the disclosure audit, run before any file is written
+    notes: tuple[Note, ...] = ()  # why figures are x, in plain English
 
     @property
     def publishable_files(self) -> list[Path]:
         if self.out is None:
             return []
-        return [self.out / name for name in (SPEC_FILE, PUBLISHED_FILE, META_FILE, README_FILE)]
+        return [self.out / name for name in (SPEC_FILE, PUBLISHED_FILE, META_FILE, NOTES_FILE, README_FILE)]
 
     @property
     def internal_files(self) -> list[Path]:
@@ -125,16 +165,28 @@ def check_input(data: Path | str) -> Path:
     return path
 
 
-def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple[pa.Table, dict[str, dict[str, str]]]:
+@dataclass
+class _Computed:
+    internal: pa.Table
+    areas: dict[str, dict[str, str]]
+    comparators: list[AreaComparator]
+    notes: tuple[Note, ...]
+
+
+def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> _Computed:
     data = check_input(data)
 
-    def on(engine_: Engine) -> tuple[pa.Table, dict[str, dict[str, str]]]:
+    def on(engine_: Engine) -> _Computed:
         inputs = gather(engine_, data, base_year)
         names = engine_.sql("SELECT la_code, la_name, region_code, region_name FROM local_authorities")
         # Names from the data; LAs it does not name fall back to the shipped reference list.
         areas = reference_areas()
         areas.update(areas_from_rows(names.to_pylist(), reference_old_la_codes()))
-        return internal_table(Assembler(inputs).rows()), areas
+        assembler = Assembler(inputs)
+        internal = internal_table(assembler.rows())
+        labels = {i.name: i.label for i in INDICATORS}
+        notes = tuple(assembler.reasons.notes(labels, labels))
+        return _Computed(internal, areas, assembler.comparators, notes)
 
     if isinstance(engine, Engine):
         return on(engine)
@@ -144,7 +196,7 @@ def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> tuple
 
 def compute_internal(data: Path | str, engine: str | Engine = "duckdb", base_year: int | None = None) -> pa.Table:
     """The internal, unsuppressed table (typed: INTERNAL_SCHEMA, unrounded values); nothing written."""
-    return _run(Path(data), engine, base_year)[0]
+    return _run(Path(data), engine, base_year).internal
 
 
 def compute(
@@ -162,23 +214,39 @@ def compute(
     if suppression_threshold < 1:
         raise UsageError("--suppression-threshold must be at least 1 (the spec's default is 5).")
     started = time.perf_counter()
-    internal, areas = _run(Path(data), engine, base_year)
-    publication = publish(internal, suppression_threshold, areas)
+    computed = _run(Path(data), engine, base_year)
+    publication = publish(computed.internal, suppression_threshold, computed.areas, computed.comparators)
     out_path = None if out is None else Path(out)
     checked = None
     if out_path is not None:
         checked = audit_publication(publication)
         publication.write(out_path)
+        write_notes(out_path / NOTES_FILE, computed.notes)
+        _add_notes_to_readme(out_path / README_FILE, computed.notes)
     engine_name = engine.name if isinstance(engine, Engine) else engine
     return IndicatorResult(
-        internal,
+        computed.internal,
         publication.published,
         publication.spec_published,
         out_path,
         engine_name,
         time.perf_counter() - started,
         checked,
+        computed.notes,
     )
+
+
+def _add_notes_to_readme(readme: Path, notes: tuple[Note, ...]) -> None:
+    """The README says why each `x` is there (the same words as ``indicators_notes.csv``)."""
+    lines = note_lines(notes)
+    section = "\n## Figures that could not be computed\n\n"
+    if lines:
+        section += f"`{NOTES_FILE}` lists the same, one row per indicator and reason.\n\n"
+        section += "".join(f"- {line}\n" for line in lines)
+    else:
+        section += "Every figure could be computed.\n"
+    with open(readme, "a", encoding="utf-8") as handle:
+        handle.write(section)
 
 
 __all__ = [

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from earlyhelp.errors import UsageError
 from earlyhelp.output_folder import moved_path, staged_output
 from earlyhelp.spec import periods
+
+if TYPE_CHECKING:
+    from earlyhelp.indicators import IndicatorResult
 
 
 def _time_period(value: str | None) -> int | None:
@@ -18,6 +22,26 @@ def _time_period(value: str | None) -> int | None:
     if not periods.is_time_period(text):
         raise UsageError(f"--base-year {value!r} is not a financial year like 201920.")
     return int(text)
+
+
+def _explain(result: IndicatorResult) -> None:
+    """Say why figures are x: every LA-level reason, and the England and regional ones in a line."""
+    from earlyhelp.indicators.reasons import LA_SCOPE, NOTES_FILE
+
+    local = [note for note in result.notes if note.scope == LA_SCOPE]
+    if local:
+        click.echo("Not computed (x), and why:")
+        for note in local:
+            click.echo(f"  {note.line()}")
+    area = sorted({note.label for note in result.notes if note.scope != LA_SCOPE})
+    if area:
+        click.echo(
+            f"England and regions: {len(area)} indicator(s) are x where the returns do not cover every LA of "
+            f"the area and DfE publishes no figure; see {NOTES_FILE}."
+        )
+    stand_ins = sum(1 for source in result.published.column("source").to_pylist() if source == "published")
+    if stand_ins:
+        click.echo(f"England and regions: {stand_ins} figure(s) are DfE's published statistics (source = published).")
 
 
 @click.command("indicators")
@@ -107,6 +131,7 @@ def indicators(
             f"Disclosure audit: {len(result.audit.intervals)} suppressed counts, none can be worked out "
             f"from the published figures ({result.audit.seconds:.1f} s)."
         )
+    _explain(result)
     click.echo("Publishable (disclosure-controlled):")
     for path in result.publishable_files:
         click.echo(f"  {moved_path(path, staging, out)}")

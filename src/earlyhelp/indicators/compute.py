@@ -22,6 +22,8 @@ import pyarrow as pa
 from earlyhelp.console import steps
 from earlyhelp.engine import Engine
 from earlyhelp.errors import DataError, UsageError
+from earlyhelp.indicators import reasons as why
+from earlyhelp.indicators.comparators import AreaComparator, Geography, published_area_figure, reference_geography
 from earlyhelp.indicators.definitions import (
     INDICATORS,
     INPUT_TABLES,
@@ -322,14 +324,15 @@ def year_wholly_covered(returns: tuple[dt.date, dt.date, dt.date], period: int) 
     return period_start <= year_start and period_end >= year_end
 
 
-def _window_available(indicator: Indicator, returns: tuple[dt.date, dt.date, dt.date], period: int) -> bool:
+def _window_missed(indicator: Indicator, returns: tuple[dt.date, dt.date, dt.date], period: int) -> str | None:
+    """Why the data cannot cover the indicator's follow-up or look-back window, or None when it can."""
     period_start, _period_end, extract_date = returns
     year_start, year_end = periods.bounds(period)
     if indicator.follow_up_days and extract_date < year_end + dt.timedelta(days=indicator.follow_up_days):
-        return False
+        return why.follow_up(indicator.follow_up_days)
     if indicator.look_back_days and period_start > year_start - dt.timedelta(days=indicator.look_back_days):
-        return False
-    return True
+        return why.look_back(indicator.look_back_days)
+    return None
 
 
 @dataclass
@@ -368,10 +371,28 @@ def _value(indicator: Indicator, numerator: Number, denominator: Number | None, 
 
 
 class Assembler:
-    def __init__(self, inputs: Inputs):
+    """Every row of the internal table; England and regions only where the returns cover them
+    (:mod:`.comparators`), DfE's published rows (``comparators``) and the reasons for every ``x``
+    (``reasons``) beside them."""
+
+    def __init__(self, inputs: Inputs, geography: Geography | None = None):
         self.inputs = inputs
-        self.regions = inputs.regions
+        self.geography = geography if geography is not None else reference_geography()
         self.all_las = sorted(inputs.returns)
+        # An LA's region from the data, else from the package's list (a CIN census names none).
+        self.region_of = {la: inputs.region_of.get(la) or self.geography.region_of(la) for la in self.all_las}
+        members: dict[str, list[str]] = defaultdict(list)
+        for la in self.all_las:
+            if self.region_of[la]:
+                members[self.region_of[la]].append(la)
+        self.regions = dict(members)
+        self.in_england = self.geography.knows_any(self.all_las)
+        self.reasons = why.Reasons()
+        self.comparators: list[AreaComparator] = []
+
+    def _not_available(self, indicator: Indicator, period: int, reason: str) -> Figure:
+        self.reasons.add(indicator.name, period, reason)
+        return NOT_AVAILABLE_FIGURE
 
     # The LA-level figure, or None when the LA has no such row.
     def la_figure(self, indicator: Indicator, la: str, period: int, breakdown: str) -> Figure | None:
@@ -381,18 +402,22 @@ class Assembler:
         if period not in inputs.la_years.get(la, ()):
             return None
         # A table the return did not supply is unknown, not empty: counting it would publish 0.
-        if not inputs.supplies(la, tables_needed(indicator)):
-            return NOT_AVAILABLE_FIGURE
+        needed = tables_needed(indicator)
+        if not inputs.supplies(la, needed):
+            missing = needed - inputs.supplied.get(la, frozenset(RECORD_TABLES))
+            return self._not_available(indicator, period, why.missing_tables(missing))
         # Every record-based indicator counts events or episodes over the whole year, so a year
         # the return covers in part is not available. Spend comes from its own table (above).
         if not year_wholly_covered(inputs.returns[la], period):
-            return NOT_AVAILABLE_FIGURE
-        if not _window_available(indicator, inputs.returns[la], period):
-            return NOT_AVAILABLE_FIGURE
+            return self._not_available(indicator, period, why.PART_YEAR)
+        window = _window_missed(indicator, inputs.returns[la], period)
+        if window is not None:
+            return self._not_available(indicator, period, window)
         numerator = inputs.measures.get(indicator.numerator, {}).get((la, period, breakdown), 0)
         denominator: int | None = None
         if indicator.denominator == "population":
             if (la, period) not in inputs.population:
+                self.reasons.add(indicator.name, period, why.NO_POPULATION)
                 return Figure(numerator, None, None, NOT_AVAILABLE)
             denominator = inputs.population[(la, period)]
         elif indicator.denominator is not None:
@@ -410,6 +435,7 @@ class Assembler:
             return None
         population = inputs.population[(la, period)]
         if inputs.base_year is None or period not in inputs.deflators:
+            self.reasons.add("ei_spend_per_child_real", period, why.NO_DEFLATOR)
             return Figure(None, population, None, NOT_AVAILABLE)
         real = float(inputs.spend[(la, period)]) * inputs.deflators[inputs.base_year] / inputs.deflators[period]
         if not population:
@@ -448,6 +474,26 @@ class Assembler:
             return sorted({period for _la, period in self.inputs.spend})
         return sorted({p for years in self.inputs.la_years.values() for p in years})
 
+    def _covered(self, indicator: Indicator, period: int) -> set[str]:
+        """The LAs the data has figures from for the year (spend: every LA in the data)."""
+        if indicator.unit == "pounds":  # spend is not bound to the years of the returns
+            return set(self.all_las)
+        return {la for la in self.all_las if period in self.inputs.la_years.get(la, ())}
+
+    def _published_instead(self, indicator: Indicator, area: Area, period: int, breakdown: str) -> bool:
+        """For an area the returns do not wholly cover: keep DfE's published figure aside (never
+        summed or suppressed here) and say whether there is one."""
+        if not self.in_england or breakdown != TOTAL:
+            return False
+        published = published_area_figure(period, area.level, area.region_code, indicator.name)
+        if published is None:
+            return False
+        numerator, denominator, value, release = published
+        self.comparators.append(
+            AreaComparator(period, area.level, area.region_code, indicator.name, numerator, denominator, value, release)
+        )
+        return True
+
     def rows(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         areas: list[tuple[Area, list[str]]] = [(Area(NATIONAL, "", ""), self.all_las)]
@@ -459,17 +505,28 @@ class Assembler:
                 for value in indicator.breakdown_values[dimension]
             ]
             for period in self.periods(indicator):
+                expected = self.geography.members(period, self.region_of)
+                covered = self._covered(indicator, period)
                 for breakdown in breakdowns:
                     for area, members in areas:
                         code = area.region_code
                         figure = self.area_figure(indicator, area.level, members, code, period, breakdown)
-                        if figure is not None:
-                            out.append(_row(period, area, indicator, breakdown, figure))
+                        if figure is None:
+                            continue
+                        if not expected.get(code, set()) <= covered:
+                            if self._published_instead(indicator, area, period, breakdown):
+                                continue  # DfE's row stands in for it
+                            self.reasons.add(indicator.name, period, why.AREA_NOT_COVERED, why.AREA_SCOPE)
+                            figure = NOT_AVAILABLE_FIGURE
+                        out.append(_row(period, area, indicator, breakdown, figure))
                     for la in self.all_las:
                         figure = self.la_figure(indicator, la, period, breakdown)
                         if figure is not None:
-                            area = Area(LOCAL, self.inputs.region_of.get(la, ""), la)
+                            area = Area(LOCAL, self.region_of.get(la, ""), la)
                             out.append(_row(period, area, indicator, breakdown, figure))
+            if indicator.unit == "pounds" and not self.periods(indicator):
+                for period in sorted({p for years in self.inputs.la_years.values() for p in years}):
+                    self.reasons.add(indicator.name, period, why.NO_SPEND)
         return out
 
 

@@ -143,6 +143,11 @@ OUTPUT_COLUMNS = (
     "denominator",
     "value",
 )
+# Where a row's figures come from: computed from the LAs' returns, or DfE's published statistics
+# (England and regions the returns do not wholly cover). Not a column of the spec's indicators.csv,
+# whose layout the spec fixes; the EES file and the internal file carry it.
+SOURCE_RETURNS, SOURCE_PUBLISHED = "returns", "published"
+
 # Explore Education Statistics tidy format: indicators_published.csv.
 PUBLISHED_COLUMNS = (
     "time_period",
@@ -160,4 +165,5 @@ PUBLISHED_COLUMNS = (
     "numerator",
     "denominator",
     "value",
+    "source",
 )

@@ -40,6 +40,7 @@ from earlyhelp.publish.conventions import (
     LOW,
     PUBLISHED_COLUMNS,
     RATE_SCALES,
+    SOURCE_RETURNS,
     TIME_IDENTIFIER,
     Unit,
     round_half_away,
@@ -245,6 +246,7 @@ def disclosure_control(
             "numerator": numerator,
             "denominator": denominator,
             "value": value,
+            "source": SOURCE_RETURNS,
         }
         for column in PUBLISHED_COLUMNS:
             out[column].append(values[column])

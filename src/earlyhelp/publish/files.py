@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from earlyhelp.errors import DataError
 from earlyhelp.publish.conventions import (
@@ -28,6 +29,8 @@ from earlyhelp.publish.conventions import (
     OUTPUT_COLUMNS,
     PUBLISHED_FILE,
     README_FILE,
+    SOURCE_PUBLISHED,
+    SOURCE_RETURNS,
     SPEC_FILE,
     meta_notice,
     readme_notice,
@@ -75,6 +78,13 @@ def meta_rows(threshold: int) -> list[dict[str, str]]:
             "filter_hint": "Total, or <dimension>:<value>",
         },
         {
+            "col_name": "source",
+            "col_type": "Filter",
+            "label": "Source",
+            "filter_hint": f"{SOURCE_RETURNS}: computed from the LAs' returns; {SOURCE_PUBLISHED}: DfE's published "
+            "statistics, for England or a region the returns do not wholly cover",
+        },
+        {
             "col_name": "numerator",
             "col_type": "Indicator",
             "label": f"Numerator. {controlled}",
@@ -117,12 +127,18 @@ Written by `earlyhelp indicators`. Definitions: `docs/indicators.md` and the ind
 | file | publishable | what it holds |
 |---|---|---|
 | `{SPEC_FILE}` | **yes** | every indicator in the spec's columns (time_period, geographic_level, region_code, la_code, indicator, breakdown, numerator, denominator, value), disclosure-controlled and rounded |
-| `{PUBLISHED_FILE}` | **yes** | the same figures in Explore Education Statistics tidy format (area names, old LA codes); `earlyhelp report` reads it |
+| `{PUBLISHED_FILE}` | **yes** | the same figures in Explore Education Statistics tidy format (area names, old LA codes) with a `source` column; `earlyhelp report` reads it |
 | `{META_FILE}` | **yes** | the EES metadata of `{PUBLISHED_FILE}` |
 | `{README_FILE}` | yes | this file |
 | `{INTERNAL_FILE}` | **NO** | unsuppressed, unrounded figures for analysts with access to record-level data |
 
 {readme_notice(threshold)}
+
+England and regional figures are computed from the returns only when they cover every LA of the
+area in the year. Otherwise the row is DfE's published figure, exactly as DfE published it, where
+DfE publishes the indicator (`source` = `{SOURCE_PUBLISHED}` in `{PUBLISHED_FILE}` and the internal
+file; `{SPEC_FILE}` keeps the spec's columns, so holds the same rows without saying which), and
+`x` where it does not.
 
 Never publish or send anything in `{INTERNAL_DIR}/`: it is not disclosure-controlled.
 """
@@ -145,8 +161,20 @@ def write_folder(out: Path, internal: pa.Table, published: pa.Table, spec_publis
     write_csv(published, out / PUBLISHED_FILE)
     write_meta(out / META_FILE, threshold)
     (out / README_FILE).write_text(folder_readme(threshold), encoding="utf-8")
-    write_csv(internal_text(internal), out / INTERNAL_FILE)
+    write_csv(internal_file_table(internal, published), out / INTERNAL_FILE)
     (out / INTERNAL_README).write_text(INTERNAL_README_TEXT, encoding="utf-8")
+
+
+def internal_file_table(internal: pa.Table, published: pa.Table) -> pa.Table:
+    """The internal file: the internal table as text with a ``source`` column, then the rows of
+    DfE's published figures that stand in for England or regions (already public, as published)."""
+    text = internal_text(internal)
+    text = text.append_column("source", pa.array([SOURCE_RETURNS] * text.num_rows, pa.string()))
+    if "source" not in published.column_names:
+        return text
+    stand_ins = published.filter(pc.equal(published.column("source"), SOURCE_PUBLISHED))
+    spec = spec_layout(stand_ins).append_column("source", stand_ins.column("source"))
+    return pa.concat_tables([text, spec.cast(text.schema)])
 
 
 _META_THRESHOLD = re.compile(r"counts from 1 to (\d+) ")

@@ -17,7 +17,7 @@ from earlyhelp.report.published import PUBLISHED_COLUMNS, PUBLISHED_FILE, Publis
 from earlyhelp.report.render import render_report
 
 
-def build_report(data: Path, out: Path, la: str | None = None) -> Path:
+def build_report(data: Path, out: Path, la: str | None = None, allow_empty: bool = False) -> Path:
     """Compute the indicators for ``data`` and write ``out/index.html``.
 
     ``out/data`` receives only the published (disclosure-controlled) CSV and its metadata: the
@@ -34,7 +34,7 @@ def build_report(data: Path, out: Path, la: str | None = None) -> Path:
         ) from error
     with tempfile.TemporaryDirectory(prefix="earlyhelp-indicators-") as scratch:
         compute(Path(data), Path(scratch))
-        return render_report(Path(scratch) / PUBLISHED_FILE, Path(out), la=la)
+        return render_report(Path(scratch) / PUBLISHED_FILE, Path(out), la=la, allow_empty=allow_empty)
 
 
 __all__ = [

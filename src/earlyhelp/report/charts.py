@@ -21,7 +21,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from earlyhelp.publish import LOCAL, TOTAL, chart_notice
+from earlyhelp.publish import LOCAL, SOURCE_PUBLISHED, TOTAL, chart_notice
 from earlyhelp.report import funnel as funnel_limits
 from earlyhelp.report.catalogue import (
     OUTCOME_HEADINGS,
@@ -269,6 +269,7 @@ def _over_time(ctx: Context, name: str, chart_id: str, title: str, description: 
         meta.definition,
         *extra_notes,
         *_symbols_note(ctx.published.symbols, figures),
+        *published_source_note(figures),
         chart_notice(ctx.published.threshold),
     ]
     chart = Chart(chart_id, title, description, table, notes)
@@ -305,6 +306,55 @@ def _over_time(ctx: Context, name: str, chart_id: str, title: str, description: 
         chart.spec = _style(layered).to_dict()
         chart.summary = summary
     return chart
+
+
+def published_source_note(figures: Sequence[Figure | None]) -> list[str]:
+    """Which figures are DfE's published statistics standing in for England or a region."""
+    stand_ins = [f for f in figures if f is not None and f.source == SOURCE_PUBLISHED]
+    if not stand_ins:
+        return []
+    areas = sorted({f.area.name for f in stand_ins})
+    years = sorted({f.time_period for f in stand_ins})
+    return [
+        f"{' and '.join(areas)}: DfE's published figures for {period_label(years[0])}"
+        + (f" to {period_label(years[-1])}" if len(years) > 1 else "")
+        + ", because the returns do not cover every LA of the area (DfE, Characteristics of children in need)."
+    ]
+
+
+def _social_care_over_time(ctx: Context, name: str, chart_id: str, title: str, what: str) -> Chart:
+    where = f"in {ctx.area_name}" + (", its region and England." if ctx.is_la else ".")
+    return _over_time(ctx, name, chart_id, title, f"{what} {where}", [])
+
+
+def need_over_time(ctx: Context) -> Chart:
+    return _social_care_over_time(
+        ctx,
+        "cin_rate_per_10k",
+        "need-over-time",
+        "Children in need over time",
+        "Children in need of social care at any point in each year per 10,000 children aged 0 to 17,",
+    )
+
+
+def re_referrals_over_time(ctx: Context) -> Chart:
+    return _social_care_over_time(
+        ctx,
+        "re_referral_pct",
+        "re-referrals-over-time",
+        "Re-referrals over time",
+        "The percentage of referrals to social care made within 12 months of a previous referral of the child,",
+    )
+
+
+def second_plans_over_time(ctx: Context) -> Chart:
+    return _social_care_over_time(
+        ctx,
+        "cp_second_plan_pct",
+        "second-plans-over-time",
+        "Second or later child protection plans over time",
+        "The percentage of child protection plans started in the year for a child who had had a plan before,",
+    )
 
 
 def reach_over_time(ctx: Context) -> Chart:
@@ -833,6 +883,9 @@ CHARTS: tuple[Callable[[Context], Chart], ...] = (
     after_early_help,
     family_goals,
     spend_by_region,
+    need_over_time,
+    re_referrals_over_time,
+    second_plans_over_time,
 )
 
 NOT_REPORTED = ("x", "z", "")
@@ -915,11 +968,17 @@ def headlines(ctx: Context) -> tuple[list[Headline], DataTable]:
 
 
 def build_charts(ctx: Context) -> list[Chart]:
-    charts = [make(ctx) for make in CHARTS]
+    """Every chart with something to show: one whose indicator has no published row at all (not
+    even an x) is left out rather than shown empty."""
+    charts = [chart for chart in (make(ctx) for make in CHARTS) if chart.spec is not None or _shows_a_row(chart)]
     for chart in charts:
         if chart.spec is not None:
             chart.svg = to_svg(chart.spec, chart.id, chart.title, chart.summary or chart.description)
     return charts
+
+
+def _shows_a_row(chart: Chart) -> bool:
+    return any(cell.source is not None for row in chart.table.rows for cell in row)
 
 
 def context_for(published: Published, la: str | None) -> Context:

@@ -30,8 +30,14 @@ from earlyhelp.output_folder import moved_path, staged_output
 @click.option(
     "--la",
     "la",
-    metavar="CODE",
-    help="ONS code of an LA to report on against its region and England (default: England).",
+    metavar="LA",
+    help="An LA to report on against its region, England and its statistical neighbours: ONS code "
+    "(E06000001), DfE number (805) or name (Hartlepool). Default: England.",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Write the report even when no chart can be drawn (otherwise that is an error, exit 1, saying why).",
 )
 @click.option(
     "--force",
@@ -39,7 +45,9 @@ from earlyhelp.output_folder import moved_path, staged_output
     help="Write into a folder that already holds files: replaces only the files an earlier "
     "`earlyhelp report` wrote there, never anyone else's.",
 )
-def report(data: Path | None, indicators: Path | None, out: Path, la: str | None, force: bool) -> None:
+def report(
+    data: Path | None, indicators: Path | None, out: Path, la: str | None, allow_empty: bool, force: bool
+) -> None:
     """Write the report: charts and tables of the published indicators, as a static site.
 
     Works offline: open OUT/index.html in any browser, or serve the folder from any web server.
@@ -55,8 +63,8 @@ def report(data: Path | None, indicators: Path | None, out: Path, la: str | None
         raise UsageError(f"{data} does not exist.")
     with staged_output(out, "report", force) as staging:
         if data is not None:
-            index = build_report(data, staging, la=la)
+            index = build_report(data, staging, la=la, allow_empty=allow_empty)
         else:
             assert indicators is not None  # exactly one of the two, checked above
-            index = render_report(indicators, staging, la=la)
+            index = render_report(indicators, staging, la=la, allow_empty=allow_empty)
     click.echo(f"Report written to {moved_path(index, staging, out)}")

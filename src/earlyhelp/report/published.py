@@ -23,6 +23,7 @@ from earlyhelp.publish import (
     PUBLISHED_COLUMNS,
     PUBLISHED_FILE,
     REGIONAL,
+    SOURCE_RETURNS,
     SPEC_FILE,
     SYMBOLS,
     TOTAL,
@@ -57,6 +58,7 @@ class Figure:
     numerator: str
     denominator: str
     value: str
+    source: str = SOURCE_RETURNS  # or SOURCE_PUBLISHED: DfE's figure standing in for England or a region
 
     def cell(self, field: str) -> str:
         return getattr(self, field)
@@ -116,7 +118,7 @@ class Published:
             )
         path = _published_file_for(path)
         header = _header(path)
-        missing = [name for name in PUBLISHED_COLUMNS if name not in header]
+        missing = [name for name in REQUIRED_COLUMNS if name not in header]
         if missing:
             raise DataError(
                 f"{path.name} is not a published indicators file: missing column(s) {', '.join(missing)}.",
@@ -167,7 +169,9 @@ class Published:
                 return area
         raise UsageError(
             f"No local authority with code {code!r} in {self.source.name}.",
-            hint="Use the ONS code (E06..., E08..., E09..., E10...) of an LA in the data.",
+            hint="The LAs in it: "
+            + ", ".join(f"{area.code} ({area.name})" for area in self.local_authorities()[:20])
+            + ("" if len(self.local_authorities()) <= 20 else ", ..."),
         )
 
     def region_of(self, area: Area) -> Area | None:
@@ -175,6 +179,10 @@ class Published:
 
     def periods_with_value(self, indicator: str, area: Area, breakdown: str = TOTAL) -> list[str]:
         return [row.time_period for row in self.series(indicator, area, breakdown) if row.number() is not None]
+
+
+# Files written before the source column have every figure from the returns.
+REQUIRED_COLUMNS = tuple(name for name in PUBLISHED_COLUMNS if name != "source")
 
 
 def _header(path: Path) -> list[str]:
@@ -222,20 +230,23 @@ def _read_rows(path: Path) -> list[Figure]:
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
+    present = [name for name in PUBLISHED_COLUMNS if name in _header(path)]
     try:
         table = arrow_csv.read_csv(
             path,
             read_options=arrow_csv.ReadOptions(encoding="utf-8"),
             convert_options=arrow_csv.ConvertOptions(
-                column_types={name: pa.string() for name in PUBLISHED_COLUMNS},
-                include_columns=list(PUBLISHED_COLUMNS),
+                column_types={name: pa.string() for name in present},
+                include_columns=present,
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         raise DataError(f"{path.name} cannot be read as CSV: {str(error).splitlines()[0]}") from error
-    columns = {name: [(v or "").strip() for v in table.column(name).to_pylist()] for name in PUBLISHED_COLUMNS}
+    columns = {name: [(v or "").strip() for v in table.column(name).to_pylist()] for name in present}
+    if "source" not in columns:
+        columns["source"] = [SOURCE_RETURNS] * table.num_rows
     areas: dict[tuple[str, ...], Area] = {}
     rows = []
     for i in range(table.num_rows):
@@ -264,6 +275,7 @@ def _read_rows(path: Path) -> list[Figure]:
                 numerator=columns["numerator"][i],
                 denominator=columns["denominator"][i],
                 value=columns["value"][i],
+                source=columns["source"][i] or SOURCE_RETURNS,
             )
         )
     return rows

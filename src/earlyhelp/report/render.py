@@ -11,10 +11,12 @@ import jinja2
 from markupsafe import Markup
 
 from earlyhelp import __version__
-from earlyhelp.errors import UsageError
+from earlyhelp.errors import DataError, UsageError
+from earlyhelp.indicators.reasons import LA_SCOPE, NOTES_FILE, Note, read_notes
 from earlyhelp.publish import PUBLISHED_FILE, page_notice
 from earlyhelp.report.catalogue import format_number, indicator
-from earlyhelp.report.charts import Cell, build_charts, context_for, headlines
+from earlyhelp.report.charts import Cell, Chart, build_charts, context_for, headlines
+from earlyhelp.report.neighbours import NeighboursSection, neighbours_section
 from earlyhelp.report.published import Published
 from earlyhelp.spec.periods import label as period_label
 
@@ -47,27 +49,70 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def render_report(published_csv: Path, out: Path, la: str | None = None) -> Path:
+def _la_code(published: Published, la: str | None) -> str | None:
+    """The LA's code in the published file: as given, or what a DfE number or name resolves to."""
+    if la is None or any(area.code.upper() == la.strip().upper() for area in published.local_authorities()):
+        return la
+    from earlyhelp.reference import resolve_la
+
+    return resolve_la(la)
+
+
+def _reported_notes(notes: list[Note], area_shown: bool) -> list[str]:
+    """The reasons the page gives: every LA-level one, and the England and regional ones in one
+    sentence per reason (they repeat for every indicator)."""
+    lines = [note.line() for note in notes if note.scope == LA_SCOPE]
+    by_reason: dict[str, list[str]] = {}
+    for note in notes:
+        if note.scope != LA_SCOPE and area_shown:
+            by_reason.setdefault(note.reason, [])
+            if note.label not in by_reason[note.reason]:
+                by_reason[note.reason].append(note.label)
+    lines += [f"England and regions, {', '.join(labels)}: {reason}." for reason, labels in by_reason.items()]
+    return lines
+
+
+def check_not_empty(charts: list[Chart], section: NeighboursSection | None, reasons: list[str]) -> None:
+    """A report with no chart is an error (exit 1) that says why, unless an empty one was asked for."""
+    if any(chart.drawn for chart in charts) or (section is not None and section.drawn):
+        return
+    why = "\n".join(f"  {line}" for line in reasons[:20]) or "  every published figure is a symbol (c, x or z)"
+    raise DataError(
+        f"The report would have no chart: none of the published figures can be drawn.\n{why}",
+        hint="Supply the returns the figures need (see indicators_notes.csv), or pass --allow-empty to write "
+        "the report anyway.",
+    )
+
+
+def render_report(published_csv: Path, out: Path, la: str | None = None, allow_empty: bool = False) -> Path:
     """Write the report site for ``published_csv`` (a file or a folder holding one) into ``out``.
 
-    Returns ``out / "index.html"``. ``la`` is an LA's ONS code to report on it against its
-    region and England; without it the report is for England.
+    Returns ``out / "index.html"``. ``la`` is an LA (ONS code, DfE number or name) to report on it
+    against its region, England and its statistical neighbours; without it the report is for
+    England. A report with no chart is a :class:`DataError` unless ``allow_empty``.
     """
     published = Published.read(Path(published_csv))
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder.")
-    ctx = context_for(published, la)
+    ctx = context_for(published, _la_code(published, la))
     cards, headline_table = headlines(ctx)
     charts = build_charts(ctx)
+    neighbours = neighbours_section(ctx)
+    notes_file = published.source.parent / NOTES_FILE
+    reasons = _reported_notes(read_notes(notes_file), area_shown=True)
+    if not allow_empty:
+        check_not_empty(charts, neighbours, reasons)
 
     (out / "charts").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
     for chart in charts:
         if chart.svg is not None:
             (out / "charts" / f"{chart.id}.svg").write_text(chart.svg, encoding="utf-8")
+    if neighbours is not None and neighbours.svg is not None:
+        (out / "charts" / f"{neighbours.id}.svg").write_text(neighbours.svg, encoding="utf-8")
     # The site carries the exact file it shows, so readers can check and reuse the figures.
-    for source in (published.source, published.meta_file):
+    for source in (published.source, published.meta_file, notes_file):
         copy = out / "data" / (PUBLISHED_FILE if source == published.source else source.name)
         if source.is_file() and source.resolve() != copy.resolve():
             shutil.copyfile(source, copy)
@@ -81,6 +126,8 @@ def render_report(published_csv: Path, out: Path, la: str | None = None) -> Path
             cards=cards,
             headline_table=headline_table,
             charts=charts,
+            neighbours=neighbours,
+            reasons=reasons,
             symbols=published.symbols,
             # Our own wording around a number (no markup); kept unescaped as the page always had it.
             disclosure_notice=Markup(page_notice(published.threshold)),

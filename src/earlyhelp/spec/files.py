@@ -1,7 +1,8 @@
 """Finding EHLD tables on disk and reading them with the spec's types.
 
-A folder holds one file per table, named after it: ``referrals.csv`` or ``referrals.parquet``.
-This module finds the tables (:func:`find_tables`), the files misnamed for one
+A folder holds one file per table, named after it: ``referrals.csv`` or ``referrals.parquet``,
+or a workbook (``.xlsx`` and the other formats in ``WORKBOOK_SUFFIXES``) with one sheet per table,
+named after it (case and spaces forgiven: ``Referrals``). This module finds the tables (:func:`find_tables`), the files misnamed for one
 (:func:`misnamed_files`), and gives each table's typed SELECT (:func:`select_sql`). Stages read
 a folder through ``earlyhelp.validate.folder.EHLDFolder``, which runs the validator's file and
 header checks first; the spec is the base layer and imports no other stage.
@@ -19,13 +20,58 @@ from earlyhelp.spec.model import TABLES, Table
 
 SUFFIXES = (".csv", ".parquet")
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+# Workbooks read sheet by sheet (python-calamine reads every one of these formats).
+WORKBOOK_SUFFIXES = SPREADSHEET_SUFFIXES
+
+
+def sheet_table(sheet_name: str) -> str | None:
+    """The table a workbook sheet holds: its name, forgiving case, spaces and hyphens."""
+    name = re.sub(r"[\s-]+", "_", sheet_name.strip().lower())
+    return name if name in TABLES else None
+
+
+def workbook_sheets(path: Path) -> dict[str, str] | None:
+    """Table name -> sheet name for the sheets of the workbook at ``path`` named after a table
+    (the first such sheet of each table), or None when the file cannot be read as a workbook."""
+    names = workbook_sheet_names(path)
+    if names is None:
+        return None
+    found: dict[str, str] = {}
+    for sheet in names:
+        table_name = sheet_table(sheet)
+        if table_name is not None:
+            found.setdefault(table_name, sheet)
+    return found
+
+
+def workbook_sheet_names(path: Path) -> list[str] | None:
+    """Every sheet name of the workbook at ``path``, or None when it cannot be read as one."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError):
+        return None
+    try:
+        return list(workbook.sheet_names)
+    finally:
+        workbook.close()
+
+
+def is_workbook(path: Path) -> bool:
+    return path.suffix.lower() in WORKBOOK_SUFFIXES
+
+
 VALIDATE_HINT = "Run `earlyhelp validate` on the folder to see every problem, fix them, then run this again."
 
 
-def find_tables(paths: list[Path] | tuple[Path, ...] | Path) -> dict[str, Path]:
+def find_tables(paths: list[Path] | tuple[Path, ...] | Path, *, workbooks: bool = False) -> dict[str, Path]:
     """Map table name -> file for the EHLD files among ``paths`` (folders or files).
 
-    Files whose name is not an EHLD table are ignored here; the validator reports them.
+    Files whose name is not an EHLD table are ignored here; the validator reports them. With
+    ``workbooks``, a workbook maps each table one of its sheets is named after to the workbook's
+    path (for readers that read through ``earlyhelp.validate.folder``, which reads sheets; a stage
+    that reads or rewrites the files itself, such as linkage, leaves workbooks out).
     """
     if isinstance(paths, (str, Path)):
         paths = [Path(paths)]
@@ -36,13 +82,21 @@ def find_tables(paths: list[Path] | tuple[Path, ...] | Path) -> dict[str, Path]:
             raise UsageError(f"{path} does not exist.")
         candidates = sorted(path.iterdir()) if path.is_dir() else [path]
         for file in candidates:
-            if file.is_file() and file.suffix.lower() in SUFFIXES and file.stem in TABLES:
-                if file.stem in found and found[file.stem] != file:
+            if not file.is_file() or file.name.startswith(("~$", ".")):
+                continue
+            if is_workbook(file):
+                names = list(workbook_sheets(file) or ()) if workbooks else []
+            elif file.suffix.lower() in SUFFIXES and file.stem in TABLES:
+                names = [file.stem]
+            else:
+                continue
+            for name in names:
+                if name in found and found[name] != file:
                     raise UsageError(
-                        f"Two files hold the table {file.stem!r}: {found[file.stem]} and {file}.",
-                        hint="Keep one file per table (CSV or Parquet, not both).",
+                        f"Two files hold the table {name!r}: {found[name]} and {file}.",
+                        hint="Keep one file or sheet per table (CSV, Parquet or a workbook's sheet, not two).",
                     )
-                found[file.stem] = file
+                found[name] = file
     return found
 
 
@@ -58,6 +112,8 @@ def meant_for_table(file: Path) -> str | None:
         return None
     if file.stem in TABLES and suffix in SUFFIXES:
         return None  # named after its table: not misnamed
+    if is_workbook(file) and workbook_sheets(file):
+        return None  # a workbook whose sheets hold tables: its name does not matter
     return table_for_stem(file.stem, cutoff=0.85)
 
 
@@ -96,11 +152,14 @@ def misnamed_files(paths: list[Path] | tuple[Path, ...] | Path) -> dict[Path, st
 
 def rename_advice(file: Path, table_name: str) -> str:
     if file.suffix.lower() in SPREADSHEET_SUFFIXES:
-        return f"Open {file.name} in Excel and save it as 'CSV UTF-8 (comma delimited)' with the name {table_name}.csv."
+        return (
+            f"Name the sheet that holds the table {table_name} (one sheet per table), or open {file.name} in "
+            f"Excel and save it as 'CSV UTF-8 (comma delimited)' with the name {table_name}.csv."
+        )
     return f"Rename {file.name} to {table_name}{file.suffix.lower()} (file names are lower case)."
 
 
-def require_ehld_tables(*paths: Path | str) -> dict[str, Path]:
+def require_ehld_tables(*paths: Path | str, workbooks: bool = False) -> dict[str, Path]:
     """The EHLD tables at ``paths`` (as :func:`find_tables`), or a :class:`UsageError` (exit 2)
     when a path is missing or holds no file named after an EHLD table (an empty folder, the
     wrong folder, misnamed files).
@@ -115,7 +174,7 @@ def require_ehld_tables(*paths: Path | str) -> dict[str, Path]:
             raise UsageError(
                 f"{path} does not exist.", hint="Give the folder of an EHLD return: one CSV or Parquet file per table."
             )
-    tables = find_tables(given)
+    tables = find_tables(given, workbooks=workbooks)
     if tables:
         return tables
     where = ", ".join(str(p) for p in given)
@@ -136,7 +195,8 @@ def require_ehld_tables(*paths: Path | str) -> dict[str, Path]:
     raise UsageError(
         f"{where} {problem}.",
         hint="Give the folder of an EHLD return: one CSV (UTF-8) or Parquet file per table, named "
-        "after it, such as referrals.csv or children.parquet.",
+        "after it, such as referrals.csv or children.parquet, or an Excel workbook with one sheet per "
+        "table, named after it.",
     )
 
 
@@ -186,18 +246,26 @@ def select_sql(table: Table, path: Path | None) -> str:
         columns = ", ".join(f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"' for c in table.columns)
         return f"SELECT {columns} WHERE false"
     names = columns_in_file(path)
+    if path.suffix.lower() == ".csv":
+        return text_select_sql(table, names, csv_source_sql(path, names))
     present = set(names)
-    is_csv = path.suffix.lower() == ".csv"
-    exprs = []
-    for column in table.columns:
-        if column.name not in present:
-            exprs.append(f'CAST(NULL AS {column.duckdb_type}) AS "{column.name}"')
-        elif is_csv:
-            exprs.append(f'CAST(NULLIF(TRIM("{column.name}"), \'\') AS {column.duckdb_type}) AS "{column.name}"')
-        else:
-            exprs.append(f'CAST("{column.name}" AS {column.duckdb_type}) AS "{column.name}"')
-    if is_csv:
-        source = csv_source_sql(path, names)
-    else:
-        source = f"read_parquet({sql_literal(path)})"
+    exprs = [
+        f'CAST("{column.name}" AS {column.duckdb_type}) AS "{column.name}"'
+        if column.name in present
+        else f'CAST(NULL AS {column.duckdb_type}) AS "{column.name}"'
+        for column in table.columns
+    ]
+    return f"SELECT {', '.join(exprs)} FROM read_parquet({sql_literal(path)})"
+
+
+def text_select_sql(table: Table, names: list[str], source: str) -> str:
+    """The typed SELECT over ``source``, whose columns ``names`` hold text as written in a CSV
+    file (an empty or blank value is NULL)."""
+    present = set(names)
+    exprs = [
+        f'CAST(NULLIF(TRIM("{column.name}"), \'\') AS {column.duckdb_type}) AS "{column.name}"'
+        if column.name in present
+        else f'CAST(NULL AS {column.duckdb_type}) AS "{column.name}"'
+        for column in table.columns
+    ]
     return f"SELECT {', '.join(exprs)} FROM {source}"

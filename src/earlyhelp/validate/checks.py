@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from earlyhelp.spec import TABLES_IN_ORDER, Column, Table
 from earlyhelp.validate import rules
+from earlyhelp.validate.excel import DAY_FIRST
 from earlyhelp.validate.reader import Batch, TableFile
 from earlyhelp.validate.report import ValidationReport
 
@@ -250,6 +251,8 @@ class RowChecker:
             dates, invalid = _as_dates(values, empty)
             if invalid.any():
                 day_first = _np(pc.match_substring_regex(values, _DAY_FIRST))
+                if name in self.file.day_first_reported:
+                    invalid &= ~_np(pc.match_substring_regex(values, DAY_FIRST))  # value-date-ambiguous
                 self._flag(
                     "value-date", invalid, batch, name, values, expected=lambda i: _EXCEL_HINT if day_first[i] else ""
                 )

@@ -11,11 +11,20 @@ import pyarrow.compute as pc
 from earlyhelp.console import steps
 from earlyhelp.errors import UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER
-from earlyhelp.spec.files import SPREADSHEET_SUFFIXES, SUFFIXES, table_for_stem
+from earlyhelp.spec.files import (
+    SPREADSHEET_SUFFIXES,
+    SUFFIXES,
+    is_workbook,
+    sheet_table,
+    table_for_stem,
+    workbook_sheet_names,
+    workbook_sheets,
+)
 from earlyhelp.validate import rules
 from earlyhelp.validate.checks import ExtractDates, KeySink, RowChecker
+from earlyhelp.validate.excel import sheet_label
 from earlyhelp.validate.keys import CrossTableChecker
-from earlyhelp.validate.reader import open_csv, open_parquet
+from earlyhelp.validate.reader import open_table_file
 from earlyhelp.validate.report import DEFAULT_DETAIL_LIMIT, ValidationReport
 
 
@@ -36,8 +45,9 @@ def _did_you_mean(file: Path, suffix: str) -> str:
 
 @rules.finds("file-unknown-table", "file-spreadsheet", "file-duplicate-table")
 def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path]:
-    """Table name -> file, for folders and files given; report unknown names, spreadsheets and
-    duplicates."""
+    """Table name -> file, for folders and files given (a workbook for each of its sheets named
+    after a table); report unknown names, unreadable spreadsheets, sheets named after no table
+    and duplicates."""
     found: dict[str, Path] = {}
     for raw in paths:
         path = Path(raw)
@@ -55,9 +65,9 @@ def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path
             candidates = [path]
         for file in candidates:
             name, suffix = file.stem, file.suffix.lower()
-            if suffix in SPREADSHEET_SUFFIXES:
-                # Data the analyst meant to send, most likely, but not in a form that can be read.
-                report.add("file-spreadsheet", file=file, expected=_did_you_mean(file, ".csv"))
+            if is_workbook(file):
+                for table_name in _workbook_tables(file, report):
+                    _add_file(found, table_name, file, report)
                 continue
             if name not in TABLES or suffix not in SUFFIXES:
                 report.add(
@@ -66,12 +76,45 @@ def collect_files(paths: list[Path], report: ValidationReport) -> dict[str, Path
                     expected=_did_you_mean(file, suffix if suffix in SUFFIXES else ".csv"),
                 )
                 continue
-            if name in found:
-                if found[name].resolve() != file.resolve():
-                    report.add("file-duplicate-table", file=file, table=name, other=found[name].name)
-                continue
-            found[name] = file
+            _add_file(found, name, file, report)
     return found
+
+
+@rules.finds("file-duplicate-table")
+def _add_file(found: dict[str, Path], name: str, file: Path, report: ValidationReport) -> None:
+    if name in found:
+        if found[name].resolve() != file.resolve():
+            report.add("file-duplicate-table", file=file, table=name, other=found[name].name)
+        return
+    found[name] = file
+
+
+@rules.finds("file-spreadsheet", "sheet-unknown-table", "sheet-misnamed")
+def _workbook_tables(file: Path, report: ValidationReport) -> list[str]:
+    """The tables of a workbook's sheets; every other sheet is listed, with the table it may be."""
+    sheets = workbook_sheet_names(file)
+    if sheets is None:
+        # Data the analyst meant to send, most likely, but not in a form that can be read.
+        report.add("file-spreadsheet", file=file, expected=": it cannot be opened as a workbook" + _or_csv(file))
+        return []
+    tables = []
+    for sheet in sheets:
+        table_name = sheet_table(sheet)
+        if table_name is not None:
+            tables.append(table_name)
+            continue
+        close = table_for_stem(sheet, cutoff=0.8)
+        if close is not None:
+            report.add("sheet-misnamed", file=file, value=sheet, expected=close)
+        else:
+            report.add("sheet-unknown-table", file=file, value=sheet, expected="")
+    if not tables and not any(table_for_stem(sheet, cutoff=0.8) for sheet in sheets):
+        report.add(
+            "file-spreadsheet",
+            file=file,
+            expected=": none of its sheets is named after an EHLD table" + _or_csv(file),
+        )
+    return tables
 
 
 def validate_paths(
@@ -108,8 +151,7 @@ def validate_paths(
         for name in order:
             path = files[name]
             table = TABLES[name]
-            opener = open_parquet if path.suffix.lower() == ".parquet" else open_csv
-            table_file = opener(path, table, report)
+            table_file = open_table_file(path, table, report)
             if table_file is None:
                 advance(name)
                 continue
@@ -121,13 +163,15 @@ def validate_paths(
             finally:
                 sink.close()
             sinks[name] = sink
-            report.files[path.name] = table_file.rows
+            report.files[table_file.path.name] = table_file.rows
             if name == rules.RETURNS_TABLE:
                 extract_dates = _extract_returns(path, table_file.columns)
             advance(name)
         cross = CrossTableChecker(report, work_dir, threads=threads)
+        # Findings name a workbook's sheet, not just the workbook.
+        labels = {n: Path(sheet_label(p, _sheet_of(p, n))) if is_workbook(p) else p for n, p in files.items()}
         try:
-            cross.check(sinks, files, returns_checked=extract_dates is not None)
+            cross.check(sinks, labels, returns_checked=extract_dates is not None)
         finally:
             cross.close()
         advance("keys across tables")
@@ -139,8 +183,7 @@ def _extract_returns(path: Path, columns: list[str]) -> ExtractDates | None:
     if "la_code" not in columns:
         return None
     scratch = ValidationReport(detail_limit=0)  # its findings were reported on the first pass
-    opener = open_parquet if path.suffix.lower() == ".parquet" else open_csv
-    table_file = opener(path, TABLES[rules.RETURNS_TABLE], scratch)
+    table_file = open_table_file(path, TABLES[rules.RETURNS_TABLE], scratch)
     if table_file is None:
         return None
     la_codes: list[str] = []
@@ -164,3 +207,12 @@ def _extract_returns(path: Path, columns: list[str]) -> ExtractDates | None:
     return ExtractDates(
         pa.array(list(extract), pa.string()), pa.array(list(extract.values()), pa.date32()), file_name=path.name
     )
+
+
+def _or_csv(file: Path) -> str:
+    table = closest_table(file)
+    return f" (did you mean {table}.csv?)" if table else ""
+
+
+def _sheet_of(path: Path, table_name: str) -> str:
+    return (workbook_sheets(path) or {}).get(table_name, table_name)

@@ -9,11 +9,22 @@ meant for a table but is not named after it (``Referrals.csv``, ``cin_plans (1).
 
 The spec finds the files and types their columns (:mod:`earlyhelp.spec.files`); the checks and
 their wording are the validator's, so this lives here and the spec imports nothing from it.
+
+A workbook's sheet, and a CSV file as Excel saves it (dates dd/mm/yyyy, a blank last column, a
+totals row), are read by the validator's own reader, which undoes what Excel did
+(:mod:`earlyhelp.validate.excel`), into a text Parquet file that :func:`select_sql` then types
+like a CSV file: every reader (this folder's views, ``earlyhelp load``) gets the rows ``validate``
+checked. Other files are read by DuckDB directly, as before.
 """
 
 from __future__ import annotations
 
+import atexit
+import csv
 import difflib
+import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,15 +32,20 @@ from typing import TYPE_CHECKING
 from earlyhelp.errors import DataError
 from earlyhelp.spec.files import (
     VALIDATE_HINT,
+    columns_in_file,
     find_tables,
+    is_workbook,
     misnamed_files,
     rename_advice,
     require_ehld_tables,
-    select_sql,
+    sql_literal,
+    text_select_sql,
 )
+from earlyhelp.spec.files import select_sql as spec_select_sql
 from earlyhelp.spec.model import TABLES, Table
 from earlyhelp.validate.engine import validate_paths
-from earlyhelp.validate.reader import open_csv, open_parquet
+from earlyhelp.validate.excel import DAY_FIRST, is_blank_header, is_totals_row
+from earlyhelp.validate.reader import open_table_file
 from earlyhelp.validate.report import ValidationReport
 from earlyhelp.validate.rules import RULES
 
@@ -41,7 +57,7 @@ def check_ehld_folder(*paths: Path | str) -> EHLDFolder:
     """The EHLD folder at ``paths``, or a :class:`~earlyhelp.errors.UsageError` (exit 2) when a
     path is missing or holds no file named after an EHLD table (see
     :func:`earlyhelp.spec.files.require_ehld_tables`)."""
-    require_ehld_tables(*paths)
+    require_ehld_tables(*paths, workbooks=True)
     return EHLDFolder(*paths)
 
 
@@ -54,8 +70,7 @@ def header_problem(path: Path, table: Table) -> DataError | None:
     is not in the spec and resembles none that is missing (``notes``) is harmless and allowed.
     """
     report = ValidationReport()
-    opener = open_parquet if path.suffix.lower() == ".parquet" else open_csv
-    opened = opener(path, table, report)
+    opened = open_table_file(path, table, report, header_only=True)
     if opened is not None:
         opened.batches = iter(())  # nothing beyond the header is read here
     absent = [c for c in table.column_names if opened is None or c not in opened.columns]
@@ -70,11 +85,10 @@ def header_problem(path: Path, table: Table) -> DataError | None:
         return None
     first = problems[0]
     # A Parquet file's column names are not a row of it, so no line is given for them.
-    where = first.file
-    if first.line is not None and path.suffix.lower() != ".parquet":
-        where += f" line {first.line}"
-    if first.column:
-        where += f", column {first.column}"
+    if path.suffix.lower() == ".parquet":
+        where = first.file + (f", column {first.column}" if first.column else "")
+    else:
+        where = first.location()
     message = f"{where}: {first.message}"
     if first.rule_id == "column-missing" and first.column:
         renamed = [f for f in problems if f.rule_id == "column-unknown" and _resembles(f.column, [first.column])]
@@ -102,7 +116,7 @@ class EHLDFolder:
 
     def __init__(self, *paths: Path | str):
         self.paths = tuple(Path(p) for p in paths)
-        self.tables = find_tables(list(self.paths))
+        self.tables = find_tables(list(self.paths), workbooks=True)
 
     def __contains__(self, name: str) -> bool:
         return name in self.tables
@@ -143,7 +157,10 @@ class EHLDFolder:
         It reads every row, so it is for after a read has failed, to replace the database's
         message (which names no line, and whose text may quote a value) with the validator's.
         """
-        files = [self.tables[name] for name in TABLES if name in set(names or TABLES) and name in self.tables]
+        # A workbook holds several tables: validated once.
+        files = list(
+            dict.fromkeys(self.tables[name] for name in TABLES if name in set(names or TABLES) and name in self.tables)
+        )
         if not files:
             return None
         # Cross-table (key) rules need the whole folder; only what is wrong inside a file counts.
@@ -170,3 +187,97 @@ class EHLDFolder:
         self.check(names)
         for name in names or list(TABLES):
             con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {self.select_sql(name)}')
+
+
+def select_sql(table: Table, path: Path | None) -> str:
+    """A DuckDB SELECT giving the table from ``path`` with every spec column, typed; absent
+    columns (and a missing file) are NULL. A workbook's sheet and an Excel-saved CSV file are
+    read as the validator reads them (see the module's docstring)."""
+    if path is None or not needs_reader(path, table):
+        return spec_select_sql(table, path)
+    text = _text_parquet(path, table)
+    if text is None:  # not readable at all: DuckDB's reading fails, and the validator says why
+        return spec_select_sql(table, path) if not is_workbook(path) else spec_select_sql(table, None)
+    names = list(pq_schema_names(text))
+    return text_select_sql(table, names, f"read_parquet({sql_literal(text)})")
+
+
+def pq_schema_names(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(path).names)
+
+
+_DATE_TEXT = re.compile(DAY_FIRST.replace("^", "").replace("$", "").encode())
+TAIL_BYTES = 1 << 13
+
+
+def needs_reader(path: Path, table: Table) -> bool:
+    """Whether the file must be read by the validator's reader to be read as ``validate`` reads
+    it: a workbook, or a CSV file with a column without a name, a date written dd/mm/yyyy, or
+    (judged from its last line) a totals row at the end."""
+    if is_workbook(path):
+        return True
+    if path.suffix.lower() != ".csv":
+        return False
+    try:
+        names = columns_in_file(path)
+        with open(path, "rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - TAIL_BYTES))
+            tail = handle.read()
+    except (DataError, OSError):
+        return False  # the header check reports it
+    if any(is_blank_header(name) for name in names):
+        return True
+    if any(table.has_column(n) and table.column(n).type == "date" for n in names) and _has_day_first(path):
+        return True
+    last = [line for line in tail.decode("utf-8", "replace").splitlines() if line.strip(" ,")]
+    if not last or (len(last) == 1 and size > TAIL_BYTES):
+        return False
+    cells = next(csv.reader([last[-1]]), [])
+    return is_totals_row({n: c.strip() for n, c in zip(names, cells) if table.has_column(n)}, table)
+
+
+def _has_day_first(path: Path) -> bool:
+    import mmap
+
+    with open(path, "rb") as handle:
+        try:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                return mapped.find(b"/") >= 0 and _DATE_TEXT.search(mapped) is not None
+        except ValueError:  # an empty file
+            return False
+
+
+# The text Parquet files, by (file, size, modification time, table): a file is read once per run.
+_TEXT_FILES: dict[tuple[str, int, int, str], Path] = {}
+_text_folder: Path | None = None
+
+
+def _text_parquet(path: Path, table: Table) -> Path | None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    global _text_folder
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, table.name)
+    if key in _TEXT_FILES and _TEXT_FILES[key].exists():
+        return _TEXT_FILES[key]
+    opened = open_table_file(path, table, ValidationReport(detail_limit=0))
+    if opened is None:
+        return None
+    batches = list(opened.batches)
+    columns = {
+        name: pa.concat_arrays([b.columns[name] for b in batches]) if batches else pa.array([], pa.string())
+        for name in opened.columns
+    }
+    if _text_folder is None:
+        # It may hold identifiers (person_identifiers, when a caller reads it): private to the
+        # user, and removed when the process ends.
+        _text_folder = Path(tempfile.mkdtemp(prefix="earlyhelp-excel-"))
+        atexit.register(shutil.rmtree, _text_folder, ignore_errors=True)
+    target = _text_folder / f"{len(_TEXT_FILES)}-{table.name}.parquet"
+    pq.write_table(pa.table(columns or {"__none": pa.array([], pa.string())}), target)
+    _TEXT_FILES[key] = target
+    return target

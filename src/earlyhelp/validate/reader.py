@@ -7,7 +7,10 @@ through as empty records, and a quoted value can hold line breaks, which we coun
 a record is its record number plus the line breaks inside the records before it.
 
 File-level problems (empty, binary, wrong encoding, semicolons, a byte-order mark, header
-problems) are found here, before any row is read, and reported as findings.
+problems) are found here, before any row is read, and reported as findings. Workbook sheets are
+read into the same batches (:func:`open_sheet`), and what Excel does to a file (dates saved
+dd/mm/yyyy, a blank last column, a totals row) is undone here, the same for every reader
+(:mod:`earlyhelp.validate.excel`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import mmap
 import sys
 from collections import deque
 from collections.abc import Iterator
@@ -28,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from earlyhelp.spec import Table
+from earlyhelp.spec.files import is_workbook, workbook_sheets
 from earlyhelp.textsniff import (
     DELIMITERS,
     SNIFF_BYTES,
@@ -37,6 +42,15 @@ from earlyhelp.textsniff import (
     split_first_line,
 )
 from earlyhelp.validate import rules
+from earlyhelp.validate.excel import (
+    DayFirstCount,
+    day_first_to_iso,
+    day_first_verdict,
+    is_blank_header,
+    is_totals_row,
+    read_sheet,
+    sheet_label,
+)
 from earlyhelp.validate.report import ValidationReport
 
 BLOCK_BYTES = 1 << 22
@@ -64,6 +78,16 @@ class Batch:
     def num_rows(self) -> int:
         return len(self.lines)
 
+    def slice(self, start: int, stop: int) -> Batch:
+        return Batch(
+            {name: col.slice(start, stop - start) for name, col in self.columns.items()}, self.lines[start:stop]
+        )
+
+    @staticmethod
+    def concat(first: Batch, second: Batch) -> Batch:
+        columns = {name: pa.concat_arrays([first.columns[name], second.columns[name]]) for name in first.columns}
+        return Batch(columns, np.concatenate([first.lines, second.lines]))
+
 
 @dataclass
 class TableFile:
@@ -74,6 +98,8 @@ class TableFile:
     columns: list[str]  # spec columns present in the file (first occurrence)
     batches: Iterator[Batch]
     rows: int = 0
+    # Date columns whose dd/mm/yyyy values were reported once (value-date-ambiguous), not per row.
+    day_first_reported: frozenset[str] = frozenset()
 
 
 @rules.finds("column-missing", "column-unknown", "column-duplicate")
@@ -82,6 +108,8 @@ def _check_header(names: list[str], table: Table, path: Path, report: Validation
     seen: set[str] = set()
     present: list[str] = []
     for name in names:
+        if is_blank_header(name):
+            continue  # a blank column: reported once its values are known (column-blank)
         if name in seen:
             report.add("column-duplicate", file=path, table=table.name, line=1, column=name)
             continue
@@ -117,8 +145,10 @@ def _check_header(names: list[str], table: Table, path: Path, report: Validation
     "file-parse",
     "file-no-rows",
 )
-def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
-    """Check the file and its header; return a batch stream, or None when rows cannot be read."""
+def open_csv(path: Path, table: Table, report: ValidationReport, *, header_only: bool = False) -> TableFile | None:
+    """Check the file and its header; return a batch stream, or None when rows cannot be read.
+
+    ``header_only``: the batches will not be read, so the date columns are not scanned ahead."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)
@@ -168,15 +198,109 @@ def open_csv(path: Path, table: Table, report: ValidationReport) -> TableFile | 
     if len(head) + (len(_UTF8_BOM) if has_bom else 0) < SNIFF_BYTES and not rest.strip():
         # The whole file is a header (perhaps with trailing blank lines): nothing to parse.
         report.add("file-no-rows", file=path, table=table.name)
+        _report_blank_columns([i for i, name in enumerate(names) if is_blank_header(name)], set(), path, table, report)
         return TableFile(path, table, present, iter(()))
 
     # Parse every header column (so line breaks inside unknown columns are counted too) under
     # unique names; only spec columns are checked.
     parse_names = [f"{i}:{name}" for i, name in enumerate(names)]
     position = {name: names.index(name) for name in present}
+    blank = [i for i, name in enumerate(names) if is_blank_header(name)]
+    dates = [name for name in present if table.column(name).type == "date"]
+    convert: list[str] = []
     table_file = TableFile(path, table, present, iter(()))
-    table_file.batches = _csv_batches(path, table, report, has_bom, parse_names, position, table_file)
+    if dates and not header_only and _has_slash(path):
+        # Only a file with a '/' can hold dd/mm/yyyy dates; its date columns are read once ahead.
+        counts = {name: DayFirstCount() for name in dates}
+        scratch = TableFile(path, table, dates, iter(()))
+        only_dates = {name: position[name] for name in dates}
+        for batch in _csv_batches(
+            path, table, ValidationReport(detail_limit=0), has_bom, parse_names, only_dates, scratch, []
+        ):
+            for name in dates:
+                counts[name].add(batch.columns[name], batch.lines)
+        convert = _report_day_first(counts, table_file, report)
+    batches = _csv_batches(path, table, report, has_bom, parse_names, position, table_file, blank)
+    table_file.batches = _excel_fixed(batches, table_file, report, convert)
     return table_file
+
+
+def _values(count: int) -> str:
+    return f"{count:,} value" + ("" if count == 1 else "s")
+
+
+def _has_slash(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        try:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                return mapped.find(b"/") >= 0
+        except ValueError:  # an empty file cannot be mapped
+            return False
+
+
+@rules.finds("value-date-day-first", "value-date-ambiguous")
+def _report_day_first(counts: dict[str, DayFirstCount], table_file: TableFile, report: ValidationReport) -> list[str]:
+    """Say once per column what was made of its dd/mm/yyyy dates; return the columns to convert."""
+    convert, summarised = day_first_verdict(counts)
+    table = table_file.table
+    for name in convert:
+        report.add(
+            "value-date-day-first",
+            file=table_file.path,
+            table=table.name,
+            line=counts[name].first_line,
+            column=name,
+            expected=_values(counts[name].shaped),
+        )
+    for name in summarised:
+        count = counts[name]
+        if count.shaped < count.values:
+            why = f"the column mixes them with {_values(count.values - count.shaped)} written another way"
+        elif count.day_first < count.shaped:
+            why = f"{_values(count.shaped - count.day_first)} of them are not real dates when read day first"
+        elif any(c.month_over_12 for c in counts.values()):
+            why = "a date in the file has a second number above 12, so the file may be month first"
+        else:
+            why = "no date in the file has a day above 12, so the day and the month cannot be told apart"
+        report.add(
+            "value-date-ambiguous",
+            file=table_file.path,
+            table=table.name,
+            line=count.first_line,
+            column=name,
+            expected=_values(count.shaped),
+            other=why,
+        )
+    table_file.day_first_reported = frozenset(summarised)
+    return convert
+
+
+@rules.finds("row-totals")
+def _excel_fixed(
+    batches: Iterator[Batch], table_file: TableFile, report: ValidationReport, convert: list[str]
+) -> Iterator[Batch]:
+    """The batches with day-first dates read as ``YYYY-MM-DD`` and a trailing totals row (or
+    rows) held back and reported; a row that only looked like a total is released when a record
+    follows it."""
+    table = table_file.table
+    held: Batch | None = None
+    for batch in batches:
+        if convert:
+            batch.columns.update({name: day_first_to_iso(batch.columns[name]) for name in convert})
+        start = batch.num_rows
+        while start > 0 and is_totals_row({n: c[start - 1].as_py() for n, c in batch.columns.items()}, table):
+            start -= 1
+        if start == 0 and held is not None:
+            held = Batch.concat(held, batch)
+            continue
+        if held is not None:
+            yield held
+        if start:
+            yield batch.slice(0, start) if start < batch.num_rows else batch
+        held = batch.slice(start, batch.num_rows) if start < batch.num_rows else None
+    if held is not None:
+        report.add_rows("row-totals", file=table_file.path, table=table.name, lines=held.lines)
+        table_file.rows -= held.num_rows
 
 
 def _buffer_has(column: pa.Array, byte: int) -> bool:
@@ -205,6 +329,7 @@ def _csv_batches(
     parse_names: list[str],
     position: dict[str, int],
     table_file: TableFile,
+    blank: list[int],
 ) -> Iterator[Batch]:
     # (record number, line breaks inside it, fields found) of records Arrow could not parse.
     skipped: deque[tuple[int, int, int]] = deque()
@@ -248,6 +373,7 @@ def _csv_batches(
 
     # Whether the rows stopped at a file-level error: then "no records" would be untrue.
     stopped = False
+    filled: set[int] = set()  # blank-header columns found to hold a value
     next_record = 2  # the header is record 1
     breaks_so_far = 0  # line breaks inside values of the records read so far
     expected_fields = len(parse_names)
@@ -300,6 +426,7 @@ def _csv_batches(
                     break
             lines = place(record_batch.num_rows, _newlines_per_row(record_batch))
             columns = {name: _trim(record_batch.column(i)) for name, i in position.items()}
+            filled.update(i for i in blank if i not in filled and _has_value(record_batch.column(i)))
             yield from _without_blank_rows(record_batch, columns, lines, path, table, report, table_file)
         place(0, None, last=True)
     except pa.ArrowInvalid as error:
@@ -324,6 +451,34 @@ def _csv_batches(
         report.add("file-unreadable", file=path, table=table.name, value=error.strerror or "read error")
     if table_file.rows == 0 and not stopped:
         report.add("file-no-rows", file=path, table=table.name)
+    if not stopped:
+        _report_blank_columns(blank, filled, path, table, report)
+
+
+@rules.finds("column-blank", "column-unknown")
+def _report_blank_columns(
+    blank: list[int], filled: set[int], path: Path, table: Table, report: ValidationReport
+) -> None:
+    """A column with no name is ignored when it has no value either; with values it is unknown."""
+    for i in blank:
+        if i in filled:
+            report.add("column-unknown", file=path, table=table.name, line=1, column="(blank)", expected="")
+        else:
+            report.add("column-blank", file=path, table=table.name, line=1, expected=_column_letter(i))
+
+
+def _has_value(column: pa.Array) -> bool:
+    return bool(len(column)) and (pc.max(pc.binary_length(_trim(column))).as_py() or 0) > 0
+
+
+def _column_letter(index: int) -> str:
+    """Excel's name for the column at ``index`` (0 is A, 26 is AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def _trim(column: pa.Array) -> pa.Array:
@@ -453,3 +608,62 @@ def _parquet_batches(
         report.add("file-parquet", file=path, table=table.name, line=first_row, value="a data page cannot be read")
     if table_file.rows == 0 and not stopped:
         report.add("file-no-rows", file=path, table=table.name)
+
+
+# ---------------------------------------------------------------------- workbooks
+def open_table_file(
+    path: Path, table: Table, report: ValidationReport, *, header_only: bool = False
+) -> TableFile | None:
+    """Check the file (or, for a workbook, the sheet named after ``table``) and its header;
+    return a batch stream, or None when its rows cannot be read (``header_only``: the batches
+    will not be read)."""
+    if path.suffix.lower() == ".parquet":
+        return open_parquet(path, table, report)
+    if is_workbook(path):
+        return open_sheet(path, table, report)
+    return open_csv(path, table, report, header_only=header_only)
+
+
+@rules.finds("file-spreadsheet", "file-unreadable", "file-empty", "file-no-rows", "row-blank")
+def open_sheet(path: Path, table: Table, report: ValidationReport) -> TableFile | None:
+    """The sheet of the workbook ``path`` named after ``table``, read whole (a sheet holds at
+    most Excel's million rows) into one batch; rows are numbered as Excel numbers them."""
+    from python_calamine import CalamineError
+
+    sheets = workbook_sheets(path)
+    if sheets is None or table.name not in sheets:
+        report.add("file-spreadsheet", file=path, table=table.name, expected="")
+        return None
+    label = Path(sheet_label(path, sheets[table.name]))
+    try:
+        sheet = read_sheet(path, sheets[table.name], table)
+    except (CalamineError, OSError, ValueError) as error:
+        report.add("file-unreadable", file=label, table=table.name, value=getattr(error, "strerror", None) or "error")
+        return None
+    if not sheet.header:
+        report.add("file-empty", file=label, table=table.name)
+        return None
+    present = _check_header(sheet.header, table, label, report)
+    blank = [i for i, name in enumerate(sheet.header) if is_blank_header(name)]
+    _report_blank_columns(blank, {i for i in blank if _has_value(sheet.columns[i])}, label, table, report)
+    table_file = TableFile(label, table, present, iter(()))
+    columns = {name: _trim(sheet.columns[sheet.header.index(name)]) for name in present}
+    lines = sheet.lines
+    empty = np.ones(len(lines), dtype=bool)
+    for column in sheet.columns:
+        empty &= pc.binary_length(_trim(column)).to_numpy(zero_copy_only=False) == 0
+    if empty.any():
+        report.add_rows("row-blank", file=label, table=table.name, lines=lines[empty])
+        keep = pa.array(~empty)
+        columns = {name: col.filter(keep) for name, col in columns.items()}
+        lines = lines[~empty]
+    if not len(lines):
+        report.add("file-no-rows", file=label, table=table.name)
+        return table_file
+    counts = {name: DayFirstCount() for name in present if table.column(name).type == "date"}
+    for name, count in counts.items():
+        count.add(columns[name], lines)
+    convert = _report_day_first(counts, table_file, report)
+    table_file.rows = len(lines)
+    table_file.batches = _excel_fixed(iter([Batch(columns, lines)]), table_file, report, convert)
+    return table_file

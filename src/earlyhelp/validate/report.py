@@ -41,8 +41,11 @@ class Finding:
     def location(self) -> str:
         where = self.file
         if self.line is not None:
-            unit = "row" if self.file.lower().endswith(".parquet") else "line"
-            where += f" {unit} {self.line}"
+            if ", sheet " in self.file:  # a workbook's sheet (see validate.excel.sheet_label)
+                where += f", row {self.line}"
+            else:
+                unit = "row" if self.file.lower().endswith(".parquet") else "line"
+                where += f" {unit} {self.line}"
         if self.column:
             where += f", column {self.column}"
         return where

@@ -129,9 +129,9 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         "file-spreadsheet",
         "file",
         "{file} is a spreadsheet, so it was not read{expected}.",
-        "In Excel, save each table with File > Save As > 'CSV UTF-8 (comma delimited)', named after "
-        "its table (e.g. referrals.csv), and take the spreadsheet out of the folder.",
-        title="Spreadsheet instead of CSV",
+        "Save it again from Excel as a workbook (.xlsx) with one sheet per table, named after it; or save each "
+        "table with File > Save As > 'CSV UTF-8 (comma delimited)', named after its table (e.g. referrals.csv).",
+        title="Spreadsheet that cannot be read",
     ),
     Rule(
         "file-duplicate-table",
@@ -447,6 +447,60 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         "Either the referral led to more (set referral_nfa to false) or this record belongs to another referral.",
         tables=NFA_FOLLOW_UP_TABLES,
         title="No-further-action referral has follow-up",
+    ),
+    # ------------------------------------------------------------------ Excel habits (validate/excel.py)
+    Rule(
+        "value-date-day-first",
+        "header",
+        "Dates written day/month/year, as Excel saves them ({expected}, the first one here), were read "
+        "day first as YYYY-MM-DD.",
+        "Nothing to do. To be sure of the dates, format the column as yyyy-mm-dd in Excel before saving.",
+        severity="warning",
+        tables=_tables(_has_type("date")),
+        title="Dates written dd/mm/yyyy (read day first)",
+    ),
+    Rule(
+        "value-date-ambiguous",
+        "header",
+        "Dates written day/month/year ({expected}, the first one here) cannot be read for certain: {other}.",
+        "Format the column as yyyy-mm-dd in Excel and save the file again; dates written dd/mm/yyyy are read "
+        "only when every date of the column is one and some day above 12 shows the day comes first.",
+        tables=_tables(_has_type("date")),
+        title="Dates written dd/mm/yyyy that cannot be read for certain",
+    ),
+    Rule(
+        "column-blank",
+        "header",
+        "Column {expected} has no name and no values (Excel often saves one after the last column); it was ignored.",
+        "Nothing to do. Delete the empty column in Excel before saving to be safe.",
+        severity="warning",
+        tables=_ALL,
+        title="Blank column (ignored)",
+    ),
+    Rule(
+        "row-totals",
+        "header",
+        "This row at the end of the table looks like a totals row (no record key, only numbers); it was ignored.",
+        "Nothing to do if it is a total. Leave totals out of a return: every row must be one record.",
+        severity="warning",
+        tables=_ALL,
+        title="Totals row at the end (ignored)",
+    ),
+    Rule(
+        "sheet-unknown-table",
+        "file",
+        "The sheet {value} of {file} is not named after an EHLD table, so it was not read{expected}.",
+        "Name each sheet that holds a table after it (e.g. referrals); other sheets (notes, pivots) are "
+        "ignored. The tables are: " + ", ".join(_ALL) + ".",
+        severity="warning",
+        title="Sheet not named after a table (not read)",
+    ),
+    Rule(
+        "sheet-misnamed",
+        "file",
+        "The sheet {value} of {file} is not named after an EHLD table, so it was not read (did you mean {expected}?).",
+        "Rename the sheet after its table, e.g. referrals (case and spaces do not matter).",
+        title="Sheet name close to a table's",
     ),
 )
 

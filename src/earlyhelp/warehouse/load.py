@@ -27,9 +27,10 @@ from earlyhelp.console import steps
 from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER, Table
-from earlyhelp.spec.files import select_sql, sql_identifier, sql_literal
+from earlyhelp.spec.files import sql_identifier, sql_literal
 from earlyhelp.validate import ValidationReport, validate_paths
 from earlyhelp.validate.engine import collect_files
+from earlyhelp.validate.folder import select_sql  # reads workbooks and Excel-saved CSV as validate does
 from earlyhelp.validate.rules import RETURNS_TABLE
 from earlyhelp.warehouse.journal import Journal, crash_point, read_journal, remove_journal, write_journal
 
