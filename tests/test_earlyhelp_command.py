@@ -25,6 +25,7 @@ def test_help_lists_every_stage_in_pipeline_order():
         "report",
         "neighbours",
         "fund",
+        "thresholds",
         "evaluate",
     ]
 

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "List an LA's statistical neighbours (by code, number or name).",
     ),
     "fund": ("earlyhelp.funding.cli:fund", "Real-terms early intervention spend and a grant formula."),
+    "thresholds": ("earlyhelp.thresholds.cli:thresholds", "A case-mix-adjusted threshold index per LA."),
     "evaluate": ("earlyhelp.evaluate.cli:evaluate", "Estimate the effect of step-down to early help (ATT)."),
 }
 

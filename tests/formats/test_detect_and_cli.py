@@ -90,10 +90,10 @@ def test_cli_round_trip_and_clean_errors(data_dir: Path, tmp_path: Path) -> None
     assert date.returncode == 2 and "YYYY-MM-DD" in date.stderr
 
 
-def test_two_census_files_of_one_la_are_refused(data_dir: Path, tmp_path: Path) -> None:
+def test_two_census_files_of_one_la_and_year_are_refused(data_dir: Path, tmp_path: Path) -> None:
     shutil.copy(data_dir / "two_generations.xml", tmp_path / "a.xml")
     shutil.copy(data_dir / "two_generations.xml", tmp_path / "b.xml")
-    with pytest.raises(UsageError, match="both CIN census files of E06000001"):
+    with pytest.raises(UsageError, match="both the CIN census of E06000001 for 2025-03-31"):
         ingest([tmp_path / "a.xml", tmp_path / "b.xml"], tmp_path / "ehld")
     assert not (tmp_path / "ehld").exists()
 

@@ -230,7 +230,7 @@ def test_a_header_only_file_is_supplied_and_counts_zero(tmp_path):
     assert figures[LA1, YEAR, "cin_children"] == ("x", "x", "x")  # still no referrals file
 
 
-def test_a_warehouse_uses_each_las_latest_load_to_tell_what_it_supplied(tmp_path):
+def test_a_warehouse_uses_all_of_each_las_loads_to_tell_what_it_supplied(tmp_path):
     r = Return()
     r.la(LA1, population={2019: 1000})
     r.la(LA2, population={2019: 2000})
@@ -244,7 +244,8 @@ def test_a_warehouse_uses_each_las_latest_load_to_tell_what_it_supplied(tmp_path
     ehld = EHLDFolder(folder)
     for name in ehld.tables:
         con.execute(f'CREATE TABLE "{name}" AS {ehld.select_sql(name)}')
-    # load_history as `earlyhelp load` writes it; LA2's first return had EH, its latest has not.
+    # load_history as `earlyhelp load` writes it: loads accumulate, so LA1's earlier return with
+    # EH supplied it; neither of LA2's had EH.
     con.execute(
         "CREATE TABLE load_history (la_code VARCHAR, loaded_at TIMESTAMPTZ, files VARCHAR, "
         "rows_per_table VARCHAR, checksum VARCHAR)"
@@ -253,7 +254,8 @@ def test_a_warehouse_uses_each_las_latest_load_to_tell_what_it_supplied(tmp_path
     no_eh = json.dumps(sorted(f"{name}.csv" for name in ehld.tables if name != "early_help_episodes"))
     history = [
         (LA1, dt.datetime(2024, 1, 1, tzinfo=dt.UTC), everything),
-        (LA2, dt.datetime(2024, 1, 1, tzinfo=dt.UTC), everything),
+        (LA1, dt.datetime(2024, 2, 1, tzinfo=dt.UTC), no_eh),
+        (LA2, dt.datetime(2024, 1, 1, tzinfo=dt.UTC), no_eh),
         (LA2, dt.datetime(2024, 2, 1, tzinfo=dt.UTC), no_eh),
     ]
     for la, loaded_at, files in history:

@@ -15,6 +15,7 @@ from earlyhelp import sample
 from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES
 from earlyhelp.warehouse import HISTORY_TABLE, PROVENANCE_COLUMN, PROVENANCE_TABLES, ReturnRejected, load_return
+from earlyhelp.warehouse.periods import PERIOD_COLUMN, PERIOD_TABLES
 
 LA = "E06000001"
 OTHER_LA = "E06000002"
@@ -71,8 +72,10 @@ def test_sample_loads_with_spec_types_history_and_idempotence(tmp_path):
     )
     for name, table in TABLES.items():
         if table.zone != "identity":
-            # Partner and linkage tables carry one warehouse-only column, last: their return's LAs.
+            # Partner and linkage tables carry one warehouse-only column, last: their return's LAs;
+            # record tables theirs: the period of the return each row came from.
             extra = [(PROVENANCE_COLUMN, "VARCHAR[]")] if name in PROVENANCE_TABLES else []
+            extra += [(PERIOD_COLUMN, "VARCHAR")] if name in PERIOD_TABLES else []
             assert [(c, t) for n, c, t in columns if n == name] == [
                 (c.name, c.duckdb_type) for c in table.columns
             ] + extra
@@ -114,10 +117,19 @@ def test_another_la_is_added_and_a_reload_replaces_only_that_la(tmp_path):
         (LA, referrals),
         (OTHER_LA, referrals),
     ]
-    # The first LA sends a return without looked-after episodes: its old ones go, the other LA's stay.
+    # The first LA sends its return again without looked-after episodes: a return that has no file
+    # for them says nothing about them (they may come from another source), so they stay.
     smaller = copy_sample(tmp_path / "a2", LA, drop=("looked_after_episodes",))
     load_return([smaller], warehouse, skip_identity=True)
     cla = data_lines(sample.path() / "looked_after_episodes.csv")
+    assert query(warehouse, "SELECT la_code, count(*) FROM looked_after_episodes GROUP BY ALL ORDER BY 1") == [
+        (LA, cla),
+        (OTHER_LA, cla),
+    ]
+    # A header-only file says the return has none: the LA's old ones of that period go.
+    header = (sample.path() / "looked_after_episodes.csv").read_text(encoding="utf-8").splitlines()[0]
+    (smaller / "looked_after_episodes.csv").write_text(header + "\n", encoding="utf-8")
+    load_return([smaller], warehouse, skip_identity=True)
     assert query(warehouse, "SELECT la_code, count(*) FROM looked_after_episodes GROUP BY ALL") == [(OTHER_LA, cla)]
     assert query(warehouse, "SELECT la_code, count(*) FROM referrals GROUP BY ALL ORDER BY 1") == [
         (LA, referrals),
@@ -162,6 +174,7 @@ def test_cli_load(tmp_path):
     ok = runner.invoke(main, ["load", str(sample.path()), "--warehouse", str(warehouse), "--skip-identity"])
     assert ok.exit_code == 0, ok.output
     assert f"for {LA} into" in ok.stdout and "referrals" in ok.stdout
+    assert f"The warehouse now covers {LA} from 2019-04-01 to 2023-03-31." in ok.stdout
     bad = copy_sample(tmp_path / "bad")
     (bad / "returns.csv").write_text(
         "la_code,period_start,period_end,extract_date\nE06000001,2019-04-01,2023-03-31,2020-01-01\n"
@@ -385,5 +398,7 @@ def test_a_warehouse_made_before_the_ssda903_columns_gets_them_on_the_next_load(
         columns = [
             row[0] for row in query(warehouse, f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{table}'")
         ]
-        assert columns == list(TABLES[table].column_names)
+        # The spec's columns in its order; the warehouse-only source_period stays where it was.
+        assert [c for c in columns if c != PERIOD_COLUMN] == list(TABLES[table].column_names)
+        assert PERIOD_COLUMN in columns
     assert query(warehouse, "SELECT count(*) FROM children") == [(data_lines(sample.path() / "children.csv"),)]

@@ -41,10 +41,10 @@ class Evaluation:
 
 def _require_stats() -> None:
     try:
-        import statsmodels  # noqa: F401  (only checking it is installed)
+        import linearmodels  # noqa: F401  (only checking the stats extra is installed)
     except ModuleNotFoundError:
         raise UsageError(
-            "`earlyhelp evaluate` needs the statistics libraries, which are not installed.",
+            "`earlyhelp evaluate` needs linearmodels (the `stats` extra), which is not installed.",
             hint="Install them with: pip install 'earlyhelp[stats]' (or `make install`, which includes them).",
         ) from None
 

@@ -15,6 +15,8 @@ from earlyhelp.errors import UsageError
 from earlyhelp.formats.detect import Detected, Format, detect
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatError, FormatIssue, write_issues
+from earlyhelp.reference.fill import PACKAGE_TABLES, package_table, statement
+from earlyhelp.spec import periods as spec_periods
 
 ISSUES_FILE = "ingest_issues.tsv"
 ONS_LA_CODE = re.compile(r"^[EWSN]\d{8}$")
@@ -33,12 +35,15 @@ class IngestReport:
     issue_count: int = 0
     ignored_files: list[Path] = field(default_factory=list)
     copied_files: list[Path] = field(default_factory=list)
+    # Reference tables the files lacked, added from the package (earlyhelp.reference.fill).
+    reference_added: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"Read {', '.join(self.formats)} into {self.out}:"]
         lines += [f"  {table}: {count} rows" for table, count in sorted(self.rows.items())]
         if self.copied_files:
             lines.append(f"  EHLD tables copied as they are: {', '.join(p.name for p in self.copied_files)}")
+        lines += [f"  {statement(table)}" for table in self.reference_added]
         if self.issue_count:
             left_out = f"{self.skipped_children} children" if self.skipped_children else "the rows concerned"
             lines.append(f"  {self.issue_count} problem(s): {left_out} left out (listed in {self.out / ISSUES_FILE})")
@@ -125,6 +130,7 @@ def ingest_report(
             )
         with EHLDWriter(staging) as returns_writer:
             _write_returns(returns_writer, periods, writer.event_span, writer.la_codes, extract_date)
+            report.reference_added = _add_package_tables(returns_writer, staging, periods)
             rows |= returns_writer.counts
         report.rows = rows
         if report.issues:
@@ -135,6 +141,26 @@ def ingest_report(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _add_package_tables(writer: EHLDWriter, folder: Path, periods: dict[str, tuple[dt.date, dt.date]]) -> list[str]:
+    """Write the package's reference tables the files did not bring (for their LAs and, for
+    spend, the years they cover), so that rates can be computed; the tables written, in order."""
+    years = {
+        year
+        for start, end in periods.values()
+        for year in spec_periods.periods_between(spec_periods.period_of(start), spec_periods.period_of(end))
+    }
+    added = []
+    for table in PACKAGE_TABLES:
+        if any((folder / f"{table}{suffix}").exists() for suffix in (".csv", ".parquet")):
+            continue  # the return's own table wins
+        rows = package_table(table, periods, years).to_pylist()
+        for row in rows:
+            writer.add(table, row)
+        if rows:
+            added.append(table)
+    return added
 
 
 def _leave_out_children(folder: Path, child_ids: set[str]) -> tuple[dict[str, int], int]:

@@ -16,8 +16,10 @@ UPN, PersonBirthDate, Sex              person_identifiers (identity zone only)
 PersonBirthDate / Expected...          children.birth_month (YYYY-MM)
 Sex (M/F/U) or GenderCurrent (1/2/0/9) children.sex (1 -> M, 2 -> F, 0 and 9 -> U)
 Disabilities                           children.disabled (NONE only -> false)
-CINdetails                             referrals
-Assessments                            assessments (factors joined with "|")
+CINdetails                             referrals (referral_id = child_id + "-R" +
+                                       CINreferralDate: the same in every census year)
+Assessments                            assessments (factors joined with "|";
+                                       assessment_id = referral_id + "-A" + start date)
 CINPlanDates                           cin_plans
 Section47                              s47_enquiries (CINdetails DateOfInitialCPC fills
                                        the last S47 without its own ICPC date)
@@ -30,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,24 +276,88 @@ class CinXmlReader:
 
     def read(self, group: Detected, writer: EHLDWriter, *, la_code: str | None) -> ReadResult:
         total = ReadResult()
-        census_las: dict[str, Path] = {}
-        for file in group.files:
-            result = read_cin_xml(file, writer, la_code=la_code)
-            if result.la_code in census_las:
-                # Episodes open across 31 March are in both years' files; merging them needs
-                # matching episodes across returns, which ingest does not do.
-                raise UsageError(
-                    f"{census_las[result.la_code].name} and {file.name} are both CIN census files of {result.la_code}.",
-                    hint="Ingest one census per LA at a time, each into its own folder.",
-                )
-            if result.la_code:
-                census_las[result.la_code] = file
-            total.issues.extend(result.issues)
-            total.issue_count += result.issue_count
-            total.skipped_children += result.skipped_children
-            if result.la_code and result.reference_date:
-                total.periods[result.la_code] = (_census_start(result.reference_date), result.reference_date)
+        if len(group.files) == 1:
+            self._add(total, read_cin_xml(group.files[0], writer, la_code=la_code), group.files[0])
+            return total
+        # Several censuses (one LA's years, or several LAs): each is read on its own, then they
+        # are merged, a record held by two censuses taking the later census's version.
+        with tempfile.TemporaryDirectory(prefix=".cin-years-", dir=writer.folder.parent) as scratch:
+            read: list[tuple[dt.date, Path]] = []
+            seen: dict[tuple[str, dt.date], Path] = {}
+            for number, file in enumerate(group.files):
+                folder = Path(scratch) / str(number)
+                with EHLDWriter(folder) as own:
+                    result = read_cin_xml(file, own, la_code=la_code)
+                self._add(total, result, file)
+                if not (result.la_code and result.reference_date):
+                    continue
+                census = (result.la_code, result.reference_date)
+                if census in seen:
+                    raise UsageError(
+                        f"{seen[census].name} and {file.name} are both the CIN census of {result.la_code} "
+                        f"for {result.reference_date:%Y-%m-%d}.",
+                        hint="Ingest one file per LA and census year.",
+                    )
+                seen[census] = file
+                read.append((result.reference_date, folder))
+            _refuse_gaps(total.periods, seen)
+            _merge_censuses(read, writer)
         return total
+
+    @staticmethod
+    def _add(total: ReadResult, result: CinReadResult, file: Path) -> None:
+        total.issues.extend(result.issues)
+        total.issue_count += result.issue_count
+        total.skipped_children += result.skipped_children
+        if result.la_code and result.reference_date:
+            start, end = _census_start(result.reference_date), result.reference_date
+            if result.la_code in total.periods:
+                first, last = total.periods[result.la_code]
+                start, end = min(start, first), max(end, last)
+            total.periods[result.la_code] = (start, end)
+
+
+def _refuse_gaps(periods: dict[str, tuple[dt.date, dt.date]], censuses: dict[tuple[str, dt.date], Path]) -> None:
+    """An LA's censuses must be consecutive years: one ``returns`` row cannot describe a gap."""
+    for la in periods:
+        years = sorted(reference for code, reference in censuses if code == la)
+        for earlier, later in zip(years, years[1:], strict=False):
+            if _census_start(later) > earlier + dt.timedelta(days=1):
+                raise UsageError(
+                    f"The CIN census files of {la} skip the year between {earlier:%Y-%m-%d} and {later:%Y-%m-%d}.",
+                    hint="Add that year's census, or ingest the years on either side into separate folders.",
+                )
+
+
+def _merge_censuses(read: list[tuple[dt.date, Path]], writer: EHLDWriter) -> None:
+    """Write the union of the censuses' tables, one row per record, the latest census's version."""
+    from earlyhelp.engine.connect import duckdb_connection
+    from earlyhelp.spec import TABLES_IN_ORDER
+    from earlyhelp.spec.files import sql_identifier
+    from earlyhelp.warehouse.periods import key_columns
+
+    con = duckdb_connection()
+    try:
+        for table in TABLES_IN_ORDER:
+            parts = [
+                f"SELECT *, {sql_literal(reference.isoformat())} AS census "
+                f"FROM read_csv({sql_literal(str(folder / f'{table.name}.csv'))}, header = true, all_varchar = true)"
+                for reference, folder in read
+                if (folder / f"{table.name}.csv").exists()
+            ]
+            if not parts:
+                continue
+            keys = ", ".join(sql_identifier(c) for c in key_columns(table))
+            columns = ", ".join(sql_identifier(c) for c in table.column_names)
+            rows = _stream(
+                con,
+                f"SELECT {columns} FROM ({' UNION ALL BY NAME '.join(parts)}) "
+                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY census DESC) = 1 ORDER BY {keys}",
+            )
+            for row in rows:
+                writer.add(table.name, row)
+    finally:
+        con.close()
 
 
 def _census_start(reference_date: dt.date) -> dt.date:
@@ -492,10 +559,13 @@ def _read_child(
             "sex": sex,
         },
     )
-    for r, details in enumerate(child.iterfind("CINdetails"), start=1):
-        referral_id = f"{child_id}-R{r}"
-        base = {"la_code": la_code, "child_id": child_id, "referral_id": referral_id}
+    referral_ids: set[str] = set()
+    for details in child.iterfind("CINdetails"):
         episode = _fields(details)
+        # Named by its referral date, so that the episode is the same referral in every census
+        # that holds it (one open at 31 March is in the next year's census too).
+        referral_id = _unique_id(f"{child_id}-R{episode.get('CINreferralDate') or ''}", referral_ids)
+        base = {"la_code": la_code, "child_id": child_id, "referral_id": referral_id}
         out.add(
             "referrals",
             base
@@ -508,13 +578,12 @@ def _read_child(
                 "closure_reason": episode.get("ReasonForClosure"),
             },
         )
-        assessments = 0
+        assessment_ids: set[str] = set()
         enquiries: list[dict] = []
         plans: list[dict] = []
         for block in details:
             tag = block.tag
             if tag == "Assessments":
-                assessments += 1
                 values = _fields(block)
                 factors: list[str] = []
                 for factor in block.iterfind("FactorsIdentifiedAtAssessment/AssessmentFactors"):
@@ -525,7 +594,9 @@ def _read_child(
                     "assessments",
                     base
                     | {
-                        "assessment_id": f"{referral_id}-A{assessments}",
+                        "assessment_id": _unique_id(
+                            f"{referral_id}-A{values.get('AssessmentActualStartDate') or ''}", assessment_ids
+                        ),
                         "start_date": values.get("AssessmentActualStartDate"),
                         "authorisation_date": values.get("AssessmentAuthorisationDate"),
                         "factors": "|".join(factors) or None,
@@ -572,6 +643,17 @@ def _read_child(
         for plan in plans:
             out.add("cp_plans", plan)
     return True
+
+
+def _unique_id(stem: str, taken: set[str]) -> str:
+    """``stem``, or ``stem-2``, ``stem-3`` ... when a child has two episodes (or an episode two
+    assessments) starting the same day; each census lists them in the same order."""
+    candidate, copy = stem, 1
+    while candidate in taken:
+        copy += 1
+        candidate = f"{stem}-{copy}"
+    taken.add(candidate)
+    return candidate
 
 
 # --------------------------------------------------------------------------- writing

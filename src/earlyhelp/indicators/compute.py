@@ -72,6 +72,8 @@ class Inputs:
     medians: dict[str, dict[tuple[str, str, int], tuple[int, int]]]  # (level, area, tp) -> n, median
     # la -> the record tables its return supplied (default: all, when the data cannot tell)
     supplied: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Reference tables the data lacked for some LA, taken from the package (reference.fill).
+    reference_added: list[str] = field(default_factory=list)
 
     def supplies(self, la: str, tables: frozenset[str]) -> bool:
         return tables <= self.supplied.get(la, frozenset(RECORD_TABLES))
@@ -178,9 +180,9 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
 
     A folder is one return: its files say which tables it holds, for every LA in it (a header-only
     file is supplied and means "no records"). A warehouse keeps every table for every LA, so
-    there the LA's latest ``load_history`` row says which files its return had (``earlyhelp
-    load`` deletes an LA's rows of a table its new return leaves out). A warehouse without that
-    history cannot tell, and every table counts as supplied.
+    there the LA's ``load_history`` rows say which files its returns had, together (returns
+    accumulate by period and source). A warehouse without that history cannot tell, and every
+    table counts as supplied.
     """
     path = Path(data)
     if path.is_dir():
@@ -188,9 +190,9 @@ def supplied_tables(data: Path | str, las: list[str]) -> dict[str, frozenset[str
 
         present = frozenset(EHLDFolder(path).tables) & frozenset(RECORD_TABLES)
         return {la: present for la in las}
-    from earlyhelp.warehouse import latest_return_tables
+    from earlyhelp.warehouse import loaded_return_tables
 
-    return {la: tables & frozenset(RECORD_TABLES) for la, tables in latest_return_tables(path).items()}
+    return {la: tables & frozenset(RECORD_TABLES) for la, tables in loaded_return_tables(path).items()}
 
 
 def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> Inputs:
@@ -225,6 +227,7 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
             "The data has no `returns` rows, so the years it covers are unknown.",
             hint="Each LA's return needs a row in returns.csv (period_start, period_end, extract_date).",
         )
+    reference_added = _fill_reference(engine, returns)
     region_of = {
         row["la_code"]: row["region_code"] or ""
         for row in _rows(engine.sql("SELECT la_code, region_code FROM local_authorities"))
@@ -307,7 +310,34 @@ def gather(engine: Engine, data: Path | str, base_year: int | None = None) -> In
         chosen_base,
         medians,
         supplied_tables(data, sorted(returns)),
+        reference_added,
     )
+
+
+def _fill_reference(engine: Engine, returns: dict[str, tuple[dt.date, dt.date, dt.date]]) -> list[str]:
+    """For a reference table the data has no row of, the package's rows for the LAs of the
+    returns (spend only for the years they cover); the tables added, each stated in the log.
+    A table the data has is the data's own: package rows are never mixed into it."""
+    import logging
+
+    from earlyhelp.reference.fill import PACKAGE_TABLES, package_table, statement
+
+    years = {
+        year
+        for start, end, _extract in returns.values()
+        for year in periods.periods_between(periods.period_of(start), periods.period_of(end))
+    }
+    added = []
+    for name in (table for table in PACKAGE_TABLES if table in INPUT_TABLES):
+        if _rows(engine.sql(f"SELECT 1 AS any_row FROM {name} LIMIT 1")):
+            continue
+        package = package_table(name, returns, years)
+        if package.num_rows:
+            empty = engine.sql(f"SELECT * FROM {name} LIMIT 0")
+            engine.register(name, package.select(empty.column_names).cast(empty.schema))
+            added.append(name)
+            logging.getLogger(__name__).warning("%s: the data has none", statement(name))
+    return added
 
 
 # ----------------------------------------------------------------------------- assembly

@@ -44,6 +44,14 @@ from earlyhelp.synth.settings import SCALES
     "missing values or out-of-date postcodes), e.g. to test DfE returns.",
 )
 @click.option(
+    "--threshold-sigma",
+    type=click.FloatRange(min=0.0),
+    default=0.0,
+    show_default=True,
+    help="Plant LA threshold differences: each LA's log-odds shift (spread by this SD) on its NFA, "
+    "not-in-need, CIN plan and CP plan decisions, recorded in truth/thresholds.csv. 0 plants none.",
+)
+@click.option(
     "--force", is_flag=True, help="Write into a folder that holds other files (its EHLD tables are replaced)."
 )
 def synth(
@@ -54,6 +62,7 @@ def synth(
     fmt: str,
     check_dir: Path | None,
     no_identity_faults: bool,
+    threshold_sigma: float,
     force: bool,
 ) -> None:
     """Write every EHLD table of a synthetic population calibrated to real England, plus truth/.
@@ -84,11 +93,13 @@ def synth(
     if out is None:
         raise UsageError("Say where to write with --out DIR (or compare a folder with --check DIR).")
     from earlyhelp.synth.generate import generate, settings_for
-    from earlyhelp.synth.settings import NO_IDENTITY_FAULTS
+    from earlyhelp.synth.settings import NO_IDENTITY_FAULTS, ThresholdEffect
 
     settings = settings_for(scale, years, seed)
     if no_identity_faults:
         settings = settings.with_changes(identity_faults=NO_IDENTITY_FAULTS)
+    if threshold_sigma > 0:
+        settings = settings.with_changes(threshold=ThresholdEffect(la_sigma=threshold_sigma))
     started = time.perf_counter()
     generate(out, fmt=fmt, settings=settings, replace_existing=force)
     click.echo(

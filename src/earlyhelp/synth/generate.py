@@ -20,7 +20,7 @@ from earlyhelp.synth.identities import make_identity_records
 from earlyhelp.synth.rates import build_rates
 from earlyhelp.synth.settings import SynthSettings, parse_years
 from earlyhelp.synth.settings import scale as scale_named
-from earlyhelp.synth.simulate import Journeys, day_number, day_of, simulate
+from earlyhelp.synth.simulate import Journeys, day_number, day_of, planted_thresholds, simulate
 from earlyhelp.synth.ssda903 import episode_details, motherhood
 from earlyhelp.synth.tables import TableBuilder, build, dates, ids, reference_tables
 
@@ -134,6 +134,8 @@ def generate(
     effects["years"] = f"{periods.time_period(settings.first_year)}:{periods.time_period(settings.last_year)}"
     effects["seed"] = settings.seed
     (out / "truth" / "effects.json").write_text(json.dumps(effects, indent=2, sort_keys=True) + "\n")
+    if settings.threshold.la_sigma > 0:
+        _write_threshold_truth(out / "truth" / "thresholds.csv", settings, rates.la_codes)
     timings["total"] = time.perf_counter() - clock
     log.info("synth timings: %s", {k: round(v, 1) for k, v in timings.items()})
     return out
@@ -584,6 +586,13 @@ def _effects_document(settings: SynthSettings, realised: dict[str, float]) -> di
             "mean_rr_12m_all_closures": _ratio(realised.get("sum_rr_12m_all"), closures),
         },
     }
+
+
+def _write_threshold_truth(path: Path, settings: SynthSettings, la_codes: list[str]) -> None:
+    """truth/thresholds.csv: la_code, planted_effect (log-odds; higher = higher threshold)."""
+    shifts = planted_thresholds(settings, la_codes)
+    lines = ["la_code,planted_effect"] + [f"{code},{shift:.6f}" for code, shift in zip(la_codes, shifts, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
 
 
 def _ratio(total: float | None, count: float) -> float | None:

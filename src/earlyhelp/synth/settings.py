@@ -101,6 +101,20 @@ class SpendEffect:
 
 
 @dataclass(frozen=True)
+class ThresholdEffect:
+    """Planted LA thresholds: each LA gets a log-odds shift theta (normal scores spread by
+    ``la_sigma``, placed by the seed) added to its front door's no-further-action and
+    assessed-not-in-need decisions and taken from its CIN plan and child protection plan decisions,
+    so a positive theta is a higher threshold. When planted, these decisions start from one rate
+    for all the LAs simulated together (their mean) instead of each LA's real rate, so LAs differ
+    in them only by case mix and theta: a known answer for `earlyhelp thresholds`. Opt-in: the
+    default 0 plants nothing and leaves synthetic England byte for byte as it was (and calibrated
+    to the published LA rates)."""
+
+    la_sigma: float = 0.0
+
+
+@dataclass(frozen=True)
 class Behaviour:
     """Calibrated behavioural parameters (see docs/synth.md, "Calibration")."""
 
@@ -156,6 +170,7 @@ class SynthSettings:
     step_down: StepDownEffect = field(default_factory=StepDownEffect)
     spend: SpendEffect = field(default_factory=SpendEffect)
     behaviour: Behaviour = field(default_factory=Behaviour)
+    threshold: ThresholdEffect = field(default_factory=ThresholdEffect)
     # Overrides of synth.identities.FaultRates for the identity records (e.g. NO_IDENTITY_FAULTS
     # for records with no planted typos, swaps or missing values).
     identity_faults: dict[str, FaultRateOverride] = field(default_factory=dict)
@@ -164,12 +179,16 @@ class SynthSettings:
         return replace(self, **changes)
 
     def effects_document(self) -> dict:
-        return {
+        document = {
             "step_down": asdict(self.step_down),
             "spend": asdict(self.spend),
             "behaviour": asdict(self.behaviour),
             "identity_faults": dict(self.identity_faults),
         }
+        # Only when planted, so that the default effects.json is unchanged.
+        if self.threshold.la_sigma > 0:
+            document["threshold"] = asdict(self.threshold)
+        return document
 
 
 # Identity records exactly as true as the people behind them: every identifier present and right.

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from statistics import NormalDist
 from typing import ClassVar
 
 import numpy as np
 
+from earlyhelp import reference
 from earlyhelp.spec import codes
 from earlyhelp.spec.periods import period_end, period_start, start_year, time_period
 from earlyhelp.synth.rates import Rates
@@ -361,6 +363,7 @@ class JourneySimulator:
         reach = np.where(fy < first, self.b.eh_reach_first - 0.1 * (first - fy), reach)
         self.eh_reach = np.maximum(reach, 1.5) / 100.0
         self.ei_cut = self._spend_cut()
+        self.threshold_shift = planted_thresholds(settings, rates.la_codes)
 
     # ------------------------------------------------------------------ helpers
     def _fy_of_day(self, day: np.ndarray) -> np.ndarray:
@@ -371,6 +374,18 @@ class JourneySimulator:
     def _month_of_day(self, day: np.ndarray) -> np.ndarray:
         months = (EPOCH + day.astype("timedelta64[D]")).astype("datetime64[M]")
         return np.clip((months - self.months[0]).astype(np.int64), 0, self.n_months)
+
+    def _threshold_calibrated(
+        self, target: np.ndarray, weight: np.ndarray, la: np.ndarray, rows: np.ndarray
+    ) -> np.ndarray:
+        """A threshold decision's probabilities: each LA at its real rate (:func:`_calibrated`),
+        or, with planted thresholds, one intercept for all LAs simulated together at their mean
+        rate over ``rows``, so that LAs differ only by case mix and the planted shift (the known
+        answer the threshold index is checked against)."""
+        if self.s.threshold.la_sigma <= 0:
+            return _calibrated(target, weight, la, rows, self.n_la)
+        pooled = np.array([target[la[rows]].mean() if rows.any() else target.mean()])
+        return _calibrated(pooled, weight, np.zeros_like(la), rows, 1)
 
     def _spend_cut(self) -> np.ndarray:
         base = self.r.fy_index(start_year(self.s.spend.base_time_period))
@@ -606,7 +621,8 @@ class JourneySimulator:
         # LA's real share is kept by normalising the weights within the LA and month.
         w = b.risk_weight
         all_rows = np.ones(n, dtype=bool)
-        p_nfa = _calibrated(self.r.nfa_share[:, fy], np.exp(-w * risk - 0.3 * history), la, all_rows, self.n_la)
+        p_nfa = self._threshold_calibrated(self.r.nfa_share[:, fy], np.exp(-w * risk - 0.3 * history), la, all_rows)
+        p_nfa = _shifted(p_nfa, self.threshold_shift[la])
         nfa = rng.random(n) < p_nfa
         # The front door records its no-further-action decisions on weekdays: one that came in at
         # a weekend is dated the Monday after (not past the extract). Besides realism, this keeps
@@ -618,13 +634,13 @@ class JourneySimulator:
         # --- assessed: not in need, or an episode of need. The planted escalation effect
         # (after a step-down fewer re-referrals become episodes of need) enters the weight.
         esc = k["escalation_rr"][child].astype(float)
-        p_in = _calibrated(
+        p_in = self._threshold_calibrated(
             1 - self.r.nin_share_of_assessed[:, fy],
             np.exp(w * (risk + severity + 0.2 * history + age_shift)) * esc,
             la,
             ~nfa,
-            self.n_la,
         )
+        p_in = _shifted(p_in, -self.threshold_shift[la])
         nin = ~nfa & (rng.random(n) >= p_in)
         in_need = ~nfa & ~nin
         self.kids.a["escalation_rr"][child] = 1.0
@@ -652,7 +668,10 @@ class JourneySimulator:
         cin_end = a_auth + cin_len
         # A child protection plan (made at an initial conference after a section 47 enquiry) at
         # the LA's real rate; more enquiries end without a plan, up to the s47 share.
-        p_cp = _calibrated(self.r.cp_per_in_need[:, fy], np.exp(0.3 * severity + 0.2 * risk), la, in_need, self.n_la)
+        p_cp = self._threshold_calibrated(
+            self.r.cp_per_in_need[:, fy], np.exp(0.3 * severity + 0.2 * risk), la, in_need
+        )
+        p_cp = _shifted(p_cp, -self.threshold_shift[la])
         icpc = in_need & (rng.random(n) < p_cp)
         p_more = np.clip((b.s47_share - p_cp) / (1 - p_cp), 0, 1)
         s47 = icpc | (in_need & (rng.random(n) < p_more))
@@ -721,7 +740,8 @@ class JourneySimulator:
         # A plan starts 2 days after the assessment and ends 3 days before closure, so an
         # episode of under 6 days has no room for one (a same-day plan is census query 4012Q).
         # The draw is made for every row either way, keeping the random stream unchanged.
-        cin_plan = in_need & ~icpc & ~cla & (rng.random(n) < b.cin_plan_share) & (closure - a_auth > 5)
+        p_cin_plan = _shifted(np.full(n, b.cin_plan_share), -self.threshold_shift[la])
+        cin_plan = in_need & ~icpc & ~cla & (rng.random(n) < p_cin_plan) & (closure - a_auth > 5)
         cp_prev = k["cp_count"][child].copy()
         np.add.at(self.kids.a["cp_count"], child[icpc], 1)
 
@@ -1059,6 +1079,29 @@ def _calibrated(target: np.ndarray, weight: np.ndarray, la: np.ndarray, rows: np
         low = np.where(too_high, low, mid)
     intercept = (low + high) / 2
     return 1 / (1 + np.exp(-(intercept[la] + log_w)))
+
+
+def planted_thresholds(settings: SynthSettings, la_codes: list[str]) -> np.ndarray:
+    """Each LA's planted threshold shift (log-odds; see settings.ThresholdEffect), zeros unless
+    planted. Drawn over the whole panel from its own stream of the seed, so an LA's shift does not
+    depend on the scale and the journeys' random stream is untouched."""
+    sigma = settings.threshold.la_sigma
+    if sigma <= 0:
+        return np.zeros(len(la_codes))
+    all_codes = list(reference.local_authorities()["la_code"])
+    # Evenly spread normal scores, placed by the seed, as for early help reach (rates.py).
+    n_all = len(all_codes)
+    scores = np.array([NormalDist().inv_cdf((i + 0.5) / n_all) for i in range(n_all)])
+    shift = dict(zip(all_codes, sigma * np.random.default_rng([settings.seed, 11]).permutation(scores), strict=True))
+    return np.array([shift[code] for code in la_codes])
+
+
+def _shifted(p: np.ndarray, log_odds: np.ndarray) -> np.ndarray:
+    """``p`` moved by ``log_odds`` on the logit scale; unchanged (the same array) when no shift."""
+    if not np.any(log_odds):
+        return p
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return 1 / (1 + np.exp(-(np.log(p / (1 - p)) + log_odds)))
 
 
 def _first_of_run(keys: np.ndarray) -> np.ndarray:

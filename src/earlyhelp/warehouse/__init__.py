@@ -12,8 +12,8 @@ from earlyhelp.warehouse.load import (
     LoadResult,
     ReturnRejected,
     history_tables,
-    latest_return_tables,
     load_return,
+    loaded_return_tables,
 )
 
 __all__ = [
@@ -24,6 +24,6 @@ __all__ = [
     "LoadResult",
     "ReturnRejected",
     "history_tables",
-    "latest_return_tables",
     "load_return",
+    "loaded_return_tables",
 ]

@@ -32,8 +32,9 @@ def load(
 ) -> None:
     """Validate EHLD files and load them into a DuckDB warehouse.
 
-    All or nothing: a return with any error changes nothing. Loading an LA's return again
-    replaces that LA's rows; every load is recorded in the load_history table. Identifiers
+    All or nothing: a return with any error changes nothing. Returns accumulate: a return
+    replaces only its LA's rows of its own period (a CIN census its year), in the tables it
+    brings; every load is recorded in the load_history table. Identifiers
     (person_identifiers) never go into the analytic warehouse: name a separate
     --identity-warehouse, or --skip-identity.
 
@@ -66,6 +67,8 @@ def load(
     )
     for table, count in result.rows.items():
         click.echo(f"  {table:<24} {count:>10,}")
+    for la_code, (start, end) in sorted(result.covers.items()):
+        click.echo(f"The warehouse now covers {la_code} from {start:%Y-%m-%d} to {end:%Y-%m-%d}.")
     if result.identity_warehouse:
         click.echo(f"Identifiers: {result.identity_rows:,} rows into {result.identity_warehouse}.")
     if result.skipped_identity:

@@ -1,4 +1,4 @@
-"""Loading validated EHLD returns into a DuckDB warehouse, all or nothing, replacing by LA.
+"""Loading validated EHLD returns into a DuckDB warehouse, all or nothing, by LA and period.
 
 The warehouse has one table per EHLD table, named and typed exactly as :mod:`earlyhelp.spec`
 says, holding every LA together, so any stage can read it like a folder of EHLD files. Identity
@@ -9,6 +9,10 @@ Tables without ``la_code`` that come with an LA's return (partner outcomes, ``pe
 one warehouse-only column, ``provenance_la_codes``: the LAs of the return each row came with, so
 that reloading an LA replaces only the rows that came with it. Readers select the spec's
 columns by name (``earlyhelp.engine``), so the extra column is invisible to every stage.
+
+Record tables accumulate an LA's returns period by period and source by source: see
+:mod:`earlyhelp.warehouse.periods` for which rows a return replaces and how a record held by
+two returns (an episode open across 31 March) becomes one row.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -33,6 +37,16 @@ from earlyhelp.validate.engine import collect_files
 from earlyhelp.validate.folder import select_sql  # reads workbooks and Excel-saved CSV as validate does
 from earlyhelp.validate.rules import RETURNS_TABLE
 from earlyhelp.warehouse.journal import Journal, crash_point, read_journal, remove_journal, write_journal
+from earlyhelp.warehouse.periods import (
+    PERIOD_COLUMN,
+    PERIOD_TABLES,
+    PERIODS_SQL,
+    PERIODS_TABLE,
+    key_columns,
+    period_end_sql,
+    period_tag_sql,
+    spoken_for,
+)
 
 HISTORY_TABLE = "load_history"
 # Tables that hold direct identifiers: never in the analytic warehouse.
@@ -72,6 +86,8 @@ class LoadResult:
     report: ValidationReport | None = field(default=None, repr=False)
     # What was done to finish an earlier, interrupted load first (sentences for the user).
     repaired: list[str] = field(default_factory=list)
+    # Per LA, the period its loaded returns cover together after this load (its returns row).
+    covers: dict[str, tuple[date, date]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -92,6 +108,8 @@ def create_sql(table: Table) -> str:
     columns = [f"{sql_identifier(c.name)} {c.duckdb_type}" for c in table.columns]
     if table.name in PROVENANCE_TABLES:
         columns.append(f"{sql_identifier(PROVENANCE_COLUMN)} VARCHAR[]")
+    if table.name in PERIOD_TABLES:
+        columns.append(f"{sql_identifier(PERIOD_COLUMN)} VARCHAR")
     return f"CREATE TABLE IF NOT EXISTS {sql_identifier(table.name)} ({', '.join(columns)})"
 
 
@@ -244,10 +262,12 @@ def history_tables(files_json: str | None) -> set[str]:
     return {Path(name).stem for name in json.loads(files_json or "[]")}
 
 
-def latest_return_tables(warehouse: Path | str) -> dict[str, frozenset[str]]:
-    """Per LA, the tables its latest loaded return had files for (``earlyhelp load`` deletes an
-    LA's rows of a table its new return leaves out). An LA whose latest history row cannot be
-    read is left out, as is every LA of a warehouse without a load history: they cannot tell."""
+def loaded_return_tables(warehouse: Path | str) -> dict[str, frozenset[str]]:
+    """Per LA, the tables its loaded returns had files for, together: returns accumulate (a CIN
+    census and an SSDA903 return of one LA each bring their own tables), and a table none of
+    them had a file for was not supplied. A history row that cannot be read is passed over; an
+    LA none of whose rows can be read is left out, as is every LA of a warehouse without a
+    load history: they cannot tell."""
     con = duckdb_connection(warehouse, read_only=True)
     try:
         has_history = con.execute(
@@ -255,15 +275,13 @@ def latest_return_tables(warehouse: Path | str) -> dict[str, frozenset[str]]:
         ).fetchall()[0][0]
         if not has_history:
             return {}
-        latest = con.execute(
-            f"SELECT la_code, arg_max(files, loaded_at) FROM {HISTORY_TABLE} GROUP BY la_code"
-        ).fetchall()
+        loads = con.execute(f"SELECT la_code, files FROM {HISTORY_TABLE} ORDER BY loaded_at").fetchall()
     finally:
         con.close()
-    tables = {}
-    for la_code, files in latest:
+    tables: dict[str, frozenset[str]] = {}
+    for la_code, files in loads:
         try:
-            tables[la_code] = frozenset(history_tables(files))
+            tables[la_code] = tables.get(la_code, frozenset()) | history_tables(files)
         except (TypeError, ValueError):
             continue
     return tables
@@ -294,35 +312,56 @@ def _backfill_provenance(con: duckdb.DuckDBPyConnection, table: Table) -> None:
 
 
 def _prepare_schema(con: duckdb.DuckDBPyConnection, tables: list[Table]) -> None:
-    """Create missing tables; give provenance tables of an older warehouse their column."""
+    """Create missing tables; give tables of an older warehouse their warehouse-only columns."""
     con.execute(HISTORY_SQL)
-    existing = {
-        row[0]
-        for row in con.execute(
-            "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() "
-            f"AND schema_name = 'main' AND column_name = {sql_literal(PROVENANCE_COLUMN)}"
-        ).fetchall()
-    }
     present = {
         row[0]
         for row in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
         ).fetchall()
     }
+
+    def having(column: str) -> set[str]:
+        return {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() "
+                f"AND schema_name = 'main' AND column_name = {sql_literal(column)}"
+            ).fetchall()
+        }
+
+    with_provenance, with_period = having(PROVENANCE_COLUMN), having(PERIOD_COLUMN)
     for table in tables:
-        if table.name in PROVENANCE_TABLES and table.name in present and table.name not in existing:
-            con.execute(
-                f"ALTER TABLE {sql_identifier(table.name)} ADD COLUMN {sql_identifier(PROVENANCE_COLUMN)} VARCHAR[]"
-            )
+        name = sql_identifier(table.name)
+        if table.name in PROVENANCE_TABLES and table.name in present and table.name not in with_provenance:
+            con.execute(f"ALTER TABLE {name} ADD COLUMN {sql_identifier(PROVENANCE_COLUMN)} VARCHAR[]")
             _backfill_provenance(con, table)
+        if table.name in PERIOD_TABLES and table.name in present and table.name not in with_period:
+            # Loaded when a return replaced all of its LA's rows: they are of the LA's one return.
+            con.execute(f"ALTER TABLE {name} ADD COLUMN {sql_identifier(PERIOD_COLUMN)} VARCHAR")
+            if RETURNS_TABLE in present:
+                con.execute(
+                    f"UPDATE {name} SET {sql_identifier(PERIOD_COLUMN)} = r.tag FROM (SELECT la_code, "
+                    f"{period_tag_sql('period_start', 'period_end')} AS tag FROM {RETURNS_TABLE}) r "
+                    f"WHERE {name}.la_code = r.la_code"
+                )
         con.execute(create_sql(table))
         _add_new_columns(con, table)
+    if RETURNS_TABLE in {t.name for t in tables}:
+        con.execute(PERIODS_SQL)
+        if RETURNS_TABLE in present:
+            # An older warehouse's returns rows are its LAs' only periods so far.
+            con.execute(
+                f"INSERT INTO {PERIODS_TABLE} SELECT la_code, period_start, period_end, extract_date "
+                f"FROM {RETURNS_TABLE} WHERE la_code NOT IN (SELECT la_code FROM {PERIODS_TABLE})"
+            )
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Give a table of an older warehouse the optional columns the spec has gained since
     (children.mother, ...). The spec adds them after the others, and rows are inserted by
-    position, so they are added at the end in the spec's order."""
+    position (record tables by name: their source_period may come first), so they are added
+    at the end in the spec's order."""
     have = {
         row[0]
         for row in con.execute(
@@ -367,6 +406,25 @@ PENDING_SQL = (
     f"CREATE TABLE {PENDING_TABLE} (loaded_at TIMESTAMPTZ, checksum VARCHAR, analytic_warehouse VARCHAR, "
     "table_name VARCHAR, replaced VARCHAR)"
 )
+
+
+def _refuse_gaps(con: duckdb.DuckDBPyConnection, la_codes: list[str]) -> None:
+    """One ``returns`` row per LA cannot describe periods with a gap between them: refuse."""
+    gaps = con.execute(
+        f"""SELECT la_code, covered_to + 1, period_start - 1 FROM (
+              SELECT la_code, period_start,
+                     max(period_end) OVER (PARTITION BY la_code ORDER BY period_start
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_to
+              FROM {PERIODS_TABLE} WHERE la_code IN {_in_list(la_codes)})
+            WHERE period_start > covered_to + 1 ORDER BY la_code, period_start LIMIT 1"""
+    ).fetchall()
+    if gaps:
+        la_code, first, last = gaps[0]
+        raise DataError(
+            f"With this return the warehouse would hold returns of {la_code} with a gap from {first:%Y-%m-%d} "
+            f"to {last:%Y-%m-%d}, which no return covers, so nothing was loaded.",
+            hint="Load the return of the period in between first, then this one.",
+        )
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -509,6 +567,8 @@ class _StagedLoad:
         self.closed = False
         self.committed = False
         self._pending: list[object] = []
+        self.spoken: frozenset[str] = frozenset()
+        self.periods: list[tuple[str, str]] = []
         self.con.execute("BEGIN TRANSACTION")
         self.open = True
 
@@ -526,6 +586,15 @@ class _StagedLoad:
             self._pending = [loaded_at, digest, str(self.undo_for)]
             self.con.execute(PENDING_SQL)
             self.con.execute(f"INSERT INTO {PENDING_TABLE} VALUES (?, ?, ?, NULL, NULL)", self._pending)
+        # The period each LA's return covers, as its rows are tagged (see periods.py).
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE incoming_periods AS SELECT la_code, period_start, period_end, extract_date, "
+            f"{period_tag_sql('period_start', 'period_end')} AS tag "
+            f"FROM ({select_sql(TABLES[RETURNS_TABLE], files[RETURNS_TABLE])}) WHERE la_code IS NOT NULL"
+        )
+        self.spoken = spoken_for(set(files))
+        # Literal, not a subquery: an undo may run in a later process, without this temp table.
+        self.periods = self.con.execute("SELECT la_code, tag FROM incoming_periods ORDER BY 1").fetchall()
         rows_by_la: dict[str, dict[str, int]] = {}
         loaded: dict[str, int] = {}
         for table in tables:
@@ -541,13 +610,19 @@ class _StagedLoad:
             )
         return loaded
 
-    def _delete(self, table: Table, where: str) -> None:
+    def _delete(self, table: Table, where: str, undo_where: str | None = None) -> None:
+        """Delete the rows ``where`` says. An undoable share keeps them, with the rows to delete
+        should the load be undone (``undo_where``: by default the same rows; after the load they
+        are the rows it inserted)."""
         name = sql_identifier(table.name)
         if self.undo_for is not None:
             self.con.execute(
                 f"CREATE TABLE {sql_identifier(UNDO_PREFIX + table.name)} AS SELECT * FROM {name} WHERE {where}"
             )
-            self.con.execute(f"INSERT INTO {PENDING_TABLE} VALUES (?, ?, ?, ?, ?)", [*self._pending, table.name, where])
+            self.con.execute(
+                f"INSERT INTO {PENDING_TABLE} VALUES (?, ?, ?, ?, ?)",
+                [*self._pending, table.name, undo_where or where],
+            )
         self.con.execute(f"DELETE FROM {name} WHERE {where}")
 
     def _replace(
@@ -556,20 +631,20 @@ class _StagedLoad:
         """Replace the return's rows of one table; the count loaded, or None without a file."""
         con = self.con
         name = sql_identifier(table.name)
+        if table.name in PERIOD_TABLES:
+            return self._replace_period_rows(table, path, rows_by_la)
         if path is None:
-            # A return is the whole analytic picture of its LAs: what it no longer holds goes.
-            if table.zone == "analytic" and table.has_la_code:
-                self._delete(table, f"la_code IN {_in_list(la_codes)}")
             return None
+        if table.name == RETURNS_TABLE:
+            return self._replace_returns(la_codes, rows_by_la)
         # A view, not a table: the file streams straight into the warehouse table.
         con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS {_source_sql(table, path)}")
         select = "SELECT * FROM incoming"
         if table.has_la_code:
-            incoming = [
-                row[0]
-                for row in con.execute("SELECT DISTINCT la_code FROM incoming WHERE la_code IS NOT NULL").fetchall()
-            ]
-            self._delete(table, f"la_code IN {_in_list(sorted(set(la_codes) | set(incoming)))}")
+            # Reference rows (population by year, spend by year and line) are replaced by their
+            # key: a return of one year brings that year's, and the other years' stay.
+            same_row = " AND ".join(f"i.{sql_identifier(c)} = {name}.{sql_identifier(c)}" for c in key_columns(table))
+            self._delete(table, f"EXISTS (SELECT 1 FROM incoming i WHERE {same_row})")
         elif table.name in PROVENANCE_TABLES:
             # Not split by LA in the file: the rows belong to the return that brought them.
             _refuse_split(con, table, la_codes)
@@ -588,6 +663,70 @@ class _StagedLoad:
             for code in la_codes:
                 rows_by_la.setdefault(code, {})[table.name] = loaded
         con.execute("DROP VIEW incoming")
+        return loaded
+
+    def _replace_period_rows(
+        self, table: Table, path: Path | None, rows_by_la: dict[str, dict[str, int]]
+    ) -> int | None:
+        """Replace the LA's rows of the return's period, and older versions of the records it
+        brings; keep versions from returns whose period ends later (see periods.py)."""
+        con = self.con
+        name = sql_identifier(table.name)
+        tag = sql_identifier(PERIOD_COLUMN)
+        own_period = (
+            " OR ".join(
+                f"({name}.la_code = {sql_literal(code)} AND {name}.{tag} = {sql_literal(period)})"
+                for code, period in self.periods
+            )
+            or "false"
+        )
+        if path is None:
+            if table.name in self.spoken:
+                self._delete(table, own_period)
+            return None
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW incoming AS SELECT s.*, p.tag AS incoming_period "
+            f"FROM ({_source_sql(table, path)}) s JOIN incoming_periods p USING (la_code)"
+        )
+        same_record = " AND ".join(f"i.{sql_identifier(c)} = {name}.{sql_identifier(c)}" for c in key_columns(table))
+        older = (
+            f"EXISTS (SELECT 1 FROM incoming i WHERE {same_record} AND "
+            f"{period_end_sql(f'{name}.{tag}')} <= {period_end_sql('i.incoming_period')})"
+        )
+        replaced = f"({own_period}) OR {older}" if table.name in self.spoken else older
+        self._delete(table, replaced, undo_where=own_period)
+        newer_kept = f"EXISTS (SELECT 1 FROM {name} WHERE {same_record})"
+        # By name: an older warehouse has the spec's newer columns after source_period.
+        columns = ", ".join(sql_identifier(c) for c in table.column_names)
+        loaded = con.execute(
+            f"INSERT INTO {name} ({columns}, {tag}) SELECT {columns}, incoming_period FROM incoming i "
+            f"WHERE NOT {newer_kept}"
+        ).fetchall()[0][0]
+        for code, count in con.execute(
+            f"SELECT la_code, count(*) FROM {name} WHERE la_code IN (SELECT la_code FROM incoming_periods) GROUP BY ALL"
+        ).fetchall():
+            rows_by_la.setdefault(code, {})[table.name] = count
+        con.execute("DROP VIEW incoming")
+        return loaded
+
+    def _replace_returns(self, la_codes: list[str], rows_by_la: dict[str, dict[str, int]]) -> int:
+        """Record the return's periods; each LA's ``returns`` row then spans all of its periods."""
+        con = self.con
+        same = f"({PERIODS_TABLE}.la_code, {PERIODS_TABLE}.period_start, {PERIODS_TABLE}.period_end)"
+        con.execute(
+            f"DELETE FROM {PERIODS_TABLE} WHERE {same} IN (SELECT la_code, period_start, period_end FROM incoming_periods)"
+        )
+        con.execute(
+            f"INSERT INTO {PERIODS_TABLE} SELECT la_code, period_start, period_end, extract_date FROM incoming_periods"
+        )
+        _refuse_gaps(con, la_codes)
+        self._delete(TABLES[RETURNS_TABLE], f"la_code IN {_in_list(la_codes)}")
+        loaded = con.execute(
+            f"INSERT INTO {RETURNS_TABLE} SELECT la_code, min(period_start), max(period_end), max(extract_date) "
+            f"FROM {PERIODS_TABLE} WHERE la_code IN {_in_list(la_codes)} GROUP BY la_code ORDER BY la_code"
+        ).fetchall()[0][0]
+        for code in la_codes:
+            rows_by_la.setdefault(code, {})[RETURNS_TABLE] = 1
         return loaded
 
     def commit(self) -> None:
@@ -777,6 +916,16 @@ def load_return(
     loaded = _load_all_or_nothing(targets, files, la_codes, loaded_at, digest)
     rows = loaded[-1]
     identity_rows = sum(loaded[0].values()) if identity_path is not None else 0
+    con = duckdb_connection(warehouse, read_only=True)
+    try:
+        covers = {
+            code: (start, end)
+            for code, start, end in con.execute(
+                f"SELECT la_code, period_start, period_end FROM {RETURNS_TABLE} WHERE la_code IN {_in_list(la_codes)}"
+            ).fetchall()
+        }
+    finally:
+        con.close()
     return LoadResult(
         warehouse=warehouse,
         la_codes=la_codes,
@@ -789,4 +938,5 @@ def load_return(
         skipped_identity=bool(identity_files) and skip_identity,
         report=report,
         repaired=repaired,
+        covers=covers,
     )
