@@ -51,7 +51,7 @@ ROUTES = {
     "link-analytic": ("analytic", {"csv": 20}),
     "load": ("warehouse", {"duckdb": 1}),
     "indicators": ("indicators", {"csv": 4, "json": 1, "text": 2}),
-    "report": ("report", {"csv": 2, "json": 1, "text": 8}),
+    "report": ("report", {"csv": 2, "json": 1, "text": 4}),
     "report-la": ("report-la", {"csv": 2, "json": 1, "text": 8}),
     "neighbours": ("neighbours", {"csv": 1}),
     "fund": ("funding", {"csv": 7, "json": 1, "text": 3}),
@@ -107,7 +107,7 @@ def _plant_invalid_identifiers(folder: Path) -> tuple[str, set[tuple[int, str, s
         writer.writerows(rows)
     line = {id(row): number for number, row in enumerate(rows, start=2)}  # the header is line 1
     expected = {
-        (line[id(first)], "date_of_birth", "value-date"),
+        (line[id(first)], "date_of_birth", "value-date-ambiguous"),
         (line[id(second)], "nhs_number", "value-nhs-number-check-digit"),
         (line[id(third)], "sex", "value-code"),
         (line[id(fourth)], "nhs_number", "value-nhs-number"),
@@ -299,7 +299,10 @@ def test_validation_messages_about_identifiers_mask_them(pipeline: Pipeline) -> 
     }
     assert pipeline.planted_findings <= found
     text = (pipeline.root / "validation" / "validation.txt").read_text()
-    for line, column, _ in pipeline.planted_findings:
+    for line, column, rule in pipeline.planted_findings:
+        if rule == "value-date-ambiguous":  # one finding for the column, which quotes no value
+            assert f"column {column}" in text
+            continue
         assert f"person_identifiers.csv line {line}, column {column}: '<" in text
 
 

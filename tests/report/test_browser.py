@@ -133,10 +133,12 @@ def test_hand_made_la_report_in_chromium(browser, la_site, tmp_path):
 
 def test_one_las_cin_census_report_with_neighbours_in_chromium(browser, la_report, tmp_path):
     # The LA report from a CIN census alone: DfE's England and region, the statistical neighbours'
-    # section and the reasons early help figures are missing, with no axe violations.
+    # section and the reasons early help figures are missing, with no axe violations. Ingest adds
+    # the package's section 251 spend, so spend per child is drawn too.
     result, index = la_report
     assert result.returncode == 0, result.stderr
-    check_in_browser(browser, index, tmp_path / "report-cin.png", SYNTHETIC_ENGLAND_CHARTS | {"neighbours"})
+    drawn = SYNTHETIC_ENGLAND_CHARTS | {"neighbours", "spend-by-region"}
+    check_in_browser(browser, index, tmp_path / "report-cin.png", drawn)
 
 
 def test_synthetic_report_in_chromium(browser, synthetic_site, tmp_path):
