@@ -34,6 +34,7 @@ from earlyhelp.publish import (
     PUBLISHED_FILE,
     README_FILE,
     SPEC_FILE,
+    XLSX_FILE,
     Publication,
     areas_from_rows,
     reference_areas,
@@ -82,7 +83,7 @@ class IndicatorResult:
     def publishable_files(self) -> list[Path]:
         if self.out is None:
             return []
-        return [self.out / name for name in (SPEC_FILE, PUBLISHED_FILE, META_FILE, README_FILE)]
+        return [self.out / name for name in (SPEC_FILE, PUBLISHED_FILE, META_FILE, XLSX_FILE, README_FILE)]
 
     @property
     def internal_files(self) -> list[Path]:
