@@ -171,6 +171,10 @@ def test_names_are_beside_codes_and_years_read_as_financial_years(workbook):
     assert hartlepool["Region name"].value == "North East"
     assert hartlepool["LA number (DfE)"].value == "805"
     assert records["eh_children", "2019-20", "E12000007", "Total"]["Region name"].value == "London"
+    # England's row has no region or LA: blank cells (not empty text, which Excel counts as a value).
+    england = records["eh_children", "2019-20", "England", "Total"]
+    assert england["Geographic level"].value == "National"
+    assert [england[h].value for h in ("Region code", "Region name", "LA code", "LA name")] == [None] * 4
 
 
 def test_each_topic_sheet_is_a_filterable_table_with_a_frozen_header(workbook):

@@ -273,6 +273,8 @@ def _about_sheet(
 def _cell(sheet: Any, formats: _Formats, row: int, column: int, text: Any, pattern: str) -> None:
     """A published figure: a number in ``pattern`` format, or a symbol (or blank) kept as text."""
     text = "" if text is None else str(text)
+    if not text:
+        return
     number = None if text in SYMBOLS else _number(text)
     if number is None:
         sheet.write_string(row, column, text, formats.symbol)
@@ -316,7 +318,9 @@ def _topic_sheet(
             for column, field in enumerate(
                 ("geographic_level", "region_code", "region_name", "new_la_code", "old_la_code", "la_name"), start=4
             ):
-                sheet.write_string(row, column, str(record.get(field) or ""))
+                # No area code (England's row has no region or LA) is a blank cell, not an empty text.
+                if record.get(field):
+                    sheet.write_string(row, column, str(record[field]))
             sheet.write_string(row, 10, _breakdown_text(record["breakdown"]))
             _cell(sheet, formats, row, 11, record["numerator"], numerator_format)
             _cell(sheet, formats, row, 12, record["denominator"], count_format)
