@@ -72,8 +72,8 @@ UNIT_TEXT: dict[Unit, str] = {
     "pounds": "£",
 }
 
-# Excel reproducibility: the document's created date (Excel's own epoch of zip timestamps).
-CREATED = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+# The document's created date, fixed so the bytes are reproducible (XlsxWriter's zip timestamp too).
+CREATED = dt.datetime(1980, 1, 1)
 
 COLUMNS: tuple[tuple[str, float], ...] = (
     ("Indicator", 38),
@@ -149,8 +149,6 @@ def write_workbook(
     published: pa.Table,
     threshold: int,
     definitions: Mapping[str, Definition],
-    *,
-    version: str = __version__,
 ) -> None:
     """Write ``indicators.xlsx`` from the disclosure-controlled ``published`` table (EES layout)."""
     rows = published.to_pylist()
@@ -178,12 +176,12 @@ def write_workbook(
             "title": "Early help indicators",
             "subject": "Disclosure-controlled early help indicators",
             "author": "earlyhelp",
-            "comments": f"Written by earlyhelp {version} (earlyhelp indicators)",
-            "created": CREATED.replace(tzinfo=None),
+            "comments": f"Written by earlyhelp {__version__} (earlyhelp indicators)",
+            "created": CREATED,
         }
     )
     formats = _Formats(workbook)
-    _about_sheet(workbook, formats, threshold, periods, sheets, definitions, version)
+    _about_sheet(workbook, formats, threshold, periods, sheets, definitions)
     for topic, indicators in sheets:
         _topic_sheet(workbook, formats, topic, [(name, by_indicator[name]) for name in indicators], definitions)
     workbook.close()
@@ -213,7 +211,6 @@ def _about_sheet(
     periods: list[str],
     sheets: list[tuple[str, list[str]]],
     definitions: Mapping[str, Definition],
-    version: str,
 ) -> None:
     sheet = workbook.add_worksheet("About")
     sheet.set_column(0, 0, 28)
@@ -237,7 +234,7 @@ def _about_sheet(
         ("Years", f"Financial years (April to March) {years}."),
         (
             "Source",
-            f"Computed by earlyhelp {version} (`earlyhelp indicators`) from the returns it was given. LA and "
+            f"Computed by earlyhelp {__version__} (`earlyhelp indicators`) from the returns it was given. LA and "
             "region names come from those returns or, where they give none, from the list shipped with "
             "earlyhelp (ONS and DfE codes; Open Government Licence v3.0).",
         ),
