@@ -33,6 +33,7 @@ def test_cli_writes_publishable_files_and_keeps_the_internal_table_apart(caseboo
         ".earlyhelp-indicators.json",  # the files it wrote, for a later --force (no figures)
         "README.md",
         "indicators.csv",
+        "indicators.xlsx",
         "indicators_notes.csv",  # why figures are x (no figures)
         "indicators_published.csv",
         "indicators_published.meta.csv",
@@ -41,6 +42,7 @@ def test_cli_writes_publishable_files_and_keeps_the_internal_table_apart(caseboo
     ]
     publishable, internal_part = result.output.split("Internal, NOT for publication")
     assert str(out / "indicators.csv") in publishable and "internal" not in publishable
+    assert str(out / "indicators.xlsx") in publishable
     assert str(out / "internal" / "indicators_unsuppressed.csv") in internal_part
 
     internal = _read(out / "internal" / "indicators_unsuppressed.csv")
@@ -102,6 +104,7 @@ def test_cli_writes_publishable_files_and_keeps_the_internal_table_apart(caseboo
         "indicators.csv",
         "indicators_published.csv",
         "indicators_published.meta.csv",
+        "indicators.xlsx",
         "internal/indicators_unsuppressed.csv",
     ):
         assert f"`{name}`" in readme
@@ -161,6 +164,7 @@ def test_spark_and_duckdb_write_identical_files(casebook_folder, tmp_path, spark
         "indicators.csv",
         "indicators_published.csv",
         "indicators_published.meta.csv",
+        "indicators.xlsx",
         "README.md",
         "internal/indicators_unsuppressed.csv",
         "internal/README.txt",

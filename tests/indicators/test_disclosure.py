@@ -330,6 +330,7 @@ def test_published_file_has_no_small_counts_and_no_cell_recoverable_by_subtracti
     assert files == [
         "README.md",
         "indicators.csv",
+        "indicators.xlsx",
         "indicators_notes.csv",
         "indicators_published.csv",
         "indicators_published.meta.csv",

@@ -3,7 +3,8 @@
 It takes the identity records themselves (names, dates of birth, postcodes, NHS numbers and UPNs
 from ``person_identifiers`` and ``episode_postcodes``, and for an SSDA903 return or an SSD
 extract the identifier fields of its files) and looks for exactly those values in every file it is given: text files as
-text, CSV and Parquet cell by cell, a DuckDB database table by table. It reports counts by kind
+text, CSV and Parquet cell by cell, a DuckDB database table by table, an Excel workbook sheet by sheet,
+and a PNG's text chunks. It reports counts by kind
 and the files they were in, never a value.
 
 What counts as a match, kind by kind:
@@ -168,7 +169,7 @@ class ScanResult:
 
     found: Counter = field(default_factory=Counter)
     by_file: dict[str, Counter] = field(default_factory=dict)
-    scanned: Counter = field(default_factory=Counter)  # text / csv / parquet / duckdb -> files
+    scanned: Counter = field(default_factory=Counter)  # text / csv / parquet / duckdb / xlsx / png -> files
     cells: int = 0
     skipped_identity_zone: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
@@ -218,6 +219,15 @@ class Scanner:
             elif suffix == ".json":
                 result.scanned["json"] += 1
                 result.cells += self._scan_json(json.loads(path.read_text(encoding="utf-8")), None, found)
+            elif suffix == ".xlsx":
+                result.scanned["xlsx"] += 1
+                for table in workbook_tables(path):
+                    self._scan_text(" ".join(table.column_names), None, found)
+                    result.cells += self._scan_table(table, found)
+            elif suffix == ".png":
+                # A PNG's only text is in its text chunks; its pixels are drawn from the SVG beside it.
+                result.scanned["png"] += 1
+                self._scan_text("\n".join(png_texts(path.read_bytes())), None, found)
             else:
                 try:
                     text = path.read_text(encoding="utf-8")
@@ -309,6 +319,45 @@ def read_table(path: Path) -> pa.Table:
         parse_options=pacsv.ParseOptions(delimiter=delimiter),
         convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string())),
     )
+
+
+def workbook_tables(path: Path) -> Iterator[pa.Table]:
+    """Each sheet of an ``.xlsx`` workbook as a table of text: its first row names the columns."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        for sheet in workbook.worksheets:
+            rows = [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+            if not rows:
+                continue
+            names = [f"{heading}#{i}" for i, heading in enumerate(rows[0])]  # headings need not be unique
+            yield pa.table({name: [row[i] for row in rows[1:]] for i, name in enumerate(names)})
+    finally:
+        workbook.close()
+
+
+def png_texts(data: bytes) -> Iterator[str]:
+    """The text chunks of a PNG (tEXt, zTXt, iTXt), as ``keyword: text``."""
+    import struct
+    import zlib
+
+    position = 8  # after the signature
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
+        position += 12 + length
+        if kind == b"tEXt":
+            yield body.replace(b"\0", b": ", 1).decode("latin-1")
+        elif kind == b"zTXt":
+            keyword, _, compressed = body.partition(b"\0")
+            yield keyword.decode("latin-1") + ": " + zlib.decompress(compressed[1:]).decode("latin-1")
+        elif kind == b"iTXt":
+            keyword, _, rest = body.partition(b"\0")
+            compressed, rest = rest[0], rest[2:]
+            _language, _, rest = rest.partition(b"\0")
+            _translated, _, text = rest.partition(b"\0")
+            yield keyword.decode("latin-1") + ": " + (zlib.decompress(text) if compressed else text).decode("utf-8")
 
 
 def _duckdb_tables(path: Path) -> Iterator[pa.Table]:

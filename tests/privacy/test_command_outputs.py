@@ -20,12 +20,15 @@ import os
 import re
 import secrets
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -50,9 +53,9 @@ ROUTES = {
     "link": ("linkage", {"parquet": 1, "json": 2, "text": 2}),
     "link-analytic": ("analytic", {"csv": 20}),
     "load": ("warehouse", {"duckdb": 1}),
-    "indicators": ("indicators", {"csv": 4, "json": 1, "text": 2}),
-    "report": ("report", {"csv": 2, "json": 1, "text": 4}),
-    "report-la": ("report-la", {"csv": 2, "json": 1, "text": 8}),
+    "indicators": ("indicators", {"csv": 4, "json": 1, "text": 2, "xlsx": 1}),
+    "report": ("report", {"csv": 2, "json": 1, "text": 4, "png": 3}),
+    "report-la": ("report-la", {"csv": 2, "json": 1, "text": 8, "png": 7}),
     "neighbours": ("neighbours", {"csv": 1}),
     "fund": ("funding", {"csv": 7, "json": 1, "text": 3}),
     "validate": ("validation", {"json": 1, "text": 1}),
@@ -257,6 +260,17 @@ def _plant(path: Path, value: str) -> None:
             pacsv.write_csv(table, path, pacsv.WriteOptions(delimiter=delimiter))
     elif suffix == ".json":
         path.write_text(json.dumps({"planted": value, "original": json.loads(path.read_text())}))
+    elif suffix == ".xlsx":
+        workbook = openpyxl.load_workbook(path)
+        workbook.create_sheet("Planted").append(["note"])
+        workbook["Planted"].append([value])
+        workbook.save(path)
+    elif suffix == ".png":
+        data = path.read_bytes()
+        body = b"Comment\0" + value.encode("latin-1")
+        chunk = struct.pack(">I4s", len(body), b"tEXt") + body
+        chunk += struct.pack(">I", zlib.crc32(b"tEXt" + body))
+        path.write_bytes(data[:-12] + chunk + data[-12:])  # before IEND, the last 12 bytes
     else:
         path.write_text(path.read_text() + f"\n{value}\n")
 

@@ -39,6 +39,7 @@ from earlyhelp.publish import (
     SOURCE_RETURNS,
     SPEC_FILE,
     TOTAL,
+    XLSX_FILE,
     Publication,
     areas_from_rows,
     reference_areas,
@@ -122,7 +123,7 @@ class IndicatorResult:
     def publishable_files(self) -> list[Path]:
         if self.out is None:
             return []
-        return [self.out / name for name in (SPEC_FILE, PUBLISHED_FILE, META_FILE, NOTES_FILE, README_FILE)]
+        return [self.out / name for name in (SPEC_FILE, PUBLISHED_FILE, META_FILE, NOTES_FILE, XLSX_FILE, README_FILE)]
 
     @property
     def internal_files(self) -> list[Path]:

@@ -7,14 +7,15 @@
 
 It owns disclosure control and rounding (:mod:`.disclosure`), the symbols, units, level names,
 file names and the wording of the disclosure notice for a given threshold (:mod:`.conventions`),
-the typed internal table and its text (:mod:`.internal`) and the files written (:mod:`.files`).
+the typed internal table and its text (:mod:`.internal`) and the files written (:mod:`.files`,
+and the labelled workbook :mod:`.xlsx`).
 Indicators and the report use it; nothing else restates these rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -60,6 +61,7 @@ from earlyhelp.publish.disclosure import (
 )
 from earlyhelp.publish.files import read_threshold, spec_layout, write_folder
 from earlyhelp.publish.internal import INTERNAL_SCHEMA, internal_table, internal_text, typed_from_text
+from earlyhelp.publish.xlsx import XLSX_FILE, write_workbook
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,12 @@ class Publication:
     published: pa.Table  # disclosure-controlled, EES tidy format (PUBLISHED_COLUMNS)
     spec_published: pa.Table  # the same figures in the spec's columns (OUTPUT_COLUMNS)
     threshold: int
+    definitions: Mapping[str, Definition] = field(default_factory=dict)  # labels and units for indicators.xlsx
 
     def write(self, out: Path) -> None:
         """Write the publishable files into ``out`` and the internal table into ``out/internal``."""
         write_folder(out, self.internal, self.published, self.spec_published, self.threshold)
+        write_workbook(out / XLSX_FILE, self.published, self.threshold, self.definitions)
 
 
 def publish(
@@ -88,7 +92,7 @@ def publish(
     The spec's layout is a projection of the one published table, so the two cannot disagree.
     """
     published = disclosure_control(internal, threshold, areas, definitions, relations)
-    return Publication(internal, published, spec_layout(published), threshold)
+    return Publication(internal, published, spec_layout(published), threshold, definitions)
 
 
 __all__ = [
@@ -116,6 +120,7 @@ __all__ = [
     "SPEC_FILE",
     "SYMBOLS",
     "TOTAL",
+    "XLSX_FILE",
     "Definition",
     "Publication",
     "Relation",

@@ -4,6 +4,7 @@
   ``indicators.csv``                 publishable: the spec's columns, disclosure-controlled
   ``indicators_published.csv``       publishable: the same figures in EES tidy format
   ``indicators_published.meta.csv``  its EES metadata (labels say it is disclosure-controlled)
+  ``indicators.xlsx``                publishable: the same figures, labelled, for Excel (:mod:`.xlsx`)
   ``README.md``                      which file is which, and which may be published
   ``internal/indicators_unsuppressed.csv``  NOT publishable: unsuppressed, unrounded
   ``internal/README.txt``            says so
@@ -36,6 +37,7 @@ from earlyhelp.publish.conventions import (
     readme_notice,
 )
 from earlyhelp.publish.internal import internal_text
+from earlyhelp.publish.xlsx import XLSX_FILE
 
 # The spec's output columns (OUTPUT_COLUMNS) from the EES layout, which names la_code new_la_code.
 SPEC_FROM_PUBLISHED = {column: "new_la_code" if column == "la_code" else column for column in OUTPUT_COLUMNS}
@@ -129,6 +131,7 @@ Written by `earlyhelp indicators`. Definitions: `docs/indicators.md` and the ind
 | `{SPEC_FILE}` | **yes** | every indicator in the spec's columns (time_period, geographic_level, region_code, la_code, indicator, breakdown, numerator, denominator, value), disclosure-controlled and rounded |
 | `{PUBLISHED_FILE}` | **yes** | the same figures in Explore Education Statistics tidy format (area names, old LA codes) with a `source` column; `earlyhelp report` reads it |
 | `{META_FILE}` | **yes** | the EES metadata of `{PUBLISHED_FILE}` |
+| `{XLSX_FILE}` | **yes** | the same figures as an Excel workbook: an About sheet (disclosure notice, symbols, definitions), then one sheet per topic with indicator names, units and area names |
 | `{README_FILE}` | yes | this file |
 | `{INTERNAL_FILE}` | **NO** | unsuppressed, unrounded figures for analysts with access to record-level data |
 

@@ -1,5 +1,5 @@
-"""Writing the static site: ``index.html`` (stylesheet and charts inline), each chart as an SVG file, and the
-published CSV it was built from. Nothing on the page loads anything from the network."""
+"""Writing the static site: ``index.html`` (stylesheet and charts inline), each chart as an SVG file and a PNG
+(for pasting into documents), and the published CSV it was built from. Nothing on the page loads anything from the network."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from earlyhelp.errors import DataError, UsageError
 from earlyhelp.indicators.reasons import LA_SCOPE, NOTES_FILE, Note, read_notes
 from earlyhelp.publish import PUBLISHED_FILE, page_notice
 from earlyhelp.report.catalogue import format_number, indicator
-from earlyhelp.report.charts import Cell, Chart, build_charts, context_for, headlines
+from earlyhelp.report.charts import Cell, Chart, build_charts, context_for, headlines, to_png
 from earlyhelp.report.neighbours import NeighboursSection, neighbours_section
 from earlyhelp.report.published import Published
 from earlyhelp.spec.periods import label as period_label
@@ -109,8 +109,10 @@ def render_report(published_csv: Path, out: Path, la: str | None = None, allow_e
     for chart in charts:
         if chart.svg is not None:
             (out / "charts" / f"{chart.id}.svg").write_text(chart.svg, encoding="utf-8")
+            (out / "charts" / f"{chart.id}.png").write_bytes(to_png(chart.svg))
     if neighbours is not None and neighbours.svg is not None:
         (out / "charts" / f"{neighbours.id}.svg").write_text(neighbours.svg, encoding="utf-8")
+        (out / "charts" / f"{neighbours.id}.png").write_bytes(to_png(neighbours.svg))
     # The site carries the exact file it shows, so readers can check and reuse the figures.
     for source in (published.source, published.meta_file, notes_file):
         copy = out / "data" / (PUBLISHED_FILE if source == published.source else source.name)
