@@ -78,3 +78,10 @@ def test_a_stage_that_fails_to_import_is_a_fault_not_an_absent_stage(tmp_path, m
     with pytest.raises(ModuleNotFoundError, match="dependency_that_is_not_installed"):
         cli.main.get_command(context, "broken")
     assert cli.main.get_command(context, "absent").name == "absent"  # listed, says unavailable
+
+
+def test_the_engine_option_offers_exactly_the_engines_there_are():
+    from earlyhelp.cli_options import ENGINE_CHOICES
+    from earlyhelp.engine import ENGINES
+
+    assert ENGINE_CHOICES == ENGINES

@@ -6,29 +6,19 @@ from pathlib import Path
 
 import click
 
-from earlyhelp.output_folder import moved_path, staged_output
+from earlyhelp.cli_options import echo_files, force_option, out_option
+from earlyhelp.output_folder import staged_output
 
 
 @click.command("fund")
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder for funding_summary.csv, allocation.csv, funding.md and the other funding files.",
-)
+@out_option("Folder for funding_summary.csv, allocation.csv, funding.md and the other funding files.")
 @click.option(
     "--formula",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     help="Grant formula file (TOML; keys in docs/funding.md). Default: the shipped formula.",
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into a folder that already holds files: replaces only the files an earlier "
-    "`earlyhelp fund` wrote there, never anyone else's.",
-)
+@force_option("fund")
 def fund(out: Path, formula: Path | None, force: bool) -> None:
     """Early intervention spend in real terms from the shipped LA panel, the published headline figures
     beside the computed ones, and a national early help grant shared by a formula."""
@@ -42,5 +32,4 @@ def fund(out: Path, formula: Path | None, force: bool) -> None:
     click.echo(
         f"Allocated £{result.pot:,} in whole pounds. Files (LA aggregates of public spend, no suppression needed):"
     )
-    for path in result.files:
-        click.echo(f"  {moved_path(path, staging, out)}")
+    echo_files(result.files, staging, out)

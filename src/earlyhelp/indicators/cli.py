@@ -7,8 +7,19 @@ from typing import TYPE_CHECKING
 
 import click
 
+from earlyhelp.cli_options import (
+    FOLDER_HINT,
+    data_option,
+    echo_files,
+    engine_option,
+    force_option,
+    one_input,
+    out_option,
+    suppression_threshold_option,
+    warehouse_input_option,
+)
 from earlyhelp.errors import UsageError
-from earlyhelp.output_folder import moved_path, staged_output
+from earlyhelp.output_folder import staged_output
 from earlyhelp.spec import periods
 
 if TYPE_CHECKING:
@@ -45,53 +56,21 @@ def _explain(result: IndicatorResult) -> None:
 
 
 @click.command("indicators")
-@click.option(
-    "--data",
-    "data",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="EHLD folder (one CSV or Parquet file per table).",
+@data_option("EHLD folder (one CSV or Parquet file per table).")
+@warehouse_input_option
+@out_option(
+    "Folder for indicators.csv and indicators_published.csv (publishable) and "
+    "internal/indicators_unsuppressed.csv (not for publication)."
 )
-@click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="A DuckDB warehouse written by `earlyhelp load` (instead of --data).",
-)
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder for indicators.csv and indicators_published.csv (publishable) and "
-    "internal/indicators_unsuppressed.csv (not for publication).",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(["duckdb", "spark"]),
-    default="duckdb",
-    show_default=True,
-    help="duckdb on one machine; spark (PySpark) for a cluster or national scale.",
-)
+@engine_option("duckdb on one machine; spark (PySpark) for a cluster or national scale.")
 @click.option(
     "--base-year",
     default=None,
     metavar="YYYYYY",
     help="Price base for real-terms spend, e.g. 201920 (default: latest deflator year).",
 )
-@click.option(
-    "--suppression-threshold",
-    type=int,
-    default=5,
-    show_default=True,
-    help="Counts from 1 to this are suppressed (c) in the publishable files.",
-)
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into a folder that already holds files: replaces only the files an earlier "
-    "`earlyhelp indicators` wrote there, never anyone else's.",
-)
+@suppression_threshold_option("Counts from 1 to this are suppressed (c) in the publishable files.")
+@force_option("indicators")
 def indicators(
     data: Path | None,
     warehouse: Path | None,
@@ -104,8 +83,7 @@ def indicators(
     """Compute every outcomes-framework indicator for each LA, region and England."""
     from earlyhelp.indicators import compute
 
-    if (data is None) == (warehouse is None):
-        raise UsageError("Give exactly one of --data DIR or --warehouse FILE.")
+    source = one_input(data, warehouse)
     if data is not None and data.is_file():
         raise UsageError(
             f"--data takes a folder, but {data} is a file.",
@@ -113,12 +91,7 @@ def indicators(
             "`earlyhelp load`, use --warehouse FILE.",
         )
     if warehouse is not None and warehouse.is_dir():
-        raise UsageError(
-            f"--warehouse takes a file, but {warehouse} is a folder.",
-            hint="For a folder of EHLD files, use --data DIR.",
-        )
-    source = data if data is not None else warehouse
-    assert source is not None  # exactly one of the two, checked above
+        raise UsageError(f"--warehouse takes a file, but {warehouse} is a folder.", hint=FOLDER_HINT)
     base_period = _time_period(base_year)
     with staged_output(out, "indicators", force) as staging:
         result = compute(
@@ -133,8 +106,6 @@ def indicators(
         )
     _explain(result)
     click.echo("Publishable (disclosure-controlled):")
-    for path in result.publishable_files:
-        click.echo(f"  {moved_path(path, staging, out)}")
+    echo_files(result.publishable_files, staging, out)
     click.echo("Internal, NOT for publication (unsuppressed):")
-    for path in result.internal_files:
-        click.echo(f"  {moved_path(path, staging, out)}")
+    echo_files(result.internal_files, staging, out)

@@ -172,21 +172,3 @@ FROM closed c
 LEFT JOIN escalated x ON x.la_code = c.la_code AND x.episode_id = c.episode_id
 LEFT JOIN re_entered r ON r.la_code = c.la_code AND r.episode_id = c.episode_id
 """
-
-
-__all__ = [
-    "FOLLOW_UP_DAYS",
-    "MISSED_STEP_DOWN",
-    "STEP_DOWN_DAYS",
-    "days_after",
-    "early_help_closures_sql",
-    "escalation_events_sql",
-    "is_cin_episode",
-    "is_closed_after_assessment",
-    "is_stepped_down",
-    "open_during",
-    "re_referrals_sql",
-    "step_downs_sql",
-    "still_open_after",
-    "within_follow_up",
-]

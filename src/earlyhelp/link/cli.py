@@ -8,32 +8,16 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from earlyhelp.engine import ENGINES
+from earlyhelp.cli_options import engine_option, out_option, path_option
 
 if TYPE_CHECKING:
     from earlyhelp.engine import EngineName
 
 
 @click.command(name="link")
-@click.option(
-    "--identities",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Identity-zone folder holding person_identifiers (CSV or Parquet).",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder for person_link, the trained model and the quality report.",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINES),
-    default="duckdb",
-    show_default=True,
-    help="Splink backend: DuckDB on this machine, or Spark for national scale.",
-)
+@path_option("--identities", required=True, help="Identity-zone folder holding person_identifiers (CSV or Parquet).")
+@out_option("Folder for person_link, the trained model and the quality report.")
+@engine_option("Splink backend: DuckDB on this machine, or Spark for national scale.")
 @click.option(
     "--threshold",
     type=float,
@@ -41,27 +25,21 @@ if TYPE_CHECKING:
     show_default=True,
     help="Match probability at or above which two records are the same person.",
 )
-@click.option(
-    "--model",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Reuse a trained model (link_model.json from an earlier run) instead of training.",
+@path_option(
+    "--model", default=None, help="Reuse a trained model (link_model.json from an earlier run) instead of training."
 )
-@click.option(
+@path_option(
     "--analytic",
-    type=click.Path(path_type=Path),
     default=None,
     help="EHLD analytic folder whose children and partner tables get person_id (rewritten in place).",
 )
-@click.option(
+@path_option(
     "--previous",
-    type=click.Path(path_type=Path),
     default=None,
     help="Earlier person_link whose person_ids are kept (default: the one already in --out).",
 )
-@click.option(
+@path_option(
     "--truth",
-    type=click.Path(path_type=Path),
     default=None,
     help="Folder with true_person_id per record, for precision and recall (default: truth/ "
     "in or beside --identities, when present).",
@@ -77,7 +55,7 @@ if TYPE_CHECKING:
 def link(
     identities: Path,
     out: Path,
-    engine: EngineName,  # click.Choice(ENGINES) admits only these
+    engine: EngineName,  # engine_option admits only these
     threshold: float,
     model: Path | None,
     analytic: Path | None,

@@ -47,22 +47,22 @@ from earlyhelp.publish.conventions import (
     round_to_ten,
 )
 from earlyhelp.publish.internal import INTERNAL_SCHEMA, missing_symbol
-from earlyhelp.publish.quantities import COUNT_FIELDS, Quantity, additive_groups, is_count, measure_relations, quantity
+from earlyhelp.publish.quantities import (
+    COUNT_FIELDS,
+    Counted,
+    Quantity,
+    additive_groups,
+    is_count,
+    measure_relations,
+    quantity,
+)
 
 
-class Definition(Protocol):
+class Definition(Counted, Protocol):
     """What disclosure control needs to know of a published measure (e.g. an ``Indicator``)."""
 
     @property
     def unit(self) -> Unit: ...
-    @property
-    def numerator(self) -> str: ...
-    @property
-    def denominator(self) -> str | None: ...
-    @property
-    def numerator_is_count(self) -> bool: ...
-    @property
-    def denominator_is_count(self) -> bool: ...
     @property
     def breakdowns(self) -> tuple[str, ...]: ...
 

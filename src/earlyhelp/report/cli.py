@@ -6,27 +6,19 @@ from pathlib import Path
 
 import click
 
+from earlyhelp.cli_options import data_option, force_option, out_option, path_option
 from earlyhelp.errors import UsageError
 from earlyhelp.output_folder import moved_path, staged_output
 
 
 @click.command("report")
-@click.option(
-    "--data", "data", type=click.Path(path_type=Path), help="EHLD folder (or warehouse) to compute the indicators from."
-)
-@click.option(
+@data_option("EHLD folder (or warehouse) to compute the indicators from.")
+@path_option(
     "--indicators",
     "indicators",
-    type=click.Path(path_type=Path),
     help="Folder (or file) with an existing indicators_published.csv: skip computing.",
 )
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder to write the site into (index.html, charts, data).",
-)
+@out_option("Folder to write the site into (index.html, charts, data).")
 @click.option(
     "--la",
     "la",
@@ -39,12 +31,7 @@ from earlyhelp.output_folder import moved_path, staged_output
     is_flag=True,
     help="Write the report even when no chart can be drawn (otherwise that is an error, exit 1, saying why).",
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into a folder that already holds files: replaces only the files an earlier "
-    "`earlyhelp report` wrote there, never anyone else's.",
-)
+@force_option("report")
 def report(
     data: Path | None, indicators: Path | None, out: Path, la: str | None, allow_empty: bool, force: bool
 ) -> None:

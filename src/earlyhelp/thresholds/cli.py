@@ -6,38 +6,27 @@ from pathlib import Path
 
 import click
 
-from earlyhelp.errors import UsageError
-from earlyhelp.output_folder import moved_path, staged_output
+from earlyhelp.cli_options import (
+    data_option,
+    echo_files,
+    existing_input,
+    force_option,
+    out_option,
+    suppression_threshold_option,
+    warehouse_input_option,
+)
+from earlyhelp.output_folder import staged_output
 
 
 @click.command("thresholds")
-@click.option("--data", "data", type=click.Path(path_type=Path), default=None, help="EHLD folder (CSV or Parquet).")
-@click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="A DuckDB warehouse written by `earlyhelp load` (instead of --data).",
+@data_option("EHLD folder (CSV or Parquet).")
+@warehouse_input_option
+@out_option("Folder for threshold_index.csv, the LA-level tables, the charts and thresholds.md.")
+@suppression_threshold_option(
+    "An LA's index for a decision is published only with at least this many events (and non-events).",
+    click.IntRange(min=1),
 )
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder for threshold_index.csv, the LA-level tables, the charts and thresholds.md.",
-)
-@click.option(
-    "--suppression-threshold",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="An LA's index for a decision is published only with at least this many events (and non-events).",
-)
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into a folder that already holds files: replaces only the files an earlier "
-    "`earlyhelp thresholds` wrote there, never anyone else's.",
-)
+@force_option("thresholds")
 def thresholds(data: Path | None, warehouse: Path | None, out: Path, suppression_threshold: int, force: bool) -> None:
     """Where LAs' decisions differ beyond the needs of the children referred: a threshold index per LA.
 
@@ -48,16 +37,7 @@ def thresholds(data: Path | None, warehouse: Path | None, out: Path, suppression
     """
     from earlyhelp.thresholds import run
 
-    if (data is None) == (warehouse is None):
-        raise UsageError("Give exactly one of --data DIR or --warehouse FILE.")
-    if data is not None and not data.is_dir():
-        raise UsageError(
-            f"--data takes a folder, but {data} is not one.", hint="For a warehouse file, use --warehouse FILE."
-        )
-    if warehouse is not None and not warehouse.is_file():
-        raise UsageError(f"--warehouse takes a file, but {warehouse} is not one.", hint="For a folder, use --data DIR.")
-    source = data if data is not None else warehouse
-    assert source is not None  # exactly one of the two, checked above
+    source = existing_input(data, warehouse, folder_hint="For a folder, use --data DIR.")
     with staged_output(out, "thresholds", force) as staging:
         result = run(source, staging, suppression_threshold)
     decisions = result.index["decision"].nunique()
@@ -68,5 +48,4 @@ def thresholds(data: Path | None, warehouse: Path | None, out: Path, suppression
     for row in result.r_squared.itertuples():
         click.echo(f"  R² {row.source}, {row.measure} ~ {row.model}: {row.r_squared:.2f} ({row.n_las} LAs)")
     click.echo("Files (LA figures from fewer events than the threshold are not published):")
-    for path in result.files:
-        click.echo(f"  {moved_path(path, staging, out)}")
+    echo_files(result.files, staging, out)

@@ -7,23 +7,16 @@ from pathlib import Path
 
 import click
 
+from earlyhelp.cli_options import path_option
 from earlyhelp.validate.cli import SHOWN_PER_RULE, render_text
 from earlyhelp.warehouse.load import ReturnRejected, load_return
 
 
 @click.command(name="load")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--warehouse",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The DuckDB warehouse file (created if it does not exist).",
-)
-@click.option(
-    "--identity-warehouse",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="A separate DuckDB file for person_identifiers (identity zone).",
+@path_option("--warehouse", required=True, help="The DuckDB warehouse file (created if it does not exist).")
+@path_option(
+    "--identity-warehouse", default=None, help="A separate DuckDB file for person_identifiers (identity zone)."
 )
 @click.option("--skip-identity", is_flag=True, help="Leave person_identifiers out instead of loading it anywhere.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was loaded as JSON.")
