@@ -76,7 +76,8 @@ def test_published_rows_are_the_raw_published_figures_unchanged(indicators):
 def test_cli_readme_and_notes_say_why_early_help_figures_are_missing(census, indicators):
     result, _ = indicators
     assert EARLY_HELP_REASON in result.stdout
-    assert "population not supplied" in result.stdout  # the rate needs a population table
+    # Ingest adds the package's population, so the rate is computed and needs no reason.
+    assert "population not supplied" not in result.stdout
     assert "does not reach back 365 days" in result.stdout  # re-referrals look back 12 months
     readme = (census / "ind" / "README.md").read_text(encoding="utf-8")
     assert f"Children in early help, 2018-19: {EARLY_HELP_REASON}" in readme
@@ -95,7 +96,14 @@ def test_la_report_has_charts_neighbours_and_reasons(la_report):
     drawn = {f.get("data-chart") for f in tree.xpath("//figure[@data-chart][.//*[local-name()='svg']]")}
     # The social care charts draw the LA's own figures where it has them and DfE's for the region
     # and England; the early help ones have nothing to draw.
-    assert drawn == {"neighbours", "need-over-time", "re-referrals-over-time", "second-plans-over-time"}
+    # Ingest adds the package's section 251 spend, so spend per child is drawn too.
+    assert drawn == {
+        "neighbours",
+        "need-over-time",
+        "re-referrals-over-time",
+        "second-plans-over-time",
+        "spend-by-region",
+    }
     section = tree.get_element_by_id("neighbours")
     text = section.text_content()
     # Hartlepool's ten neighbours, nearest first (docs/compare.md).
