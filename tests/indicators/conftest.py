@@ -11,7 +11,9 @@ from . import casebook
 ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.spark)]
 
 
-@pytest.fixture(scope="session", autouse=True)
+# Module scope: a session-scoped patch would stay in force for every later test in the same
+# worker (the report's browser tests then saw tiny synthetic England as a country of its own).
+@pytest.fixture(scope="module", autouse=True)
 def returns_are_a_country_of_their_own():
     """These hand-built returns test the summing of LAs into regions and England, with made-up
     regions of a few LAs each. So that their England and regions are computed from them, the
