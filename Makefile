@@ -7,9 +7,9 @@ DEMO ?= demo-output
 # Test-only DfE rule validators pin old pandas/numpy, so they live in their own environment.
 DFE_VENV ?= .venv-dfe
 
-.PHONY: install system-deps dfe-validators demo test test-fast check format bench clean
+.PHONY: install system-deps dfe-validators web-assets demo test test-fast check format bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed web-assets
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ system-deps:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The portal's GOV.UK Frontend (and axe-core for its browser test) from npm, not committed.
+WEB_ASSETS ?= src/earlyhelp/web/assets
+web-assets: $(WEB_ASSETS)/.installed
+
+$(WEB_ASSETS)/.installed:
+	mkdir -p $(WEB_ASSETS)
+	npm install --silent --no-audit --no-fund --prefix $(WEB_ASSETS) govuk-frontend@5.14.0 axe-core@4.14.1
+	touch $@
+
 dfe-validators: $(DFE_VENV)/.installed
 
 $(DFE_VENV)/.installed:
@@ -34,7 +43,7 @@ $(DFE_VENV)/.installed:
 demo: install
 	$(PY) -m earlyhelp.demo --out $(DEMO)
 
-test: install system-deps dfe-validators
+test: install system-deps dfe-validators web-assets
 	$(PY) -m pytest -m "" -n 2 --dist loadgroup -q
 
 # Lint, formatting and types: CI fails on any finding.

@@ -1,0 +1,110 @@
+"""Passwords (argon2), sign-in with rate limiting, users, CSRF tokens and the audit log."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from earlyhelp.errors import UsageError
+from earlyhelp.web.access import Principal, check_role
+from earlyhelp.web.models import AuditEvent, SignInFailure, User
+
+HASHER = PasswordHasher()
+MIN_PASSWORD_LENGTH = 12
+# Checked against when the user name is unknown, so a wrong name costs the same time as a wrong password.
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UsageError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    return HASHER.hash(password)
+
+
+def add_user(session: Session, username: str, password: str, role: str, la_codes: list[str]) -> User:
+    """Create a user (a :class:`UsageError` for a taken name, a bad role or LA list)."""
+    username = username.strip()
+    if not username:
+        raise UsageError("A user needs a name.")
+    check_role(role, la_codes)
+    if session.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
+        raise UsageError(f"There is already a user called {username}.")
+    user = User(username=username, password_hash=hash_password(password), role=role, la_codes=",".join(la_codes))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def principal(user: User) -> Principal:
+    return Principal(user.id, user.username, user.role, tuple(user.la_code_list))
+
+
+def audit(
+    session: Session,
+    action: str,
+    user_id: int | None,
+    *,
+    la_code: str = "",
+    submission_id: int | None = None,
+    outcome: str = "ok",
+) -> None:
+    """Record one event (committed by the caller's transaction)."""
+    session.add(
+        AuditEvent(user_id=user_id, action=action, la_code=la_code, submission_id=submission_id, outcome=outcome)
+    )
+
+
+class SignIn:
+    """Checks a user name and password, refusing after too many recent failures for the name or
+    for the client's address (the window and count are in :class:`Settings`)."""
+
+    def __init__(self, attempts: int, window_minutes: int):
+        self.attempts = attempts
+        self.window = timedelta(minutes=window_minutes)
+
+    def _keys(self, username: str, client: str) -> list[str]:
+        return [f"user:{username.strip().lower()}", f"client:{client}"]
+
+    def locked(self, session: Session, username: str, client: str) -> bool:
+        since = datetime.now(UTC) - self.window
+        for key in self._keys(username, client):
+            recent = session.scalar(
+                select(func.count())
+                .select_from(SignInFailure)
+                .where(SignInFailure.key == key, SignInFailure.at >= since)
+            )
+            if (recent or 0) >= self.attempts:
+                return True
+        return False
+
+    def check(self, session: Session, username: str, password: str, client: str) -> User | None:
+        """The user, or None (a failure is counted). Call :meth:`locked` first."""
+        user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+        stored = user.password_hash if user is not None and user.active else _DUMMY_HASH
+        try:
+            HASHER.verify(stored, password)
+            good = user is not None and bool(user.active)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            good = False
+        if not good or user is None:
+            for key in self._keys(username, client):
+                session.add(SignInFailure(key=key))
+            return None
+        if HASHER.check_needs_rehash(user.password_hash):
+            user.password_hash = HASHER.hash(password)
+        session.execute(delete(SignInFailure).where(SignInFailure.key == self._keys(username, client)[0]))
+        return user
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def same_token(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))

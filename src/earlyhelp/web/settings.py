@@ -1,0 +1,99 @@
+"""The portal's settings: where its data lives, which database holds its records, and its secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from earlyhelp.errors import UsageError
+
+DEFAULT_DATA_DIR = Path("earlyhelp-portal")
+# Where `make web-assets` installs govuk-frontend and axe-core (git-ignored).
+PACKAGE_ASSETS = Path(__file__).parent / "assets"
+SECRET_FILE = "secret_key"
+
+
+def _database_url(url: str) -> str:
+    """SQLAlchemy's URL for psycopg 3: a plain ``postgresql://`` URL names the driver."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _secret(data_dir: Path) -> str:
+    """The key that signs session cookies: EARLYHELP_SECRET_KEY, else one made once and kept
+    (readable by its owner only) in the data folder, so a restart does not sign everyone out."""
+    if os.environ.get("EARLYHELP_SECRET_KEY"):
+        return os.environ["EARLYHELP_SECRET_KEY"]
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@dataclass
+class Settings:
+    """Everything ``create_app`` needs. ``data_dir`` holds the SQLite file (unless
+    ``database_url`` names another database), the uploads and the LAs' warehouses."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    secret_key: str | None = None
+    assets_dir: Path = PACKAGE_ASSETS
+    # Session cookies only over HTTPS; off for plain-HTTP loopback (tests, the demo).
+    secure_cookies: bool = True
+    session_hours: int = 8
+    # Failed sign-ins allowed per user name and per client address within the window.
+    sign_in_attempts: int = 5
+    sign_in_window_minutes: int = 15
+    # Uploads larger than this are refused before they are stored.
+    max_upload_bytes: int = 200 * 1024 * 1024
+    # The embedded worker: threads validating and loading submissions (loads to one LA's
+    # warehouse are serialised whatever this is). 0: no worker (a separate process runs it).
+    worker_threads: int = 1
+    worker_poll_seconds: float = 1.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        self.assets_dir = Path(self.assets_dir)
+        if self.database_url is None:
+            self.database_url = os.environ.get("EARLYHELP_DATABASE_URL") or None
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.data_dir / 'portal.sqlite3').resolve()}"
+        self.database_url = _database_url(self.database_url)
+
+    @property
+    def signing_key(self) -> str:
+        if self.secret_key is None:
+            self.secret_key = _secret(self.data_dir)
+        return self.secret_key
+
+    def frontend_dir(self) -> Path:
+        """govuk-frontend's built files (``dist/govuk``): CSS, fonts and images."""
+        folder = self.assets_dir / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+        if not (folder / "govuk-frontend.min.css").exists():
+            raise UsageError(
+                f"The GOV.UK Frontend assets are not installed in {self.assets_dir}.",
+                hint="Run `make web-assets` (it installs govuk-frontend from npm), or set "
+                "EARLYHELP_WEB_ASSETS to a folder where `npm install govuk-frontend@5` was run.",
+            )
+        return folder
+
+    @classmethod
+    def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
+        """Settings from EARLYHELP_DATA_DIR, EARLYHELP_DATABASE_URL, EARLYHELP_SECRET_KEY,
+        EARLYHELP_WEB_ASSETS and EARLYHELP_INSECURE_COOKIES (1 on plain-HTTP loopback)."""
+        values: dict[str, object] = {
+            "data_dir": data_dir or Path(os.environ.get("EARLYHELP_DATA_DIR", DEFAULT_DATA_DIR)),
+            "secure_cookies": os.environ.get("EARLYHELP_INSECURE_COOKIES") != "1",
+        }
+        if os.environ.get("EARLYHELP_WEB_ASSETS"):
+            values["assets_dir"] = Path(os.environ["EARLYHELP_WEB_ASSETS"])
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,380 @@
+"""The embedded background worker: validates and loads submissions off the request path.
+
+The ``submissions`` table is the job queue. A worker thread claims the oldest ``queued`` row with
+one conditional UPDATE (only one claimant can win it, in SQLite and in PostgreSQL alike), then:
+reads the upload (a zip is unpacked safely; CIN census XML, SSDA903 and SSD files go through
+``earlyhelp.formats.ingest``; an EHLD workbook or folder is read as it is), validates it with
+``earlyhelp.validate``, and loads an accepted return into the LA's own DuckDB warehouse with
+``earlyhelp.warehouse.load_return``, which is all or nothing and journals its commits. Then it
+recomputes the LA's published indicators. A submission found ``running`` at start-up was
+interrupted (the process died): it is queued again, and its load, being idempotent and journaled,
+either had not happened or is finished or undone by ``load_return``'s recovery.
+
+Run the worker inside the web process (``Settings.worker_threads``, the default) or on its own
+(``worker_threads=0`` in the web process and :func:`run_forever` elsewhere); run only one
+worker process per data folder, since warehouse files take one writer at a time.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import threading
+import zipfile
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlyhelp.errors import EarlyhelpError
+from earlyhelp.validate.report import ValidationReport
+from earlyhelp.web.models import Finding, Submission
+from earlyhelp.web.storage import Storage, safe_filename, write_atomically
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+MAX_UNZIPPED_BYTES = 2 * 1024 * 1024 * 1024
+MAX_ZIP_MEMBERS = 500
+# Findings kept per rule for the page and the CSV (the counts are always complete).
+FINDINGS_PER_RULE = 1000
+
+
+class Rejected(Exception):
+    """The return cannot be accepted; ``outcome`` says why in words for the submitter."""
+
+    def __init__(self, outcome: str, findings: list[Finding] | None = None, format_name: str = ""):
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.findings = findings or []
+        self.format_name = format_name
+
+
+class Worker:
+    def __init__(self, sessions: sessionmaker[Session], storage: Storage, threads: int = 1, poll_seconds: float = 1.0):
+        self.sessions = sessions
+        self.storage = storage
+        self.threads = threads
+        self.poll_seconds = poll_seconds
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._la_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    # ------------------------------------------------------------------ running
+    def start(self) -> None:
+        self.requeue_interrupted()
+        for number in range(self.threads):
+            thread = threading.Thread(target=self._loop, name=f"earlyhelp-worker-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                worked = self.run_one()
+            except Exception:
+                log.exception("The worker could not take a job")
+                worked = False
+            if not worked:
+                self.wake.wait(self.poll_seconds)
+                self.wake.clear()
+
+    def requeue_interrupted(self) -> None:
+        """Jobs left ``running`` by a process that died go back in the queue (or fail after
+        :data:`MAX_ATTEMPTS`, so a return that kills the worker cannot kill it for ever)."""
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Submission)
+                .where(Submission.status == "running", Submission.attempts >= MAX_ATTEMPTS)
+                .values(
+                    status="failed",
+                    stage="Stopped",
+                    outcome="The check was interrupted too often; nothing was stored. Please submit again.",
+                )
+            )
+            session.execute(
+                update(Submission)
+                .where(Submission.status == "running")
+                .values(status="queued", stage="Waiting to start again")
+            )
+
+    def claim(self) -> int | None:
+        with self.sessions.begin() as session:
+            candidate = session.scalar(
+                select(Submission.id).where(Submission.status == "queued").order_by(Submission.id).limit(1)
+            )
+            if candidate is None:
+                return None
+            won = session.execute(
+                update(Submission)
+                .where(Submission.id == candidate, Submission.status == "queued")
+                .values(
+                    status="running",
+                    stage="Reading the files",
+                    started_at=datetime.now(UTC),
+                    attempts=Submission.attempts + 1,
+                )
+            )
+            return candidate if won.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    def run_one(self) -> bool:
+        """Claim and process one queued submission; False when there was none."""
+        submission_id = self.claim()
+        if submission_id is None:
+            return False
+        self.process(submission_id)
+        return True
+
+    # ------------------------------------------------------------------ one submission
+    def _stage(self, submission_id: int, stage: str) -> None:
+        with self.sessions.begin() as session:
+            session.execute(update(Submission).where(Submission.id == submission_id).values(stage=stage))
+
+    def _finish(
+        self,
+        submission_id: int,
+        status: str,
+        outcome: str,
+        *,
+        errors: int = 0,
+        warnings: int = 0,
+        findings: list[Finding] | None = None,
+        format_name: str | None = None,
+    ) -> None:
+        with self.sessions.begin() as session:
+            submission = session.get(Submission, submission_id)
+            assert submission is not None
+            session.query(Finding).filter(Finding.submission_id == submission_id).delete()
+            for finding in findings or []:
+                finding.submission_id = submission_id
+                session.add(finding)
+            submission.status = status
+            submission.stage = {"accepted": "Accepted", "rejected": "Not accepted", "failed": "Stopped"}[status]
+            submission.outcome = outcome
+            submission.error_count = errors
+            submission.warning_count = warnings
+            if format_name is not None:
+                submission.detected_format = format_name
+            submission.finished_at = datetime.now(UTC)
+
+    def la_lock(self, la_code: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._la_locks[la_code]
+
+    def process(self, submission_id: int) -> None:
+        with self.sessions() as session:
+            submission = session.get(Submission, submission_id)
+            assert submission is not None
+            la_code, filename = submission.la_code, submission.filename
+        work = self.storage.submission_dir(submission_id) / "work"
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            outcome, counts, format_name, findings = self._check_and_load(submission_id, la_code, filename, work)
+        except Rejected as rejection:
+            errors = sum(1 for f in rejection.findings if f.severity == "error")
+            total_errors = (
+                sum({f.rule_id: f.rule_count for f in rejection.findings if f.severity == "error"}.values()) or errors
+            )
+            self._finish(
+                submission_id,
+                "rejected",
+                rejection.outcome,
+                errors=total_errors,
+                findings=rejection.findings,
+                format_name=rejection.format_name,
+            )
+        except Exception as error:
+            # Never the message: it may quote a cell. The type is enough to look into it.
+            log.error("Submission %s stopped unexpectedly (%s)", submission_id, type(error).__name__)
+            self._finish(
+                submission_id,
+                "failed",
+                "An unexpected problem stopped the check, and nothing was stored. Please try again, or contact the service team.",
+            )
+        else:
+            self._finish(
+                submission_id, "accepted", outcome, warnings=counts, findings=findings, format_name=format_name
+            )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _check_and_load(
+        self, submission_id: int, la_code: str, filename: str, work: Path
+    ) -> tuple[str, int, str, list[Finding]]:
+        from earlyhelp.validate import validate_paths
+        from earlyhelp.validate.engine import collect_files
+        from earlyhelp.validate.report import ValidationReport
+        from earlyhelp.warehouse import ReturnRejected, load_return
+        from earlyhelp.warehouse.load import return_la_codes
+
+        upload = self.storage.upload_path(submission_id, filename)
+        ehld, format_name = self._as_ehld(upload, work, la_code)
+        self._stage(submission_id, "Checking every rule")
+        try:
+            report = validate_paths([ehld])
+        except EarlyhelpError as error:
+            raise Rejected(error.message, format_name=format_name) from None
+        findings = findings_of(report)
+        if not report.ok:
+            errors = report.error_count
+            raise Rejected(
+                f"The return has {errors:,} error{'s' if errors != 1 else ''}, so nothing was stored.",
+                findings,
+                format_name,
+            )
+        files = collect_files([ehld], ValidationReport())
+        if "returns" in files:
+            codes = return_la_codes(files)
+            if codes != [la_code]:
+                raise Rejected(
+                    f"This return is for {', '.join(codes) or 'no LA'}; here you can submit only for {la_code}, so nothing was stored.",
+                    findings,
+                    format_name,
+                )
+        self._stage(submission_id, "Storing the return")
+        with self.la_lock(la_code):
+            try:
+                load_return(
+                    [ehld],
+                    self.storage.warehouse(la_code),
+                    identity_warehouse=self.storage.identity_warehouse(la_code),
+                    report=report,
+                )
+            except ReturnRejected as rejected:
+                raise Rejected(rejected.message, findings_of(rejected.report), format_name) from None
+            except EarlyhelpError as error:
+                raise Rejected(error.message, findings, format_name) from None
+            self._stage(submission_id, "Working out the indicators")
+            publish_results(self.storage, la_code)
+        warnings = report.warning_count
+        words = f" with {warnings:,} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        return (
+            f"The return was accepted{words} and stored; it replaces any earlier return for the same period.",
+            warnings,
+            format_name,
+            findings,
+        )
+
+    def _as_ehld(self, upload: Path, work: Path, la_code: str) -> tuple[Path, str]:
+        """An EHLD folder or workbook from the upload, and the name of the format it came in."""
+        from earlyhelp.formats import FormatError, detect, ingest
+
+        work.mkdir(parents=True, exist_ok=True)
+        if upload.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
+            return upload, "EHLD workbook"
+        if upload.suffix.lower() == ".zip":
+            source = work / "unpacked"
+            unpack_zip(upload, source)
+        else:
+            source = work / "single"
+            source.mkdir()
+            shutil.copy2(upload, source / upload.name)
+        try:
+            groups = detect([source])
+        except EarlyhelpError as error:
+            raise Rejected(error.message) from None
+        names = ", ".join(group.format for group in groups)
+        if all(group.format == "ehld" for group in groups):
+            return source, "EHLD tables"
+        try:
+            return ingest([source], work / "ehld", la_code=la_code), names
+        except FormatError as error:
+            findings = [
+                Finding(
+                    rule_id=issue.rule or "format",
+                    rule_title="The file cannot be read",
+                    severity="error",
+                    rule_count=1,
+                    location=f"{issue.file}, {issue.location}".strip(", "),
+                    message=issue.message,
+                    hint=error.hint or "",
+                )
+                for issue in error.issues
+            ]
+            for finding in findings:
+                finding.rule_count = len(error.issues)
+            raise Rejected(
+                f"The {names} file(s) could not be read: {len(error.issues)} problem(s), so nothing was stored.",
+                findings,
+                names,
+            ) from None
+        except EarlyhelpError as error:
+            raise Rejected(error.message, format_name=names) from None
+
+
+def findings_of(report: ValidationReport) -> list[Finding]:
+    from earlyhelp.validate.rules import RULES
+
+    counts = report.summary()
+    findings = []
+    for finding in report.sorted_findings():
+        findings.append(
+            Finding(
+                rule_id=finding.rule_id,
+                rule_title=RULES[finding.rule_id].title,
+                severity=finding.severity,
+                rule_count=counts.get(finding.rule_id, 1),
+                location=finding.location(),
+                message=finding.message,
+                hint=finding.hint or "",
+            )
+        )
+    return findings
+
+
+def unpack_zip(archive: Path, into: Path) -> None:
+    """Unpack an uploaded zip without trusting it: no paths outside ``into``, no links, a cap on
+    members and on unpacked size (a zip bomb stops early)."""
+    into.mkdir(parents=True)
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = [m for m in bundle.infolist() if not m.is_dir()]
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise Rejected(f"The zip holds more than {MAX_ZIP_MEMBERS} files.")
+            if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
+                raise Rejected("The zip unpacks to more than 2 GB.")
+            used: set[str] = set()
+            for member in members:
+                name = safe_filename(member.filename)
+                if name.startswith("__MACOSX") or Path(member.filename).name.startswith("._"):
+                    continue
+                if name in used:
+                    raise Rejected(f"The zip holds two files called {name}; put one return in each zip.")
+                used.add(name)
+                with bundle.open(member) as source, open(into / name, "wb") as target:
+                    shutil.copyfileobj(source, target, length=1024 * 1024)
+    except zipfile.BadZipFile:
+        raise Rejected("The file is not a zip that can be opened.") from None
+    if not used:
+        raise Rejected("The zip holds no files.")
+
+
+def publish_results(storage: Storage, la_code: str) -> None:
+    """Compute the LA's indicators from its warehouse and keep the published (disclosure-controlled)
+    table, the only figures the dashboards read."""
+    import pyarrow.csv as pacsv
+
+    from earlyhelp.indicators import compute
+
+    result = compute(storage.warehouse(la_code), None)
+    buffer = io.BytesIO()
+    pacsv.write_csv(result.published, buffer)
+    write_atomically(storage.published(la_code), buffer.getvalue())
+
+
+def run_forever(sessions: sessionmaker[Session], storage: Storage, poll_seconds: float = 1.0) -> None:
+    """The worker as a process of its own (when the web process runs with ``worker_threads=0``)."""
+    worker = Worker(sessions, storage, threads=1, poll_seconds=poll_seconds)
+    worker.requeue_interrupted()
+    worker._loop()
