@@ -60,6 +60,11 @@ def audit(
     )
 
 
+# Many people may share one address (an office behind one gateway), so an address gets this
+# many times the attempts one user name gets.
+ADDRESS_FACTOR = 10
+
+
 class SignIn:
     """Checks a user name and password, refusing after too many recent failures for the name or
     for the client's address (the window and count are in :class:`Settings`)."""
