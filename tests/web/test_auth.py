@@ -1,0 +1,148 @@
+"""Sign-in, sessions, CSRF, rate limiting, the users command and the audit log."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from .conftest import LA_A, PASSWORD, USERS, Visitor, add_users
+
+
+def test_sign_in_sign_out_and_a_fresh_session(make_app):
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a"])
+    with TestClient(app) as client:
+        visitor = Visitor(client)
+        assert client.get("/home", follow_redirects=False).headers["location"] == "/sign-in"
+        visitor.get("/sign-in")
+        anonymous_token = visitor.token
+        response = visitor.sign_in("analyst_a")
+        assert response.status_code == 303 and response.headers["location"] == "/home"
+        cookie = response.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        home = visitor.get("/home")
+        assert "Signed in as analyst_a" in home.text and f"/la/{LA_A}" in home.text
+        # A new CSRF token after signing in: a token planted before sign-in is worth nothing.
+        assert visitor.token != anonymous_token
+        assert visitor.post("/sign-out", follow_redirects=False).status_code == 303
+        assert client.get("/home", follow_redirects=False).headers["location"] == "/sign-in"
+
+
+def test_secure_cookie_when_not_on_loopback(make_app):
+    app = make_app(worker_threads=0, secure_cookies=True)
+    add_users(app, ["analyst_a"])
+    with TestClient(app, base_url="https://portal.example") as client:
+        response = Visitor(client).sign_in("analyst_a")
+        assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_wrong_password_and_the_rate_limit(make_app):
+    app = make_app(worker_threads=0, sign_in_attempts=3)
+    add_users(app, ["analyst_a"])
+    with TestClient(app) as client:
+        visitor = Visitor(client)
+        wrong = visitor.sign_in("analyst_a", "not-the-password")
+        assert wrong.status_code == 400
+        assert 'class="govuk-error-summary"' in wrong.text and "Enter a correct user name and password" in wrong.text
+        # Unknown name: the same answer, so names cannot be discovered.
+        assert "Enter a correct user name and password" in visitor.sign_in("nobody", "whatever-password").text
+        visitor.sign_in("analyst_a", "not-the-password")
+        visitor.sign_in("analyst_a", "not-the-password")
+        # Three failures for the name: even the right password is refused for the window.
+        locked = visitor.sign_in("analyst_a", PASSWORD)
+        assert locked.status_code == 429 and "too many attempts" in locked.text
+        assert client.get("/home", follow_redirects=False).status_code == 303
+
+
+def test_csrf_token_is_required_and_checked(make_app):
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a"])
+    with TestClient(app) as client:
+        visitor = Visitor(client)
+        visitor.get("/sign-in")
+        no_token = client.post("/sign-in", data={"username": "analyst_a", "password": PASSWORD})
+        assert no_token.status_code == 403
+        forged = client.post("/sign-in", data={"username": "analyst_a", "password": PASSWORD, "csrf_token": "forged"})
+        assert forged.status_code == 403
+        assert visitor.sign_in("analyst_a").status_code == 303
+        assert client.post("/sign-out", data={}).status_code == 403
+        # Still signed in: the forged sign-out did nothing.
+        assert "Signed in as analyst_a" in visitor.get("/home").text
+
+
+def test_passwords_are_stored_as_argon2_hashes(make_app):
+    from earlyhelp.web.models import User
+
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a"])
+    with app.state.sessions() as session:
+        stored = session.scalar(select(User.password_hash).where(User.username == "analyst_a"))
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_users_add_command(tmp_path, monkeypatch, database_url):
+    from click.testing import CliRunner
+
+    from earlyhelp.web.cli import users
+
+    if database_url:
+        monkeypatch.setenv("EARLYHELP_DATABASE_URL", database_url)
+    else:
+        monkeypatch.delenv("EARLYHELP_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    data = str(tmp_path / "portal")
+    added = runner.invoke(
+        users,
+        ["add", "ann", "--role", "la_analyst", "--la", LA_A, "--data-dir", data],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert added.exit_code == 0, added.output
+    assert "Added ann (la_analyst: E06000001)" in added.output
+    twice = runner.invoke(
+        users, ["add", "ANN", "--role", "admin", "--data-dir", data], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert twice.exit_code != 0 and "already a user called ANN" in str(twice.exception)
+    two_las = runner.invoke(
+        users,
+        ["add", "bob", "--role", "la_analyst", "--la", LA_A, "--la", "E06000002", "--data-dir", data],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert two_las.exit_code != 0 and "exactly one LA" in str(two_las.exception)
+    short = runner.invoke(users, ["add", "cat", "--role", "admin", "--data-dir", data], input="short\nshort\n")
+    assert short.exit_code != 0 and "at least 12 characters" in str(short.exception)
+
+
+def test_audit_log_records_who_what_when_and_no_identifier(make_app):
+    from tests.web.test_submissions import planted_errors, sample_zip, submit
+
+    app = make_app()
+    add_users(app, ["analyst_a", "admin"])
+    with TestClient(app) as client:
+        analyst = Visitor(client)
+        analyst.sign_in("not-a-user", "wrong-password-1")
+        analyst.sign_in("analyst_a")
+        page = submit(analyst, LA_A, sample_zip(planted_errors))
+        analyst.wait_for(page)
+        analyst.get(f"{page}/problems.csv")
+        analyst.post("/sign-out")
+        admin = Visitor(client)
+        admin.sign_in("admin")
+        log = admin.get("/admin/audit")
+        assert log.status_code == 200
+    from earlyhelp.web.models import AuditEvent
+
+    with app.state.sessions() as session:
+        events = [(e.action, e.outcome, e.la_code) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert events[:2] == [("sign-in", "failed", ""), ("sign-in", "ok", "")]
+    actions = [action for action, _, _ in events]
+    for expected in ("submit", "read-findings", "download-problems", "sign-out"):
+        assert expected in actions
+    # The page shows who and what; no child's record id reaches the log.
+    assert "analyst_a" in log.text and "download-problems" in log.text
+    assert "E06000001-C0" not in log.text and "not-a-user" not in log.text
+
+
+def test_every_role_exists_in_the_fixture():
+    from earlyhelp.web.access import ROLES
+
+    assert {role for role, _ in USERS.values()} == set(ROLES)
