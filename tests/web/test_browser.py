@@ -40,7 +40,7 @@ def live_portal(make_app):
     """The app served by uvicorn on loopback, in a thread."""
     import uvicorn
 
-    app = make_app(worker_poll_seconds=0.2)
+    app = make_app(worker_poll_seconds=0.1, progress_refresh_seconds=1)
     add_users(app, ["analyst_a"])
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -358,7 +358,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name=la_name(la_code),
             submission=submission,
             groups=groups,
-            refresh=submission.status in ("queued", "running", "storing"),
+            refresh=settings.progress_refresh_seconds
+            if submission.status in ("queued", "running", "storing")
+            else None,
         )
 
     @app.get("/la/{la_code}/submissions/{submission_id}/problems.csv")

@@ -17,8 +17,15 @@ from earlyhelp.web.models import AuditEvent, SignInFailure, User
 
 HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
-# Checked against when the user name is unknown, so a wrong name costs the same time as a wrong password.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+# Checked against when the user name is unknown, so a wrong name costs the same time as a wrong
+# password: one per hasher, made with the hasher's own cost.
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    if id(HASHER) not in _DUMMY_HASHES:
+        _DUMMY_HASHES[id(HASHER)] = HASHER.hash(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[id(HASHER)]
 
 
 def hash_password(password: str) -> str:
@@ -91,7 +98,7 @@ class SignIn:
     def check(self, session: Session, username: str, password: str, client: str) -> User | None:
         """The user, or None (a failure is counted). Call :meth:`locked` first."""
         user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-        stored = user.password_hash if user is not None and user.active else _DUMMY_HASH
+        stored = user.password_hash if user is not None and user.active else _dummy_hash()
         try:
             HASHER.verify(stored, password)
             good = user is not None and bool(user.active)

@@ -57,6 +57,8 @@ class Settings:
     # warehouse are serialised whatever this is). 0: no worker (a separate process runs it).
     worker_threads: int = 1
     worker_poll_seconds: float = 1.0
+    # How often a submission's progress page reloads itself (a meta refresh: no JavaScript).
+    progress_refresh_seconds: int = 2
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
