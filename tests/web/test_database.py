@@ -36,10 +36,12 @@ def test_a_job_interrupted_mid_run_is_queued_again_then_given_up(make_app):
             Submission(id=2, la_code=LA_A, user_id=1, filename="b.zip", status="running", attempts=MAX_ATTEMPTS)
         )
         session.add(Submission(id=3, la_code=LA_A, user_id=1, filename="c.zip", status="accepted", attempts=1))
+        session.add(Submission(id=4, la_code=LA_A, user_id=1, filename="d.zip", status="storing", attempts=0))
     app.state.worker.requeue_interrupted()
     with app.state.sessions() as session:
         status = {s.id: s.status for s in session.query(Submission)}
-    assert status == {1: "queued", 2: "failed", 3: "accepted"}
+    # 4's upload was cut off before it was queued: never processed, and said so.
+    assert status == {1: "queued", 2: "failed", 3: "accepted", 4: "failed"}
     # Only one claimant wins a queued job.
     assert app.state.worker.claim() == 1
     assert app.state.worker.claim() is None

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -194,6 +197,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def sign_in_page(request: Request) -> Response:
         return render(request, "sign_in.html", errors=[], username="")
 
+    # argon2 is slow and memory-hungry by design: a few checks at a time, off the event loop.
+    password_checks = threading.BoundedSemaphore(2)
+
+    def check_credentials(username: str, password: str, client: str) -> int | str:
+        """The user's id, or "locked" or "failed"; audited either way."""
+        with password_checks, sessions.begin() as session:
+            if sign_in_checker.locked(session, username, client):
+                audit(session, "sign-in", None, outcome="locked")
+                return "locked"
+            user = sign_in_checker.check(session, username, password, client)
+            if user is None:
+                audit(session, "sign-in", None, outcome="failed")
+                return "failed"
+            audit(session, "sign-in", user.id)
+            return user.id
+
     @app.post("/sign-in", response_class=HTMLResponse)
     async def sign_in(request: Request) -> Response:
         form = await checked_form(request)
@@ -207,25 +226,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             errors.append(("password", "Enter your password"))
         if errors:
             return render(request, "sign_in.html", status_code=400, errors=errors, username=username)
-        with sessions.begin() as session:
-            if sign_in_checker.locked(session, username, client):
-                audit(session, "sign-in", None, outcome="locked")
-                return render(
-                    request,
-                    "sign_in.html",
-                    status_code=429,
-                    errors=[
-                        ("username", "There have been too many attempts to sign in. Wait 15 minutes and try again")
-                    ],
-                    username=username,
-                )
-            user = sign_in_checker.check(session, username, password, client)
-            if user is None:
-                audit(session, "sign-in", None, outcome="failed")
-            else:
-                audit(session, "sign-in", user.id)
-                user_id = user.id
-        if user is None:
+        outcome = await run_in_threadpool(check_credentials, username, password, client)
+        if outcome == "locked":
+            return render(
+                request,
+                "sign_in.html",
+                status_code=429,
+                errors=[("username", "There have been too many attempts to sign in. Wait 15 minutes and try again")],
+                username=username,
+            )
+        user_id = outcome if isinstance(outcome, int) else None
+        if user_id is None:
             return render(
                 request,
                 "sign_in.html",
@@ -242,8 +253,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/sign-out")
     async def sign_out(request: Request, user: SignedIn) -> Response:
         await checked_form(request)
-        with sessions.begin() as session:
-            audit(session, "sign-out", user.user_id)
+
+        def record() -> None:
+            with sessions.begin() as session:
+                audit(session, "sign-out", user.user_id)
+
+        await run_in_threadpool(record)
         request.session.clear()
         return RedirectResponse("/sign-in", status_code=303)
 
@@ -264,9 +279,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/la/{la_code}", response_class=HTMLResponse)
     def dashboard(request: Request, la_code: str, user: SignedIn, year: str | None = None) -> Response:
         la_for(user, la_code)
+        # Published, disclosure-controlled figures: not a record-level read, so not audited.
         board = read_dashboard(storage.published(la_code), la_code, year)
-        with sessions.begin() as session:
-            audit(session, "view-dashboard", user.user_id, la_code=la_code)
         return render(
             request,
             "dashboard.html",
@@ -279,11 +293,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/la/{la_code}/submissions", response_class=HTMLResponse)
     def submissions(request: Request, la_code: str, user: SignedIn) -> Response:
         la_for(user, la_code, submit=True)
-        with sessions() as session:
-            rows = session.scalars(
-                select(Submission).where(Submission.la_code == la_code).order_by(Submission.id.desc()).limit(50)
-            ).all()
+        rows = recent_submissions(la_code)
         return render(request, "submissions.html", la_code=la_code, name=la_name(la_code), submissions=rows, errors=[])
+
+    def recent_submissions(la_code: str) -> list[Submission]:
+        with sessions() as session:
+            return list(
+                session.scalars(
+                    select(Submission).where(Submission.la_code == la_code).order_by(Submission.id.desc()).limit(50)
+                ).all()
+            )
+
+    def store_upload(la_code: str, user: Principal, upload: UploadFile) -> int:
+        """Record the submission, keep its file, then queue it: the worker never sees a
+        submission without its whole file."""
+        filename = safe_filename(upload.filename or "upload")
+        with sessions.begin() as session:
+            submission = Submission(
+                la_code=la_code, user_id=user.user_id, filename=filename, status="storing", stage="Receiving the file"
+            )
+            session.add(submission)
+            session.flush()
+            submission_id = submission.id
+        target = storage.upload_path(submission_id, filename)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        upload.file.seek(0)
+        with open(target, "wb") as handle:
+            shutil.copyfileobj(upload.file, handle, length=1024 * 1024)
+        with sessions.begin() as session:
+            stored = session.get(Submission, submission_id)
+            assert stored is not None
+            stored.status, stored.stage = "queued", "Waiting to start"
+            audit(session, "submit", user.user_id, la_code=la_code, submission_id=submission_id)
+        return submission_id
 
     @app.post("/la/{la_code}/submissions", response_class=HTMLResponse)
     async def submit(request: Request, la_code: str, user: SignedIn) -> Response:
@@ -303,10 +345,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
             )
         if errors:
-            with sessions() as session:
-                rows = session.scalars(
-                    select(Submission).where(Submission.la_code == la_code).order_by(Submission.id.desc()).limit(50)
-                ).all()
+            rows = await run_in_threadpool(recent_submissions, la_code)
             return render(
                 request,
                 "submissions.html",
@@ -317,26 +356,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 errors=errors,
             )
         assert isinstance(upload, UploadFile) and upload.filename
-        filename = safe_filename(upload.filename)
-        with sessions.begin() as session:
-            # Stored before it is queued: the worker never sees a submission without its file.
-            submission = Submission(
-                la_code=la_code, user_id=user.user_id, filename=filename, status="storing", stage="Receiving the file"
-            )
-            session.add(submission)
-            session.flush()
-            submission_id = submission.id
-        target = storage.upload_path(submission_id, filename)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        await upload.seek(0)
-        with open(target, "wb") as handle:
-            while chunk := await upload.read(1024 * 1024):
-                handle.write(chunk)
-        with sessions.begin() as session:
-            stored = session.get(Submission, submission_id)
-            assert stored is not None
-            stored.status, stored.stage = "queued", "Waiting to start"
-            audit(session, "submit", user.user_id, la_code=la_code, submission_id=submission_id)
+        submission_id = await run_in_threadpool(store_upload, la_code, user, upload)
         worker.wake.set()
         return RedirectResponse(f"/la/{la_code}/submissions/{submission_id}", status_code=303)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import multiprocessing
+import os
 from pathlib import Path
 
 import click
@@ -45,7 +47,8 @@ def serve(data_dir: Path | None, host: str, port: int, demo: bool) -> None:
 
     if demo and data_dir is None:
         data_dir = Path("earlyhelp-portal-demo")
-    settings = _settings(data_dir, secure_cookies=not _is_loopback(host))
+    # The worker runs in a process of its own (below), not in the web process's threads.
+    settings = _settings(data_dir, secure_cookies=not _is_loopback(host), worker_threads=0, worker_poll_seconds=0.5)
     app = create_app(settings)
     if demo:
         from earlyhelp.web.demo import DEMO_PASSWORD, load_demo
@@ -55,8 +58,18 @@ def serve(data_dir: Path | None, host: str, port: int, demo: bool) -> None:
         click.echo(f"Demo users (password for each: {DEMO_PASSWORD}):")
         for username, role, las in users:
             click.echo(f"  {username:<22} {role:<20} {las}")
+    from earlyhelp.web.worker import run_forever
+
+    worker = multiprocessing.get_context("spawn").Process(
+        target=run_forever, args=(settings, os.getpid()), name="earlyhelp-worker", daemon=True
+    )
+    worker.start()
     click.echo(f"The portal is at http://{host}:{port}/ (data in {settings.data_dir}). Ctrl+C stops it.")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        worker.terminate()
+        worker.join(timeout=30)
 
 
 @click.group()

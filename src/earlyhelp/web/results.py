@@ -8,7 +8,7 @@ import csv
 import statistics
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from earlyhelp.publish.conventions import NATIONAL, REGIONAL, TOTAL
@@ -82,6 +82,16 @@ def la_name(la_code: str) -> str:
 def read_dashboard(published: Path, la_code: str, year: str | None = None) -> Dashboard | None:
     """The dashboard of ``la_code`` from its published file, for ``year`` (default: the latest
     year with a figure for the LA); None when nothing has been published for it yet."""
+    try:
+        version = published.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    # The file is replaced whole (os.replace) after each accepted load, so its mtime names its version.
+    return _dashboard(published, version, la_code, year)
+
+
+@lru_cache(maxsize=512)
+def _dashboard(published: Path, _version: int, la_code: str, year: str | None) -> Dashboard | None:
     from earlyhelp.indicators.definitions import INDICATORS
     from earlyhelp.report.catalogue import unit_suffix
 

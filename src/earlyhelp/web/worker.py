@@ -10,17 +10,20 @@ recomputes the LA's published indicators. A submission found ``running`` at star
 interrupted (the process died): it is queued again, and its load, being idempotent and journaled,
 either had not happened or is finished or undone by ``load_return``'s recovery.
 
-Run the worker inside the web process (``Settings.worker_threads``, the default) or on its own
-(``worker_threads=0`` in the web process and :func:`run_forever` elsewhere); run only one
-worker process per data folder, since warehouse files take one writer at a time.
+``create_app`` runs the worker in threads of the web process (``Settings.worker_threads``);
+``earlyhelp serve`` sets that to 0 and starts :func:`run_forever` in a child process instead, so
+that loading a return never slows pages down. Run only one worker per data folder: a warehouse
+file takes one writer at a time, and loads to one LA are serialised only within a worker.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
 import shutil
 import threading
+import time
 import zipfile
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -32,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from earlyhelp.errors import EarlyhelpError
 from earlyhelp.validate.report import ValidationReport
 from earlyhelp.web.models import Finding, Submission
+from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename, write_atomically
 
 log = logging.getLogger(__name__)
@@ -107,6 +111,16 @@ class Worker:
                 update(Submission)
                 .where(Submission.status == "running")
                 .values(status="queued", stage="Waiting to start again")
+            )
+            # An upload cut off while its file was being written was never queued: say so.
+            session.execute(
+                update(Submission)
+                .where(Submission.status == "storing")
+                .values(
+                    status="failed",
+                    stage="Stopped",
+                    outcome="The upload was interrupted; nothing was stored. Please submit again.",
+                )
             )
 
     def claim(self) -> int | None:
@@ -373,8 +387,33 @@ def publish_results(storage: Storage, la_code: str) -> None:
     write_atomically(storage.published(la_code), buffer.getvalue())
 
 
-def run_forever(sessions: sessionmaker[Session], storage: Storage, poll_seconds: float = 1.0) -> None:
-    """The worker as a process of its own (when the web process runs with ``worker_threads=0``)."""
-    worker = Worker(sessions, storage, threads=1, poll_seconds=poll_seconds)
+def run_forever(settings: Settings, parent_pid: int | None = None) -> None:
+    """The worker as a process of its own (``earlyhelp serve`` starts one beside the web process,
+    so validating and loading never compete with pages for the interpreter). It stops when
+    ``parent_pid`` is no longer its parent: an orphaned worker must not outlive its server."""
+    from earlyhelp.web.database import make_engine, session_factory
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Pages come first: the worker yields the processor to the web process, and DuckDB in it
+    # keeps to one thread unless EARLYHELP_THREADS says otherwise.
+    os.environ.setdefault("EARLYHELP_THREADS", "1")
+    try:
+        os.nice(5)
+    except OSError:
+        pass
+    engine = make_engine(str(settings.database_url))
+    worker = Worker(
+        session_factory(engine), Storage(settings.data_dir), threads=1, poll_seconds=settings.worker_poll_seconds
+    )
     worker.requeue_interrupted()
-    worker._loop()
+    try:
+        while parent_pid is None or os.getppid() == parent_pid:
+            try:
+                worked = worker.run_one()
+            except Exception:
+                log.exception("The worker could not take a job")
+                worked = False
+            if not worked:
+                time.sleep(settings.worker_poll_seconds)
+    finally:
+        engine.dispose()
