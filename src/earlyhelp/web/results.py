@@ -121,9 +121,13 @@ def _dashboard(published: Path, _version: int, la_code: str, year: str | None) -
     for indicator in INDICATORS:
         if (LOCAL_AUTHORITY, chosen, indicator.name) not in cells:
             continue
-        values = [_number(dfe.get((int(chosen), code, indicator.name), "")) for code in neighbours]
+        # Counts depend on an LA's size: only rates and percentages are compared with neighbours.
+        comparable = indicator.unit != "count"
+        values = (
+            [_number(dfe.get((int(chosen), code, indicator.name), "")) for code in neighbours] if comparable else []
+        )
         numbers = [v for v in values if v is not None]
-        median = f"{statistics.median(numbers):.1f}".rstrip("0").rstrip(".") if numbers else "x"
+        median = f"{statistics.median(numbers):.1f}" if numbers else ("x" if comparable else "z")
         table.append(
             Row(
                 indicator=indicator.name,
