@@ -66,3 +66,16 @@ def test_la_beside_its_region_england_and_neighbours(tmp_path, monkeypatch):
     assert earlier is not None and {row.indicator: row.la for row in earlier.rows} == {"re_referral_pct": "20.0"}
     assert results.read_dashboard(published, "E06000002") is None
     assert results.read_dashboard(tmp_path / "missing.csv", LA) is None
+
+
+def test_problem_csv_cells_are_never_formulas():
+    from earlyhelp.web.app import spreadsheet_safe
+
+    assert [spreadsheet_safe(c) for c in ("=1+1", "+44", "-3", "@SUM(A1)", "plain", 7)] == [
+        "'=1+1",
+        "'+44",
+        "'-3",
+        "'@SUM(A1)",
+        "plain",
+        7,
+    ]

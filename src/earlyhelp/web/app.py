@@ -397,13 +397,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for finding in findings:
             writer.writerow(
                 [
-                    finding.rule_id,
-                    finding.rule_title,
-                    finding.severity,
-                    finding.rule_count,
-                    finding.location,
-                    finding.message,
-                    finding.hint,
+                    spreadsheet_safe(cell)
+                    for cell in (
+                        finding.rule_id,
+                        finding.rule_title,
+                        finding.severity,
+                        finding.rule_count,
+                        finding.location,
+                        finding.message,
+                        finding.hint,
+                    )
                 ]
             )
         return Response(
@@ -427,6 +430,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return render(request, "audit.html", events=events, total=total)
 
     return app
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A cell a spreadsheet will not run as a formula (a message may quote a cell of the return)."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
 
 
 def group_findings(findings: Any) -> list[dict[str, Any]]:
