@@ -28,8 +28,11 @@ WEB_ASSETS ?= src/earlyhelp/web/assets
 web-assets: $(WEB_ASSETS)/.installed
 
 $(WEB_ASSETS)/.installed:
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing Debian's npm for the portal's assets..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 	mkdir -p $(WEB_ASSETS)
-	npm install --silent --no-audit --no-fund --prefix $(WEB_ASSETS) govuk-frontend@5.14.0 axe-core@4.14.1
+	npm install --silent --no-audit --no-fund --save-exact --prefix $(WEB_ASSETS) govuk-frontend@5.14.0 axe-core@4.14.1
 	touch $@
 
 dfe-validators: $(DFE_VENV)/.installed
@@ -63,4 +66,4 @@ bench: install
 	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(DFE_VENV) $(DEMO) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(DFE_VENV) $(DEMO) $(WEB_ASSETS) build *.egg-info src/*.egg-info
