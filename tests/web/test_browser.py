@@ -131,10 +131,13 @@ def test_submit_fix_resubmit_and_see_the_dashboard(live_portal, tmp_path):
             assert "2021-22" in page.locator("#indicators caption").inner_text()
             check_accessibility(page, axe_script, visited)
             page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+            page.goto(base + "/overview?indicator=cin_rate_per_10k")
+            assert page.locator("#overview tbody tr").count() == 1
+            check_accessibility(page, axe_script, visited)
         finally:
             context.close()
             browser.close()
     # The two planted mistakes (a wrong password, no file chosen) are answered 400, as they should be.
     assert [e for e in console_errors if "status of 400" not in e] == []
     assert len([e for e in console_errors if "status of 400" in e]) == 2
-    assert len(visited) == 8
+    assert len(visited) == 9

@@ -18,8 +18,10 @@ from starlette.routing import Mount
 
 from .conftest import LA_A, LA_B, USERS, Visitor, add_users
 
-# Distinctive text planted in each LA's data; another LA's user must never see it.
-MARKERS = {LA_A: ("31337", "marker-a-upload", "MARKERA"), LA_B: ("42424", "marker-b-upload", "MARKERB")}
+# Distinctive text planted in each LA's data: its published figure (seen by whoever may view the
+# LA), and its submission's file name and finding (seen only by whoever may submit for it).
+FIGURE = {LA_A: "31337", LA_B: "42424"}
+SUBMISSION_TEXT = {LA_A: ("marker-a-upload", "MARKERA"), LA_B: ("marker-b-upload", "MARKERB")}
 SUBMISSION_OF = {1: LA_A, 2: LA_B}
 ANONYMOUS = "anonymous"
 
@@ -50,6 +52,7 @@ EXPECTED_ROUTES = {
     ("POST", "/sign-in"): "public",
     ("POST", "/sign-out"): "signed-in",
     ("GET", "/home"): "signed-in",
+    ("GET", "/overview"): "signed-in",
     ("GET", "/la/{la_code}"): "views",
     ("GET", "/la/{la_code}/submissions"): "submits",
     ("POST", "/la/{la_code}/submissions"): "submits",
@@ -87,7 +90,7 @@ def plant(app) -> None:
     with app.state.sessions.begin() as session:
         ids = {u.username: u.id for u in session.query(User)}
         for number, la_code in SUBMISSION_OF.items():
-            figure, upload, words = MARKERS[la_code]
+            upload, words = SUBMISSION_TEXT[la_code]
             owner = "analyst_a" if la_code == LA_A else "analyst_b"
             session.add(
                 Submission(
@@ -113,14 +116,14 @@ def plant(app) -> None:
                     hint="",
                 )
             )
-    for la_code, (figure, _, _) in MARKERS.items():
+    for la_code, figure in FIGURE.items():
         row = dict.fromkeys(PUBLISHED_COLUMNS, "")
         row |= {
             "time_period": "202122",
             "geographic_level": "Local authority",
             "new_la_code": la_code,
             "la_name": f"LA {la_code}",
-            "indicator": "eh_children",
+            "indicator": "re_referral_pct",
             "breakdown": "Total",
             "numerator": figure,
             "value": figure,
@@ -178,7 +181,15 @@ def test_every_route_as_every_role(make_app):
         for (method, path), rule in sorted(EXPECTED_ROUTES.items(), key=lambda item: item[0][1] == "/sign-out"):
             for url, la_code, submission_id in concrete_paths(path):
                 may = allowed(rule, user, la_code, submission_id)
-                others = [m for code, marks in MARKERS.items() if not (la_code == code and may) for m in marks]
+                # What the response may hold: only the LA of the URL (or, on pages of no LA, any
+                # LA the user may see), and submissions only for those who submit for the LA.
+                here = [la_code] if la_code else [LA_A, LA_B]
+                views = VIEWS.get(user, set())
+                submits = SUBMITS.get(user, set())
+                forbidden = [FIGURE[c] for c in FIGURE if not (may and c in here and c in views)]
+                forbidden += [
+                    t for c, texts in SUBMISSION_TEXT.items() if not (may and c in here and c in submits) for t in texts
+                ]
                 if method == "GET":
                     response = client.get(url, follow_redirects=False)
                 else:
@@ -200,9 +211,7 @@ def test_every_route_as_every_role(make_app):
                     assert status == 404, (user, method, url, status)
                 else:
                     assert status in (200, 303, 400), (user, method, url, status)
-                body = response.text
-                # National analysts see every LA's dashboard; nobody else's page holds another LA's data.
-                leaked = [m for m in others if m in body and not (user == "national" and path == "/home")]
+                leaked = [m for m in forbidden if m in response.text]
                 assert leaked == [], (user, method, url, "shows data it should not")
                 checked += 1
     print(f"requests checked: {checked}")
@@ -212,6 +221,20 @@ def test_every_route_as_every_role(make_app):
     with app.state.sessions() as session:
         assert session.query(Submission).count() == 2
     assert checked == (1 + len(USERS)) * sum(len(list(concrete_paths(p))) for _, p in EXPECTED_ROUTES)
+
+
+def test_overview_shows_exactly_the_areas_the_user_may_see(make_app):
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a", "viewer_a", "national", "analyst_b"])
+    plant(app)
+    seen = {}
+    for user in ("viewer_a", "national", "analyst_b"):
+        with TestClient(app) as client:
+            visitor = Visitor(client)
+            visitor.sign_in(user)
+            page = visitor.get("/overview?indicator=re_referral_pct").text
+            seen[user] = {code for code, figure in FIGURE.items() if figure in page}
+    assert seen == {"viewer_a": {LA_A}, "national": {LA_A, LA_B}, "analyst_b": {LA_B}}
 
 
 def test_static_mounts_serve_only_static_files(make_app):

@@ -262,19 +262,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request.session.clear()
         return RedirectResponse("/sign-in", status_code=303)
 
-    @app.get("/home", response_class=HTMLResponse)
-    def home(request: Request, user: SignedIn) -> Response:
+    def visible_las(user: Principal) -> list[str]:
+        """The LAs whose dashboards the user may see (a national analyst: every LA with results)."""
         if user.role == access.NATIONAL_ANALYST:
             results = storage.data_dir / "results"
             codes = sorted(p.name for p in results.iterdir() if LA_CODE.match(p.name)) if results.exists() else []
         else:
             codes = list(user.la_codes)
+        return [code for code in codes if access.may_view_la(user, code)]
+
+    @app.get("/home", response_class=HTMLResponse)
+    def home(request: Request, user: SignedIn) -> Response:
         las = [
-            {"code": code, "name": la_name(code), "submit": access.may_submit(user, code)}
-            for code in codes
-            if access.may_view_la(user, code)
+            {"code": code, "name": la_name(code), "submit": access.may_submit(user, code)} for code in visible_las(user)
         ]
-        return render(request, "home.html", las=las, audit=access.may_read_audit(user))
+        return render(request, "home.html", las=las, audit=access.may_read_audit(user), overview=len(las) > 1)
+
+    @app.get("/overview", response_class=HTMLResponse)
+    def overview(request: Request, user: SignedIn, indicator: str | None = None) -> Response:
+        """One indicator across every LA the user may see (a partnership's, or England's for a
+        national analyst), each LA's latest year, beside its region and England."""
+        from earlyhelp.indicators.definitions import INDICATORS
+
+        names = {i.name: i.label for i in INDICATORS}
+        chosen = indicator if indicator in names else "re_referral_pct"
+        rows = []
+        for code in visible_las(user):
+            board = read_dashboard(storage.published(code), code)
+            found = next((r for r in board.rows if r.indicator == chosen), None) if board else None
+            if board is not None and found is not None:
+                rows.append({"code": code, "name": board.la_name, "year": board.year_label, "row": found})
+        return render(
+            request,
+            "overview.html",
+            rows=rows,
+            indicators=list(names.items()),
+            chosen=chosen,
+            label=names[chosen],
+        )
 
     @app.get("/la/{la_code}", response_class=HTMLResponse)
     def dashboard(request: Request, la_code: str, user: SignedIn, year: str | None = None) -> Response:
