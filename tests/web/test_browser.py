@@ -4,6 +4,7 @@ axe-core finds no serious or critical violation on any page visited. No JavaScri
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -35,13 +36,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def live_portal(make_app):
-    """The app served by uvicorn on loopback, in a thread."""
+@contextlib.contextmanager
+def served(app):
+    """``app`` served by uvicorn on loopback, in a thread; yields its address."""
     import uvicorn
 
-    app = make_app(worker_poll_seconds=0.1, progress_refresh_seconds=1)
-    add_users(app, ["analyst_a"])
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -50,9 +49,35 @@ def live_portal(make_app):
     while not server.started:
         assert time.monotonic() < deadline, "the portal did not start"
         time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=20)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.fixture
+def live_portal(make_app):
+    app = make_app(worker_poll_seconds=0.1, progress_refresh_seconds=1)
+    add_users(app, ["analyst_a"])
+    with served(app) as base:
+        yield app, base
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def serious_violations(page, axe_script: Path) -> list[str]:
+    page.add_script_tag(path=str(axe_script))
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return sorted(v["id"] for v in results["violations"] if v["impact"] in ("serious", "critical"))
 
 
 def check_accessibility(page, axe_script: Path, visited: list[str]) -> None:
@@ -67,9 +92,7 @@ def check_accessibility(page, axe_script: Path, visited: list[str]) -> None:
     visited.append(page.url)
 
 
-def test_submit_fix_resubmit_and_see_the_dashboard(live_portal, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_submit_fix_resubmit_and_see_the_dashboard(live_portal, chromium, tmp_path):
     app, base = live_portal
     axe_script = app.state.settings.assets_dir / "node_modules" / "axe-core" / "axe.min.js"
     assert axe_script.exists(), "run `make web-assets`"
@@ -78,8 +101,8 @@ def test_submit_fix_resubmit_and_see_the_dashboard(live_portal, tmp_path):
     fixed = tmp_path / "fixed.zip"
     fixed.write_bytes(sample_zip())
     visited: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    if True:
+        browser = chromium
         # The pages forbid scripts (CSP script-src 'none'); the test's own axe-core needs the bypass.
         context = browser.new_context(bypass_csp=True, java_script_enabled=True)
         page = context.new_page()
@@ -136,8 +159,36 @@ def test_submit_fix_resubmit_and_see_the_dashboard(live_portal, tmp_path):
             check_accessibility(page, axe_script, visited)
         finally:
             context.close()
-            browser.close()
     # The two planted mistakes (a wrong password, no file chosen) are answered 400, as they should be.
     assert [e for e in console_errors if "status of 400" not in e] == []
     assert len([e for e in console_errors if "status of 400" in e]) == 2
     assert len(visited) == 9
+
+
+def test_the_progress_page_can_be_told_to_stop_updating(make_app, chromium, tmp_path):
+    # No worker: the submission stays queued, so the progress page stays as it is.
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a"])
+    axe_script = app.state.settings.assets_dir / "node_modules" / "axe-core" / "axe.min.js"
+    upload = tmp_path / "return.zip"
+    upload.write_bytes(sample_zip())
+    with served(app) as base:
+        context = chromium.new_context(bypass_csp=True)
+        try:
+            page = context.new_page()
+            page.goto(base + "/sign-in")
+            page.get_by_label("User name").fill("analyst_a")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.goto(f"{base}/la/{LA_A}/submissions")
+            page.get_by_label("Upload a return").set_input_files(str(upload))
+            page.get_by_role("button", name="Submit return").click()
+            assert page.locator("meta[http-equiv=refresh]").count() == 1
+            # axe flags any timed refresh (WCAG 2.2.1): the page offers to stop it, at the top.
+            assert serious_violations(page, axe_script) == ["meta-refresh"]
+            page.get_by_role("link", name="Stop updating this page").click()
+            assert page.locator("meta[http-equiv=refresh]").count() == 0
+            assert "Check the progress again" in page.content()
+            assert serious_violations(page, axe_script) == []
+        finally:
+            context.close()

@@ -386,7 +386,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(f"/la/{la_code}/submissions/{submission_id}", status_code=303)
 
     @app.get("/la/{la_code}/submissions/{submission_id}", response_class=HTMLResponse)
-    def submission_page(request: Request, la_code: str, submission_id: int, user: SignedIn) -> Response:
+    def submission_page(
+        request: Request, la_code: str, submission_id: int, user: SignedIn, updates: str | None = None
+    ) -> Response:
         submission = submission_for(user, la_code, submission_id)
         with sessions.begin() as session:
             findings = session.scalars(
@@ -403,8 +405,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name=la_name(la_code),
             submission=submission,
             groups=groups,
+            checking=submission.status in ("queued", "running", "storing"),
+            # The page updates itself while the return is checked, unless the user turned that
+            # off (WCAG 2.2.1: a time limit the user can turn off).
             refresh=settings.progress_refresh_seconds
-            if submission.status in ("queued", "running", "storing")
+            if submission.status in ("queued", "running", "storing") and updates != "off"
             else None,
         )
 
