@@ -153,3 +153,21 @@ def test_zip_member_names_cannot_escape_the_upload_folder(tmp_path):
     unpack_zip(archive, tmp_path / "into")
     assert sorted(p.name for p in (tmp_path / "into").iterdir()) == ["children.csv", "outside.csv"]
     assert not (tmp_path / "outside.csv").exists()
+
+
+def test_an_upload_larger_than_allowed_is_refused_before_it_is_read(make_app):
+    app = make_app(worker_threads=0, max_upload_bytes=1024)
+    add_users(app, ["analyst_a"])
+    with TestClient(app) as client:
+        visitor = Visitor(client)
+        visitor.sign_in("analyst_a")
+        visitor.get(f"/la/{LA_A}/submissions")
+        big = visitor.post(f"/la/{LA_A}/submissions", files={"return_file": ("big.zip", b"0" * 3 * 1024 * 1024)})
+        assert big.status_code == 413
+        # Just over the limit but under the margin: refused once received, on the form.
+        small = visitor.post(f"/la/{LA_A}/submissions", files={"return_file": ("small.zip", b"0" * 2048)})
+        assert small.status_code == 400 and "must be smaller than" in small.text
+    from earlyhelp.web.models import Submission
+
+    with app.state.sessions() as session:
+        assert session.query(Submission).count() == 0

@@ -126,6 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
+        # A body larger than any upload allowed is refused before it is read (browsers send its
+        # length); what arrives without one is checked once received.
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > settings.max_upload_bytes + 1024 * 1024:
+            return Response("The file is too big.", status_code=413, media_type="text/plain")
         response = await call_next(request)
         response.headers.setdefault(
             "Content-Security-Policy",
