@@ -171,3 +171,45 @@ def test_an_upload_larger_than_allowed_is_refused_before_it_is_read(make_app):
 
     with app.state.sessions() as session:
         assert session.query(Submission).count() == 0
+
+
+def cin_census_xml(tmp_path) -> bytes:
+    from earlyhelp import sample
+    from earlyhelp.formats import export
+
+    export(sample.path(), "cin-xml", tmp_path / "cin")
+    return next((tmp_path / "cin").glob("*.xml")).read_bytes()
+
+
+def ehld_workbook(_tmp_path) -> bytes:
+    """The sample return as a workbook, one sheet per table (identifiers left out)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from earlyhelp import sample
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as workbook:
+        for path in sorted(Path(sample.path()).glob("*.csv")):
+            if path.stem != "person_identifiers":
+                table = pd.read_csv(path, dtype=str, keep_default_na=False)
+                table.to_excel(workbook, sheet_name=path.stem, index=False)
+    return buffer.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("filename", "make", "read_as"),
+    [("census.xml", cin_census_xml, "cin-xml"), ("return.xlsx", ehld_workbook, "EHLD workbook")],
+)
+def test_cin_census_xml_and_workbooks_are_accepted(make_app, tmp_path, filename, make, read_as):
+    app = make_app()
+    add_users(app, ["analyst_a"])
+    with TestClient(app) as client:
+        visitor = Visitor(client)
+        visitor.sign_in("analyst_a")
+        page = visitor.wait_for(submit(visitor, LA_A, make(tmp_path), filename))
+        assert "Return accepted" in page.text
+        assert re.search(rf"Read as\s*</dt>\s*<dd[^>]*>\s*{re.escape(read_as)}\s*</dd>", page.text)
+        assert 'id="indicators"' in visitor.get(f"/la/{LA_A}").text
