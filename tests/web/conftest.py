@@ -45,11 +45,12 @@ def _postgres_reachable() -> bool:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request):
-    """None (SQLite in the data folder) or a PostgreSQL URL whose tables live in a schema of
-    their own, dropped afterwards, so the tests share the server with anyone."""
+def database_url(request, tmp_path):
+    """SQLite in the test's data folder, or a PostgreSQL URL whose tables live in a schema of
+    their own, dropped afterwards, so the tests share the server with anyone. Always explicit:
+    an EARLYHELP_DATABASE_URL in the environment must not redirect a test."""
     if request.param == "sqlite":
-        yield None
+        yield f"sqlite:///{tmp_path / 'portal' / 'portal.sqlite3'}"
         return
     if not _postgres_reachable():
         pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}")

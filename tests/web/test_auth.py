@@ -85,10 +85,7 @@ def test_users_add_command(tmp_path, monkeypatch, database_url):
 
     from earlyhelp.web.cli import users
 
-    if database_url:
-        monkeypatch.setenv("EARLYHELP_DATABASE_URL", database_url)
-    else:
-        monkeypatch.delenv("EARLYHELP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("EARLYHELP_DATABASE_URL", database_url)
     runner = CliRunner()
     data = str(tmp_path / "portal")
     added = runner.invoke(

@@ -26,7 +26,7 @@ from earlyhelp.web.database import make_engine, session_factory
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage
 from earlyhelp.web.worker import Worker
-settings = Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2] or None, secret_key="x")
+settings = Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2], secret_key="x")
 worker = Worker(session_factory(make_engine(settings.database_url)), Storage(settings.data_dir))
 worker.requeue_interrupted()
 worker.run_one()
@@ -61,7 +61,7 @@ def run_worker(app, database_url, crash_at: str | None = None, kill_when_running
     if crash_at:
         env["EARLYHELP_TEST_CRASH_AT"] = crash_at
     process = subprocess.Popen(
-        [sys.executable, "-c", WORKER, str(app.state.settings.data_dir), database_url or ""],
+        [sys.executable, "-c", WORKER, str(app.state.settings.data_dir), database_url],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
