@@ -130,6 +130,7 @@ def main() -> None:
     parser.add_argument("--views", type=int, default=5, help="dashboard views per user")
     parser.add_argument("--upload-every", type=int, default=10, help="every n-th user uploads a return")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds a user waits between pages")
+    parser.add_argument("--web-processes", type=int, default=1, help="earlyhelp serve --web-processes")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="earlyhelp-web-bench-") as folder:
@@ -149,6 +150,8 @@ def main() -> None:
                 str(data_dir),
                 "--port",
                 str(port),
+                "--web-processes",
+                str(args.web_processes),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -193,7 +196,8 @@ def main() -> None:
         uploads = sum(1 for _, _, up in plan if up)
         print(
             f"{args.users} concurrent users, {args.views} dashboard views each (think time 0 to {2 * args.think:g} s), "
-            f"{uploads} uploads, in {elapsed:.1f} s; {os.cpu_count()} cores, load average before {load_before:.1f}"
+            f"{uploads} uploads, {args.web_processes} web process(es), in {elapsed:.1f} s; {os.cpu_count()} cores, "
+            f"load average before {load_before:.1f}"
         )
         print(f"{'page':<20} {'requests':>8} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
         for kind, values in sorted(times.items()):

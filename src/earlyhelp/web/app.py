@@ -474,6 +474,12 @@ def spreadsheet_safe(cell: object) -> object:
     return cell
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one of several web processes (``earlyhelp serve --web-processes``): settings
+    from the environment, and no worker of its own (``serve`` runs that once, beside them)."""
+    return create_app(Settings.from_env(worker_threads=0))
+
+
 def group_findings(findings: Any) -> list[dict[str, Any]]:
     """Findings by rule, errors first, each rule with its first :data:`SHOWN_PER_RULE` places."""
     groups: dict[str, dict[str, Any]] = {}

@@ -34,7 +34,14 @@ def _is_loopback(host: str) -> bool:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Load tiny synthetic England and demo users first (a demo data folder).")
-def serve(data_dir: Path | None, host: str, port: int, demo: bool) -> None:
+@click.option(
+    "--web-processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Web server processes (sessions are cookies and limits are in the database, so any process serves anyone).",
+)
+def serve(data_dir: Path | None, host: str, port: int, demo: bool, web_processes: int) -> None:
     """Run the portal: sign in, submit returns, fix problems, see results.
 
     On loopback the session cookie works over plain HTTP; on any other address it is sent over
@@ -66,7 +73,25 @@ def serve(data_dir: Path | None, host: str, port: int, demo: bool) -> None:
     worker.start()
     click.echo(f"The portal is at http://{host}:{port}/ (data in {settings.data_dir}). Ctrl+C stops it.")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        if web_processes == 1:
+            uvicorn.run(app, host=host, port=port, log_level="warning")
+        else:
+            # Each process builds its app from the environment: the same folder, database and key.
+            os.environ.update(
+                EARLYHELP_DATA_DIR=str(settings.data_dir.resolve()),
+                EARLYHELP_DATABASE_URL=str(settings.database_url),
+                EARLYHELP_SECRET_KEY=settings.signing_key,
+                EARLYHELP_WEB_ASSETS=str(settings.assets_dir.resolve()),
+                EARLYHELP_INSECURE_COOKIES="0" if settings.secure_cookies else "1",
+            )
+            uvicorn.run(
+                "earlyhelp.web.app:app_from_environment",
+                factory=True,
+                workers=web_processes,
+                host=host,
+                port=port,
+                log_level="warning",
+            )
     finally:
         worker.terminate()
         worker.join(timeout=30)
