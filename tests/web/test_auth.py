@@ -143,3 +143,21 @@ def test_every_role_exists_in_the_fixture():
     from earlyhelp.web.access import ROLES
 
     assert {role for role, _ in USERS.values()} == set(ROLES)
+
+
+def test_an_unexpected_fault_is_a_plain_error_page(make_app, monkeypatch):
+    from earlyhelp.web import app as web_app
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("E06000001-C0001 must never be shown")
+
+    monkeypatch.setattr(web_app, "read_dashboard", broken)
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a"])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        visitor = Visitor(client)
+        visitor.sign_in("analyst_a")
+        page = visitor.get(f"/la/{LA_A}")
+    assert page.status_code == 500
+    assert "Sorry, there is a problem with the service" in page.text
+    assert "E06000001-C0001" not in page.text and "RuntimeError" not in page.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import shutil
 import threading
@@ -191,6 +192,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
         title = titles.get(error.status_code, "Sorry, there is a problem with the service")
         return render(request, "error.html", status_code=error.status_code, title=title, status=error.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        # The type only: a message may quote data.
+        logging.getLogger(__name__).error("%s %s failed (%s)", request.method, request.url.path, type(error).__name__)
+        return render(
+            request, "error.html", status_code=500, title="Sorry, there is a problem with the service", status=500
+        )
 
     # ------------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse)
