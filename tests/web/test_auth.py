@@ -110,7 +110,7 @@ def test_users_add_command(tmp_path, monkeypatch, database_url):
 
 
 def test_audit_log_records_who_what_when_and_no_identifier(make_app):
-    from tests.web.test_submissions import planted_errors, sample_zip, submit
+    from .test_submissions import planted_errors, sample_zip, submit
 
     app = make_app()
     add_users(app, ["analyst_a", "admin"])
