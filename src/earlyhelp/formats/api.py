@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,8 @@ from earlyhelp.reference.fill import PACKAGE_TABLES, package_table, statement
 from earlyhelp.spec import periods as spec_periods
 
 ISSUES_FILE = "ingest_issues.tsv"
+# What was read but kept in no EHLD column: counts per element and reason, never values.
+NOT_KEPT_FILE = "ingest_not_kept.tsv"
 ONS_LA_CODE = re.compile(r"^[EWSN]\d{8}$")
 ExportTarget = Literal["cin-xml", "ssda903"]
 
@@ -37,6 +40,9 @@ class IngestReport:
     copied_files: list[Path] = field(default_factory=list)
     # Reference tables the files lacked, added from the package (earlyhelp.reference.fill).
     reference_added: list[str] = field(default_factory=list)
+    # (element, why) -> values read that no EHLD column holds; warnings about whole files.
+    not_kept: Counter[tuple[str, str]] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"Read {', '.join(self.formats)} into {self.out}:"]
@@ -47,6 +53,16 @@ class IngestReport:
         if self.issue_count:
             left_out = f"{self.skipped_children} children" if self.skipped_children else "the rows concerned"
             lines.append(f"  {self.issue_count} problem(s): {left_out} left out (listed in {self.out / ISSUES_FILE})")
+        if self.not_kept:
+            lines.append(f"  Read but not kept (no EHLD column holds them; counts in {self.out / NOT_KEPT_FILE}):")
+            by_reason: dict[str, list[tuple[str, int]]] = {}
+            for (element, why), count in sorted(self.not_kept.items()):
+                by_reason.setdefault(why, []).append((element, count))
+            for why, counts in by_reason.items():
+                total = sum(count for _, count in counts)
+                names = ", ".join(element for element, _ in counts)
+                lines.append(f"    {names}: {total} value{'' if total == 1 else 's'}; {why}")
+        lines += [f"  {warning}" for warning in self.warnings]
         if self.ignored_files:
             names = ", ".join(sorted(p.name for p in self.ignored_files))
             lines.append(
@@ -113,6 +129,7 @@ def ingest_report(
                 total=report.issue_count,
                 what=f"Could not ingest {', '.join(report.formats)}",
                 hint="Fix the file(s), or run with --skip-invalid to leave those children out.",
+                warnings=report.warnings,
             )
         rows = dict(writer.counts)
         problem_children = {issue.child_id for issue in report.issues if issue.child_id}
@@ -122,12 +139,21 @@ def ingest_report(
             rows, left_out = _leave_out_children(staging, problem_children)
             report.skipped_children += left_out
         if report.issue_count and not rows.get("children"):
-            raise FormatError(
-                report.issues,
-                total=report.issue_count,
-                what=f"No child could be ingested from {', '.join(report.formats)}",
-                hint="Every child has a problem; fix the file(s) first.",
-            )
+            if report.skipped_children:
+                each = (
+                    "the only child read has a problem"
+                    if report.skipped_children == 1
+                    else f"each of the {report.skipped_children} children read has a problem"
+                )
+                what = f"No child could be ingested from {', '.join(report.formats)} ({each})"
+                hint = "Fix the children's problems listed above (each names its line and LAchildID)."
+            else:
+                what = (
+                    f"No child could be ingested from {', '.join(report.formats)} (a problem of the whole "
+                    "file, its header or structure, stopped the reading before any child)"
+                )
+                hint = "--skip-invalid leaves out children, not a file's header: fix the problem listed above."
+            raise FormatError(report.issues, total=report.issue_count, what=what, hint=hint, warnings=report.warnings)
         with EHLDWriter(staging) as returns_writer:
             _write_returns(returns_writer, periods, writer.event_span, writer.la_codes, extract_date)
             report.reference_added = _add_package_tables(returns_writer, staging, periods)
@@ -135,12 +161,23 @@ def ingest_report(
         report.rows = rows
         if report.issues:
             write_issues(report.issues, staging / ISSUES_FILE)
+        if report.not_kept:
+            _write_not_kept(report.not_kept, staging / NOT_KEPT_FILE)
         out.mkdir(parents=True, exist_ok=True)
         for file in staging.iterdir():
             shutil.move(str(file), out / file.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _write_not_kept(not_kept: Counter[tuple[str, str]], path: Path) -> None:
+    """Counts per element and reason, tab-separated like the issues (never a value)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["element", "values", "why not kept"])
+        for (element, why), count in sorted(not_kept.items()):
+            writer.writerow([element, count, why])
 
 
 def _add_package_tables(writer: EHLDWriter, folder: Path, periods: dict[str, tuple[dt.date, dt.date]]) -> list[str]:
@@ -210,6 +247,8 @@ def _read_group(
     report.issue_count += result.issue_count
     report.skipped_children += result.skipped_children
     report.copied_files.extend(result.copied_files)
+    report.not_kept.update(result.not_kept)
+    report.warnings.extend(result.warnings)
     for la, (start, end) in result.periods.items():
         _widen(periods, la, start, end)
 

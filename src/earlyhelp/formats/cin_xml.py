@@ -33,6 +33,7 @@ import datetime as dt
 import logging
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
 from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult, safe_iterparse
 from earlyhelp.formats.textfile import MAX_FIELD_CHARACTERS
+from earlyhelp.spec import periods as spec_periods
 from earlyhelp.spec.files import sql_literal
 
 logger = logging.getLogger(__name__)
@@ -70,6 +72,43 @@ FIRST_YEAR, LAST_YEAR = 1900, 2099
 # LAchildID is the LA's own id: shown in messages to name the child, when it is this short.
 SHOWN_CHILD_ID_CHARACTERS = 50
 
+# Every element whose value lands in an EHLD column (or only holds other elements). Any other
+# element with a value is counted in ``not_kept`` with its reason, so nothing is dropped unsaid.
+PLACED_ELEMENTS = frozenset(
+    {
+        "ChildIdentifiers", "LAchildID", "UPN", "PersonBirthDate", "Sex", "GenderCurrent",
+        "ChildCharacteristics", "Ethnicity", "Disabilities", "CINdetails", "CINreferralDate",
+        "ReferralSource", "PrimaryNeedCode", "CINclosureDate", "ReasonForClosure", "ReferralNFA",
+        "Assessments", "AssessmentActualStartDate", "AssessmentAuthorisationDate",
+        "FactorsIdentifiedAtAssessment", "CINPlanDates", "CINPlanStartDate", "CINPlanEndDate",
+        "Section47", "S47ActualStartDate", "ICPCnotRequired", "ChildProtectionPlans", "CPPstartDate",
+        "CPPendDate", "InitialCategoryOfAbuse", "NumberOfPreviousCPP", "Reviews",
+    }
+)  # fmt: skip
+# Placed or not depending on the rest of the child: counted where they are mapped.
+MAPPED_WITH_CONDITIONS = frozenset({"ExpectedPersonBirthDate", "AssessmentFactors", "DateOfInitialCPC"})
+# Why an element's value is in no EHLD table.
+NOT_KEPT_REASONS = {
+    "FormerUPN": "EHLD keeps the current UPN only",
+    "UPNunknown": "EHLD keeps no reason for a missing UPN",
+    "PersonDeathDate": "EHLD has no date of death",
+    "Disability": "EHLD keeps whether the child is disabled (children.disabled), not the kind of disability",
+    "AssessmentInternalReviewDate": "EHLD assessments keep the start and authorisation dates only",
+    "InitialCPCtarget": "EHLD keeps the date of the conference, not its target date",
+    "LatestCategoryOfAbuse": "EHLD child protection plans keep the initial category of abuse only",
+    "CPPreviewDate": "EHLD keeps no child protection plan reviews",
+}
+NO_COLUMN = "no EHLD column holds it"
+HEADER_READ = frozenset({"Header", "CollectionDetails", "Source", "LEA", "ReferenceDate"})
+HEADER_NOT_KEPT = "about the file (its software, serial number ...), not about children"
+ICPC_WITHOUT_ENQUIRY = (
+    "the episode has no Section47 enquiry without its own conference date to hold it "
+    "(EHLD keeps conference dates on s47_enquiries)"
+)
+EXPECTED_BIRTH_UNUSED = "PersonBirthDate is given too, and the birth month comes from it"
+REPEATED_FACTOR = "the same factor code is given twice in one assessment (kept once)"
+TOLERATED_BLOCK_NOT_KEPT = "a 2026-27 block no shipped schema describes and no EHLD table holds"
+
 
 @dataclass
 class CinReadResult:
@@ -79,6 +118,11 @@ class CinReadResult:
     issue_count: int = 0
     la_code: str | None = None
     reference_date: dt.date | None = None
+    # (element, why) -> values read but kept in no EHLD column; warnings about the whole file.
+    not_kept: Counter[tuple[str, str]] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    # True when a problem of the whole file (its header, its LA) stopped the reading of children.
+    stopped_before_children: bool = False
 
     def add(self, issue: FormatIssue) -> None:
         self.issue_count += 1
@@ -198,7 +242,7 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                     result.add(issue)
                 if too_long:
                     continue
-                header_problems = check_element(element, load_schema(LATEST_SCHEMA_YEAR))
+                header_problems = check_element(element, load_schema(LATEST_SCHEMA_YEAR), LATEST_SCHEMA_YEAR)
                 for problem in header_problems:
                     result.add(
                         FormatIssue(
@@ -216,13 +260,15 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                     header.reference_date = None
                     if issue.field not in reported:  # the XSD's message says it already
                         result.add(issue)
+                _check_header(element, header, name, result)
                 if resolved_la is None and header.lea:
                     resolved_la = la_codes.dfe_to_ons().get(header.lea)
                     if resolved_la is None:
+                        lea_element = element.find("Source/LEA")
                         result.add(
                             FormatIssue(
                                 name,
-                                f"line {element.sourceline}",
+                                f"line {(lea_element if lea_element is not None else element).sourceline}",
                                 "LEA",
                                 "known DfE LA number",
                                 f"LEA {header.lea} is not a DfE LA number earlyhelp knows; "
@@ -242,6 +288,7 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                             "no <Header>/<Source>/<LEA> before the first child; give the LA code (--la-code)",
                         )
                     )
+                result.stopped_before_children = True
                 return result
             ok = _read_child(element, child_number, name, resolved_la, out, result, seen_child_ids)
             if ok:
@@ -309,6 +356,8 @@ class CinXmlReader:
         total.issues.extend(result.issues)
         total.issue_count += result.issue_count
         total.skipped_children += result.skipped_children
+        total.not_kept.update(result.not_kept)
+        total.warnings.extend(result.warnings)
         if result.la_code and result.reference_date:
             start, end = _census_start(result.reference_date), result.reference_date
             if result.la_code in total.periods:
@@ -358,6 +407,43 @@ def _merge_censuses(read: list[tuple[dt.date, Path]], writer: EHLDWriter) -> Non
                 writer.add(table.name, row)
     finally:
         con.close()
+
+
+def _check_header(header: etree._Element, info: _HeaderInfo, file: str, result: CinReadResult) -> None:
+    """Warnings about the census period the header gives, and the header values not kept."""
+    for element in header.iter():
+        if isinstance(element.tag, str) and element.tag not in HEADER_READ and (element.text or "").strip():
+            result.not_kept[(element.tag, HEADER_NOT_KEPT)] += 1
+    reference = info.reference_date
+    if reference is None:
+        return
+    reference_element = header.find("CollectionDetails/ReferenceDate")
+    line = reference_element.sourceline if reference_element is not None else header.sourceline
+    start = _census_start(reference)
+    whole_years = [
+        period
+        for period in spec_periods.periods_between(spec_periods.period_of(start), spec_periods.period_of(reference))
+        if spec_periods.period_start(period) >= start and spec_periods.period_end(period) <= reference
+    ]
+    if not whole_years:
+        touched = [
+            spec_periods.label(period)
+            for period in spec_periods.periods_between(spec_periods.period_of(start), spec_periods.period_of(reference))
+        ]
+        result.warnings.append(
+            f"Warning: {file}, line {line}: <ReferenceDate> {reference:%Y-%m-%d} is not 31 March, so the census "
+            f"year it gives ({start:%d %B %Y} to {reference:%d %B %Y}) holds no whole financial year "
+            f"(1 April to 31 March). Every indicator counted over a year will be 'x' (not available) for "
+            f"{' and '.join(touched)}. A CIN census's reference date is 31 March: check the header."
+        )
+    year_element = header.find("CollectionDetails/Year")
+    year = (year_element.text or "").strip() if year_element is not None else ""
+    if year.isdigit() and len(year) == 4 and int(year) != reference.year:
+        result.warnings.append(
+            f"Warning: {file}, line {year_element.sourceline}: <Year> {year} does not match <ReferenceDate> "
+            f"{reference:%Y-%m-%d} (a census is named by the year of its 31 March); earlyhelp uses the "
+            "ReferenceDate."
+        )
 
 
 def _census_start(reference_date: dt.date) -> dt.date:
@@ -465,9 +551,12 @@ def _read_child(
     result: CinReadResult,
     seen: set[str],
 ) -> bool:
+    # Counted into the result only if the child is read (a child left out is in the issues).
+    not_kept_here: Counter[tuple[str, str]] = Counter()
     where = f"/Message/Children/Child[{number}]"
     for block in TOLERATED_BLOCKS:
         for found in child.findall(f"CINdetails/{block}"):
+            not_kept_here[(block, TOLERATED_BLOCK_NOT_KEPT)] += 1
             found.getparent().remove(found)
     identifiers = _fields(child.find("ChildIdentifiers"))
     # Before the XSD check: its messages quote the value, however long.
@@ -477,18 +566,19 @@ def _read_child(
             result.add(issue)
         return False
     # GenderCurrent marks the 2024 generation of the schema; Sex the 2025 one onwards.
-    problems = check_element(child, load_schema(2024 if "GenderCurrent" in identifiers else LATEST_SCHEMA_YEAR))
+    schema_year = 2024 if "GenderCurrent" in identifiers else LATEST_SCHEMA_YEAR
+    problems = check_element(child, load_schema(schema_year), schema_year)
+    local_id = identifiers.get("LAchildID")
     issues = [
         FormatIssue(
             file,
             f"line {p.line} /Message/Children/Child[{number}]{p.path[len('/Child') :]}",
             p.field,
             p.rule,
-            p.message,
+            f"{p.message}{_child_named(local_id)}",
         )
         for p in problems
     ]
-    local_id = identifiers.get("LAchildID")
     birth = identifiers.get("PersonBirthDate")
     expected = identifiers.get("ExpectedPersonBirthDate")
     if not problems:
@@ -500,7 +590,7 @@ def _read_child(
                     f"line {child.sourceline} {where}",
                     "LAchildID",
                     "EHLD children.child_id required",
-                    "LAchildID is empty",
+                    "<LAchildID> is empty; every child needs the LA's own id for it",
                 )
             )
         elif local_id in seen:
@@ -510,7 +600,7 @@ def _read_child(
                     f"line {child.sourceline} {where}",
                     "LAchildID",
                     "LAchildID unique in the return",
-                    "a child with this LAchildID appears earlier in the file",
+                    f"a child with this LAchildID appears earlier in the file{_child_named(local_id)}",
                 )
             )
         if birth is None and expected is None:
@@ -520,7 +610,8 @@ def _read_child(
                     f"line {child.sourceline} {where}",
                     "PersonBirthDate",
                     "EHLD children.birth_month required",
-                    "neither PersonBirthDate nor ExpectedPersonBirthDate is given",
+                    f"neither <PersonBirthDate> nor <ExpectedPersonBirthDate> is given; one is needed for the "
+                    f"birth month{_child_named(local_id)}",
                 )
             )
     for issue in issues:
@@ -531,6 +622,8 @@ def _read_child(
     born = birth or expected
     assert local_id is not None and born is not None
     seen.add(local_id)
+    if birth and expected:
+        not_kept_here[("ExpectedPersonBirthDate", EXPECTED_BIRTH_UNUSED)] += 1
 
     child_id = f"{la_code}-{local_id}"
     sex = identifiers.get("Sex") or GENDER_CURRENT_TO_SEX[identifiers.get("GenderCurrent") or ""]
@@ -588,7 +681,9 @@ def _read_child(
                 factors: list[str] = []
                 for factor in block.iterfind("FactorsIdentifiedAtAssessment/AssessmentFactors"):
                     code = (factor.text or "").strip()
-                    if code and code not in factors:
+                    if code in factors:
+                        not_kept_here[("AssessmentFactors", REPEATED_FACTOR)] += 1
+                    elif code:
                         factors.append(code)
                 out.add(
                     "assessments",
@@ -638,11 +733,25 @@ def _read_child(
             without = [e for e in enquiries if not e["icpc_date"]]
             if without:
                 without[-1]["icpc_date"] = episode_icpc
+            else:
+                not_kept_here[("DateOfInitialCPC", ICPC_WITHOUT_ENQUIRY)] += 1
         for enquiry in enquiries:
             out.add("s47_enquiries", base | enquiry)
         for plan in plans:
             out.add("cp_plans", plan)
+    _count_not_kept(child, not_kept_here)
+    result.not_kept.update(not_kept_here)
     return True
+
+
+def _count_not_kept(child: etree._Element, counts: Counter[tuple[str, str]]) -> None:
+    """Count each element of ``child`` with a value that no EHLD column holds, by its reason."""
+    for element in child.iter():
+        tag = element.tag
+        if not isinstance(tag, str) or tag in PLACED_ELEMENTS or tag in MAPPED_WITH_CONDITIONS:
+            continue
+        if len(element) == 0 and (element.text or "").strip():
+            counts[(tag, NOT_KEPT_REASONS.get(tag, NO_COLUMN))] += 1
 
 
 def _unique_id(stem: str, taken: set[str]) -> str:
@@ -1027,7 +1136,7 @@ def _write_one(
                             )
                         )
                         continue
-                    for problem in check_element(element, schema):
+                    for problem in check_element(element, schema, schema_year):
                         problems.append(
                             FormatIssue(
                                 path.name,

@@ -8,6 +8,7 @@ they are asked about a file, are listed once in :data:`earlyhelp.formats.detect.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -104,6 +105,9 @@ class ReadResult:
     # whose files state none get the span of their events.
     periods: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
     copied_files: list[Path] = field(default_factory=list)  # files taken as they are (EHLD)
+    # Values read but kept in no EHLD column: (element or field, why) -> how many. Never values.
+    not_kept: Counter[tuple[str, str]] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)  # about a whole file; no identifier in them
 
     @classmethod
     def of_issues(cls, issues: list[FormatIssue]) -> ReadResult:
