@@ -70,7 +70,7 @@ class SchemaProblem:
 
 def census_generation(year: int) -> str:
     """The censuses a shipped schema describes, as messages name them."""
-    return "the 2023-24 census" if year == 2024 else "the 2024-25 census onwards"
+    return "2023-24" if year == 2024 else "2024-25 onwards"
 
 
 def check_element(

@@ -231,8 +231,8 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                         name,
                         f"line {element.sourceline}",
                         str(element.tag),
-                        "XSD element order",
-                        f"unexpected element <{element.tag}>",
+                        "CIN schema: known elements only",
+                        f"<{element.tag}> is not an element of <Children>; only <Child> elements may be written there",
                     )
                 )
                 continue
@@ -261,7 +261,8 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                     if issue.field not in reported:  # the XSD's message says it already
                         result.add(issue)
                 _check_header(element, header, name, result)
-                if resolved_la is None and header.lea:
+                # An LEA the schema refuses is reported once, by the schema's rule.
+                if resolved_la is None and header.lea and "LEA" not in reported:
                     resolved_la = la_codes.dfe_to_ons().get(header.lea)
                     if resolved_la is None:
                         lea_element = element.find("Source/LEA")
@@ -581,39 +582,44 @@ def _read_child(
     ]
     birth = identifiers.get("PersonBirthDate")
     expected = identifiers.get("ExpectedPersonBirthDate")
-    if not problems:
-        issues += _unusable_dates(child, file, where, child=local_id)
-        if local_id is None:
-            issues.append(
-                FormatIssue(
-                    file,
-                    f"line {child.sourceline} {where}",
-                    "LAchildID",
-                    "EHLD children.child_id required",
-                    "<LAchildID> is empty; every child needs the LA's own id for it",
-                )
+    # Checked whatever the schema found, so that one run lists all of a child's problems; an
+    # element the schema already reported is not reported twice.
+    reported = {p.field for p in problems}
+    issues += [i for i in _unusable_dates(child, file, where, child=local_id) if i.field not in reported]
+    id_element = child.find("ChildIdentifiers/LAchildID")
+    id_line = (id_element if id_element is not None else child).sourceline
+    if local_id is None and "LAchildID" not in reported:
+        issues.append(
+            FormatIssue(
+                file,
+                f"line {id_line} {where}",
+                "LAchildID",
+                "EHLD children.child_id required",
+                "<LAchildID> is empty; every child needs the LA's own id for it",
             )
-        elif local_id in seen:
-            issues.append(
-                FormatIssue(
-                    file,
-                    f"line {child.sourceline} {where}",
-                    "LAchildID",
-                    "LAchildID unique in the return",
-                    f"a child with this LAchildID appears earlier in the file{_child_named(local_id)}",
-                )
+        )
+    elif local_id is not None and local_id in seen:
+        issues.append(
+            FormatIssue(
+                file,
+                f"line {id_line} {where}",
+                "LAchildID",
+                "LAchildID unique in the return",
+                f"a child with this LAchildID appears earlier in the file{_child_named(local_id)}",
             )
-        if birth is None and expected is None:
-            issues.append(
-                FormatIssue(
-                    file,
-                    f"line {child.sourceline} {where}",
-                    "PersonBirthDate",
-                    "EHLD children.birth_month required",
-                    f"neither <PersonBirthDate> nor <ExpectedPersonBirthDate> is given; one is needed for the "
-                    f"birth month{_child_named(local_id)}",
-                )
+        )
+    if birth is None and expected is None and not reported & {"PersonBirthDate", "ExpectedPersonBirthDate"}:
+        identifiers_element = child.find("ChildIdentifiers")
+        issues.append(
+            FormatIssue(
+                file,
+                f"line {(identifiers_element if identifiers_element is not None else child).sourceline} {where}",
+                "PersonBirthDate",
+                "EHLD children.birth_month required",
+                f"neither <PersonBirthDate> nor <ExpectedPersonBirthDate> is given; one is needed for the "
+                f"birth month{_child_named(local_id)}",
             )
+        )
     for issue in issues:
         result.add(issue)
     if issues:

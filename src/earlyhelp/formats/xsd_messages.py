@@ -52,16 +52,18 @@ TYPE_FORMS = {
 }
 # What a pattern of the schema means, for the elements that have one.
 PATTERN_FORMS = {
-    "UPN": "a UPN: a letter, 11 digits, then a digit or a letter (13 characters)",
-    "FormerUPN": "a UPN: a letter, 11 digits, then a digit or a letter (13 characters)",
-    "LEA": "the DfE LA number: three digits (e.g. 201)",
-    "SerialNo": "a serial number of at least three digits (e.g. 001)",
+    "UPN": "a UPN (a letter, 11 digits, then a digit or a letter: 13 characters)",
+    "FormerUPN": "a UPN (a letter, 11 digits, then a digit or a letter: 13 characters)",
+    "LEA": "a DfE LA number (three digits, e.g. 201)",
+    "SerialNo": "a serial number of three or more digits (e.g. 001)",
 }
-# An enumeration this long is quoted in part (AssessmentFactors has 48 codes).
-MAX_CODES_QUOTED = 12
+# An enumeration longer than this is quoted in part (AssessmentFactors has 44 codes).
+MAX_CODES_QUOTED = 20
 # A code's meaning (from the schema's annotation) is quoted when it is this short.
 MAX_MEANING_CHARACTERS = 24
 YES_NO_MEANINGS = {"False": "no", "True": "yes"}
+# Lists this short are quoted with each code's meaning: M (male), F (female) or U (unknown).
+SHORT_LIST = 3
 
 _UPN_LIKE = re.compile(r"[A-Za-z]\d{11}[A-Za-z0-9]")
 _DIGITS_LIKE = re.compile(r"[\d ]{9,}")  # NHS numbers and other long numbers
@@ -194,8 +196,10 @@ def _codes_text(codes: tuple[tuple[str, str], ...]) -> str:
         meaning = YES_NO_MEANINGS.get(meaning, meaning)
         return f"{code} ({meaning})" if meaning and len(meaning) <= MAX_MEANING_CHARACTERS else code
 
+    if len(codes) <= SHORT_LIST:
+        return _join_or([one(code, meaning) for code, meaning in codes])
     if len(codes) <= MAX_CODES_QUOTED:
-        return ("" if len(codes) <= 3 else "one of ") + _join_or([one(code, meaning) for code, meaning in codes])
+        return "one of " + _join_or([code for code, _ in codes])
     first = ", ".join(code for code, _ in codes[:MAX_CODES_QUOTED])
     return f"one of the {len(codes)} codes of the census ({first} ...)"
 
@@ -268,7 +272,7 @@ def translate(
     """One libxml2 schema error as a plain-English message at the line of the analyst's file.
 
     ``element`` is the element the error is about (None when it cannot be found), ``name`` its
-    tag, ``generation`` the census the schema is of ("2025-26 and later", "2023-24").
+    tag, ``generation`` the censuses the schema is for ("2023-24", "2024-25 onwards").
     """
     at = element.sourceline if element is not None and element.sourceline else line
     parent = element.getparent() if element is not None else None
@@ -313,13 +317,13 @@ def translate(
         )
 
     if type_name.startswith("SCHEMAV_CVC_") or type_name.startswith("SCHEMAV_CVC_DATATYPE"):
-        return _bad_value(type_name, element, name, at, model, generation)
+        return _bad_value(element, name, at, model)
 
     return PlainMessage(
         at,
         name,
         RULES["other"],
-        f"{_tag(name)} does not follow the CIN census schema of {generation} here "
+        f"{_tag(name)} does not follow the CIN census schema for {generation} here "
         "(check it against the census specification)",
     )
 
@@ -372,7 +376,7 @@ def _not_expected(
             at,
             name,
             RULES["unknown"],
-            f"{_tag(name)} is not an element of {_tag(parent_name)} in the CIN census schema of {generation}"
+            f"{_tag(name)} is not an element of {_tag(parent_name)} in the CIN census schema for {generation}"
             f"{elsewhere}",
         )
     position = order.index(name)
@@ -420,9 +424,7 @@ def _not_expected(
     return PlainMessage(at, name, RULES["order"], f"{_tag(name)} is not in its place in {_tag(parent_name)}")
 
 
-def _bad_value(
-    type_name: str, element: etree._Element | None, name: str, at: int, model: SchemaModel, generation: str
-) -> PlainMessage:
+def _bad_value(element: etree._Element | None, name: str, at: int, model: SchemaModel) -> PlainMessage:
     expected = expected_value(model, name)
     phrase, empty = _value_phrase(element, name, model)
     rule = model.values.get(name)
@@ -432,11 +434,11 @@ def _bad_value(
         note = ""
         value = (element.text or "").strip().lower() if element is not None else ""
         if value in ("true", "false") and {code for code, _ in rule.codes} == {"0", "1"}:
-            note = f" (the 2023-24 census also took true and false; {generation} takes 0 or 1 only)"
+            note = " (the 2023-24 census also took true and false; from 2024-25 only 0 or 1)"
         return PlainMessage(
             at, name, RULES["code"], f"{phrase} is not a code the census allows here; expected {expected}{note}"
         )
-    if rule is not None and rule.base in ("xs:date", "xs:gYear", "xs:dateTime"):
+    if rule is not None and rule.base == "xs:date":
         return PlainMessage(at, name, RULES["date"], f"{phrase} is not {expected}")
     if rule is not None and rule.base == "xs:integer":
         return PlainMessage(at, name, RULES["number"], f"{phrase} is not {expected}")
