@@ -115,6 +115,17 @@ RAW_LIBXML_PHRASES = (
     "content type",
     "SCHEMAV_",
     "type definition is simple",
+    # the parser's, for a file that is not well-formed
+    "Opening and ending tag mismatch",
+    "Premature end of data",
+    "StartTag",
+    "EntityRef",
+    "Extra content at the end",
+    "Start tag expected",
+    "Invalid bytes in character encoding",
+    "AttValue",
+    "PCDATA",
+    "Double hyphen",
 )
 
 
@@ -229,7 +240,13 @@ def test_libxml_phrases_never_reach_the_analyst(samples: Path, tmp_path: Path) -
     # Each class of libxml2 message the samples do not raise, planted in one small child.
     for fragment in VARIANTS.values():
         said += [p.message + p.rule for p in check_element(_child(fragment), load_schema(2026))]
-    assert len(said) > len(VARIANTS)
+    for content, _ in BROKEN.values():
+        broken = tmp_path / "broken.xml"
+        broken.write_bytes(content)
+        with pytest.raises(FormatError) as caught:
+            ingest_report([broken], tmp_path / f"broken-{len(said)}")
+        said += [str(issue) for issue in caught.value.issues]
+    assert len(said) > len(VARIANTS) + len(BROKEN)
     for text in said:
         for phrase in RAW_LIBXML_PHRASES:
             assert phrase not in text, phrase
@@ -329,3 +346,25 @@ def test_each_class_of_schema_message_in_plain_english(variant: str) -> None:
 def test_the_valid_variant_has_no_problem() -> None:
     # Without it, a template the schema always refused would make the tests above meaningless.
     assert check_element(_child({}), load_schema(2026)) == []
+
+
+# Files that are not well-formed XML: (content, (line, what the analyst reads)).
+BROKEN = {
+    "tag not closed": (b"<Message>\n<Header>\n</Message>", ("line 3", "<Header> (opened on line 2) is not closed before </Message>: a closing tag is missing or misspelt")),
+    "cut short": (b"<Message>\n<Header>\n", ("line 3", "the file ends before <Header> (opened on line 2) is closed: it may have been cut short")),
+    "less-than": (b"<Message>\n<A>1 < 2</A></Message>", ("line 2", "there is a '<' that does not start a tag: inside a value, write &lt; for a less-than sign")),
+    "ampersand": (b"<Message>\n<A>a & b</A></Message>", ("line 2", "there is an '&' that does not start an entity: inside a value, write &amp; for an ampersand")),
+    "two roots": (b"<Message></Message>\n<Message/>", ("line 2", "there is more after the end of <Message>: a file holds one census, in one <Message>")),
+    "latin-1": (b"<Message><A>caf\xe9</A></Message>", ("line 1", "there are bytes that are not UTF-8 (was the file saved as Windows-1252 or Latin-1?): save it as UTF-8")),
+    "control character": (b"<Message><A>\x01</A></Message>", ("line 1", "there is a control character XML does not allow (an invisible character copied in?)")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_file_that_is_not_well_formed_is_said_plainly(tmp_path: Path, case: str) -> None:
+    content, expected = BROKEN[case]
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(content)
+    with pytest.raises(FormatError) as caught:
+        ingest_report([broken], tmp_path / "ehld")
+    assert [(i.location, i.message, i.rule) for i in caught.value.issues] == [(*expected, "well-formed XML")]

@@ -54,6 +54,7 @@ from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
 from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult, safe_iterparse
 from earlyhelp.formats.textfile import MAX_FIELD_CHARACTERS
+from earlyhelp.formats.xsd_messages import syntax_message
 from earlyhelp.spec import periods as spec_periods
 from earlyhelp.spec.files import sql_literal
 
@@ -470,7 +471,9 @@ def _syntax_issue(file: str, error: etree.XMLSyntaxError) -> FormatIssue:
             f"an element holds more than 10,000,000 characters, more than the {MAX_FIELD_CHARACTERS:,} "
             "earlyhelp reads in one field"
         )
-    return FormatIssue(file, f"line {error.lineno}", "", "well-formed XML", message)
+    else:
+        message = syntax_message(message, int(error.code))
+    return FormatIssue(file, f"line {error.lineno}" if error.lineno else "", "", "well-formed XML", message)
 
 
 def _child_named(local_id: str | None) -> str:

@@ -443,3 +443,69 @@ def _bad_value(element: etree._Element | None, name: str, at: int, model: Schema
     if rule is not None and rule.base == "xs:integer":
         return PlainMessage(at, name, RULES["number"], f"{phrase} is not {expected}")
     return PlainMessage(at, name, RULES["form"], f"{phrase} is not {expected}")
+
+
+# --------------------------------------------------------------------------- well-formedness
+
+# libxml2's parser messages (a file that is not well-formed XML), each as a plain sentence. The
+# first pattern that matches wins; its groups may be used in the sentence.
+SYNTAX_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"Opening and ending tag mismatch: ([^\s,]+) line (\d+) and ([^\s,]+)"),
+        "<{0}> (opened on line {1}) is not closed before </{2}>: a closing tag is missing or misspelt",
+    ),
+    (
+        re.compile(r"Premature end of data in tag ([^\s,]+) line (\d+)"),
+        "the file ends before <{0}> (opened on line {1}) is closed: it may have been cut short",
+    ),
+    (
+        re.compile(r"StartTag: invalid element name"),
+        "there is a '<' that does not start a tag: inside a value, write &lt; for a less-than sign",
+    ),
+    (
+        re.compile(r"EntityRef: (no name|expecting ';')"),
+        "there is an '&' that does not start an entity: inside a value, write &amp; for an ampersand",
+    ),
+    (
+        re.compile(r"Extra content at the end of the document"),
+        "there is more after the end of <Message>: a file holds one census, in one <Message>",
+    ),
+    (re.compile(r"no element found|Document is empty"), "the file is empty, or no XML element could be read from it"),
+    (
+        re.compile(r"Start tag expected"),
+        "the file does not start with an XML tag: is it a CIN census XML file?",
+    ),
+    (
+        re.compile(r"Invalid bytes in character encoding|not proper UTF-8|encoding error"),
+        "there are bytes that are not UTF-8 (was the file saved as Windows-1252 or Latin-1?): save it as UTF-8",
+    ),
+    (
+        re.compile(r"AttValue|attribute name|attributes construct|find end of Start Tag|Specification mandates"),
+        "a tag is not closed with '>', or one of its attributes is broken",
+    ),
+    (
+        re.compile(r"Attribute \S+ redefined"),
+        "one tag gives the same attribute twice",
+    ),
+    (
+        re.compile(r"invalid Char value|out of allowed range|not allowed in XML"),
+        "there is a control character XML does not allow (an invisible character copied in?)",
+    ),
+    (
+        re.compile(r"[Cc]omment"),
+        "a comment (<!-- ... -->) is broken: it holds '--' or is not closed",
+    ),
+    (
+        re.compile(r"Entity '?\S+'? not defined|undefined entity"),
+        "there is an entity (&name;) that XML does not define: write &amp; for an ampersand",
+    ),
+)
+
+
+def syntax_message(raw: str, code: int) -> str:
+    """libxml2's parser message ``raw`` (error ``code``) said plainly, without its own words."""
+    for pattern, sentence in SYNTAX_MESSAGES:
+        found = pattern.search(raw)
+        if found:
+            return sentence.format(*found.groups())
+    return f"the file is not well-formed XML here (XML parser error {code})"
