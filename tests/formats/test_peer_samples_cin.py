@@ -368,3 +368,18 @@ def test_a_file_that_is_not_well_formed_is_said_plainly(tmp_path: Path, case: st
     with pytest.raises(FormatError) as caught:
         ingest_report([broken], tmp_path / "ehld")
     assert [(i.location, i.message, i.rule) for i in caught.value.issues] == [(*expected, "well-formed XML")]
+
+
+def test_a_built_in_integer_type_of_the_2024_schema_is_said_plainly() -> None:
+    from lxml import etree
+
+    # The 2024 schema types NumberOfPreviousCPP as xs:positiveInteger (1 or more), not a type of its own.
+    child = etree.fromstring(
+        CHILD_TEMPLATE.format(**(VALID | {"plan": PLAN.format("0")})).replace(
+            "<Sex>M</Sex>", "<GenderCurrent>1</GenderCurrent>"
+        )
+    )
+    problems = check_element(child, load_schema(2024), 2024)
+    assert [(p.line, p.message, p.rule) for p in problems] == [
+        (16, "<NumberOfPreviousCPP> '0' is not a whole number, 1 or more", "CIN schema: whole number")
+    ]

@@ -43,7 +43,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     "--skip-invalid",
     is_flag=True,
     help="Leave out every child with a problem (all of its rows; the problems are "
-    "listed in ingest_issues.tsv) instead of stopping.",
+    "listed in ingest_issues.tsv, each with its line and the child's LAchildID) instead of stopping.",
 )
 def ingest(
     paths: tuple[Path, ...], out: Path, la_code: str | None, extract_date: dt.date | None, skip_invalid: bool
@@ -53,7 +53,8 @@ def ingest(
     The format is detected from the files themselves. Identifiers (UPN, names, full dates of
     birth, postcodes, SSDA903's HOME_POST, PL_POST and MC_DOB) go only to the identity-zone
     tables person_identifiers and episode_postcodes (`load` puts them in the identity
-    warehouse); analytic tables get the birth month.
+    warehouse); analytic tables get the birth month. Values read that no EHLD column holds
+    are counted per element in ingest_not_kept.tsv beside the tables.
     """
     from earlyhelp.formats.api import ingest_report
 

@@ -48,8 +48,11 @@ TYPE_FORMS = {
     "xs:gYear": "a year written yyyy (e.g. 2024)",
     "xs:dateTime": "a date and time written yyyy-mm-ddThh:mm:ss (e.g. 2024-05-23T11:14:05)",
     "xs:integer": "a whole number",
+    "xs:positiveInteger": "a whole number, 1 or more",
+    "xs:nonNegativeInteger": "a whole number, 0 or more",
     "xs:string": "text",
 }
+INTEGER_TYPES = frozenset({"xs:integer", "xs:positiveInteger", "xs:nonNegativeInteger"})
 # What a pattern of the schema means, for the elements that have one.
 PATTERN_FORMS = {
     "UPN": "a UPN (a letter, 11 digits, then a digit or a letter: 13 characters)",
@@ -440,7 +443,7 @@ def _bad_value(element: etree._Element | None, name: str, at: int, model: Schema
         )
     if rule is not None and rule.base == "xs:date":
         return PlainMessage(at, name, RULES["date"], f"{phrase} is not {expected}")
-    if rule is not None and rule.base == "xs:integer":
+    if rule is not None and rule.base in INTEGER_TYPES:
         return PlainMessage(at, name, RULES["number"], f"{phrase} is not {expected}")
     return PlainMessage(at, name, RULES["form"], f"{phrase} is not {expected}")
 
