@@ -99,7 +99,6 @@ NOT_KEPT_REASONS = {
     "LatestCategoryOfAbuse": "EHLD child protection plans keep the initial category of abuse only",
     "CPPreviewDate": "EHLD keeps no child protection plan reviews",
 }
-NO_COLUMN = "no EHLD column holds it"
 HEADER_READ = frozenset({"Header", "CollectionDetails", "Source", "LEA", "ReferenceDate"})
 HEADER_NOT_KEPT = "about the file (its software, serial number ...), not about children"
 ICPC_WITHOUT_ENQUIRY = (
@@ -122,8 +121,6 @@ class CinReadResult:
     # (element, why) -> values read but kept in no EHLD column; warnings about the whole file.
     not_kept: Counter[tuple[str, str]] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
-    # True when a problem of the whole file (its header, its LA) stopped the reading of children.
-    stopped_before_children: bool = False
 
     def add(self, issue: FormatIssue) -> None:
         self.issue_count += 1
@@ -290,7 +287,6 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                             "no <Header>/<Source>/<LEA> before the first child; give the LA code (--la-code)",
                         )
                     )
-                result.stopped_before_children = True
                 return result
             ok = _read_child(element, child_number, name, resolved_la, out, result, seen_child_ids)
             if ok:
@@ -754,13 +750,15 @@ def _read_child(
 
 
 def _count_not_kept(child: etree._Element, counts: Counter[tuple[str, str]]) -> None:
-    """Count each element of ``child`` with a value that no EHLD column holds, by its reason."""
-    for element in child.iter():
-        tag = element.tag
-        if not isinstance(tag, str) or tag in PLACED_ELEMENTS or tag in MAPPED_WITH_CONDITIONS:
-            continue
-        if len(element) == 0 and (element.text or "").strip():
-            counts[(tag, NOT_KEPT_REASONS.get(tag, NO_COLUMN))] += 1
+    """Count each element of ``child`` with a value that no EHLD column holds, by its reason.
+
+    The schema check let through only elements the schema declares, and those it declares that
+    are neither placed nor mapped with conditions are exactly ``NOT_KEPT_REASONS``'s (a test
+    holds the two to each other), so only they are looked for.
+    """
+    for element in child.iter(*NOT_KEPT_REASONS):
+        if (element.text or "").strip():
+            counts[(element.tag, NOT_KEPT_REASONS[element.tag])] += 1
 
 
 def _unique_id(stem: str, taken: set[str]) -> str:
