@@ -78,14 +78,15 @@ def read_ssda903_xml(path: Path, out: EHLDWriter, *, la_code: str) -> ReadResult
                 )
             )
             return ReadResult.of_issues(issues)
-        number = 0
+        number = skipped = 0
         for _, element in safe_iterparse(path, events=("end",)):
             parent = element.getparent()
             if parent is None or parent.getparent() is not None:
                 continue  # only the root's children: a <CHILD> is read whole, once it has ended
             if element.tag == "CHILD":
                 number += 1
-                _read_child(element, number, name, la_code, out, issues, not_placed, seen)
+                if not _read_child(element, number, name, la_code, out, issues, not_placed, seen):
+                    skipped += 1
             elif isinstance(element.tag, str):
                 for leaf in _leaves(element):
                     not_placed.add(UNKNOWN_PART, _path_below(leaf, parent), leaf.text)
@@ -102,7 +103,7 @@ def read_ssda903_xml(path: Path, out: EHLDWriter, *, la_code: str) -> ReadResult
         return ReadResult(issues=issues, issue_count=len(issues), not_placed=not_placed.counted())
     if number == 0:
         issues.append(FormatIssue(name, "", "CHILD", "a child in the return", f"<{XML_ROOT}> holds no <CHILD>"))
-    return ReadResult(issues=issues, issue_count=len(issues), not_placed=not_placed.counted())
+    return ReadResult(issues=issues, issue_count=len(issues), skipped_children=skipped, not_placed=not_placed.counted())
 
 
 def _read_child(
@@ -114,7 +115,8 @@ def _read_child(
     issues: list[FormatIssue],
     not_placed: NotPlacedCounter,
     seen: set[str],
-) -> None:
+) -> bool:
+    """Read one <CHILD> into ``out``; False (and its problems in ``issues``) when it is left out."""
     top = f"/{XML_ROOT}/CHILD[{number}]"
     problems: list[FormatIssue] = []
     headers = element.findall("HEADER")
@@ -167,7 +169,7 @@ def _read_child(
         problems = [replace(p, child_id=f"{la_code}-{child}") for p in problems]
     issues.extend(replace(p, message=p.message + named) if named and named not in p.message else p for p in problems)
     if problems or record is None:
-        return
+        return False
     latest_home: tuple[dt.date, str] | None = None
     for episode, postcodes in episodes:
         home = postcodes.get("home_postcode")
@@ -177,6 +179,7 @@ def _read_child(
     out.add("person_identifiers", record.identity | {"postcode": latest_home[1] if latest_home else None})
     for episode, postcodes in episodes:
         write_episode(out, episode, postcodes, record.mother_child_dob)
+    return True
 
 
 def _fields(
