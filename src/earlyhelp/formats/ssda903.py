@@ -1,7 +1,9 @@
-"""SSDA903 (looked-after children return) CSVs <-> EHLD.
+"""SSDA903 (looked-after children return) CSVs <-> EHLD; its XML form is read in ``ssda903_xml``.
 
 Files are recognised by their columns (see ``detect``): the header file (CHILD, SEX, DOB,
-ETHNIC, UPN, ...) and the episodes file (CHILD, DECOM, RNE, LS, CIN, PLACE, DEC, REC, ...).
+ETHNIC, UPN, ...), the episodes file (CHILD, DECOM, RNE, LS, CIN, PLACE, DEC, REC, ...) and the
+return's other tables (reviews, UASC, OC2, ...: ``ssda903_other``), which EHLD has no place for:
+they are read and listed, per column, as not kept (``NotPlaced``: counts, never values).
 Dates are ``dd/mm/YYYY``. SEX is ``1``/``2`` (the return up to 2024-25) or ``M``/``F``/``U``
 (the newer generation); both are read.
 
