@@ -483,3 +483,29 @@ def test_the_xml_form_round_trips_through_ehld_to_the_csv_form(peer: Path, tmp_p
     with open(folder / "header.csv", newline="") as handle:
         header_rows = {row[0]: row[1:] for row in list(csv.reader(handle))[1:]}
     assert header_rows == expected_header
+
+
+def test_columns_beyond_the_returns_in_header_and_episodes_are_listed(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    # A UASC flag some tools add to the header, and an LA's own column on the episodes.
+    (folder / "head.csv").write_text("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB,UASC\n101,1,14/02/2013,WBRI,,,,1\n")
+    (folder / "eps.csv").write_text(
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,DEC,REC,WORKER_TEAM\n"
+        "101,10/06/2024,S,C2,N1,U4,02/09/2024,X1,North\n"
+        "101,02/09/2024,P,C2,N1,U6,,,\n"
+    )
+    report = ingest_report([folder], tmp_path / "ehld", la_code=LA)
+    assert report.issue_count == 0 and report.rows["looked_after_episodes"] == 2
+    assert report.not_placed == [
+        NotPlaced("eps.csv", "episodes", "WORKER_TEAM", 2, 1),
+        NotPlaced("head.csv", "header", "UASC", 1, 1),
+    ]
+    assert "North" not in (tmp_path / "ehld" / NOT_PLACED_FILE).read_text()
+
+
+def test_two_xml_forms_are_refused(peer: Path, tmp_path: Path) -> None:
+    second = tmp_path / "second.xml"
+    shutil.copy(peer / "fake_903.xml", second)
+    with pytest.raises(UsageError, match=r"^Two SSDA903 XML files were given: .*fake_903\.xml and .*second\.xml\.$"):
+        ingest_report([peer / "fake_903.xml", second], tmp_path / "ehld", la_code=LA)
