@@ -59,7 +59,8 @@ def detect(paths: list[Path] | tuple[Path, ...]) -> list[Detected]:
         raise UsageError(
             f"Could not tell the format of {len(unknown)} file(s): {names}.",
             hint="earlyhelp ingest reads CIN census XML (<Message> root), SSDA903 CSVs (recognised "
-            "by their columns), SSD extracts named ssd_*.csv and EHLD tables named after the table." + excel,
+            "by their columns) or XML (<EXPSSDA903> root), SSD extracts named ssd_*.csv and EHLD "
+            "tables named after the table." + excel,
         )
     if not found:
         raise UsageError("No files to ingest were found in the given paths.")
