@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from earlyhelp.formats import FormatError, ingest_report
-from earlyhelp.formats.api import ISSUES_FILE, NOT_KEPT_FILE
+from earlyhelp.formats.api import ISSUES_FILE, NOT_PLACED_FILE
 from earlyhelp.formats.cin_schema import check_element, load_schema
 
 from .ehld_builder import read_table
@@ -184,28 +184,47 @@ def test_fake_census_ingests_and_lists_what_it_could_not_keep(samples: Path, tmp
     assert len(read_table(out, "children")) == 332
     assert not (out / "s47_enquiries.csv").exists() or not read_table(out, "s47_enquiries")
     assert report.issue_count == 0 and not (out / ISSUES_FILE).exists()
-    with open(out / NOT_KEPT_FILE, newline="", encoding="utf-8") as handle:
-        rows = {
-            row["element"]: (int(row["values"]), row["why not kept"]) for row in csv.DictReader(handle, delimiter="\t")
-        }
-    assert rows["DateOfInitialCPC"] == (
+    with open(out / NOT_PLACED_FILE, newline="", encoding="utf-8") as handle:
+        listed = list(csv.DictReader(handle, delimiter="\t"))
+    assert {row["file"] for row in listed} == {"fake_CIN_data.xml"}
+    assert all(row["rows"] == row["values"] for row in listed)
+    rows = {(row["part"], row["column"]): (int(row["values"]), row["why"]) for row in listed}
+    assert rows[("CINdetails", "DateOfInitialCPC")] == (
         350,
         "the episode has no Section47 enquiry without its own conference date to hold it "
         "(EHLD keeps conference dates on s47_enquiries)",
     )
-    assert rows["PersonDeathDate"] == (21, "EHLD has no date of death")
-    assert rows["Disability"][0] == 117
+    assert rows[("ChildIdentifiers", "PersonDeathDate")] == (21, "EHLD has no date of death")
+    assert rows[("Disabilities", "Disability")][0] == 117
     # The seven header values other than LEA and ReferenceDate are about the file.
-    header = {"Collection", "Year", "SourceLevel", "SoftwareCode", "Release", "SerialNo", "DateTime"}
-    assert {name for name, (count, _) in rows.items() if count == 1} == header
-    assert set(rows) == header | {"DateOfInitialCPC", "PersonDeathDate", "Disability"}
+    header = {
+        ("CollectionDetails", "Collection"),
+        ("CollectionDetails", "Year"),
+        ("Source", "SourceLevel"),
+        ("Source", "SoftwareCode"),
+        ("Source", "Release"),
+        ("Source", "SerialNo"),
+        ("Source", "DateTime"),
+    }
+    assert {key for key, (count, _) in rows.items() if count == 1} == header
+    assert set(rows) == header | {
+        ("CINdetails", "DateOfInitialCPC"),
+        ("ChildIdentifiers", "PersonDeathDate"),
+        ("Disabilities", "Disability"),
+    }
     summary = report.summary()
-    assert "    DateOfInitialCPC: 350 values; the episode has no Section47 enquiry" in summary
-    assert "    PersonDeathDate: 21 values; EHLD has no date of death" in summary
+    assert (
+        "    fake_CIN_data.xml, <DateOfInitialCPC> in <CINdetails>: 350 values; the episode has no Section47 enquiry"
+        in summary
+    )
+    assert (
+        "    fake_CIN_data.xml, <PersonDeathDate> in <ChildIdentifiers>: 21 values; EHLD has no date of death"
+        in summary
+    )
     assert NO_WHOLE_YEAR_FAKE in summary
-    # Counts only: no value of the file is in the not-kept list (one death date, one LAchildID).
-    listed = (out / NOT_KEPT_FILE).read_text()
-    assert "RND000215205141" not in listed and "2020-09-29" not in listed
+    # Counts only: no value of the file is in the not-placed list (one death date, one LAchildID).
+    text = (out / NOT_PLACED_FILE).read_text()
+    assert "RND000215205141" not in text and "2020-09-29" not in text
 
 
 def test_skip_invalid_reads_every_valid_child_and_lists_the_rest(samples: Path, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import datetime as dt
 import re
 import shutil
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -16,12 +15,13 @@ from earlyhelp.errors import UsageError
 from earlyhelp.formats.detect import Detected, Format, detect
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatError, FormatIssue, write_issues
+from earlyhelp.formats.readers import NotPlaced
 from earlyhelp.reference.fill import PACKAGE_TABLES, package_table, statement
 from earlyhelp.spec import periods as spec_periods
 
 ISSUES_FILE = "ingest_issues.tsv"
-# What was read but kept in no EHLD column: counts per element and reason, never values.
-NOT_KEPT_FILE = "ingest_not_kept.tsv"
+# What ingest read but could not place in any EHLD table: file, column and counts, never values.
+NOT_PLACED_FILE = "ingest_not_placed.tsv"
 ONS_LA_CODE = re.compile(r"^[EWSN]\d{8}$")
 ExportTarget = Literal["cin-xml", "ssda903"]
 
@@ -40,8 +40,9 @@ class IngestReport:
     copied_files: list[Path] = field(default_factory=list)
     # Reference tables the files lacked, added from the package (earlyhelp.reference.fill).
     reference_added: list[str] = field(default_factory=list)
-    # (element, why) -> values read that no EHLD column holds; warnings about whole files.
-    not_kept: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Columns read that no EHLD table has a place for (counts only).
+    not_placed: list[NotPlaced] = field(default_factory=list)
+    # About whole files (a census period of no whole financial year ...); no identifier in them.
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -53,22 +54,50 @@ class IngestReport:
         if self.issue_count:
             left_out = f"{self.skipped_children} children" if self.skipped_children else "the rows concerned"
             lines.append(f"  {self.issue_count} problem(s): {left_out} left out (listed in {self.out / ISSUES_FILE})")
-        if self.not_kept:
-            lines.append(f"  Read but not kept (no EHLD column holds them; counts in {self.out / NOT_KEPT_FILE}):")
-            by_reason: dict[str, list[tuple[str, int]]] = {}
-            for (element, why), count in sorted(self.not_kept.items()):
-                by_reason.setdefault(why, []).append((element, count))
-            for why, counts in by_reason.items():
-                total = sum(count for _, count in counts)
-                names = ", ".join(element for element, _ in counts)
-                lines.append(f"    {names}: {total} value{'' if total == 1 else 's'}; {why}")
-        lines += [f"  {warning}" for warning in self.warnings]
         if self.ignored_files:
             names = ", ".join(sorted(p.name for p in self.ignored_files))
             lines.append(
                 f"  Recognised but not read (no EHLD table holds their content, or the SSDA903 XML form): {names}"
             )
+        if self.not_placed:
+            lines.append(
+                "  Read but not kept (the data model has no place for them; columns and counts, no values, "
+                f"in {self.out / NOT_PLACED_FILE}):"
+            )
+            lines += [f"    {line}" for line in _not_placed_lines(self.not_placed)]
+        lines += [f"  {warning}" for warning in self.warnings]
         return "\n".join(lines)
+
+
+def _not_placed_lines(not_placed: list[NotPlaced]) -> list[str]:
+    """One line per file and part: ``reviews.csv, reviews (12582 rows): REVIEW 12582, REVIEW_CODE 12582``."""
+    grouped: dict[tuple[str, str], list[NotPlaced]] = {}
+    # Elements of a CIN census, with why they have no place: one line per file and reason.
+    explained: dict[tuple[str, str], list[NotPlaced]] = {}
+    for item in not_placed:
+        if item.why:
+            explained.setdefault((item.file, item.why), []).append(item)
+        else:
+            grouped.setdefault((item.file, item.part), []).append(item)
+    lines = [
+        f"{file}, {part} ({max(i.present for i in items)} rows): " + ", ".join(f"{i.column} {i.values}" for i in items)
+        for (file, part), items in grouped.items()
+    ]
+    for (file, why), items in explained.items():
+        count = sum(i.values for i in items)
+        names = ", ".join(f"<{i.column}>" for i in items)
+        where = f" in <{items[0].part}>" if len(items) == 1 else ""
+        lines.append(f"{file}, {names}{where}: {count} value{'' if count == 1 else 's'}; {why}")
+    return lines
+
+
+def write_not_placed(not_placed: list[NotPlaced], path: Path) -> None:
+    """The columns read but not kept, as a tab-separated file (counts only, never a value)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["file", "part", "column", "rows", "values", "why"])
+        for item in not_placed:
+            writer.writerow([item.file, item.part, item.column, item.present, item.values, item.why])
 
 
 def ingest(
@@ -146,7 +175,7 @@ def ingest_report(
                     else f"each of the {report.skipped_children} children read has a problem"
                 )
                 what = f"No child could be ingested from {', '.join(report.formats)} ({each})"
-                hint = "Fix the children's problems listed above (each names its line and LAchildID)."
+                hint = "Fix the children's problems listed above (each names its line and child)."
             else:
                 what = (
                     f"No child could be ingested from {', '.join(report.formats)} (a problem of the whole "
@@ -161,23 +190,14 @@ def ingest_report(
         report.rows = rows
         if report.issues:
             write_issues(report.issues, staging / ISSUES_FILE)
-        if report.not_kept:
-            _write_not_kept(report.not_kept, staging / NOT_KEPT_FILE)
+        if report.not_placed:
+            write_not_placed(report.not_placed, staging / NOT_PLACED_FILE)
         out.mkdir(parents=True, exist_ok=True)
         for file in staging.iterdir():
             shutil.move(str(file), out / file.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
-
-
-def _write_not_kept(not_kept: Counter[tuple[str, str]], path: Path) -> None:
-    """Counts per element and reason, tab-separated like the issues (never a value)."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(["element", "values", "why not kept"])
-        for (element, why), count in sorted(not_kept.items()):
-            writer.writerow([element, count, why])
 
 
 def _add_package_tables(writer: EHLDWriter, folder: Path, periods: dict[str, tuple[dt.date, dt.date]]) -> list[str]:
@@ -247,7 +267,7 @@ def _read_group(
     report.issue_count += result.issue_count
     report.skipped_children += result.skipped_children
     report.copied_files.extend(result.copied_files)
-    report.not_kept.update(result.not_kept)
+    report.not_placed.extend(result.not_placed)
     report.warnings.extend(result.warnings)
     for la, (start, end) in result.periods.items():
         _widen(periods, la, start, end)

@@ -52,7 +52,7 @@ from earlyhelp.formats.cin_schema import (
 )
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
-from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult, safe_iterparse
+from earlyhelp.formats.readers import CandidateFile, Detected, Format, NotPlaced, ReadResult, safe_iterparse
 from earlyhelp.formats.textfile import MAX_FIELD_CHARACTERS
 from earlyhelp.formats.xsd_messages import syntax_message
 from earlyhelp.spec import periods as spec_periods
@@ -118,8 +118,8 @@ class CinReadResult:
     issue_count: int = 0
     la_code: str | None = None
     reference_date: dt.date | None = None
-    # (element, why) -> values read but kept in no EHLD column; warnings about the whole file.
-    not_kept: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # (block, element, why) -> values read but kept in no EHLD column; warnings about the whole file.
+    not_kept: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
 
     def add(self, issue: FormatIssue) -> None:
@@ -354,7 +354,10 @@ class CinXmlReader:
         total.issues.extend(result.issues)
         total.issue_count += result.issue_count
         total.skipped_children += result.skipped_children
-        total.not_kept.update(result.not_kept)
+        total.not_placed += [
+            NotPlaced(file.name, block, element, count, count, why)
+            for (block, element, why), count in sorted(result.not_kept.items())
+        ]
         total.warnings.extend(result.warnings)
         if result.la_code and result.reference_date:
             start, end = _census_start(result.reference_date), result.reference_date
@@ -411,7 +414,7 @@ def _check_header(header: etree._Element, info: _HeaderInfo, file: str, result: 
     """Warnings about the census period the header gives, and the header values not kept."""
     for element in header.iter():
         if isinstance(element.tag, str) and element.tag not in HEADER_READ and (element.text or "").strip():
-            result.not_kept[(element.tag, HEADER_NOT_KEPT)] += 1
+            result.not_kept[(str(element.getparent().tag), element.tag, HEADER_NOT_KEPT)] += 1
     reference = info.reference_date
     if reference is None:
         return
@@ -552,11 +555,11 @@ def _read_child(
     seen: set[str],
 ) -> bool:
     # Counted into the result only if the child is read (a child left out is in the issues).
-    not_kept_here: Counter[tuple[str, str]] = Counter()
+    not_kept_here: Counter[tuple[str, str, str]] = Counter()
     where = f"/Message/Children/Child[{number}]"
     for block in TOLERATED_BLOCKS:
         for found in child.findall(f"CINdetails/{block}"):
-            not_kept_here[(block, TOLERATED_BLOCK_NOT_KEPT)] += 1
+            not_kept_here[("CINdetails", block, TOLERATED_BLOCK_NOT_KEPT)] += 1
             found.getparent().remove(found)
     identifiers = _fields(child.find("ChildIdentifiers"))
     # Before the XSD check: its messages quote the value, however long.
@@ -628,7 +631,7 @@ def _read_child(
     assert local_id is not None and born is not None
     seen.add(local_id)
     if birth and expected:
-        not_kept_here[("ExpectedPersonBirthDate", EXPECTED_BIRTH_UNUSED)] += 1
+        not_kept_here[("ChildIdentifiers", "ExpectedPersonBirthDate", EXPECTED_BIRTH_UNUSED)] += 1
 
     child_id = f"{la_code}-{local_id}"
     sex = identifiers.get("Sex") or GENDER_CURRENT_TO_SEX[identifiers.get("GenderCurrent") or ""]
@@ -687,7 +690,7 @@ def _read_child(
                 for factor in block.iterfind("FactorsIdentifiedAtAssessment/AssessmentFactors"):
                     code = (factor.text or "").strip()
                     if code in factors:
-                        not_kept_here[("AssessmentFactors", REPEATED_FACTOR)] += 1
+                        not_kept_here[("FactorsIdentifiedAtAssessment", "AssessmentFactors", REPEATED_FACTOR)] += 1
                     elif code:
                         factors.append(code)
                 out.add(
@@ -739,7 +742,7 @@ def _read_child(
             if without:
                 without[-1]["icpc_date"] = episode_icpc
             else:
-                not_kept_here[("DateOfInitialCPC", ICPC_WITHOUT_ENQUIRY)] += 1
+                not_kept_here[("CINdetails", "DateOfInitialCPC", ICPC_WITHOUT_ENQUIRY)] += 1
         for enquiry in enquiries:
             out.add("s47_enquiries", base | enquiry)
         for plan in plans:
@@ -749,7 +752,7 @@ def _read_child(
     return True
 
 
-def _count_not_kept(child: etree._Element, counts: Counter[tuple[str, str]]) -> None:
+def _count_not_kept(child: etree._Element, counts: Counter[tuple[str, str, str]]) -> None:
     """Count each element of ``child`` with a value that no EHLD column holds, by its reason.
 
     The schema check let through only elements the schema declares, and those it declares that
@@ -758,7 +761,7 @@ def _count_not_kept(child: etree._Element, counts: Counter[tuple[str, str]]) -> 
     """
     for element in child.iter(*NOT_KEPT_REASONS):
         if (element.text or "").strip():
-            counts[(element.tag, NOT_KEPT_REASONS[element.tag])] += 1
+            counts[(str(element.getparent().tag), element.tag, NOT_KEPT_REASONS[element.tag])] += 1
 
 
 def _unique_id(stem: str, taken: set[str]) -> str:

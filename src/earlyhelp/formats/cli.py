@@ -48,13 +48,13 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 def ingest(
     paths: tuple[Path, ...], out: Path, la_code: str | None, extract_date: dt.date | None, skip_invalid: bool
 ) -> None:
-    """Read CIN census XML, SSDA903 CSVs, SSD extracts (or EHLD tables) into an EHLD folder.
+    """Read CIN census XML, SSDA903 (CSVs or XML), SSD extracts (or EHLD tables) into an EHLD folder.
 
     The format is detected from the files themselves. Identifiers (UPN, names, full dates of
     birth, postcodes, SSDA903's HOME_POST, PL_POST and MC_DOB) go only to the identity-zone
     tables person_identifiers and episode_postcodes (`load` puts them in the identity
     warehouse); analytic tables get the birth month. Values read that no EHLD column holds
-    are counted per element in ingest_not_kept.tsv beside the tables.
+    are counted (never quoted) in ingest_not_placed.tsv beside the tables.
     """
     from earlyhelp.formats.api import ingest_report
 
