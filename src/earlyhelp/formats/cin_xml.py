@@ -23,8 +23,13 @@ Assessments                            assessments (factors joined with "|";
 CINPlanDates                           cin_plans
 Section47                              s47_enquiries (CINdetails DateOfInitialCPC fills
                                        the last S47 without its own ICPC date)
-ChildProtectionPlans                   cp_plans (LatestCategoryOfAbuse, Reviews dropped)
+ChildProtectionPlans                   cp_plans (LatestCategoryOfAbuse, Reviews not kept)
 =====================================  ===============================================
+
+Every value read that no EHLD column holds (the list is ``NOT_KEPT_REASONS``, and a few that
+depend on the child, such as a DateOfInitialCPC with no Section47 to hold it) is counted with
+its reason in ``ReadResult.not_placed``, never quoted. Problems are worded by
+``earlyhelp.formats.xsd_messages``.
 """
 
 from __future__ import annotations

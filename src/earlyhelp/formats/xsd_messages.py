@@ -319,7 +319,7 @@ def translate(
             f"{_tag(name)} has an attribute{label}; the census's elements have no attributes (remove it)",
         )
 
-    if type_name.startswith("SCHEMAV_CVC_") or type_name.startswith("SCHEMAV_CVC_DATATYPE"):
+    if type_name.startswith("SCHEMAV_CVC_"):  # the value breaks its type: a code, a date, a pattern ...
         return _bad_value(element, name, at, model)
 
     return PlainMessage(
