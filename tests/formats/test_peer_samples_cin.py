@@ -421,3 +421,28 @@ def test_every_element_a_child_may_hold_is_placed_or_counted(year: int) -> None:
                 waiting.append(child)
     accounted = cin_xml.PLACED_ELEMENTS | cin_xml.MAPPED_WITH_CONDITIONS | set(cin_xml.NOT_KEPT_REASONS)
     assert declared == accounted - ({"Sex"} if year == 2024 else {"GenderCurrent"})
+
+
+def test_the_command_says_it_the_same_way(samples: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        command = [str(Path(sys.executable).with_name("earlyhelp")), "ingest", *args]
+        environment = {k: v for k, v in os.environ.items() if k != "EARLYHELP_DEBUG"}
+        return subprocess.run(command, capture_output=True, text=True, env=environment)
+
+    refused = run(str(samples / "CIN_Census_2026.xml"), "--out", str(tmp_path / "refused"))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    for line, field, rule, message in _sex_and_codes(12):
+        assert f"CIN_Census_2026.xml, line {line} " in refused.stderr
+        assert f"[{field}]: {message} (rule: {rule})" in refused.stderr
+    assert _year_warning("CIN_Census_2026.xml") in refused.stderr
+    assert not any(phrase in refused.stderr for phrase in RAW_LIBXML_PHRASES)
+    assert "A123456789123" not in refused.stderr and "2015-03-27" not in refused.stderr  # UPN, birth date
+
+    read = run(str(samples / "fake_CIN_data.xml"), "--la-code", "E09000001", "--out", str(tmp_path / "read"))
+    assert read.returncode == 0, read.stderr
+    assert "children: 332 rows" in read.stdout and "<DateOfInitialCPC> in <CINdetails>: 350 values" in read.stdout
+    assert NO_WHOLE_YEAR_FAKE in read.stdout
