@@ -446,3 +446,16 @@ def test_the_command_says_it_the_same_way(samples: Path, tmp_path: Path) -> None
     assert read.returncode == 0, read.stderr
     assert "children: 332 rows" in read.stdout and "<DateOfInitialCPC> in <CINdetails>: 350 values" in read.stdout
     assert NO_WHOLE_YEAR_FAKE in read.stdout
+
+
+@pytest.mark.parametrize("used_as_id", ["A805000001001", "943 476 5919", "2015-03-27", "SW1A 1AA"])
+def test_an_identifier_used_as_lachildid_is_not_shown(samples: Path, tmp_path: Path, used_as_id: str) -> None:
+    # A UPN, an NHS number (valid check digit), a date, a postcode in place of the LA's own id.
+    text = (samples / "CIN_Census_2021_copy.xml").read_text().replace("DfEX0000001", used_as_id)
+    sample = tmp_path / "in.xml"
+    sample.write_text(text)
+    with pytest.raises(FormatError) as caught:
+        ingest_report([sample], tmp_path / "ehld")
+    (issue,) = caught.value.issues
+    assert issue.message.endswith("(child LAchildID not shown: it looks like a UPN, NHS number, postcode or date)")
+    assert used_as_id not in caught.value.message

@@ -59,7 +59,7 @@ from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
 from earlyhelp.formats.readers import CandidateFile, Detected, Format, NotPlaced, ReadResult, safe_iterparse
 from earlyhelp.formats.textfile import MAX_FIELD_CHARACTERS
-from earlyhelp.formats.xsd_messages import syntax_message
+from earlyhelp.formats.xsd_messages import looks_like_identifier, syntax_message
 from earlyhelp.spec import periods as spec_periods
 from earlyhelp.spec.files import sql_literal
 
@@ -481,9 +481,12 @@ def _syntax_issue(file: str, error: etree.XMLSyntaxError) -> FormatIssue:
 
 
 def _child_named(local_id: str | None) -> str:
-    """How a message names the child: its LAchildID (the LA's own id, not an identifier)."""
+    """How a message names the child: its LAchildID (the LA's own pseudonymous id), unless it
+    is in fact an identifier (a UPN, an NHS number ... used as the id)."""
     if local_id is None or len(local_id) > SHOWN_CHILD_ID_CHARACTERS:
         return ""
+    if looks_like_identifier(local_id):
+        return " (child LAchildID not shown: it looks like a UPN, NHS number, postcode or date)"
     return f" (child LAchildID {local_id})"
 
 

@@ -186,6 +186,17 @@ def shown_value(value: str, element: str, *, date_allowed: bool = False) -> str 
     return f"'{value}'"
 
 
+def looks_like_identifier(value: str) -> bool:
+    """Whether an id an LA chose (LAchildID) is in fact a UPN, an NHS number (10 digits passing
+    the modulus 11 check), a postcode or a date, and so must not be shown either."""
+    compact = value.replace(" ", "")
+    if compact.isdigit() and len(compact) == 10:
+        total = sum(int(digit) * weight for digit, weight in zip(compact[:9], range(10, 1, -1), strict=True))
+        check = 11 - total % 11
+        return (0 if check == 11 else check) == int(compact[9])
+    return bool(_UPN_LIKE.fullmatch(value) or _POSTCODE_LIKE.fullmatch(value) or _DATE_LIKE.fullmatch(value))
+
+
 def _tag(name: str) -> str:
     return f"<{name}>"
 
