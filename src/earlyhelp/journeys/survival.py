@@ -147,13 +147,16 @@ class Curve:
         at_risk = int((self.times >= day).sum())
         events_so_far = int(((self.times <= day) & self.events).sum())
         incidence, lower, upper = incidence_at(*self.fit, day)
+        # Past the last child followed, S(t) is known only if it has reached 0 (everyone had the event).
+        _, survival, _ = self.fit
+        known = at_risk > 0 or (len(survival) > 0 and survival[-1] == 0.0)
         return {
             "children": len(self.times),
             "at_risk": at_risk,
             "events": events_so_far,
-            "cumulative_incidence": incidence if at_risk else None,
-            "ci_lower": lower if at_risk else None,
-            "ci_upper": upper if at_risk else None,
+            "cumulative_incidence": incidence if known else None,
+            "ci_lower": lower if known else None,
+            "ci_upper": upper if known else None,
         }
 
 

@@ -139,15 +139,20 @@ ranked AS (
     FROM events e
     LEFT JOIN families f ON f.la_code = e.la_code AND f.child_id = e.child_id
     WHERE e.event_date IS NOT NULL
+),
+child_ordered AS (
+    SELECT *, row_number() OVER (PARTITION BY la_code, child_id
+                                 ORDER BY event_date, type_rank, record_id NULLS FIRST, detail NULLS FIRST)
+                  AS child_event_order
+    FROM ranked
 )
 SELECT la_code, child_id, person_id,
        CASE WHEN family_id LIKE 'child:%' THEN CAST(NULL AS VARCHAR) ELSE family_id END AS family_id,
-       event_date, event_type, record_id, detail,
-       row_number() OVER (PARTITION BY la_code, child_id
-                          ORDER BY event_date, type_rank, record_id NULLS FIRST, detail NULLS FIRST) AS child_event_order,
+       event_date, event_type, record_id, detail, child_event_order,
+       -- ordered through child_event_order, so that events alike in every column are numbered
+       -- in the same order in both timelines, on every engine
        row_number() OVER (PARTITION BY la_code, family_id
-                          ORDER BY event_date, type_rank, child_id, record_id NULLS FIRST, detail NULLS FIRST)
-           AS family_event_order
-FROM ranked
+                          ORDER BY event_date, type_rank, child_id, child_event_order) AS family_event_order
+FROM child_ordered
 ORDER BY la_code, child_id, child_event_order
 """
