@@ -24,7 +24,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("earlyhelp.formats.cli:ingest", "Read CIN census XML, SSDA903 or SSD files into EHLD tables."),
     "export": ("earlyhelp.formats.cli:export", "Write EHLD data as CIN census XML or SSDA903 files."),
     "link": ("earlyhelp.link.cli:link", "Link identity records into one pseudonymous person_id."),
-    "journeys": ("earlyhelp.journeys.cli:journeys", "Children's journeys: transitions and time to re-referral."),
     "indicators": ("earlyhelp.indicators.cli:indicators", "Compute every outcomes-framework indicator."),
     "report": ("earlyhelp.report.cli:report", "Write the static report site with charts and tables."),
     "neighbours": (
@@ -34,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fund": ("earlyhelp.funding.cli:fund", "Real-terms early intervention spend and a grant formula."),
     "thresholds": ("earlyhelp.thresholds.cli:thresholds", "A case-mix-adjusted threshold index per LA."),
     "evaluate": ("earlyhelp.evaluate.cli:evaluate", "Estimate the effect of step-down to early help (ATT)."),
+    "journeys": ("earlyhelp.journeys.cli:journeys", "Children's journeys: transitions and time to re-referral."),
 }
 
 

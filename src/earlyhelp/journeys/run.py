@@ -165,9 +165,9 @@ def national_flows(internal: pa.Table, threshold: int) -> tuple[pd.DataFrame, st
     if years:
         from earlyhelp.spec.periods import label
 
-        where = f"England, {label(years[0])} to {label(years[-1])} (the years with 12 months of follow-up)"
+        where = f"National (every LA in this data), {label(years[0])} to {label(years[-1])}: the years with 12 months of follow-up"
     else:
-        where = "England: no year has 12 months of follow-up in this data"
+        where = "National (every LA in this data): no year has 12 months of follow-up"
     return flows, where
 
 
