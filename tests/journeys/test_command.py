@@ -48,7 +48,8 @@ def _csc(la: str, closed: int, stepped_down: int, re_referred_after_step_down: i
 
 def test_transitions_pass_through_disclosure_control_and_its_audit():
     computed = run.Computed(
-        timeline=None,  # type: ignore[arg-type]
+        timeline=None,
+        timeline_rows=0,
         counts=[_csc("E06000001", 30, 20, 2, 4), _csc("E06000002", 40, 25, 10, 7)],
         closures=pd.DataFrame(),
         returns={"E06000001": _cover("E06000001", "R1"), "E06000002": _cover("E06000002", "R1")},

@@ -229,3 +229,19 @@ def test_an_out_folder_in_use_is_refused(tmp_path):
     assert isinstance(result.exception, UsageError) and result.exception.exit_code == 2
     assert (out / "mine.txt").read_text() == "keep"
     assert not Path(out / "transitions.csv").exists()
+
+
+def test_every_table_the_queries_read_is_registered():
+    from earlyhelp.journeys import timeline
+
+    assert set(timeline.TABLES) | set(transitions.COUNT_TABLES) | set(survival.TABLES) <= set(run.COLUMNS)
+
+
+def test_the_timeline_file_written_an_la_at_a_time_is_the_timeline(computed, tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "internal" / "journey_timelines.parquet"
+    written = run.compute(build(tmp_path / "return"), timeline_file=path)
+    assert written.timeline is None and written.timeline_rows == computed.timeline.num_rows
+    from_file = pq.read_table(path).to_pylist()
+    assert from_file == computed.timeline.to_pylist()  # same rows, same order (child, then event)

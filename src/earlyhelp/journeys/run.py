@@ -49,6 +49,43 @@ TRANSITION_COLUMNS = (
     "to_state",
     "count",
 )
+# Every table and column the journeys' queries read (timeline, transitions, survival).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "children": ("la_code", "child_id", "person_id", "family_id"),
+    "referrals": (
+        "la_code",
+        "child_id",
+        "referral_id",
+        "referral_date",
+        "referral_nfa",
+        "primary_need",
+        "closure_date",
+        "closure_reason",
+    ),
+    "assessments": ("la_code", "child_id", "assessment_id", "start_date"),
+    "s47_enquiries": ("la_code", "child_id", "referral_id", "start_date", "icpc_not_required"),
+    "cin_plans": ("la_code", "child_id", "referral_id", "start_date", "end_date"),
+    "cp_plans": ("la_code", "child_id", "referral_id", "start_date", "end_date", "initial_category"),
+    "looked_after_episodes": ("la_code", "child_id", "start_date", "end_date", "reason_new_episode", "reason_ceased"),
+    "early_help_episodes": (
+        "la_code",
+        "child_id",
+        "family_id",
+        "episode_id",
+        "request_date",
+        "start_date",
+        "end_date",
+        "request_source",
+        "service_level",
+        "end_reason",
+    ),
+    "early_help_services": ("la_code", "episode_id", "service_type", "start_date", "end_date"),
+    "school_attendance": ("person_id", "academic_year", "sessions_possible", "sessions_missed"),
+    "health_events": ("person_id", "event_date", "event_type"),
+    "police_notifications": ("person_id", "event_date", "event_type"),
+    "returns": ("la_code", "period_start", "period_end", "extract_date"),
+    "local_authorities": ("la_code", "la_name", "region_code", "region_name"),
+}
 INTERNAL = "internal"
 TIMELINE_FILE = f"{INTERNAL}/journey_timelines.parquet"
 PUBLISHED_FILES = ("transitions.csv", "km.csv", "flow.svg", "journeys.md", "README.md")
@@ -68,25 +105,34 @@ class Journeys:
 class Computed:
     """Everything the engine computes, before anything is written (compared across engines in tests)."""
 
-    timeline: pa.Table
+    timeline: pa.Table | None  # None when it was written straight to a file
+    timeline_rows: int
     counts: list[dict[str, Any]]
     closures: pd.DataFrame
     returns: dict[str, transitions.ReturnCover]
     areas: list[dict[str, Any]]
 
 
-def compute(data: Path | str, engine: str = "duckdb", spark: Any = None) -> Computed:
-    """Register ``data`` (EHLD folder or warehouse) on the engine and run the journeys' queries."""
+def compute(data: Path | str, engine: str = "duckdb", spark: Any = None, timeline_file: Path | None = None) -> Computed:
+    """Register ``data`` (EHLD folder or warehouse) on the engine and run the journeys' queries.
+
+    With ``timeline_file``, the timelines are written there one LA at a time (so memory holds one
+    LA's events, not England's) and not returned."""
     from earlyhelp.engine import create_engine
 
-    tables = sorted(set(timeline.TABLES) | set(transitions.COUNT_TABLES) | set(survival.TABLES))
     with create_engine(engine, spark=spark) as database:
-        database.register_ehld(Path(data), tables)
+        # Only the columns the queries read: at scale that is most of the engine's memory.
+        database.register_ehld(Path(data), list(COLUMNS), COLUMNS)
         returns = database.sql("SELECT la_code, period_start, period_end, extract_date FROM returns").to_pylist()
         areas = database.sql("SELECT la_code, la_name, region_code, region_name FROM local_authorities").to_pylist()
         counts = database.sql(transitions.counts_sql()).to_pylist()
         closures = database.sql(survival.closures_sql()).to_pandas()
-        timeline_table = database.sql(timeline.timeline_sql())
+        timeline_table: pa.Table | None = None
+        if timeline_file is None:
+            timeline_table = database.sql(timeline.timeline_sql())
+            rows = timeline_table.num_rows
+        else:
+            rows = _write_timeline(database, timeline_file)
     if not returns:
         raise DataError(
             "This data has no returns rows, so the years it covers are not known.",
@@ -100,7 +146,36 @@ def compute(data: Path | str, engine: str = "duckdb", spark: Any = None) -> Comp
         covers[row["la_code"]] = transitions.ReturnCover(
             regions.get(row["la_code"], ""), row["period_start"], row["period_end"], row["extract_date"]
         )
-    return Computed(timeline_table, counts, closures, covers, areas)
+    return Computed(timeline_table, rows, counts, closures, covers, areas)
+
+
+def _write_timeline(database: Any, path: Path) -> int:
+    """The timelines into one Parquet file, an LA at a time; the number of events written."""
+    database.materialize("_journey_timeline", timeline.timeline_sql(ordered=False))
+    las = [
+        row["la_code"]
+        for row in database.sql("SELECT DISTINCT la_code FROM _journey_timeline ORDER BY la_code").to_pylist()
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    writer = None
+    try:
+        for la in las:
+            quoted = la.replace("'", "''")
+            part = database.sql(
+                f"SELECT * FROM _journey_timeline WHERE la_code = '{quoted}' ORDER BY child_id, child_event_order"
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(path, part.schema)
+            writer.write_table(part.cast(writer.schema))
+            written += part.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no events at all: an empty file with the columns
+        empty = database.sql("SELECT * FROM _journey_timeline LIMIT 0")
+        pq.write_table(empty, path)
+    return written
 
 
 def publish_transitions(computed: Computed, threshold: int) -> tuple[pa.Table, pd.DataFrame]:
@@ -183,15 +258,13 @@ def journeys(
 
     started = time.perf_counter()
     with steps("Journeys", 4) as advance:
-        computed = compute(data, engine)
+        computed = compute(data, engine, timeline_file=out / TIMELINE_FILE)
         advance("queries")
         internal, published = publish_transitions(computed, threshold)
         all_curves = survival.curves(computed.closures)
         km_internal, km_published = survival.km_table(all_curves, threshold)
         advance("disclosure control")
-        out.mkdir(parents=True, exist_ok=True)
-        (out / INTERNAL).mkdir(exist_ok=True)
-        pq.write_table(computed.timeline, out / TIMELINE_FILE)
+        (out / INTERNAL).mkdir(parents=True, exist_ok=True)
         internal_text(internal).to_pandas().to_csv(out / INTERNAL / "transitions_unsuppressed.csv", index=False)
         km_internal.to_csv(out / INTERNAL / "km_unsuppressed.csv", index=False)
         (out / INTERNAL / "README.txt").write_text(INTERNAL_README, encoding="utf-8")
@@ -233,7 +306,7 @@ def journeys(
             out / INTERNAL / "km_unsuppressed.csv",
         ]
     )
-    return Journeys(published, km_published, files, engine, time.perf_counter() - started, computed.timeline.num_rows)
+    return Journeys(published, km_published, files, engine, time.perf_counter() - started, computed.timeline_rows)
 
 
 def _km_summary(km: pd.DataFrame, analysis: str, outcome: str) -> str:

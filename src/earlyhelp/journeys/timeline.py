@@ -118,8 +118,9 @@ def _events_sql() -> str:
     return "\n    UNION ALL ".join(local + partner)
 
 
-def timeline_sql() -> str:
-    """The timeline query (see the module docstring), ordered by child and event."""
+def timeline_sql(ordered: bool = True) -> str:
+    """The timeline query (see the module docstring), ordered by child and event unless
+    ``ordered`` is false (a caller that sorts it later saves a sort of every event)."""
     rank = "CASE e.event_type " + " ".join(f"WHEN '{name}' THEN {i}" for i, name in enumerate(EVENT_TYPES)) + " END"
     return f"""
 WITH events AS (
@@ -154,5 +155,5 @@ SELECT la_code, child_id, person_id,
        row_number() OVER (PARTITION BY la_code, family_id
                           ORDER BY event_date, type_rank, child_id, child_event_order) AS family_event_order
 FROM child_ordered
-ORDER BY la_code, child_id, child_event_order
+{"ORDER BY la_code, child_id, child_event_order" if ordered else ""}
 """
