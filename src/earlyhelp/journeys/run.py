@@ -129,7 +129,7 @@ def compute(data: Path | str, engine: str = "duckdb", spark: Any = None, timelin
         closures = database.sql(survival.closures_sql()).to_pandas()
         timeline_table: pa.Table | None = None
         if timeline_file is None:
-            timeline_table = database.sql(timeline.timeline_sql())
+            timeline_table = database.sql(timeline.timeline_sql()).cast(timeline.TIMELINE_SCHEMA)
             rows = timeline_table.num_rows
         else:
             rows = _write_timeline(database, timeline_file)
@@ -166,15 +166,14 @@ def _write_timeline(database: Any, path: Path) -> int:
                 f"SELECT * FROM _journey_timeline WHERE la_code = '{quoted}' ORDER BY child_id, child_event_order"
             )
             if writer is None:
-                writer = pq.ParquetWriter(path, part.schema)
-            writer.write_table(part.cast(writer.schema))
+                writer = pq.ParquetWriter(path, timeline.TIMELINE_SCHEMA)
+            writer.write_table(part.cast(timeline.TIMELINE_SCHEMA))
             written += part.num_rows
     finally:
         if writer is not None:
             writer.close()
     if writer is None:  # no events at all: an empty file with the columns
-        empty = database.sql("SELECT * FROM _journey_timeline LIMIT 0")
-        pq.write_table(empty, path)
+        pq.write_table(timeline.TIMELINE_SCHEMA.empty_table(), path)
     return written
 
 

@@ -13,6 +13,8 @@ a child's timeline only once the records are linked.
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from earlyhelp.spec import codes
 
 TABLES = (
@@ -65,6 +67,23 @@ TIMELINE_COLUMNS = (
     "child_event_order",
     "family_event_order",
 )
+
+# The timeline's columns and types, the same from every engine (Spark numbers rows as int32).
+TIMELINE_SCHEMA = pa.schema(
+    [
+        ("la_code", pa.string()),
+        ("child_id", pa.string()),
+        ("person_id", pa.string()),
+        ("family_id", pa.string()),
+        ("event_date", pa.date32()),
+        ("event_type", pa.string()),
+        ("record_id", pa.string()),
+        ("detail", pa.string()),
+        ("child_event_order", pa.int64()),
+        ("family_event_order", pa.int64()),
+    ]
+)
+assert tuple(TIMELINE_SCHEMA.names) == TIMELINE_COLUMNS
 
 # Partner school years are dated from the start of the academic year (1 September).
 ACADEMIC_YEAR_START_MONTH = 9
