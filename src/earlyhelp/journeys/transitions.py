@@ -124,7 +124,7 @@ STATE_LABELS = {
     "stepped_up": "Stepped up to social care",
     "early_help_ended": "Early help ended otherwise",
     "escalated_12m": "Escalated within 12 months",
-    "re_entered_early_help_12m": "Back in early help within 12 months",
+    "re_entered_early_help_12m": "Back in early help within 12 months, not escalated",
     "no_further_service_12m": "Neither within 12 months",
 }
 
