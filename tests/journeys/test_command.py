@@ -144,21 +144,63 @@ def test_transitions_agree_with_the_indicators(tiny, journeys_out, tmp_path):
 
 
 @pytest.mark.slow
-def test_no_identifier_in_anything_it_writes(tiny, journeys_out):
+def test_no_identifier_in_anything_it_writes_or_logs_on_linked_data(tiny, tmp_path):
+    import os
+    import secrets
+    import shutil
+    import subprocess
+    import sys
+
     from tests.privacy.identifier_scan import IdentityRecords, Scanner, in_identity_zone
 
+    # Linked, so that partner events (school, health, police) reach the timelines through person_id.
+    env = {**os.environ, "EARLYHELP_LINK_SECRET": secrets.token_hex(32)}
+    earlyhelp = [sys.executable, "-c", "from earlyhelp.cli import run; run()", "-v"]
+    analytic = tmp_path / "analytic"
+    shutil.copytree(
+        tiny, analytic, ignore=shutil.ignore_patterns("truth", "person_identifiers.*", "episode_postcodes.*")
+    )
+    linking = [
+        *earlyhelp,
+        "link",
+        "--identities",
+        str(tiny),
+        "--out",
+        str(tmp_path / "linkage"),
+        "--analytic",
+        str(analytic),
+    ]
+    linked = subprocess.run(linking, env=env, capture_output=True, text=True, timeout=600)
+    assert linked.returncode == 0, linked.stderr[-2000:]
+    out = tmp_path / "out"
+    ran = subprocess.run(
+        [*earlyhelp, "journeys", "--data", str(analytic), "--out", str(out)], env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "journeys.stdout.log").write_text(ran.stdout)
+    (logs / "journeys.stderr.log").write_text(ran.stderr)
+
+    timelines = pd.read_parquet(out / "internal" / "journey_timelines.parquet")
+    assert {"school_year", "health_event", "police_notification"} <= set(timelines["event_type"])
     records = IdentityRecords()
     records.add_folder(tiny)
     assert all(size > 10 for size in records.sizes().values()), records.sizes()
-    result = Scanner(records).scan(journeys_out, identity_zone=in_identity_zone())
-    assert result.unreadable == []
-    assert result.scanned["parquet"] >= 1  # the timelines were read cell by cell
-    assert result.total == 0, result.summary()
-    # The published files name no child: no child_id of the data appears as a cell in them.
-    children = set(pd.read_parquet(tiny / "children.parquet")["child_id"])
+    for folder in (out, logs):
+        result = Scanner(records).scan(folder, identity_zone=in_identity_zone())
+        assert result.unreadable == []
+        assert result.total == 0, result.summary()
+    assert Scanner(records).scan(out, identity_zone=in_identity_zone()).scanned["parquet"] >= 1
+    # Neither the published files nor the logs name a child or a person: no child_id or person_id
+    # of the data appears in them.
+    children = pd.read_parquet(analytic / "children.parquet")
+    ids = set(children["child_id"]) | set(children["person_id"].dropna())
     for name in ("transitions.csv", "km.csv"):
-        cells = set(pd.read_csv(journeys_out / name, dtype=str, keep_default_na=False).to_numpy().ravel())
-        assert not cells & children, name
+        cells = set(pd.read_csv(out / name, dtype=str, keep_default_na=False).to_numpy().ravel())
+        assert not cells & ids, name
+    for text in (ran.stdout, ran.stderr, (out / "journeys.md").read_text(), (out / "flow.svg").read_text()):
+        assert not any(identifier in text for identifier in ids)
 
 
 @pytest.mark.spark
