@@ -76,6 +76,35 @@ def test_transitions_pass_through_disclosure_control_and_its_audit():
     assert set(published["from_state"]) >= {"closed_after_assessment", "stepped_down", "early_help_closed"}
 
 
+def test_a_suppressed_count_left_recoverable_is_caught_by_the_audit(monkeypatch):
+    import pyarrow as pa
+
+    from earlyhelp.errors import DataError
+
+    real = run.disclosure_control
+
+    def without_secondary_suppression(*args, **kwargs):
+        # Show the 18 again: with 20 stepped down published, the suppressed 2 is 20 - 18.
+        rows = real(*args, **kwargs).to_pylist()
+        for row in rows:
+            if row["indicator"] == "no_re_referral_after_stepped_down" and row["new_la_code"] == "E06000001":
+                row["numerator"] = row["value"] = "18"
+        return pa.Table.from_pylist(rows)
+
+    computed = run.Computed(
+        timeline=None,
+        timeline_rows=0,
+        counts=[_csc("E06000001", 30, 20, 2, 4)],
+        closures=pd.DataFrame(),
+        returns={"E06000001": _cover("E06000001", "R1")},
+        areas=[],
+    )
+    run.publish_transitions(computed, threshold=5)  # as published: the audit passes
+    monkeypatch.setattr(run, "disclosure_control", without_secondary_suppression)
+    with pytest.raises(DataError, match="Disclosure audit failed"):
+        run.publish_transitions(computed, threshold=5)
+
+
 def test_every_state_adds_up():
     # The second step's from_states are the first step's to_states, and the relations say so.
     first_step = {

@@ -179,10 +179,22 @@ def _write_timeline(database: Any, path: Path) -> int:
 
 def publish_transitions(computed: Computed, threshold: int) -> tuple[pa.Table, pd.DataFrame]:
     """The internal transitions table and the published tidy table (``transitions.csv``)."""
-    from earlyhelp.publish.audit import audit
-
     internal = transitions.internal_transitions(transitions.transition_counts(computed.counts), computed.returns)
     names = {**reference_areas(), **areas_from_rows(computed.areas)}
+    published = _disclosure_controlled(internal, threshold, names)
+    frame = published.to_pandas()
+    frame["transition"] = frame["indicator"]
+    frame["from_state"] = frame["indicator"].map(lambda name: transitions.BY_NAME[name].from_state)
+    frame["to_state"] = frame["indicator"].map(lambda name: transitions.BY_NAME[name].to_state)
+    frame["la_code"] = frame["new_la_code"]
+    frame["count"] = frame["numerator"]
+    return internal, frame[list(TRANSITION_COLUMNS)]
+
+
+def _disclosure_controlled(internal: pa.Table, threshold: int, names: dict[str, dict[str, str]]) -> pa.Table:
+    """The publication layer's disclosure control, checked by its audit before anything is written."""
+    from earlyhelp.publish.audit import audit
+
     published = disclosure_control(internal, threshold, names, transitions.BY_NAME, transitions.RELATIONS)
     result = audit(published, transitions.BY_NAME, threshold, transitions.RELATIONS)
     if result.recoverable:
@@ -191,13 +203,7 @@ def publish_transitions(computed: Computed, threshold: int) -> tuple[pa.Table, p
             "out from the published figures; nothing was written.",
             hint="This is a bug in disclosure control (earlyhelp.publish.disclosure); please report it.",
         )
-    frame = published.to_pandas()
-    frame["transition"] = frame["indicator"]
-    frame["from_state"] = frame["indicator"].map(lambda name: transitions.BY_NAME[name].from_state)
-    frame["to_state"] = frame["indicator"].map(lambda name: transitions.BY_NAME[name].to_state)
-    frame["la_code"] = frame["new_la_code"]
-    frame["count"] = frame["numerator"]
-    return internal, frame[list(TRANSITION_COLUMNS)]
+    return published
 
 
 def national_flows(internal: pa.Table, threshold: int) -> tuple[pd.DataFrame, str]:
@@ -228,7 +234,7 @@ def national_flows(internal: pa.Table, threshold: int) -> tuple[pd.DataFrame, st
         }
         for name, count in pooled.items()
     )
-    published = disclosure_control(table, threshold, {}, transitions.BY_NAME, transitions.RELATIONS).to_pylist()
+    published = _disclosure_controlled(table, threshold, {}).to_pylist()
     flows = pd.DataFrame(
         {
             "from_state": [transitions.BY_NAME[r["indicator"]].from_state for r in published],
