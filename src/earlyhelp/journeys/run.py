@@ -400,7 +400,8 @@ Written by `earlyhelp journeys`. The column names below are stable: other stages
   `from_state` of the second step is the `to_state` of the first. Counts of 1 to {threshold} are `c`, with
   secondary suppression (across LAs, regions and England, and across the steps) checked by the disclosure
   audit; regional and national counts are rounded to the nearest 10; `x` = not available (the return does
-  not cover the whole year or the follow-up window after it).
+  not cover the whole year or the follow-up window after it). After early help closed, each episode is
+  counted once: escalated within 12 months, else back in early help within 12 months, else neither.
   Transitions: {"; ".join(f"`{t.name}` ({t.from_state} -> {t.to_state})" for t in transitions.TRANSITIONS)}.
 - `km.csv`: Kaplan-Meier estimates of the share of children with the event by `day` after a closure.
   Columns: {", ".join(f"`{c}`" for c in survival.KM_COLUMNS)}. `analysis` is `after_assessment_closure`
