@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fund": ("earlyhelp.funding.cli:fund", "Real-terms early intervention spend and a grant formula."),
     "thresholds": ("earlyhelp.thresholds.cli:thresholds", "A case-mix-adjusted threshold index per LA."),
     "evaluate": ("earlyhelp.evaluate.cli:evaluate", "Estimate the effect of step-down to early help (ATT)."),
+    "journeys": ("earlyhelp.journeys.cli:journeys", "Children's journeys: transitions and time to re-referral."),
 }
 
 
