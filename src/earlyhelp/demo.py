@@ -1,8 +1,9 @@
 """`make demo`: the whole pipeline on synthetic England, ending with the report's location.
 
-Synthetic data -> validation -> warehouse load -> linkage -> indicators -> report. Each step
-uses the same public entry point as its `earlyhelp` subcommand, so the demo is also a smoke test
-of the pipeline's seams.
+Synthetic data -> validation -> warehouse load -> linkage -> indicators -> evaluation ->
+thresholds -> funding -> what-if (when this installation has `earlyhelp whatif`) -> report with
+every analysis section. Each step uses the same public entry point as its `earlyhelp` subcommand,
+so the demo is also a smoke test of the pipeline's seams.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from earlyhelp.errors import EarlyhelpError, UsageError
+
+if TYPE_CHECKING:
+    from earlyhelp.report import AnalysisFolders
 
 
 def _step(title: str) -> float:
@@ -106,14 +111,67 @@ def run_demo(out: Path, scale: str = "tiny", seed: int = 2026) -> Path:
         f"unsuppressed table (not for publication) in {indicators_dir / 'internal'}",
     )
 
+    analyses = run_analyses(out, data, warehouse)
+
     # A synthetic England smaller than England covers only some LAs, so its England and regional
     # figures are DfE's published ones and the England view has little to chart: the demo shows
     # what an LA analyst sees, the first LA against England, its region and its neighbours.
     focus = first_la(data)
-    started = _step(f"Writing the report for {focus.name} ({focus.code})")
-    index = render_report(indicators_dir, out / "report", la=focus.code)
+    started = _step(f"Writing the report for {focus.name} ({focus.code}) with every analysis section")
+    index = render_report(indicators_dir, out / "report", la=focus.code, analyses=analyses)
     _done(started, f"report written; `earlyhelp report --indicators {indicators_dir} --out DIR` gives the all-LA view")
     return index
+
+
+def run_analyses(out: Path, data: Path, warehouse: Path) -> AnalysisFolders:
+    """evaluate, thresholds, fund and (when installed) whatif, each into its own folder of ``out``."""
+    from earlyhelp.evaluate import evaluate
+    from earlyhelp.funding import run as fund
+    from earlyhelp.report import AnalysisFolders
+    from earlyhelp.thresholds import run as thresholds
+
+    started = _step("Evaluating step-down to early help (naive, IPW and doubly robust)")
+    evaluation = out / "evaluation"
+    # The folder, not the warehouse: synthetic England's truth/ gives the true effects beside the estimates.
+    evaluate(data, evaluation)
+    _done(started, f"estimates, balance and charts in {evaluation}")
+
+    started = _step("Estimating each LA's threshold index")
+    threshold_folder = out / "thresholds"
+    thresholds(warehouse, threshold_folder)
+    _done(started, f"threshold index, funnel figures and R² in {threshold_folder}")
+
+    started = _step("Real-terms early intervention spend and a grant formula (real LA panel)")
+    funding = out / "funding"
+    funding.mkdir()
+    fund(funding)
+    _done(started, f"headline figures and allocation in {funding}")
+
+    whatif = run_whatif(out / "whatif", warehouse, evaluation)
+    return AnalysisFolders(evaluation, threshold_folder, funding, whatif)
+
+
+def run_whatif(folder: Path, warehouse: Path, evaluation: Path) -> Path | None:
+    """`earlyhelp whatif` through its command, when this installation has it (COMMANDS); else None."""
+    import importlib
+
+    import click
+
+    from earlyhelp.cli import COMMANDS
+
+    if "whatif" not in COMMANDS:
+        print("\n== What-if: `earlyhelp whatif` is not in this installation; the report says so.", flush=True)
+        return None
+    started = _step("Projecting what more early help would change (what-if)")
+    module_name, attribute = COMMANDS["whatif"][0].split(":")
+    command: click.Command = getattr(importlib.import_module(module_name), attribute)
+    options = {name for parameter in command.params for name in parameter.opts}
+    args = ["--out", str(folder)]
+    args += ["--warehouse", str(warehouse)] if "--warehouse" in options else []
+    args += ["--evaluation", str(evaluation)] if "--evaluation" in options else []
+    command.main(args, standalone_mode=False)
+    _done(started, f"projections in {folder}")
+    return folder
 
 
 @dataclass(frozen=True)
