@@ -123,13 +123,14 @@ def forest(estimates: pd.DataFrame) -> Chart | None:
         if value is None or _method(row.method) not in METHODS:
             continue
         true_value = number(getattr(row, "true_value", ""))
+        low, high = number(row.ci_lower), number(row.ci_upper)
         records.append(
             {
                 "row": f"{_outcome(row.outcome)} · {METHODS[_method(row.method)]}",
                 "method": METHODS[_method(row.method)],
                 "estimate": value * 100,
-                "low": (number(row.ci_lower) or value) * 100,
-                "high": (number(row.ci_upper) or value) * 100,
+                "low": (value if low is None else low) * 100,
+                "high": (value if high is None else high) * 100,
                 "truth": None if true_value is None else true_value * 100,
             }
         )
