@@ -61,6 +61,19 @@ def _measures() -> dict[str, str]:
     return MEASURES
 
 
+def _source_words(source: str) -> str:
+    """``real panel 202122`` -> ``the real LA panel, 2021-22``; ``data`` -> ``the data given``."""
+    if not source.startswith("real panel"):
+        return "the data given"
+    year = source.removeprefix("real panel").strip()
+    return "the real LA panel" + (f", {year[:4]}-{year[4:]}" if len(year) == 6 and year.isdigit() else "")
+
+
+def _measure(measure: str) -> str:
+    label = _measures().get(measure, measure.replace("_", " "))
+    return label[:1].upper() + label[1:]
+
+
 def _where(low: float | None, high: float | None) -> str:
     """The LA against England (index 0), from its 95% interval."""
     if low is None or high is None:
@@ -246,7 +259,6 @@ def funnel(rows: pd.DataFrame, decision: str, names: dict[str, str], focus: str 
 
 
 def r_squared_table(r_squared: pd.DataFrame) -> tuple[DataTable, list[str]]:
-    measures = _measures()
     body, sentences = [], []
     keys = list(dict.fromkeys(zip(r_squared["source"], r_squared["measure"], strict=True)))
     for source, measure in keys:
@@ -255,12 +267,11 @@ def r_squared_table(r_squared: pd.DataFrame) -> tuple[DataTable, list[str]]:
             model: number(part.loc[model, "r_squared"]) if model in part.index else None for model in MODEL_LABELS
         }
         count = part["n_las"].iloc[0]
-        where = "the real LA panel" if source.startswith("real panel") else "the data given"
-        year = source.removeprefix("real panel").strip()
-        label = measures.get(measure, measure)
+        where = _source_words(source)
+        label = _measure(measure)
         body.append(
             [
-                header(f"{label} ({where}{', ' + year[:4] + '-' + year[4:] if len(year) == 6 else ''})"),
+                header(f"{label} ({where})"),
                 *[text_cell(fixed(values[m], 2)) for m in MODEL_LABELS],
                 text_cell(str(count)),
             ]
@@ -268,7 +279,7 @@ def r_squared_table(r_squared: pd.DataFrame) -> tuple[DataTable, list[str]]:
         if values["deprivation"] is not None and values["deprivation_and_demand"] is not None:
             sentences.append(
                 f"In {where}, deprivation explains {fixed(100 * values['deprivation'], 0)}% of the variation "
-                f"between LAs in {label}, and deprivation and demand together "
+                f"between LAs in {label.lower()}, and deprivation and demand together "
                 f"{fixed(100 * values['deprivation_and_demand'], 0)}% ({count} LAs)."
             )
     data_table = table(
@@ -314,7 +325,6 @@ def variation_table(variation: pd.DataFrame, focus: str, name: str) -> DataTable
     own = variation[variation["la_code"] == focus]
     if own.empty:
         return None
-    measures = _measures()
     body = []
     for row in own.itertuples():
         unexplained = number(row.unexplained_log)
@@ -322,7 +332,7 @@ def variation_table(variation: pd.DataFrame, focus: str, name: str) -> DataTable
         neighbours = number(getattr(row, "neighbours_unexplained_log", ""))
         body.append(
             [
-                header(f"{measures.get(row.measure, row.measure)} ({row.source})"),
+                header(f"{_measure(row.measure)} ({_source_words(row.source)})"),
                 text_cell(fixed(number(row.rate_per_10k), 1)),
                 text_cell(fixed(number(row.predicted_per_10k), 1)),
                 text_cell(beyond),
