@@ -356,3 +356,25 @@ def test_real_evaluate_folder_renders_as_a_section(tiny_england, tmp_path):
     assert [c.id for c in section.charts] == ["evaluation-forest", "evaluation-km"]
     forest = chart(section, "evaluation-forest")
     assert forest.drawn and cells(forest.table)[0][0] == "Re-referral within 12 months"
+
+
+def test_cli_options_add_the_sections_and_name_a_missing_folder(published_csv, folders, tmp_path, capsys, monkeypatch):
+    from .test_report import run_cli
+
+    code, _, err = run_cli(
+        capsys,
+        monkeypatch,
+        *("--indicators", str(published_csv.parent), "--out", str(tmp_path / "site")),
+        *("--funding", str(folders.funding), "--whatif", str(folders.whatif)),
+    )
+    assert code == 0, err
+    tree = lxml.html.fromstring((tmp_path / "site" / "index.html").read_text(encoding="utf-8"))
+    assert [s.get("data-analysis") for s in tree.xpath("//section[@data-analysis]")] == ["funding", "whatif"]
+    code, out, err = run_cli(
+        capsys,
+        monkeypatch,
+        *("--indicators", str(published_csv.parent), "--out", str(tmp_path / "other")),
+        *("--evaluation", str(tmp_path / "no-such-folder")),
+    )
+    assert code == 2 and "--evaluation" in err and "no such folder" in err
+    assert "Traceback" not in err + out
