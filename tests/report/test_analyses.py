@@ -378,3 +378,9 @@ def test_cli_options_add_the_sections_and_name_a_missing_folder(published_csv, f
     )
     assert code == 2 and "--evaluation" in err and "no such folder" in err
     assert "Traceback" not in err + out
+
+
+def test_an_la_without_a_published_index_is_said_to_have_none(folders):
+    section = thresholds_section(folders.thresholds, focus="E06000004")  # Stockton-on-Tees: not in the folder
+    assert section.lead_tables == []
+    assert any(p.startswith("Stockton-on-Tees has no published threshold index") for p in section.paragraphs)

@@ -375,10 +375,15 @@ def thresholds_section(folder: Path, focus: str | None = None) -> AnalysisSectio
         ],
         sources=[folder / "threshold_index.csv"],
     )
-    if focus is not None and focus in set(index["la_code"]):
+    if focus is not None:
         position = position_table(index, neighbours, focus, names.get(focus, focus))
         if position is not None:
             section.lead_tables.append(("thresholds-position", position))
+        else:
+            section.paragraphs.append(
+                f"{names.get(focus, focus)} has no published threshold index in this analysis: it is not in the "
+                "data given, or it has too few decisions of each kind to publish."
+            )
     chart = caterpillar(index, neighbours, names, focus)
     if chart is not None:
         section.charts.append(chart)
