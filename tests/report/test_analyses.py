@@ -384,3 +384,21 @@ def test_an_la_without_a_published_index_is_said_to_have_none(folders):
     section = thresholds_section(folders.thresholds, focus="E06000004")  # Stockton-on-Tees: not in the folder
     assert section.lead_tables == []
     assert any(p.startswith("Stockton-on-Tees has no published threshold index") for p in section.paragraphs)
+
+
+def test_an_la_report_gets_its_own_funding_figures_in_one_table(folders):
+    section = funding_section(folders.funding, focus=HARTLEPOOL)
+    own = extra_table(section, "funding-this-la")
+    # Hartlepool's rows of the two ranked tables: £500 -> £250 per child (-50%); £100 against £110 (-9.1%).
+    assert cells(own) == [
+        ["2010-11 per child", "£500"],
+        ["2019-20 per child", "£250"],
+        ["Change", "-50.0%"],
+        ["Cost a year of restoring 2010-11 per child", "£250,000"],
+        ["Share", "33.333%"],
+        ["Allocation", "£100"],
+        ["Current spend", "£110"],
+        ["Change", "-£10"],
+        ["Change (%)", "-9.1%"],
+    ]
+    assert [i for i, _ in funding_section(folders.funding).lead_tables] == ["funding-headlines"]

@@ -249,6 +249,21 @@ def allocation_chart(allocation: pd.DataFrame, names: dict[str, str], focus: str
     return drawn(chart), sentence
 
 
+def focus_table(charts: list[Chart], name: str) -> DataTable | None:
+    """The report's LA's own row of each ranked chart's table, as one table of its figures."""
+    body = []
+    for chart in charts:
+        for row in chart.table.rows:
+            if row[0].text == f"{name} (this report's LA)":
+                body += [
+                    [header(column), text_cell(cell.text)]
+                    for column, cell in zip(chart.table.columns[1:], row[1:], strict=True)
+                ]
+    if not body:
+        return None
+    return table(f"{name}: early intervention spend and the grant", ["Measure", name], body)
+
+
 def funding_section(folder: Path, focus: str | None = None) -> AnalysisSection:
     summary = read_table(folder, "funding_summary.csv", SUMMARY_COLUMNS, COMMAND)
     allocation = read_table(folder, "allocation.csv", ALLOCATION_COLUMNS, COMMAND)
@@ -286,6 +301,9 @@ def funding_section(folder: Path, focus: str | None = None) -> AnalysisSection:
     section.charts.append(chart)
     if sentence:
         section.paragraphs.append(sentence)
+    own = focus_table(section.charts, names.get(focus, focus)) if focus is not None else None
+    if own is not None:
+        section.lead_tables.append(("funding-this-la", own))
     if (folder / "formula.toml").is_file():
         section.sources.append(folder / "formula.toml")
     return section
