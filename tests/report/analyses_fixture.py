@@ -89,8 +89,8 @@ RESTORE = f"""la_code,ei_real_per_child_201011,children_0_17_2019,ei_spend_real_
 """
 
 WHATIF = """scenario,measure,year,baseline,projected,change,ci_lower,ci_upper,unit
-step_down_40,referrals,2029,1000,950,-50,-80,-20,children
-step_down_40,cost,2029,2000000,1900000,-100000,-150000,-50000,pounds
+step_down_40,referrals,202829,1000,950,-50,-80,-20,children
+step_down_40,cost_pounds,202829,2000000,1900000,-100000,-150000,-50000,pounds (2023-24 prices)
 """
 
 

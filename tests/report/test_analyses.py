@@ -227,13 +227,21 @@ def test_allocation_against_current_spend_ranked_largest_loss_first(folders):
 def test_whatif_change_with_its_interval(folders):
     section = whatif_section(folders.whatif)
     [projected] = section.charts
+    assert projected.title == "Projected change by scenario, 2028-29"
     assert cells(projected.table) == [
-        ["Step down 40: Referrals, 2029", "1,000", "950", "-50", "-80 to -20", "children"],
-        ["Step down 40: Cost, 2029", "£2,000,000", "£1,900,000", "-£100,000", "-£150,000 to -£50,000", "pounds"],
+        ["Step-down raised to 40%: Referrals, 2028-29", "1,000", "950", "-50", "-80 to -20", "children"],
+        [
+            "Step-down raised to 40%: Cost, 2028-29",
+            "£2,000,000",
+            "£1,900,000",
+            "-£100,000",
+            "-£150,000 to -£50,000",
+            "pounds (2023-24 prices)",
+        ],
     ]
     # As a share of the baseline: -50 / 1,000 = -5.0% (-8.0% to -2.0%); -100,000 / 2,000,000 = -5.0% (-7.5% to -2.5%).
-    assert "Referrals · Step down 40: -5.0% (interval -8.0% to -2.0%)" in projected.summary
-    assert "Cost · Step down 40: -5.0% (interval -7.5% to -2.5%)" in projected.summary
+    assert "Referrals · Step-down raised to 40%: -5.0% (interval -8.0% to -2.0%)" in projected.summary
+    assert "Cost · Step-down raised to 40%: -5.0% (interval -7.5% to -2.5%)" in projected.summary
 
 
 def test_an_interval_of_the_projected_figure_becomes_one_of_the_change(tmp_path):
@@ -402,3 +410,22 @@ def test_an_la_report_gets_its_own_funding_figures_in_one_table(folders):
         ["Change (%)", "-9.1%"],
     ]
     assert [i for i, _ in funding_section(folders.funding).lead_tables] == ["funding-headlines"]
+
+
+@pytest.mark.slow
+def test_real_whatif_folder_renders_as_a_section(tiny_england, tmp_path):
+    from earlyhelp.cli import COMMANDS
+
+    if "whatif" not in COMMANDS:
+        pytest.skip("`earlyhelp whatif` is not in this installation yet")
+    from earlyhelp.cli import main
+
+    main.main(
+        ["whatif", "--data", str(tiny_england), "--out", str(tmp_path / "whatif"), "--replicates", "20"],
+        standalone_mode=False,
+    )
+    [projected] = whatif_section(tmp_path / "whatif").charts
+    rows = (tmp_path / "whatif" / "whatif.csv").read_text().count("\n") - 1
+    assert projected.drawn and len(projected.table.rows) == rows
+    # The interval read is the file's own interval of the change (whatif.md says so).
+    assert "(95% interval of the change)" in projected.table.caption

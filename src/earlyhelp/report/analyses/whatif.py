@@ -25,21 +25,38 @@ from earlyhelp.report.analyses.common import (
     text_cell,
 )
 from earlyhelp.report.charts import BLUE, BROWN, GREEN, GREY, PURPLE, RED, WIDTH, Chart, _style
+from earlyhelp.spec.periods import label as period_label
 
 COMMAND = "whatif"
 COLUMNS = ("scenario", "measure", "year", "baseline", "projected", "change", "ci_lower", "ci_upper", "unit")
 SCENARIO_COLOURS = [BLUE, PURPLE, GREEN, BROWN, RED]
 SCENARIO_SHAPES = ["circle", "square", "diamond", "triangle-up", "cross"]
+# Readable names of `earlyhelp whatif`'s measures and built-in scenarios; anything else is shown from its code.
+LABELS = {
+    "referrals": "Referrals",
+    "cin_starts": "CIN plans started",
+    "cp_starts": "CP plans started",
+    "care_starts": "Care starts",
+    "cost_pounds": "Cost",
+    "baseline": "Baseline (no change)",
+    "step_down_40": "Step-down raised to 40%",
+    "reach_6pct": "Early help reach raised to 6%",
+}
 
 
 def _label(code: str) -> str:
-    return code.replace("_", " ").capitalize()
+    return LABELS.get(code, code.replace("_", " ").capitalize())
+
+
+def _year(year: str) -> str:
+    """``202829`` (a financial year, as the pipeline writes it) -> ``2028-29``; anything else as given."""
+    return period_label(year) if len(year) == 6 and year.isdigit() else year
 
 
 def _amount(value: float | None, unit: str) -> str:
     if value is None:
         return ""
-    if unit.lower() in ("pounds", "gbp", "£"):
+    if unit.lower().startswith(("pounds", "gbp", "£")):
         sign = "-" if value < 0 else ""
         return f"{sign}£{abs(value):,.0f}"
     digits = 0 if abs(value) >= 100 or float(value).is_integer() else 1
@@ -89,7 +106,7 @@ def whatif_section(folder: Path) -> AnalysisSection:
     for row in frame.itertuples():
         body.append(
             [
-                header(f"{_label(row.scenario)}: {_label(row.measure)}, {row.year}"),
+                header(f"{_label(row.scenario)}: {_label(row.measure)}, {_year(row.year)}"),
                 text_cell(_amount(row.baseline, row.unit)),
                 text_cell(_amount(row.projected, row.unit)),
                 text_cell(_amount(row.change, row.unit)),
@@ -108,8 +125,8 @@ def whatif_section(folder: Path) -> AnalysisSection:
     )
     chart = Chart(
         "whatif-change",
-        f"Projected change by scenario, {last_year}",
-        f"The projected change in each measure in {last_year} under each scenario, as a percentage of the "
+        f"Projected change by scenario, {_year(last_year)}",
+        f"The projected change in each measure in {_year(last_year)} under each scenario, as a percentage of the "
         "baseline, with its interval.",
         data_table,
         [
@@ -135,7 +152,7 @@ def whatif_section(folder: Path) -> AnalysisSection:
             "scenario:N", title="Scenario", scale=alt.Scale(domain=named, range=SCENARIO_COLOURS[: len(named)])
         )
         shape = alt.Shape("scenario:N", scale=alt.Scale(domain=named, range=SCENARIO_SHAPES[: len(named)]))
-        y = alt.Y("row:N", sort=list(plotted["row"]), title=None, axis=alt.Axis(labelLimit=320))
+        y = alt.Y("row:N", sort=list(plotted["row"]), title=None, axis=alt.Axis(labelLimit=400))
         layers = [
             alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color=GREY, strokeDash=[4, 3]).encode(x="zero:Q"),
             alt.Chart(plotted)
@@ -145,8 +162,8 @@ def whatif_section(folder: Path) -> AnalysisSection:
             .mark_point(filled=True, size=90, opacity=1)
             .encode(x="value:Q", y=y, color=colour, shape=shape),
         ]
-        chart.spec = _style(alt.layer(*layers).properties(width=WIDTH - 320, height=alt.Step(28))).to_dict()
-        chart.summary = f"Dot plot of the projected change in {last_year}. " + "; ".join(
+        chart.spec = _style(alt.layer(*layers).properties(width=WIDTH - 360, height=alt.Step(28))).to_dict()
+        chart.summary = f"Dot plot of the projected change in {_year(last_year)}. " + "; ".join(
             f"{r.row}: {fixed(r.value, 1)}% (interval {fixed(r.low, 1)}% to {fixed(r.high, 1)}%)"
             for r in plotted.itertuples()
         )
