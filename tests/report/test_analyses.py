@@ -351,11 +351,6 @@ def test_real_thresholds_and_fund_folders_render_as_sections(published_csv, tiny
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=False,
-    reason="evaluate stops on a blank risk ratio in evaluation.md (no stepped-down child escalated on tiny England)",
-)
 def test_real_evaluate_folder_renders_as_a_section(tiny_england, tmp_path):
     from earlyhelp.evaluate import evaluate
 
