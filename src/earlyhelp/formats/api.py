@@ -135,6 +135,7 @@ def ingest_report(
         report.rows = rows
         if report.issues:
             write_issues(report.issues, staging / ISSUES_FILE)
+        _record_provenance(groups, staging, report, la_code)
         out.mkdir(parents=True, exist_ok=True)
         for file in staging.iterdir():
             shutil.move(str(file), out / file.name)
@@ -161,6 +162,28 @@ def _add_package_tables(writer: EHLDWriter, folder: Path, periods: dict[str, tup
         if rows:
             added.append(table)
     return added
+
+
+def _record_provenance(groups: list[Detected], folder: Path, report: IngestReport, la_code: str | None) -> None:
+    """Leave the sidecars that let later stages name the analyst's file, line and child for a
+    row of ``folder`` (:mod:`earlyhelp.validate.provenance`), and say which tables came from the
+    package."""
+    from earlyhelp.formats.provenance import build_index, place_rows
+    from earlyhelp.spec import TABLES
+    from earlyhelp.validate.provenance import PACKAGE_ORIGIN, write_sidecars
+
+    origin = "+".join(dict.fromkeys(report.formats))
+    files = {
+        path.stem: path
+        for path in sorted(folder.iterdir())
+        if path.stem in TABLES and path.suffix in (".csv", ".parquet") and path.is_file()
+    }
+    origins = {
+        table: (path, PACKAGE_ORIGIN if table in report.reference_added else origin) for table, path in files.items()
+    }
+    index = build_index(groups, la_code)
+    read = [t for t, path in files.items() if path.suffix == ".csv" and t not in report.reference_added]
+    write_sidecars(folder, place_rows(folder, read, index) if index is not None else (), origins)
 
 
 def _leave_out_children(folder: Path, child_ids: set[str]) -> tuple[dict[str, int], int]:
