@@ -77,8 +77,9 @@ def test_an_ssda903_ingest_writes_no_identifier_outside_the_identity_zone(
     assert records.sizes()["postcode"] > 5000 and records.sizes()["date_of_birth"] > 2000
     result = Scanner(records).scan(out, identity_zone=in_identity_zone())
     assert sorted(result.skipped_identity_zone) == ["episode_postcodes.csv", "person_identifiers.csv"]
-    # children, looked_after_episodes, returns, and the five reference tables ingest adds from the package
-    assert result.scanned["csv"] == 8
+    # children, looked_after_episodes, returns, the five reference tables ingest adds from the
+    # package, and its two sidecars (ingest_provenance.tsv, ingest_tables.tsv)
+    assert result.scanned["csv"] == 10
     assert result.total == 0, result.summary()
 
     # The scanner can fail: one postcode planted in an analytic file is found, and only it.
