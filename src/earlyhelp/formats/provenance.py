@@ -77,7 +77,9 @@ def _key(*parts: str) -> str:
 
 
 def _local(tag: object) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    if not isinstance(tag, str):  # a comment or processing instruction
+        return ""
+    return tag[tag.index("}") + 1 :] if tag.startswith("{") else tag
 
 
 def _child_text(element: etree._Element, name: str) -> str:
@@ -87,23 +89,35 @@ def _child_text(element: etree._Element, name: str) -> str:
     return ""
 
 
-def _column_lines(element: etree._Element, table: str, *, skip: Iterable[str] = ()) -> str:
-    """``column=line;...`` for the EHLD columns of ``table`` whose element is in ``element``'s
-    subtree, not below a ``skip`` element (a child's own fields, not its referrals')."""
-    skipped = set(skip)
-    wanted = {name: column for column, names in CIN_ELEMENTS[table].items() for name in names}
+# Per table, CIN element name -> EHLD column; and every element name any table maps.
+_COLUMN_OF = {
+    table: {name: column for column, names in m.items() for name in names} for table, m in CIN_ELEMENTS.items()
+}
+_MAPPED = frozenset(name for names in _COLUMN_OF.values() for name in names)
+
+
+def _element_lines(element: etree._Element, skip: Iterable[str] = ()) -> dict[str, int]:
+    """Element name -> line of its first occurrence in ``element``'s subtree, for the names
+    :data:`CIN_ELEMENTS` maps, leaving out the subtrees of ``skip`` elements (a child's own
+    fields, not its referrals')."""
     lines: dict[str, int] = {}
-    stack = list(element)
-    while stack:
-        node = stack.pop()
-        name = _local(node.tag)
-        if name in skipped:
+    for part in element:
+        if _local(part.tag) in skip:
             continue
-        column = wanted.get(name)
-        if column is not None and node.sourceline is not None:
-            lines.setdefault(column, node.sourceline)
-        stack.extend(node)
-    return ";".join(f"{column}={line}" for column, line in sorted(lines.items()))
+        for node in part.iter():
+            name = _local(node.tag)
+            if name in _MAPPED and name not in lines and node.sourceline is not None:
+                lines[name] = node.sourceline
+    return lines
+
+
+def _column_lines(table: str, lines: dict[str, int]) -> str:
+    """``column=line;...`` for the EHLD columns of ``table`` whose element ``lines`` holds."""
+    found: dict[str, int] = {}
+    for name, column in _COLUMN_OF[table].items():
+        if name in lines:
+            found.setdefault(column, lines[name])
+    return ";".join(f"{column}={line}" for column, line in sorted(found.items()))
 
 
 class SourceIndex:
@@ -133,7 +147,8 @@ def index_cin(paths: list[Path], index: SourceIndex, la_code: str | None) -> Non
     for path in paths:
         file = index.file(path)
         la = la_code
-        for _, element in safe_iterparse(path, events=("end",)):
+        # Only these two tags reach Python: walking every element's event would double ingest's time.
+        for _, element in safe_iterparse(path, events=("end",), tag=("{*}LEA", "{*}Child")):
             name = _local(element.tag)
             if name == "LEA" and la_code is None:
                 la = la_codes.dfe_to_ons().get((element.text or "").strip())
@@ -155,8 +170,9 @@ def _index_child(child: etree._Element, index: SourceIndex, file: int, la: str) 
         return
     child_id = f"{la}-{local_id}"
     index.add(_key("child", child_id), file, child.sourceline)
+    own = _element_lines(child, skip=("CINdetails",))
     for table in ("children", "person_identifiers"):
-        index.add(_key(table, child_id), file, child.sourceline, _column_lines(child, table, skip=("CINdetails",)))
+        index.add(_key(table, child_id), file, child.sourceline, _column_lines(table, own))
     for details in child:
         if _local(details.tag) != "CINdetails":
             continue
@@ -165,7 +181,7 @@ def _index_child(child: etree._Element, index: SourceIndex, file: int, la: str) 
             _key("referrals", child_id, referral_date),
             file,
             details.sourceline,
-            _column_lines(details, "referrals", skip=CIN_BLOCKS),
+            _column_lines("referrals", _element_lines(details, skip=CIN_BLOCKS)),
         )
         for block in details:
             table_and_date = CIN_BLOCKS.get(_local(block.tag))
@@ -173,7 +189,10 @@ def _index_child(child: etree._Element, index: SourceIndex, file: int, la: str) 
                 table, date_element = table_and_date
                 start = _child_text(block, date_element)
                 index.add(
-                    _key(table, child_id, referral_date, start), file, block.sourceline, _column_lines(block, table)
+                    _key(table, child_id, referral_date, start),
+                    file,
+                    block.sourceline,
+                    _column_lines(table, _element_lines(block)),
                 )
 
 
