@@ -168,7 +168,7 @@ def _record_provenance(groups: list[Detected], folder: Path, report: IngestRepor
     """Leave the sidecars that let later stages name the analyst's file, line and child for a
     row of ``folder`` (:mod:`earlyhelp.validate.provenance`), and say which tables came from the
     package."""
-    from earlyhelp.formats.provenance import build_index, place_rows
+    from earlyhelp.formats.provenance import MAPPED_FORMATS, build_index, place_rows
     from earlyhelp.spec import TABLES
     from earlyhelp.validate.provenance import PACKAGE_ORIGIN, write_sidecars
 
@@ -181,9 +181,12 @@ def _record_provenance(groups: list[Detected], folder: Path, report: IngestRepor
     origins = {
         table: (path, PACKAGE_ORIGIN if table in report.reference_added else origin) for table, path in files.items()
     }
-    index = build_index(groups, la_code)
+    if not any(group.format in MAPPED_FORMATS for group in groups):
+        write_sidecars(folder, (), origins)  # EHLD tables copied as they are: their own source
+        return
     read = [t for t, path in files.items() if path.suffix == ".csv" and t not in report.reference_added]
-    write_sidecars(folder, place_rows(folder, read, index) if index is not None else (), origins)
+    with build_index(groups, la_code, folder) as index:
+        write_sidecars(folder, place_rows(folder, read, index), origins)
 
 
 def _leave_out_children(folder: Path, child_ids: set[str]) -> tuple[dict[str, int], int]:

@@ -8,14 +8,18 @@ record (a referral's ``CINreferralDate``, an assessment's, plan's or enquiry's s
 SSDA903 episode's ``DECOM``). A row that cannot be placed more closely is placed at its child.
 The sidecars are written by :func:`earlyhelp.validate.provenance.write_sidecars`.
 
-Only keys and line numbers are held in memory (about 100 bytes per record), never identifiers.
+Only keys and line numbers are kept (in a SQLite file beside the tables, deleted once the
+sidecar is written), never identifiers.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -96,21 +100,6 @@ _COLUMN_OF = {
 _MAPPED = frozenset(name for names in _COLUMN_OF.values() for name in names)
 
 
-def _element_lines(element: etree._Element, skip: Iterable[str] = ()) -> dict[str, int]:
-    """Element name -> line of its first occurrence in ``element``'s subtree, for the names
-    :data:`CIN_ELEMENTS` maps, leaving out the subtrees of ``skip`` elements (a child's own
-    fields, not its referrals')."""
-    lines: dict[str, int] = {}
-    for part in element:
-        if _local(part.tag) in skip:
-            continue
-        for node in part.iter():
-            name = _local(node.tag)
-            if name in _MAPPED and name not in lines and node.sourceline is not None:
-                lines[name] = node.sourceline
-    return lines
-
-
 def _column_lines(table: str, lines: dict[str, int]) -> str:
     """``column=line;...`` for the EHLD columns of ``table`` whose element ``lines`` holds."""
     found: dict[str, int] = {}
@@ -121,24 +110,59 @@ def _column_lines(table: str, lines: dict[str, int]) -> str:
 
 
 class SourceIndex:
-    """Key -> (file number, line, column lines) for every child and record of the files read."""
+    """Key -> (file number, line, column lines) for every child and record of the files read.
 
-    def __init__(self) -> None:
+    Held in a SQLite file in ``work_dir``, not in memory: ingest streams a national census in
+    flat memory, and an entry per record would make it grow with the file. Close it (or use it
+    as a context manager) to delete the file.
+    """
+
+    BATCH = 10_000
+
+    def __init__(self, work_dir: Path) -> None:
         self.files: list[str] = []
-        self.places: dict[str, tuple[int, int, str]] = {}
+        self._path = Path(tempfile.mkstemp(prefix=".provenance-", suffix=".sqlite", dir=work_dir)[1])
+        self._db = sqlite3.connect(self._path)
+        # A scratch file deleted at the end: no journal, no waiting for the disk.
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute(
+            "CREATE TABLE places (key TEXT PRIMARY KEY, file INTEGER, line INTEGER, column_lines TEXT) WITHOUT ROWID"
+        )
+        self._pending: list[tuple[str, int, int, str]] = []
+
+    def __enter__(self) -> SourceIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+        self._path.unlink(missing_ok=True)
 
     def file(self, path: Path) -> int:
         self.files.append(path.name)
         return len(self.files) - 1
 
     def add(self, key: str, file: int, line: int | None, column_lines: str = "") -> None:
+        if line is None:
+            return
+        self._pending.append((key, file, line, column_lines))
+        if len(self._pending) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
         # The first place wins: an episode open at 31 March is in the next census too, and the
         # earlier census is where it was first written.
-        if line is not None and key not in self.places:
-            self.places[key] = (file, line, column_lines)
+        self._db.executemany("INSERT OR IGNORE INTO places VALUES (?, ?, ?, ?)", self._pending)
+        self._db.commit()
+        self._pending.clear()
 
     def source(self, key: str, child: str | None) -> Source | None:
-        place = self.places.get(key)
+        if self._pending:
+            self._flush()
+        place = self._db.execute("SELECT file, line, column_lines FROM places WHERE key = ?", (key,)).fetchone()
         return None if place is None else Source(self.files[place[0]], place[1], child, place[2])
 
 
@@ -163,37 +187,65 @@ def index_cin(paths: list[Path], index: SourceIndex, la_code: str | None) -> Non
                     del parent[0]
 
 
+# The elements walked in a <Child>: only these reach Python (lxml filters the rest in C).
+_KEY_ELEMENTS = frozenset({"CINreferralDate", *(date for _, date in CIN_BLOCKS.values())})
+_WALKED = tuple(f"{{*}}{name}" for name in sorted(_MAPPED | _KEY_ELEMENTS | {"CINdetails", "LAchildID", *CIN_BLOCKS}))
+
+
+@dataclass
+class _Record:
+    """One CINdetails or block being read: its element, its values' lines, its key dates."""
+
+    table: str
+    element: etree._Element
+    referral: _Record | None = None  # a block's CINdetails
+    lines: dict[str, int] = field(default_factory=dict)
+    dates: dict[str, str] = field(default_factory=dict)
+
+
 def _index_child(child: etree._Element, index: SourceIndex, file: int, la: str) -> None:
-    identifiers = next((e for e in child if _local(e.tag) == "ChildIdentifiers"), None)
-    local_id = _child_text(identifiers, "LAchildID") if identifiers is not None else ""
+    local_id = ""
+    own: dict[str, int] = {}
+    records: list[_Record] = []
+    details: _Record | None = None
+    block: _Record | None = None
+    for node in child.iter(*_WALKED):
+        name = _local(node.tag)
+        parent = node.getparent()
+        if name == "CINdetails":
+            details, block = _Record("referrals", node), None
+            records.append(details)
+        elif details is not None and name in CIN_BLOCKS and parent is details.element:
+            block = _Record(CIN_BLOCKS[name][0], node, details)
+            records.append(block)
+        elif details is None:
+            if name == "LAchildID":
+                local_id = (node.text or "").strip()
+            elif node.sourceline is not None:
+                own.setdefault(name, node.sourceline)
+        else:
+            # A value belongs to the block or CINdetails it sits directly in.
+            record = block if block is not None and parent is block.element else details
+            if parent is not record.element:
+                continue
+            if node.sourceline is not None:
+                record.lines.setdefault(name, node.sourceline)
+            if name in _KEY_ELEMENTS:
+                record.dates.setdefault(name, (node.text or "").strip())
     if not local_id:
         return
     child_id = f"{la}-{local_id}"
-    index.add(_key("child", child_id), file, child.sourceline)
-    own = _element_lines(child, skip=("CINdetails",))
-    for table in ("children", "person_identifiers"):
-        index.add(_key(table, child_id), file, child.sourceline, _column_lines(table, own))
-    for details in child:
-        if _local(details.tag) != "CINdetails":
-            continue
-        referral_date = _child_text(details, "CINreferralDate")
-        index.add(
-            _key("referrals", child_id, referral_date),
-            file,
-            details.sourceline,
-            _column_lines("referrals", _element_lines(details, skip=CIN_BLOCKS)),
-        )
-        for block in details:
-            table_and_date = CIN_BLOCKS.get(_local(block.tag))
-            if table_and_date:
-                table, date_element = table_and_date
-                start = _child_text(block, date_element)
-                index.add(
-                    _key(table, child_id, referral_date, start),
-                    file,
-                    block.sourceline,
-                    _column_lines(table, _element_lines(block)),
-                )
+    # One entry for the child's own rows (children, person_identifiers): their columns differ.
+    lines = ";".join(filter(None, (_column_lines(table, own) for table in ("children", "person_identifiers"))))
+    index.add(_key("child", child_id), file, child.sourceline, lines)
+    for record in records:
+        if record.referral is None:
+            key = _key("referrals", child_id, record.dates.get("CINreferralDate", ""))
+        else:
+            referral_date = record.referral.dates.get("CINreferralDate", "")
+            start = record.dates.get(CIN_BLOCKS[_local(record.element.tag)][1], "")
+            key = _key(record.table, child_id, referral_date, start)
+        index.add(key, file, record.element.sourceline, _column_lines(record.table, record.lines))
 
 
 def _iso(text: str) -> str:
@@ -233,22 +285,25 @@ def index_ssd(group: Detected, index: SourceIndex, la_code: str | None) -> None:
             index.add(_key("child", f"{la_code}-{row['pers_person_id']}"), file, number)
 
 
-def build_index(groups: list[Detected], la_code: str | None) -> SourceIndex | None:
-    """The index of the source files of ``groups``; None when none is a format mapped back
-    (EHLD tables copied as they are are their own source)."""
-    index = SourceIndex()
-    mapped = False
-    for group in groups:
-        if group.format == Format.CIN_XML:
-            index_cin([p for p in group.files if p.suffix.lower() == ".xml"], index, la_code)
-        elif group.format == Format.SSDA903:
-            index_ssda903(group, index, la_code)
-        elif group.format == Format.SSD:
-            index_ssd(group, index, la_code)
-        else:
-            continue
-        mapped = True
-    return index if mapped else None
+MAPPED_FORMATS = (Format.CIN_XML, Format.SSDA903, Format.SSD)
+
+
+def build_index(groups: list[Detected], la_code: str | None, work_dir: Path) -> SourceIndex:
+    """The index of the source files of ``groups`` (EHLD tables copied as they are are their
+    own source), kept in ``work_dir`` until closed."""
+    index = SourceIndex(work_dir)
+    try:
+        for group in groups:
+            if group.format == Format.CIN_XML:
+                index_cin([p for p in group.files if p.suffix.lower() == ".xml"], index, la_code)
+            elif group.format == Format.SSDA903:
+                index_ssda903(group, index, la_code)
+            elif group.format == Format.SSD:
+                index_ssd(group, index, la_code)
+    except BaseException:
+        index.close()
+        raise
+    return index
 
 
 def _referral_date(referral_id: str, child_id: str) -> str:
@@ -296,7 +351,5 @@ def _keys(table: str, row: list[str], column: dict[str, int], child_id: str) -> 
         keys += [_key(table, child_id, referral_date, cell("start_date")), _key("referrals", child_id, referral_date)]
     elif table == "looked_after_episodes":
         keys.append(_key(table, child_id, cell("start_date")))
-    elif table in ("children", "person_identifiers"):
-        keys.append(_key(table, child_id))
     keys.append(_key("child", child_id))
     return keys
