@@ -15,10 +15,13 @@ from earlyhelp.errors import UsageError
 from earlyhelp.formats.detect import Detected, Format, detect
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatError, FormatIssue, write_issues
+from earlyhelp.formats.readers import NotPlaced
 from earlyhelp.reference.fill import PACKAGE_TABLES, package_table, statement
 from earlyhelp.spec import periods as spec_periods
 
 ISSUES_FILE = "ingest_issues.tsv"
+# What ingest read but could not place in any EHLD table: file, column and counts, never values.
+NOT_PLACED_FILE = "ingest_not_placed.tsv"
 ONS_LA_CODE = re.compile(r"^[EWSN]\d{8}$")
 ExportTarget = Literal["cin-xml", "ssda903"]
 
@@ -37,6 +40,8 @@ class IngestReport:
     copied_files: list[Path] = field(default_factory=list)
     # Reference tables the files lacked, added from the package (earlyhelp.reference.fill).
     reference_added: list[str] = field(default_factory=list)
+    # Columns read that no EHLD table has a place for (counts only).
+    not_placed: list[NotPlaced] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"Read {', '.join(self.formats)} into {self.out}:"]
@@ -52,7 +57,33 @@ class IngestReport:
             lines.append(
                 f"  Recognised but not read (no EHLD table holds their content, or the SSDA903 XML form): {names}"
             )
+        if self.not_placed:
+            lines.append(
+                "  Read but not kept (the data model has no place for them; columns and counts, no values, "
+                f"in {self.out / NOT_PLACED_FILE}):"
+            )
+            lines += [f"    {line}" for line in _not_placed_lines(self.not_placed)]
         return "\n".join(lines)
+
+
+def _not_placed_lines(not_placed: list[NotPlaced]) -> list[str]:
+    """One line per file and part: ``reviews.csv, reviews (12582 rows): REVIEW 12582, REVIEW_CODE 12582``."""
+    grouped: dict[tuple[str, str], list[NotPlaced]] = {}
+    for item in not_placed:
+        grouped.setdefault((item.file, item.part), []).append(item)
+    return [
+        f"{file}, {part} ({max(i.present for i in items)} rows): " + ", ".join(f"{i.column} {i.values}" for i in items)
+        for (file, part), items in grouped.items()
+    ]
+
+
+def write_not_placed(not_placed: list[NotPlaced], path: Path) -> None:
+    """The columns read but not kept, as a tab-separated file (counts only, never a value)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["file", "part", "column", "rows", "values"])
+        for item in not_placed:
+            writer.writerow([item.file, item.part, item.column, item.present, item.values])
 
 
 def ingest(
@@ -135,6 +166,8 @@ def ingest_report(
         report.rows = rows
         if report.issues:
             write_issues(report.issues, staging / ISSUES_FILE)
+        if report.not_placed:
+            write_not_placed(report.not_placed, staging / NOT_PLACED_FILE)
         _record_provenance(groups, staging, report, la_code)
         out.mkdir(parents=True, exist_ok=True)
         for file in staging.iterdir():
@@ -236,6 +269,7 @@ def _read_group(
     report.issue_count += result.issue_count
     report.skipped_children += result.skipped_children
     report.copied_files.extend(result.copied_files)
+    report.not_placed.extend(result.not_placed)
     for la, (start, end) in result.periods.items():
         _widen(periods, la, start, end)
 

@@ -51,7 +51,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 def ingest(
     paths: tuple[Path, ...], out: Path, la_code: str | None, extract_date: dt.date | None, skip_invalid: bool
 ) -> None:
-    """Read CIN census XML, SSDA903 CSVs, SSD extracts (or EHLD tables) into an EHLD folder.
+    """Read CIN census XML, SSDA903 (CSVs or XML), SSD extracts (or EHLD tables) into an EHLD folder.
 
     The format is detected from the files themselves. Identifiers (UPN, names, full dates of
     birth, postcodes, SSDA903's HOME_POST, PL_POST and MC_DOB) go only to the identity-zone
