@@ -206,3 +206,39 @@ def test_the_sidecars_are_not_read_as_tables_and_name_the_package_tables(ingeste
     # A CIN census has no population, LA names, deprivation or deflators; spend covers 2024-25,
     # which the package does not hold (its spend ends in 2021-22), so none is added.
     assert package_tables(ingested) == ["deflators", "deprivation", "local_authorities", "population"]
+
+
+SSDA903_XML = """<?xml version="1.0" encoding="utf-8"?>
+<EXPSSDA903>
+  <CHILD>
+    <HEADER>
+      <CHILDID>101</CHILDID>
+      <SEX>F</SEX>
+      <DOB>14/02/2013</DOB>
+      <ETHNIC>WBRI</ETHNIC>
+    </HEADER>
+    <EPISODE>
+      <DECOM>10/06/2024</DECOM><RNE>S</RNE><LS>C2</LS><CIN>N1</CIN><PL>U4</PL>
+      <DEC>02/09/2024</DEC><REC>X1</REC>
+    </EPISODE>
+    <EPISODE>
+      <DECOM>01/11/2024</DECOM><RNE>P</RNE><LS>C2</LS><CIN>N1</CIN><PL>U4</PL>
+      <DEC>30/10/2024</DEC>
+      <REC>E13</REC>
+    </EPISODE>
+  </CHILD>
+</EXPSSDA903>
+"""
+# By hand: child 101's second EPISODE opens on line 14; its DEC (30/10/2024, before its DECOM of
+# 01/11/2024) is on line 16.
+
+
+def test_an_ssda903_xml_episode_names_the_line_of_the_field(tmp_path):
+    source = tmp_path / "return_903.xml"
+    source.write_text(SSDA903_XML, encoding="utf-8")
+    assert SSDA903_XML.splitlines()[16 - 1].strip() == "<DEC>30/10/2024</DEC>"
+    out = ingest([source], tmp_path / "ehld", la_code="E06000001")
+    found = _date_order(out)
+    assert found["looked_after_episodes.csv"] == (
+        "return_903.xml line 16, child 101 (ingested as looked_after_episodes.csv line 3, column end_date)"
+    )

@@ -259,6 +259,8 @@ def index_ssda903(group: Detected, index: SourceIndex, la_code: str | None) -> N
     """The SSDA903 header (a child per row) and episodes (an episode per row, by DECOM)."""
     if la_code is None:
         return
+    if group.roles.get("xml") is not None:
+        index_ssda903_xml(group.roles["xml"], index, la_code)
     header, episodes = group.roles.get("header"), group.roles.get("episodes")
     if header is not None:
         file = index.file(header)
@@ -272,6 +274,62 @@ def index_ssda903(group: Detected, index: SourceIndex, la_code: str | None) -> N
                 child_id = f"{la_code}-{row['CHILD']}"
                 index.add(_key("looked_after_episodes", child_id, _iso(row.get("DECOM", ""))), file, number)
                 index.add(_key("child", child_id), file, number)  # a child missing from the header
+
+
+# SSDA903 XML element -> EHLD column, for the child's rows and for an episode.
+SSDA903_HEADER_COLUMNS = {
+    "SEX": ("sex",),
+    "DOB": ("birth_month", "date_of_birth"),
+    "ETHNIC": ("ethnicity",),
+    "UPN": ("upn",),
+    "MOTHER": ("mother",),
+}
+SSDA903_EPISODE_COLUMNS = {
+    "DECOM": "start_date",
+    "RNE": "reason_new_episode",
+    "LS": "legal_status",
+    "CIN": "category_of_need",
+    "PL": "placement",
+    "DEC": "end_date",
+    "REC": "reason_ceased",
+    "PLACE_PROVIDER": "placement_provider",
+    "REASON_PLACE_CHANGE": "reason_place_change",
+    "URN": "urn",
+}
+
+
+def index_ssda903_xml(path: Path, index: SourceIndex, la_code: str) -> None:
+    """The XML form: each <CHILD>'s <HEADER> and <EPISODE>s, with each field's line."""
+    file = index.file(path)
+    for _, child in safe_iterparse(path, events=("end",), tag="{*}CHILD"):
+        header = next((e for e in child if _local(e.tag) == "HEADER"), None)
+        local_id = _child_text(header, "CHILDID") if header is not None else ""
+        if header is not None and local_id:
+            child_id = f"{la_code}-{local_id}"
+            lines = [
+                f"{column}={field.sourceline}"
+                for field in header
+                for column in SSDA903_HEADER_COLUMNS.get(_local(field.tag), ())
+                if field.sourceline is not None
+            ]
+            index.add(_key("child", child_id), file, header.sourceline, ";".join(lines))
+            for episode in child:
+                if _local(episode.tag) != "EPISODE":
+                    continue
+                fields = {_local(field.tag): field for field in episode}
+                columns = ";".join(
+                    f"{SSDA903_EPISODE_COLUMNS[name]}={field.sourceline}"
+                    for name, field in fields.items()
+                    if name in SSDA903_EPISODE_COLUMNS and field.sourceline is not None
+                )
+                decom = _iso((fields["DECOM"].text or "").strip()) if "DECOM" in fields else ""
+                index.add(_key("looked_after_episodes", child_id, decom), file, episode.sourceline, columns)
+        child.clear()
+        while child.getprevious() is not None:
+            parent = child.getparent()
+            if parent is None:
+                break
+            del parent[0]
 
 
 def index_ssd(group: Detected, index: SourceIndex, la_code: str | None) -> None:
