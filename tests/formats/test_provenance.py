@@ -242,3 +242,17 @@ def test_an_ssda903_xml_episode_names_the_line_of_the_field(tmp_path):
     assert found["looked_after_episodes.csv"] == (
         "return_903.xml line 16, child 101 (ingested as looked_after_episodes.csv line 3, column end_date)"
     )
+
+
+def test_an_ssd_referral_names_its_episode_row_and_the_person(tmp_path):
+    from .test_ssd import _extract
+
+    source = _extract(tmp_path / "ssd")
+    episodes = source / "ssd_cin_episodes.csv"
+    # Row 2 is R1 (P1), referred 2024-06-03: closed 2024-05-01, before it was made.
+    episodes.write_text(episodes.read_text().replace("2024-07-15", "2024-05-01"))
+    out = ingest([source], tmp_path / "ehld", la_code="E06000001")
+    found = _date_order(out)
+    assert found["referrals.csv"] == (
+        "ssd_cin_episodes.csv line 2, child P1 (ingested as referrals.csv line 2, column closure_date)"
+    )

@@ -333,14 +333,23 @@ def index_ssda903_xml(path: Path, index: SourceIndex, la_code: str) -> None:
 
 
 def index_ssd(group: Detected, index: SourceIndex, la_code: str | None) -> None:
-    """The SSD's ssd_person: each child's row (the other tables are placed at the child)."""
-    person = group.roles.get("ssd_person")
-    if la_code is None or person is None:
+    """The SSD's ssd_person (each child's row) and ssd_cin_episodes (each referral's, by its id);
+    the rows of the other tables are placed at their child. CSV extracts only: a Parquet extract
+    has rows, not lines."""
+    if la_code is None:
         return
-    file = index.file(person)
-    for number, row in textfile.rows(person, normalise=str.lower):
-        if row.get("pers_person_id"):
-            index.add(_key("child", f"{la_code}-{row['pers_person_id']}"), file, number)
+    person, episodes = group.roles.get("ssd_person"), group.roles.get("ssd_cin_episodes")
+    if person is not None and person.suffix.lower() == ".csv":
+        file = index.file(person)
+        for number, row in textfile.rows(person, normalise=str.lower):
+            if row.get("pers_person_id"):
+                index.add(_key("child", f"{la_code}-{row['pers_person_id']}"), file, number)
+    if episodes is not None and episodes.suffix.lower() == ".csv":
+        file = index.file(episodes)
+        for number, row in textfile.rows(episodes, normalise=str.lower):
+            if row.get("cine_person_id") and row.get("cine_referral_id"):
+                child_id = f"{la_code}-{row['cine_person_id']}"
+                index.add(_key("referral_id", child_id, row["cine_referral_id"]), file, number)
 
 
 MAPPED_FORMATS = (Format.CIN_XML, Format.SSDA903, Format.SSD)
@@ -407,6 +416,8 @@ def _keys(table: str, row: list[str], column: dict[str, int], child_id: str) -> 
     elif table in UNDER_REFERRAL:
         referral_date = _referral_date(cell("referral_id"), child_id)
         keys += [_key(table, child_id, referral_date, cell("start_date")), _key("referrals", child_id, referral_date)]
+    if table == "referrals":  # an SSD referral, by its own id
+        keys.append(_key("referral_id", child_id, cell("referral_id")))
     elif table == "looked_after_episodes":
         keys.append(_key(table, child_id, cell("start_date")))
     keys.append(_key("child", child_id))
