@@ -5,7 +5,9 @@ source files again, once ingest has written its tables (after children with prob
 out and several censuses merged), and places every EHLD row by what both sides hold: the child
 (``child_id`` is ``<la_code>-<the LA's own id>`` for every format) and the dates that name a
 record (a referral's ``CINreferralDate``, an assessment's, plan's or enquiry's start date, an
-SSDA903 episode's ``DECOM``). A row that cannot be placed more closely is placed at its child.
+SSDA903 episode's ``DECOM``, an SSD referral's own id). A row that cannot be placed more closely
+is placed at its child. Where one record spans lines (CIN census and SSDA903 XML), each EHLD
+column is also given the line of the element that holds its value.
 The sidecars are written by :func:`earlyhelp.validate.provenance.write_sidecars`.
 
 Only keys and line numbers are kept (in a SQLite file beside the tables, deleted once the
