@@ -153,3 +153,15 @@ def test_an_unknown_or_ambiguous_la_is_a_usage_error_on_every_command(earlyhelp,
         assert words in err
     assert "Traceback" not in err + out
     assert not (tmp_path / "out").exists() and not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("text", [*THREE_FORMS, "HARTLEPOOL"])
+def test_an_ssda903_return_ingested_with_any_form_is_hartlepools(earlyhelp, tmp_path, text):
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "header.csv").write_text("CHILD,SEX,DOB,ETHNIC,UPN\n101,1,14/02/2013,WBRI,\n")
+    (source / "episodes.csv").write_text("CHILD,DECOM,RNE,LS,CIN,PLACE,DEC,REC\n101,10/06/2024,S,C2,N1,U4,,\n")
+    code, _, err = earlyhelp("ingest", source, "--out", tmp_path / "out", "--la", text)
+    assert code == 0, err
+    rows = (tmp_path / "out" / "children.csv").read_text().splitlines()
+    assert [row.split(",")[:2] for row in rows[1:]] == [["E06000001", "E06000001-101"]]
