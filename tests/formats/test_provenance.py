@@ -256,3 +256,16 @@ def test_an_ssd_referral_names_its_episode_row_and_the_person(tmp_path):
     assert found["referrals.csv"] == (
         "ssd_cin_episodes.csv line 2, child P1 (ingested as referrals.csv line 2, column closure_date)"
     )
+
+
+def test_a_census_cut_short_is_placed_up_to_the_cut(tmp_path):
+    from earlyhelp.validate.provenance import sources
+
+    lines = CENSUS.splitlines(keepends=True)
+    assert lines[19 - 1].strip() == "<Child>" and "GOOD1" in lines[21 - 1]  # GOOD1's <Child> is line 19
+    source = tmp_path / "cut.xml"
+    source.write_text("".join(lines[:CLOSURE_LINE]), encoding="utf-8")  # ends inside LATE7
+    report = ingest_report([source], tmp_path / "ehld", skip_invalid=True)
+    assert report.rows["children"] == 1  # GOOD1; BAD2 and LATE7 left out
+    placed = sources(report.out, {"children.csv": {2}})
+    assert placed[("children.csv", 2)].describe() == "cut.xml line 19, child GOOD1"

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from earlyhelp.errors import DataError
 from earlyhelp.formats import la_codes, textfile
 from earlyhelp.formats.readers import Detected, Format, safe_iterparse
 from earlyhelp.validate.provenance import Source
@@ -169,24 +170,33 @@ class SourceIndex:
 
 
 def index_cin(paths: list[Path], index: SourceIndex, la_code: str | None) -> None:
-    """Every <Child>, <CINdetails> and block of the CIN census files, by child and dates."""
+    """Every <Child>, <CINdetails> and block of the CIN census files, by child and dates. A file
+    cut short is indexed up to where it breaks (the reader read, and --skip-invalid kept, that much)."""
     for path in paths:
         file = index.file(path)
         la = la_code
-        # Only these two tags reach Python: walking every element's event would double ingest's time.
-        for _, element in safe_iterparse(path, events=("end",), tag=("{*}LEA", "{*}Child")):
-            name = _local(element.tag)
-            if name == "LEA" and la_code is None:
-                la = la_codes.dfe_to_ons().get((element.text or "").strip())
-            elif name == "Child":
-                if la is not None:
-                    _index_child(element, index, file, la)
-                element.clear()
-                while element.getprevious() is not None:
-                    parent = element.getparent()
-                    if parent is None:
-                        break
-                    del parent[0]
+        try:
+            # Only these two tags reach Python: walking every element's event would double ingest's time.
+            for _, element in safe_iterparse(path, events=("end",), tag=("{*}LEA", "{*}Child")):
+                name = _local(element.tag)
+                if name == "LEA" and la_code is None:
+                    la = la_codes.dfe_to_ons().get((element.text or "").strip())
+                elif name == "Child":
+                    if la is not None:
+                        _index_child(element, index, file, la)
+                    _forget(element)
+        except etree.XMLSyntaxError:
+            continue
+
+
+def _forget(element: etree._Element) -> None:
+    """Free a streamed element and the siblings before it, so memory stays flat."""
+    element.clear()
+    while element.getprevious() is not None:
+        parent = element.getparent()
+        if parent is None:
+            break
+        del parent[0]
 
 
 # The elements walked in a <Child>: only these reach Python (lxml filters the rest in C).
@@ -326,12 +336,7 @@ def index_ssda903_xml(path: Path, index: SourceIndex, la_code: str) -> None:
                 )
                 decom = _iso((fields["DECOM"].text or "").strip()) if "DECOM" in fields else ""
                 index.add(_key("looked_after_episodes", child_id, decom), file, episode.sourceline, columns)
-        child.clear()
-        while child.getprevious() is not None:
-            parent = child.getparent()
-            if parent is None:
-                break
-            del parent[0]
+        _forget(child)
 
 
 def index_ssd(group: Detected, index: SourceIndex, la_code: str | None) -> None:
@@ -354,6 +359,8 @@ def index_ssd(group: Detected, index: SourceIndex, la_code: str | None) -> None:
                 index.add(_key("referral_id", child_id, row["cine_referral_id"]), file, number)
 
 
+# What a source file may raise on a second reading: the reader has already said what is wrong.
+UNREADABLE = (etree.XMLSyntaxError, OSError, UnicodeError, ValueError, csv.Error, DataError)
 MAPPED_FORMATS = (Format.CIN_XML, Format.SSDA903, Format.SSD)
 
 
@@ -363,12 +370,17 @@ def build_index(groups: list[Detected], la_code: str | None, work_dir: Path) -> 
     index = SourceIndex(work_dir)
     try:
         for group in groups:
-            if group.format == Format.CIN_XML:
-                index_cin([p for p in group.files if p.suffix.lower() == ".xml"], index, la_code)
-            elif group.format == Format.SSDA903:
-                index_ssda903(group, index, la_code)
-            elif group.format == Format.SSD:
-                index_ssd(group, index, la_code)
+            try:
+                if group.format == Format.CIN_XML:
+                    index_cin([p for p in group.files if p.suffix.lower() == ".xml"], index, la_code)
+                elif group.format == Format.SSDA903:
+                    index_ssda903(group, index, la_code)
+                elif group.format == Format.SSD:
+                    index_ssd(group, index, la_code)
+            except UNREADABLE:
+                # What the reader read of a broken file (--skip-invalid keeps the children before a
+                # file is cut short) is placed; the rest is placed at no line rather than stop ingest.
+                continue
     except BaseException:
         index.close()
         raise
