@@ -81,17 +81,22 @@ def write_sidecars(
             writer.writerow([table, path.name, file_sha256(path), origin])
 
 
-def _unchanged_tables(folder: Path) -> dict[str, tuple[str, str]]:
-    """Table -> (file name, origin) for the tables ingest wrote that are still as it wrote them."""
+def _unchanged_tables(
+    folder: Path, *, files: set[str] | None = None, origin: str | None = None
+) -> dict[str, tuple[str, str]]:
+    """Table -> (file name, origin) for the tables ingest wrote that are still as it wrote them;
+    only those of ``files`` or of ``origin`` when given (each one checked costs reading it whole)."""
     listing = folder / TABLES_FILE
     if not listing.is_file():
         return {}
     unchanged: dict[str, tuple[str, str]] = {}
     with open(listing, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
-            path = folder / row.get("file", "")
-            if row.get("file") and path.is_file() and file_sha256(path) == row.get("sha256"):
-                unchanged[row["table"]] = (row["file"], row.get("origin", ""))
+            name, path = row.get("file") or "", folder / (row.get("file") or "")
+            if (files is not None and name not in files) or (origin is not None and row.get("origin") != origin):
+                continue
+            if name and path.is_file() and file_sha256(path) == row.get("sha256"):
+                unchanged[row["table"]] = (name, row.get("origin") or "")
     return unchanged
 
 
@@ -100,7 +105,7 @@ def package_tables(folder: Path | str) -> list[str]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(table for table, (_, origin) in _unchanged_tables(folder).items() if origin == PACKAGE_ORIGIN)
+    return sorted(_unchanged_tables(folder, origin=PACKAGE_ORIGIN))
 
 
 def sources(folder: Path, wanted: dict[str, set[int]]) -> dict[tuple[str, int], Source]:
@@ -109,7 +114,7 @@ def sources(folder: Path, wanted: dict[str, set[int]]) -> dict[tuple[str, int], 
     provenance = folder / PROVENANCE_FILE
     if not provenance.is_file() or not wanted:
         return {}
-    file_of_table = {table: name for table, (name, _) in _unchanged_tables(folder).items() if name in wanted}
+    file_of_table = {table: name for table, (name, _) in _unchanged_tables(folder, files=set(wanted)).items()}
     found: dict[tuple[str, int], Source] = {}
     with open(provenance, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
