@@ -79,8 +79,9 @@ def test_an_ssda903_ingest_writes_no_identifier_outside_the_identity_zone(
     result = Scanner(records).scan(out, identity_zone=in_identity_zone())
     assert sorted(result.skipped_identity_zone) == ["episode_postcodes.csv", "person_identifiers.csv"]
     # children, looked_after_episodes, returns, the five reference tables ingest adds from the package,
-    # and ingest_not_placed.tsv (what the other 903 files hold: columns and counts)
-    assert result.scanned["csv"] == 9
+    # ingest_not_placed.tsv (what the other 903 files hold: columns and counts) and ingest's two
+    # provenance sidecars (ingest_provenance.tsv, ingest_tables.tsv)
+    assert result.scanned["csv"] == 11
     assert result.total == 0, result.summary()
 
     # The scanner can fail: one postcode planted in an analytic file is found, and only it.

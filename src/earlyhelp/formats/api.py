@@ -192,6 +192,7 @@ def ingest_report(
             write_issues(report.issues, staging / ISSUES_FILE)
         if report.not_placed:
             write_not_placed(report.not_placed, staging / NOT_PLACED_FILE)
+        _record_provenance(groups, staging, report, la_code)
         out.mkdir(parents=True, exist_ok=True)
         for file in staging.iterdir():
             shutil.move(str(file), out / file.name)
@@ -218,6 +219,31 @@ def _add_package_tables(writer: EHLDWriter, folder: Path, periods: dict[str, tup
         if rows:
             added.append(table)
     return added
+
+
+def _record_provenance(groups: list[Detected], folder: Path, report: IngestReport, la_code: str | None) -> None:
+    """Leave the sidecars that let later stages name the analyst's file, line and child for a
+    row of ``folder`` (:mod:`earlyhelp.validate.provenance`), and say which tables came from the
+    package."""
+    from earlyhelp.formats.provenance import MAPPED_FORMATS, build_index, place_rows
+    from earlyhelp.spec import TABLES
+    from earlyhelp.validate.provenance import PACKAGE_ORIGIN, write_sidecars
+
+    origin = "+".join(dict.fromkeys(report.formats))
+    files = {
+        path.stem: path
+        for path in sorted(folder.iterdir())
+        if path.stem in TABLES and path.suffix in (".csv", ".parquet") and path.is_file()
+    }
+    origins = {
+        table: (path, PACKAGE_ORIGIN if table in report.reference_added else origin) for table, path in files.items()
+    }
+    if not any(group.format in MAPPED_FORMATS for group in groups):
+        write_sidecars(folder, (), origins)  # EHLD tables copied as they are: their own source
+        return
+    read = [t for t, path in files.items() if path.suffix == ".csv" and t not in report.reference_added]
+    with build_index(groups, la_code, folder) as index:
+        write_sidecars(folder, place_rows(folder, read, index), origins)
 
 
 def _leave_out_children(folder: Path, child_ids: set[str]) -> tuple[dict[str, int], int]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from earlyhelp.cli_options import la_option
 from earlyhelp.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,10 +27,12 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="New folder for the EHLD tables.")
-@click.option(
+@la_option(
     "--la-code",
-    default=None,
-    help="ONS code of the LA (needed for SSDA903 and SSD files, which do not say; overrides the CIN census header).",
+    "--la",
+    "la_code",
+    unlisted_codes=True,
+    help="The LA (needed for SSDA903 and SSD files, which do not say; overrides the CIN census header).",
 )
 @click.option(
     "--extract-date",
@@ -83,7 +86,7 @@ def ingest(
     "not end after the LA's extract_date. Default: the latest year whose 31 March "
     "the LA's returns.period_end reaches.",
 )
-@click.option("--la-code", default=None, help="Export only this LA (ONS code).")
+@la_option("--la-code", "--la", "la_code", unlisted_codes=True, help="Export only this LA.")
 @click.option(
     "--schema-year",
     type=click.Choice(["2024", "2025", "2026"]),

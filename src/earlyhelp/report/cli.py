@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from earlyhelp.cli_options import data_option, force_option, out_option, path_option
+from earlyhelp.cli_options import data_option, force_option, la_option, out_option, path_option
 from earlyhelp.errors import UsageError
 from earlyhelp.output_folder import moved_path, staged_output
 
@@ -19,12 +19,12 @@ from earlyhelp.output_folder import moved_path, staged_output
     help="Folder (or file) with an existing indicators_published.csv: skip computing.",
 )
 @out_option("Folder to write the site into (index.html, charts, data).")
-@click.option(
+@la_option(
     "--la",
+    "--la-code",
     "la",
-    metavar="LA",
-    help="An LA to report on against its region, England and its statistical neighbours: ONS code "
-    "(E06000001), DfE number (805) or name (Hartlepool). Default: England.",
+    unlisted_codes=True,
+    help="An LA to report on against its region, England and its statistical neighbours (default: England).",
 )
 @click.option(
     "--allow-empty",
