@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fund": ("earlyhelp.funding.cli:fund", "Real-terms early intervention spend and a grant formula."),
     "thresholds": ("earlyhelp.thresholds.cli:thresholds", "A case-mix-adjusted threshold index per LA."),
     "evaluate": ("earlyhelp.evaluate.cli:evaluate", "Estimate the effect of step-down to early help (ATT)."),
+    "whatif": ("earlyhelp.whatif.cli:whatif", "Project what more early help would change, with intervals."),
 }
 
 
