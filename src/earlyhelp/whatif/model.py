@@ -14,7 +14,13 @@ state last year (or "first known") and state this year, shrunk to the all-LA mea
 
 **New children**: children first known in a year, per child in the population (a Gamma posterior
 on the rate, years after each LA's first); a new child is drawn from the LA's observed new
-children (age, need, deprivation, first state).
+children of the year whose rates the replicate follows (age, need, deprivation, first state).
+
+**Years differ.** Rates move from year to year by more than chance (demand, practice, a new
+director), and a projection's interval should say so. So the transition counts, events and new
+children are also kept per observed year (each year's counts shrunk to the all-year rates); a replicate
+simulates each future year with the rates of one observed year drawn at random, the same year
+for every LA (a bootstrap of years), on top of the parameter uncertainty above.
 """
 
 from __future__ import annotations
@@ -52,15 +58,23 @@ class Model:
 
     la_codes: list[str]
     needs: list[str]
-    # Dirichlet parameters [LA, age group, need, deprivation, state now, state next]
+    # Dirichlet parameters [LA, age group, need, deprivation, state now, state next], all years
     transitions: np.ndarray
-    # mean events per child-year [LA, state last year or ENTRY, state this year, event]
+    # the same per observed year (the year moved into) [year, LA, ...], shrunk to ``transitions``
+    year_transitions: np.ndarray
+    # mean events per child-year [LA, state last year or ENTRY, state this year, event], all years
     events: np.ndarray
+    # the same per observed year [year, LA, ...], shrunk to ``events``
+    year_events: np.ndarray
     # Gamma(shape, rate) posterior of new children per child in the population, per LA
     entry_shape: np.ndarray
     entry_rate: np.ndarray
+    # the same per observed year [year, LA]
+    year_entry_shape: np.ndarray
+    year_entry_rate: np.ndarray
     population: np.ndarray  # children aged 0-17 per LA, held at the latest year
-    entrants: Cohort  # observed new children, resampled per LA
+    entrants: Cohort  # observed new children, resampled per LA and observed year
+    entrant_year: np.ndarray  # each new child's observed year (index into year_transitions)
     step_down_share: np.ndarray  # per LA: closed-below-threshold child-years stepped down
     early_help_reach: np.ndarray  # per LA: children with early help open in a year / children
 
@@ -94,6 +108,18 @@ def transition_parameters(counts: np.ndarray, weight: float = PRIOR_WEIGHT) -> n
     return _shrunk(counts, level[:, :, :, None], weight)
 
 
+def _year_ratio(year_counts: np.ndarray) -> np.ndarray:
+    """Each year's national transition probabilities over the all-year ones [year, 1, 1, 1, 1, S, S]:
+    a sparse cell's year borrows its year's national movement, not the all-year average."""
+    national = year_counts.sum(axis=(1, 2, 3, 4))
+    states = national.shape[-1]
+    by_year = _probabilities(national + 1.0 / states)
+    overall = _probabilities(national.sum(axis=0) + 1.0 / states)
+    ratio = by_year / overall[None]
+    # renormalised in the shrinkage's Dirichlet parameters: only the relative sizes matter
+    return ratio[:, None, None, None, None]
+
+
 def estimate(panel: pd.DataFrame, population: pd.DataFrame) -> Model:
     """Estimate the model from the child-year panel (:func:`earlyhelp.whatif.panel.build_panel`)."""
     la_codes = sorted(panel["la_code"].unique())
@@ -114,12 +140,18 @@ def estimate(panel: pd.DataFrame, population: pd.DataFrame) -> Model:
     following = frame[["la", "child_id", "time_period", "state"]].copy()
     following["time_period"] = following["time_period"] - 101  # the year before, as a time_period
     pairs = frame.merge(following, on=["la", "child_id", "time_period"], suffixes=("", "_next"))
-    counts = np.zeros((n_la, n_age, n_need, n_dep, n_state, n_state))
+    later_years = sorted(frame["time_period"].unique())[1:] or sorted(frame["time_period"].unique())
+    year_index = {period: i for i, period in enumerate(later_years)}
+    pairs = pairs.assign(year=(pairs["time_period"] + 101).map(year_index))
+    year_counts = np.zeros((len(later_years), n_la, n_age, n_need, n_dep, n_state, n_state))
     np.add.at(
-        counts,
-        tuple(pairs[c].to_numpy() for c in ("la", "age_group", "need", "deprivation", "state", "state_next")),
+        year_counts,
+        tuple(pairs[c].to_numpy() for c in ("year", "la", "age_group", "need", "deprivation", "state", "state_next")),
         1.0,
     )
+    counts = year_counts.sum(axis=0)
+    transitions = transition_parameters(counts)
+    year_transitions = _shrunk(year_counts, _probabilities(transitions)[None] * _year_ratio(year_counts))
 
     previous = frame[["la", "child_id", "time_period", "state"]].rename(columns={"state": "state_before"})
     previous["time_period"] = previous["time_period"] + 101
@@ -128,14 +160,21 @@ def estimate(panel: pd.DataFrame, population: pd.DataFrame) -> Model:
         with_previous["entered"], ENTRY, with_previous["state_before"].fillna(-1).astype(np.int64)
     )
     known_before = with_previous[with_previous["state_before"] >= 0]
-    sums = np.zeros((n_la, ENTRY + 1, n_state, len(EVENTS)))
-    numbers = np.zeros((n_la, ENTRY + 1, n_state))
-    where = tuple(known_before[c].to_numpy() for c in ("la", "state_before", "state"))
+    sums = np.zeros((len(later_years), n_la, ENTRY + 1, n_state, len(EVENTS)))
+    numbers = np.zeros((len(later_years), n_la, ENTRY + 1, n_state))
+    known_before = known_before.assign(year=known_before["time_period"].map(year_index))
+    known_before = known_before.dropna(subset=["year"]).astype({"year": np.int64})
+    where = tuple(known_before[c].to_numpy() for c in ("year", "la", "state_before", "state"))
     np.add.at(numbers, where, 1.0)
     for k, event in enumerate(EVENTS):
         np.add.at(sums[..., k], where, known_before[event].to_numpy(dtype=float))
-    pooled = sums.sum(axis=0) / np.maximum(numbers.sum(axis=0), 1)[..., None]
-    events = (sums + PRIOR_WEIGHT * pooled[None]) / (numbers + PRIOR_WEIGHT)[..., None]
+    pooled = sums.sum(axis=(0, 1)) / np.maximum(numbers.sum(axis=(0, 1)), 1)[..., None]
+    all_years = (sums.sum(axis=0) + PRIOR_WEIGHT * pooled[None]) / (numbers.sum(axis=0) + PRIOR_WEIGHT)[..., None]
+    pooled_by_year = sums.sum(axis=1) / np.maximum(numbers.sum(axis=1), 1)[..., None]
+    ratio = np.where(pooled[None] > 0, pooled_by_year / np.where(pooled[None] > 0, pooled[None], 1), 1.0)
+    year_prior = all_years[None] * ratio[:, None]
+    year_events = (sums + PRIOR_WEIGHT * year_prior) / (numbers + PRIOR_WEIGHT)[..., None]
+    events = all_years
 
     first_year = frame.groupby("la")["time_period"].transform("min")
     later = frame[frame["time_period"] > first_year]
@@ -147,6 +186,17 @@ def estimate(panel: pd.DataFrame, population: pd.DataFrame) -> Model:
     new_children = entrants.groupby("la").size()
     entry_shape = np.array([new_children.get(i, 0) + 0.5 for i in range(n_la)], dtype=float)
     entry_rate = np.array([max(exposure.get(i, 0), 1) for i in range(n_la)], dtype=float)
+    by_year = entrants.groupby(["time_period", "la"]).size()
+    exposure_by_year = population.groupby(["time_period", "la"])["children"].sum()
+    year_entry_shape = np.zeros((len(later_years), n_la))
+    year_entry_rate = np.zeros((len(later_years), n_la))
+    for period, y in year_index.items():
+        for i in range(n_la):
+            if (period, i) in exposure_by_year.index and (period, i) in by_year.index:
+                year_entry_shape[y, i] = by_year[(period, i)] + 0.5
+                year_entry_rate[y, i] = exposure_by_year[(period, i)]
+            else:  # a year the LA has no new children counted in: its all-year rate
+                year_entry_shape[y, i], year_entry_rate[y, i] = entry_shape[i], entry_rate[i]
     latest = population.sort_values("time_period").groupby("la")["children"].last()
 
     closed = frame[frame["state"].isin([STATE_INDEX["closed_stepped_down"], STATE_INDEX["closed_no_early_help"]])]
@@ -158,12 +208,17 @@ def estimate(panel: pd.DataFrame, population: pd.DataFrame) -> Model:
     return Model(
         la_codes=la_codes,
         needs=needs,
-        transitions=transition_parameters(counts),
+        transitions=transitions,
+        year_transitions=year_transitions,
         events=events,
+        year_events=year_events,
         entry_shape=entry_shape,
         entry_rate=entry_rate,
+        year_entry_shape=year_entry_shape,
+        year_entry_rate=year_entry_rate,
         population=np.array([latest.get(i, 0) for i in range(n_la)], dtype=float),
         entrants=_cohort(entrants),
+        entrant_year=entrants["time_period"].map(year_index).to_numpy(np.int64),
         step_down_share=np.array([stepped.get(i, 0.0) for i in range(n_la)]),
         early_help_reach=np.array([reach.get(i, 0.0) for i in range(n_la)]),
     )

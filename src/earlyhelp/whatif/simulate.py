@@ -1,7 +1,8 @@
 """The microsimulation: children's journeys year by year, under a baseline and under scenarios.
 
 One replicate draws the parameters (transition probabilities from their Dirichlet posterior, the
-rate of new children from its Gamma posterior, the risk ratios of early help from their 95%
+rate of new children from its Gamma posterior, each per observed year, and for every future year
+and LA one observed year whose rates it follows; the risk ratios of early help from their 95%
 intervals), then walks every child forward one financial year at a time: a child's next state is
 drawn from their stratum's transition row, children leave at 18, new children arrive (a Poisson
 number per LA). A year's referrals, CIN, CP and care starts are the expected events of each
@@ -51,8 +52,10 @@ class Scenario:
 class Draw:
     """One replicate's parameters."""
 
-    transitions: np.ndarray  # probabilities [LA, age, need, deprivation, S, S]
-    entry_rate: np.ndarray  # per LA
+    transitions: np.ndarray  # probabilities [observed year, LA, age, need, deprivation, S, S]
+    entry_rate: np.ndarray  # [observed year, LA]
+    events: np.ndarray  # mean events [observed year, LA, state before or ENTRY, state, event]
+    years: np.ndarray  # [simulated year, LA]: the observed year whose rates each future year uses
     re_referral_rr: float
     escalation_rr: float
 
@@ -94,20 +97,27 @@ def draw_parameters(
     model: Model,
     rng: np.random.Generator,
     effect_draw: Callable[[np.random.Generator], tuple[float, float]],
+    years: int,
     uncertain: bool = True,
 ) -> Draw:
-    """A replicate's parameters: posterior draws, or (``uncertain`` False) the posterior means."""
-    alpha = model.transitions
+    """A replicate's parameters: posterior draws and a random observed year for each future year
+    and LA; or (``uncertain`` False) the all-year posterior means."""
     if uncertain:
-        gamma = rng.standard_gamma(np.maximum(alpha, 1e-9))
-        rate = rng.gamma(model.entry_shape) / model.entry_rate
+        gamma = rng.standard_gamma(np.maximum(model.year_transitions, 1e-9))
+        rate = rng.gamma(model.year_entry_shape) / model.year_entry_rate
+        # One observed year for every LA: what moves rates from year to year is often national
+        # (guidance, an inspection framework, a pandemic), so LAs' years are not independent.
+        chosen = np.repeat(rng.integers(0, len(gamma), size=(years, 1)), len(model.la_codes), axis=1)
+        events = model.year_events
     else:
-        gamma = alpha
-        rate = model.entry_shape / model.entry_rate
+        gamma = model.transitions[None]
+        rate = (model.entry_shape / model.entry_rate)[None]
+        events = model.events[None]
+        chosen = np.zeros((years, len(model.la_codes)), dtype=np.int64)
     total = gamma.sum(axis=-1, keepdims=True)
     probabilities = gamma / np.where(total > 0, total, 1)
     re_referral_rr, escalation_rr = effect_draw(rng)
-    return Draw(probabilities, rate, re_referral_rr, escalation_rr)
+    return Draw(probabilities, rate, events, chosen, re_referral_rr, escalation_rr)
 
 
 def run_scenario(
@@ -123,15 +133,18 @@ def run_scenario(
     """One replicate of one scenario: [year, measure] over :data:`MEASURES`."""
     n_la, n_age, n_need, n_dep = model.shape
     n_state = len(STATES)
-    flat = draw.transitions.reshape(-1, n_state)
-    cumulative = np.cumsum(flat, axis=1)
+    areas = np.arange(n_la)
     la, age, need, dep, state = (cohort.la, cohort.age, cohort.need, cohort.deprivation, cohort.state)
     present = age <= OLDEST
     helped = np.zeros(len(la), dtype=bool)
     pool_helped = np.zeros(n_la)
     result = np.zeros((years, len(MEASURES)))
-    expected_new = draw.entry_rate * model.population
     for year in range(1, years + 1):
+        observed_year = draw.years[year - 1]
+        flat = draw.transitions[observed_year, areas].reshape(-1, n_state)
+        cumulative = np.cumsum(flat, axis=1)
+        entry_rate = draw.entry_rate[observed_year, areas]
+        expected_new = entry_rate * model.population
         rows = (((la * n_age + age_group(age)) * n_need + need) * n_dep + dep) * n_state + state
         chances = cumulative[rows]
         if helped.any():
@@ -144,7 +157,7 @@ def run_scenario(
         age = age + 1
         present &= age <= OLDEST
 
-        new = _new_children(model, expected_new, pool_helped, draw, seed, replicate, year)
+        new = _new_children(model, expected_new, entry_rate, observed_year, pool_helped, draw, seed, replicate, year)
         la, age, need, dep = (
             np.concatenate([a, b]) for a, b in ((la, new.la), (age, new.age), (need, new.need), (dep, new.deprivation))
         )
@@ -153,7 +166,7 @@ def run_scenario(
         before = np.concatenate([before, np.full(len(new), ENTRY)])
         present = np.concatenate([present, arrived])
 
-        events = model.events[la[present], before[present], state[present]]
+        events = draw.events[observed_year[la[present]], la[present], before[present], state[present]]
         result[year - 1, : len(COUNTED)] = events[:, : len(COUNTED)].sum(axis=0)
 
         helped, pool_helped = _choose_helped(model, scenario, la, state, present, seed, replicate, year)
@@ -166,14 +179,25 @@ def run_scenario(
 
 
 def _new_children(
-    model: Model, expected: np.ndarray, pool_helped: np.ndarray, draw: Draw, seed: int, replicate: int, year: int
+    model: Model,
+    expected: np.ndarray,
+    entry_rate: np.ndarray,
+    observed_year: np.ndarray,
+    pool_helped: np.ndarray,
+    draw: Draw,
+    seed: int,
+    replicate: int,
+    year: int,
 ) -> Cohort:
     """This year's new children; those kept out by last year's early help in the pool get age -1."""
     numbers = _rng(seed, replicate, year, "entrants").poisson(expected)
     pick = _rng(seed, replicate, year, "pick")
     chosen = []
     for la, number in enumerate(numbers):
-        pool = np.flatnonzero(model.entrants.la == la)
+        in_area = model.entrants.la == la
+        pool = np.flatnonzero(in_area & (model.entrant_year == observed_year[la]))
+        if not len(pool):  # no new children counted in that year: any year's
+            pool = np.flatnonzero(in_area)
         if number and len(pool):
             chosen.append(pool[pick.integers(0, len(pool), number)])
     index = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
@@ -181,7 +205,7 @@ def _new_children(
     # Early help given to children not yet known lowers their chance of becoming known by the
     # re-referral risk ratio: thin the new children by the expected number it prevents (a ratio
     # above 1 would add children; that is not modelled, so the thinning stops at none).
-    prevented = pool_helped * draw.entry_rate * (1.0 - draw.re_referral_rr)
+    prevented = pool_helped * entry_rate * (1.0 - draw.re_referral_rr)
     keep = 1.0 - np.clip(prevented / np.maximum(expected, 1e-12), 0.0, 1.0)
     kept_out = _rng(seed, replicate, year, "thin").random(len(new)) >= keep[new.la]
     new.age = np.where(kept_out, -1, new.age)
@@ -236,7 +260,7 @@ def simulate(
     results = np.zeros((len(scenarios), replicates, years, len(MEASURES)))
     replicate_range = range(replicates)
     for replicate in progress(replicate_range) if progress else replicate_range:  # type: ignore[attr-defined]
-        draw = draw_parameters(model, np.random.default_rng([seed, replicate, 0]), effect_draw, uncertain)
+        draw = draw_parameters(model, np.random.default_rng([seed, replicate, 0]), effect_draw, years, uncertain)
         for i, scenario in enumerate(scenarios):
             results[i, replicate] = run_scenario(model, cohort, draw, scenario, costs, years, seed, replicate)
     return results
