@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from earlyhelp import __version__
+from earlyhelp.publish import round_half_away, round_to_ten
 from earlyhelp.publish.xlsx import write_tables_workbook
 from earlyhelp.spec.periods import label
 from earlyhelp.whatif.costs import CostTable
@@ -103,7 +104,7 @@ def method_paragraphs(
     ]
 
 
-def _summary_lines(table: pd.DataFrame, scenarios: list[Scenario]) -> list[str]:
+def _summary_lines(table: pd.DataFrame, projections: pd.DataFrame, scenarios: list[Scenario]) -> list[str]:
     last = table["year"].max()
     lines = [
         f"## Change in {label(last)}, the last projected year",
@@ -118,7 +119,12 @@ def _summary_lines(table: pd.DataFrame, scenarios: list[Scenario]) -> list[str]:
             f"({_number(row.ci_lower, row.measure)} to {_number(row.ci_upper, row.measure)}) | {row.unit} |"
         )
     lines += ["", "## Scenarios", ""]
-    lines += [f"- `{s.name}`: {s.description}" for s in scenarios]
+    for scenario in scenarios:
+        added = projections[(projections["scenario"] == scenario.name) & (projections["measure"] == "cost_pounds")]
+        mean_added = float(added["extra_early_help"].mean()) if len(added) else 0.0
+        rounded = round_to_ten(int(round_half_away(mean_added, 0)))
+        extra = f" Early help added: about {rounded:,} child-years a year (nearest 10)." if rounded else ""
+        lines.append(f"- `{scenario.name}`: {scenario.description}{extra}")
     return lines + [""]
 
 
@@ -257,7 +263,7 @@ def write_outputs(
     text = ["# What-if: early help scenarios", ""]
     for heading, paragraph in paragraphs:
         text += [f"## {heading}", "", paragraph, ""]
-    text += _summary_lines(table, scenarios) + _backtest_lines(checked) + _cost_lines(costs)
+    text += _summary_lines(table, projections, scenarios) + _backtest_lines(checked) + _cost_lines(costs)
     text += [
         "## Files",
         "",
