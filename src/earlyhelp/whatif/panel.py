@@ -182,6 +182,7 @@ def _assemble(
     birth = pd.to_datetime(base["birth_month"].astype("string") + "-01", errors="coerce")
     years_started = base["time_period"] // 100
     # Age on 1 April, for a child born mid-month: not yet had this year's birthday if born April or later.
+    # A child with no birth month (rare; validate warns) is placed mid-childhood, in the 5-9 group.
     base["age"] = (years_started - birth.dt.year - (birth.dt.month >= 4)).fillna(8).astype(np.int64)
     base = base[base["age"] <= OLDEST]
     panel = base.merge(involved, on=["la_code", "child_id", "time_period"], how="left")
