@@ -61,14 +61,14 @@ def main() -> None:
     table = result.projections
     last = table["year"].max()
     print(f"\nchange in {last} (last projected year) and summed over the projection, 95% intervals:")
-    print(f"{'scenario':<14}{'measure':<13}{'baseline':>14}{'change':>12}{'interval':>28}{'5-year change':>16}")
+    print(f"{'scenario':<14}{'measure':<13}{'baseline':>14}{'change':>12}{'interval':>28}{'5-year change (mean)':>22}")
     for scenario in ("step_down_40", "reach_6pct"):
         for measure in ("referrals", "cin_starts", "cp_starts", "care_starts", "cost_pounds"):
             rows = table[(table["scenario"] == scenario) & (table["measure"] == measure)]
             row = rows[rows["year"] == last].iloc[0]
             print(
                 f"{scenario:<14}{measure:<13}{row['baseline']:>14,.0f}{row['change']:>12,.0f}"
-                f"{f'{row.ci_lower:,.0f} to {row.ci_upper:,.0f}':>28}{rows['change'].sum():>16,.0f}"
+                f"{f'{row.ci_lower:,.0f} to {row.ci_upper:,.0f}':>28}{rows['change'].sum():>22,.0f}"
             )
     base = table[table["scenario"] == "baseline"]
     assert ((base["ci_lower"] <= 0) & (base["ci_upper"] >= 0)).all()
