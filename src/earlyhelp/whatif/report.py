@@ -75,8 +75,10 @@ def method_paragraphs(
         (
             "Intervals",
             f"{replicates} Monte-Carlo replicates (seed {seed}). Each replicate draws the transition probabilities "
-            "from their Dirichlet posterior, the rate of new children from its Gamma posterior and each risk ratio "
-            "from a normal distribution on the log scale matching its 95% CI, then simulates every scenario with "
+            "from their Dirichlet posterior and the rate of new children from its Gamma posterior, per observed "
+            "year; for each projected year, one observed year whose rates every LA follows (a bootstrap of years, "
+            "so year-to-year variation is in the interval); and each risk ratio from a normal distribution on the "
+            "log scale matching its 95% CI (independently). It then simulates every scenario with "
             "the same parameters and random numbers (common random numbers). `change` is the mean over replicates of "
             "scenario minus baseline; ci_lower and ci_upper are its 2.5th and 97.5th percentiles, so they carry both "
             "simulation noise and the uncertainty of the effect and of the rates.",
