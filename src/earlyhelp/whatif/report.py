@@ -33,8 +33,9 @@ def method_paragraphs(
     effects: Effects, costs: CostTable, model: Model, replicates: int, years: int, seed: int, threshold: int
 ) -> list[tuple[str, str]]:
     """(heading, text): the method and assumptions, for whatif.md and the workbook's About sheet."""
-    stepped = ", ".join(f"{share:.0%}" for share in model.step_down_share)
-    reach = ", ".join(f"{share:.1%}" for share in model.early_help_reach)
+    # Averages over the LAs, not each LA's figure: a per-LA share of few children could disclose.
+    stepped = f"{model.step_down_share.mean():.0%} on average over the LAs"
+    reach = f"{model.early_help_reach.mean():.1%} on average over the LAs"
     return [
         (
             "What this is",
@@ -63,9 +64,9 @@ def method_paragraphs(
         (
             "Scenarios and the effect of early help",
             "A scenario gives early help to children who would not have had it: step-down raises the share of "
-            "assessments closed below the threshold (RC8/RC9) that are stepped down to early help (observed per LA: "
+            "assessments closed below the threshold (RC8/RC9) that are stepped down to early help, in each LA below the target (observed: "
             f"{stepped}); reach raises the children with early help in a year to a share of all children aged 0-17 "
-            f"(observed per LA: {reach}), giving the extra places at random to known children who are not in early "
+            f"in each LA below it (observed: {reach}), giving the extra places at random to known children who are not in early "
             "help, a plan or care that year, and any left over to children not yet known. A helped child's next "
             "transition has its chance of any referral multiplied by the risk ratio for re-referral, and its chance "
             "of a CIN plan, CP plan or care by the risk ratio for escalation. Re-referral risk ratio: "
