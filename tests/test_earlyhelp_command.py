@@ -28,6 +28,7 @@ def test_help_lists_every_stage_in_pipeline_order():
         "thresholds",
         "evaluate",
         "journeys",
+        "whatif",
     ]
 
 

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "thresholds": ("earlyhelp.thresholds.cli:thresholds", "A case-mix-adjusted threshold index per LA."),
     "evaluate": ("earlyhelp.evaluate.cli:evaluate", "Estimate the effect of step-down to early help (ATT)."),
     "journeys": ("earlyhelp.journeys.cli:journeys", "Children's journeys: transitions and time to re-referral."),
+    "whatif": ("earlyhelp.whatif.cli:whatif", "Project what more early help would change, with intervals."),
 }
 
 

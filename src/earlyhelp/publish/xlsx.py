@@ -334,3 +334,63 @@ def _topic_sheet(
         len(COLUMNS) - 1,
         {"name": _table_name(topic), "style": "Table Style Medium 2", "columns": headers, "autofilter": True},
     )
+
+
+def write_tables_workbook(
+    path: Path,
+    title: str,
+    about: list[tuple[str, str]],
+    sheets: list[tuple[str, list[tuple[str, float, str]], list[list[Any]]]],
+    command: str,
+) -> None:
+    """A labelled workbook of plain tables for outputs other than the indicators (``whatif.xlsx``):
+    an "About" sheet of (heading, text) paragraphs, then one sheet per table, each column given as
+    (header, width, number format) and each row as values (numbers written as numbers, text as text).
+    The same reproducible settings as :func:`write_workbook`."""
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    workbook.set_properties(
+        {
+            "title": title,
+            "author": "earlyhelp",
+            "comments": f"Written by earlyhelp {__version__} (earlyhelp {command})",
+            "created": CREATED,
+        }
+    )
+    formats = _Formats(workbook)
+    sheet = workbook.add_worksheet("About")
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 110)
+    sheet.write_string(0, 0, title, formats.title)
+    for row, (heading, text) in enumerate(about, start=2):
+        sheet.write_string(row, 0, heading, formats.bold)
+        sheet.write_string(row, 1, text, formats.text)
+        sheet.set_row(row, 15 * max(1, len(text) // 120 + 1))
+    for name, columns, rows in sheets:
+        table_sheet = workbook.add_worksheet(name[:31])
+        for r, values in enumerate(rows, start=1):
+            for c, value in enumerate(values):
+                if isinstance(value, bool) or value is None or (isinstance(value, float) and value != value):
+                    table_sheet.write_string(r, c, "" if value is None or value != value else str(value))
+                elif isinstance(value, int | float):
+                    table_sheet.write_number(r, c, value, formats.number(columns[c][2]))
+                else:
+                    table_sheet.write_string(r, c, str(value), formats.symbol if str(value) in SYMBOLS else None)
+        for c, (_, width, _) in enumerate(columns):
+            table_sheet.set_column(c, c, width)
+        table_sheet.freeze_panes(1, 0)
+        table_sheet.add_table(
+            0,
+            0,
+            max(len(rows), 1),
+            len(columns) - 1,
+            {
+                "name": _table_name(name),
+                "style": "Table Style Medium 2",
+                "columns": [{"header": header, "header_format": formats.header} for header, _, _ in columns],
+                "autofilter": True,
+            },
+        )
+    workbook.close()
