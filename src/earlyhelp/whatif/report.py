@@ -8,7 +8,7 @@ import pandas as pd
 
 from earlyhelp import __version__
 from earlyhelp.publish import round_half_away, round_to_ten
-from earlyhelp.publish.xlsx import write_tables_workbook
+from earlyhelp.publish.workbook import WHOLE, Column, Sheet, write_tables_workbook
 from earlyhelp.spec.periods import label
 from earlyhelp.whatif.costs import CostTable
 from earlyhelp.whatif.effects import Effects, RiskRatio
@@ -191,76 +191,77 @@ def write_outputs(
     published_backtest = checked[BACKTEST_PUBLISHED] if not checked.empty else pd.DataFrame(columns=BACKTEST_PUBLISHED)
     published_backtest.to_csv(paths[2], index=False)
     paragraphs = method_paragraphs(effects, costs, model, replicates, years, seed, threshold)
-    number = "#,##0"
+    sheets = [
+        Sheet(
+            "Projections",
+            table.assign(year=table["year"].map(label)),
+            [
+                Column("scenario", "Scenario", None, 16),
+                Column("measure", "Measure", None, 14),
+                Column("year", "Year", None, 9),
+                Column("baseline", "Baseline", WHOLE),
+                Column("projected", "Projected", WHOLE),
+                Column("change", "Change", WHOLE, 12),
+                Column("ci_lower", "Change, 95% lower", WHOLE),
+                Column("ci_upper", "Change, 95% upper", WHOLE),
+                Column("unit", "Unit", None, 30),
+            ],
+        ),
+        Sheet(
+            "Back-test",
+            pd.DataFrame(
+                {
+                    "measure": published_backtest["measure"],
+                    "year": published_backtest["year"].map(label),
+                    "observed": published_backtest["observed"],
+                    "projected": published_backtest["projected"],
+                    "ci_lower": published_backtest["ci_lower"],
+                    "ci_upper": published_backtest["ci_upper"],
+                    "inside": published_backtest["within_interval"].map(lambda inside: "yes" if inside else "no"),
+                }
+            ),
+            [
+                Column("measure", "Measure", None, 14),
+                Column("year", "Year", None, 9),
+                Column("observed", "Observed", WHOLE, 12),
+                Column("projected", "Projected", WHOLE, 12),
+                Column("ci_lower", "95% lower", WHOLE, 12),
+                Column("ci_upper", "95% upper", WHOLE, 12),
+                Column("inside", "Inside the interval", None, 12),
+            ],
+        ),
+        Sheet(
+            "Unit costs",
+            pd.DataFrame(
+                [
+                    {
+                        "cost": c.name,
+                        "value": c.value,
+                        "price_year": label(c.price_year),
+                        "real_value": round(c.real_value),
+                        "unit": c.unit,
+                        "approximate": "yes" if c.approximate else "no",
+                        "source": f"{c.source} {c.note}",
+                    }
+                    for c in costs.costs.values()
+                ]
+            ),
+            [
+                Column("cost", "Cost", None, 24),
+                Column("value", "Value", WHOLE, 12),
+                Column("price_year", "Price year", None, 10),
+                Column("real_value", f"In {label(costs.base_year)} prices", WHOLE),
+                Column("unit", "Unit", None, 36),
+                Column("approximate", "Approximate", None, 10),
+                Column("source", "Source", None, 90),
+            ],
+        ),
+    ]
     write_tables_workbook(
         paths[1],
         "What-if: early help scenarios",
         paragraphs + [("Source", f"earlyhelp {__version__} (`earlyhelp whatif`).")],
-        [
-            (
-                "Projections",
-                [
-                    ("Scenario", 16, "@"),
-                    ("Measure", 14, "@"),
-                    ("Year", 9, "@"),
-                    ("Baseline", 14, number),
-                    ("Projected", 14, number),
-                    ("Change", 12, number),
-                    ("Change, 95% lower", 14, number),
-                    ("Change, 95% upper", 14, number),
-                    ("Unit", 30, "@"),
-                ],
-                [[*row[:2], label(row[2]), *row[3:]] for row in table.itertuples(index=False)],
-            ),
-            (
-                "Back-test",
-                [
-                    ("Measure", 14, "@"),
-                    ("Year", 9, "@"),
-                    ("Observed", 12, number),
-                    ("Projected", 12, number),
-                    ("95% lower", 12, number),
-                    ("95% upper", 12, number),
-                    ("Inside the interval", 12, "@"),
-                ],
-                [
-                    [
-                        r.measure,
-                        label(r.year),
-                        r.observed,
-                        r.projected,
-                        r.ci_lower,
-                        r.ci_upper,
-                        "yes" if r.within_interval else "no",
-                    ]
-                    for r in published_backtest.itertuples(index=False)
-                ],
-            ),
-            (
-                "Unit costs",
-                [
-                    ("Cost", 24, "@"),
-                    ("Value", 12, number),
-                    ("Price year", 10, "@"),
-                    (f"In {label(costs.base_year)} prices", 14, number),
-                    ("Unit", 36, "@"),
-                    ("Approximate", 10, "@"),
-                    ("Source", 90, "@"),
-                ],
-                [
-                    [
-                        c.name,
-                        c.value,
-                        label(c.price_year),
-                        round(c.real_value),
-                        c.unit,
-                        "yes" if c.approximate else "no",
-                        f"{c.source} {c.note}",
-                    ]
-                    for c in costs.costs.values()
-                ],
-            ),
-        ],
+        sheets,
         "whatif",
     )
     text = ["# What-if: early help scenarios", ""]
