@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from earlyhelp.journeys import charts
+from earlyhelp.journeys import charts, survival
 
 SVG = "{http://www.w3.org/2000/svg}"
 PLOT_WIDTH, PLOT_HEIGHT = 480, 300  # the chart's plot area, in SVG pixels
@@ -108,3 +109,17 @@ def test_a_long_name_is_wrapped_onto_lines() -> None:
     assert labels["label"].item() == "closed, no early help\n(weighted to the stepped down)"
     # Two lines (28 pixels) centred on the end at 150 px: the top at 136 px.
     assert labels["label_y"].item() == pytest.approx(10 - 136 / 30)
+
+
+def test_a_curve_breaks_at_a_suppressed_point_rather_than_bridging_it() -> None:
+    # 30 children followed 800 days: 1 re-referred on day 20 and 5 more on day 40. At threshold 5
+    # day 28 (1 with the event) is suppressed; day 14 (none) and day 42 (6) are published.
+    times = np.array([20.0] + [40.0] * 5 + [800.0] * 24)
+    events = np.array([True] * 6 + [False] * 24)
+    curve = survival.Curve("after_assessment_closure", "re_referral", "stepped_down", times, events)
+    points = survival.curve_points([curve], threshold=5)
+    assert list(points["day"][:3]) == [0, 14, 42]
+    assert list(points["segment"][:3]) == [0, 0, 1]
+    svg = charts.km_svg(points, "after_assessment_closure", "re_referral", "Re-referral", "summary", "km_test")
+    lines, _ = lines_and_labels(svg)
+    assert len(lines) == 2  # two pieces of one curve, not one line drawn across day 28
