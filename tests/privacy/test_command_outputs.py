@@ -52,6 +52,7 @@ ROUTES = {
     "ingest-ssd": ("ingested/ssd", {"csv": 7}),
     "link": ("linkage", {"parquet": 1, "json": 2, "text": 2}),
     "link-analytic": ("analytic", {"csv": 20}),
+    "journeys": ("journeys", {"csv": 4, "parquet": 1, "text": 8}),  # internal/ timelines among them
     "load": ("warehouse", {"duckdb": 1}),
     "indicators": ("indicators", {"csv": 4, "json": 1, "text": 2, "xlsx": 1}),
     "report": ("report", {"csv": 2, "json": 1, "text": 4, "png": 3}),
@@ -59,7 +60,7 @@ ROUTES = {
     "neighbours": ("neighbours", {"csv": 1}),
     "fund": ("funding", {"csv": 7, "json": 1, "text": 3}),
     "validate": ("validation", {"json": 1, "text": 1}),
-    "logs": ("logs", {"text": 30}),
+    "logs": ("logs", {"text": 32}),
 }
 # Left out of the scans: the identity-zone files beside the analytic ones (named by path).
 IDENTITY_FILES = (
@@ -172,6 +173,7 @@ def pipeline(tmp_path_factory) -> Pipeline:
     earlyhelp("ingest-ssd", "ingest", "ssd-extract", "--la-code", LA, "--out", "ingested/ssd")
     shutil.copytree(root / "synthetic", root / "analytic")
     earlyhelp("link", "link", "--identities", "synthetic", "--out", "linkage", "--analytic", "analytic")
+    earlyhelp("journeys", "journeys", "--data", "analytic", "--out", "journeys")
     earlyhelp(
         "load",
         "load",

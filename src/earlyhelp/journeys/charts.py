@@ -9,11 +9,17 @@ the report's Vega-Lite renderer (:func:`earlyhelp.report.charts.to_svg`).
 from __future__ import annotations
 
 import html
+import math
+import textwrap
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from earlyhelp.report.charts import BLACK, BLUE, BROWN, FONT, GREEN, GREY, PURPLE, RED, to_svg
+
+if TYPE_CHECKING:  # altair is imported only when a chart is drawn
+    import altair as alt
 
 COLUMN_OF_STATE = {
     "closed_after_assessment": 0,
@@ -48,6 +54,13 @@ NODE_WIDTH = 14
 NODE_GAP = 24
 LABEL_WIDTH = 240
 PLOT_WIDTH = 520
+# Curves differ in dash pattern as well as colour, and each is named at the end of its line, so
+# they can be told apart without colour (WCAG 1.4.1) and without a legend to look up.
+GROUP_DASHES = [[1, 0], [8, 4], [2, 3], [8, 3, 2, 3], [12, 3, 3, 3, 3, 3]]
+END_LABEL_CHARACTERS = 30
+END_LABEL_LINE_PX = 14
+END_LABEL_GAP_PX = 6
+KM_HEIGHT = 300
 
 
 def sankey_svg(flows: pd.DataFrame, labels: dict[str, str], title: str, summary: str) -> str:
@@ -131,29 +144,76 @@ def sankey_svg(flows: pd.DataFrame, labels: dict[str, str], title: str, summary:
     return "\n".join(parts) + "\n"
 
 
+def end_labels(frame: pd.DataFrame, x: str, y: str, domain: tuple[float, float], height: float) -> pd.DataFrame:
+    """One row per ``group`` of ``frame`` at the end of its line: its name, wrapped, at ``x`` and
+    ``label_y`` (the top of the name, so that a wrapped name is centred on the end), moved apart
+    where names would overlap (``domain`` and ``height`` turn ``y``'s units into pixels)."""
+    bottom, top = domain
+    pixels_per_unit = height / (top - bottom)
+    ends = frame.sort_values(x).groupby("group", sort=False).tail(1).sort_values(y, ascending=False)
+    rows: list[dict] = []
+    lowest_edge = 0.0  # pixels from the top of the plot to the bottom of the last name placed
+    for end in ends.to_dict("records"):
+        text = "\n".join(textwrap.wrap(str(end["group"]), END_LABEL_CHARACTERS))
+        half = (text.count("\n") + 1) * END_LABEL_LINE_PX / 2
+        gap = END_LABEL_GAP_PX if rows else 0.0
+        centre = max((top - end[y]) * pixels_per_unit, lowest_edge + gap + half)
+        lowest_edge = centre + half
+        rows.append({"group": end["group"], x: end[x], "label": text, "top_edge": centre - half})
+    overflow = max(lowest_edge - height, 0.0)  # lift them all rather than write over the axis
+    for row in rows:
+        row["label_y"] = top - (row.pop("top_edge") - overflow) / pixels_per_unit
+    return pd.DataFrame(rows, columns=["group", x, "label", "label_y"])
+
+
+def end_label_layer(labels: pd.DataFrame, x: alt.X, y_title: str) -> alt.Chart:
+    """The text layer of :func:`end_labels`: black (legible on white), just right of each end."""
+    import altair as alt
+
+    return (
+        alt.Chart(labels)
+        .mark_text(
+            align="left",
+            baseline="top",
+            dx=6,
+            fontSize=12,
+            lineHeight=END_LABEL_LINE_PX,
+            lineBreak="\n",
+            color=BLACK,
+        )
+        .encode(x=x, y=alt.Y("label_y:Q", title=y_title), text="label:N")
+    )
+
+
 def km_svg(points: pd.DataFrame, analysis: str, outcome: str, title: str, summary: str, chart_id: str) -> str:
-    """Kaplan-Meier curves (share with the event, %, with its 95% band) by closure group."""
+    """Kaplan-Meier curves (share with the event, %, with its 95% band) by closure group, each
+    group with its own colour and dash pattern and its name at the end of its line."""
     frame = points[(points["analysis"] == analysis) & (points["outcome"] == outcome)].copy()
     for column in ("cumulative_incidence", "ci_lower", "ci_upper"):
         frame[column] = frame[column].astype(float) * 100
     frame["group"] = frame["group"].map(lambda code: GROUP_LABELS.get(code, code.replace("_", " ").capitalize()))
+    if "segment" not in frame:
+        frame["segment"] = 0
     import altair as alt
 
+    highest = float(frame["ci_upper"].max()) if len(frame) else 0.0
+    domain = (0.0, min(100.0, max(5.0, 5 * math.ceil(highest / 5))))  # fixed, to place the names
+    y_title = "Children with the event (%)"
+    groups = sorted(frame["group"].unique())
     colours = [BLUE, RED, GREEN, PURPLE, BROWN, GREY, BLACK]
-    colour = alt.Color("group:N", title=None, scale=alt.Scale(range=colours), legend=alt.Legend(orient="bottom"))
+    colour = alt.Color("group:N", scale=alt.Scale(domain=groups, range=colours), legend=None)
+    dash = alt.StrokeDash("group:N", scale=alt.Scale(domain=groups, range=GROUP_DASHES), legend=None)
     x = alt.X("day:Q", title="Days since closure", scale=alt.Scale(domain=[0, 730]))
+    y = alt.Y("cumulative_incidence:Q", title=y_title, scale=alt.Scale(domain=list(domain), nice=False))
     base = alt.Chart(frame)
     chart = alt.layer(
         base.mark_area(opacity=0.15, interpolate="step-after").encode(
-            x=x, y="ci_lower:Q", y2="ci_upper:Q", color=colour
+            x=x, y=alt.Y("ci_lower:Q", title=y_title), y2="ci_upper:Q", color=colour, detail="segment:N"
         ),
         base.mark_line(interpolate="step-after", strokeWidth=2).encode(
-            x=x,
-            y=alt.Y("cumulative_incidence:Q", title="Children with the event (%)"),
-            color=colour,
-            strokeDash=alt.StrokeDash("group:N", legend=None),
-            detail="segment:N",
+            x=x, y=y, color=colour, strokeDash=dash, detail="segment:N"
         ),
-    ).properties(width=480, height=300, title=alt.TitleParams(title, anchor="start"))
+        end_label_layer(end_labels(frame, "day", "cumulative_incidence", domain, KM_HEIGHT), x, y_title),
+    ).properties(width=480, height=KM_HEIGHT, title=alt.TitleParams(title, anchor="start"))
     spec = chart.configure(font=FONT, background="white").to_dict()
     return to_svg(spec, chart_id, title, summary)

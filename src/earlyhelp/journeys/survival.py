@@ -257,5 +257,5 @@ def curve_points(all_curves: list[Curve], threshold: int) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(
-        rows, columns=["analysis", "outcome", "group", "day", "cumulative_incidence", "ci_lower", "ci_upper"]
+        rows, columns=["analysis", "outcome", "group", "day", "segment", "cumulative_incidence", "ci_lower", "ci_upper"]
     )
