@@ -59,6 +59,9 @@ ROUTES = {
     "report-la": ("report-la", {"csv": 2, "json": 1, "text": 8, "png": 7}),
     "neighbours": ("neighbours", {"csv": 1}),
     "fund": ("funding", {"csv": 7, "json": 1, "text": 3}),
+    "evaluate": ("evaluation", {"csv": 2, "text": 3}),
+    "thresholds": ("thresholds", {"csv": 3, "text": 2}),
+    "whatif": ("whatif", {"csv": 2, "text": 1, "xlsx": 1}),
     "validate": ("validation", {"json": 1, "text": 1}),
     "logs": ("logs", {"text": 32}),
 }
@@ -190,6 +193,12 @@ def pipeline(tmp_path_factory) -> Pipeline:
     (root / "neighbours").mkdir()
     (root / "neighbours" / "neighbours.csv").write_text(earlyhelp("neighbours", "neighbours", "--la", "805", "--csv"))
     earlyhelp("fund", "fund", "--out", "funding")
+    earlyhelp("evaluate", "evaluate", "--data", "analytic", "--out", "evaluation")
+    earlyhelp("thresholds", "thresholds", "--data", "analytic", "--out", "thresholds")
+    earlyhelp(
+        "whatif",
+        *("whatif", "--data", "analytic", "--evaluation", "evaluation", "--out", "whatif", "--replicates", "5"),
+    )
     shutil.copytree(root / "synthetic", root / "validation-input", ignore=shutil.ignore_patterns("truth"))
     wrong_check_digit, expected_findings = _plant_invalid_identifiers(root / "validation-input")
     (root / "validation").mkdir()
