@@ -1,4 +1,4 @@
-"""Fuzz every reader for a while: CIN census XML, SSDA903 and SSD files through ``ingest``.
+"""Fuzz every reader for a while: CIN census XML, SSDA903 (CSVs and XML form) and SSD files through ``ingest``.
 
 The cases are those of tests/fuzz (small valid inputs with byte flips, truncation, deleted and
 repeated elements, rows and columns, odd dates, huge fields, wrong encodings, BOMs, empty

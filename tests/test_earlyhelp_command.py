@@ -27,6 +27,8 @@ def test_help_lists_every_stage_in_pipeline_order():
         "fund",
         "thresholds",
         "evaluate",
+        "journeys",
+        "whatif",
         "serve",
         "users",
     ]

@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fund": ("earlyhelp.funding.cli:fund", "Real-terms early intervention spend and a grant formula."),
     "thresholds": ("earlyhelp.thresholds.cli:thresholds", "A case-mix-adjusted threshold index per LA."),
     "evaluate": ("earlyhelp.evaluate.cli:evaluate", "Estimate the effect of step-down to early help (ATT)."),
+    "journeys": ("earlyhelp.journeys.cli:journeys", "Children's journeys: transitions and time to re-referral."),
+    "whatif": ("earlyhelp.whatif.cli:whatif", "Project what more early help would change, with intervals."),
     "serve": ("earlyhelp.web.cli:serve", "Run the portal: submit returns, fix problems, see results."),
     "users": ("earlyhelp.web.cli:users", "Manage the portal's accounts (users add ...)."),
 }

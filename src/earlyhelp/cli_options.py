@@ -59,6 +59,34 @@ def suppression_threshold_option(help: str, value_type: Any = int) -> Callable[[
     return click.option("--suppression-threshold", type=value_type, default=5, show_default=True, help=help)
 
 
+# earlyhelp.reference.LA_FORMS, spelled out so that `--help` does not import the reference data
+# (pandas); tests/reference/test_la_option.py checks that the two agree.
+LA_FORMS = "an ONS code (E06000001), a DfE LA number (805) or a name (Hartlepool)"
+
+
+def la_option(*param_decls: str, help: str, required: bool = False, unlisted_codes: bool = False) -> Callable[[F], F]:
+    """An option naming a local authority, in any form :func:`earlyhelp.reference.resolve_la`
+    reads; the command receives its ONS code. An unknown or ambiguous LA is a usage error
+    (exit 2) listing the closest LAs. ``unlisted_codes``: also take a well-formed ONS code that
+    the package's LA table does not hold (for commands that only label data with it)."""
+
+    def to_ons_code(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from earlyhelp.reference import resolve_la
+
+        return resolve_la(value, allow_unlisted_code=unlisted_codes)
+
+    return click.option(
+        *param_decls,
+        default=None,
+        required=required,
+        metavar="LA",
+        callback=to_ons_code,
+        help=f"{help} Give {LA_FORMS}; any case, '&' or 'and'.",
+    )
+
+
 def one_input(data: Path | None, warehouse: Path | None) -> Path:
     """The one of ``--data`` and ``--warehouse`` given; a usage error unless exactly one is."""
     if (data is None) == (warehouse is None):

@@ -118,5 +118,5 @@ def test_command_writes_csv():
 def test_command_unknown_la_is_a_usage_error_with_close_matches():
     result = _earlyhelp("neighbours", "--la", "Hartlepol")
     assert result.returncode == 2
-    assert "Did you mean: Hartlepool?" in result.stderr
+    assert "Did you mean Hartlepool (E06000001, 805)?" in result.stderr
     assert "Traceback" not in result.stderr

@@ -82,6 +82,7 @@ def test_fund_writes_its_files_protects_the_folder_and_reproduces_from_its_formu
         "ei_spend_by_quintile.csv",
         "formula.toml",
         "funding.md",
+        "funding.xlsx",
         "funding_allocation.svg",
         "funding_summary.csv",
         "restore_cost_by_la.csv",

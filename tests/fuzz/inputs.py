@@ -40,6 +40,36 @@ SSDA903_FILES = {
     "101,02/09/2024,P,C2,N1,U6,PR1,,,CARPL,TS24 9ZZ,TS1 1AA,SC123456\n"
     "102,01/11/2023,S,V2,N4,U1,PR1,30/08/2024,E13,,TS25 1AA,,\n",
 }
+# The return's XML form (ssda903_xml), written by hand in the shape of the public sample
+# (fake_903.xml): a child laid out over lines with blocks of the other tables, a child on one line
+# as exports write them. The identifiers are made up, as in SSDA903_FILES.
+SSDA903_XML = """<?xml version="1.0" encoding="utf-8"?>
+<EXPSSDA903>
+  <CHILD>
+    <HEADER>
+      <CHILDID>101</CHILDID><UPN>A805000001001</UPN><SEX>2</SEX><DOB>14/02/2013</DOB><ETHNIC>WBRI</ETHNIC>
+      <UASC /><MOTHER /><MC_DOB />
+      <AREVIEW><REVIEW>01/09/2024</REVIEW><REVIEW_CODE>PN1</REVIEW_CODE></AREVIEW>
+      <AMISSING><MISSING>M</MISSING><MIS_START>03/07/2024</MIS_START><MIS_END>04/07/2024</MIS_END></AMISSING>
+      <PERMANENCE><PREV_PERM>Z1</PREV_PERM></PERMANENCE>
+      <OC2><SDQ_SCORE>14</SDQ_SCORE><CONVICTED>0</CONVICTED><HEALTH_CHECK>1</HEALTH_CHECK></OC2>
+    </HEADER>
+    <EPISODE>
+      <DECOM>10/06/2024</DECOM><RNE>S</RNE><LS>C2</LS><CIN>N1</CIN><PL>U4</PL><PL_POST>TS1 1AA</PL_POST>
+      <HOME_POST>TS24 8AA</HOME_POST><URN>SC123456</URN><PLACE_PROVIDER>PR1</PLACE_PROVIDER>
+      <DEC>02/09/2024</DEC><REC>X1</REC><REASON_PLACE_CHANGE>CARPL</REASON_PLACE_CHANGE>
+    </EPISODE>
+    <EPISODE>
+      <DECOM>02/09/2024</DECOM><RNE>P</RNE><LS>C2</LS><CIN>N1</CIN><PL>U6</PL><PL_POST />
+      <HOME_POST>TS24 9ZZ</HOME_POST><URN /><PLACE_PROVIDER>PR1</PLACE_PROVIDER><DEC /><REC /><REASON_PLACE_CHANGE />
+    </EPISODE>
+  </CHILD>
+  <CHILD><HEADER><CHILDID>102</CHILDID><UPN /><SEX>1</SEX><DOB>29/02/2012</DOB><ETHNIC>BCRB</ETHNIC><UASC /><MOTHER />\
+<MC_DOB /></HEADER><EPISODE><DECOM>01/11/2023</DECOM><RNE>S</RNE><LS>V2</LS><CIN>N4</CIN><PL>U1</PL><PL_POST />\
+<HOME_POST>TS25 1AA</HOME_POST><URN /><PLACE_PROVIDER>PR1</PLACE_PROVIDER><DEC>30/08/2024</DEC><REC>E13</REC>\
+<REASON_PLACE_CHANGE /></EPISODE></CHILD>
+</EXPSSDA903>
+"""
 # One row or two per SSD table the reader maps (Data to Insight's SSD column names).
 SSD_FILES = {
     "ssd_person.csv": "pers_person_id,pers_forename,pers_surname,pers_sex,pers_gender,pers_ethnicity,pers_dob,"
@@ -108,6 +138,7 @@ def build_seeds(work: Path) -> dict[str, list[Seed]]:
         "ssda903": [
             Seed("ssda903", "exported journeys", {p.name: p.read_bytes() for p in ssda903_export}),
             Seed("ssda903", "hand-written", {name: text.encode() for name, text in SSDA903_FILES.items()}),
+            Seed("ssda903", "hand-written XML form", {"903.xml": SSDA903_XML.encode()}),
             *_peer_ssda903_slice(),
         ],
         "ssd": [Seed("ssd", "hand-written", {name: text.encode() for name, text in SSD_FILES.items()})],

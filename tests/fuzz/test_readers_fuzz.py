@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from earlyhelp.errors import DataError, UsageError
+from earlyhelp.formats import ingest_report
 
 from .inputs import LA_CODE_NEEDED, READERS, Case, Seed, ingest_case, make_case, write_case
 from .test_known_crashes import known_crash
@@ -65,6 +66,16 @@ def test_random_bytes_are_read_or_refused(reader: str, content: bytes, skip_inva
     case = Case(reader, "random bytes", {FILE_NAME[reader]: content}, skip_invalid)
     assume(not_a_known_crash(case))
     _read_or_refuse(case)
+
+
+def test_the_ssda903_xml_form_has_a_seed_of_its_own(seeds: dict[str, list[Seed]], tmp_path: Path) -> None:
+    (xml_seed,) = [seed for seed in seeds["ssda903"] if any(name.endswith(".xml") for name in seed.files)]
+    case = Case("ssda903", xml_seed.name, dict(xml_seed.files), skip_invalid=False)
+    report = ingest_report([write_case(case, tmp_path / "in")], tmp_path / "out", la_code=LA_CODE_NEEDED["ssda903"])
+    # Written by hand: two <CHILD>, three <EPISODE>, and blocks of four other tables in the
+    # first child's <HEADER>, which only the XML form's reader counts as read but not kept.
+    assert report.rows["children"] == 2 and report.rows["looked_after_episodes"] == 3
+    assert {item.part for item in report.not_placed} == {"uasc", "reviews", "missing", "previous_permanence", "oc2"}
 
 
 def test_every_seed_is_read(seeds: dict[str, list[Seed]]) -> None:

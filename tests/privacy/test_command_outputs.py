@@ -52,14 +52,18 @@ ROUTES = {
     "ingest-ssd": ("ingested/ssd", {"csv": 7}),
     "link": ("linkage", {"parquet": 1, "json": 2, "text": 2}),
     "link-analytic": ("analytic", {"csv": 20}),
+    "journeys": ("journeys", {"csv": 4, "parquet": 1, "text": 8}),  # internal/ timelines among them
     "load": ("warehouse", {"duckdb": 1}),
     "indicators": ("indicators", {"csv": 4, "json": 1, "text": 2, "xlsx": 1}),
     "report": ("report", {"csv": 2, "json": 1, "text": 4, "png": 3}),
     "report-la": ("report-la", {"csv": 2, "json": 1, "text": 8, "png": 7}),
     "neighbours": ("neighbours", {"csv": 1}),
     "fund": ("funding", {"csv": 7, "json": 1, "text": 3}),
+    "evaluate": ("evaluation", {"csv": 2, "text": 3}),
+    "thresholds": ("thresholds", {"csv": 3, "text": 2}),
+    "whatif": ("whatif", {"csv": 2, "text": 1, "xlsx": 1}),
     "validate": ("validation", {"json": 1, "text": 1}),
-    "logs": ("logs", {"text": 30}),
+    "logs": ("logs", {"text": 32}),
 }
 # Left out of the scans: the identity-zone files beside the analytic ones (named by path).
 IDENTITY_FILES = (
@@ -172,6 +176,7 @@ def pipeline(tmp_path_factory) -> Pipeline:
     earlyhelp("ingest-ssd", "ingest", "ssd-extract", "--la-code", LA, "--out", "ingested/ssd")
     shutil.copytree(root / "synthetic", root / "analytic")
     earlyhelp("link", "link", "--identities", "synthetic", "--out", "linkage", "--analytic", "analytic")
+    earlyhelp("journeys", "journeys", "--data", "analytic", "--out", "journeys")
     earlyhelp(
         "load",
         "load",
@@ -188,6 +193,12 @@ def pipeline(tmp_path_factory) -> Pipeline:
     (root / "neighbours").mkdir()
     (root / "neighbours" / "neighbours.csv").write_text(earlyhelp("neighbours", "neighbours", "--la", "805", "--csv"))
     earlyhelp("fund", "fund", "--out", "funding")
+    earlyhelp("evaluate", "evaluate", "--data", "analytic", "--out", "evaluation")
+    earlyhelp("thresholds", "thresholds", "--data", "analytic", "--out", "thresholds")
+    earlyhelp(
+        "whatif",
+        *("whatif", "--data", "analytic", "--evaluation", "evaluation", "--out", "whatif", "--replicates", "5"),
+    )
     shutil.copytree(root / "synthetic", root / "validation-input", ignore=shutil.ignore_patterns("truth"))
     wrong_check_digit, expected_findings = _plant_invalid_identifiers(root / "validation-input")
     (root / "validation").mkdir()

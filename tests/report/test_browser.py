@@ -145,3 +145,66 @@ def test_synthetic_report_in_chromium(browser, synthetic_site, tmp_path):
     index, published = synthetic_site
     check_in_browser(browser, index, tmp_path / "report.png", SYNTHETIC_ENGLAND_CHARTS)
     assert assert_every_figure_is_published(index, published) > 50  # England: only what DfE publishes
+
+
+# --- the analysis sections (hand-made evaluate, thresholds, fund and whatif folders) -----------------
+ANALYSIS_CHARTS = {
+    "evaluation-forest",
+    "evaluation-km",
+    "thresholds-caterpillar",
+    "thresholds-funnel-nfa",
+    "funding-spend-change",
+    "funding-allocation",
+    "whatif-change",
+}
+
+
+@pytest.fixture(scope="module")
+def analyses_site(published_csv, tmp_path_factory) -> Path:
+    from earlyhelp.report import render_report
+
+    from . import analyses_fixture
+
+    folders = analyses_fixture.write(tmp_path_factory.mktemp("analyses"))
+    site = tmp_path_factory.mktemp("site-analyses")
+    return render_report(published_csv, site, la=analyses_fixture.HARTLEPOOL, analyses=folders)
+
+
+def test_analysis_sections_in_chromium(browser, analyses_site, tmp_path):
+    # Every chart of the page (the indicators' and the four analyses') is drawn with its table, and
+    # axe-core finds no serious or critical violation on the whole page.
+    check_in_browser(
+        browser, analyses_site, tmp_path / "report-analyses.png", EXPECTED_CHARTS | {"neighbours"} | ANALYSIS_CHARTS
+    )
+    context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(analyses_site.as_uri(), wait_until="load")
+        sections = page.locator("section[data-analysis]")
+        assert [sections.nth(i).get_attribute("data-analysis") for i in range(sections.count())] == [
+            "evaluation",
+            "thresholds",
+            "funding",
+            "whatif",
+        ]
+        for i in range(sections.count()):
+            section = sections.nth(i)
+            name = section.get_attribute("data-analysis")
+            assert section.is_visible(), name
+            assert section.locator("h2").first.inner_text().strip(), name
+            assert page.locator(f"nav.contents a[href='#{name}']").count() == 1, name
+            assert section.locator("table caption").count() >= 1, name
+            # Each chart's text alternative: the SVG is one image labelled by its own title and description.
+            svgs = section.locator("figure svg[role=img]")
+            assert svgs.count() >= 1, name
+            for j in range(svgs.count()):
+                svg = svgs.nth(j)
+                title_id, desc_id = (svg.get_attribute("aria-labelledby") or "").split()
+                assert len(svg.locator(f"[id='{title_id}']").text_content().strip()) > 5, name
+                assert len(svg.locator(f"[id='{desc_id}']").text_content().strip()) > 20, name
+        # Section headings are h2, chart headings inside them h3: the outline stays ordered.
+        levels = page.eval_on_selector_all("main h1, main h2, main h3, main h4", "hs => hs.map(h => +h.tagName[1])")
+        assert all(later - earlier <= 1 for earlier, later in zip(levels, levels[1:], strict=False))
+        assert page.locator("#analyses-missing").count() == 0
+    finally:
+        context.close()

@@ -6,18 +6,13 @@ import sys
 
 import click
 
+from earlyhelp.cli_options import la_option
 from earlyhelp.compare.neighbours import NEIGHBOURS_PER_LA, statistical_neighbours
-from earlyhelp.reference import local_authorities, resolve_la
+from earlyhelp.reference import local_authorities
 
 
 @click.command()
-@click.option(
-    "--la",
-    "la_text",
-    required=True,
-    metavar="LA",
-    help="The LA: ONS code (E06000001), DfE LA number (805) or name (Hartlepool), any case.",
-)
+@la_option("--la", "--la-code", "la_code", required=True, help="The LA.")
 @click.option(
     "-k",
     "--count",
@@ -27,10 +22,9 @@ from earlyhelp.reference import local_authorities, resolve_la
     help="How many neighbours, nearest first.",
 )
 @click.option("--csv", "as_csv", is_flag=True, help="Write CSV to standard output instead of a table.")
-def neighbours(la_text: str, count: int, as_csv: bool) -> None:
+def neighbours(la_code: str, count: int, as_csv: bool) -> None:
     """Print an LA's statistical neighbours: the LAs most like it on deprivation, child poverty,
     child population, ethnicity and children in need and in care rates (see docs/compare.md)."""
-    la_code = resolve_la(la_text)
     table = statistical_neighbours(la_code, k=count)
     if as_csv:
         table.to_csv(sys.stdout, index=False, lineterminator="\n")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import pandas as pd
 
+from earlyhelp.journeys.charts import GROUP_DASHES, KM_HEIGHT, end_label_layer, end_labels
 from earlyhelp.report.charts import FONT, to_svg
 
 OUTCOME_LABELS = {
@@ -60,24 +63,27 @@ def forest_svg(estimates: pd.DataFrame) -> str:
 
 
 def km_svg(survival: pd.DataFrame) -> str:
+    """Kaplan-Meier curves by group, each with its own colour and dash pattern and its name at the
+    end of its line, so that they can be told apart without colour."""
     frame = survival.copy()
     frame["percent"] = frame["share"] * 100
-    chart = (
+    lowest = float(frame["percent"].min()) if len(frame) else 0.0
+    domain = (max(0.0, 5 * math.floor(lowest / 5)), 100.0)  # fixed, to place the names
+    y_title = "Not re-referred (%)"
+    groups = list(dict.fromkeys(frame["group"]))
+    x = alt.X("day:Q", title="Days since closure", scale=alt.Scale(domain=[0, 730]))
+    lines = (
         alt.Chart(frame)
         .mark_line(interpolate="step-after", strokeWidth=2)
         .encode(
-            x=alt.X("day:Q", title="Days since closure", scale=alt.Scale(domain=[0, 730])),
-            y=alt.Y("percent:Q", title="Not re-referred (%)", scale=alt.Scale(zero=False)),
-            color=alt.Color(
-                "group:N",
-                title=None,
-                scale=alt.Scale(range=COLOURS),
-                legend=alt.Legend(orient="bottom", columns=1, labelLimit=400),
-            ),
-            strokeDash=alt.StrokeDash("group:N", legend=None),
+            x=x,
+            y=alt.Y("percent:Q", title=y_title, scale=alt.Scale(domain=list(domain), nice=False)),
+            color=alt.Color("group:N", scale=alt.Scale(domain=groups, range=COLOURS), legend=None),
+            strokeDash=alt.StrokeDash("group:N", scale=alt.Scale(domain=groups, range=GROUP_DASHES), legend=None),
         )
-        .properties(width=480, height=300)
     )
+    labels = end_label_layer(end_labels(frame, "day", "percent", domain, KM_HEIGHT), x, y_title)
+    chart = alt.layer(lines, labels).properties(width=480, height=KM_HEIGHT)
     spec = chart.configure(font=FONT, background="white").to_dict()
     ends = frame.groupby("group")["percent"].last()
     summary = "; ".join(

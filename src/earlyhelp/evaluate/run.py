@@ -127,6 +127,9 @@ def disclosure_controlled(estimates: pd.DataFrame) -> pd.DataFrame:
 def _interval(row: pd.Series, estimand: str) -> str:
     if row["estimate"] == CONFIDENTIAL:
         return f"{CONFIDENTIAL} (fewer than {SMALL_GROUP} children)"
+    if any(str(row[c]).strip() in ("", "nan") for c in ("estimate", "ci_lower", "ci_upper")):
+        # e.g. a risk ratio when no stepped-down child has the outcome: there is nothing to divide.
+        return "not estimable (no child with the outcome in one group)"
     percent = estimand == "ATT_risk_difference"
     scale = 100 if percent else 1
     unit = " points" if percent else ""

@@ -15,10 +15,13 @@ from earlyhelp.errors import UsageError
 from earlyhelp.formats.detect import Detected, Format, detect
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatError, FormatIssue, write_issues
+from earlyhelp.formats.readers import NotPlaced
 from earlyhelp.reference.fill import PACKAGE_TABLES, package_table, statement
 from earlyhelp.spec import periods as spec_periods
 
 ISSUES_FILE = "ingest_issues.tsv"
+# What ingest read but could not place in any EHLD table: file, column and counts, never values.
+NOT_PLACED_FILE = "ingest_not_placed.tsv"
 ONS_LA_CODE = re.compile(r"^[EWSN]\d{8}$")
 ExportTarget = Literal["cin-xml", "ssda903"]
 
@@ -37,6 +40,10 @@ class IngestReport:
     copied_files: list[Path] = field(default_factory=list)
     # Reference tables the files lacked, added from the package (earlyhelp.reference.fill).
     reference_added: list[str] = field(default_factory=list)
+    # Columns read that no EHLD table has a place for (counts only).
+    not_placed: list[NotPlaced] = field(default_factory=list)
+    # About whole files (a census period of no whole financial year ...); no identifier in them.
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"Read {', '.join(self.formats)} into {self.out}:"]
@@ -52,7 +59,45 @@ class IngestReport:
             lines.append(
                 f"  Recognised but not read (no EHLD table holds their content, or the SSDA903 XML form): {names}"
             )
+        if self.not_placed:
+            lines.append(
+                "  Read but not kept (the data model has no place for them; columns and counts, no values, "
+                f"in {self.out / NOT_PLACED_FILE}):"
+            )
+            lines += [f"    {line}" for line in _not_placed_lines(self.not_placed)]
+        lines += [f"  {warning}" for warning in self.warnings]
         return "\n".join(lines)
+
+
+def _not_placed_lines(not_placed: list[NotPlaced]) -> list[str]:
+    """One line per file and part: ``reviews.csv, reviews (12582 rows): REVIEW 12582, REVIEW_CODE 12582``."""
+    grouped: dict[tuple[str, str], list[NotPlaced]] = {}
+    # Elements of a CIN census, with why they have no place: one line per file and reason.
+    explained: dict[tuple[str, str], list[NotPlaced]] = {}
+    for item in not_placed:
+        if item.why:
+            explained.setdefault((item.file, item.why), []).append(item)
+        else:
+            grouped.setdefault((item.file, item.part), []).append(item)
+    lines = [
+        f"{file}, {part} ({max(i.present for i in items)} rows): " + ", ".join(f"{i.column} {i.values}" for i in items)
+        for (file, part), items in grouped.items()
+    ]
+    for (file, why), items in explained.items():
+        count = sum(i.values for i in items)
+        names = ", ".join(f"<{i.column}>" for i in items)
+        where = f" in <{items[0].part}>" if len(items) == 1 else ""
+        lines.append(f"{file}, {names}{where}: {count} value{'' if count == 1 else 's'}; {why}")
+    return lines
+
+
+def write_not_placed(not_placed: list[NotPlaced], path: Path) -> None:
+    """The columns read but not kept, as a tab-separated file (counts only, never a value)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["file", "part", "column", "rows", "values", "why"])
+        for item in not_placed:
+            writer.writerow([item.file, item.part, item.column, item.present, item.values, item.why])
 
 
 def ingest(
@@ -113,6 +158,7 @@ def ingest_report(
                 total=report.issue_count,
                 what=f"Could not ingest {', '.join(report.formats)}",
                 hint="Fix the file(s), or run with --skip-invalid to leave those children out.",
+                warnings=report.warnings,
             )
         rows = dict(writer.counts)
         problem_children = {issue.child_id for issue in report.issues if issue.child_id}
@@ -122,12 +168,21 @@ def ingest_report(
             rows, left_out = _leave_out_children(staging, problem_children)
             report.skipped_children += left_out
         if report.issue_count and not rows.get("children"):
-            raise FormatError(
-                report.issues,
-                total=report.issue_count,
-                what=f"No child could be ingested from {', '.join(report.formats)}",
-                hint="Every child has a problem; fix the file(s) first.",
-            )
+            if report.skipped_children:
+                each = (
+                    "the only child read has a problem"
+                    if report.skipped_children == 1
+                    else f"each of the {report.skipped_children} children read has a problem"
+                )
+                what = f"No child could be ingested from {', '.join(report.formats)} ({each})"
+                hint = "Fix the children's problems listed above (each names its line and child)."
+            else:
+                what = (
+                    f"No child could be ingested from {', '.join(report.formats)} (a problem of the whole "
+                    "file, its header or structure, stopped the reading before any child)"
+                )
+                hint = "--skip-invalid leaves out children, not a file's header: fix the problem listed above."
+            raise FormatError(report.issues, total=report.issue_count, what=what, hint=hint, warnings=report.warnings)
         with EHLDWriter(staging) as returns_writer:
             _write_returns(returns_writer, periods, writer.event_span, writer.la_codes, extract_date)
             report.reference_added = _add_package_tables(returns_writer, staging, periods)
@@ -135,6 +190,9 @@ def ingest_report(
         report.rows = rows
         if report.issues:
             write_issues(report.issues, staging / ISSUES_FILE)
+        if report.not_placed:
+            write_not_placed(report.not_placed, staging / NOT_PLACED_FILE)
+        _record_provenance(groups, staging, report, la_code)
         out.mkdir(parents=True, exist_ok=True)
         for file in staging.iterdir():
             shutil.move(str(file), out / file.name)
@@ -161,6 +219,31 @@ def _add_package_tables(writer: EHLDWriter, folder: Path, periods: dict[str, tup
         if rows:
             added.append(table)
     return added
+
+
+def _record_provenance(groups: list[Detected], folder: Path, report: IngestReport, la_code: str | None) -> None:
+    """Leave the sidecars that let later stages name the analyst's file, line and child for a
+    row of ``folder`` (:mod:`earlyhelp.validate.provenance`), and say which tables came from the
+    package."""
+    from earlyhelp.formats.provenance import MAPPED_FORMATS, build_index, place_rows
+    from earlyhelp.spec import TABLES
+    from earlyhelp.validate.provenance import PACKAGE_ORIGIN, write_sidecars
+
+    origin = "+".join(dict.fromkeys(report.formats))
+    files = {
+        path.stem: path
+        for path in sorted(folder.iterdir())
+        if path.stem in TABLES and path.suffix in (".csv", ".parquet") and path.is_file()
+    }
+    origins = {
+        table: (path, PACKAGE_ORIGIN if table in report.reference_added else origin) for table, path in files.items()
+    }
+    if not any(group.format in MAPPED_FORMATS for group in groups):
+        write_sidecars(folder, (), origins)  # EHLD tables copied as they are: their own source
+        return
+    read = [t for t, path in files.items() if path.suffix == ".csv" and t not in report.reference_added]
+    with build_index(groups, la_code, folder) as index:
+        write_sidecars(folder, place_rows(folder, read, index), origins)
 
 
 def _leave_out_children(folder: Path, child_ids: set[str]) -> tuple[dict[str, int], int]:
@@ -210,6 +293,8 @@ def _read_group(
     report.issue_count += result.issue_count
     report.skipped_children += result.skipped_children
     report.copied_files.extend(result.copied_files)
+    report.not_placed.extend(result.not_placed)
+    report.warnings.extend(result.warnings)
     for la, (start, end) in result.periods.items():
         _widen(periods, la, start, end)
 

@@ -8,7 +8,6 @@ rule of the XSD is still checked, with the line number of the offending element.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -16,7 +15,9 @@ from importlib import resources
 from lxml import etree
 
 from earlyhelp.formats.readers import SAFE_XML_OPTIONS
-from earlyhelp.privacy import mask
+from earlyhelp.formats.xsd_messages import IDENTIFIER_ELEMENTS, model_for, translate
+
+__all__ = ["IDENTIFIER_ELEMENTS", "SchemaProblem", "check_element", "date_elements", "load_schema", "schema_document"]
 
 XS = "http://www.w3.org/2001/XMLSchema"
 
@@ -29,11 +30,8 @@ LATEST_SCHEMA_YEAR = 2026
 # schema check (the 2026-27 pre-proceedings and family group decision making module).
 TOLERATED_BLOCKS = ("PreProceedingsandFGDM",)
 
-# Elements whose values are direct identifiers: masked in every message.
-IDENTIFIER_ELEMENTS = frozenset({"UPN", "FormerUPN", "PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate"})
 
-
-def _schema_document(year: int) -> etree._Element:
+def schema_document(year: int) -> etree._Element:
     if year not in SCHEMA_YEARS:
         raise ValueError(f"no CIN census schema for {year}; known: {SCHEMA_YEARS}")
     source = resources.files("earlyhelp.formats").joinpath(f"schemas/CIN_schema_{year}.xsd")
@@ -47,14 +45,14 @@ def date_elements() -> frozenset[str]:
     return frozenset(
         element.get("name")
         for year in SCHEMA_YEARS
-        for element in _schema_document(year).iter(f"{{{XS}}}element")
+        for element in schema_document(year).iter(f"{{{XS}}}element")
         if element.get("type") == "xs:date"
     )
 
 
 @cache
 def load_schema(year: int) -> etree.XMLSchema:
-    document = _schema_document(year)
+    document = schema_document(year)
     for name, type_name in (("Header", "headertype"), ("Child", "childtype")):
         etree.SubElement(document, f"{{{XS}}}element", name=name, type=type_name)
     return etree.XMLSchema(document)
@@ -70,32 +68,21 @@ class SchemaProblem:
     rule: str
 
 
-_QUOTED = re.compile(r"'([^']*)'")
+def census_generation(year: int) -> str:
+    """The censuses a shipped schema describes, as messages name them."""
+    return "2023-24" if year == 2024 else "2024-25 onwards"
 
 
-_LONG_SET = re.compile(r"\{[^}]{80,}\}")
-
-
-def _clean_message(message: str, element: etree._Element | None) -> str:
-    """lxml's message, with any identifier value replaced by its mask and long code lists cut."""
-    message = _LONG_SET.sub("{...}", message.strip()).replace(
-        "is not an element of the set {...}", "is not in the schema's code list"
-    )
-    if element is None or element.tag not in IDENTIFIER_ELEMENTS:
-        return message
-    value = (element.text or "").strip()
-
-    def replace(match: re.Match[str]) -> str:
-        return mask(match.group(1)) if match.group(1) == value or match.group(1) == element.text else match.group(0)
-
-    return _QUOTED.sub(replace, message)
-
-
-def check_element(element: etree._Element, schema: etree.XMLSchema) -> list[SchemaProblem]:
-    """Every XSD problem of one <Header> or <Child>, identifiers masked."""
+def check_element(
+    element: etree._Element, schema: etree.XMLSchema, year: int = LATEST_SCHEMA_YEAR
+) -> list[SchemaProblem]:
+    """Every XSD problem of one <Header> or <Child> of the ``year`` schema, in plain English
+    (``earlyhelp.formats.xsd_messages``), one per element and rule, identifiers never quoted."""
     if schema.validate(element):
         return []
-    problems = []
+    model = model_for(year)
+    problems: list[SchemaProblem] = []
+    seen: set[tuple[int, str, str]] = set()
     for error in schema.error_log:
         path = error.path or ""
         relative = "." + path[len("/" + element.tag) :] if path.startswith("/" + element.tag) else None
@@ -103,17 +90,19 @@ def check_element(element: etree._Element, schema: etree.XMLSchema) -> list[Sche
         if relative:
             try:
                 matches = element.xpath(relative) if relative != "." else [element]
-                found = matches[0] if matches else None
+                found = matches[0] if matches and isinstance(matches[0], etree._Element) else None
             except etree.XPathError:
                 found = None
-        field = path.rsplit("/", 1)[-1].split("[", 1)[0] if path else ""
+        name = path.rsplit("/", 1)[-1].split("[", 1)[0] if path else str(element.tag)
+        plain = translate(
+            error.type_name, error.message, error.line, found, name, model, generation=census_generation(year)
+        )
+        # libxml2 may say one thing twice (an empty code breaks minLength and the code list).
+        key = (plain.line, plain.field, plain.message)
+        if key in seen:
+            continue
+        seen.add(key)
         problems.append(
-            SchemaProblem(
-                line=error.line,
-                path=path,
-                field=field,
-                message=_clean_message(error.message, found),
-                rule=f"XSD {error.type_name}",
-            )
+            SchemaProblem(line=plain.line, path=path, field=plain.field, message=plain.message, rule=plain.rule)
         )
     return problems

@@ -23,8 +23,13 @@ Assessments                            assessments (factors joined with "|";
 CINPlanDates                           cin_plans
 Section47                              s47_enquiries (CINdetails DateOfInitialCPC fills
                                        the last S47 without its own ICPC date)
-ChildProtectionPlans                   cp_plans (LatestCategoryOfAbuse, Reviews dropped)
+ChildProtectionPlans                   cp_plans (LatestCategoryOfAbuse, Reviews not kept)
 =====================================  ===============================================
+
+Every value read that no EHLD column holds (the list is ``NOT_KEPT_REASONS``, and a few that
+depend on the child, such as a DateOfInitialCPC with no Section47 to hold it) is counted with
+its reason in ``ReadResult.not_placed``, never quoted. Problems are worded by
+``earlyhelp.formats.xsd_messages``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import datetime as dt
 import logging
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +57,10 @@ from earlyhelp.formats.cin_schema import (
 )
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
-from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult, safe_iterparse
+from earlyhelp.formats.readers import CandidateFile, Detected, Format, NotPlaced, ReadResult, safe_iterparse
 from earlyhelp.formats.textfile import MAX_FIELD_CHARACTERS
+from earlyhelp.formats.xsd_messages import looks_like_identifier, syntax_message
+from earlyhelp.spec import periods as spec_periods
 from earlyhelp.spec.files import sql_literal
 
 logger = logging.getLogger(__name__)
@@ -70,6 +78,42 @@ FIRST_YEAR, LAST_YEAR = 1900, 2099
 # LAchildID is the LA's own id: shown in messages to name the child, when it is this short.
 SHOWN_CHILD_ID_CHARACTERS = 50
 
+# Every element whose value lands in an EHLD column (or only holds other elements). Any other
+# element with a value is counted in ``not_kept`` with its reason, so nothing is dropped unsaid.
+PLACED_ELEMENTS = frozenset(
+    {
+        "ChildIdentifiers", "LAchildID", "UPN", "PersonBirthDate", "Sex", "GenderCurrent",
+        "ChildCharacteristics", "Ethnicity", "Disabilities", "CINdetails", "CINreferralDate",
+        "ReferralSource", "PrimaryNeedCode", "CINclosureDate", "ReasonForClosure", "ReferralNFA",
+        "Assessments", "AssessmentActualStartDate", "AssessmentAuthorisationDate",
+        "FactorsIdentifiedAtAssessment", "CINPlanDates", "CINPlanStartDate", "CINPlanEndDate",
+        "Section47", "S47ActualStartDate", "ICPCnotRequired", "ChildProtectionPlans", "CPPstartDate",
+        "CPPendDate", "InitialCategoryOfAbuse", "NumberOfPreviousCPP", "Reviews",
+    }
+)  # fmt: skip
+# Placed or not depending on the rest of the child: counted where they are mapped.
+MAPPED_WITH_CONDITIONS = frozenset({"ExpectedPersonBirthDate", "AssessmentFactors", "DateOfInitialCPC"})
+# Why an element's value is in no EHLD table.
+NOT_KEPT_REASONS = {
+    "FormerUPN": "EHLD keeps the current UPN only",
+    "UPNunknown": "EHLD keeps no reason for a missing UPN",
+    "PersonDeathDate": "EHLD has no date of death",
+    "Disability": "EHLD keeps whether the child is disabled (children.disabled), not the kind of disability",
+    "AssessmentInternalReviewDate": "EHLD assessments keep the start and authorisation dates only",
+    "InitialCPCtarget": "EHLD keeps the date of the conference, not its target date",
+    "LatestCategoryOfAbuse": "EHLD child protection plans keep the initial category of abuse only",
+    "CPPreviewDate": "EHLD keeps no child protection plan reviews",
+}
+HEADER_READ = frozenset({"Header", "CollectionDetails", "Source", "LEA", "ReferenceDate"})
+HEADER_NOT_KEPT = "about the file (its software, serial number ...), not about children"
+ICPC_WITHOUT_ENQUIRY = (
+    "the episode has no Section47 enquiry without its own conference date to hold it "
+    "(EHLD keeps conference dates on s47_enquiries)"
+)
+EXPECTED_BIRTH_UNUSED = "PersonBirthDate is given too, and the birth month comes from it"
+REPEATED_FACTOR = "the same factor code is given twice in one assessment (kept once)"
+TOLERATED_BLOCK_NOT_KEPT = "a 2026-27 block no shipped schema describes and no EHLD table holds"
+
 
 @dataclass
 class CinReadResult:
@@ -79,6 +123,9 @@ class CinReadResult:
     issue_count: int = 0
     la_code: str | None = None
     reference_date: dt.date | None = None
+    # (block, element, why) -> values read but kept in no EHLD column; warnings about the whole file.
+    not_kept: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, issue: FormatIssue) -> None:
         self.issue_count += 1
@@ -187,8 +234,8 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                         name,
                         f"line {element.sourceline}",
                         str(element.tag),
-                        "XSD element order",
-                        f"unexpected element <{element.tag}>",
+                        "CIN schema: known elements only",
+                        f"<{element.tag}> is not an element of <Children>; only <Child> elements may be written there",
                     )
                 )
                 continue
@@ -198,7 +245,7 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                     result.add(issue)
                 if too_long:
                     continue
-                header_problems = check_element(element, load_schema(LATEST_SCHEMA_YEAR))
+                header_problems = check_element(element, load_schema(LATEST_SCHEMA_YEAR), LATEST_SCHEMA_YEAR)
                 for problem in header_problems:
                     result.add(
                         FormatIssue(
@@ -216,13 +263,16 @@ def read_cin_xml(path: Path, out: EHLDWriter, *, la_code: str | None = None) -> 
                     header.reference_date = None
                     if issue.field not in reported:  # the XSD's message says it already
                         result.add(issue)
-                if resolved_la is None and header.lea:
+                _check_header(element, header, name, result)
+                # An LEA the schema refuses is reported once, by the schema's rule.
+                if resolved_la is None and header.lea and "LEA" not in reported:
                     resolved_la = la_codes.dfe_to_ons().get(header.lea)
                     if resolved_la is None:
+                        lea_element = element.find("Source/LEA")
                         result.add(
                             FormatIssue(
                                 name,
-                                f"line {element.sourceline}",
+                                f"line {(lea_element if lea_element is not None else element).sourceline}",
                                 "LEA",
                                 "known DfE LA number",
                                 f"LEA {header.lea} is not a DfE LA number earlyhelp knows; "
@@ -309,6 +359,11 @@ class CinXmlReader:
         total.issues.extend(result.issues)
         total.issue_count += result.issue_count
         total.skipped_children += result.skipped_children
+        total.not_placed += [
+            NotPlaced(file.name, block, element, count, count, why)
+            for (block, element, why), count in sorted(result.not_kept.items())
+        ]
+        total.warnings.extend(result.warnings)
         if result.la_code and result.reference_date:
             start, end = _census_start(result.reference_date), result.reference_date
             if result.la_code in total.periods:
@@ -360,6 +415,43 @@ def _merge_censuses(read: list[tuple[dt.date, Path]], writer: EHLDWriter) -> Non
         con.close()
 
 
+def _check_header(header: etree._Element, info: _HeaderInfo, file: str, result: CinReadResult) -> None:
+    """Warnings about the census period the header gives, and the header values not kept."""
+    for element in header.iter():
+        if isinstance(element.tag, str) and element.tag not in HEADER_READ and (element.text or "").strip():
+            result.not_kept[(str(element.getparent().tag), element.tag, HEADER_NOT_KEPT)] += 1
+    reference = info.reference_date
+    if reference is None:
+        return
+    reference_element = header.find("CollectionDetails/ReferenceDate")
+    line = reference_element.sourceline if reference_element is not None else header.sourceline
+    start = _census_start(reference)
+    whole_years = [
+        period
+        for period in spec_periods.periods_between(spec_periods.period_of(start), spec_periods.period_of(reference))
+        if spec_periods.period_start(period) >= start and spec_periods.period_end(period) <= reference
+    ]
+    if not whole_years:
+        touched = [
+            spec_periods.label(period)
+            for period in spec_periods.periods_between(spec_periods.period_of(start), spec_periods.period_of(reference))
+        ]
+        result.warnings.append(
+            f"Warning: {file}, line {line}: <ReferenceDate> {reference:%Y-%m-%d} is not 31 March, so the census "
+            f"year it gives ({start:%d %B %Y} to {reference:%d %B %Y}) holds no whole financial year "
+            f"(1 April to 31 March). Every indicator counted over a year will be 'x' (not available) for "
+            f"{' and '.join(touched)}. A CIN census's reference date is 31 March: check the header."
+        )
+    year_element = header.find("CollectionDetails/Year")
+    year = (year_element.text or "").strip() if year_element is not None else ""
+    if year.isdigit() and len(year) == 4 and int(year) != reference.year:
+        result.warnings.append(
+            f"Warning: {file}, line {year_element.sourceline}: <Year> {year} does not match <ReferenceDate> "
+            f"{reference:%Y-%m-%d} (a census is named by the year of its 31 March); earlyhelp uses the "
+            "ReferenceDate."
+        )
+
+
 def _census_start(reference_date: dt.date) -> dt.date:
     """The CIN census year runs from the day after the previous year's reference date."""
     try:
@@ -383,13 +475,18 @@ def _syntax_issue(file: str, error: etree.XMLSyntaxError) -> FormatIssue:
             f"an element holds more than 10,000,000 characters, more than the {MAX_FIELD_CHARACTERS:,} "
             "earlyhelp reads in one field"
         )
-    return FormatIssue(file, f"line {error.lineno}", "", "well-formed XML", message)
+    else:
+        message = syntax_message(message, int(error.code))
+    return FormatIssue(file, f"line {error.lineno}" if error.lineno else "", "", "well-formed XML", message)
 
 
 def _child_named(local_id: str | None) -> str:
-    """How a message names the child: its LAchildID (the LA's own id, not an identifier)."""
+    """How a message names the child: its LAchildID (the LA's own pseudonymous id), unless it
+    is in fact an identifier (a UPN, an NHS number ... used as the id)."""
     if local_id is None or len(local_id) > SHOWN_CHILD_ID_CHARACTERS:
         return ""
+    if looks_like_identifier(local_id):
+        return " (child LAchildID not shown: it looks like a UPN, NHS number, postcode or date)"
     return f" (child LAchildID {local_id})"
 
 
@@ -465,9 +562,12 @@ def _read_child(
     result: CinReadResult,
     seen: set[str],
 ) -> bool:
+    # Counted into the result only if the child is read (a child left out is in the issues).
+    not_kept_here: Counter[tuple[str, str, str]] = Counter()
     where = f"/Message/Children/Child[{number}]"
     for block in TOLERATED_BLOCKS:
         for found in child.findall(f"CINdetails/{block}"):
+            not_kept_here[("CINdetails", block, TOLERATED_BLOCK_NOT_KEPT)] += 1
             found.getparent().remove(found)
     identifiers = _fields(child.find("ChildIdentifiers"))
     # Before the XSD check: its messages quote the value, however long.
@@ -477,52 +577,59 @@ def _read_child(
             result.add(issue)
         return False
     # GenderCurrent marks the 2024 generation of the schema; Sex the 2025 one onwards.
-    problems = check_element(child, load_schema(2024 if "GenderCurrent" in identifiers else LATEST_SCHEMA_YEAR))
+    schema_year = 2024 if "GenderCurrent" in identifiers else LATEST_SCHEMA_YEAR
+    problems = check_element(child, load_schema(schema_year), schema_year)
+    local_id = identifiers.get("LAchildID")
     issues = [
         FormatIssue(
             file,
             f"line {p.line} /Message/Children/Child[{number}]{p.path[len('/Child') :]}",
             p.field,
             p.rule,
-            p.message,
+            f"{p.message}{_child_named(local_id)}",
         )
         for p in problems
     ]
-    local_id = identifiers.get("LAchildID")
     birth = identifiers.get("PersonBirthDate")
     expected = identifiers.get("ExpectedPersonBirthDate")
-    if not problems:
-        issues += _unusable_dates(child, file, where, child=local_id)
-        if local_id is None:
-            issues.append(
-                FormatIssue(
-                    file,
-                    f"line {child.sourceline} {where}",
-                    "LAchildID",
-                    "EHLD children.child_id required",
-                    "LAchildID is empty",
-                )
+    # Checked whatever the schema found, so that one run lists all of a child's problems; an
+    # element the schema already reported is not reported twice.
+    reported = {p.field for p in problems}
+    issues += [i for i in _unusable_dates(child, file, where, child=local_id) if i.field not in reported]
+    id_element = child.find("ChildIdentifiers/LAchildID")
+    id_line = (id_element if id_element is not None else child).sourceline
+    if local_id is None and "LAchildID" not in reported:
+        issues.append(
+            FormatIssue(
+                file,
+                f"line {id_line} {where}",
+                "LAchildID",
+                "EHLD children.child_id required",
+                "<LAchildID> is empty; every child needs the LA's own id for it",
             )
-        elif local_id in seen:
-            issues.append(
-                FormatIssue(
-                    file,
-                    f"line {child.sourceline} {where}",
-                    "LAchildID",
-                    "LAchildID unique in the return",
-                    "a child with this LAchildID appears earlier in the file",
-                )
+        )
+    elif local_id is not None and local_id in seen:
+        issues.append(
+            FormatIssue(
+                file,
+                f"line {id_line} {where}",
+                "LAchildID",
+                "LAchildID unique in the return",
+                f"a child with this LAchildID appears earlier in the file{_child_named(local_id)}",
             )
-        if birth is None and expected is None:
-            issues.append(
-                FormatIssue(
-                    file,
-                    f"line {child.sourceline} {where}",
-                    "PersonBirthDate",
-                    "EHLD children.birth_month required",
-                    "neither PersonBirthDate nor ExpectedPersonBirthDate is given",
-                )
+        )
+    if birth is None and expected is None and not reported & {"PersonBirthDate", "ExpectedPersonBirthDate"}:
+        identifiers_element = child.find("ChildIdentifiers")
+        issues.append(
+            FormatIssue(
+                file,
+                f"line {(identifiers_element if identifiers_element is not None else child).sourceline} {where}",
+                "PersonBirthDate",
+                "EHLD children.birth_month required",
+                f"neither <PersonBirthDate> nor <ExpectedPersonBirthDate> is given; one is needed for the "
+                f"birth month{_child_named(local_id)}",
             )
+        )
     for issue in issues:
         result.add(issue)
     if issues:
@@ -531,6 +638,8 @@ def _read_child(
     born = birth or expected
     assert local_id is not None and born is not None
     seen.add(local_id)
+    if birth and expected:
+        not_kept_here[("ChildIdentifiers", "ExpectedPersonBirthDate", EXPECTED_BIRTH_UNUSED)] += 1
 
     child_id = f"{la_code}-{local_id}"
     sex = identifiers.get("Sex") or GENDER_CURRENT_TO_SEX[identifiers.get("GenderCurrent") or ""]
@@ -588,7 +697,9 @@ def _read_child(
                 factors: list[str] = []
                 for factor in block.iterfind("FactorsIdentifiedAtAssessment/AssessmentFactors"):
                     code = (factor.text or "").strip()
-                    if code and code not in factors:
+                    if code in factors:
+                        not_kept_here[("FactorsIdentifiedAtAssessment", "AssessmentFactors", REPEATED_FACTOR)] += 1
+                    elif code:
                         factors.append(code)
                 out.add(
                     "assessments",
@@ -638,11 +749,27 @@ def _read_child(
             without = [e for e in enquiries if not e["icpc_date"]]
             if without:
                 without[-1]["icpc_date"] = episode_icpc
+            else:
+                not_kept_here[("CINdetails", "DateOfInitialCPC", ICPC_WITHOUT_ENQUIRY)] += 1
         for enquiry in enquiries:
             out.add("s47_enquiries", base | enquiry)
         for plan in plans:
             out.add("cp_plans", plan)
+    _count_not_kept(child, not_kept_here)
+    result.not_kept.update(not_kept_here)
     return True
+
+
+def _count_not_kept(child: etree._Element, counts: Counter[tuple[str, str, str]]) -> None:
+    """Count each element of ``child`` with a value that no EHLD column holds, by its reason.
+
+    The schema check let through only elements the schema declares, and those it declares that
+    are neither placed nor mapped with conditions are exactly ``NOT_KEPT_REASONS``'s (a test
+    holds the two to each other), so only they are looked for.
+    """
+    for element in child.iter(*NOT_KEPT_REASONS):
+        if (element.text or "").strip():
+            counts[(str(element.getparent().tag), element.tag, NOT_KEPT_REASONS[element.tag])] += 1
 
 
 def _unique_id(stem: str, taken: set[str]) -> str:
@@ -1027,7 +1154,7 @@ def _write_one(
                             )
                         )
                         continue
-                    for problem in check_element(element, schema):
+                    for problem in check_element(element, schema, schema_year):
                         problems.append(
                             FormatIssue(
                                 path.name,

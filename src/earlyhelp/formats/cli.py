@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from earlyhelp.cli_options import la_option
 from earlyhelp.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,10 +27,12 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="New folder for the EHLD tables.")
-@click.option(
+@la_option(
     "--la-code",
-    default=None,
-    help="ONS code of the LA (needed for SSDA903 and SSD files, which do not say; overrides the CIN census header).",
+    "--la",
+    "la_code",
+    unlisted_codes=True,
+    help="The LA (needed for SSDA903 and SSD files, which do not say; overrides the CIN census header).",
 )
 @click.option(
     "--extract-date",
@@ -43,17 +46,18 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     "--skip-invalid",
     is_flag=True,
     help="Leave out every child with a problem (all of its rows; the problems are "
-    "listed in ingest_issues.tsv) instead of stopping.",
+    "listed in ingest_issues.tsv, each with its line and the child's LAchildID) instead of stopping.",
 )
 def ingest(
     paths: tuple[Path, ...], out: Path, la_code: str | None, extract_date: dt.date | None, skip_invalid: bool
 ) -> None:
-    """Read CIN census XML, SSDA903 CSVs, SSD extracts (or EHLD tables) into an EHLD folder.
+    """Read CIN census XML, SSDA903 (CSVs or XML), SSD extracts (or EHLD tables) into an EHLD folder.
 
     The format is detected from the files themselves. Identifiers (UPN, names, full dates of
     birth, postcodes, SSDA903's HOME_POST, PL_POST and MC_DOB) go only to the identity-zone
     tables person_identifiers and episode_postcodes (`load` puts them in the identity
-    warehouse); analytic tables get the birth month.
+    warehouse); analytic tables get the birth month. Values read that no EHLD column holds
+    are counted (never quoted) in ingest_not_placed.tsv beside the tables.
     """
     from earlyhelp.formats.api import ingest_report
 
@@ -82,7 +86,7 @@ def ingest(
     "not end after the LA's extract_date. Default: the latest year whose 31 March "
     "the LA's returns.period_end reaches.",
 )
-@click.option("--la-code", default=None, help="Export only this LA (ONS code).")
+@la_option("--la-code", "--la", "la_code", unlisted_codes=True, help="Export only this LA.")
 @click.option(
     "--schema-year",
     type=click.Choice(["2024", "2025", "2026"]),

@@ -14,7 +14,7 @@ from earlyhelp.formats.ssda903 import Ssda903Reader
 __all__ = ["OWN_FILES", "READERS", "Detected", "Format", "FormatReader", "detect"]
 
 # Written by ingest next to the tables it reads in; not an input.
-OWN_FILES = frozenset({"ingest_issues.tsv"})
+OWN_FILES = frozenset({"ingest_issues.tsv", "ingest_not_placed.tsv", "ingest_provenance.tsv", "ingest_tables.tsv"})
 
 # Every format ingest reads, in the order they are asked about each file: the first reader to
 # claim a file has it (EHLD first, so a file named after an EHLD table is EHLD whatever it holds).
@@ -59,7 +59,8 @@ def detect(paths: list[Path] | tuple[Path, ...]) -> list[Detected]:
         raise UsageError(
             f"Could not tell the format of {len(unknown)} file(s): {names}.",
             hint="earlyhelp ingest reads CIN census XML (<Message> root), SSDA903 CSVs (recognised "
-            "by their columns), SSD extracts named ssd_*.csv and EHLD tables named after the table." + excel,
+            "by their columns) or XML (<EXPSSDA903> root), SSD extracts named ssd_*.csv and EHLD "
+            "tables named after the table." + excel,
         )
     if not found:
         raise UsageError("No files to ingest were found in the given paths.")

@@ -38,13 +38,23 @@ class FormatIssue:
 class FormatError(DataError):
     """A file could not be read into EHLD because of the issues it carries."""
 
-    def __init__(self, issues: list[FormatIssue], *, what: str, hint: str | None = None, total: int | None = None):
+    def __init__(
+        self,
+        issues: list[FormatIssue],
+        *,
+        what: str,
+        hint: str | None = None,
+        total: int | None = None,
+        warnings: list[str] | None = None,
+    ):
         self.issues = issues
         total = max(total or 0, len(issues))
         listed = "\n".join(f"  - {issue}" for issue in issues[:SHOWN_IN_MESSAGE])
         more = total - min(len(issues), SHOWN_IN_MESSAGE)
         tail = f"\n  ... and {more} more" if more > 0 else ""
-        super().__init__(f"{what}: {total} problem(s).\n{listed}{tail}", hint=hint)
+        # Warnings about the whole file (a census period of no whole year ...) matter as much then.
+        noted = "".join(f"\n  {warning}" for warning in warnings or ())
+        super().__init__(f"{what}: {total} problem(s).\n{listed}{tail}{noted}", hint=hint)
 
 
 def write_issues(issues: list[FormatIssue], path: Path) -> None:

@@ -93,6 +93,19 @@ class CandidateFile:
             return set()
 
 
+@dataclass(frozen=True)
+class NotPlaced:
+    """One column (or XML element) of an input whose values no EHLD table has a place for:
+    counted, never quoted, so ingest can say what it read and did not keep."""
+
+    file: str
+    part: str  # what the values are, in the format's own words (SSDA903 "reviews")
+    column: str
+    present: int  # rows (or XML elements) that carry the column
+    values: int  # of those, the non-empty ones
+    why: str = ""  # why no EHLD column holds them, when the reader says (CIN census)
+
+
 @dataclass
 class ReadResult:
     """What a reader did with its group of files."""
@@ -104,6 +117,8 @@ class ReadResult:
     # whose files state none get the span of their events.
     periods: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
     copied_files: list[Path] = field(default_factory=list)  # files taken as they are (EHLD)
+    not_placed: list[NotPlaced] = field(default_factory=list)  # read, but with no EHLD place
+    warnings: list[str] = field(default_factory=list)  # about a whole file; no identifier in them
 
     @classmethod
     def of_issues(cls, issues: list[FormatIssue]) -> ReadResult:

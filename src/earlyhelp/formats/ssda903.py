@@ -1,7 +1,9 @@
-"""SSDA903 (looked-after children return) CSVs <-> EHLD.
+"""SSDA903 (looked-after children return) CSVs <-> EHLD; its XML form is read in ``ssda903_xml``.
 
 Files are recognised by their columns (see ``detect``): the header file (CHILD, SEX, DOB,
-ETHNIC, UPN, ...) and the episodes file (CHILD, DECOM, RNE, LS, CIN, PLACE, DEC, REC, ...).
+ETHNIC, UPN, ...), the episodes file (CHILD, DECOM, RNE, LS, CIN, PLACE, DEC, REC, ...) and the
+return's other tables (reviews, UASC, OC2, ...: ``ssda903_other``), which EHLD has no place for:
+they are read and listed, per column, as not kept (``NotPlaced``: counts, never values).
 Dates are ``dd/mm/YYYY``. SEX is ``1``/``2`` (the return up to 2024-25) or ``M``/``F``/``U``
 (the newer generation); both are read.
 
@@ -19,7 +21,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,8 @@ from earlyhelp.errors import UsageError
 from earlyhelp.formats import textfile
 from earlyhelp.formats.ehld_out import EHLDWriter
 from earlyhelp.formats.issues import FormatIssue
-from earlyhelp.formats.readers import CandidateFile, Detected, Format, ReadResult
+from earlyhelp.formats.readers import CandidateFile, Detected, Format, NotPlaced, ReadResult
+from earlyhelp.formats.ssda903_other import NotPlacedCounter, count_not_placed, other_table
 from earlyhelp.privacy import mask
 from earlyhelp.spec.files import find_tables
 from earlyhelp.spec.model import TABLES, Table
@@ -69,8 +73,18 @@ def _rows(path: Path):
     return textfile.rows(path, normalise=str.upper)
 
 
+# Where a field of the record being read is, for a message: "row 12" in a CSV file; the
+# element's line and path in the XML form.
+Where = Callable[[str], str]
+
+
+def _at_row(number: int) -> Where:
+    """Every field of a CSV record is at its row (the header is row 1)."""
+    return lambda _field: f"row {number}"
+
+
 def _parse_value(
-    value: str, column, field: str, file: str, number: int, issues: list[FormatIssue], *, list_codes: bool = False
+    value: str, column, field: str, file: str, where: Where, issues: list[FormatIssue], *, list_codes: bool = False
 ):
     """One SSDA903 value as the EHLD column's type; None (and an issue) when it is not valid.
 
@@ -82,22 +96,20 @@ def _parse_value(
         except ValueError:
             shown = mask(value) if column.identifier else repr(value)
             issues.append(
-                FormatIssue(
-                    file, f"row {number}", field, "date dd/mm/YYYY", f"{shown} is not a date written dd/mm/YYYY"
-                )
+                FormatIssue(file, where(field), field, "date dd/mm/YYYY", f"{shown} is not a date written dd/mm/YYYY")
             )
             return None
     if column.codes and value not in column.codes:
         codes = f" ({', '.join(column.codes)})" if list_codes else ""
         issues.append(
-            FormatIssue(file, f"row {number}", field, "SSDA903 code list", f"{value!r} is not a {field} code{codes}")
+            FormatIssue(file, where(field), field, "SSDA903 code list", f"{value!r} is not a {field} code{codes}")
         )
         return None
     return value
 
 
 def _parse_fields(
-    row: dict[str, str], fields: dict[str, str], table: Table, file: str, number: int, issues: list[FormatIssue]
+    row: dict[str, str], fields: dict[str, str], table: Table, file: str, where: Where, issues: list[FormatIssue]
 ) -> dict | None:
     """The ``fields`` (SSDA903 field -> column of ``table``) of one row, parsed; None (and issues)
     when a value is not valid. Empty fields are left out."""
@@ -107,12 +119,12 @@ def _parse_fields(
         value = row.get(field, "")
         if not value:
             continue
-        parsed = _parse_value(value, table.column(name), field, file, number, issues, list_codes=True)
+        parsed = _parse_value(value, table.column(name), field, file, where, issues, list_codes=True)
         if parsed is not None and name == PLACEMENT_URN_COLUMN and not re.fullmatch(PLACEMENT_URN_PATTERN, value):
             issues.append(
                 FormatIssue(
                     file,
-                    f"row {number}",
+                    where(field),
                     field,
                     "Ofsted URN",
                     f"{value!r} is not an Ofsted URN (SC and six digits, six or seven digits, or XXXXXXX)",
@@ -126,47 +138,165 @@ def _parse_fields(
     return values if valid else None
 
 
-def _parse_mother(row: dict[str, str], file: str, number: int, issues: list[FormatIssue]) -> bool | None:
+def _parse_mother(row: dict[str, str], file: str, where: Where, issues: list[FormatIssue]) -> bool | None:
     value = row.get("MOTHER", "")
     if not value:
         return None
     if value not in _MOTHER_VALUES:
         issues.append(
-            FormatIssue(file, f"row {number}", "MOTHER", "SSDA903 code list", f"{value!r} is not a MOTHER code (0, 1)")
+            FormatIssue(file, where("MOTHER"), "MOTHER", "SSDA903 code list", f"{value!r} is not a MOTHER code (0, 1)")
         )
         return None
     return _MOTHER_VALUES[value]
 
 
+def parse_episode(
+    row: dict[str, str], la_code: str, file: str, where: Where, issues: list[FormatIssue], *, place_field: str = "PLACE"
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """One episode (fields named as in the CSV form) as a ``looked_after_episodes`` row and its
+    ``episode_postcodes`` values; None when a value is not valid (the issues say which).
+    ``place_field`` is the placement's name in the file (the XML form calls it PL)."""
+    table = TABLES["looked_after_episodes"]
+    episode: dict[str, Any] = {"la_code": la_code, "child_id": f"{la_code}-{row.get('CHILD', '')}"}
+    bad = False
+    for source, target in EPISODE_COLUMNS.items():
+        value = row.get(source, "")
+        shown = place_field if source == "PLACE" else source
+        column = table.column(target)
+        if not value:
+            if column.required:
+                issues.append(FormatIssue(file, where(shown), shown, "required", f"{shown} is empty"))
+                bad = True
+            continue
+        parsed = _parse_value(value, column, shown, file, where, issues)
+        if parsed is None:
+            bad = True
+        else:
+            episode[target] = parsed
+    details = _parse_fields(row, EPISODE_DETAIL_COLUMNS, table, file, where, issues)
+    postcodes = _parse_fields(row, POSTCODE_COLUMNS, TABLES["episode_postcodes"], file, where, issues)
+    if bad or details is None or postcodes is None:
+        return None
+    return episode | details, postcodes
+
+
+@dataclass
+class HeaderRecord:
+    """What the header says of one child, ready to write (the identity row's postcode, the latest
+    episode's HOME_POST, is added by the caller)."""
+
+    child: dict[str, Any]
+    identity: dict[str, Any]
+    mother_child_dob: dt.date | None
+
+
+def parse_header(
+    row: dict[str, str],
+    la_code: str,
+    file: str,
+    where: Where,
+    problems: list[FormatIssue],
+    *,
+    child_field: str = "CHILD",
+) -> HeaderRecord | None:
+    """One header row (fields named as in the CSV form) as ``children`` and
+    ``person_identifiers`` rows; None (and ``problems``) when a value is not valid.
+    ``child_field`` is the child's id's name in the file (the XML form calls it CHILDID)."""
+    child = row.get("CHILD", "")
+    child_id = f"{la_code}-{child}"
+    sex = SEX_CODES.get(row.get("SEX", ""))
+    first_problem = len(problems)
+    if not child:
+        problems.append(FormatIssue(file, where(child_field), child_field, "required", f"{child_field} is empty"))
+    if sex is None:
+        problems.append(
+            FormatIssue(
+                file,
+                where("SEX"),
+                "SEX",
+                "SSDA903 code list",
+                f"{row.get('SEX', '')!r} is not a sex code (1, 2 or M, F, U)",
+            )
+        )
+    try:
+        birth = parse_date(row.get("DOB", ""))
+    except ValueError:
+        problems.append(
+            FormatIssue(
+                file, where("DOB"), "DOB", "date dd/mm/YYYY", f"{mask(row.get('DOB'))} is not a date written dd/mm/YYYY"
+            )
+        )
+        birth = None
+    ethnicity = row.get("ETHNIC") or None
+    if ethnicity and ethnicity not in (TABLES["children"].column("ethnicity").codes or ()):
+        problems.append(
+            FormatIssue(file, where("ETHNIC"), "ETHNIC", "SSDA903 code list", f"{ethnicity!r} is not an ethnicity code")
+        )
+    mother = _parse_mother(row, file, where, problems)
+    baby = _parse_fields(
+        row, {MOTHER_CHILD_DOB: "mother_child_dob"}, TABLES["episode_postcodes"], file, where, problems
+    )
+    if len(problems) > first_problem:
+        return None
+    assert birth is not None and baby is not None and sex is not None  # else a problem above
+    return HeaderRecord(
+        child={
+            "la_code": la_code,
+            "child_id": child_id,
+            "birth_month": birth.isoformat()[:7],
+            "sex": sex,
+            "ethnicity": ethnicity,
+            "mother": mother,
+        },
+        identity={
+            "source": "la_csc",
+            "source_record_id": child_id,
+            "la_code": la_code,
+            "upn": row.get("UPN") or None,
+            "date_of_birth": birth,
+            "sex": sex,
+        },
+        mother_child_dob=baby.get("mother_child_dob"),
+    )
+
+
+def write_episode(
+    out: EHLDWriter, episode: dict[str, Any], postcodes: dict[str, Any], mother_child_dob: dt.date | None
+) -> None:
+    """An episode and, when it has any, its identifiers in ``episode_postcodes``."""
+    out.add("looked_after_episodes", episode)
+    # MC_DOB is the child's, not the episode's: it goes on each of her episodes.
+    if mother_child_dob is not None:
+        postcodes = postcodes | {"mother_child_dob": mother_child_dob}
+    if postcodes:
+        out.add(
+            "episode_postcodes",
+            {"la_code": episode["la_code"], "child_id": episode["child_id"], "start_date": episode["start_date"]}
+            | postcodes,
+        )
+
+
 # SSDA903 files are recognised by their columns, not their names (LAs name them freely).
 SSDA903_HEADER = frozenset({"CHILD", "SEX", "DOB", "ETHNIC", "UPN"})
 SSDA903_EPISODES = frozenset({"CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "DEC", "REC"})
-# Other SSDA903 files we recognise but do not map (their content has no EHLD home).
-SSDA903_OTHER = (
-    frozenset({"CHILD", "DOB", "REVIEW", "REVIEW_CODE"}),
-    frozenset({"CHILD", "DOB", "MISSING", "MIS_START"}),
-    frozenset({"CHILD", "SEX", "DOB", "DUC"}),
-    frozenset({"CHILD", "DOB", "IN_TOUCH"}),
-    frozenset({"CHILD", "DOB", "SDQ_SCORE"}),
-    frozenset({"CHILD", "DOB", "PREV_PERM"}),
-    frozenset({"CHILD", "DOB", "DATE_PLACED"}),
-    frozenset({"CHILD", "DOB", "DATE_INT", "DATE_MATCH"}),
-    frozenset({"CHILD", "DOB", "SW_ID"}),
-    frozenset({"CHILD", "DOB", "DOLO_START"}),
-)
+# What of the header and episodes files EHLD keeps; any other column is listed as not kept.
+HEADER_FIELDS_KEPT = frozenset({"CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", MOTHER_CHILD_DOB})
+EPISODE_FIELDS_KEPT = frozenset({"CHILD", *EPISODE_COLUMNS, *EPISODE_DETAIL_COLUMNS, *POSTCODE_COLUMNS})
+# The XML form of the return (one <CHILD> per child, its <HEADER> and <EPISODE>s).
+XML_ROOT = "EXPSSDA903"
 
 
 class Ssda903Reader:
-    """One LA's SSDA903 return as CSVs: a header file and an episodes file, known by their
-    columns. Its other files, and its XML form, are recognised and left unread."""
+    """One LA's SSDA903 return: as CSVs (header, episodes and the other tables, known by their
+    columns) or as its XML form (root <EXPSSDA903>), one form at a time."""
 
     name = Format.SSDA903.value
 
     def claim(self, file: CandidateFile, group: Detected) -> bool:
         if file.suffix == ".xml":
-            if file.xml_root != "EXPSSDA903":
+            if file.xml_root != XML_ROOT:
                 return False
-            group.ignored.append(file.path)  # the XML form of the return is not read; its CSV form is
+            _set_role(group, "xml", file.path)
             return True
         if file.suffix != ".csv":
             return False
@@ -175,29 +305,53 @@ class Ssda903Reader:
             _set_role(group, "episodes", file.path)
         elif columns >= SSDA903_HEADER:
             _set_role(group, "header", file.path)
-        elif any(other <= columns for other in SSDA903_OTHER):
-            group.ignored.append(file.path)
+        elif other_table(columns) is not None:
+            group.files.append(file.path)  # read, and listed as not kept
         else:
             return False
         return True
 
     def read(self, group: Detected, writer: EHLDWriter, *, la_code: str | None) -> ReadResult:
-        return ReadResult.of_issues(read_ssda903(group, writer, la_code=la_code))
+        if la_code is None:
+            raise UsageError(
+                "SSDA903 files do not say which LA they belong to.",
+                hint="Give the LA's ONS code with --la-code (e.g. E06000001).",
+            )
+        xml_form = group.roles.get("xml")
+        if xml_form is not None:
+            csv_files = [path for path in group.files if path != xml_form]
+            if csv_files:
+                names = ", ".join(sorted(path.name for path in csv_files)[:4])
+                more = ", ..." if len(csv_files) > 4 else ""
+                raise UsageError(
+                    f"The SSDA903 return was given in both its forms: {xml_form.name} is its XML form, "
+                    f"{names}{more} its CSV files.",
+                    hint="Ingest one form of the return at a time (the DfE's validator takes one too): "
+                    "the XML file, or the CSV files.",
+                )
+            from earlyhelp.formats.ssda903_xml import read_ssda903_xml
+
+            return read_ssda903_xml(xml_form, writer, la_code=la_code)
+        issues, not_placed = read_ssda903(group, writer, la_code=la_code)
+        return ReadResult(issues=issues, issue_count=len(issues), not_placed=not_placed)
 
 
 def _set_role(group: Detected, role: str, file: Path) -> None:
     if role in group.roles:
+        what = "XML" if role == "xml" else role
         raise UsageError(
-            f"Two SSDA903 {role} files were given: {group.roles[role]} and {file}.",
-            hint="Ingest one LA's return at a time (one header file and one episodes file).",
+            f"Two SSDA903 {what} files were given: {group.roles[role]} and {file}.",
+            hint="Ingest one LA's return at a time (one header file and one episodes file, or one XML file).",
         )
     group.files.append(file)
     group.roles[role] = file
 
 
-def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> list[FormatIssue]:
-    """Read one LA's SSDA903 header and episodes files into ``out`` (analytic tables, and the
-    identifiers in person_identifiers and episode_postcodes); returns the issues found."""
+def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> tuple[list[FormatIssue], list[NotPlaced]]:
+    """Read one LA's SSDA903 CSV files into ``out`` (analytic tables, and the identifiers in
+    person_identifiers and episode_postcodes); returns the issues found and what was read but
+    has no place in EHLD (the other tables, and columns beyond the return's in header and
+    episodes)."""
     if la_code is None:
         raise UsageError(
             "SSDA903 files do not say which LA they belong to.",
@@ -212,124 +366,57 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
             hint="The header gives each child's date of birth and sex; pass it too.",
         )
 
-    table = TABLES["looked_after_episodes"]
-    postcodes_table = TABLES["episode_postcodes"]
     latest_home: dict[str, tuple[dt.date, str]] = {}
     # (episode, its postcodes): written once the header says the child is valid.
     episode_rows: list[tuple[int, dict, dict]] = []
+    not_placed: list[NotPlaced] = []
     if episodes_path is not None:
         name = episodes_path.name
+        extra = NotPlacedCounter(name)
         for number, row in _rows(episodes_path):
-            episode: dict[str, Any] = {"la_code": la_code, "child_id": f"{la_code}-{row.get('CHILD', '')}"}
+            extra.add_row("episodes", row, EPISODE_FIELDS_KEPT)
             first_issue = len(issues)
-            bad = False
             if not row.get("CHILD"):
                 issues.append(FormatIssue(name, f"row {number}", "CHILD", "required", "CHILD is empty"))
-                bad = True
-            for source, target in EPISODE_COLUMNS.items():
-                value = row.get(source, "")
-                column = table.column(target)
-                if not value:
-                    if column.required:
-                        issues.append(FormatIssue(name, f"row {number}", source, "required", f"{source} is empty"))
-                        bad = True
-                    continue
-                parsed = _parse_value(value, column, source, name, number, issues)
-                if parsed is None:
-                    bad = True
-                else:
-                    episode[target] = parsed
-            details = _parse_fields(row, EPISODE_DETAIL_COLUMNS, table, name, number, issues)
-            postcodes = _parse_fields(row, POSTCODE_COLUMNS, postcodes_table, name, number, issues)
-            if bad or details is None or postcodes is None:
+            parsed = parse_episode(row, la_code, name, _at_row(number), issues)
+            if parsed is None or len(issues) > first_issue:
                 # Tie the problems to the child: --skip-invalid then leaves out the whole child.
                 if row.get("CHILD"):
-                    issues[first_issue:] = [replace(i, child_id=episode["child_id"]) for i in issues[first_issue:]]
+                    child_id = f"{la_code}-{row['CHILD']}"
+                    issues[first_issue:] = [replace(i, child_id=child_id) for i in issues[first_issue:]]
                 continue
-            episode |= details
+            episode, postcodes = parsed
             home = postcodes.get("home_postcode")
             if home:
                 seen = latest_home.get(episode["child_id"])
                 if seen is None or episode["start_date"] >= seen[0]:
                     latest_home[episode["child_id"]] = (episode["start_date"], home)
             episode_rows.append((number, episode, postcodes))
+        not_placed += extra.counted()
 
     name = header_path.name
+    extra = NotPlacedCounter(name)
     known: set[str] = set()
     mother_child_dobs: dict[str, dt.date] = {}
     for number, row in _rows(header_path):
+        extra.add_row("header", row, HEADER_FIELDS_KEPT)
         child = row.get("CHILD", "")
         child_id = f"{la_code}-{child}"
-        sex = SEX_CODES.get(row.get("SEX", ""))
         problems: list[FormatIssue] = []
-        if not child:
-            problems.append(FormatIssue(name, f"row {number}", "CHILD", "required", "CHILD is empty"))
-        if sex is None:
-            problems.append(
-                FormatIssue(
-                    name,
-                    f"row {number}",
-                    "SEX",
-                    "SSDA903 code list",
-                    f"{row.get('SEX', '')!r} is not a sex code (1, 2 or M, F, U)",
-                )
-            )
-        try:
-            birth = parse_date(row.get("DOB", ""))
-        except ValueError:
-            problems.append(
-                FormatIssue(
-                    name,
-                    f"row {number}",
-                    "DOB",
-                    "date dd/mm/YYYY",
-                    f"{mask(row.get('DOB'))} is not a date written dd/mm/YYYY",
-                )
-            )
-            birth = None
-        ethnicity = row.get("ETHNIC") or None
-        if ethnicity and ethnicity not in (TABLES["children"].column("ethnicity").codes or ()):
-            problems.append(
-                FormatIssue(
-                    name, f"row {number}", "ETHNIC", "SSDA903 code list", f"{ethnicity!r} is not an ethnicity code"
-                )
-            )
-        if child in known:
+        record = parse_header(row, la_code, name, _at_row(number), problems)
+        if child and child in known:
             problems.append(
                 FormatIssue(name, f"row {number}", "CHILD", "unique", "this CHILD appears on an earlier row")
             )
-        mother = _parse_mother(row, name, number, problems)
-        baby = _parse_fields(row, {MOTHER_CHILD_DOB: "mother_child_dob"}, postcodes_table, name, number, problems)
         issues.extend(replace(p, child_id=child_id) if child else p for p in problems)
-        if problems:
+        if problems or record is None:
             continue
-        assert birth is not None and baby is not None  # a DOB or MC_DOB that is not a date is a problem
         known.add(child)
-        if "mother_child_dob" in baby:
-            mother_child_dobs[child_id] = baby["mother_child_dob"]
-        out.add(
-            "children",
-            {
-                "la_code": la_code,
-                "child_id": child_id,
-                "birth_month": birth.isoformat()[:7],
-                "sex": sex,
-                "ethnicity": ethnicity,
-                "mother": mother,
-            },
-        )
-        out.add(
-            "person_identifiers",
-            {
-                "source": "la_csc",
-                "source_record_id": child_id,
-                "la_code": la_code,
-                "upn": row.get("UPN") or None,
-                "date_of_birth": birth,
-                "sex": sex,
-                "postcode": latest_home.get(child_id, (None, None))[1],
-            },
-        )
+        if record.mother_child_dob is not None:
+            mother_child_dobs[child_id] = record.mother_child_dob
+        out.add("children", record.child)
+        out.add("person_identifiers", record.identity | {"postcode": latest_home.get(child_id, (None, None))[1]})
+    not_placed += extra.counted()
     episode_file = episodes_path.name if episodes_path else ""
     for number, episode, postcodes in episode_rows:
         child_id = episode["child_id"]
@@ -345,16 +432,12 @@ def read_ssda903(group: Detected, out: EHLDWriter, *, la_code: str | None) -> li
                 )
             )
             continue
-        out.add("looked_after_episodes", episode)
-        # MC_DOB is the child's, not the episode's: it goes on each of her episodes.
-        if child_id in mother_child_dobs:
-            postcodes["mother_child_dob"] = mother_child_dobs[child_id]
-        if postcodes:
-            out.add(
-                "episode_postcodes",
-                {"la_code": la_code, "child_id": child_id, "start_date": episode["start_date"], **postcodes},
-            )
-    return issues
+        write_episode(out, episode, postcodes, mother_child_dobs.get(child_id))
+    for path in group.files:
+        if path not in (header_path, episodes_path):
+            table = other_table({column.upper() for column in textfile.header(path)})
+            not_placed += count_not_placed(path, table.part if table else "unknown")
+    return issues, not_placed
 
 
 # --------------------------------------------------------------------------- writing

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from earlyhelp import reference
 from earlyhelp.funding import allocate as allocation
-from earlyhelp.funding import report, spend
+from earlyhelp.funding import report, spend, workbook
 from earlyhelp.funding.formula import read_formula
 from earlyhelp.funding.inputs import allocation_inputs
 
@@ -80,4 +80,5 @@ def run(out: Path, formula: Path | None = None) -> FundingResult:
         path = out / name
         path.write_text(text, encoding="utf-8")
         files.append(path)
+    files.append(workbook.write(out, outputs, names.to_dict(), grant.pot))
     return FundingResult(files, headlines, grant.pot)

@@ -118,6 +118,8 @@ class IndicatorResult:
     seconds: float
     audit: Audit | None = None  # the disclosure audit, run before any file is written
     notes: tuple[Note, ...] = ()  # why figures are x, in plain English
+    # Reference tables the return lacked, taken from the package (earlyhelp.reference.fill).
+    reference_added: tuple[str, ...] = ()
 
     @property
     def publishable_files(self) -> list[Path]:
@@ -172,6 +174,7 @@ class _Computed:
     areas: dict[str, dict[str, str]]
     comparators: list[AreaComparator]
     notes: tuple[Note, ...]
+    reference_added: tuple[str, ...] = ()
 
 
 def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> _Computed:
@@ -187,7 +190,7 @@ def _run(data: Path | str, engine: str | Engine, base_year: int | None) -> _Comp
         internal = internal_table(assembler.rows())
         labels = {i.name: i.label for i in INDICATORS}
         notes = tuple(assembler.reasons.notes(labels, labels))
-        return _Computed(internal, areas, assembler.comparators, notes)
+        return _Computed(internal, areas, assembler.comparators, notes, _from_package(data, inputs.reference_added))
 
     if isinstance(engine, Engine):
         return on(engine)
@@ -224,6 +227,7 @@ def compute(
         publication.write(out_path)
         write_notes(out_path / NOTES_FILE, computed.notes)
         _add_notes_to_readme(out_path / README_FILE, computed.notes)
+        _add_reference_to_readme(out_path / README_FILE, computed.reference_added)
     engine_name = engine.name if isinstance(engine, Engine) else engine
     return IndicatorResult(
         computed.internal,
@@ -234,7 +238,34 @@ def compute(
         time.perf_counter() - started,
         checked,
         computed.notes,
+        computed.reference_added,
     )
+
+
+def _from_package(data: Path, added_here: list[str]) -> tuple[str, ...]:
+    """The reference tables taken from the package: added here because the data had none, or
+    added by ``earlyhelp ingest`` to the folder it wrote (and not edited since), in the package's order."""
+    from earlyhelp.reference.fill import PACKAGE_TABLES
+    from earlyhelp.validate.provenance import package_tables
+
+    taken = set(added_here) | set(package_tables(data))
+    return tuple(table for table in PACKAGE_TABLES if table in taken)
+
+
+def _add_reference_to_readme(readme: Path, tables: tuple[str, ...]) -> None:
+    """The README says which reference tables are the package's, because the return had none."""
+    if not tables:
+        return
+    from earlyhelp.reference.fill import statement
+
+    section = (
+        "\n## Reference tables added from the package\n\n"
+        "The return had none of its own for these, so the tables earlyhelp ships were used (for the "
+        "LAs of the return; spend only for the years it covers):\n\n"
+    )
+    section += "".join(f"- {statement(table)}\n" for table in tables)
+    with open(readme, "a", encoding="utf-8") as handle:
+        handle.write(section)
 
 
 def _add_notes_to_readme(readme: Path, notes: tuple[Note, ...]) -> None:

@@ -36,8 +36,15 @@ def _time_period(value: str | None) -> int | None:
 
 
 def _explain(result: IndicatorResult) -> None:
-    """Say why figures are x: every LA-level reason, and the England and regional ones in a line."""
+    """Say which reference tables came from the package, and why figures are x: every LA-level
+    reason, and the England and regional ones in a line."""
     from earlyhelp.indicators.reasons import LA_SCOPE, NOTES_FILE
+    from earlyhelp.reference.fill import statement
+
+    if result.reference_added:
+        click.echo("Reference tables added from the package (the return had none of its own):")
+        for table in result.reference_added:
+            click.echo(f"  {statement(table)}")
 
     local = [note for note in result.notes if note.scope == LA_SCOPE]
     if local:

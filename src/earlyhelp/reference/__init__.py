@@ -27,6 +27,7 @@ from earlyhelp.errors import UsageError
 
 __all__ = [
     "CIN_CITATION",
+    "LA_FORMS",
     "POSTCODE_CITATION",
     "SOURCE_CITATION",
     "activity",
@@ -163,41 +164,83 @@ def published_figures() -> pd.DataFrame:
 
 
 def _normalised(text: str) -> str:
-    """A name as typed or as published, in one form: lower case, "&" as "and", no punctuation."""
+    """A name as typed or as published, in one form: lower case, "&" as "and", no punctuation,
+    "Saint" as "St"."""
     text = text.casefold().replace("&", " and ")
-    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text).split())
+    words = re.sub(r"[^a-z0-9 ]", " ", text).split()
+    return " ".join("st" if word == "saint" else word for word in words)
 
 
-def resolve_la(text: str) -> str:
+# What a user may type for an LA; an option's help says it once (earlyhelp.cli_options).
+LA_FORMS = "an ONS code (E06000001), a DfE LA number (805) or a name (Hartlepool)"
+ONS_CODE = re.compile(r"^[EWSN]\d{8}$")
+
+
+@cache
+def _names() -> dict[str, str]:
+    """Every way a name may be written, normalised -> ONS code: the published name and, for
+    "Kingston upon Hull, City of" or "County Durham", the forms people type ("City of Kingston
+    upon Hull", "Kingston upon Hull", "Durham")."""
+    las = _read("local_authorities")
+    names = {_normalised(name): code for name, code in zip(las["la_name"], las["la_code"], strict=True)}
+    for name, code in list(names.items()):
+        for title in ("city of", "county of"):
+            if name.endswith(f" {title}"):
+                bare = name.removesuffix(f" {title}")
+                names.setdefault(bare, code)
+                names.setdefault(f"{title} {bare}", code)
+        # Not "City of London" -> "London": that is the region.
+        if name.startswith("county "):
+            names.setdefault(name.removeprefix("county "), code)
+    return names
+
+
+def _described(codes: list[str]) -> str:
+    las = _read("local_authorities").set_index("la_code")
+    return ", ".join(f"{las.at[code, 'la_name']} ({code}, {las.at[code, 'old_la_code']})" for code in codes)
+
+
+def resolve_la(text: str, *, allow_unlisted_code: bool = False) -> str:
     """The ONS code of the LA ``text`` names: an ONS code ("E06000001"), a DfE LA number ("805")
-    or a name ("Hartlepool", "hartlepool", "Kingston upon Hull, City of", "St Helens"), any case.
+    or a name ("Hartlepool", "hartlepool", "Kingston upon Hull, City of", "St Helens", "Brighton &
+    Hove"), in any case, spacing or punctuation. The one place an LA typed by a user is read.
 
-    Raises :class:`~earlyhelp.errors.UsageError` naming the closest LA names when nothing matches."""
+    ``allow_unlisted_code`` accepts a well-formed ONS code the package's 151 LAs do not hold (an LA
+    created after the panel, such as North Yorkshire's 2023 code), for commands that only label
+    data with it. A name that several LAs share words with ("Sussex") is ambiguous, and one that
+    is only part of a name ("Hull") or matches nothing is unknown: both raise
+    :class:`~earlyhelp.errors.UsageError` (exit 2) listing the closest LAs."""
     las = _read("local_authorities")
     wanted = text.strip()
     by_code = {code.upper(): code for code in las["la_code"]}
     if wanted.upper() in by_code:
         return by_code[wanted.upper()]
+    if allow_unlisted_code and ONS_CODE.match(wanted.upper()):
+        return wanted.upper()
     by_number = dict(zip(las["old_la_code"], las["la_code"], strict=True))
     if wanted in by_number:
         return by_number[wanted]
-    by_name = {_normalised(name): code for name, code in zip(las["la_name"], las["la_code"], strict=True)}
-    # "Kingston upon Hull, City of" is also typed "City of Kingston upon Hull" or "Kingston upon Hull".
-    for name, code in list(by_name.items()):
-        for suffix in (" city of", " county of"):
-            if name.endswith(suffix):
-                by_name.setdefault(name.removesuffix(suffix), code)
-                by_name.setdefault(f"{suffix.strip()} {name.removesuffix(suffix)}", code)
-    if _normalised(wanted) in by_name:
-        return by_name[_normalised(wanted)]
-    names = list(las["la_name"])
-    close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.6)
-    close += [name for name in names if wanted and _normalised(wanted) in _normalised(name) and name not in close]
-    hint = (
-        f"Did you mean: {', '.join(close[:5])}?"
-        if close
-        else "Give an ONS code (E06000001), a DfE LA number (805) or an LA name (Hartlepool)."
+    names = _names()
+    typed = _normalised(wanted)
+    if typed in names:
+        return names[typed]
+    # Names that hold every word typed, in order ("Sussex" -> East Sussex and West Sussex).
+    containing = sorted(
+        {code for name, code in names.items() if typed and f" {typed} " in f" {name} "},
+        key=list(las["la_code"]).index,
     )
+    if len(containing) > 1:
+        raise UsageError(
+            f"{text!r} matches more than one local authority: {_described(containing)}.",
+            hint=f"Give the one you mean as {LA_FORMS}.",
+        )
+    by_published_name = dict(zip(las["la_name"], las["la_code"], strict=True))
+    close = containing + [
+        by_published_name[name]
+        for name in difflib.get_close_matches(wanted, list(by_published_name), n=5, cutoff=0.6)
+        if by_published_name[name] not in containing
+    ]
+    hint = f"Did you mean {_described(close[:5])}?" if close else f"Give {LA_FORMS}."
     raise UsageError(f"No local authority matches {text!r}.", hint=hint)
 
 

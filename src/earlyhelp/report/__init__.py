@@ -11,13 +11,20 @@ import tempfile
 from pathlib import Path
 
 from earlyhelp.errors import EarlyhelpError
+from earlyhelp.report.analyses import AnalysisFolders
 from earlyhelp.report.charts import CHARTS, Chart, Context, build_charts, context_for, headlines
 from earlyhelp.report.funnel import limits as control_limits
 from earlyhelp.report.published import PUBLISHED_COLUMNS, PUBLISHED_FILE, Published
 from earlyhelp.report.render import render_report
 
 
-def build_report(data: Path, out: Path, la: str | None = None, allow_empty: bool = False) -> Path:
+def build_report(
+    data: Path,
+    out: Path,
+    la: str | None = None,
+    allow_empty: bool = False,
+    analyses: AnalysisFolders | None = None,
+) -> Path:
     """Compute the indicators for ``data`` and write ``out/index.html``.
 
     ``out/data`` receives only the published (disclosure-controlled) CSV and its metadata: the
@@ -34,13 +41,16 @@ def build_report(data: Path, out: Path, la: str | None = None, allow_empty: bool
         ) from error
     with tempfile.TemporaryDirectory(prefix="earlyhelp-indicators-") as scratch:
         compute(Path(data), Path(scratch))
-        return render_report(Path(scratch) / PUBLISHED_FILE, Path(out), la=la, allow_empty=allow_empty)
+        return render_report(
+            Path(scratch) / PUBLISHED_FILE, Path(out), la=la, allow_empty=allow_empty, analyses=analyses
+        )
 
 
 __all__ = [
     "CHARTS",
     "PUBLISHED_COLUMNS",
     "PUBLISHED_FILE",
+    "AnalysisFolders",
     "Chart",
     "Context",
     "Published",

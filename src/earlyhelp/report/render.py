@@ -14,6 +14,7 @@ from earlyhelp import __version__
 from earlyhelp.errors import DataError, UsageError
 from earlyhelp.indicators.reasons import LA_SCOPE, NOTES_FILE, Note, read_notes
 from earlyhelp.publish import PUBLISHED_FILE, page_notice
+from earlyhelp.report.analyses import AnalysisFolders, AnalysisSection, build_analyses
 from earlyhelp.report.catalogue import format_number, indicator
 from earlyhelp.report.charts import Cell, Chart, build_charts, context_for, headlines, to_png
 from earlyhelp.report.neighbours import NeighboursSection, neighbours_section
@@ -84,12 +85,36 @@ def check_not_empty(charts: list[Chart], section: NeighboursSection | None, reas
     )
 
 
-def render_report(published_csv: Path, out: Path, la: str | None = None, allow_empty: bool = False) -> Path:
+def _write_chart(out: Path, chart_id: str, svg: str) -> None:
+    (out / "charts" / f"{chart_id}.svg").write_text(svg, encoding="utf-8")
+    (out / "charts" / f"{chart_id}.png").write_bytes(to_png(svg))
+
+
+def _copy_sources(out: Path, sections: list[AnalysisSection]) -> dict[str, list[str]]:
+    """Each analysis's input files into ``data/<section>/``; returns their links, per section."""
+    links: dict[str, list[str]] = {}
+    for section in sections:
+        folder = out / "data" / section.id
+        folder.mkdir(parents=True, exist_ok=True)
+        for source in section.sources:
+            shutil.copyfile(source, folder / source.name)
+            links.setdefault(section.id, []).append(f"data/{section.id}/{source.name}")
+    return links
+
+
+def render_report(
+    published_csv: Path,
+    out: Path,
+    la: str | None = None,
+    allow_empty: bool = False,
+    analyses: AnalysisFolders | None = None,
+) -> Path:
     """Write the report site for ``published_csv`` (a file or a folder holding one) into ``out``.
 
     Returns ``out / "index.html"``. ``la`` is an LA (ONS code, DfE number or name) to report on it
     against its region, England and its statistical neighbours; without it the report is for
-    England. A report with no chart is a :class:`DataError` unless ``allow_empty``.
+    England. ``analyses`` names the output folders of evaluate, thresholds, fund and whatif whose
+    sections the report shows. A report with no chart is a :class:`DataError` unless ``allow_empty``.
     """
     published = Published.read(Path(published_csv))
     out = Path(out)
@@ -99,6 +124,7 @@ def render_report(published_csv: Path, out: Path, la: str | None = None, allow_e
     cards, headline_table = headlines(ctx)
     charts = build_charts(ctx)
     neighbours = neighbours_section(ctx)
+    sections, missing = build_analyses(analyses, ctx.focus.code if ctx.is_la else None)
     notes_file = published.source.parent / NOTES_FILE
     reasons = _reported_notes(read_notes(notes_file), area_shown=True)
     if not allow_empty:
@@ -106,18 +132,17 @@ def render_report(published_csv: Path, out: Path, la: str | None = None, allow_e
 
     (out / "charts").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
-    for chart in charts:
+    for chart in charts + [chart for section in sections for chart in section.charts]:
         if chart.svg is not None:
-            (out / "charts" / f"{chart.id}.svg").write_text(chart.svg, encoding="utf-8")
-            (out / "charts" / f"{chart.id}.png").write_bytes(to_png(chart.svg))
+            _write_chart(out, chart.id, chart.svg)
     if neighbours is not None and neighbours.svg is not None:
-        (out / "charts" / f"{neighbours.id}.svg").write_text(neighbours.svg, encoding="utf-8")
-        (out / "charts" / f"{neighbours.id}.png").write_bytes(to_png(neighbours.svg))
+        _write_chart(out, neighbours.id, neighbours.svg)
     # The site carries the exact file it shows, so readers can check and reuse the figures.
     for source in (published.source, published.meta_file, notes_file):
         copy = out / "data" / (PUBLISHED_FILE if source == published.source else source.name)
         if source.is_file() and source.resolve() != copy.resolve():
             shutil.copyfile(source, copy)
+    analysis_files = _copy_sources(out, sections)
 
     periods = published.periods
     page = (
@@ -129,6 +154,9 @@ def render_report(published_csv: Path, out: Path, la: str | None = None, allow_e
             headline_table=headline_table,
             charts=charts,
             neighbours=neighbours,
+            analyses=sections,
+            analysis_files=analysis_files,
+            missing_analyses=missing,
             reasons=reasons,
             symbols=published.symbols,
             # Our own wording around a number (no markup); kept unescaped as the page always had it.

@@ -21,7 +21,7 @@ from earlyhelp.console import steps
 from earlyhelp.engine import create_engine
 from earlyhelp.errors import DataError
 from earlyhelp.publish import DEFAULT_THRESHOLD
-from earlyhelp.thresholds import charts, dataset, la_level
+from earlyhelp.thresholds import charts, dataset, la_level, workbook
 from earlyhelp.thresholds.model import DESCRIPTIONS, SIGNS, DecisionFit, composite, fit_decision, reach_index
 
 INDEX_COLUMNS = ["la_code", "decision", "index", "ci_lower", "ci_upper"]
@@ -127,6 +127,9 @@ def run(source: Path, out: Path, threshold: int = DEFAULT_THRESHOLD) -> Threshol
         path.write_text(svg, encoding="utf-8")
         files.append(path)
         summaries.append((path.name, summary))
+    files += workbook.write(
+        out, result.fits, result.index, neighbour_means, result.r_squared, variation, names, threshold
+    )
     (out / "thresholds.md").write_text(
         _markdown(result, neighbour_means, names, summaries, threshold), encoding="utf-8"
     )

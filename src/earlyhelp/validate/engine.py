@@ -175,6 +175,7 @@ def validate_paths(
         finally:
             cross.close()
         advance("keys across tables")
+    report.point_to_sources(files)
     return report
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,9 @@ class Finding:
     """One breach of one rule, at one place.
 
     ``line`` is the 1-based line of a CSV file (the header is line 1), or the 1-based row of a
-    Parquet file; ``None`` when the finding is about the whole file.
+    Parquet file; ``None`` when the finding is about the whole file. ``source`` is the analyst's
+    own file, line and child the row came from, when ``earlyhelp ingest`` wrote the file (see
+    :mod:`earlyhelp.validate.provenance`).
     """
 
     file: str
@@ -37,8 +39,14 @@ class Finding:
     value: str | None
     hint: str
     severity: Severity
+    source: str | None = None
 
     def location(self) -> str:
+        """Where to look: the analyst's own file first when the row was ingested from it."""
+        where = self.ehld_location()
+        return f"{self.source} (ingested as {where})" if self.source else where
+
+    def ehld_location(self) -> str:
         where = self.file
         if self.line is not None:
             if ", sheet " in self.file:  # a workbook's sheet (see validate.excel.sheet_label)
@@ -235,6 +243,28 @@ class ValidationReport:
             severity=rule.severity,
         )
 
+    def point_to_sources(self, files: dict[str, Path]) -> None:
+        """Name the analyst's file, line and child in every finding on a row that ``earlyhelp
+        ingest`` wrote, from the provenance it left beside the tables (``files``: table -> file)."""
+        from earlyhelp.validate.provenance import Source, sources
+
+        by_folder: dict[Path, dict[str, set[int]]] = {}
+        names = {path.name for path in files.values()}
+        for finding in self.findings:
+            if finding.line is not None and finding.file in names:
+                folder = next(p.parent for p in files.values() if p.name == finding.file)
+                by_folder.setdefault(folder, {}).setdefault(finding.file, set()).add(finding.line)
+        found: dict[tuple[str, int], Source] = {}
+        for folder, wanted in by_folder.items():
+            found.update(sources(folder, wanted))
+        if found:
+            self.findings = [
+                replace(f, source=found[(f.file, f.line)].describe(f.column))
+                if f.line is not None and (f.file, f.line) in found
+                else f
+                for f in self.findings
+            ]
+
     # ------------------------------------------------------------------ reading the report
     @property
     def errors(self) -> list[Finding]:
@@ -280,7 +310,11 @@ class ValidationReport:
                 }
                 for rule_id, count in self.summary().items()
             ],
-            "findings": [asdict(f) for f in self.sorted_findings()],
+            # "source" only for an ingested row, so a report on an EHLD return keeps its shape.
+            "findings": [
+                {key: value for key, value in asdict(f).items() if key != "source" or value is not None}
+                for f in self.sorted_findings()
+            ],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
