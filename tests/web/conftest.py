@@ -122,7 +122,7 @@ class Visitor:
         deadline = time.monotonic() + timeout
         while True:
             response = self.get(url)
-            if 'http-equiv="refresh"' not in response.text or time.monotonic() > deadline:
+            if "refresh" not in response.headers or time.monotonic() > deadline:
                 return response
             time.sleep(0.1)
 

@@ -412,20 +412,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # Findings point at lines of a return: a record-level read.
                 audit(session, "read-findings", user.user_id, la_code=la_code, submission_id=submission_id)
         groups = group_findings(findings)
-        return render(
+        checking = submission.status in ("queued", "running", "storing")
+        refresh = settings.progress_refresh_seconds if checking and updates != "off" else None
+        page = render(
             request,
             "submission.html",
             la_code=la_code,
             name=la_name(la_code),
             submission=submission,
             groups=groups,
-            checking=submission.status in ("queued", "running", "storing"),
-            # The page updates itself while the return is checked, unless the user turned that
-            # off (WCAG 2.2.1: a time limit the user can turn off).
-            refresh=settings.progress_refresh_seconds
-            if submission.status in ("queued", "running", "storing") and updates != "off"
-            else None,
+            checking=checking,
+            refresh=refresh,
         )
+        if refresh:
+            # A Refresh header, not a <meta> refresh: the page itself offers "Stop updating this
+            # page" at its top (WCAG 2.2.1, a time limit the user can turn off), which a checker
+            # reading a <meta> tag cannot see, and it keeps the markup free of timed reloads.
+            page.headers["Refresh"] = str(refresh)
+        return page
 
     @app.get("/la/{la_code}/submissions/{submission_id}/problems.csv")
     def problems_csv(request: Request, la_code: str, submission_id: int, user: SignedIn) -> Response:
