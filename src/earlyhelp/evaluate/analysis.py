@@ -134,8 +134,10 @@ def step_down_effects(
         cluster = kept["family"].to_numpy()
         n_treated, n_comparison = int(t.sum()), int(len(t) - t.sum())
         crude = naive(y, t, cluster)
-        weighted, weights = ipw_att(y, t, design.matrix, cluster)
-        robust = aipw_att(y, t, design.matrix, cluster)
+        # One propensity model for both weighted estimators.
+        beta = logistic_fit(t, design.matrix)
+        weighted, weights = ipw_att(y, t, design.matrix, cluster, beta)
+        robust = aipw_att(y, t, design.matrix, cluster, beta)
         true = {} if truth is None else true_effects(kept[kept["stepped_down"]], truth, outcome)
         for effect in (crude, weighted, robust):
             for row in _rows(effect.method, outcome, effect, n_treated, n_comparison):
@@ -201,6 +203,19 @@ def _km_curves(rows: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
     return pd.concat(curves, ignore_index=True)
 
 
+def _family_clustered_covariance(model, params: np.ndarray, rows: pd.DataFrame) -> np.ndarray:
+    """The Lin-Wei sandwich H^-1 (sum over families of the score residuals' outer product) H^-1,
+    as statsmodels' PHReg.robust_covariance computes it, but summed through a p x p product: its
+    own (p, families, p) intermediate needs about 29 GB at England scale."""
+    # A child censored before the stratum's first event has no score; statsmodels gives NaN (0/0).
+    scores = np.nan_to_num(model.score_residuals(params))
+    _, family = np.unique(rows["family"].to_numpy(), return_inverse=True)
+    sums = np.zeros((int(family.max()) + 1, scores.shape[1]))
+    np.add.at(sums, family, scores)
+    inverse_hessian = np.linalg.inv(model.hessian(params))
+    return inverse_hessian @ (sums.T @ sums) @ inverse_hessian
+
+
 def _cox(rows: pd.DataFrame, numeric: list[str], n_treated: int, n_comparison: int) -> dict:
     """Hazard ratio of re-referral for step-down: Cox model adjusted for the covariates, baseline
     hazard stratified by LA, robust errors clustered on family."""
@@ -208,11 +223,10 @@ def _cox(rows: pd.DataFrame, numeric: list[str], n_treated: int, n_comparison: i
 
     time, status = _time_and_status(rows)
     design = design_matrix(rows, ["stepped_down", *numeric], [c for c in CATEGORICAL if c != "la_code"])
-    x = design.matrix[:, 1:]  # the baseline hazard takes the place of the intercept
-    fit = PHReg(time, x, status=status, strata=rows["la_code"].to_numpy(), ties="breslow").fit(
-        groups=rows["family"].to_numpy()
-    )
-    coefficient, se = float(fit.params[0]), float(np.sqrt(fit.cov_params()[0, 0]))
+    x = design.matrix[:, 1:].toarray()  # the baseline hazard takes the place of the intercept
+    model = PHReg(time, x, status=status, strata=rows["la_code"].to_numpy(), ties="breslow")
+    params = model.fit().params
+    coefficient, se = float(params[0]), math.sqrt(_family_clustered_covariance(model, params, rows)[0, 0])
     return {
         "analysis": ANALYSIS,
         "outcome": "re_referral_24m",
