@@ -134,7 +134,7 @@ def generate(
     effects["years"] = f"{periods.time_period(settings.first_year)}:{periods.time_period(settings.last_year)}"
     effects["seed"] = settings.seed
     (out / "truth" / "effects.json").write_text(json.dumps(effects, indent=2, sort_keys=True) + "\n")
-    if settings.threshold.la_sigma > 0:
+    if settings.threshold.is_planted:
         _write_threshold_truth(out / "truth" / "thresholds.csv", settings, rates.la_codes)
     timings["total"] = time.perf_counter() - clock
     log.info("synth timings: %s", {k: round(v, 1) for k, v in timings.items()})
@@ -544,6 +544,13 @@ def _step_down_truth(journeys: Journeys, builder: TableBuilder) -> tuple[pa.Tabl
             "escalation_rr": pa.array(t["rr_esc"][keep].astype(np.float64)),
             "primary_need": pa.array(t["need"][keep].astype(str)),
             "idaci_decile": pa.array(t["decile"][keep].astype(np.int64)),
+            # The exact chance of each outcome with and without step-down (simulate.py,
+            # _re_referral_truth): the true ATT is the mean of the difference over the treated.
+            "p_re_referral_12m_stepped_down": pa.array(t["p12_1"][keep].astype(np.float64)),
+            "p_re_referral_12m_not_stepped_down": pa.array(t["p12_0"][keep].astype(np.float64)),
+            "p_re_referral_24m_stepped_down": pa.array(t["p24_1"][keep].astype(np.float64)),
+            "p_re_referral_24m_not_stepped_down": pa.array(t["p24_0"][keep].astype(np.float64)),
+            "main_service": pa.array(t["service"][keep].astype(str), mask=t["service"][keep] == ""),
         }
     )
     stepped = t["stepped"][keep].astype(bool)
