@@ -113,8 +113,10 @@ def step_down_effects(
     extra_covariates: tuple[str, ...] = (),
     truth: pd.DataFrame | None = None,
     advance: Callable[[str], None] | None = None,
+    survival: bool = True,
 ) -> Result:
-    """Naive, IPW and AIPW ATTs of step-down on each outcome; balance, overlap and survival.
+    """Naive, IPW and AIPW ATTs of step-down on each outcome; balance, overlap and (unless
+    ``survival`` is false, as in the benchmark) Kaplan-Meier curves and the Cox model.
     With synthetic England's ``truth`` (see :mod:`.truth`), each ATT row gets its ``true_value``."""
     data, numeric = covariates(frame, extra_covariates)
     result = Result()
@@ -160,7 +162,7 @@ def step_down_effects(
                 "max_weight_share": float(weights[t == 0].max() / weights[t == 0].sum()),
             }
         )
-        if outcome == "re_referral_12m":
+        if outcome == "re_referral_12m" and survival:
             result.balance = standardised_differences(design.matrix, design.columns, t, weights)
             result.survival = _km_curves(kept, weights)
             cox = _cox(kept, numeric, n_treated, n_comparison)

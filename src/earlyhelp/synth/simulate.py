@@ -912,8 +912,9 @@ class JourneySimulator:
         mix = planted.mix or {name: 1.0 for name in SERVICES_BY_SOURCE["csc_step_down"]}
         assert self.service_rng is not None
         service = _choice(self.service_rng, mix, n).astype(object)
-        ratio = np.array([planted.re_referral_rr.get(name, 1.0) for name in mix])
-        return service, ratio[np.searchsorted(np.array(list(mix)), service, sorter=np.argsort(list(mix)))]
+        names, index = np.unique(service.astype(str), return_inverse=True)
+        ratio = np.array([planted.re_referral_rr.get(str(name), 1.0) for name in names], dtype=float)
+        return service, ratio[index] if n else np.ones(0)
 
     def _re_referral_truth(
         self, child: np.ndarray, closure: np.ndarray, birth: np.ndarray, arms: tuple[np.ndarray, np.ndarray]
