@@ -15,7 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from earlyhelp.engine import Engine
-from earlyhelp.journeys import days_after, is_closed_after_assessment, step_downs_sql, within_follow_up
+from earlyhelp.journeys import (
+    days_after,
+    is_closed_after_assessment,
+    is_stepped_down,
+    step_downs_sql,
+    within_follow_up,
+)
 from earlyhelp.spec import codes
 
 TWO_YEARS_DAYS = 730
@@ -26,6 +32,7 @@ TABLES = (
     "referrals",
     "assessments",
     "early_help_episodes",
+    "early_help_services",
     "cin_plans",
     "cp_plans",
     "looked_after_episodes",
@@ -113,6 +120,15 @@ assessed AS (
     FROM assessments a JOIN base b ON b.la_code = a.la_code AND b.referral_id = a.referral_id
     GROUP BY a.la_code, a.referral_id
 ),
+step_down_services AS (
+    -- the service types of the early help that a step-down went to ("which help")
+    SELECT b.la_code, b.referral_id, string_agg(DISTINCT s.service_type, '|') AS services
+    FROM base b
+    JOIN early_help_episodes e ON e.la_code = b.la_code AND e.child_id = b.child_id
+    JOIN early_help_services s ON s.la_code = e.la_code AND s.episode_id = e.episode_id
+    WHERE b.stepped_down AND {is_stepped_down("b.closure_date", "e")}
+    GROUP BY b.la_code, b.referral_id
+),
 family_sizes AS (
     SELECT la_code, family_id, count(*) AS family_size FROM children
     WHERE family_id IS NOT NULL GROUP BY la_code, family_id
@@ -132,7 +148,7 @@ SELECT b.la_code, b.referral_id, b.stepped_down, b.re_referred AS re_referral_12
        cp.referral_id IS NOT NULL AS prior_cp_plan,
        care.referral_id IS NOT NULL AS prior_care,
        eh.referral_id IS NOT NULL AS prior_early_help,
-       a.factors
+       a.factors, sv.services
 FROM base b
 LEFT JOIN children ch ON ch.la_code = b.la_code AND ch.child_id = b.child_id
 LEFT JOIN family_sizes f ON f.la_code = b.la_code AND f.family_id = ch.family_id
@@ -144,6 +160,7 @@ LEFT JOIN prior_cp cp ON cp.la_code = b.la_code AND cp.referral_id = b.referral_
 LEFT JOIN prior_care care ON care.la_code = b.la_code AND care.referral_id = b.referral_id
 LEFT JOIN prior_early_help eh ON eh.la_code = b.la_code AND eh.referral_id = b.referral_id
 LEFT JOIN assessed a ON a.la_code = b.la_code AND a.referral_id = b.referral_id
+LEFT JOIN step_down_services sv ON sv.la_code = b.la_code AND sv.referral_id = b.referral_id
 ORDER BY b.la_code, b.referral_id
 """
 
