@@ -83,18 +83,25 @@ def main() -> None:
     parser.add_argument(
         "--effects", nargs="+", default=["default"], help="effects files for synth --effects ('default': none)"
     )
-    parser.add_argument("--csv", type=Path, help="also write every estimate here")
+    parser.add_argument("--csv", type=Path, help="also write every estimate here, seed by seed as they come")
+    parser.add_argument("--summarise", type=Path, nargs="+", help="only summarise these earlier --csv files")
     args = parser.parse_args()
     started = time.perf_counter()
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    if args.summarise:
+        results = pd.concat([pd.read_csv(path) for path in args.summarise], ignore_index=True)
+        print(f"from {', '.join(map(str, args.summarise))}: seeds per run below")
+        print(summarise(results).round(4).to_string())
+        return
     frames = []
     with tempfile.TemporaryDirectory() as folder:
         for effects in args.effects:
             for seed in seeds:
                 frames.append(one_seed(args.scale, seed, effects, Path(folder)))
+                if args.csv:
+                    # Written after every seed, so a long run that is stopped keeps what it did.
+                    pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
     results = pd.concat(frames, ignore_index=True)
-    if args.csv:
-        results.to_csv(args.csv, index=False)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_rows", 500)
     print(

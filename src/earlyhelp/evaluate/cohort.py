@@ -120,15 +120,6 @@ assessed AS (
     FROM assessments a JOIN base b ON b.la_code = a.la_code AND b.referral_id = a.referral_id
     GROUP BY a.la_code, a.referral_id
 ),
-step_down_services AS (
-    -- the service types of the early help that a step-down went to ("which help")
-    SELECT b.la_code, b.referral_id, string_agg(DISTINCT s.service_type, '|') AS services
-    FROM base b
-    JOIN early_help_episodes e ON e.la_code = b.la_code AND e.child_id = b.child_id
-    JOIN early_help_services s ON s.la_code = e.la_code AND s.episode_id = e.episode_id
-    WHERE b.stepped_down AND {is_stepped_down("b.closure_date", "e")}
-    GROUP BY b.la_code, b.referral_id
-),
 family_sizes AS (
     SELECT la_code, family_id, count(*) AS family_size FROM children
     WHERE family_id IS NOT NULL GROUP BY la_code, family_id
@@ -148,7 +139,7 @@ SELECT b.la_code, b.referral_id, b.stepped_down, b.re_referred AS re_referral_12
        cp.referral_id IS NOT NULL AS prior_cp_plan,
        care.referral_id IS NOT NULL AS prior_care,
        eh.referral_id IS NOT NULL AS prior_early_help,
-       a.factors, sv.services
+       a.factors
 FROM base b
 LEFT JOIN children ch ON ch.la_code = b.la_code AND ch.child_id = b.child_id
 LEFT JOIN family_sizes f ON f.la_code = b.la_code AND f.family_id = ch.family_id
@@ -160,9 +151,19 @@ LEFT JOIN prior_cp cp ON cp.la_code = b.la_code AND cp.referral_id = b.referral_
 LEFT JOIN prior_care care ON care.la_code = b.la_code AND care.referral_id = b.referral_id
 LEFT JOIN prior_early_help eh ON eh.la_code = b.la_code AND eh.referral_id = b.referral_id
 LEFT JOIN assessed a ON a.la_code = b.la_code AND a.referral_id = b.referral_id
-LEFT JOIN step_down_services sv ON sv.la_code = b.la_code AND sv.referral_id = b.referral_id
 ORDER BY b.la_code, b.referral_id
 """
+
+
+def step_down_services_sql() -> str:
+    """One row per step-down and service type of the early help it went to ("which help"),
+    over the registered table ``_step_downs``. Joined in Python, so no engine-specific
+    string aggregation is needed."""
+    return f"""SELECT DISTINCT b.la_code, b.referral_id, s.service_type
+    FROM _step_downs b
+    JOIN early_help_episodes e ON e.la_code = b.la_code AND e.child_id = b.child_id
+    JOIN early_help_services s ON s.la_code = e.la_code AND s.episode_id = e.episode_id
+    WHERE b.stepped_down AND {is_stepped_down("b.closure_date", "e")}"""
 
 
 def build_cohort(engine: Engine, data: Path | str) -> pd.DataFrame:
@@ -170,6 +171,18 @@ def build_cohort(engine: Engine, data: Path | str) -> pd.DataFrame:
     engine.register_ehld(data, list(TABLES))
     engine.materialize("_step_downs", step_downs_sql(_closures_sql(), keep=_KEEP))
     frame = engine.sql(cohort_sql()).to_pandas()
+    services = engine.sql(step_down_services_sql()).to_pandas()
+    if services.empty:
+        frame["services"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    else:
+        listed = (
+            services.sort_values("service_type")
+            .groupby(["la_code", "referral_id"])["service_type"]
+            .agg("|".join)
+            .rename("services")
+            .reset_index()
+        )
+        frame = frame.merge(listed, on=["la_code", "referral_id"], how="left")
     for column in ("stepped_down", "re_referral_12m", "re_referral_24m", "escalation_12m", "followed_24m"):
         frame[column] = frame[column].astype(bool)
     return frame
