@@ -81,7 +81,7 @@ def synth(
       earlyhelp synth --out england --scale england --years 201516:201920 --seed 1
       earlyhelp synth --check england
       earlyhelp synth --out clean --no-identity-faults
-      earlyhelp synth --out stronger --scale region --effects benchmarks/effects_stronger.json
+      earlyhelp synth --out stronger --scale region --effects benchmarks/effects/stronger_reversed.json
     """
     if check_dir is not None:
         if out is not None:
