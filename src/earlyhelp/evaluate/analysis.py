@@ -113,8 +113,10 @@ def step_down_effects(
     extra_covariates: tuple[str, ...] = (),
     truth: pd.DataFrame | None = None,
     advance: Callable[[str], None] | None = None,
+    survival: bool = True,
 ) -> Result:
-    """Naive, IPW and AIPW ATTs of step-down on each outcome; balance, overlap and survival.
+    """Naive, IPW and AIPW ATTs of step-down on each outcome; balance, overlap and (unless
+    ``survival`` is false, as in the benchmark) Kaplan-Meier curves and the Cox model.
     With synthetic England's ``truth`` (see :mod:`.truth`), each ATT row gets its ``true_value``."""
     data, numeric = covariates(frame, extra_covariates)
     result = Result()
@@ -162,7 +164,7 @@ def step_down_effects(
                 "max_weight_share": float(weights[t == 0].max() / weights[t == 0].sum()),
             }
         )
-        if outcome == "re_referral_12m":
+        if outcome == "re_referral_12m" and survival:
             result.balance = standardised_differences(design.matrix, design.columns, t, weights)
             result.survival = _km_curves(kept, weights)
             cox = _cox(kept, numeric, n_treated, n_comparison)
@@ -239,3 +241,121 @@ def _cox(rows: pd.DataFrame, numeric: list[str], n_treated: int, n_comparison: i
         "n_comparison": n_comparison,
         "method": "Cox (covariate-adjusted, LA strata, family-clustered errors; time to re-referral up to 2 years)",
     }
+
+
+# "For whom": the subgroups stated before looking at any estimate (issue #13), each on the
+# primary outcome, re-referral within 12 months. The intervals of each dimension are
+# Bonferroni-adjusted for the number of its groups estimated (family-wise 95%).
+FOR_WHOM_ANALYSIS = "step_down_for_whom"
+WHICH_HELP_ANALYSIS = "which_help"
+SUBGROUP_OUTCOME = "re_referral_12m"
+# Fewer stepped-down or comparison children than this in a group: not estimated.
+MIN_GROUP = 50
+AGE_GROUPS = ((0, 5, "0-4"), (5, 10, "5-9"), (10, 16, "10-15"), (16, 19, "16-17"))
+
+
+def subgroup_columns(data: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each pre-stated dimension: the group label of every cohort row."""
+    age = data["age"].astype(float)
+    age_group = pd.Series("unknown", index=data.index)
+    for low, high, label in AGE_GROUPS:
+        age_group[(age >= low) & (age < high)] = label
+    decile = pd.to_numeric(data["idaci_decile"], errors="coerce")
+    quintile = ((decile + 1) // 2).map(
+        lambda q: (
+            "unknown" if pd.isna(q) else f"{int(q)} ({'most' if q == 1 else 'least' if q == 5 else 'middle'} deprived)"
+        )
+    )
+    family = (
+        data["family_size"].astype(float).map(lambda size: "only child known" if size <= 1 else "with siblings known")
+    )
+    return {
+        "primary_need": data["primary_need"].astype("string").fillna("unknown"),
+        "deprivation_quintile": quintile,
+        "age_group": age_group,
+        "family_type": family,
+    }
+
+
+def _adjusted_row(
+    analysis: str, subgroup: str, effect: Effect, groups: int, n_treated: int, n_comparison: int, true: dict | None
+) -> dict:
+    """The risk difference with a Bonferroni-adjusted interval over ``groups`` groups."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - 0.05 / (2 * max(groups, 1)))
+    se = (effect.rd_upper - effect.rd_lower) / (2 * Z95)
+    row = {
+        "analysis": analysis,
+        "outcome": SUBGROUP_OUTCOME,
+        "subgroup": subgroup,
+        "estimand": "ATT_risk_difference",
+        "estimate": effect.risk_difference,
+        "ci_lower": effect.risk_difference - z * se,
+        "ci_upper": effect.risk_difference + z * se,
+        "n_treated": n_treated,
+        "n_comparison": n_comparison,
+        "method": f"AIPW within the group; 95% CI Bonferroni-adjusted over {groups} groups",
+    }
+    return {**row, "true_value": true.get("ATT_risk_difference")} if true is not None else row
+
+
+def _group_effect(
+    rows: pd.DataFrame, numeric: list[str], treated: np.ndarray
+) -> tuple[Effect, pd.DataFrame, int] | None:
+    """AIPW ATT of ``treated`` (a boolean per row; the others are the comparison) within ``rows``."""
+    t_all = treated.astype(float)
+    if t_all.sum() < MIN_GROUP or (1 - t_all).sum() < MIN_GROUP:
+        return None
+    design = design_matrix(rows, numeric, CATEGORICAL)
+    keep = common_support(t_all, expit(design.matrix @ logistic_fit(t_all, design.matrix)))
+    kept = rows[keep]
+    t = t_all[keep]
+    if t.sum() < MIN_GROUP or (1 - t).sum() < MIN_GROUP:
+        return None
+    design = design_matrix(kept, numeric, CATEGORICAL)
+    effect = aipw_att(kept[SUBGROUP_OUTCOME].to_numpy(dtype=float), t, design.matrix, kept["family"].to_numpy())
+    return effect, kept[t == 1], int((t == 0).sum())
+
+
+def for_whom_and_which_help(
+    frame: pd.DataFrame, truth: pd.DataFrame | None = None, advance: Callable[[str], None] | None = None
+) -> list[dict]:
+    """Step-down's effect on re-referral within 12 months in each pre-stated subgroup, and of
+    each early help service type (a step-down whose early help included it) against closure
+    with no early help. Groups too small to estimate are left out (and so not counted)."""
+    data, numeric = covariates(frame)
+    stepped = data["stepped_down"].to_numpy(dtype=bool)
+    rows: list[dict] = []
+    for dimension, labels in subgroup_columns(data).items():
+        found = []
+        for label in sorted(labels.unique()):
+            members = (labels == label).to_numpy()
+            estimated = _group_effect(data[members], numeric, stepped[members])
+            if estimated is not None:
+                found.append((f"{dimension}={label}", *estimated))
+        for subgroup, effect, treated_rows, n_comparison in found:
+            true = None if truth is None else true_effects(treated_rows, truth, SUBGROUP_OUTCOME)
+            rows.append(
+                _adjusted_row(FOR_WHOM_ANALYSIS, subgroup, effect, len(found), len(treated_rows), n_comparison, true)
+            )
+        if advance is not None:
+            advance(f"for whom: {dimension}")
+    services = data["services"].fillna("").str.split("|")
+    kinds = sorted({kind for listed in services for kind in listed if kind})
+    found = []
+    for kind in kinds:
+        received = services.map(lambda listed, k=kind: k in listed).to_numpy(dtype=bool)
+        # A step-down with this service against closures with no early help.
+        members = received | ~stepped
+        estimated = _group_effect(data[members], numeric, received[members])
+        if estimated is not None:
+            found.append((f"service_type={kind}", *estimated))
+    for subgroup, effect, treated_rows, n_comparison in found:
+        true = None if truth is None else true_effects(treated_rows, truth, SUBGROUP_OUTCOME)
+        rows.append(
+            _adjusted_row(WHICH_HELP_ANALYSIS, subgroup, effect, len(found), len(treated_rows), n_comparison, true)
+        )
+    if advance is not None:
+        advance("which help")
+    return rows

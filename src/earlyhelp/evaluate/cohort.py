@@ -15,7 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from earlyhelp.engine import Engine
-from earlyhelp.journeys import days_after, is_closed_after_assessment, step_downs_sql, within_follow_up
+from earlyhelp.journeys import (
+    days_after,
+    is_closed_after_assessment,
+    is_stepped_down,
+    step_downs_sql,
+    within_follow_up,
+)
 from earlyhelp.spec import codes
 
 TWO_YEARS_DAYS = 730
@@ -26,6 +32,7 @@ TABLES = (
     "referrals",
     "assessments",
     "early_help_episodes",
+    "early_help_services",
     "cin_plans",
     "cp_plans",
     "looked_after_episodes",
@@ -148,11 +155,34 @@ ORDER BY b.la_code, b.referral_id
 """
 
 
+def step_down_services_sql() -> str:
+    """One row per step-down and service type of the early help it went to ("which help"),
+    over the registered table ``_step_downs``. Joined in Python, so no engine-specific
+    string aggregation is needed."""
+    return f"""SELECT DISTINCT b.la_code, b.referral_id, s.service_type
+    FROM _step_downs b
+    JOIN early_help_episodes e ON e.la_code = b.la_code AND e.child_id = b.child_id
+    JOIN early_help_services s ON s.la_code = e.la_code AND s.episode_id = e.episode_id
+    WHERE b.stepped_down AND {is_stepped_down("b.closure_date", "e")}"""
+
+
 def build_cohort(engine: Engine, data: Path | str) -> pd.DataFrame:
     """Register ``data`` on ``engine`` and return the cohort, one row per closure after assessment."""
     engine.register_ehld(data, list(TABLES))
     engine.materialize("_step_downs", step_downs_sql(_closures_sql(), keep=_KEEP))
     frame = engine.sql(cohort_sql()).to_pandas()
+    services = engine.sql(step_down_services_sql()).to_pandas()
+    if services.empty:
+        frame["services"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    else:
+        listed = (
+            services.sort_values("service_type")
+            .groupby(["la_code", "referral_id"])["service_type"]
+            .agg("|".join)
+            .rename("services")
+            .reset_index()
+        )
+        frame = frame.merge(listed, on=["la_code", "referral_id"], how="left")
     for column in ("stepped_down", "re_referral_12m", "re_referral_24m", "escalation_12m", "followed_24m"):
         frame[column] = frame[column].astype(bool)
     return frame

@@ -52,6 +52,13 @@ from earlyhelp.synth.settings import SCALES
     "not-in-need, CIN plan and CP plan decisions, recorded in truth/thresholds.csv. 0 plants none.",
 )
 @click.option(
+    "--effects",
+    "effects_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Planted effects from a JSON or TOML file shaped like truth/effects.json (step_down, "
+    "step_down_selection, spend, service_types, partner_outcomes, thresholds); what it leaves out stays default.",
+)
+@click.option(
     "--force", is_flag=True, help="Write into a folder that holds other files (its EHLD tables are replaced)."
 )
 def synth(
@@ -63,6 +70,7 @@ def synth(
     check_dir: Path | None,
     no_identity_faults: bool,
     threshold_sigma: float,
+    effects_file: Path | None,
     force: bool,
 ) -> None:
     """Write every EHLD table of a synthetic population calibrated to real England, plus truth/.
@@ -73,6 +81,7 @@ def synth(
       earlyhelp synth --out england --scale england --years 201516:201920 --seed 1
       earlyhelp synth --check england
       earlyhelp synth --out clean --no-identity-faults
+      earlyhelp synth --out stronger --scale region --effects benchmarks/effects/stronger_reversed.json
     """
     if check_dir is not None:
         if out is not None:
@@ -98,6 +107,13 @@ def synth(
     settings = settings_for(scale, years, seed)
     if no_identity_faults:
         settings = settings.with_changes(identity_faults=NO_IDENTITY_FAULTS)
+    if effects_file is not None:
+        from earlyhelp.synth.effects_file import apply_effects, read_effects
+
+        document = read_effects(effects_file)
+        if threshold_sigma > 0 and ({"thresholds", "threshold"} & set(document)):
+            raise UsageError("Give LA thresholds either with --threshold-sigma or in the --effects file, not both.")
+        settings = apply_effects(settings, document, source=f"--effects {effects_file.name}")
     if threshold_sigma > 0:
         settings = settings.with_changes(threshold=ThresholdEffect(la_sigma=threshold_sigma))
     started = time.perf_counter()

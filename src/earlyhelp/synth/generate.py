@@ -20,7 +20,7 @@ from earlyhelp.synth.identities import make_identity_records
 from earlyhelp.synth.rates import build_rates
 from earlyhelp.synth.settings import SynthSettings, parse_years
 from earlyhelp.synth.settings import scale as scale_named
-from earlyhelp.synth.simulate import Journeys, day_number, day_of, planted_thresholds, simulate
+from earlyhelp.synth.simulate import EPOCH, Journeys, day_number, day_of, planted_thresholds, simulate
 from earlyhelp.synth.ssda903 import episode_details, motherhood
 from earlyhelp.synth.tables import TableBuilder, build, dates, ids, reference_tables
 
@@ -134,7 +134,7 @@ def generate(
     effects["years"] = f"{periods.time_period(settings.first_year)}:{periods.time_period(settings.last_year)}"
     effects["seed"] = settings.seed
     (out / "truth" / "effects.json").write_text(json.dumps(effects, indent=2, sort_keys=True) + "\n")
-    if settings.threshold.la_sigma > 0:
+    if settings.threshold.is_planted:
         _write_threshold_truth(out / "truth" / "thresholds.csv", settings, rates.la_codes)
     timings["total"] = time.perf_counter() - clock
     log.info("synth timings: %s", {k: round(v, 1) for k, v in timings.items()})
@@ -338,6 +338,7 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     people, la_records, child_truth = _people(journeys, builder, children, number)
     keep("truth/children", child_truth)
     del builder, step_truth, child_truth, children
+    stepped_down_on = _first_step_down_day(journeys) if settings.partner_outcomes.is_planted else None
     journeys.drop_events()
     pa.default_memory_pool().release_unused()
     identifiers, truth = make_identity_records(
@@ -352,7 +353,7 @@ def _part_job(job: tuple) -> tuple[dict[str, pa.Table], dict[str, float]]:
     keep("person_identifiers", identifiers)
     del identifiers
     for name, table in _partner_outcomes(
-        journeys, truth, settings, period_start, np.random.default_rng([seed, 4, number])
+        journeys, truth, settings, period_start, np.random.default_rng([seed, 4, number]), stepped_down_on
     ).items():
         keep(name, table)
     keep("truth/person_records", truth)
@@ -455,10 +456,36 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[position] == values
 
 
+def _first_step_down_day(journeys: Journeys) -> np.ndarray:
+    """Per true person, the closure day of their first step-down to early help (-1 if none)."""
+    k = journeys.children
+    n_persons = int(k["person"].max()) + 1 if len(k["person"]) else 0
+    t, r = journeys.step_down_truth, journeys.referrals
+    order = np.argsort(r["index"])
+    row = order[np.searchsorted(r["index"], t["ref"][t["stepped"].astype(bool)], sorter=order)]
+    person = k["person"][r["child"][row]]
+    closure = r["closure"][row].astype(np.int64)
+    first = np.full(n_persons, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, person, closure)
+    return np.where(first == np.iinfo(np.int64).max, -1, first)
+
+
 def _partner_outcomes(
-    journeys: Journeys, truth: pa.Table, settings: SynthSettings, period_start: int, rng: np.random.Generator
+    journeys: Journeys,
+    truth: pa.Table,
+    settings: SynthSettings,
+    period_start: int,
+    rng: np.random.Generator,
+    stepped_down_on: np.ndarray | None = None,
 ) -> dict[str, pa.Table]:
-    """Attendance, health and police events for the partner records, driven by latent risk."""
+    """Attendance, health and police events for the partner records, driven by latent risk and,
+    when planted (``settings.partner_outcomes``), by step-down: in the 12 months after a person's
+    first step-down their emergency attendances and police notifications come at the planted rate
+    ratio (thinned, or topped up, from a stream of their own), and in the school year that holds
+    the middle of those 12 months (1 September to 31 August) their chance of missing a session is
+    multiplied by the planted ratio."""
+    planted = settings.partner_outcomes
+    side_rng = rng.spawn(1)[0] if stepped_down_on is not None else None
     k = journeys.children
     n_persons = int(k["person"].max()) + 1 if len(k["person"]) else 0
     risk = np.zeros(n_persons, dtype=np.float64)
@@ -487,7 +514,16 @@ def _partner_outcomes(
     rec = np.concatenate(rows_rec)
     year = np.concatenate(rows_year)
     possible = 380 - rng.integers(0, 40, len(rec))
-    absence = np.clip(0.045 * np.exp(0.45 * risk[person[rec]]), 0.0, 0.7)
+    absence = 0.045 * np.exp(0.45 * risk[person[rec]])
+    if stepped_down_on is not None:
+        middle = stepped_down_on[person[rec]] + 182
+        middle_year = (EPOCH + middle.astype("timedelta64[D]")).astype("datetime64[M]").astype(np.int64)
+        # Months since 1970-01: the school year starting in September of year Y holds months
+        # (Y - 1970) * 12 + 8 .. + 19.
+        school_year_of_middle = (middle_year - 8) // 12 + 1970
+        affected = (stepped_down_on[person[rec]] >= 0) & (school_year_of_middle == year)
+        absence = np.where(affected, absence * planted.school_absence_rr, absence)
+    absence = np.clip(absence, 0.0, 0.7)
     out["school_attendance"] = build(
         "school_attendance",
         {
@@ -499,14 +535,23 @@ def _partner_outcomes(
     )
 
     span_years = (extract - period_start) / 365.25
-    for name, source, base, types in (
+    for name, source, base, types, ratio, planted_type in (
         (
             "health_events",
             "health",
             0.10,
             {"emergency_attendance": 0.7, "injury_admission": 0.15, "mental_health_referral": 0.15},
+            planted.emergency_attendance_rr,
+            "emergency_attendance",
         ),
-        ("police_notifications", "police", 0.35, {"domestic_abuse": 0.55, "missing_episode": 0.25, "arrest": 0.20}),
+        (
+            "police_notifications",
+            "police",
+            0.35,
+            {"domestic_abuse": 0.55, "missing_episode": 0.25, "arrest": 0.20},
+            planted.police_notification_rr,
+            None,
+        ),
     ):
         record_id, person = records(source)
         count = rng.poisson(base * span_years * np.exp(0.4 * risk[person] - 0.08))
@@ -514,6 +559,10 @@ def _partner_outcomes(
         day = period_start + (rng.random(len(rep)) * (extract - period_start)).astype(np.int64)
         keys = np.array(list(types))
         kind = keys[rng.choice(len(keys), len(rep), p=np.array(list(types.values())))]
+        if stepped_down_on is not None and side_rng is not None and ratio != 1.0:
+            rep, day, kind = _planted_partner_events(
+                rep, day, kind, person, stepped_down_on, risk, base, types, ratio, planted_type, extract, side_rng
+            )
         order = np.lexsort((day, rep))
         out[name] = build(
             name,
@@ -524,6 +573,40 @@ def _partner_outcomes(
             },
         )
     return out
+
+
+def _planted_partner_events(
+    rep, day, kind, person, stepped_down_on, risk, base, types, ratio, planted_type, extract, rng
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events with step-down's planted rate ratio in the 12 months after it: of the event type
+    ``planted_type`` (all types when None), each one there is kept with chance ``ratio`` (below
+    1), or extra ones are added at (ratio - 1) times the person's rate (above 1)."""
+    share = 1.0 if planted_type is None else types[planted_type]
+    after = stepped_down_on[person[rep]]
+    window = (after >= 0) & (day > after) & (day <= after + 365)
+    if planted_type is not None:
+        window &= kind == planted_type
+    if ratio < 1.0:
+        keep = ~window | (rng.random(len(rep)) < ratio)
+        rep, day, kind = rep[keep], day[keep], kind[keep]
+    else:
+        stepped = np.flatnonzero(stepped_down_on[person] >= 0)
+        start = stepped_down_on[person[stepped]]
+        days_in = np.clip(extract - start, 0, 365)
+        extra = rng.poisson(
+            (ratio - 1.0) * share * base * days_in / 365.25 * np.exp(0.4 * risk[person[stepped]] - 0.08)
+        )
+        new_rep = np.repeat(stepped, extra)
+        new_day = np.repeat(start, extra) + 1 + (rng.random(len(new_rep)) * np.repeat(days_in, extra)).astype(np.int64)
+        keys = np.array(list(types))
+        if planted_type is None:
+            new_kind = keys[rng.choice(len(keys), len(new_rep), p=np.array(list(types.values())))]
+        else:
+            new_kind = np.full(len(new_rep), planted_type)
+        rep = np.concatenate([rep, new_rep])
+        day = np.concatenate([day, np.minimum(new_day, extract)])
+        kind = np.concatenate([kind, new_kind.astype(kind.dtype)])
+    return rep, day, kind
 
 
 def _step_down_truth(journeys: Journeys, builder: TableBuilder) -> tuple[pa.Table, dict]:
@@ -544,6 +627,13 @@ def _step_down_truth(journeys: Journeys, builder: TableBuilder) -> tuple[pa.Tabl
             "escalation_rr": pa.array(t["rr_esc"][keep].astype(np.float64)),
             "primary_need": pa.array(t["need"][keep].astype(str)),
             "idaci_decile": pa.array(t["decile"][keep].astype(np.int64)),
+            # The exact chance of each outcome with and without step-down (simulate.py,
+            # _re_referral_truth): the true ATT is the mean of the difference over the treated.
+            "p_re_referral_12m_stepped_down": pa.array(t["p12_1"][keep].astype(np.float64)),
+            "p_re_referral_12m_not_stepped_down": pa.array(t["p12_0"][keep].astype(np.float64)),
+            "p_re_referral_24m_stepped_down": pa.array(t["p24_1"][keep].astype(np.float64)),
+            "p_re_referral_24m_not_stepped_down": pa.array(t["p24_0"][keep].astype(np.float64)),
+            "main_service": pa.array(t["service"][keep].astype(str), mask=t["service"][keep] == ""),
         }
     )
     stepped = t["stepped"][keep].astype(bool)

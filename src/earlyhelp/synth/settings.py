@@ -112,6 +112,57 @@ class ThresholdEffect:
     to the published LA rates)."""
 
     la_sigma: float = 0.0
+    # Per-LA shifts given by the user (ONS code -> log-odds), instead of drawn ones; LAs not
+    # named get 0. Set from an effects file (``thresholds.planted``).
+    planted: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_planted(self) -> bool:
+        return self.la_sigma > 0 or any(value != 0 for value in self.planted.values())
+
+
+@dataclass(frozen=True)
+class StepDownSelection:
+    """How children are chosen for step-down: the odds rise by exp(``latent_risk``) per unit of the
+    child's latent risk (unrecorded, truth/children.latent_risk), which confounds any comparison
+    that cannot see it. ``share`` is the base chance. Defaults: what synthetic England has always
+    done; they are written to effects.json only when changed."""
+
+    latent_risk: float = 0.3
+    # Centres exp(latent_risk * risk) so that the mean chance stays near ``share``.
+    centring: float = -0.045
+
+
+@dataclass(frozen=True)
+class ServiceTypeEffect:
+    """Planted effects of the early help service a stepped-down family mainly receives.
+
+    ``re_referral_rr``: service type -> risk ratio multiplying the step-down risk ratios (12 and
+    24 months) when that is the family's main service; ``mix``: the shares with which main
+    services are drawn for step-downs (a type with no effect listed has ratio 1). Empty (the
+    default) plants nothing and draws nothing."""
+
+    re_referral_rr: dict[str, float] = field(default_factory=dict)
+    mix: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_planted(self) -> bool:
+        return bool(self.re_referral_rr)
+
+
+@dataclass(frozen=True)
+class PartnerOutcomeEffect:
+    """Planted effects of step-down on the linked partner outcomes in the 12 months after the
+    closure: rate ratios on sessions of school missed, emergency attendances and police
+    notifications. 1 (the default) plants nothing."""
+
+    school_absence_rr: float = 1.0
+    emergency_attendance_rr: float = 1.0
+    police_notification_rr: float = 1.0
+
+    @property
+    def is_planted(self) -> bool:
+        return any(value != 1.0 for value in asdict(self).values())
 
 
 @dataclass(frozen=True)
@@ -171,6 +222,9 @@ class SynthSettings:
     spend: SpendEffect = field(default_factory=SpendEffect)
     behaviour: Behaviour = field(default_factory=Behaviour)
     threshold: ThresholdEffect = field(default_factory=ThresholdEffect)
+    selection: StepDownSelection = field(default_factory=StepDownSelection)
+    service_types: ServiceTypeEffect = field(default_factory=ServiceTypeEffect)
+    partner_outcomes: PartnerOutcomeEffect = field(default_factory=PartnerOutcomeEffect)
     # Overrides of synth.identities.FaultRates for the identity records (e.g. NO_IDENTITY_FAULTS
     # for records with no planted typos, swaps or missing values).
     identity_faults: dict[str, FaultRateOverride] = field(default_factory=dict)
@@ -185,9 +239,15 @@ class SynthSettings:
             "behaviour": asdict(self.behaviour),
             "identity_faults": dict(self.identity_faults),
         }
-        # Only when planted, so that the default effects.json is unchanged.
-        if self.threshold.la_sigma > 0:
+        # Only when planted or changed, so that the default effects.json is unchanged.
+        if self.threshold.is_planted:
             document["threshold"] = asdict(self.threshold)
+        if self.selection != StepDownSelection():
+            document["step_down_selection"] = asdict(self.selection)
+        if self.service_types.is_planted:
+            document["service_types"] = asdict(self.service_types)
+        if self.partner_outcomes.is_planted:
+            document["partner_outcomes"] = asdict(self.partner_outcomes)
         return document
 
 

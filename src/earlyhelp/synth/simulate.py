@@ -288,6 +288,8 @@ class Journeys:
     start_day: int
     extract_day: int
     notes: dict = field(default_factory=dict)
+    # Step-down episodes' main service (episode index -> service type), when planted.
+    early_help_main_service: dict[str, np.ndarray] = field(default_factory=dict)
 
     def drop_events(self) -> None:
         """Free the event arrays once the tables are written (children are still needed)."""
@@ -300,6 +302,7 @@ class Journeys:
             "cla",
             "early_help",
             "step_down_truth",
+            "early_help_main_service",
         ):
             setattr(self, name, {})
 
@@ -353,7 +356,15 @@ class JourneySimulator:
         self.cp = Columns("ref", "start", "end", "category", "previous")
         self.cla = Columns("child", "la", "start", "rne", "legal", "need", "placement", "end", "ceased")
         self.eh = Columns("child", "la", "family", "request", "start", "end", "source", "lead", "level", "end_reason")
-        self.truth_step = Columns("ref", "stepped", "rr12", "rr24", "rr_esc", "need", "decile")
+        self.truth_step = Columns(
+            "ref", "stepped", "rr12", "rr24", "rr_esc", "need", "decile", "service", "p12_1", "p12_0", "p24_1", "p24_0"
+        )
+        # The main early help service of each step-down, when service effects are planted: drawn
+        # from a stream of its own, so the journeys' stream (and default output) is untouched.
+        self.service_rng = rng.spawn(1)[0] if settings.service_types.is_planted else None
+        self.eh_service = Columns("episode", "service")
+        self.n_eh = 0
+        self.month_end = 0
         self.n_referrals = 0
         # National early help reach (%): Action for Children's 3.1% in 2015-16 rising to 4.3% in
         # 2019-20, linear in between, flat after; a little lower in the years before.
@@ -382,7 +393,7 @@ class JourneySimulator:
         or, with planted thresholds, one intercept for all LAs simulated together at their mean
         rate over ``rows``, so that LAs differ only by case mix and the planted shift (the known
         answer the threshold index is checked against)."""
-        if self.s.threshold.la_sigma <= 0:
+        if not self.s.threshold.is_planted:
             return _calibrated(target, weight, la, rows, self.n_la)
         pooled = np.array([target[la[rows]].mean() if rows.any() else target.mean()])
         return _calibrated(pooled, weight, np.zeros_like(la), rows, 1)
@@ -538,6 +549,9 @@ class JourneySimulator:
         days_in = end - start
         fy = int(self._fy_of_day(np.array([start]))[0])
         k = self.kids.view()
+        # A referral scheduled for this month from now on is never taken up (this month's
+        # bucket has been read): the exact truth of step-down needs to know.
+        self.month_end = end
 
         # Scheduled referrals that still apply.
         if self.pending[m]:
@@ -659,7 +673,10 @@ class JourneySimulator:
 
         # --- below the threshold: step down into early help?
         m_la = self.r.eh_reach_multiplier[la]
-        p_step = np.clip(b.step_down_share * np.sqrt(m_la) * np.exp(0.3 * risk - 0.045), 0.0, 0.9)
+        selection = self.s.selection
+        p_step = np.clip(
+            b.step_down_share * np.sqrt(m_la) * np.exp(selection.latent_risk * risk + selection.centring), 0.0, 0.9
+        )
         stepped = nin & (rng.random(n) < p_step)
         reason[stepped & (rng.random(n) < b.step_down_recorded_rc9)] = 8  # RC9
 
@@ -807,16 +824,11 @@ class JourneySimulator:
         rr12 = np.minimum(1 - (1 - se.re_referral_rr_12m) * benefit, 1.0)
         rr24 = np.minimum(1 - (1 - se.re_referral_rr_24m) * benefit, 1.0)
         rr_esc = np.minimum(1 - (1 - se.escalation_rr) * benefit, 1.0)
-        closed_assessed = nin
-        self.truth_step.append(
-            ref=ref_index[closed_assessed],
-            stepped=stepped[closed_assessed],
-            rr12=rr12[closed_assessed],
-            rr24=rr24[closed_assessed],
-            rr_esc=rr_esc[closed_assessed],
-            need=need[closed_assessed],
-            decile=decile[closed_assessed],
-        )
+        service = np.full(n, "", dtype=object)
+        if self.service_rng is not None:
+            service, service_rr = self._main_services(n)
+            rr12 = rr12 * service_rr
+            rr24 = rr24 * service_rr
 
         # --- next referral
         base = np.where(
@@ -829,12 +841,33 @@ class JourneySimulator:
             ),
         )
         scale = np.exp(0.45 * risk + 0.05 * (5.5 - decile) - 0.1)[:, None]
-        probs = base * scale
-        probs[stepped, 0] *= rr12[stepped]
-        probs[stepped, 1] *= rr24[stepped]
-        probs = np.clip(probs, 0, 0.95)
-        total = probs.sum(axis=1)
-        probs = np.where(total[:, None] > 0.97, probs / total[:, None] * 0.97, probs)
+        untreated = base * scale
+        treated = untreated.copy()
+        treated[:, 0] *= rr12
+        treated[:, 1] *= rr24
+        untreated, treated = _capped(untreated), _capped(treated)
+        probs = np.where(stepped[:, None], treated, untreated)
+        closed_assessed = np.flatnonzero(nin)
+        p12, p24 = self._re_referral_truth(
+            child[closed_assessed],
+            closure[closed_assessed],
+            k["birth"][child[closed_assessed]],
+            (treated[closed_assessed], untreated[closed_assessed]),
+        )
+        self.truth_step.append(
+            ref=ref_index[closed_assessed],
+            stepped=stepped[closed_assessed],
+            rr12=rr12[closed_assessed],
+            rr24=rr24[closed_assessed],
+            rr_esc=rr_esc[closed_assessed],
+            need=need[closed_assessed],
+            decile=decile[closed_assessed],
+            service=service[closed_assessed],
+            p12_1=p12[0],
+            p12_0=p12[1],
+            p24_1=p24[0],
+            p24_0=p24[1],
+        )
         self.kids.a["escalation_rr"][child[stepped]] = rr_esc[stepped]
         still = (closure <= self.extract_day) & ~(cla & (cla_end >= birthday18))
         # A child adopted (E11, E12), who died (E2) or was found by an age assessment to be an
@@ -858,6 +891,9 @@ class JourneySimulator:
         )
         eh_children = stepped | step_after_cin
         eh_start = closure + rng.integers(0, 29, n)
+        if self.service_rng is not None:
+            stepped_episodes = self.n_eh + np.flatnonzero(stepped[eh_children])
+            self.eh_service.append(episode=stepped_episodes, service=service[stepped & eh_children])
         self._early_help(
             child[eh_children],
             la[eh_children],
@@ -866,6 +902,73 @@ class JourneySimulator:
             request=closure[eh_children],
             stepped_up_on=next_day[eh_children],
         )
+
+    def _main_services(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each closure's main early help service were it stepped down (drawn for every closure
+        from the service stream, so that the truth has an effect for every one) and its ratio."""
+        from earlyhelp.synth.tables import SERVICES_BY_SOURCE
+
+        planted = self.s.service_types
+        mix = planted.mix or {name: 1.0 for name in SERVICES_BY_SOURCE["csc_step_down"]}
+        assert self.service_rng is not None
+        service = _choice(self.service_rng, mix, n).astype(object)
+        names, index = np.unique(service.astype(str), return_inverse=True)
+        ratio = np.array([planted.re_referral_rr.get(str(name), 1.0) for name in names], dtype=float)
+        return service, ratio[index] if n else np.ones(0)
+
+    def _re_referral_truth(
+        self, child: np.ndarray, closure: np.ndarray, birth: np.ndarray, arms: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """The exact chance of a new referral of this record 1..365 and 1..730 days after each
+        closure, stepped down and not (``arms``: the (p12, p24, later) rows of each).
+
+        It follows the simulation step by step: the closure's own next referral comes after a gap
+        of 1 + floor(364 U^1.6) days in the first year and 366 + floor(365 U) in the second; it
+        is lost if the family moves LA (a new record), if it falls in the month being simulated
+        (whose bucket has been read), after the extract, or within 30 days of the 18th birthday.
+        A referral already scheduled by an earlier journey inside the window makes it certain.
+        Not modelled: a no-further-action re-referral on days 364-365 (or 729-730) dated on to the
+        Monday after a weekend can leave the window (under 0.05% of re-referrals)."""
+        stay = 1.0 - self.b.move_la_share if self.n_la > 1 else 1.0
+        age_limit = np.ceil(18 * YEAR_DAYS - 30 - (closure - birth)).astype(np.int64) - 1
+        last = np.minimum(age_limit, self.extract_day - closure)
+        first = np.maximum(1, self.month_end - closure)
+
+        def first_year(gap: np.ndarray) -> np.ndarray:
+            return np.clip(np.maximum(gap, 0) / 364.0, 0.0, 1.0) ** 0.625
+
+        share_1 = np.maximum(first_year(np.minimum(last, 364)) - first_year(first - 1), 0.0)
+        share_2 = np.maximum(np.minimum(last, 730) - np.maximum(first, 366) + 1, 0) / 365.0
+        other_12, other_24 = self._already_scheduled(child, closure, age_limit)
+        p12 = tuple(np.where(other_12, 1.0, stay * arm[:, 0] * share_1) for arm in arms)
+        p24 = tuple(np.where(other_24, 1.0, stay * (arm[:, 0] * share_1 + arm[:, 1] * share_2)) for arm in arms)
+        return (p12[0], p12[1]), (p24[0], p24[1])
+
+    def _already_scheduled(
+        self, child: np.ndarray, closure: np.ndarray, age_limit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Whether a referral scheduled earlier (by another journey) will come 1..365 and 1..730
+        days after the closure, before the 18th birthday's cut-off."""
+        within_12 = np.zeros(len(child), dtype=bool)
+        within_24 = np.zeros(len(child), dtype=bool)
+        if len(child) == 0:
+            return within_12, within_24
+        order = np.argsort(child, kind="stable")
+        sorted_child = child[order]
+        current = int(self._month_of_day(np.array([self.month_end - 1]))[0])
+        for bucket in self.pending[current + 1 : current + 26]:
+            for scheduled_child, scheduled_day, _ in bucket:
+                position = np.searchsorted(sorted_child, scheduled_child)
+                found = position < len(sorted_child)
+                found[found] = sorted_child[position[found]] == scheduled_child[found]
+                if not found.any():
+                    continue
+                row = order[position[found]]
+                gap = scheduled_day[found] - closure[row]
+                ok = (gap >= 1) & (gap <= age_limit[row])
+                within_12[row[ok & (gap <= 365)]] = True
+                within_24[row[ok & (gap <= 730)]] = True
+        return within_12, within_24
 
     def _factors(self, need: np.ndarray) -> np.ndarray:
         """One to three distinct assessment factors typical of the primary need."""
@@ -988,6 +1091,7 @@ class JourneySimulator:
             has_request = rng.random(n) < 0.9
             request = np.where(has_request, start - rng.gamma(1.5, 12, n).astype(np.int64), -1)
         level = np.where(start >= day_of(2024, 4, 1), "family_help", "targeted_early_help")
+        self.n_eh += n
         self.eh.append(
             child=child,
             la=la,
@@ -1057,7 +1161,15 @@ class JourneySimulator:
             start_day=self.start_day,
             extract_day=self.extract_day,
             notes={"burn_in_years": b.burn_in_years},
+            early_help_main_service=self.eh_service.finish() if self.service_rng is not None else {},
         )
+
+
+def _capped(probs: np.ndarray) -> np.ndarray:
+    """Next-referral chances (12, 24 months, later) capped at 0.95 each and 0.97 in all."""
+    probs = np.clip(probs, 0, 0.95)
+    total = probs.sum(axis=1)
+    return np.where(total[:, None] > 0.97, probs / total[:, None] * 0.97, probs)
 
 
 def _calibrated(target: np.ndarray, weight: np.ndarray, la: np.ndarray, rows: np.ndarray, n_la: int) -> np.ndarray:
@@ -1086,6 +1198,8 @@ def planted_thresholds(settings: SynthSettings, la_codes: list[str]) -> np.ndarr
     planted. Drawn over the whole panel from its own stream of the seed, so an LA's shift does not
     depend on the scale and the journeys' random stream is untouched."""
     sigma = settings.threshold.la_sigma
+    if settings.threshold.planted:
+        return np.array([float(settings.threshold.planted.get(code, 0.0)) for code in la_codes])
     if sigma <= 0:
         return np.zeros(len(la_codes))
     all_codes = list(reference.local_authorities()["la_code"])

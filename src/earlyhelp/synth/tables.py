@@ -262,6 +262,8 @@ class TableBuilder:
         services = self._services(
             la_code, episode_id, e["source"][keep].astype(str), e["lead"][keep].astype(str), start, end, open_
         )
+        if self.j.early_help_main_service:
+            services = self._main_service_only(services, episode, episode_id)
         goals = self._goals(la_code, episode_id, episode, end_reason, open_)
         return episodes, services, goals
 
@@ -294,6 +296,30 @@ class TableBuilder:
                 "end_date": dates(s_end, open_[rep] | (s_end > self.extract)),
             },
         )
+
+    def _main_service_only(self, services: pa.Table, episode: np.ndarray, episode_id: pa.Array) -> pa.Table:
+        """With planted service effects, a step-down episode's services are its main service
+        alone (the first row drawn for it, retyped), so "which help" has one answer per family."""
+        planted = self.j.early_help_main_service
+        main = np.full(len(episode), "", dtype=object)
+        position = np.searchsorted(episode, planted["episode"])
+        inside = position < len(episode)
+        inside[inside] = episode[position[inside]] == planted["episode"][inside]
+        main[position[inside]] = planted["service"][inside]
+        row_episode = pc.index_in(services.column("episode_id"), value_set=episode_id).to_numpy(zero_copy_only=False)
+        first = np.ones(len(row_episode), dtype=bool)
+        first[1:] = row_episode[1:] != row_episode[:-1]
+        has_main = main[row_episode] != ""
+        services = services.set_column(
+            services.schema.get_field_index("service_type"),
+            "service_type",
+            pa.array(
+                np.where(
+                    has_main, main[row_episode], services.column("service_type").to_numpy(zero_copy_only=False)
+                ).astype(str)
+            ),
+        )
+        return services.filter(pa.array(first | ~has_main))
 
     def _goals(self, la_code, episode_id, episode, end_reason, open_) -> pa.Table:
         rng = self.rng
