@@ -30,7 +30,16 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from earlyhelp.web import access
 from earlyhelp.web.access import Principal
-from earlyhelp.web.auth import SignIn, audit, new_csrf_token, principal, same_token
+from earlyhelp.web.auth import (
+    SignIn,
+    audit,
+    end_session,
+    new_csrf_token,
+    principal,
+    same_token,
+    session_user,
+    start_session,
+)
 from earlyhelp.web.database import make_engine, migrate, session_factory
 from earlyhelp.web.models import AuditEvent, Finding, Submission, User
 from earlyhelp.web.results import la_name, read_dashboard
@@ -70,12 +79,14 @@ def _environment() -> Environment:
 
 def signed_in(request: Request) -> Principal:
     """The signed-in user (a route dependency); :class:`SignInRequired` without a valid session."""
-    user_id = request.session.get("user_id")
-    if user_id is None:
+    token = request.session.get("session")
+    if not isinstance(token, str) or not token:
         raise SignInRequired
+    # The server-side row, not the cookie's signature, decides: a session signed out (or of a
+    # user since disabled) is refused even when a copy of its cookie is replayed.
     with request.app.state.sessions() as session:
-        user = session.get(User, int(user_id))
-        if user is None or not user.active:
+        user = session_user(session, token)
+        if user is None:
             request.session.clear()
             raise SignInRequired
         found = principal(user)
@@ -204,7 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # ------------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse)
     def start(request: Request) -> Response:
-        target = "/home" if request.session.get("user_id") else "/sign-in"
+        target = "/home" if request.session.get("session") else "/sign-in"
         return RedirectResponse(target, status_code=303)
 
     @app.get("/sign-in", response_class=HTMLResponse)
@@ -214,18 +225,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # argon2 is slow and memory-hungry by design: a few checks at a time, off the event loop.
     password_checks = threading.BoundedSemaphore(2)
 
-    def check_credentials(username: str, password: str, client: str) -> int | str:
-        """The user's id, or "locked" or "failed"; audited either way."""
+    def check_credentials(username: str, password: str, client: str) -> tuple[str, str]:
+        """("ok", the new session's token), or ("locked" or "failed", ""); audited either way."""
         with password_checks, sessions.begin() as session:
             if sign_in_checker.locked(session, username, client):
                 audit(session, "sign-in", None, outcome="locked")
-                return "locked"
+                return "locked", ""
             user = sign_in_checker.check(session, username, password, client)
             if user is None:
                 audit(session, "sign-in", None, outcome="failed")
-                return "failed"
+                return "failed", ""
             audit(session, "sign-in", user.id)
-            return user.id
+            return "ok", start_session(session, user.id, settings.session_hours)
 
     @app.post("/sign-in", response_class=HTMLResponse)
     async def sign_in(request: Request) -> Response:
@@ -240,7 +251,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             errors.append(("password", "Enter your password"))
         if errors:
             return render(request, "sign_in.html", status_code=400, errors=errors, username=username)
-        outcome = await run_in_threadpool(check_credentials, username, password, client)
+        outcome, token = await run_in_threadpool(check_credentials, username, password, client)
         if outcome == "locked":
             return render(
                 request,
@@ -249,8 +260,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 errors=[("username", "There have been too many attempts to sign in. Wait 15 minutes and try again")],
                 username=username,
             )
-        user_id = outcome if isinstance(outcome, int) else None
-        if user_id is None:
+        if outcome != "ok":
             return render(
                 request,
                 "sign_in.html",
@@ -260,7 +270,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         # A fresh session on sign-in: nothing from before it (a fixed session id) carries over.
         request.session.clear()
-        request.session["user_id"] = user_id
+        request.session["session"] = token
         request.session["csrf"] = new_csrf_token()
         return RedirectResponse("/home", status_code=303)
 
@@ -268,8 +278,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def sign_out(request: Request, user: SignedIn) -> Response:
         await checked_form(request)
 
+        token = str(request.session.get("session") or "")
+
         def record() -> None:
             with sessions.begin() as session:
+                end_session(session, token)
                 audit(session, "sign-out", user.user_id)
 
         await run_in_threadpool(record)

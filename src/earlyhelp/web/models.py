@@ -111,3 +111,19 @@ class SignInFailure(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     __table_args__ = (Index("ix_sign_in_failures_key_at", "key", "at"),)
+
+
+class UserSession(Base):
+    """A signed-in session, so signing out (or disabling the user) ends it on the server: the
+    cookie carries a random token, this table only its SHA-256, and a cookie whose row is gone
+    is worth nothing even though its signature is still good."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
