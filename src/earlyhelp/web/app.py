@@ -42,7 +42,7 @@ from earlyhelp.web.auth import (
 )
 from earlyhelp.web.database import make_engine, migrate, session_factory
 from earlyhelp.web.models import AuditEvent, Finding, Submission, User
-from earlyhelp.web.results import la_name, read_dashboard
+from earlyhelp.web.results import la_name, read_dashboard, warm_up
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename
 from earlyhelp.web.worker import Worker
@@ -112,6 +112,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.worker_threads:
             worker.start()
+        results = storage.data_dir / "results"
+        published = (
+            {p.name: storage.published(p.name) for p in results.iterdir() if LA_CODE.match(p.name)}
+            if results.exists()
+            else {}
+        )
+        threading.Thread(target=warm_up, args=(published,), name="earlyhelp-warm-up", daemon=True).start()
         try:
             yield
         finally:
