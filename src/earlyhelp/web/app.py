@@ -45,7 +45,7 @@ from earlyhelp.web.models import AuditEvent, Finding, Submission, User
 from earlyhelp.web.results import la_name, read_dashboard, warm_up
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename
-from earlyhelp.web.worker import Worker
+from earlyhelp.web.worker import PARTNER_OUTCOMES, PARTNER_TABLES, Worker
 
 ACCEPTED_SUFFIXES = (".zip", ".xml", ".csv", ".xlsx", ".xlsm", ".ods", ".parquet")
 LA_CODE = re.compile(r"^E\d{8}$")
@@ -353,7 +353,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def submissions(request: Request, la_code: str, user: SignedIn) -> Response:
         la_for(user, la_code, submit=True)
         rows = recent_submissions(la_code)
-        return render(request, "submissions.html", la_code=la_code, name=la_name(la_code), submissions=rows, errors=[])
+        return render(
+            request,
+            "submissions.html",
+            la_code=la_code,
+            name=la_name(la_code),
+            submissions=rows,
+            errors=[],
+            partner_tables=PARTNER_TABLES if user.role == access.PARTNER_SUBMITTER else None,
+        )
 
     def recent_submissions(la_code: str) -> list[Submission]:
         with sessions() as session:
@@ -369,7 +377,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         filename = safe_filename(upload.filename or "upload")
         with sessions.begin() as session:
             submission = Submission(
-                la_code=la_code, user_id=user.user_id, filename=filename, status="storing", stage="Receiving the file"
+                la_code=la_code,
+                user_id=user.user_id,
+                filename=filename,
+                # A partner agency adds its outcomes to the LA's return; it cannot replace the return.
+                kind=PARTNER_OUTCOMES if user.role == access.PARTNER_SUBMITTER else "return",
+                status="storing",
+                stage="Receiving the file",
             )
             session.add(submission)
             session.flush()
@@ -413,6 +427,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 name=la_name(la_code),
                 submissions=rows,
                 errors=errors,
+                partner_tables=PARTNER_TABLES if user.role == access.PARTNER_SUBMITTER else None,
             )
         assert isinstance(upload, UploadFile) and upload.filename
         submission_id = await run_in_threadpool(store_upload, la_code, user, upload)

@@ -50,6 +50,9 @@ class Submission(Base):
     la_code: Mapped[str] = mapped_column(String(9))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     filename: Mapped[str] = mapped_column(String(255))
+    # "return" (an LA's return) or "partner_outcomes" (a partner agency's extract: health,
+    # school and police tables only, added to the LA's loaded return).
+    kind: Mapped[str] = mapped_column(String(20), default="return", server_default="return")
     status: Mapped[str] = mapped_column(String(20), default="queued")
     stage: Mapped[str] = mapped_column(String(200), default="Waiting to start")
     detected_format: Mapped[str] = mapped_column(String(100), default="")
