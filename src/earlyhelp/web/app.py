@@ -45,7 +45,7 @@ from earlyhelp.web.models import AuditEvent, Finding, Submission, User
 from earlyhelp.web.results import la_name, read_dashboard, warm_up
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename
-from earlyhelp.web.worker import PARTNER_OUTCOMES, PARTNER_TABLES, Worker
+from earlyhelp.web.worker import PARTNER_TABLES, Worker
 
 ACCEPTED_SUFFIXES = (".zip", ".xml", ".csv", ".xlsx", ".xlsm", ".ods", ".parquet")
 LA_CODE = re.compile(r"^E\d{8}$")
@@ -192,7 +192,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         la_for(user, la_code, submit=True)
         with sessions() as session:
             submission = session.get(Submission, submission_id)
-        if submission is None or submission.la_code != la_code:
+        if (
+            submission is None
+            or submission.la_code != la_code
+            or not access.may_read_submission(user, la_code, submission.kind)
+        ):
             raise HTTPException(status_code=404)
         return submission
 
@@ -352,7 +356,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/la/{la_code}/submissions", response_class=HTMLResponse)
     def submissions(request: Request, la_code: str, user: SignedIn) -> Response:
         la_for(user, la_code, submit=True)
-        rows = recent_submissions(la_code)
+        rows = recent_submissions(la_code, user)
         return render(
             request,
             "submissions.html",
@@ -363,13 +367,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             partner_tables=PARTNER_TABLES if user.role == access.PARTNER_SUBMITTER else None,
         )
 
-    def recent_submissions(la_code: str) -> list[Submission]:
+    def recent_submissions(la_code: str, user: Principal) -> list[Submission]:
+        query = select(Submission).where(Submission.la_code == la_code)
+        if user.role == access.PARTNER_SUBMITTER:
+            query = query.where(Submission.kind == access.PARTNER_OUTCOMES)
         with sessions() as session:
-            return list(
-                session.scalars(
-                    select(Submission).where(Submission.la_code == la_code).order_by(Submission.id.desc()).limit(50)
-                ).all()
-            )
+            rows = session.scalars(query.order_by(Submission.id.desc()).limit(50)).all()
+        return [row for row in rows if access.may_read_submission(user, la_code, row.kind)]
 
     def store_upload(la_code: str, user: Principal, upload: UploadFile) -> int:
         """Record the submission, keep its file, then queue it: the worker never sees a
@@ -381,7 +385,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 user_id=user.user_id,
                 filename=filename,
                 # A partner agency adds its outcomes to the LA's return; it cannot replace the return.
-                kind=PARTNER_OUTCOMES if user.role == access.PARTNER_SUBMITTER else "return",
+                kind=access.PARTNER_OUTCOMES if user.role == access.PARTNER_SUBMITTER else "return",
                 status="storing",
                 stage="Receiving the file",
             )
@@ -418,7 +422,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
             )
         if errors:
-            rows = await run_in_threadpool(recent_submissions, la_code)
+            rows = await run_in_threadpool(recent_submissions, la_code, user)
             return render(
                 request,
                 "submissions.html",

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from earlyhelp.errors import EarlyhelpError
 from earlyhelp.validate.report import ValidationReport
+from earlyhelp.web.access import PARTNER_OUTCOMES
 from earlyhelp.web.models import Finding, Submission
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename, write_atomically
@@ -392,7 +393,6 @@ class Worker:
             raise Rejected(error.message, format_name=names) from None
 
 
-PARTNER_OUTCOMES = "partner_outcomes"
 PARTNER_TABLES = ("health_events", "school_attendance", "police_notifications")
 PARTNER_FORMATS = (
     "A partner extract is a zip of CSV or Parquet files named after its tables, or one such file, "
