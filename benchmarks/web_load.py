@@ -113,7 +113,8 @@ async def one_user(
             url = posted.headers["location"]
             while True:
                 progress = await timed("progress page", "GET", url)
-                if 'http-equiv="refresh"' not in progress.text:
+                # The progress page refreshes itself through an HTTP Refresh header while checking.
+                if "refresh" not in progress.headers:
                     outcomes.append("accepted" if "Return accepted" in progress.text else "not accepted")
                     return
                 await asyncio.sleep(1.0)

@@ -161,3 +161,94 @@ def test_an_unexpected_fault_is_a_plain_error_page(make_app, monkeypatch):
     assert page.status_code == 500
     assert "Sorry, there is a problem with the service" in page.text
     assert "E06000001-C0001" not in page.text and "RuntimeError" not in page.text
+
+
+def _replay(app, cookie: str, url: str = "/home"):
+    """``url`` fetched by a second browser holding only a copy of another's session cookie."""
+    with TestClient(app) as thief:
+        thief.cookies.set("earlyhelp_session", cookie)
+        return thief.get(url, follow_redirects=False)
+
+
+def test_a_copied_cookie_stops_working_once_its_session_signs_out(make_app):
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a"])
+    with TestClient(app) as client:
+        visitor = Visitor(client)
+        visitor.sign_in("analyst_a")
+        copied = client.cookies["earlyhelp_session"]
+        # The copy works while the session lives (so the refusal below is the sign-out's doing)...
+        assert _replay(app, copied).status_code == 200
+        visitor.get("/home")
+        assert visitor.post("/sign-out", follow_redirects=False).status_code == 303
+        # ...and is sent to sign in after it, on every kind of page.
+        for url in ("/home", f"/la/{LA_A}", f"/la/{LA_A}/submissions"):
+            replayed = _replay(app, copied, url)
+            assert replayed.status_code == 303 and replayed.headers["location"] == "/sign-in", url
+
+
+def test_signing_out_ends_only_that_session(make_app):
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a"])
+    with TestClient(app) as laptop, TestClient(app) as desktop:
+        on_laptop, on_desktop = Visitor(laptop), Visitor(desktop)
+        on_laptop.sign_in("analyst_a")
+        on_desktop.sign_in("analyst_a")
+        on_laptop.get("/home")
+        on_laptop.post("/sign-out")
+        assert laptop.get("/home", follow_redirects=False).status_code == 303
+        assert desktop.get("/home", follow_redirects=False).status_code == 200
+
+
+def test_disabling_a_user_ends_all_their_sessions(make_app, tmp_path, monkeypatch, database_url):
+    from click.testing import CliRunner
+
+    from earlyhelp.web.cli import users
+
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a", "analyst_b"])
+    with TestClient(app) as first, TestClient(app) as second, TestClient(app) as other:
+        Visitor(first).sign_in("analyst_a")
+        Visitor(second).sign_in("analyst_a")
+        Visitor(other).sign_in("analyst_b")
+        copied = first.cookies["earlyhelp_session"]
+        monkeypatch.setenv("EARLYHELP_DATABASE_URL", database_url)
+        disabled = CliRunner().invoke(users, ["disable", "ANALYST_A", "--data-dir", str(tmp_path / "portal")])
+        assert disabled.exit_code == 0, disabled.output
+        for client in (first, second):
+            assert client.get("/home", follow_redirects=False).headers["location"] == "/sign-in"
+        assert _replay(app, copied).headers["location"] == "/sign-in"
+        assert other.get("/home", follow_redirects=False).status_code == 200
+        # Nor can the disabled user sign in again.
+        assert Visitor(TestClient(app)).sign_in("analyst_a").status_code == 400
+    unknown = CliRunner().invoke(users, ["disable", "nobody", "--data-dir", str(tmp_path / "portal")])
+    assert unknown.exit_code != 0 and "no user called nobody" in str(unknown.exception)
+
+
+def test_an_expired_session_is_refused_by_the_server(make_app):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from earlyhelp.web.models import UserSession
+
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a"])
+    with TestClient(app) as client:
+        Visitor(client).sign_in("analyst_a")
+        assert client.get("/home", follow_redirects=False).status_code == 200
+        with app.state.sessions.begin() as session:
+            session.execute(update(UserSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        assert client.get("/home", follow_redirects=False).headers["location"] == "/sign-in"
+
+
+def test_the_database_keeps_only_a_hash_of_the_session_token(make_app):
+    from earlyhelp.web.models import UserSession
+
+    app = make_app(worker_threads=0)
+    add_users(app, ["analyst_a"])
+    with TestClient(app) as client:
+        Visitor(client).sign_in("analyst_a")
+        with app.state.sessions() as session:
+            stored = session.scalars(select(UserSession.token_hash)).all()
+    assert len(stored) == 1 and len(stored[0]) == 64

@@ -21,7 +21,15 @@ def test_migrations_match_the_models(make_app):
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         tables = set(inspect(connection).get_table_names())
     assert differences == []
-    assert {"users", "submissions", "findings", "audit_events", "sign_in_failures", "alembic_version"} <= tables
+    assert {
+        "users",
+        "submissions",
+        "findings",
+        "audit_events",
+        "sign_in_failures",
+        "user_sessions",
+        "alembic_version",
+    } <= tables
 
 
 def test_a_job_interrupted_mid_run_is_queued_again_then_given_up(make_app):

@@ -79,3 +79,41 @@ def test_problem_csv_cells_are_never_formulas():
         "plain",
         7,
     ]
+
+
+def test_a_dashboard_is_built_once_per_version_however_many_ask_at_once(tmp_path, monkeypatch):
+    import os
+    import threading
+
+    published = tmp_path / "indicators_published.csv"
+    write_published(published, [("Local authority", "R1", LA, "202122", "re_referral_pct", "25.0")])
+    monkeypatch.setattr(results, "_neighbours", lambda la: ())
+    monkeypatch.setattr(results, "_dfe_la_figures", lambda: {})
+    builds = []
+    build = results._dashboard
+
+    def counted(*args):
+        builds.append(args)
+        return build(*args)
+
+    monkeypatch.setattr(results, "_dashboard", counted)
+    start = threading.Barrier(20)
+    seen = []
+
+    def visitor():
+        start.wait()
+        seen.append(results.read_dashboard(published, LA).rows[0].la)
+
+    threads = [threading.Thread(target=visitor) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == ["25.0"] * 20 and len(builds) == 1
+    # A new load replaces the file: the next visitor sees the new figure (built once more).
+    replacement = tmp_path / "new.csv"
+    write_published(replacement, [("Local authority", "R1", LA, "202122", "re_referral_pct", "30.0")])
+    os.utime(replacement, ns=(published.stat().st_mtime_ns + 10**9,) * 2)
+    os.replace(replacement, published)
+    assert results.read_dashboard(published, LA).rows[0].la == "30.0"
+    assert results.read_dashboard(published, LA).rows[0].la == "30.0" and len(builds) == 2

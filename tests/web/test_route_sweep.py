@@ -19,10 +19,16 @@ from starlette.routing import Mount
 from .conftest import LA_A, LA_B, USERS, Visitor, add_users
 
 # Distinctive text planted in each LA's data: its published figure (seen by whoever may view the
-# LA), and its submission's file name and finding (seen only by whoever may submit for it).
+# LA), and each submission's file name and finding (seen only by whoever may read it). Submission
+# 3 is a partner-outcome extract of LA_A's, by its partner.
 FIGURE = {LA_A: "31337", LA_B: "42424"}
-SUBMISSION_TEXT = {LA_A: ("marker-a-upload", "MARKERA"), LA_B: ("marker-b-upload", "MARKERB")}
-SUBMISSION_OF = {1: LA_A, 2: LA_B}
+SUBMISSION_TEXT = {
+    1: ("marker-a-upload", "MARKERA"),
+    2: ("marker-b-upload", "MARKERB"),
+    3: ("marker-p-upload", "MARKERP"),
+}
+SUBMISSION_OF = {1: LA_A, 2: LA_B, 3: LA_A}
+PARTNER_SUBMISSION = 3
 ANONYMOUS = "anonymous"
 
 # Who may see each LA's dashboard, and who may submit for it and read its submissions.
@@ -39,6 +45,17 @@ SUBMITS = {
     "analyst_a": {LA_A},
     "analyst_b": {LA_B},
     "partner_a": {LA_A},
+    "viewer_a": set(),
+    "viewer_b": set(),
+    "national": set(),
+    "admin": set(),
+}
+# Which submissions each user may read: a partner only its partnership's partner extracts, not
+# the LA's own returns.
+READS = {
+    "analyst_a": {1, 3},
+    "analyst_b": {2},
+    "partner_a": {3},
     "viewer_a": set(),
     "viewer_b": set(),
     "national": set(),
@@ -78,7 +95,7 @@ def allowed(rule: str, user: str, la_code: str | None, submission_id: int | None
     if rule == "submits":
         return la_code in SUBMITS[user]
     if rule == "submits-own":
-        return la_code in SUBMITS[user] and SUBMISSION_OF[submission_id] == la_code
+        return la_code in SUBMITS[user] and SUBMISSION_OF[submission_id] == la_code and submission_id in READS[user]
     raise AssertionError(rule)
 
 
@@ -90,13 +107,15 @@ def plant(app) -> None:
     with app.state.sessions.begin() as session:
         ids = {u.username: u.id for u in session.query(User)}
         for number, la_code in SUBMISSION_OF.items():
-            upload, words = SUBMISSION_TEXT[la_code]
+            upload, words = SUBMISSION_TEXT[number]
             owner = "analyst_a" if la_code == LA_A else "analyst_b"
+            partner = number == PARTNER_SUBMISSION
             session.add(
                 Submission(
                     id=number,
                     la_code=la_code,
-                    user_id=ids[owner],
+                    kind="partner_outcomes" if partner else "return",
+                    user_id=ids.get("partner_a", ids[owner]) if partner else ids[owner],
                     filename=f"{upload}.zip",
                     status="rejected",
                     stage="Not accepted",
@@ -185,10 +204,13 @@ def test_every_route_as_every_role(make_app):
                 # LA the user may see), and submissions only for those who submit for the LA.
                 here = [la_code] if la_code else [LA_A, LA_B]
                 views = VIEWS.get(user, set())
-                submits = SUBMITS.get(user, set())
+                reads = READS.get(user, set())
                 forbidden = [FIGURE[c] for c in FIGURE if not (may and c in here and c in views)]
                 forbidden += [
-                    t for c, texts in SUBMISSION_TEXT.items() if not (may and c in here and c in submits) for t in texts
+                    t
+                    for number, texts in SUBMISSION_TEXT.items()
+                    if not (may and SUBMISSION_OF[number] in here and number in reads)
+                    for t in texts
                 ]
                 if method == "GET":
                     response = client.get(url, follow_redirects=False)
@@ -215,11 +237,11 @@ def test_every_route_as_every_role(make_app):
                 assert leaked == [], (user, method, url, "shows data it should not")
                 checked += 1
     print(f"requests checked: {checked}")
-    # Nothing was created by all those POSTs: still the two planted submissions.
+    # Nothing was created by all those POSTs: still the three planted submissions.
     from earlyhelp.web.models import Submission
 
     with app.state.sessions() as session:
-        assert session.query(Submission).count() == 2
+        assert session.query(Submission).count() == 3
     assert checked == (1 + len(USERS)) * sum(len(list(concrete_paths(p))) for _, p in EXPECTED_ROUTES)
 
 

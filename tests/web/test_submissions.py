@@ -94,10 +94,10 @@ def test_errors_then_fix_then_dashboard(make_app):
 
 def test_return_for_another_la_is_refused_and_versions_are_kept(make_app):
     app = make_app()
-    add_users(app, ["partner_a"])
+    add_users(app, ["analyst_a"])
     with TestClient(app) as client:
         visitor = Visitor(client)
-        visitor.sign_in("partner_a")
+        visitor.sign_in("analyst_a")
         accepted = visitor.wait_for(submit(visitor, LA_A, sample_zip(), "first.zip"))
         assert "Return accepted" in accepted.text
         again = visitor.wait_for(submit(visitor, LA_A, sample_zip(), "second.zip"))

@@ -26,6 +26,8 @@ ROLES: dict[str, str] = {
     ADMIN: "manages the service and reads the audit log; sees no LA's submissions",
 }
 ROLES_WITH_LAS = {LA_ANALYST, PARTNER_SUBMITTER, PARTNERSHIP_VIEWER}
+# The kind of submission a partner submitter makes (an LA analyst's is a "return").
+PARTNER_OUTCOMES = "partner_outcomes"
 ONS_LA_CODE = re.compile(r"^E0[6-9]\d{6}$")
 
 
@@ -62,6 +64,14 @@ def may_read_submissions(user: Principal, la_code: str) -> bool:
     """Submissions and their findings are record-level (lines of a return): only those who submit
     for the LA see them."""
     return may_submit(user, la_code)
+
+
+def may_read_submission(user: Principal, la_code: str, kind: str) -> bool:
+    """One submission of the LA: a partner agency sees only partner-outcome extracts, not the
+    LA's own returns (their findings point at lines of the LA's records)."""
+    if not may_read_submissions(user, la_code):
+        return False
+    return user.role != PARTNER_SUBMITTER or kind == PARTNER_OUTCOMES
 
 
 def may_view_la(user: Principal, la_code: str) -> bool:

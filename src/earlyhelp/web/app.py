@@ -30,13 +30,22 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from earlyhelp.web import access
 from earlyhelp.web.access import Principal
-from earlyhelp.web.auth import SignIn, audit, new_csrf_token, principal, same_token
+from earlyhelp.web.auth import (
+    SignIn,
+    audit,
+    end_session,
+    new_csrf_token,
+    principal,
+    same_token,
+    session_user,
+    start_session,
+)
 from earlyhelp.web.database import make_engine, migrate, session_factory
 from earlyhelp.web.models import AuditEvent, Finding, Submission, User
-from earlyhelp.web.results import la_name, read_dashboard
+from earlyhelp.web.results import la_name, read_dashboard, warm_up
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename
-from earlyhelp.web.worker import Worker
+from earlyhelp.web.worker import PARTNER_TABLES, Worker
 
 ACCEPTED_SUFFIXES = (".zip", ".xml", ".csv", ".xlsx", ".xlsm", ".ods", ".parquet")
 LA_CODE = re.compile(r"^E\d{8}$")
@@ -70,12 +79,14 @@ def _environment() -> Environment:
 
 def signed_in(request: Request) -> Principal:
     """The signed-in user (a route dependency); :class:`SignInRequired` without a valid session."""
-    user_id = request.session.get("user_id")
-    if user_id is None:
+    token = request.session.get("session")
+    if not isinstance(token, str) or not token:
         raise SignInRequired
+    # The server-side row, not the cookie's signature, decides: a session signed out (or of a
+    # user since disabled) is refused even when a copy of its cookie is replayed.
     with request.app.state.sessions() as session:
-        user = session.get(User, int(user_id))
-        if user is None or not user.active:
+        user = session_user(session, token)
+        if user is None:
             request.session.clear()
             raise SignInRequired
         found = principal(user)
@@ -101,6 +112,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.worker_threads:
             worker.start()
+        results = storage.data_dir / "results"
+        published = (
+            {p.name: storage.published(p.name) for p in results.iterdir() if LA_CODE.match(p.name)}
+            if results.exists()
+            else {}
+        )
+        threading.Thread(target=warm_up, args=(published,), name="earlyhelp-warm-up", daemon=True).start()
         try:
             yield
         finally:
@@ -174,7 +192,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         la_for(user, la_code, submit=True)
         with sessions() as session:
             submission = session.get(Submission, submission_id)
-        if submission is None or submission.la_code != la_code:
+        if (
+            submission is None
+            or submission.la_code != la_code
+            or not access.may_read_submission(user, la_code, submission.kind)
+        ):
             raise HTTPException(status_code=404)
         return submission
 
@@ -204,7 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # ------------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse)
     def start(request: Request) -> Response:
-        target = "/home" if request.session.get("user_id") else "/sign-in"
+        target = "/home" if request.session.get("session") else "/sign-in"
         return RedirectResponse(target, status_code=303)
 
     @app.get("/sign-in", response_class=HTMLResponse)
@@ -214,18 +236,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # argon2 is slow and memory-hungry by design: a few checks at a time, off the event loop.
     password_checks = threading.BoundedSemaphore(2)
 
-    def check_credentials(username: str, password: str, client: str) -> int | str:
-        """The user's id, or "locked" or "failed"; audited either way."""
+    def check_credentials(username: str, password: str, client: str) -> tuple[str, str]:
+        """("ok", the new session's token), or ("locked" or "failed", ""); audited either way."""
         with password_checks, sessions.begin() as session:
             if sign_in_checker.locked(session, username, client):
                 audit(session, "sign-in", None, outcome="locked")
-                return "locked"
+                return "locked", ""
             user = sign_in_checker.check(session, username, password, client)
             if user is None:
                 audit(session, "sign-in", None, outcome="failed")
-                return "failed"
+                return "failed", ""
             audit(session, "sign-in", user.id)
-            return user.id
+            return "ok", start_session(session, user.id, settings.session_hours)
 
     @app.post("/sign-in", response_class=HTMLResponse)
     async def sign_in(request: Request) -> Response:
@@ -240,7 +262,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             errors.append(("password", "Enter your password"))
         if errors:
             return render(request, "sign_in.html", status_code=400, errors=errors, username=username)
-        outcome = await run_in_threadpool(check_credentials, username, password, client)
+        outcome, token = await run_in_threadpool(check_credentials, username, password, client)
         if outcome == "locked":
             return render(
                 request,
@@ -249,8 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 errors=[("username", "There have been too many attempts to sign in. Wait 15 minutes and try again")],
                 username=username,
             )
-        user_id = outcome if isinstance(outcome, int) else None
-        if user_id is None:
+        if outcome != "ok":
             return render(
                 request,
                 "sign_in.html",
@@ -260,7 +281,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         # A fresh session on sign-in: nothing from before it (a fixed session id) carries over.
         request.session.clear()
-        request.session["user_id"] = user_id
+        request.session["session"] = token
         request.session["csrf"] = new_csrf_token()
         return RedirectResponse("/home", status_code=303)
 
@@ -268,8 +289,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def sign_out(request: Request, user: SignedIn) -> Response:
         await checked_form(request)
 
+        token = str(request.session.get("session") or "")
+
         def record() -> None:
             with sessions.begin() as session:
+                end_session(session, token)
                 audit(session, "sign-out", user.user_id)
 
         await run_in_threadpool(record)
@@ -332,16 +356,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/la/{la_code}/submissions", response_class=HTMLResponse)
     def submissions(request: Request, la_code: str, user: SignedIn) -> Response:
         la_for(user, la_code, submit=True)
-        rows = recent_submissions(la_code)
-        return render(request, "submissions.html", la_code=la_code, name=la_name(la_code), submissions=rows, errors=[])
+        rows = recent_submissions(la_code, user)
+        return render(
+            request,
+            "submissions.html",
+            la_code=la_code,
+            name=la_name(la_code),
+            submissions=rows,
+            errors=[],
+            partner_tables=PARTNER_TABLES if user.role == access.PARTNER_SUBMITTER else None,
+        )
 
-    def recent_submissions(la_code: str) -> list[Submission]:
+    def recent_submissions(la_code: str, user: Principal) -> list[Submission]:
+        query = select(Submission).where(Submission.la_code == la_code)
+        if user.role == access.PARTNER_SUBMITTER:
+            query = query.where(Submission.kind == access.PARTNER_OUTCOMES)
         with sessions() as session:
-            return list(
-                session.scalars(
-                    select(Submission).where(Submission.la_code == la_code).order_by(Submission.id.desc()).limit(50)
-                ).all()
-            )
+            rows = session.scalars(query.order_by(Submission.id.desc()).limit(50)).all()
+        return [row for row in rows if access.may_read_submission(user, la_code, row.kind)]
 
     def store_upload(la_code: str, user: Principal, upload: UploadFile) -> int:
         """Record the submission, keep its file, then queue it: the worker never sees a
@@ -349,7 +381,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         filename = safe_filename(upload.filename or "upload")
         with sessions.begin() as session:
             submission = Submission(
-                la_code=la_code, user_id=user.user_id, filename=filename, status="storing", stage="Receiving the file"
+                la_code=la_code,
+                user_id=user.user_id,
+                filename=filename,
+                # A partner agency adds its outcomes to the LA's return; it cannot replace the return.
+                kind=access.PARTNER_OUTCOMES if user.role == access.PARTNER_SUBMITTER else "return",
+                status="storing",
+                stage="Receiving the file",
             )
             session.add(submission)
             session.flush()
@@ -384,7 +422,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
             )
         if errors:
-            rows = await run_in_threadpool(recent_submissions, la_code)
+            rows = await run_in_threadpool(recent_submissions, la_code, user)
             return render(
                 request,
                 "submissions.html",
@@ -393,6 +431,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 name=la_name(la_code),
                 submissions=rows,
                 errors=errors,
+                partner_tables=PARTNER_TABLES if user.role == access.PARTNER_SUBMITTER else None,
             )
         assert isinstance(upload, UploadFile) and upload.filename
         submission_id = await run_in_threadpool(store_upload, la_code, user, upload)

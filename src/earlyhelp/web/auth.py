@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from earlyhelp.errors import UsageError
 from earlyhelp.web.access import Principal, check_role
-from earlyhelp.web.models import AuditEvent, SignInFailure, User
+from earlyhelp.web.models import AuditEvent, SignInFailure, User, UserSession
 
 HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
@@ -120,3 +121,51 @@ def new_csrf_token() -> str:
 
 def same_token(expected: str | None, given: str | None) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(session: Session, user_id: int, hours: int) -> str:
+    """A new server-side session for the user; returns the token the cookie carries (only its
+    hash is stored). Expired sessions are swept out on the way."""
+    moment = datetime.now(UTC)
+    session.execute(delete(UserSession).where(UserSession.expires_at <= moment))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            token_hash=_token_hash(token),
+            user_id=user_id,
+            created_at=moment,
+            expires_at=moment + timedelta(hours=hours),
+        )
+    )
+    return token
+
+
+def session_user(session: Session, token: str) -> User | None:
+    """The active user whose unexpired session this token is, else None."""
+    return session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == _token_hash(token),
+            UserSession.expires_at > datetime.now(UTC),
+            User.active == 1,
+        )
+    )
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
+
+
+def disable_user(session: Session, username: str) -> User:
+    """Stop a user signing in and end every session they have (a :class:`UsageError` if unknown)."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        raise UsageError(f"There is no user called {username}.")
+    user.active = 0
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    return user

@@ -124,3 +124,22 @@ def add(username: str, role: str, la_codes: tuple[str, ...], data_dir: Path | No
     finally:
         engine.dispose()
     click.echo(f"Added {username} ({role}{': ' + ', '.join(la_codes) if la_codes else ''}).")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help=DATA_DIR_HELP)
+def disable(username: str, data_dir: Path | None) -> None:
+    """Stop a user signing in, and end every session they have now (copied cookies included)."""
+    from earlyhelp.web.auth import disable_user
+    from earlyhelp.web.database import make_engine, migrate, session_factory
+
+    settings = _settings(data_dir)
+    engine = make_engine(str(settings.database_url))
+    try:
+        migrate(engine)
+        with session_factory(engine).begin() as session:
+            disable_user(session, username)
+    finally:
+        engine.dispose()
+    click.echo(f"Disabled {username}; their sessions have ended.")

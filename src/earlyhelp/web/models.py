@@ -50,6 +50,9 @@ class Submission(Base):
     la_code: Mapped[str] = mapped_column(String(9))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     filename: Mapped[str] = mapped_column(String(255))
+    # "return" (an LA's return) or "partner_outcomes" (a partner agency's extract: health,
+    # school and police tables only, added to the LA's loaded return).
+    kind: Mapped[str] = mapped_column(String(20), default="return", server_default="return")
     status: Mapped[str] = mapped_column(String(20), default="queued")
     stage: Mapped[str] = mapped_column(String(200), default="Waiting to start")
     detected_format: Mapped[str] = mapped_column(String(100), default="")
@@ -111,3 +114,19 @@ class SignInFailure(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     __table_args__ = (Index("ix_sign_in_failures_key_at", "key", "at"),)
+
+
+class UserSession(Base):
+    """A signed-in session, so signing out (or disabling the user) ends it on the server: the
+    cookie carries a random token, this table only its SHA-256, and a cookie whose row is gone
+    is worth nothing even though its signature is still good."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)

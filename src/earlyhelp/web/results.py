@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import statistics
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 from earlyhelp.publish.conventions import NATIONAL, REGIONAL, TOTAL
@@ -86,12 +88,40 @@ def read_dashboard(published: Path, la_code: str, year: str | None = None) -> Da
         version = published.stat().st_mtime_ns
     except FileNotFoundError:
         return None
-    # The file is replaced whole (os.replace) after each accepted load, so its mtime names its version.
-    return _dashboard(published, version, la_code, year)
+    # The file is replaced whole (os.replace) after each accepted load, so its mtime names its
+    # version: a dashboard is built once per LA, year and version, then served from memory.
+    key = (published, version, la_code, year)
+    found = _BUILT.get(key, _MISSING)
+    if found is _MISSING:
+        # One builder at a time: when many users open cold dashboards at once (everyone arriving
+        # at nine), threads building the same page side by side only fight over the GIL.
+        with _BUILDING:
+            found = _BUILT.get(key, _MISSING)
+            if found is _MISSING:
+                found = _dashboard(published, la_code, year)
+                _BUILT[key] = found
+                while len(_BUILT) > _KEEP:
+                    _BUILT.popitem(last=False)
+    return found  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=512)
-def _dashboard(published: Path, _version: int, la_code: str, year: str | None) -> Dashboard | None:
+_KEEP = 512
+_MISSING = object()
+_BUILT: OrderedDict[tuple[Path, int, str, str | None], Dashboard | None] = OrderedDict()
+_BUILDING = threading.Lock()
+
+
+def warm_up(published: dict[str, Path]) -> None:
+    """Build the reference lookups and every LA's default dashboard before users ask (run in a
+    thread when the portal starts), so the first visitors do not pay for them."""
+    with _BUILDING:
+        _dfe_la_figures()
+    la_name("")
+    for la_code, path in published.items():
+        read_dashboard(path, la_code)
+
+
+def _dashboard(published: Path, la_code: str, year: str | None) -> Dashboard | None:
     from earlyhelp.indicators.definitions import INDICATORS
     from earlyhelp.report.catalogue import unit_suffix
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from earlyhelp.errors import EarlyhelpError
 from earlyhelp.validate.report import ValidationReport
+from earlyhelp.web.access import PARTNER_OUTCOMES
 from earlyhelp.web.models import Finding, Submission
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename, write_atomically
@@ -190,11 +191,13 @@ class Worker:
         with self.sessions() as session:
             submission = session.get(Submission, submission_id)
             assert submission is not None
-            la_code, filename = submission.la_code, submission.filename
+            la_code, filename, kind = submission.la_code, submission.filename, submission.kind
         work = self.storage.submission_dir(submission_id) / "work"
         shutil.rmtree(work, ignore_errors=True)
         try:
-            outcome, counts, format_name, findings = self._check_and_load(submission_id, la_code, filename, work)
+            outcome, counts, format_name, findings = self._check_and_load(
+                submission_id, la_code, filename, work, partner=kind == PARTNER_OUTCOMES
+            )
         except Rejected as rejection:
             errors = sum(1 for f in rejection.findings if f.severity == "error")
             total_errors = (
@@ -224,7 +227,7 @@ class Worker:
             shutil.rmtree(work, ignore_errors=True)
 
     def _check_and_load(
-        self, submission_id: int, la_code: str, filename: str, work: Path
+        self, submission_id: int, la_code: str, filename: str, work: Path, *, partner: bool = False
     ) -> tuple[str, int, str, list[Finding]]:
         from earlyhelp.validate import validate_paths
         from earlyhelp.validate.engine import collect_files
@@ -233,7 +236,10 @@ class Worker:
         from earlyhelp.warehouse.load import return_la_codes
 
         upload = self.storage.upload_path(submission_id, filename)
-        ehld, format_name = self._as_ehld(upload, work, la_code)
+        if partner:
+            ehld, format_name = self._as_partner_extract(upload, work, la_code), "Partner outcomes"
+        else:
+            ehld, format_name = self._as_ehld(upload, work, la_code)
         self._stage(submission_id, "Checking every rule")
         try:
             report = validate_paths([ehld])
@@ -273,12 +279,72 @@ class Worker:
             publish_results(self.storage, la_code)
         warnings = report.warning_count
         words = f" with {warnings:,} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        replaces = (
+            "they replace the earlier partner outcomes of the same tables for this LA"
+            if partner
+            else "it replaces any earlier return for the same period"
+        )
         return (
-            f"The return was accepted{words} and stored; it replaces any earlier return for the same period.",
+            f"The {'extract' if partner else 'return'} was accepted{words} and stored; {replaces}.",
             warnings,
             format_name,
             findings,
         )
+
+    def _as_partner_extract(self, upload: Path, work: Path, la_code: str) -> Path:
+        """An EHLD folder of the partner's tables and the LA's loaded ``returns`` row.
+
+        Partner outcomes are keyed by ``person_id`` and have no ``la_code``: the LA's latest
+        loaded period (its ``returns`` row) says which LA they belong to and, being a period the
+        warehouse already holds, leaves the LA's own tables exactly as they are (a table without
+        a file is kept; the warehouse replaces only the partner tables given, for this LA).
+        """
+        import duckdb
+
+        from earlyhelp.validate.engine import collect_files
+        from earlyhelp.validate.report import ValidationReport
+        from earlyhelp.warehouse.periods import PERIODS_TABLE
+
+        source = work / "partner"
+        if upload.suffix.lower() == ".zip":
+            unpack_zip(upload, source)
+        elif upload.suffix.lower() in (".csv", ".parquet"):
+            source.mkdir(parents=True)
+            shutil.copy2(upload, source / upload.name)
+        else:
+            raise Rejected(PARTNER_FORMATS)
+        files = collect_files([source], ValidationReport())
+        others = sorted(set(files) - set(PARTNER_TABLES))
+        if others or not files:
+            raise Rejected(
+                f"A partner extract holds only {', '.join(PARTNER_TABLES)}"
+                + (f"; this one also holds {', '.join(others)}" if others else "; this one holds none of them")
+                + ", so nothing was stored.",
+                format_name="Partner outcomes",
+            )
+        period = None
+        warehouse = self.storage.warehouse(la_code)
+        if warehouse.exists():
+            with self.la_lock(la_code), duckdb.connect(str(warehouse), read_only=True) as con:
+                if con.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [PERIODS_TABLE]
+                ).fetchone()[0]:  # type: ignore[index]
+                    period = con.execute(
+                        f"SELECT period_start, period_end, extract_date FROM {PERIODS_TABLE} "
+                        "WHERE la_code = ? ORDER BY period_end DESC LIMIT 1",
+                        [la_code],
+                    ).fetchone()
+        if period is None:
+            raise Rejected(
+                "There is no return for this LA yet, and partner outcomes are added to the LA's return, "
+                "so nothing was stored. Ask the LA to submit its return first.",
+                format_name="Partner outcomes",
+            )
+        start, end, extract = (value.isoformat() for value in period)
+        (source / "returns.csv").write_text(
+            f"la_code,period_start,period_end,extract_date\n{la_code},{start},{end},{extract}\n", encoding="utf-8"
+        )
+        return source
 
     def _as_ehld(self, upload: Path, work: Path, la_code: str) -> tuple[Path, str]:
         """An EHLD folder or workbook from the upload, and the name of the format it came in."""
@@ -325,6 +391,13 @@ class Worker:
             ) from None
         except EarlyhelpError as error:
             raise Rejected(error.message, format_name=names) from None
+
+
+PARTNER_TABLES = ("health_events", "school_attendance", "police_notifications")
+PARTNER_FORMATS = (
+    "A partner extract is a zip of CSV or Parquet files named after its tables, or one such file, "
+    "so nothing was stored."
+)
 
 
 def findings_of(report: ValidationReport) -> list[Finding]:
