@@ -7,22 +7,11 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from tests.browser import launched_chromium
 
 from .test_report import EXPECTED_CHARTS, assert_every_figure_is_published
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _pipeline_available() -> bool:
@@ -55,12 +44,8 @@ def synthetic_site(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 # Tiny synthetic England's 3 LAs are not England: its England figures are DfE's published ones,
