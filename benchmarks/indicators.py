@@ -13,13 +13,11 @@ are compared with the published ones the synthetic data was calibrated to.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from synthetic_input import add_input_arguments, input_folder
+from harness import add_input_arguments, input_folder, measured_in_child
 
 CHILD = r"""
 import json, resource, sys, time
@@ -133,13 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, count in _row_counts(data).items():
         print(f"  {name:<24} {count:>12,} rows")
     out = Path(tempfile.mkdtemp(prefix="earlyhelp-bench-indicators-"))
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(data), str(out), args.engine], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        print(done.stderr[-3000:], file=sys.stderr)
-        return done.returncode
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = measured_in_child(CHILD, str(data), str(out), args.engine)
     print(f"\nEngine {args.engine}: {figures['rows']:,} indicator rows")
     print(f"  wall time        {figures['wall']:8.1f} s")
     print(f"  CPU time         {figures['cpu']:8.1f} s (this process: Python and DuckDB's threads)")

@@ -12,13 +12,11 @@ memory is not in the Python process's peak.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from synthetic_input import add_input_arguments, input_folder
+from harness import add_input_arguments, input_folder, measured_in_child
 
 CHILD = r"""
 import json, resource, sys, time
@@ -42,13 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = input_folder(args)
     out = Path(tempfile.mkdtemp(prefix="earlyhelp-bench-journeys-"))
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(data), str(out), args.engine], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        print(done.stderr[-3000:], file=sys.stderr)
-        return done.returncode
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = measured_in_child(CHILD, str(data), str(out), args.engine)
     timeline = out / "internal" / "journey_timelines.parquet"
     print(f"Input: {data}")
     print(

@@ -1,13 +1,16 @@
-"""The input of a benchmark: an existing EHLD folder, or synthetic England generated once into a cache."""
+"""What the benchmarks share: their input (an existing EHLD folder, or synthetic England generated once
+into a cache) and the measured run of their work in a fresh child process."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,3 +51,14 @@ def generated_once(scale: str, seed: int, cache: Path) -> Path:
     )
     print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
     return folder
+
+
+def measured_in_child(child: str, *args: str) -> dict[str, Any]:
+    """Run the Python code ``child`` with ``args`` in a fresh process, so its time and peak memory are
+    the work's alone, and read the figures it prints as JSON on its last line. On failure, its
+    stderr's tail is printed and the benchmark exits with its exit code."""
+    done = subprocess.run([sys.executable, "-c", child, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        print(done.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(done.returncode)
+    return json.loads(done.stdout.strip().splitlines()[-1])
