@@ -13,12 +13,11 @@ are compared with the published ones the synthetic data was calibrated to.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from harness import add_input_arguments, input_folder, measured_in_child
 
 CHILD = r"""
 import json, resource, sys, time
@@ -59,28 +58,6 @@ COMPARED = {
     "cla_started": ("cla_started", 0.05),
     "eh_children": ("eh_children", 0.05),
 }
-
-
-def _generate(scale: str, seed: int, cache: Path) -> Path:
-    folder = cache / f"synth-{scale}-seed{seed}"
-    if (folder / "returns.parquet").exists():
-        return folder
-    print(f"Generating synthetic {scale} (seed {seed}) into {folder} ...", flush=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pathlib import Path; from earlyhelp.synth import generate; "
-            "generate(Path(sys.argv[1]), scale=sys.argv[2], seed=int(sys.argv[3]), fmt='parquet')",
-            str(folder),
-            scale,
-            str(seed),
-        ],
-        check=True,
-    )
-    print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
-    return folder
 
 
 def _row_counts(folder: Path) -> dict[str, int]:
@@ -145,29 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         help="synthetic scale (default la; the issue's target is england)",
     )
     parser.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
-    parser.add_argument("--data", type=Path, help="an existing EHLD folder instead of synthetic data")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "earlyhelp-bench",
-        help="where synthetic data is generated and reused",
-    )
+    add_input_arguments(parser)
     parser.add_argument("--no-compare", action="store_true", help="skip the national comparison")
     args = parser.parse_args(argv)
 
-    data = args.data or _generate(args.scale, args.seed, args.cache)
+    data = input_folder(args)
     print(f"Input: {data}")
     for name, count in _row_counts(data).items():
         print(f"  {name:<24} {count:>12,} rows")
     out = Path(tempfile.mkdtemp(prefix="earlyhelp-bench-indicators-"))
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(data), str(out), args.engine], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        print(done.stderr[-3000:], file=sys.stderr)
-        return done.returncode
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = measured_in_child(CHILD, str(data), str(out), args.engine)
     print(f"\nEngine {args.engine}: {figures['rows']:,} indicator rows")
     print(f"  wall time        {figures['wall']:8.1f} s")
     print(f"  CPU time         {figures['cpu']:8.1f} s (this process: Python and DuckDB's threads)")

@@ -12,12 +12,11 @@ memory is not in the Python process's peak.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from harness import add_input_arguments, input_folder, measured_in_child
 
 CHILD = r"""
 import json, resource, sys, time
@@ -33,50 +32,15 @@ print(json.dumps({"wall": wall, "cpu": cpu, "events": result.timeline_rows, "pea
 """
 
 
-def _generate(scale: str, seed: int, cache: Path) -> Path:
-    folder = cache / f"synth-{scale}-seed{seed}"
-    if (folder / "returns.parquet").exists():
-        return folder
-    print(f"Generating synthetic {scale} (seed {seed}) into {folder} ...", flush=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pathlib import Path; from earlyhelp.synth import generate; "
-            "generate(Path(sys.argv[1]), scale=sys.argv[2], seed=int(sys.argv[3]), fmt='parquet')",
-            str(folder),
-            scale,
-            str(seed),
-        ],
-        check=True,
-    )
-    print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
-    return folder
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="region", choices=["tiny", "la", "region", "england"])
     parser.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
-    parser.add_argument("--data", type=Path, help="an existing EHLD folder instead of synthetic data")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "earlyhelp-bench",
-        help="where synthetic data is generated and reused",
-    )
+    add_input_arguments(parser)
     args = parser.parse_args(argv)
-    data = args.data or _generate(args.scale, args.seed, args.cache)
+    data = input_folder(args)
     out = Path(tempfile.mkdtemp(prefix="earlyhelp-bench-journeys-"))
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(data), str(out), args.engine], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        print(done.stderr[-3000:], file=sys.stderr)
-        return done.returncode
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = measured_in_child(CHILD, str(data), str(out), args.engine)
     timeline = out / "internal" / "journey_timelines.parquet"
     print(f"Input: {data}")
     print(

@@ -66,3 +66,20 @@ def recorded_progress(monkeypatch):
         return bars
 
     return record
+
+
+@pytest.fixture
+def earlyhelp(monkeypatch, capsys):
+    """Run ``earlyhelp ARGS`` through the console entry point: (exit code, stdout, stderr)."""
+    import sys
+
+    from earlyhelp.cli import run
+
+    def invoke(*args: object) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["earlyhelp", *map(str, args)])
+        with pytest.raises(SystemExit) as done:
+            run()
+        captured = capsys.readouterr()
+        return done.value.code, captured.out, captured.err
+
+    return invoke

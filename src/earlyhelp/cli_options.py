@@ -36,6 +36,16 @@ def warehouse_input_option(f: F) -> F:
     )(f)
 
 
+def data_or_warehouse(data_help: str) -> Callable[[F], F]:
+    """``--data`` and ``--warehouse``, the two ways to give a command its EHLD input
+    (check them with :func:`existing_input`)."""
+
+    def decorate(f: F) -> F:
+        return data_option(data_help)(warehouse_input_option(f))
+
+    return decorate
+
+
 def out_option(help: str) -> Callable[[F], F]:
     return path_option("--out", "out", required=True, help=help)
 

@@ -6,7 +6,6 @@ indicators' own README.md without a word.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,21 +14,6 @@ from .builder import Return
 
 LA = "E06000001"
 USERS_README = "My notes for the board paper.\n"
-
-
-@pytest.fixture
-def earlyhelp(monkeypatch, capsys):
-    """Run ``earlyhelp ARGS`` through the console entry point; return (exit code, stdout, stderr)."""
-    from earlyhelp.cli import run
-
-    def invoke(*args) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["earlyhelp", *map(str, args)])
-        with pytest.raises(SystemExit) as done:
-            run()
-        captured = capsys.readouterr()
-        return done.value.code, captured.out, captured.err
-
-    return invoke
 
 
 @pytest.fixture

@@ -7,29 +7,12 @@ West Sussex E10000032 (938), North Tyneside E08000022 (392), South Tyneside E080
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from earlyhelp import cli_options, reference
 from earlyhelp.errors import UsageError
 
 THREE_FORMS = ["E06000001", "805", "Hartlepool"]
-
-
-@pytest.fixture
-def earlyhelp(monkeypatch, capsys):
-    """Run ``earlyhelp ARGS`` through the console entry point: (exit code, stdout, stderr)."""
-    from earlyhelp.cli import run
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["earlyhelp", *map(str, args)])
-        with pytest.raises(SystemExit) as done:
-            run()
-        captured = capsys.readouterr()
-        return done.value.code, captured.out, captured.err
-
-    return invoke
 
 
 def test_the_help_text_names_the_forms_the_resolver_reads():

@@ -10,6 +10,16 @@ from pathlib import Path
 from earlyhelp.report import AnalysisFolders
 
 HARTLEPOOL, MIDDLESBROUGH, REDCAR = "E06000001", "E06000002", "E06000003"
+# Every chart the four sections draw from these folders.
+ANALYSIS_CHARTS = (
+    "evaluation-forest",
+    "evaluation-km",
+    "thresholds-caterpillar",
+    "thresholds-funnel-nfa",
+    "funding-spend-change",
+    "funding-allocation",
+    "whatif-change",
+)
 
 NAIVE = "naive (unadjusted difference)"
 IPW = "IPW (ATT weights, logistic propensity)"

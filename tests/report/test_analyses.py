@@ -287,15 +287,7 @@ def test_rendered_page_has_every_section_its_charts_and_its_files(published_csv,
         "whatif",
     ]
     assert tree.xpath("//*[@id='analyses-missing']") == []
-    for chart_id in (
-        "evaluation-forest",
-        "evaluation-km",
-        "thresholds-caterpillar",
-        "thresholds-funnel-nfa",
-        "funding-spend-change",
-        "funding-allocation",
-        "whatif-change",
-    ):
+    for chart_id in made.ANALYSIS_CHARTS:
         [figure] = tree.xpath(f"//figure[@data-chart='{chart_id}']")
         [svg] = figure.xpath(".//*[local-name()='svg']")
         assert svg.get("role") == "img"

@@ -7,22 +7,12 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from tests.browser import launched_chromium
 
+from . import analyses_fixture
 from .test_report import EXPECTED_CHARTS, assert_every_figure_is_published
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _pipeline_available() -> bool:
@@ -55,12 +45,8 @@ def synthetic_site(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 # Tiny synthetic England's 3 LAs are not England: its England figures are DfE's published ones,
@@ -148,22 +134,9 @@ def test_synthetic_report_in_chromium(browser, synthetic_site, tmp_path):
 
 
 # --- the analysis sections (hand-made evaluate, thresholds, fund and whatif folders) -----------------
-ANALYSIS_CHARTS = {
-    "evaluation-forest",
-    "evaluation-km",
-    "thresholds-caterpillar",
-    "thresholds-funnel-nfa",
-    "funding-spend-change",
-    "funding-allocation",
-    "whatif-change",
-}
-
-
 @pytest.fixture(scope="module")
 def analyses_site(published_csv, tmp_path_factory) -> Path:
     from earlyhelp.report import render_report
-
-    from . import analyses_fixture
 
     folders = analyses_fixture.write(tmp_path_factory.mktemp("analyses"))
     site = tmp_path_factory.mktemp("site-analyses")
@@ -174,7 +147,10 @@ def test_analysis_sections_in_chromium(browser, analyses_site, tmp_path):
     # Every chart of the page (the indicators' and the four analyses') is drawn with its table, and
     # axe-core finds no serious or critical violation on the whole page.
     check_in_browser(
-        browser, analyses_site, tmp_path / "report-analyses.png", EXPECTED_CHARTS | {"neighbours"} | ANALYSIS_CHARTS
+        browser,
+        analyses_site,
+        tmp_path / "report-analyses.png",
+        EXPECTED_CHARTS | {"neighbours"} | set(analyses_fixture.ANALYSIS_CHARTS),
     )
     context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})
     try:

@@ -11,23 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.browser import launched_chromium
 
 from .conftest import LA_A, PASSWORD, add_users, sample_zip
 from .test_submissions import planted_errors
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _free_port() -> int:
@@ -66,12 +55,8 @@ def live_portal(make_app):
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def serious_violations(page, axe_script: Path) -> list[str]:

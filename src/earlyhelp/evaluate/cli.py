@@ -7,20 +7,18 @@ from pathlib import Path
 import click
 
 from earlyhelp.cli_options import (
-    data_option,
+    data_or_warehouse,
     echo_files,
     engine_option,
     existing_input,
     force_option,
     out_option,
-    warehouse_input_option,
 )
 from earlyhelp.output_folder import staged_output
 
 
 @click.command("evaluate")
-@data_option("EHLD folder (synthetic England's truth/ is read when present).")
-@warehouse_input_option
+@data_or_warehouse("EHLD folder (synthetic England's truth/ is read when present).")
 @out_option("Folder for estimates.csv, balance.csv, evaluation.md, forest.svg and km.svg.")
 @engine_option("Engine that builds the cohort.")
 @force_option("evaluate", "Replace the files an earlier `earlyhelp evaluate` wrote in --out (never anyone else's).")

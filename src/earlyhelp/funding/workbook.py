@@ -7,7 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyhelp.publish.workbook import DECIMAL_2, PERCENT_1, POUNDS, SHARE, WHOLE, Column, Sheet, write_tables_workbook
+from earlyhelp.publish.workbook import (
+    DECIMAL_2,
+    LA_COLUMNS,
+    PERCENT_1,
+    POUNDS,
+    SHARE,
+    WHOLE,
+    Column,
+    Sheet,
+    with_la_names,
+    write_tables_workbook,
+)
 
 WORKBOOK_FILE = "funding.xlsx"
 
@@ -15,13 +26,7 @@ WORKBOOK_FILE = "funding.xlsx"
 def write(out: Path, tables: Mapping[str, pd.DataFrame], names: Mapping[str, str], pot: int) -> Path:
     """Write ``out/funding.xlsx`` from the frames `earlyhelp fund` writes as CSV (keyed by file name)."""
 
-    def named(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.copy()
-        if "la_code" in frame and "la_name" not in frame:
-            frame.insert(1, "la_name", frame["la_code"].map(names).fillna(""))
-        return frame
-
-    la = [Column("la_code", "LA code", None, 12), Column("la_name", "LA name", None, 28)]
+    la = LA_COLUMNS
     summary = tables["funding_summary.csv"].copy()
     # A headline in percent is kept as written (44.1 means 44.1%), pounds as whole pounds.
     summary_sheet = Sheet(
@@ -40,7 +45,7 @@ def write(out: Path, tables: Mapping[str, pd.DataFrame], names: Mapping[str, str
         summary_sheet,
         Sheet(
             "Spend by LA",
-            named(tables["ei_spend_by_la.csv"]),
+            with_la_names(tables["ei_spend_by_la.csv"], names),
             [
                 *la,
                 Column("time_period", "Financial year (e.g. 201011 = 2010-11)", None, 14),
@@ -64,7 +69,7 @@ def write(out: Path, tables: Mapping[str, pd.DataFrame], names: Mapping[str, str
         ),
         Sheet(
             "Restore cost by LA",
-            named(tables["restore_cost_by_la.csv"]),
+            with_la_names(tables["restore_cost_by_la.csv"], names),
             [
                 *la,
                 Column("ei_real_per_child_201011", "2010-11 real spend per child", POUNDS),
@@ -75,7 +80,7 @@ def write(out: Path, tables: Mapping[str, pd.DataFrame], names: Mapping[str, str
         ),
         Sheet(
             "Grant allocation",
-            named(tables["allocation.csv"]),
+            with_la_names(tables["allocation.csv"], names),
             [
                 *la,
                 Column("share", "Share of the pot", SHARE),

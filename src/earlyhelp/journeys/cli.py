@@ -7,21 +7,19 @@ from pathlib import Path
 import click
 
 from earlyhelp.cli_options import (
-    data_option,
+    data_or_warehouse,
     echo_files,
     engine_option,
     existing_input,
     force_option,
     out_option,
     suppression_threshold_option,
-    warehouse_input_option,
 )
 from earlyhelp.output_folder import staged_output
 
 
 @click.command("journeys")
-@data_option("EHLD folder to follow children's journeys in.")
-@warehouse_input_option
+@data_or_warehouse("EHLD folder to follow children's journeys in.")
 @out_option("Folder for transitions.csv, km.csv, the charts, and internal/ (the confidential timelines).")
 @engine_option("Engine that runs the queries.")
 @suppression_threshold_option("Counts from 1 to this are suppressed (c) in the published tables.")

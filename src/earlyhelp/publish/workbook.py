@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,18 @@ class Sheet:
     name: str  # at most 31 characters, Excel's limit
     frame: pd.DataFrame
     columns: Sequence[Column]
+
+
+# The two columns that open a sheet of LA figures; the frame gets la_name from :func:`with_la_names`.
+LA_COLUMNS = (Column("la_code", "LA code", None, 12), Column("la_name", "LA name", None, 28))
+
+
+def with_la_names(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """A copy of ``frame`` with each LA's name beside its ``la_code`` (blank for a code not in ``names``)."""
+    frame = frame.copy()
+    if "la_code" in frame and "la_name" not in frame:
+        frame.insert(1, "la_name", frame["la_code"].map(names).fillna(""))
+    return frame
 
 
 def _table_name(sheet: str) -> str:

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from earlyhelp.publish.workbook import DECIMAL_2, DECIMAL_4, PERCENT_1, WHOLE, Column, Sheet, write_tables_workbook
+from earlyhelp.publish.workbook import (
+    DECIMAL_2,
+    DECIMAL_4,
+    LA_COLUMNS,
+    PERCENT_1,
+    WHOLE,
+    Column,
+    Sheet,
+    with_la_names,
+    write_tables_workbook,
+)
 from earlyhelp.thresholds.model import DESCRIPTIONS, DecisionFit
 
 FUNNEL_FILE = "threshold_funnel.csv"
@@ -54,14 +64,12 @@ def write(
     funnels.to_csv(out / FUNNEL_FILE, index=False, lineterminator="\n", float_format="%.4f")
 
     def named(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.copy()
-        if "la_code" in frame:
-            frame.insert(1, "la_name", frame["la_code"].map(names).fillna(""))
+        frame = with_la_names(frame, names)
         if "decision" in frame:
             frame["decision_meaning"] = frame["decision"].map(DESCRIPTIONS).fillna("")
         return frame
 
-    la = [Column("la_code", "LA code", None, 12), Column("la_name", "LA name", None, 28)]
+    la = LA_COLUMNS
     decision = [Column("decision", "Decision", None, 14)]
     meaning = [Column("decision_meaning", "What the decision is", None, 60)]
     sheets = [

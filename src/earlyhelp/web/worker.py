@@ -86,14 +86,18 @@ class Worker:
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
-            try:
-                worked = self.run_one()
-            except Exception:
-                log.exception("The worker could not take a job")
-                worked = False
-            if not worked:
+            if not self.run_one_logged():
                 self.wake.wait(self.poll_seconds)
                 self.wake.clear()
+
+    def run_one_logged(self) -> bool:
+        """:meth:`run_one`, logging what it raises instead of raising it, so that one job the worker
+        cannot take does not stop its loop; whether it ran a job."""
+        try:
+            return self.run_one()
+        except Exception:
+            log.exception("The worker could not take a job")
+            return False
 
     def requeue_interrupted(self) -> None:
         """Jobs left ``running`` by a process that died go back in the queue (or fail after
@@ -481,12 +485,7 @@ def run_forever(settings: Settings, parent_pid: int | None = None) -> None:
     worker.requeue_interrupted()
     try:
         while parent_pid is None or os.getppid() == parent_pid:
-            try:
-                worked = worker.run_one()
-            except Exception:
-                log.exception("The worker could not take a job")
-                worked = False
-            if not worked:
+            if not worker.run_one_logged():
                 time.sleep(settings.worker_poll_seconds)
     finally:
         engine.dispose()

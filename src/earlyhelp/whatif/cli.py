@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from earlyhelp.cli_options import (
-    data_option,
+    data_or_warehouse,
     echo_files,
     engine_option,
     existing_input,
@@ -15,14 +15,12 @@ from earlyhelp.cli_options import (
     out_option,
     path_option,
     suppression_threshold_option,
-    warehouse_input_option,
 )
 from earlyhelp.output_folder import staged_output
 
 
 @click.command("whatif")
-@data_option("EHLD folder to estimate the journeys on.")
-@warehouse_input_option
+@data_or_warehouse("EHLD folder to estimate the journeys on.")
 @path_option(
     "--evaluation",
     default=None,

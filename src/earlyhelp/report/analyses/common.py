@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 
 from earlyhelp import reference
 from earlyhelp.errors import DataError
-from earlyhelp.report.charts import Cell, Chart, DataTable, to_svg
+from earlyhelp.report.charts import GREY, Cell, Chart, DataTable, to_svg
 
 
 @dataclass
@@ -142,6 +143,39 @@ def table(caption: str, columns: list[str], rows: list[list[Cell]]) -> DataTable
     return DataTable(caption=caption, columns=columns, rows=rows)
 
 
+def interval_dots(
+    frame: pd.DataFrame,
+    y: alt.Y,
+    colour: alt.Color,
+    shape: alt.Shape,
+    *,
+    value: str,
+    low: str,
+    high: str,
+    x_title: str,
+    zero_colour: str = GREY,
+    interval_colour: str | None = None,
+    size: int = 90,
+) -> list[alt.Chart]:
+    """The layers of a dot plot of estimates with intervals against a dashed line at zero: one row
+    per ``y``, its interval ``low`` to ``high`` as a line (in the dots' colours unless
+    ``interval_colour`` is given) and its ``value`` as a dot."""
+    return [
+        alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color=zero_colour, strokeDash=[4, 3]).encode(x="zero:Q"),
+        alt.Chart(frame)
+        .mark_rule(color=interval_colour or alt.Undefined, strokeWidth=2)
+        .encode(
+            x=alt.X(f"{low}:Q", title=x_title),
+            x2=f"{high}:Q",
+            y=y,
+            color=colour if interval_colour is None else alt.Undefined,
+        ),
+        alt.Chart(frame)
+        .mark_point(filled=True, size=size, opacity=1)
+        .encode(x=f"{value}:Q", y=y, color=colour, shape=shape),
+    ]
+
+
 __all__ = [
     "AnalysisSection",
     "MissingAnalysis",
@@ -149,6 +183,7 @@ __all__ = [
     "fixed",
     "header",
     "interval",
+    "interval_dots",
     "la_names",
     "number",
     "optional_table",

@@ -18,6 +18,7 @@ from earlyhelp.report.analyses.common import (
     fixed,
     header,
     interval,
+    interval_dots,
     number,
     optional_table,
     read_table,
@@ -159,20 +160,17 @@ def forest(estimates: pd.DataFrame) -> Chart | None:
     shapes = [METHOD_SHAPES[list(METHODS.values()).index(m)] for m in methods]
     y = alt.Y("row:N", sort=list(frame["row"]), title=None, axis=alt.Axis(labelLimit=340))
     colour = alt.Color("method:N", title="Method", scale=alt.Scale(domain=methods, range=colours))
-    layers = [
-        alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color=GREY, strokeDash=[4, 3]).encode(x="zero:Q"),
-        alt.Chart(frame)
-        .mark_rule(strokeWidth=2)
-        .encode(x=alt.X("low:Q", title="Risk difference (percentage points)"), x2="high:Q", y=y, color=colour),
-        alt.Chart(frame)
-        .mark_point(filled=True, size=90, opacity=1)
-        .encode(
-            x="estimate:Q",
-            y=y,
-            color=colour,
-            shape=alt.Shape("method:N", scale=alt.Scale(domain=methods, range=shapes)),
-        ),
-    ]
+    shape = alt.Shape("method:N", scale=alt.Scale(domain=methods, range=shapes))
+    layers = interval_dots(
+        frame,
+        y,
+        colour,
+        shape,
+        value="estimate",
+        low="low",
+        high="high",
+        x_title="Risk difference (percentage points)",
+    )
     if frame["truth"].notna().any():
         layers.append(
             alt.Chart(frame[frame["truth"].notna()])

@@ -18,6 +18,7 @@ from earlyhelp.report.analyses.common import (
     drawn,
     fixed,
     header,
+    interval_dots,
     la_names,
     number,
     optional_table,
@@ -141,24 +142,20 @@ def caterpillar(
     y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=240))
     frame = rows[["name", "index", "ci_lower", "ci_upper", "group"]]
     colour = alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=[BLUE, BLACK][: len(groups)]))
-    layers = [
-        alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color=RED, strokeDash=[4, 3]).encode(x="zero:Q"),
-        alt.Chart(frame)
-        .mark_rule(color=MID_GREY, strokeWidth=2)
-        .encode(
-            x=alt.X("ci_lower:Q", title="Threshold index (log-odds against England; higher = higher threshold)"),
-            x2="ci_upper:Q",
-            y=y,
-        ),
-        alt.Chart(frame)
-        .mark_point(filled=True, size=80, opacity=1)
-        .encode(
-            x="index:Q",
-            y=y,
-            color=colour,
-            shape=alt.Shape("group:N", scale=alt.Scale(domain=groups, range=["circle", "diamond"][: len(groups)])),
-        ),
-    ]
+    shape = alt.Shape("group:N", scale=alt.Scale(domain=groups, range=["circle", "diamond"][: len(groups)]))
+    layers = interval_dots(
+        frame,
+        y,
+        colour,
+        shape,
+        value="index",
+        low="ci_lower",
+        high="ci_upper",
+        x_title="Threshold index (log-odds against England; higher = higher threshold)",
+        zero_colour=RED,
+        interval_colour=MID_GREY,
+        size=80,
+    )
     chart.spec = _style(alt.layer(*layers).properties(width=WIDTH - 280, height=alt.Step(18))).to_dict()
     top, bottom = rows.iloc[0], rows.iloc[-1]
     chart.summary = (

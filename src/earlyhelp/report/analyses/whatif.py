@@ -19,12 +19,13 @@ from earlyhelp.report.analyses.common import (
     drawn,
     fixed,
     header,
+    interval_dots,
     number,
     read_table,
     table,
     text_cell,
 )
-from earlyhelp.report.charts import BLUE, BROWN, GREEN, GREY, PURPLE, RED, WIDTH, Chart, _style
+from earlyhelp.report.charts import BLUE, BROWN, GREEN, PURPLE, RED, WIDTH, Chart, _style
 from earlyhelp.spec.periods import label as period_label
 
 COMMAND = "whatif"
@@ -153,15 +154,16 @@ def whatif_section(folder: Path) -> AnalysisSection:
         )
         shape = alt.Shape("scenario:N", scale=alt.Scale(domain=named, range=SCENARIO_SHAPES[: len(named)]))
         y = alt.Y("row:N", sort=list(plotted["row"]), title=None, axis=alt.Axis(labelLimit=400))
-        layers = [
-            alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color=GREY, strokeDash=[4, 3]).encode(x="zero:Q"),
-            alt.Chart(plotted)
-            .mark_rule(strokeWidth=2)
-            .encode(x=alt.X("low:Q", title="Change against the baseline (%)"), x2="high:Q", y=y, color=colour),
-            alt.Chart(plotted)
-            .mark_point(filled=True, size=90, opacity=1)
-            .encode(x="value:Q", y=y, color=colour, shape=shape),
-        ]
+        layers = interval_dots(
+            plotted,
+            y,
+            colour,
+            shape,
+            value="value",
+            low="low",
+            high="high",
+            x_title="Change against the baseline (%)",
+        )
         chart.spec = _style(alt.layer(*layers).properties(width=WIDTH - 360, height=alt.Step(28))).to_dict()
         chart.summary = f"Dot plot of the projected change in {_year(last_year)}. " + "; ".join(
             f"{r.row}: {fixed(r.value, 1)}% (interval {fixed(r.low, 1)}% to {fixed(r.high, 1)}%)"
