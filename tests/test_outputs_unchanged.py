@@ -13,7 +13,9 @@ synthetic England's SSDA903 identifiers moved from its ``ssda903/`` sidecar to t
 Since issue #12, England and regions are computed only from returns covering all their LAs: tiny
 England's 3 LAs do not, so its England and regional rows are DfE's published figures (``source``
 column) or ``x``, the report draws the children's social care charts only, and
-``indicators_notes.csv`` says why each ``x`` is there.
+``indicators_notes.csv`` says why each ``x`` is there. Since issues #13 and #14, ``truth/step_down``
+records each closure's exact chances with and without step-down, and the report's pages list the
+analyses (evaluation, thresholds, funding, what-if) that are not in them.
 A change that alters any published figure, chart or page shows up here by
 name. When an output is meant to change, regenerate the manifest with the commands below (in a
 folder, then ``sha256sum`` of every file) and say why in the commit.
