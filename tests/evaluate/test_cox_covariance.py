@@ -35,3 +35,15 @@ def test_a_child_censored_before_any_event_adds_nothing_rather_than_nan():
     params = model.fit().params
     covariance = _family_clustered_covariance(model, params, pd.DataFrame({"family": [1, 1, 2, 3, 3, 4]}))
     assert np.isfinite(covariance).all()
+
+
+def test_a_large_cohort_is_sampled_by_whole_families():
+    from earlyhelp.evaluate.analysis import _sample_of_families
+
+    # 1,000 families of 3 closures each: a sample of about 300 closures keeps families whole.
+    rows = pd.DataFrame({"family": np.repeat(np.arange(1000), 3), "closure": np.arange(3000)})
+    sample = _sample_of_families(rows, 300)
+    sizes = sample.groupby("family").size()
+    assert (sizes == 3).all()
+    assert 300 <= len(sample) <= 303
+    assert sample.equals(_sample_of_families(rows, 300))  # seeded: the same sample each time
