@@ -80,11 +80,15 @@ def design_matrix(
             names.append(name)
             columns.append(sparse.csc_matrix(values.reshape(-1, 1)))
     for name in categorical:
-        values = frame[name].astype("string").fillna("missing").to_numpy(dtype=object)
-        levels, counts = np.unique(values, return_counts=True)
-        rare = set(levels[counts < min_level_rows])
-        values = np.where(np.isin(values, list(rare)), "other", values) if rare else values
-        levels, codes, counts = np.unique(values, return_inverse=True, return_counts=True)
+        # pandas' hash-based factorize, not np.unique on Python strings: several seconds a column at
+        # England scale. Levels sorted, so the reference level on a tie is the first in order.
+        codes, uniques = pd.factorize(frame[name].astype("string").fillna("missing"), sort=True)
+        labels = np.asarray(uniques, dtype=object)
+        rare = np.bincount(codes, minlength=len(labels)) < min_level_rows
+        if rare.any():
+            labels, remap = np.unique(np.where(rare, "other", labels), return_inverse=True)
+            codes = remap[codes]
+        levels, counts = labels, np.bincount(codes, minlength=len(labels))
         reference = int(np.argmax(counts))
         others = [j for j in range(len(levels)) if j != reference]
         if not others:
