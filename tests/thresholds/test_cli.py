@@ -39,7 +39,7 @@ def test_truth_is_written_only_when_planted_and_does_not_depend_on_the_scale(pla
     assert list(truth.columns) == ["la_code", "planted_effect"]
     assert list(truth["la_code"]) == ["E06000001", "E06000017", "E08000029"]
     effects = json.loads((planted / "truth" / "effects.json").read_text())
-    assert effects["threshold"] == {"la_sigma": 0.6}
+    assert effects["threshold"] == {"la_sigma": 0.6, "planted": {}}
     region = settings_for("region", "201718:201920", 3).with_changes(threshold=ThresholdEffect(la_sigma=0.6))
     hartlepool_in_region = planted_thresholds(region, ["E06000001"])[0]
     assert truth.loc[0, "planted_effect"] == pytest.approx(hartlepool_in_region, abs=1e-6)

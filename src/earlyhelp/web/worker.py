@@ -303,8 +303,7 @@ class Worker:
         warehouse already holds, leaves the LA's own tables exactly as they are (a table without
         a file is kept; the warehouse replaces only the partner tables given, for this LA).
         """
-        import duckdb
-
+        from earlyhelp.engine.connect import duckdb_connection
         from earlyhelp.validate.engine import collect_files
         from earlyhelp.validate.report import ValidationReport
         from earlyhelp.warehouse.periods import PERIODS_TABLE
@@ -329,7 +328,7 @@ class Worker:
         period = None
         warehouse = self.storage.warehouse(la_code)
         if warehouse.exists():
-            with self.la_lock(la_code), duckdb.connect(str(warehouse), read_only=True) as con:
+            with self.la_lock(la_code), duckdb_connection(warehouse, read_only=True) as con:
                 if con.execute(
                     "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [PERIODS_TABLE]
                 ).fetchone()[0]:  # type: ignore[index]
