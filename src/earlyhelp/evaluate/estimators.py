@@ -140,7 +140,7 @@ def logistic_fit(y: np.ndarray, x: Matrix) -> np.ndarray:
 
     def hessian(beta: np.ndarray) -> np.ndarray:
         p = expit(design @ beta)
-        return np.asarray((transposed @ design.multiply((p * (1 - p))[:, None]).tocsc()).todense())
+        return np.asarray((transposed @ design.multiply((p * (1 - p))[:, None]).tocsr()).todense())
 
     start = np.zeros(design.shape[1])
     fitted = minimize(
@@ -231,7 +231,7 @@ def ipw_att(
     # times the influence of beta, (X'WX/n)^-1 (t - e) x; formed as a vector, never an n x p array.
     n = len(t)
     gradient = design.T @ psi / n
-    information = np.asarray((design.T @ design.multiply((e * (1 - e))[:, None]).tocsc()).todense()) / n
+    information = np.asarray((design.T @ design.multiply((e * (1 - e))[:, None]).tocsr()).todense()) / n
     correction = (t - e) * (design @ (np.linalg.pinv(information) @ gradient))
     influence0 = (psi + correction) / weight_mean
     influence1 = treated * (y - mu1) / p1
