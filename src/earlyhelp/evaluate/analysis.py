@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -225,6 +226,7 @@ def _cox(rows: pd.DataFrame, numeric: list[str], n_treated: int, n_comparison: i
     """Hazard ratio of re-referral for step-down: Cox model adjusted for the covariates, baseline
     hazard stratified by LA, robust errors clustered on family."""
     from statsmodels.duration.hazard_regression import PHReg
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     sampled = len(rows) > COX_MAX_ROWS
     if sampled:
@@ -233,7 +235,11 @@ def _cox(rows: pd.DataFrame, numeric: list[str], n_treated: int, n_comparison: i
     design = design_matrix(rows, ["stepped_down", *numeric], [c for c in CATEGORICAL if c != "la_code"])
     x = design.matrix[:, 1:].toarray()  # the baseline hazard takes the place of the intercept
     model = PHReg(time, x, status=status, strata=rows["la_code"].to_numpy(), ties="breslow")
-    params = model.fit().params
+    with warnings.catch_warnings(record=True) as raised:
+        # Said in the method column, not printed: small data can leave the partial likelihood flat.
+        warnings.simplefilter("always", ConvergenceWarning)
+        params = model.fit().params
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in raised)
     coefficient, se = float(params[0]), math.sqrt(_family_clustered_covariance(model, params, rows)[0, 0])
     return {
         "analysis": ANALYSIS,
@@ -246,7 +252,9 @@ def _cox(rows: pd.DataFrame, numeric: list[str], n_treated: int, n_comparison: i
         "n_treated": n_treated,
         "n_comparison": n_comparison,
         "method": "Cox (covariate-adjusted, LA strata, family-clustered errors; time to re-referral up to 2 years"
-        + (f"; fitted on a random sample of whole families, {len(rows):,} closures, seed 0)" if sampled else ")"),
+        + (f"; fitted on a random sample of whole families, {len(rows):,} closures, seed 0" if sampled else "")
+        + ("" if converged else "; the fit did not converge, so read this estimate with care")
+        + ")",
     }
 
 
