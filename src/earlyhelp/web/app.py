@@ -30,6 +30,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from earlyhelp.web import access
 from earlyhelp.web.access import Principal
+from earlyhelp.web.analyses import read_headline_estimates, read_thresholds
 from earlyhelp.web.auth import (
     SignIn,
     audit,
@@ -351,6 +352,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name=board.la_name if board else la_name(la_code),
             board=board,
             submit=access.may_submit(user, la_code),
+            thresholds=read_thresholds(storage.thresholds(la_code), la_code),
+            estimates=read_headline_estimates(storage.estimates(la_code)),
         )
 
     @app.get("/la/{la_code}/submissions", response_class=HTMLResponse)
