@@ -103,3 +103,16 @@ def test_header_mode_needs_proxy_addresses():
         Settings(trusted_user_header=HEADER, secret_key="x")
     with pytest.raises(UsageError):
         Settings(trusted_user_header=HEADER, trusted_proxies=("not-an-address",), secret_key="x")
+
+
+def test_serve_reads_the_mode_from_the_environment(monkeypatch, tmp_path):
+    from earlyhelp.web import Settings
+
+    monkeypatch.setenv("EARLYHELP_TRUSTED_USER_HEADER", HEADER)
+    monkeypatch.setenv("EARLYHELP_TRUSTED_PROXIES", "127.0.0.1, 10.1.2.0/24")
+    settings = Settings.from_env(tmp_path, secret_key="x", database_url="sqlite://")
+    assert settings.trusted_user_header == HEADER
+    assert settings.is_trusted_proxy("10.1.2.200") and settings.is_trusted_proxy("127.0.0.1")
+    assert not settings.is_trusted_proxy("10.1.3.1") and not settings.is_trusted_proxy("testclient")
+    monkeypatch.delenv("EARLYHELP_TRUSTED_USER_HEADER")
+    assert Settings.from_env(tmp_path, secret_key="x", database_url="sqlite://").trusted_user_header is None
