@@ -30,6 +30,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from earlyhelp.web import access
 from earlyhelp.web.access import Principal
+from earlyhelp.web.analyses import read_headline_estimates, read_thresholds
 from earlyhelp.web.auth import (
     SignIn,
     audit,
@@ -39,6 +40,7 @@ from earlyhelp.web.auth import (
     same_token,
     session_user,
     start_session,
+    user_named,
 )
 from earlyhelp.web.database import make_engine, migrate, session_factory
 from earlyhelp.web.models import AuditEvent, Finding, Submission, User
@@ -77,20 +79,58 @@ def _environment() -> Environment:
     return environment
 
 
+def proxy_user_name(request: Request) -> str | None:
+    """The user name an authenticating proxy put in the trusted header, when that mode is on and
+    the request comes from a trusted proxy's address; None otherwise (the header is ignored)."""
+    settings: Settings = request.app.state.settings
+    if not settings.trusted_user_header:
+        return None
+    if not settings.is_trusted_proxy(request.client.host if request.client else None):
+        return None
+    name = request.headers.get(settings.trusted_user_header, "").strip()
+    return name or None
+
+
 def signed_in(request: Request) -> Principal:
     """The signed-in user (a route dependency); :class:`SignInRequired` without a valid session."""
     token = request.session.get("session")
-    if not isinstance(token, str) or not token:
-        raise SignInRequired
+    proxied = proxy_user_name(request)
+    user = None
     # The server-side row, not the cookie's signature, decides: a session signed out (or of a
     # user since disabled) is refused even when a copy of its cookie is replayed.
     with request.app.state.sessions() as session:
-        user = session_user(session, token)
-        if user is None:
-            request.session.clear()
-            raise SignInRequired
-        found = principal(user)
+        if isinstance(token, str) and token:
+            user = session_user(session, token)
+        found = principal(user) if user is not None else None
+    if proxied is not None and (found is None or found.username.lower() != proxied.lower()):
+        found = _sign_in_from_proxy(request, proxied)
+    if found is None:
+        request.session.clear()
+        raise SignInRequired
     request.state.user = found
+    return found
+
+
+def _sign_in_from_proxy(request: Request, username: str) -> Principal:
+    """A new session for the portal user the proxy named (roles and LAs from the portal's own
+    table); 403 for a name the portal does not know or has disabled. Audited either way."""
+    settings: Settings = request.app.state.settings
+    with request.app.state.sessions.begin() as session:
+        user = user_named(session, username)
+        if user is None:
+            audit(session, "sign-in", None, outcome="proxy-unknown")
+            refused = True
+        else:
+            audit(session, "sign-in", user.id, outcome="proxy")
+            token = start_session(session, user.id, settings.session_hours)
+            found = principal(user)
+            refused = False
+    if refused:
+        request.session.clear()
+        raise HTTPException(status_code=403, detail="unknown-user")
+    request.session.clear()
+    request.session["session"] = token
+    request.session["csrf"] = new_csrf_token()
     return found
 
 
@@ -213,7 +253,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             413: "The file is too big",
         }
         title = titles.get(error.status_code, "Sorry, there is a problem with the service")
-        return render(request, "error.html", status_code=error.status_code, title=title, status=error.status_code)
+        reason = error.detail if error.detail == "unknown-user" else ""
+        if reason:
+            title = "You do not have an account for this service"
+        return render(
+            request, "error.html", status_code=error.status_code, title=title, status=error.status_code, reason=reason
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
@@ -226,7 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # ------------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse)
     def start(request: Request) -> Response:
-        target = "/home" if request.session.get("session") else "/sign-in"
+        target = "/home" if request.session.get("session") or proxy_user_name(request) else "/sign-in"
         return RedirectResponse(target, status_code=303)
 
     @app.get("/sign-in", response_class=HTMLResponse)
@@ -351,6 +396,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name=board.la_name if board else la_name(la_code),
             board=board,
             submit=access.may_submit(user, la_code),
+            thresholds=read_thresholds(storage.thresholds(la_code), la_code),
+            estimates=read_headline_estimates(storage.estimates(la_code)),
         )
 
     @app.get("/la/{la_code}/submissions", response_class=HTMLResponse)

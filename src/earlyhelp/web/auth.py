@@ -161,6 +161,12 @@ def end_session(session: Session, token: str) -> None:
     session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
 
 
+def user_named(session: Session, username: str) -> User | None:
+    """The active user of this name (any case), else None."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    return user if user is not None and user.active else None
+
+
 def disable_user(session: Session, username: str) -> User:
     """Stop a user signing in and end every session they have (a :class:`UsageError` if unknown)."""
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))

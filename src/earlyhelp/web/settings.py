@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -59,6 +60,11 @@ class Settings:
     worker_poll_seconds: float = 1.0
     # How often a submission's progress page reloads itself (a meta refresh: no JavaScript).
     progress_refresh_seconds: int = 2
+    # Single sign-on through an authenticating reverse proxy (docs/web.md): the request header
+    # that carries the signed-in user's name, believed only from these proxy addresses or
+    # networks. Off (None) unless set.
+    trusted_user_header: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -69,6 +75,24 @@ class Settings:
         if self.database_url is None:
             self.database_url = f"sqlite:///{(self.data_dir / 'portal.sqlite3').resolve()}"
         self.database_url = _database_url(self.database_url)
+        if self.trusted_user_header and not self.trusted_proxies:
+            raise UsageError(
+                "A trusted user header needs the addresses of the proxies that set it.",
+                hint="Set EARLYHELP_TRUSTED_PROXIES (comma-separated addresses or networks, "
+                "e.g. 127.0.0.1) beside EARLYHELP_TRUSTED_USER_HEADER.",
+            )
+        try:
+            self._proxy_networks = [ipaddress.ip_network(text.strip(), strict=False) for text in self.trusted_proxies]
+        except ValueError as error:
+            raise UsageError(f"EARLYHELP_TRUSTED_PROXIES: {error}.") from None
+
+    def is_trusted_proxy(self, host: str | None) -> bool:
+        """Whether a request from this client address may name its user in the trusted header."""
+        try:
+            address = ipaddress.ip_address(host or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self._proxy_networks)
 
     @property
     def signing_key(self) -> str:
@@ -90,11 +114,17 @@ class Settings:
     @classmethod
     def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
         """Settings from EARLYHELP_DATA_DIR, EARLYHELP_DATABASE_URL, EARLYHELP_SECRET_KEY,
-        EARLYHELP_WEB_ASSETS and EARLYHELP_INSECURE_COOKIES (1 on plain-HTTP loopback)."""
+        EARLYHELP_WEB_ASSETS, EARLYHELP_INSECURE_COOKIES (1 on plain-HTTP loopback),
+        EARLYHELP_TRUSTED_USER_HEADER and EARLYHELP_TRUSTED_PROXIES."""
         values: dict[str, object] = {
             "data_dir": data_dir or Path(os.environ.get("EARLYHELP_DATA_DIR", DEFAULT_DATA_DIR)),
             "secure_cookies": os.environ.get("EARLYHELP_INSECURE_COOKIES") != "1",
         }
+        if os.environ.get("EARLYHELP_TRUSTED_USER_HEADER"):
+            values["trusted_user_header"] = os.environ["EARLYHELP_TRUSTED_USER_HEADER"]
+            values["trusted_proxies"] = tuple(
+                part for part in os.environ.get("EARLYHELP_TRUSTED_PROXIES", "").split(",") if part.strip()
+            )
         if os.environ.get("EARLYHELP_WEB_ASSETS"):
             values["assets_dir"] = Path(os.environ["EARLYHELP_WEB_ASSETS"])
         values.update(overrides)

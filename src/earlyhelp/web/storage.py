@@ -32,6 +32,14 @@ class Storage:
         """The LA's published (disclosure-controlled) indicators, rewritten after each accepted load."""
         return self.data_dir / "results" / la_code / "indicators_published.csv"
 
+    def thresholds(self, la_code: str) -> Path:
+        """``earlyhelp thresholds``' threshold_index.csv, put here by an administrator."""
+        return self.data_dir / "results" / la_code / "threshold_index.csv"
+
+    def estimates(self, la_code: str) -> Path:
+        """``earlyhelp evaluate``'s estimates.csv for this LA's data, put here by an administrator."""
+        return self.data_dir / "results" / la_code / "estimates.csv"
+
 
 def safe_filename(name: str) -> str:
     """The last part of an uploaded name, reduced to harmless characters."""
