@@ -121,8 +121,39 @@ def _independent_columns(matrix: sparse.csc_matrix) -> list[int]:
     return sorted(pivot[:rank].tolist())
 
 
-def logistic_fit(y: np.ndarray, x: Matrix) -> np.ndarray:
-    """Coefficients of a logistic regression of ``y`` on ``x``: maximum likelihood by scipy's exact
+class WeightedGram:
+    """X'WX for one design and many weight vectors, fast: the dense columns (intercept, numeric
+    covariates) as a small dense block multiplied by BLAS, the sparse dummy columns as a sparse
+    product whose rows hold a handful of non-zeros. At England scale about three times faster than
+    one sparse product over the whole design, the bulk of every Newton step."""
+
+    def __init__(self, x: Matrix) -> None:
+        design = _csr(x)
+        rows, self.size = design.shape
+        filled = np.diff(design.tocsc().indptr)
+        self.dense = np.flatnonzero(filled > rows // 4)
+        self.sparse = np.flatnonzero(filled <= rows // 4)
+        self.dense_block = design[:, self.dense].toarray()
+        self.sparse_block = design[:, self.sparse].tocsr()
+        self.sparse_transposed = self.sparse_block.T.tocsr()
+        self.row_of_entry = np.repeat(np.arange(rows), np.diff(self.sparse_block.indptr))
+
+    def __call__(self, weights: np.ndarray) -> np.ndarray:
+        weighted_dense = self.dense_block * weights[:, None]
+        weighted_sparse = self.sparse_block.copy()
+        weighted_sparse.data = weighted_sparse.data * weights[self.row_of_entry]
+        sparse_dense = self.sparse_transposed @ weighted_dense
+        gram = np.empty((self.size, self.size))
+        gram[np.ix_(self.dense, self.dense)] = self.dense_block.T @ weighted_dense
+        gram[np.ix_(self.sparse, self.dense)] = sparse_dense
+        gram[np.ix_(self.dense, self.sparse)] = sparse_dense.T
+        gram[np.ix_(self.sparse, self.sparse)] = (self.sparse_transposed @ weighted_sparse).toarray()
+        return gram
+
+
+def logistic_fit(y: np.ndarray, x: Matrix, start: np.ndarray | None = None) -> np.ndarray:
+    """Coefficients of a logistic regression of ``y`` on ``x`` (``start``: initial coefficients, e.g.
+    from a fit on overlapping rows): maximum likelihood by scipy's exact
     trust-region Newton method on the sparse design (gradient X'(p - y), Hessian X'WX). statsmodels'
     Logit forms the dense X'WX, which at England scale took minutes a fit; the estimates are the same
     maximum-likelihood ones. Near-separation on a rare dummy moves that coefficient far out but leaves
@@ -138,14 +169,15 @@ def logistic_fit(y: np.ndarray, x: Matrix) -> np.ndarray:
         p = expit(z)
         return float(np.sum(np.logaddexp(0.0, z) - y * z)), transposed @ (p - y)
 
+    gram = WeightedGram(design)
+
     def hessian(beta: np.ndarray) -> np.ndarray:
         p = expit(design @ beta)
-        return np.asarray((transposed @ design.multiply((p * (1 - p))[:, None]).tocsr()).todense())
+        return gram(p * (1 - p))
 
-    start = np.zeros(design.shape[1])
     fitted = minimize(
         negative_log_likelihood,
-        start,
+        np.zeros(design.shape[1]) if start is None else np.asarray(start, dtype=float),
         jac=True,
         hess=hessian,
         method="trust-exact",
@@ -231,7 +263,7 @@ def ipw_att(
     # times the influence of beta, (X'WX/n)^-1 (t - e) x; formed as a vector, never an n x p array.
     n = len(t)
     gradient = design.T @ psi / n
-    information = np.asarray((design.T @ design.multiply((e * (1 - e))[:, None]).tocsr()).todense()) / n
+    information = WeightedGram(design)(e * (1 - e)) / n
     correction = (t - e) * (design @ (np.linalg.pinv(information) @ gradient))
     influence0 = (psi + correction) / weight_mean
     influence1 = treated * (y - mu1) / p1
