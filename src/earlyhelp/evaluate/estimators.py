@@ -112,7 +112,7 @@ def _independent_columns(matrix: sparse.csc_matrix) -> list[int]:
     order: a dummy that another set of dummies determines (an LA's only years) is dropped."""
     from scipy.linalg import qr
 
-    gram = np.asarray((matrix.T @ matrix).todense())
+    gram = WeightedGram(matrix)(np.ones(matrix.shape[0]))
     scale = np.sqrt(np.diag(gram))
     scale = np.where(scale > 0, scale, 1.0)
     _, r, pivot = qr(gram / np.outer(scale, scale), pivoting=True)
@@ -130,7 +130,7 @@ class WeightedGram:
     def __init__(self, x: Matrix) -> None:
         design = _csr(x)
         rows, self.size = design.shape
-        filled = np.diff(design.tocsc().indptr)
+        filled = np.bincount(design.indices, minlength=self.size)
         self.dense = np.flatnonzero(filled > rows // 4)
         self.sparse = np.flatnonzero(filled <= rows // 4)
         self.dense_block = design[:, self.dense].toarray()
