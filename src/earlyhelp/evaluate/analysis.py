@@ -130,7 +130,8 @@ def step_down_effects(
         if t_all.sum() == 0 or t_all.sum() == len(t_all):
             continue
         design = design_matrix(rows, numeric, CATEGORICAL)
-        e = expit(design.matrix @ logistic_fit(t_all, design.matrix))
+        linear = design.matrix @ logistic_fit(t_all, design.matrix)
+        e = expit(linear)
         keep = common_support(t_all, e)
         kept = rows[keep]
         # Refit on the rows kept, so the propensity and its variance correction describe them.
@@ -141,7 +142,7 @@ def step_down_effects(
         n_treated, n_comparison = int(t.sum()), int(len(t) - t.sum())
         crude = naive(y, t, cluster)
         # One propensity model for both weighted estimators.
-        beta = logistic_fit(t, design.matrix)
+        beta = logistic_fit(t, design.matrix, guess=linear[keep])
         weighted, weights = ipw_att(y, t, design.matrix, cluster, beta)
         robust = aipw_att(y, t, design.matrix, cluster, beta)
         true = {} if truth is None else true_effects(kept[kept["stepped_down"]], truth, outcome)
@@ -333,13 +334,15 @@ def _group_effect(
     if t_all.sum() < MIN_GROUP or (1 - t_all).sum() < MIN_GROUP:
         return None
     design = design_matrix(rows, numeric, CATEGORICAL)
-    keep = common_support(t_all, expit(design.matrix @ logistic_fit(t_all, design.matrix)))
+    linear = design.matrix @ logistic_fit(t_all, design.matrix)
+    keep = common_support(t_all, expit(linear))
     kept = rows[keep]
     t = t_all[keep]
     if t.sum() < MIN_GROUP or (1 - t).sum() < MIN_GROUP:
         return None
     design = design_matrix(kept, numeric, CATEGORICAL)
-    effect = aipw_att(kept[SUBGROUP_OUTCOME].to_numpy(dtype=float), t, design.matrix, kept["family"].to_numpy())
+    beta = logistic_fit(t, design.matrix, guess=linear[keep])
+    effect = aipw_att(kept[SUBGROUP_OUTCOME].to_numpy(dtype=float), t, design.matrix, kept["family"].to_numpy(), beta)
     return effect, kept[t == 1], int((t == 0).sum())
 
 

@@ -112,7 +112,7 @@ def _independent_columns(matrix: sparse.csc_matrix) -> list[int]:
     order: a dummy that another set of dummies determines (an LA's only years) is dropped."""
     from scipy.linalg import qr
 
-    gram = np.asarray((matrix.T @ matrix).todense())
+    gram = WeightedGram(matrix)(np.ones(matrix.shape[0]))
     scale = np.sqrt(np.diag(gram))
     scale = np.where(scale > 0, scale, 1.0)
     _, r, pivot = qr(gram / np.outer(scale, scale), pivoting=True)
@@ -121,8 +121,40 @@ def _independent_columns(matrix: sparse.csc_matrix) -> list[int]:
     return sorted(pivot[:rank].tolist())
 
 
-def logistic_fit(y: np.ndarray, x: Matrix) -> np.ndarray:
-    """Coefficients of a logistic regression of ``y`` on ``x``: maximum likelihood by scipy's exact
+class WeightedGram:
+    """X'WX for one design and many weight vectors, fast: the dense columns (intercept, numeric
+    covariates) as a small dense block multiplied by BLAS, the sparse dummy columns as a sparse
+    product whose rows hold a handful of non-zeros. At England scale about three times faster than
+    one sparse product over the whole design, the bulk of every Newton step."""
+
+    def __init__(self, x: Matrix) -> None:
+        design = _csr(x)
+        rows, self.size = design.shape
+        filled = np.bincount(design.indices, minlength=self.size)
+        self.dense = np.flatnonzero(filled > rows // 4)
+        self.sparse = np.flatnonzero(filled <= rows // 4)
+        self.dense_block = design[:, self.dense].toarray()
+        self.sparse_block = design[:, self.sparse].tocsr()
+        self.sparse_transposed = self.sparse_block.T.tocsr()
+        self.row_of_entry = np.repeat(np.arange(rows), np.diff(self.sparse_block.indptr))
+
+    def __call__(self, weights: np.ndarray) -> np.ndarray:
+        weighted_dense = self.dense_block * weights[:, None]
+        weighted_sparse = self.sparse_block.copy()
+        weighted_sparse.data = weighted_sparse.data * weights[self.row_of_entry]
+        sparse_dense = self.sparse_transposed @ weighted_dense
+        gram = np.empty((self.size, self.size))
+        gram[np.ix_(self.dense, self.dense)] = self.dense_block.T @ weighted_dense
+        gram[np.ix_(self.sparse, self.dense)] = sparse_dense
+        gram[np.ix_(self.dense, self.sparse)] = sparse_dense.T
+        gram[np.ix_(self.sparse, self.sparse)] = (self.sparse_transposed @ weighted_sparse).toarray()
+        return gram
+
+
+def logistic_fit(y: np.ndarray, x: Matrix, guess: np.ndarray | None = None) -> np.ndarray:
+    """Coefficients of a logistic regression of ``y`` on ``x`` (``guess``: a guess of the linear
+    predictor per row, e.g. a fit's on more rows; the start is its least-squares projection on ``x``'s
+    columns, saving Newton steps, not changing the optimum): maximum likelihood by scipy's exact
     trust-region Newton method on the sparse design (gradient X'(p - y), Hessian X'WX). statsmodels'
     Logit forms the dense X'WX, which at England scale took minutes a fit; the estimates are the same
     maximum-likelihood ones. Near-separation on a rare dummy moves that coefficient far out but leaves
@@ -138,11 +170,18 @@ def logistic_fit(y: np.ndarray, x: Matrix) -> np.ndarray:
         p = expit(z)
         return float(np.sum(np.logaddexp(0.0, z) - y * z)), transposed @ (p - y)
 
+    gram = WeightedGram(design)
+    start = np.zeros(design.shape[1])
+    if guess is not None:
+        try:
+            start = np.linalg.solve(gram(np.ones(len(y))), transposed @ np.asarray(guess, dtype=float))
+        except np.linalg.LinAlgError:
+            pass
+
     def hessian(beta: np.ndarray) -> np.ndarray:
         p = expit(design @ beta)
-        return np.asarray((transposed @ design.multiply((p * (1 - p))[:, None]).tocsr()).todense())
+        return gram(p * (1 - p))
 
-    start = np.zeros(design.shape[1])
     fitted = minimize(
         negative_log_likelihood,
         start,
@@ -231,7 +270,7 @@ def ipw_att(
     # times the influence of beta, (X'WX/n)^-1 (t - e) x; formed as a vector, never an n x p array.
     n = len(t)
     gradient = design.T @ psi / n
-    information = np.asarray((design.T @ design.multiply((e * (1 - e))[:, None]).tocsr()).todense()) / n
+    information = WeightedGram(design)(e * (1 - e)) / n
     correction = (t - e) * (design @ (np.linalg.pinv(information) @ gradient))
     influence0 = (psi + correction) / weight_mean
     influence1 = treated * (y - mu1) / p1
