@@ -143,6 +143,7 @@ def _interval(row: pd.Series, estimand: str) -> str:
 
 def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bool) -> str:
     """evaluation.md: every estimate with its interval and method, naive beside adjusted."""
+    from earlyhelp.evaluate.analysis import ANALYSIS as STEP_DOWN_ANALYSIS
     from earlyhelp.evaluate.analysis import OUTCOMES
 
     lines = [
@@ -163,7 +164,13 @@ def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bo
         "",
     ]
     for outcome, (label, _) in OUTCOMES.items():
-        rows = published[(published["outcome"] == outcome) & (published["estimand"] != "hazard_ratio")]
+        # The whole-cohort table; "for whom" and "which help" rows have their own section.
+        rows = published[
+            (published["outcome"] == outcome)
+            & (published["estimand"] != "hazard_ratio")
+            & (published["subgroup"] == "all")
+            & (published["analysis"] == STEP_DOWN_ANALYSIS)
+        ]
         if rows.empty:
             continue
         lines += [f"## {label[0].upper()}{label[1:]}", ""]
@@ -174,7 +181,7 @@ def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bo
         lines += [header, "|---|---|---|" + ("---|---|" if synthetic else "")]
         for method in rows["method"].unique():
             by = rows[(rows["method"] == method)].set_index("estimand")
-            if "ATT_risk_difference" not in by.index:
+            if "ATT_risk_difference" not in by.index or "ATT_risk_ratio" not in by.index:
                 continue
             rd, rr = by.loc["ATT_risk_difference"], by.loc["ATT_risk_ratio"]
             line = f"| {method} | {_interval(rd, 'ATT_risk_difference')} | {_interval(rr, 'ATT_risk_ratio')} |"
