@@ -470,6 +470,28 @@ def _first_step_down_day(journeys: Journeys) -> np.ndarray:
     return np.where(first == np.iinfo(np.int64).max, -1, first)
 
 
+# How latent risk drives the partner records (read by earlyhelp.evaluate.truth for the true
+# effects on them): a pupil's chance of missing a session is ABSENCE_BASE x exp(ABSENCE_RISK x
+# risk), at most ABSENCE_CAP; health events and police notifications come at a yearly rate of
+# base x exp(EVENT_RISK x risk + EVENT_OFFSET), spread evenly over the data's years.
+ABSENCE_BASE = 0.045
+ABSENCE_RISK = 0.45
+ABSENCE_CAP = 0.7
+EVENT_RISK = 0.4
+EVENT_OFFSET = -0.08
+# table -> (identity source, events a year at risk 0, share of each event type, the type a planted
+# ratio acts on (None: all types))
+PARTNER_EVENTS: dict[str, tuple[str, float, dict[str, float], str | None]] = {
+    "health_events": (
+        "health",
+        0.10,
+        {"emergency_attendance": 0.7, "injury_admission": 0.15, "mental_health_referral": 0.15},
+        "emergency_attendance",
+    ),
+    "police_notifications": ("police", 0.35, {"domestic_abuse": 0.55, "missing_episode": 0.25, "arrest": 0.20}, None),
+}
+
+
 def _partner_outcomes(
     journeys: Journeys,
     truth: pa.Table,
@@ -514,7 +536,7 @@ def _partner_outcomes(
     rec = np.concatenate(rows_rec)
     year = np.concatenate(rows_year)
     possible = 380 - rng.integers(0, 40, len(rec))
-    absence = 0.045 * np.exp(0.45 * risk[person[rec]])
+    absence = ABSENCE_BASE * np.exp(ABSENCE_RISK * risk[person[rec]])
     if stepped_down_on is not None:
         middle = stepped_down_on[person[rec]] + 182
         middle_year = (EPOCH + middle.astype("timedelta64[D]")).astype("datetime64[M]").astype(np.int64)
@@ -523,7 +545,7 @@ def _partner_outcomes(
         school_year_of_middle = (middle_year - 8) // 12 + 1970
         affected = (stepped_down_on[person[rec]] >= 0) & (school_year_of_middle == year)
         absence = np.where(affected, absence * planted.school_absence_rr, absence)
-    absence = np.clip(absence, 0.0, 0.7)
+    absence = np.clip(absence, 0.0, ABSENCE_CAP)
     out["school_attendance"] = build(
         "school_attendance",
         {
@@ -535,26 +557,11 @@ def _partner_outcomes(
     )
 
     span_years = (extract - period_start) / 365.25
-    for name, source, base, types, ratio, planted_type in (
-        (
-            "health_events",
-            "health",
-            0.10,
-            {"emergency_attendance": 0.7, "injury_admission": 0.15, "mental_health_referral": 0.15},
-            planted.emergency_attendance_rr,
-            "emergency_attendance",
-        ),
-        (
-            "police_notifications",
-            "police",
-            0.35,
-            {"domestic_abuse": 0.55, "missing_episode": 0.25, "arrest": 0.20},
-            planted.police_notification_rr,
-            None,
-        ),
-    ):
+    ratios = {"health_events": planted.emergency_attendance_rr, "police_notifications": planted.police_notification_rr}
+    for name, (source, base, types, planted_type) in PARTNER_EVENTS.items():
+        ratio = ratios[name]
         record_id, person = records(source)
-        count = rng.poisson(base * span_years * np.exp(0.4 * risk[person] - 0.08))
+        count = rng.poisson(base * span_years * np.exp(EVENT_RISK * risk[person] + EVENT_OFFSET))
         rep = np.repeat(np.arange(len(person)), count)
         day = period_start + (rng.random(len(rep)) * (extract - period_start)).astype(np.int64)
         keys = np.array(list(types))
@@ -594,7 +601,7 @@ def _planted_partner_events(
         start = stepped_down_on[person[stepped]]
         days_in = np.clip(extract - start, 0, 365)
         extra = rng.poisson(
-            (ratio - 1.0) * share * base * days_in / 365.25 * np.exp(0.4 * risk[person[stepped]] - 0.08)
+            (ratio - 1.0) * share * base * days_in / 365.25 * np.exp(EVENT_RISK * risk[person[stepped]] + EVENT_OFFSET)
         )
         new_rep = np.repeat(stepped, extra)
         new_day = np.repeat(start, extra) + 1 + (rng.random(len(new_rep)) * np.repeat(days_in, extra)).astype(np.int64)

@@ -131,6 +131,14 @@ class StepDownSelection:
     latent_risk: float = 0.3
     # Centres exp(latent_risk * risk) so that the mean chance stays near ``share``.
     centring: float = -0.045
+    # Selection on what the returns record (log-odds; 0 by default): a child known to children's
+    # social care before (earlier referrals), per IDACI decile below the middle (5.5 - decile), and
+    # per unit of the primary need's severity. A world that selects only on these (latent_risk 0)
+    # has no unmeasured confounding, so it tests whether the estimators recover a planted effect
+    # when their assumption holds (benchmarks/effects/observed_selection.json).
+    known_to_csc: float = 0.0
+    deprivation: float = 0.0
+    need_severity: float = 0.0
 
 
 @dataclass(frozen=True)

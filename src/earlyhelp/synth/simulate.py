@@ -674,8 +674,15 @@ class JourneySimulator:
         # --- below the threshold: step down into early help?
         m_la = self.r.eh_reach_multiplier[la]
         selection = self.s.selection
+        recorded = (
+            selection.known_to_csc * history
+            + selection.deprivation * (5.5 - decile)
+            + selection.need_severity * severity
+        )
         p_step = np.clip(
-            b.step_down_share * np.sqrt(m_la) * np.exp(selection.latent_risk * risk + selection.centring), 0.0, 0.9
+            b.step_down_share * np.sqrt(m_la) * np.exp(selection.latent_risk * risk + recorded + selection.centring),
+            0.0,
+            0.9,
         )
         stepped = nin & (rng.random(n) < p_step)
         reason[stepped & (rng.random(n) < b.step_down_recorded_rc9)] = 8  # RC9
