@@ -24,9 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 from earlyhelp.engine import create_engine
-from earlyhelp.evaluate.analysis import step_down_effects
-from earlyhelp.evaluate.cohort import build_cohort
-from earlyhelp.evaluate.truth import read_truth
+from earlyhelp.evaluate.analysis import partner_outcome_effects, step_down_effects, uses_partner_covariates
+from earlyhelp.evaluate.cohort import PARTNER_COLUMNS, build_cohort
+from earlyhelp.evaluate.truth import link_persons_from_truth, partner_truth, read_truth
 from earlyhelp.synth.effects_file import apply_effects, read_effects
 from earlyhelp.synth.generate import generate, settings_for
 
@@ -36,15 +36,25 @@ def one_seed(scale: str, seed: int, effects: str, folder: Path) -> pd.DataFrame:
     if effects != "default":
         settings = apply_effects(settings, read_effects(Path(effects)), source=effects)
     data = generate(folder / f"{scale}-{seed}", settings=settings, replace_existing=True)
+    link_persons_from_truth(data)
     with create_engine("duckdb") as engine:
-        cohort = build_cohort(engine, data)
-        children = engine.sql("SELECT la_code, referral_id, child_id FROM referrals").to_pandas()
+        linked = build_cohort(engine, data)
     truth = read_truth(data)
+    cohort = linked.drop(columns=[c for c in PARTNER_COLUMNS if c in linked.columns])
     latent = pd.read_parquet(data / "truth" / "children.parquet", columns=["la_code", "child_id", "latent_risk"])
-    with_risk = cohort.merge(children, on=["la_code", "referral_id"]).merge(latent, on=["la_code", "child_id"])
+    with_risk = cohort.merge(latent, on=["la_code", "child_id"])
     frames = []
-    for covariates, frame, extra in (("observed", cohort, ()), ("oracle", with_risk, ("latent_risk",))):
-        result = pd.DataFrame(step_down_effects(frame, extra_covariates=extra, truth=truth, survival=False).estimates)
+    for covariates, frame, extra in (
+        ("observed", cohort, ()),
+        ("linked partner records", linked, ()),
+        ("oracle", with_risk, ("latent_risk",)),
+    ):
+        estimates = step_down_effects(frame, extra_covariates=extra, truth=truth, survival=False).estimates
+        if covariates == "linked partner records":
+            if not uses_partner_covariates(frame):
+                raise SystemExit(f"seed {seed}: too few children for the partner covariates")
+            estimates += partner_outcome_effects(frame, truth=partner_truth(data))
+        result = pd.DataFrame(estimates)
         result["covariates"] = covariates
         result["seed"] = seed
         result["effects"] = Path(effects).stem
@@ -53,7 +63,9 @@ def one_seed(scale: str, seed: int, effects: str, folder: Path) -> pd.DataFrame:
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    known = results[results["true_value"].notna() & (results["estimand"] == "ATT_risk_difference")].copy()
+    known = results[
+        results["true_value"].notna() & results["estimand"].isin(["ATT_risk_difference", "ATT_mean_difference"])
+    ].copy()
     known["method"] = known["method"].str.split(" ").str[0]
     known["bias"] = known["estimate"] - known["true_value"]
     known["covered"] = (known["ci_lower"] <= known["true_value"]) & (known["true_value"] <= known["ci_upper"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,22 @@ NUMERIC = [
     "disabled",
     "factor_count",
 ]
+# Linked partner outcomes (issue #13), estimated when the cohort's children are linked:
+# column -> label. Counts and shares, so the ATT is a difference and a ratio of means.
+PARTNER_ANALYSIS = "step_down_partner_outcomes"
+PARTNER_OUTCOMES: dict[str, str] = {
+    "emergency_attendances_12m": "emergency attendances within 12 months",
+    "police_notifications_12m": "police notifications within 12 months",
+    "school_absence_share_12m": "share of school sessions missed, the school year six months on",
+}
+PARTNER_ESTIMANDS = ("ATT_mean_difference", "ATT_rate_ratio")
+# Added to an absence share before its logarithm (a child who missed no session).
+ABSENCE_FLOOR = 0.005
+# Model columns the partner covariates add (see _partner_covariates).
+PARTNER_COVARIATE_COLUMNS = 7
+# Children in the smaller group per model column before the partner covariates are added: the
+# events-per-variable rule for logistic models (Vittinghoff and McCulloch 2007 find 5 to 9 enough).
+EVENTS_PER_COLUMN = 5
 CATEGORICAL = ["primary_need", "referral_source", "sex", "idaci_decile", "closure_year", "la_code"]
 # An assessment factor gets its own indicator when at least this share of closures records it.
 FACTOR_SHARE = 0.02
@@ -62,6 +79,9 @@ class Result:
     overlap: list[dict] = field(default_factory=list)
     survival: pd.DataFrame = field(default_factory=pd.DataFrame)
     risks: list[dict] = field(default_factory=list)
+    # Whether the cohort's children are linked, and whether the models took the partner covariates.
+    partner_linked: bool = False
+    partner_covariates: bool = False
 
 
 def covariates(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[str]]:
@@ -83,19 +103,57 @@ def covariates(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> tuple[pd.Dat
     counts = pd.Series([code for codes in factors for code in codes], dtype="string").value_counts()
     common = sorted(counts[counts >= FACTOR_SHARE * len(out)].index)
     numeric = list(NUMERIC)
+    if uses_partner_covariates(frame):
+        numeric += _partner_covariates(out)
     for code in common:
         out[f"factor_{code}"] = factors.map(lambda codes, c=code: float(c in codes))
         numeric.append(f"factor_{code}")
     return out, numeric + list(extra)
 
 
-def _rows(method: str, outcome: str, effect: Effect, n_treated: int, n_comparison: int) -> list[dict]:
-    common = {"analysis": ANALYSIS, "outcome": outcome, "subgroup": "all", "method": method}
+def uses_partner_covariates(frame: pd.DataFrame) -> bool:
+    """Whether the models take the linked partner covariates: when the cohort is linked and the
+    smaller of its two groups has at least ``EVENTS_PER_COLUMN`` children for each model column
+    with them (a logistic model with fewer separates the groups and the propensity says nothing)."""
+    if "prior_absence_share" not in frame.columns or frame.empty:
+        return False
+    stepped = int(frame["stepped_down"].sum())
+    columns = len(NUMERIC) + PARTNER_COVARIATE_COLUMNS + sum(frame[c].nunique() for c in CATEGORICAL)
+    return min(stepped, len(frame) - stepped) >= EVENTS_PER_COLUMN * columns
+
+
+def _partner_covariates(out: pd.DataFrame) -> list[str]:
+    """Model-ready linked partner covariates (see ``cohort.partner_sql``), added to ``out`` in place:
+    absence shares on the log scale (family risk multiplies the chance of missing a session), with
+    an indicator for no school record before the referral (under-fives, children not yet linked);
+    event counts capped."""
+    names = []
+    for name in ("prior_absence_share", "family_prior_absence_share"):
+        share = out[name].astype(float)
+        out[f"log_{name}"] = np.log(share.fillna(0.0) + ABSENCE_FLOOR)
+        out[f"no_{name}"] = share.isna().astype(float)
+        names += [f"log_{name}", f"no_{name}"]
+    for name in ("prior_health_events", "prior_police_notifications", "family_prior_police_notifications"):
+        out[name] = out[name].astype(float).fillna(0).clip(upper=5)
+        names.append(name)
+    return names
+
+
+def _rows(
+    method: str,
+    outcome: str,
+    effect: Effect,
+    n_treated: int,
+    n_comparison: int,
+    analysis: str = ANALYSIS,
+    estimands: tuple[str, str] = ("ATT_risk_difference", "ATT_risk_ratio"),
+) -> list[dict]:
+    common = {"analysis": analysis, "outcome": outcome, "subgroup": "all", "method": method}
     counts = {"n_treated": n_treated, "n_comparison": n_comparison}
     return [
         {
             **common,
-            "estimand": "ATT_risk_difference",
+            "estimand": estimands[0],
             "estimate": effect.risk_difference,
             "ci_lower": effect.rd_lower,
             "ci_upper": effect.rd_upper,
@@ -103,7 +161,7 @@ def _rows(method: str, outcome: str, effect: Effect, n_treated: int, n_compariso
         },
         {
             **common,
-            "estimand": "ATT_risk_ratio",
+            "estimand": estimands[1],
             "estimate": effect.risk_ratio,
             "ci_lower": effect.rr_lower,
             "ci_upper": effect.rr_upper,
@@ -123,7 +181,9 @@ def step_down_effects(
     ``survival`` is false, as in the benchmark) Kaplan-Meier curves and the Cox model.
     With synthetic England's ``truth`` (see :mod:`.truth`), each ATT row gets its ``true_value``."""
     data, numeric = covariates(frame, extra_covariates)
-    result = Result()
+    result = Result(
+        partner_linked="prior_absence_share" in frame.columns, partner_covariates=uses_partner_covariates(frame)
+    )
     for outcome, (label, defined_on) in OUTCOMES.items():
         rows = data if defined_on is None else data[data[defined_on]]
         t_all = rows["stepped_down"].to_numpy(dtype=float)
@@ -177,6 +237,45 @@ def step_down_effects(
         if advance is not None:
             advance(label)
     return result
+
+
+def partner_outcome_effects(
+    frame: pd.DataFrame, truth: Callable[[pd.DataFrame, str], dict] | None = None
+) -> list[dict]:
+    """Naive, IPW and AIPW (linear outcome model) ATTs of step-down on the linked partner
+    outcomes, as mean differences and rate ratios; none when the cohort is not linked. ``truth``
+    gives, for the treated rows and an outcome, the true values (synthetic England)."""
+    if "emergency_attendances_12m" not in frame.columns:
+        return []
+    data, numeric = covariates(frame)
+    rows_out: list[dict] = []
+    for outcome in PARTNER_OUTCOMES:
+        rows = data[data[outcome].notna()]
+        t_all = rows["stepped_down"].to_numpy(dtype=float)
+        if t_all.sum() < 2 or (1 - t_all).sum() < 2:
+            continue
+        design = design_matrix(rows, numeric, CATEGORICAL)
+        linear = design.matrix @ logistic_fit(t_all, design.matrix)
+        keep = common_support(t_all, expit(linear))
+        kept = rows[keep]
+        design = design_matrix(kept, numeric, CATEGORICAL)
+        y = kept[outcome].to_numpy(dtype=float)
+        t = kept["stepped_down"].to_numpy(dtype=float)
+        cluster = kept["family"].to_numpy()
+        beta = logistic_fit(t, design.matrix, guess=linear[keep])
+        effects = (
+            naive(y, t, cluster),
+            ipw_att(y, t, design.matrix, cluster, beta)[0],
+            aipw_att(y, t, design.matrix, cluster, beta, outcome_model="linear"),
+        )
+        true = {} if truth is None else truth(kept[kept["stepped_down"]], outcome)
+        n_treated = int(t.sum())
+        for effect in effects:
+            for row in _rows(
+                effect.method, outcome, effect, n_treated, len(t) - n_treated, PARTNER_ANALYSIS, PARTNER_ESTIMANDS
+            ):
+                rows_out.append(row if truth is None else {**row, "true_value": true.get(row["estimand"])})
+    return rows_out
 
 
 def _time_and_status(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -334,56 +433,78 @@ def _group_effect(
     if t_all.sum() < MIN_GROUP or (1 - t_all).sum() < MIN_GROUP:
         return None
     design = design_matrix(rows, numeric, CATEGORICAL)
-    linear = design.matrix @ logistic_fit(t_all, design.matrix)
+    propensity_beta = logistic_fit(t_all, design.matrix)
+    linear = design.matrix @ propensity_beta
     keep = common_support(t_all, expit(linear))
-    kept = rows[keep]
-    t = t_all[keep]
-    if t.sum() < MIN_GROUP or (1 - t).sum() < MIN_GROUP:
-        return None
-    design = design_matrix(kept, numeric, CATEGORICAL)
-    beta = logistic_fit(t, design.matrix, guess=linear[keep])
+    if keep.all():
+        # Nothing trimmed: the same rows and design, so the propensity fit above stands.
+        kept, t, beta = rows, t_all, propensity_beta
+    else:
+        kept, t = rows[keep], t_all[keep]
+        if t.sum() < MIN_GROUP or (1 - t).sum() < MIN_GROUP:
+            return None
+        design = design_matrix(kept, numeric, CATEGORICAL)
+        beta = logistic_fit(t, design.matrix, guess=linear[keep])
     effect = aipw_att(kept[SUBGROUP_OUTCOME].to_numpy(dtype=float), t, design.matrix, kept["family"].to_numpy(), beta)
-    return effect, kept[t == 1], int((t == 0).sum())
+    # Only the keys of the treated rows: the truth is looked up by them (a whole frame per group
+    # held until every group is done costs gigabytes at England scale).
+    return effect, kept.loc[t == 1, ["la_code", "referral_id"]], int((t == 0).sum())
 
 
 def for_whom_and_which_help(
-    frame: pd.DataFrame, truth: pd.DataFrame | None = None, advance: Callable[[str], None] | None = None
+    frame: pd.DataFrame,
+    truth: pd.DataFrame | None = None,
+    advance: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> list[dict]:
     """Step-down's effect on re-referral within 12 months in each pre-stated subgroup, and of
     each early help service type (a step-down whose early help included it) against closure
-    with no early help. Groups too small to estimate are left out (and so not counted)."""
+    with no early help. Groups too small to estimate are left out (and so not counted).
+
+    The groups' models are fitted ``workers`` at a time in threads (default: one per core; the
+    sparse products and BLAS release the GIL), largest first; the results do not depend on it."""
+    from concurrent.futures import ThreadPoolExecutor
+
     data, numeric = covariates(frame)
     stepped = data["stepped_down"].to_numpy(dtype=bool)
-    rows: list[dict] = []
+    # (analysis, dimension, subgroup label, rows, treated within the rows)
+    tasks: list[tuple[str, str, str, np.ndarray, np.ndarray]] = []
     for dimension, labels in subgroup_columns(data).items():
-        found = []
         for label in sorted(labels.unique()):
             members = (labels == label).to_numpy()
-            estimated = _group_effect(data[members], numeric, stepped[members])
-            if estimated is not None:
-                found.append((f"{dimension}={label}", *estimated))
-        for subgroup, effect, treated_rows, n_comparison in found:
-            true = None if truth is None else true_effects(treated_rows, truth, SUBGROUP_OUTCOME)
-            rows.append(
-                _adjusted_row(FOR_WHOM_ANALYSIS, subgroup, effect, len(found), len(treated_rows), n_comparison, true)
-            )
-        if advance is not None:
-            advance(f"for whom: {dimension}")
+            tasks.append((FOR_WHOM_ANALYSIS, dimension, f"{dimension}={label}", members, stepped[members]))
     services = data["services"].fillna("").str.split("|")
-    kinds = sorted({kind for listed in services for kind in listed if kind})
-    found = []
-    for kind in kinds:
+    for kind in sorted({kind for listed in services for kind in listed if kind}):
         received = services.map(lambda listed, k=kind: k in listed).to_numpy(dtype=bool)
         # A step-down with this service against closures with no early help.
         members = received | ~stepped
-        estimated = _group_effect(data[members], numeric, received[members])
-        if estimated is not None:
-            found.append((f"service_type={kind}", *estimated))
-    for subgroup, effect, treated_rows, n_comparison in found:
-        true = None if truth is None else true_effects(treated_rows, truth, SUBGROUP_OUTCOME)
-        rows.append(
-            _adjusted_row(WHICH_HELP_ANALYSIS, subgroup, effect, len(found), len(treated_rows), n_comparison, true)
-        )
-    if advance is not None:
+        tasks.append((WHICH_HELP_ANALYSIS, "which help", f"service_type={kind}", members, received[members]))
+
+    # Only the columns the models read: each group's rows are copied, two groups at a time.
+    model = data[[*numeric, *CATEGORICAL, SUBGROUP_OUTCOME, "family", "referral_id"]]
+
+    def estimate(task: tuple[str, str, str, np.ndarray, np.ndarray]):
+        return _group_effect(model[task[3]], numeric, task[4])
+
+    order = sorted(range(len(tasks)), key=lambda i: -int(tasks[i][3].sum()))
+    with ThreadPoolExecutor(max_workers=workers or min(os.cpu_count() or 1, 4)) as pool:
+        futures = {i: pool.submit(estimate, tasks[i]) for i in order}
+        rows: list[dict] = []
+        dimensions = list(dict.fromkeys(task[1] for task in tasks))
+        for dimension in dimensions:
+            found = []
+            for i, (analysis, task_dimension, subgroup, _, _) in enumerate(tasks):
+                if task_dimension == dimension:
+                    estimated = futures[i].result()
+                    if estimated is not None:
+                        found.append((analysis, subgroup, *estimated))
+            for analysis, subgroup, effect, treated_rows, n_comparison in found:
+                true = None if truth is None else true_effects(treated_rows, truth, SUBGROUP_OUTCOME)
+                rows.append(
+                    _adjusted_row(analysis, subgroup, effect, len(found), len(treated_rows), n_comparison, true)
+                )
+            if advance is not None:
+                advance(dimension if dimension == "which help" else f"for whom: {dimension}")
+    if advance is not None and "which help" not in dimensions:
         advance("which help")
     return rows

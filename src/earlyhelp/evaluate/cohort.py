@@ -124,7 +124,7 @@ family_sizes AS (
     SELECT la_code, family_id, count(*) AS family_size FROM children
     WHERE family_id IS NOT NULL GROUP BY la_code, family_id
 )
-SELECT b.la_code, b.referral_id, b.stepped_down, b.re_referred AS re_referral_12m,
+SELECT b.la_code, b.referral_id, b.child_id, b.closure_date, b.stepped_down, b.re_referred AS re_referral_12m,
        COALESCE(nr.days <= {TWO_YEARS_DAYS}, false) AS re_referral_24m,
        x.referral_id IS NOT NULL AS escalation_12m,
        nr.days AS days_to_re_referral,
@@ -166,6 +166,106 @@ def step_down_services_sql() -> str:
     WHERE b.stepped_down AND {is_stepped_down("b.closure_date", "e")}"""
 
 
+# Linked partner records (school, health, police), read only when ``earlyhelp link --analytic``
+# has given the children a person_id. Before the referral they are covariates: the same family
+# risk that brings a child back to children's social care shows in missed school, emergency
+# attendances and police notifications, and the recorded social care history does not carry it
+# all. After the closure they are outcomes (issue #13).
+PARTNER_TABLES = ("school_attendance", "health_events", "police_notifications")
+PRIOR_EVENT_DAYS = 730
+# The columns a linked cohort gains: covariates, then outcomes.
+PARTNER_COLUMNS = (
+    "prior_absence_share",
+    "family_prior_absence_share",
+    "prior_health_events",
+    "prior_police_notifications",
+    "family_prior_police_notifications",
+    "emergency_attendances_12m",
+    "police_notifications_12m",
+    "school_absence_share_12m",
+)
+
+
+def _school_year(day: str) -> str:
+    """SQL: the academic year (1 September to 31 August, named by its first calendar year) of ``day``."""
+    return f"(year({day}) - CASE WHEN month({day}) < 9 THEN 1 ELSE 0 END)"
+
+
+def partner_sql() -> str:
+    """Per closure of ``_step_downs`` whose child has a linked ``person_id``: school absence in the
+    school years before the referral (the child's, and the family's children's together), health
+    events and police notifications in the two years before the referral, and the outcomes after
+    the closure (emergency attendances and police notifications 1..365 days on; sessions missed in
+    the school year of the closure and the next, of which :func:`build_cohort` keeps the one
+    holding the day six months after the closure)."""
+    events = """SELECT person_id, event_date, 'health' AS source, event_type FROM health_events
+        UNION ALL SELECT person_id, event_date, 'police', event_type FROM police_notifications"""
+    before = f"{days_after('e.event_date', 'r.referral_date')} BETWEEN 1 AND {PRIOR_EVENT_DAYS}"
+    return f"""
+WITH base AS (
+    SELECT b.la_code, b.referral_id, b.referral_date, b.closure_date, ch.person_id, ch.family_id
+    FROM _step_downs b JOIN children ch ON ch.la_code = b.la_code AND ch.child_id = b.child_id
+    WHERE ch.person_id IS NOT NULL AND ch.person_id <> ''
+),
+relatives AS (
+    -- the child and the other linked children of its family
+    SELECT DISTINCT b.la_code, b.referral_id, b.referral_date, COALESCE(s.person_id, b.person_id) AS person_id
+    FROM base b LEFT JOIN children s ON s.la_code = b.la_code AND s.family_id = b.family_id
+        AND s.person_id IS NOT NULL AND s.person_id <> ''
+),
+own_school AS (
+    SELECT b.la_code, b.referral_id,
+           sum(CASE WHEN a.academic_year < {_school_year("b.referral_date")} THEN a.sessions_missed END) AS missed,
+           sum(CASE WHEN a.academic_year < {_school_year("b.referral_date")} THEN a.sessions_possible END) AS possible,
+           sum(CASE WHEN a.academic_year = {_school_year("b.closure_date")} THEN a.sessions_missed END) AS missed_y0,
+           sum(CASE WHEN a.academic_year = {_school_year("b.closure_date")} THEN a.sessions_possible END) AS possible_y0,
+           sum(CASE WHEN a.academic_year = {_school_year("b.closure_date")} + 1 THEN a.sessions_missed END) AS missed_y1,
+           sum(CASE WHEN a.academic_year = {_school_year("b.closure_date")} + 1
+                    THEN a.sessions_possible END) AS possible_y1
+    FROM base b JOIN school_attendance a ON a.person_id = b.person_id
+    GROUP BY b.la_code, b.referral_id
+),
+family_school AS (
+    SELECT r.la_code, r.referral_id, sum(a.sessions_missed) AS missed, sum(a.sessions_possible) AS possible
+    FROM relatives r JOIN school_attendance a ON a.person_id = r.person_id
+    WHERE a.academic_year < {_school_year("r.referral_date")}
+    GROUP BY r.la_code, r.referral_id
+),
+own_events AS (
+    SELECT r.la_code, r.referral_id,
+           count(CASE WHEN e.source = 'health' AND {before} THEN 1 END) AS prior_health_events,
+           count(CASE WHEN e.source = 'police' AND {before} THEN 1 END) AS prior_police_notifications,
+           count(CASE WHEN e.source = 'health' AND e.event_type = 'emergency_attendance'
+                       AND {within_follow_up("r.closure_date", "e.event_date")} THEN 1 END)
+               AS emergency_attendances_12m,
+           count(CASE WHEN e.source = 'police' AND {within_follow_up("r.closure_date", "e.event_date")} THEN 1 END)
+               AS police_notifications_12m
+    FROM base r JOIN ({events}) e ON e.person_id = r.person_id
+    GROUP BY r.la_code, r.referral_id
+),
+family_police AS (
+    SELECT r.la_code, r.referral_id, count(*) AS family_prior_police_notifications
+    FROM relatives r JOIN police_notifications e ON e.person_id = r.person_id
+    WHERE {before}
+    GROUP BY r.la_code, r.referral_id
+)
+SELECT b.la_code, b.referral_id,
+       CAST(os.missed AS DOUBLE) / NULLIF(os.possible, 0) AS prior_absence_share,
+       CAST(fs.missed AS DOUBLE) / NULLIF(fs.possible, 0) AS family_prior_absence_share,
+       COALESCE(oe.prior_health_events, 0) AS prior_health_events,
+       COALESCE(oe.prior_police_notifications, 0) AS prior_police_notifications,
+       COALESCE(fp.family_prior_police_notifications, 0) AS family_prior_police_notifications,
+       COALESCE(oe.emergency_attendances_12m, 0) AS emergency_attendances_12m,
+       COALESCE(oe.police_notifications_12m, 0) AS police_notifications_12m,
+       os.missed_y0, os.possible_y0, os.missed_y1, os.possible_y1
+FROM base b
+LEFT JOIN own_school os ON os.la_code = b.la_code AND os.referral_id = b.referral_id
+LEFT JOIN family_school fs ON fs.la_code = b.la_code AND fs.referral_id = b.referral_id
+LEFT JOIN own_events oe ON oe.la_code = b.la_code AND oe.referral_id = b.referral_id
+LEFT JOIN family_police fp ON fp.la_code = b.la_code AND fp.referral_id = b.referral_id
+"""
+
+
 def build_cohort(engine: Engine, data: Path | str) -> pd.DataFrame:
     """Register ``data`` on ``engine`` and return the cohort, one row per closure after assessment."""
     engine.register_ehld(data, list(TABLES))
@@ -185,4 +285,29 @@ def build_cohort(engine: Engine, data: Path | str) -> pd.DataFrame:
         frame = frame.merge(listed, on=["la_code", "referral_id"], how="left")
     for column in ("stepped_down", "re_referral_12m", "re_referral_24m", "escalation_12m", "followed_24m"):
         frame[column] = frame[column].astype(bool)
+    return _with_partner_records(engine, data, frame)
+
+
+def partner_records_linked(engine: Engine) -> bool:
+    """Whether any child has a linked ``person_id`` (``earlyhelp link --analytic``)."""
+    return bool(engine.sql("SELECT count(*) AS n FROM children WHERE person_id <> ''").to_pylist()[0]["n"])
+
+
+def _with_partner_records(engine: Engine, data: Path | str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The cohort with the columns of :func:`partner_sql` when its children are linked (else as it is)."""
+    if frame.empty or not partner_records_linked(engine):
+        return frame
+    # Registered only now: at England scale the partner tables hold tens of millions of rows.
+    engine.register_ehld(data, list(PARTNER_TABLES))
+    partner = engine.sql(partner_sql()).to_pandas()
+    frame = frame.merge(partner, on=["la_code", "referral_id"], how="left")
+    # The outcome year: the school year holding the day six months after the closure.
+    later = pd.to_datetime(frame["closure_date"]) + pd.Timedelta(days=182)
+    next_year = (later.dt.year - (later.dt.month < 9)) > (
+        pd.to_datetime(frame["closure_date"]).dt.year - (pd.to_datetime(frame["closure_date"]).dt.month < 9)
+    )
+    missed = frame["missed_y1"].where(next_year, frame["missed_y0"]).astype(float)
+    possible = frame["possible_y1"].where(next_year, frame["possible_y0"]).astype(float)
+    frame["school_absence_share_12m"] = (missed / possible.where(possible > 0)).astype(float)
+    frame = frame.drop(columns=["missed_y0", "possible_y0", "missed_y1", "possible_y1"])
     return frame

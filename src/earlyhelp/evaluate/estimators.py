@@ -281,14 +281,33 @@ def ipw_att(
     return effect, weights
 
 
-def aipw_att(y: np.ndarray, t: np.ndarray, x: Matrix, cluster: np.ndarray, beta: np.ndarray | None = None) -> Effect:
+def least_squares_fit(y: np.ndarray, x: Matrix) -> np.ndarray:
+    """Coefficients of the linear regression of ``y`` on ``x`` (normal equations on the sparse
+    design; a pseudo-inverse, so a column another determines costs nothing)."""
+    design = _csr(x)
+    return np.linalg.pinv(WeightedGram(design)(np.ones(design.shape[0]))) @ (design.T @ np.asarray(y, dtype=float))
+
+
+def aipw_att(
+    y: np.ndarray,
+    t: np.ndarray,
+    x: Matrix,
+    cluster: np.ndarray,
+    beta: np.ndarray | None = None,
+    outcome_model: str = "logistic",
+) -> Effect:
     """Doubly robust (augmented IPW) ATT: the comparison children's outcome model predicts each
     treated child's untreated risk; weighted comparison residuals correct it. ``beta``: the
-    propensity model's coefficients when already fitted on these rows."""
+    propensity model's coefficients when already fitted on these rows. ``outcome_model``:
+    ``logistic`` for a yes/no outcome, ``linear`` for a count or a share."""
     design = _csr(x)
     treated = t == 1
     e = expit(design @ (logistic_fit(t, design) if beta is None else beta))
-    m0 = expit(design @ logistic_fit(y[~treated], design[np.flatnonzero(~treated)]))
+    comparison_rows = design[np.flatnonzero(~treated)]
+    if outcome_model == "linear":
+        m0 = design @ least_squares_fit(y[~treated], comparison_rows)
+    else:
+        m0 = expit(design @ logistic_fit(y[~treated], comparison_rows))
     odds = e / (1 - e)
     p1 = treated.mean()
     mu1 = y[treated].mean()
@@ -297,7 +316,9 @@ def aipw_att(y: np.ndarray, t: np.ndarray, x: Matrix, cluster: np.ndarray, beta:
     influence0 = (terms - treated * mu0) / p1
     influence1 = treated * (y - mu1) / p1
     return _effect(
-        "AIPW (doubly robust; logistic propensity and outcome)",
+        "AIPW (doubly robust; logistic propensity and outcome)"
+        if outcome_model == "logistic"
+        else f"AIPW (doubly robust; logistic propensity, {outcome_model} outcome)",
         mu1,
         mu0,
         np.column_stack([influence1, influence0]),

@@ -3,6 +3,7 @@ evaluation.md and two accessible SVG charts (forest plot, Kaplan-Meier curves)."
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,9 +56,14 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
     _require_stats()
     from earlyhelp.console import steps
     from earlyhelp.engine import create_engine
-    from earlyhelp.evaluate.analysis import OUTCOMES, for_whom_and_which_help, step_down_effects
+    from earlyhelp.evaluate.analysis import (
+        OUTCOMES,
+        for_whom_and_which_help,
+        partner_outcome_effects,
+        step_down_effects,
+    )
     from earlyhelp.evaluate.cohort import build_cohort
-    from earlyhelp.evaluate.truth import read_truth
+    from earlyhelp.evaluate.truth import partner_truth, read_truth
 
     started = time.perf_counter()
     data = Path(data)
@@ -84,6 +90,9 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
         truth = read_truth(data)
         result = step_down_effects(cohort, truth=truth, advance=advance)
         result.estimates += for_whom_and_which_help(cohort, truth=truth, advance=advance)
+        if "emergency_attendances_12m" in cohort.columns:
+            partner_true = partner_truth(data) if truth is not None else None
+            result.estimates += partner_outcome_effects(cohort, truth=partner_true)
         panel_estimates = panel.real_panel()
         if period["first"] is not None:
             first, last = (time_period(day.year - (day.month < 4)) for day in (period["first"], period["last"]))
@@ -137,14 +146,14 @@ def _interval(row: pd.Series, estimand: str) -> str:
     scale = 100 if percent else 1
     unit = " points" if percent else ""
     value, low, high = (float(row[c]) * scale for c in ("estimate", "ci_lower", "ci_upper"))
-    digits = 1 if percent else 2
+    digits = 1 if percent else 3 if estimand == "ATT_mean_difference" else 2
     return f"{value:.{digits}f}{unit} (95% CI {low:.{digits}f} to {high:.{digits}f})"
 
 
 def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bool) -> str:
     """evaluation.md: every estimate with its interval and method, naive beside adjusted."""
     from earlyhelp.evaluate.analysis import ANALYSIS as STEP_DOWN_ANALYSIS
-    from earlyhelp.evaluate.analysis import OUTCOMES
+    from earlyhelp.evaluate.analysis import EVENTS_PER_COLUMN, OUTCOMES
 
     lines = [
         "# Step-down to early help vs closure with no early help",
@@ -155,7 +164,20 @@ def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bo
         "",
         "Covariates, all known before closure: age, sex, disability, primary need, referral source, assessment "
         "factors, prior referrals and episodes of need, siblings' prior referrals, prior child protection plan, care or early help, "
-        "deprivation decile, family size, financial year, and LA (fixed effects).",
+        "deprivation decile, family size, financial year, and LA (fixed effects)"
+        + (
+            "; and, from the linked partner records, the child's and the family's school absence in the school "
+            "years before the referral, and health events and police notifications (the child's, and the "
+            "family's police notifications) in the two years before it."
+            if result.partner_covariates
+            else ". Linked partner records (school, health, police) are not among them: "
+            + (
+                "these data carry no linked person_id (earlyhelp link --analytic)."
+                if not result.partner_linked
+                else f"too few children for their columns (fewer than {EVENTS_PER_COLUMN} in the smaller group "
+                "per model column)."
+            )
+        ),
         "",
         "Methods: *naive* is the unadjusted difference; *IPW* weights comparison children by the odds of "
         "step-down from a logistic propensity model; *AIPW* adds a logistic outcome model (doubly robust). "
@@ -248,8 +270,8 @@ def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bo
         "are sound; the data lack the confounder. Read the adjusted estimates on real data as pulled towards "
         "no effect (or towards harm) by the same mechanism unless the data hold a better measure of family risk.",
         "",
-        "Partner outcomes (school absence, emergency attendances, police notifications) are not estimated "
-        "yet: they need the linked person_id (earlyhelp link --analytic) on the children table.",
+        *_sensitivity_text(published),
+        *_partner_text(published, synthetic, result.partner_covariates),
         f"Estimates from fewer than {SMALL_GROUP} children in either group are not published ({CONFIDENTIAL}).",
     ]
     if synthetic:
@@ -261,6 +283,90 @@ def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bo
             "not happened at closure).",
         ]
     return "\n".join(lines) + "\n"
+
+
+def e_value(ratio: float) -> float:
+    """VanderWeele and Ding's E-value of a risk ratio: the smallest risk ratio an unmeasured
+    confounder would need with both the treatment and the outcome to move ``ratio`` to 1."""
+    if not math.isfinite(ratio) or ratio <= 0:
+        return math.nan
+    ratio = ratio if ratio >= 1 else 1 / ratio
+    return ratio + math.sqrt(ratio * (ratio - 1))
+
+
+def _sensitivity_text(published: pd.DataFrame) -> list[str]:
+    """The E-value of the AIPW risk ratio of the primary outcome and of its interval's end nearer 1."""
+    from earlyhelp.evaluate.analysis import ANALYSIS as STEP_DOWN_ANALYSIS
+
+    rows = published[
+        (published["analysis"] == STEP_DOWN_ANALYSIS)
+        & (published["outcome"] == "re_referral_12m")
+        & (published["subgroup"] == "all")
+        & (published["estimand"] == "ATT_risk_ratio")
+        & published["method"].astype(str).str.startswith("AIPW")
+    ]
+    if rows.empty or str(rows.iloc[0]["estimate"]) == CONFIDENTIAL:
+        return []
+    row = rows.iloc[0]
+    estimate, low, high = (float(row[c]) for c in ("estimate", "ci_lower", "ci_upper"))
+    nearer = 1.0 if low <= 1 <= high else (low if low > 1 else high)
+    return [
+        "",
+        f"Sensitivity (E-value, VanderWeele and Ding 2017): an unmeasured confounder would need a risk ratio of "
+        f"{e_value(estimate):.2f} with both step-down and re-referral within 12 months, beyond the covariates, to "
+        f"move the AIPW risk ratio ({estimate:.2f}) to 1, and {e_value(nearer):.2f} to move its 95% interval to "
+        "include 1 (1.00: it already does).",
+        "",
+    ]
+
+
+def _partner_text(published: pd.DataFrame, synthetic: bool, as_covariates: bool) -> list[str]:
+    """The linked partner outcomes' table, or why there is none."""
+    from earlyhelp.evaluate.analysis import PARTNER_ANALYSIS, PARTNER_OUTCOMES
+
+    rows = published[published["analysis"] == PARTNER_ANALYSIS]
+    if rows.empty:
+        return [
+            "Partner outcomes (school absence, emergency attendances, police notifications) are estimated only "
+            "when the children carry a linked person_id (earlyhelp link --analytic); these data have none, so "
+            "neither those outcomes nor the partner records before the referral (covariates) are used.",
+        ]
+    lines = [
+        "## Partner outcomes (linked school, health and police records)",
+        "",
+        "Step-down's effect on what partners record in the year after the closure, for children with a linked "
+        "person_id"
+        + (
+            "; the partner records before the referral are covariates of these models and of every model above."
+            if as_covariates
+            else "; the partner records before the referral are not covariates (too few children for them)."
+        )
+        + " Counts and shares, so the effect is a difference and a ratio of means; AIPW uses a linear outcome "
+        "model, and the rows come from the same trimming rule as above.",
+        "",
+        "| outcome | method | mean difference | rate ratio |"
+        + (" true difference | true ratio |" if synthetic else ""),
+        "|---|---|---|---|" + ("---|---|" if synthetic else ""),
+    ]
+    for outcome, label in PARTNER_OUTCOMES.items():
+        chosen = rows[rows["outcome"] == outcome]
+        for method in chosen["method"].unique():
+            by = chosen[chosen["method"] == method].set_index("estimand")
+            if "ATT_mean_difference" not in by.index or "ATT_rate_ratio" not in by.index:
+                continue
+            difference, ratio = by.loc["ATT_mean_difference"], by.loc["ATT_rate_ratio"]
+            line = (
+                f"| {label} | {str(method).split(' ')[0]} | {_interval(difference, 'ATT_mean_difference')} | "
+                f"{_interval(ratio, 'ATT_rate_ratio')} |"
+            )
+            if synthetic:
+                cells = []
+                for cell in (difference, ratio):
+                    true = cell.get("true_value", "")
+                    cells.append("not known" if true in ("", CONFIDENTIAL) or pd.isna(true) else f"{float(true):.3f}")
+                line += f" {cells[0]} | {cells[1]} |"
+            lines.append(line)
+    return [*lines, ""]
 
 
 def _subgroup_text(published: pd.DataFrame, synthetic: bool) -> list[str]:

@@ -14,6 +14,7 @@ found in need, a share calibrated month by month on referrals that have not happ
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -67,3 +68,117 @@ def true_effects(treated: pd.DataFrame, truth: pd.DataFrame, outcome: str) -> di
         "ATT_risk_difference": mu1 - mu0,
         "ATT_risk_ratio": mu1 / mu0 if mu0 > 0 else math.nan,
     }
+
+
+# Linked partner outcomes (issue #13). Synthetic England plants a rate ratio on a person's
+# emergency attendances and police notifications in the 365 days after the closure of their
+# first step-down, and on their chance of missing a school session in the school year holding the
+# day six months after it (``earlyhelp.synth.generate._partner_outcomes``). A stepped-down closure
+# that is not the child's first step-down has no planted effect. Each child's untreated mean
+# follows from its latent risk, so the true ATT is exact too: events, base x share x 365/365.25 x
+# exp(EVENT_RISK x risk + EVENT_OFFSET); absence, min(ABSENCE_BASE x exp(ABSENCE_RISK x risk), cap).
+PARTNER_RATIO_KEYS = {
+    "emergency_attendances_12m": "emergency_attendance_rr",
+    "police_notifications_12m": "police_notification_rr",
+    "school_absence_share_12m": "school_absence_rr",
+}
+
+
+def partner_truth(data: Path) -> Callable[[pd.DataFrame, str], dict[str, float]] | None:
+    """For synthetic England: a function giving the true ATT mean difference and rate ratio of a
+    partner outcome over treated cohort rows (with ``child_id`` and ``closure_date``); else None."""
+    import json
+
+    from earlyhelp.synth.generate import (
+        ABSENCE_BASE,
+        ABSENCE_CAP,
+        ABSENCE_RISK,
+        EVENT_OFFSET,
+        EVENT_RISK,
+        PARTNER_EVENTS,
+    )
+
+    folder = data / "truth" if data.is_dir() else None
+    needed = ("step_down.parquet", "children.parquet", "effects.json")
+    if folder is None or not all((folder / name).is_file() for name in needed):
+        return None
+    if not (data / "referrals.parquet").is_file():
+        return None
+    planted = json.loads((folder / "effects.json").read_text()).get("partner_outcomes") or {}
+    ratios = {outcome: float(planted.get(key, 1.0)) for outcome, key in PARTNER_RATIO_KEYS.items()}
+    children = pd.read_parquet(
+        folder / "children.parquet", columns=["la_code", "child_id", "true_person_id", "latent_risk"]
+    )
+    steps = pd.read_parquet(folder / "step_down.parquet", columns=["la_code", "referral_id", "stepped_down"])
+    referrals = pd.read_parquet(
+        data / "referrals.parquet", columns=["la_code", "referral_id", "child_id", "closure_date"]
+    )
+    stepped = steps[steps["stepped_down"].astype(bool)].merge(referrals, on=["la_code", "referral_id"])
+    stepped = stepped.merge(children, on=["la_code", "child_id"])
+    first = stepped.groupby("true_person_id")["closure_date"].min().rename("first_step_down").reset_index()
+    # Each record a partner holds for a person has its own events (police hold a second record for
+    # a few people): a person's untreated mean is the per-record mean times their records there.
+    records = pd.read_parquet(folder / "person_records.parquet", columns=["source", "true_person_id"])
+    for source in ("health", "police"):
+        held = records.loc[records["source"] == source, "true_person_id"].value_counts()
+        children[f"has_{source}"] = children["true_person_id"].map(held).fillna(0).astype(float)
+    people = children.merge(first, on="true_person_id", how="left")[
+        ["la_code", "child_id", "latent_risk", "first_step_down", "has_health", "has_police"]
+    ]
+    planted_steps = stepped[["la_code", "referral_id"]].assign(simulated=True)
+    per_year = {
+        "emergency_attendances_12m": PARTNER_EVENTS["health_events"],
+        "police_notifications_12m": PARTNER_EVENTS["police_notifications"],
+    }
+
+    def true_values(treated: pd.DataFrame, outcome: str) -> dict[str, float]:
+        if outcome not in ratios or treated.empty:
+            return {}
+        rows = (
+            treated[["la_code", "referral_id", "child_id", "closure_date"]]
+            .merge(people, on=["la_code", "child_id"], how="left")
+            .merge(planted_steps, on=["la_code", "referral_id"], how="left")
+        )
+        if rows["latent_risk"].isna().any():
+            return {}
+        risk = rows["latent_risk"].to_numpy(dtype=float)
+        first = (pd.to_datetime(rows["closure_date"]) == pd.to_datetime(rows["first_step_down"])).to_numpy()
+        simulated = rows["simulated"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        ratio = np.where(first & simulated, ratios[outcome], 1.0)
+        if outcome == "school_absence_share_12m":
+            untreated = ABSENCE_BASE * np.exp(ABSENCE_RISK * risk)
+            m0, m1 = np.minimum(untreated, ABSENCE_CAP), np.minimum(untreated * ratio, ABSENCE_CAP)
+        else:
+            source, base, shares, kind = per_year[outcome]
+            share = 1.0 if kind is None else shares[kind]
+            present = rows[f"has_{source}"].to_numpy(dtype=float)
+            m0 = present * base * share * 365 / 365.25 * np.exp(EVENT_RISK * risk + EVENT_OFFSET)
+            m1 = m0 * ratio
+        ratio_of_means = float(m1.sum() / m0.sum()) if m0.sum() > 0 else math.nan
+        return {"ATT_mean_difference": float((m1 - m0).mean()), "ATT_rate_ratio": ratio_of_means}
+
+    return true_values
+
+
+def link_persons_from_truth(data: Path) -> None:
+    """Synthetic England only (benchmarks and tests): give the children and the partner records
+    their true person as ``person_id``, as a perfect ``earlyhelp link --analytic`` would. Splink
+    takes minutes a seed at region scale, and its accuracy is measured on its own (docs/link.md)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from earlyhelp.link.analytic import PARTNER_TABLE_SOURCE
+
+    people = pd.read_parquet(
+        data / "truth" / "person_records.parquet", columns=["source", "source_record_id", "true_person_id"]
+    )
+    person = dict(
+        zip(zip(people["source"], people["source_record_id"], strict=True), people["true_person_id"], strict=True)
+    )
+    children = pd.read_parquet(data / "children.parquet")
+    children["person_id"] = [person.get(("la_csc", child)) for child in children["child_id"]]
+    pq.write_table(pa.Table.from_pandas(children, preserve_index=False), data / "children.parquet")
+    for table, source in PARTNER_TABLE_SOURCE.items():
+        frame = pd.read_parquet(data / f"{table}.parquet")
+        frame["person_id"] = [person.get((source, record)) for record in frame["person_id"]]
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), data / f"{table}.parquet")
