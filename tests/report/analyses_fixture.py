@@ -24,6 +24,7 @@ ANALYSIS_CHARTS = (
 NAIVE = "naive (unadjusted difference)"
 IPW = "IPW (ATT weights, logistic propensity)"
 AIPW = "AIPW (doubly robust; logistic propensity and outcome)"
+AIPW_LINEAR = "AIPW (doubly robust; logistic propensity, linear outcome)"
 COX = "Cox (covariate-adjusted, LA strata, family-clustered errors)"
 PANEL = "two-way fixed effects (PanelOLS), errors clustered by LA"
 
@@ -40,6 +41,9 @@ step_down_vs_no_early_help,re_referral_24m,all,ATT_risk_ratio,c,c,c,c,c,{NAIVE},
 step_down_vs_no_early_help,escalation_12m,all,ATT_risk_difference,-0.0300,-0.0800,0.0200,40,160,{NAIVE},
 step_down_vs_no_early_help,escalation_12m,all,ATT_risk_ratio,,,,40,160,{NAIVE},
 la_panel_real,care_16_17,all,panel_coefficient,2.5194,-2.6635,7.7022,1483,149,"{PANEL}",
+step_down_partner_outcomes,police_notifications_12m,all,ATT_mean_difference,-0.0200,-0.0400,0.0000,40,160,{NAIVE},-0.0100
+step_down_partner_outcomes,police_notifications_12m,all,ATT_rate_ratio,0.7000,0.5000,0.9800,40,160,{NAIVE},0.8000
+step_down_partner_outcomes,police_notifications_12m,all,ATT_rate_ratio,0.8200,0.6100,1.1000,40,160,"{AIPW_LINEAR}",0.8000
 """
 
 BALANCE = """covariate,mean_treated,mean_comparison,mean_comparison_weighted,smd_before,smd_after

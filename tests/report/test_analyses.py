@@ -89,6 +89,17 @@ def test_risk_ratios_hazard_ratio_and_a_ratio_that_could_not_be_estimated(folder
     assert any("95% confidence interval" in p for p in section.paragraphs)
 
 
+def test_partner_outcomes_have_their_own_table_of_ratios(folders):
+    section = evaluation_section(folders.evaluation)
+    partner = cells(extra_table(section, "evaluation-partner-outcomes"))
+    # One outcome; naive and AIPW given (no IPW row in the file), then the true value.
+    assert partner == [
+        ["Police notifications within 12 months", "40", "160", "0.70 (0.50 to 0.98)", "0.82 (0.61 to 1.10)", "0.80"]
+    ]
+    # The step-down risk-ratio table holds only its own three outcomes.
+    assert len(cells(extra_table(section, "evaluation-risk-ratios"))) == 3
+
+
 def test_balance_is_worst_first_with_the_count_within_the_usual_limit(folders):
     section = evaluation_section(folders.evaluation)
     balance = extra_table(section, "evaluation-balance")

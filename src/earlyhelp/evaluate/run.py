@@ -255,21 +255,24 @@ def report_text(published: pd.DataFrame, result, cohort_rows: int, synthetic: bo
         "## Limits",
         "",
         "The adjusted estimates are causal only if no unmeasured difference between the groups affects both "
-        "step-down and the outcome. Families' underlying risk is not recorded, and it is exactly such a "
-        "difference: riskier families are both more often stepped down and more often re-referred. The "
-        "covariates above (the child's and siblings' earlier referrals, plans and care) carry only part of it.",
+        "step-down and the outcome. Families' underlying risk is only partly recorded, and it is likely such a "
+        "difference: riskier families may be both more often stepped down and more often re-referred. The "
+        "covariates above (the child's and siblings' earlier referrals, plans and care, and any linked partner "
+        "records) carry only part of it; the E-value below says how strong what is left would have to be.",
         "",
-        "**On synthetic England this bias is planted and large.** Synthetic England selects children into "
-        "step-down on a latent family risk that no table records (truth/children.latent_risk). In "
-        "benchmarks/evaluate.py, with the recorded covariates IPW and AIPW find only part of the true effect "
-        "on re-referral within 12 months (about 37% of it with the default effects at region scale, 81% with "
-        "stronger ones in one LA), their 95% intervals seldom cover the truth (0 of 6 seeds at region scale), "
-        "and with no effect planted (placebo) they show harm that is not there; the naive comparison is worse "
-        "still. Adding the latent risk as a covariate (which only a simulation can do) removes the bias: every "
-        "interval but one in 26 covers the truth and the mean bias is under 10% of the effect. The estimators "
-        "are sound; the data lack the confounder. Read the adjusted estimates on real data as pulled towards "
-        "no effect (or towards harm) by the same mechanism unless the data hold a better measure of family risk.",
-        "",
+        *(
+            [
+                "**On synthetic England this bias is planted** (unless an effects file says otherwise): "
+                "children are selected into step-down partly on a latent family risk that no table records "
+                "(truth/children.latent_risk), which also raises re-referral. So the adjusted estimates here "
+                "are pulled towards no effect. benchmarks/evaluate.py measures by how much, how far linked "
+                "partner records close the gap, and that the estimators recover the truth when selection is "
+                "on recorded data only (docs/evaluate.md, Benchmark).",
+                "",
+            ]
+            if synthetic
+            else []
+        ),
         *_sensitivity_text(published),
         *_partner_text(published, synthetic, result.partner_covariates),
         f"Estimates from fewer than {SMALL_GROUP} children in either group are not published ({CONFIDENTIAL}).",
@@ -314,8 +317,12 @@ def _sensitivity_text(published: pd.DataFrame) -> list[str]:
         "",
         f"Sensitivity (E-value, VanderWeele and Ding 2017): an unmeasured confounder would need a risk ratio of "
         f"{e_value(estimate):.2f} with both step-down and re-referral within 12 months, beyond the covariates, to "
-        f"move the AIPW risk ratio ({estimate:.2f}) to 1, and {e_value(nearer):.2f} to move its 95% interval to "
-        "include 1 (1.00: it already does).",
+        f"move the AIPW risk ratio ({estimate:.2f}) to 1"
+        + (
+            "; its 95% interval already includes 1."
+            if nearer == 1.0
+            else f", and {e_value(nearer):.2f} to move its 95% interval to include 1."
+        ),
         "",
     ]
 
@@ -330,6 +337,7 @@ def _partner_text(published: pd.DataFrame, synthetic: bool, as_covariates: bool)
             "Partner outcomes (school absence, emergency attendances, police notifications) are estimated only "
             "when the children carry a linked person_id (earlyhelp link --analytic); these data have none, so "
             "neither those outcomes nor the partner records before the referral (covariates) are used.",
+            "",
         ]
     lines = [
         "## Partner outcomes (linked school, health and police records)",

@@ -11,6 +11,7 @@ import altair as alt
 import pandas as pd
 from markupsafe import Markup
 
+from earlyhelp.evaluate.analysis import PARTNER_ANALYSIS
 from earlyhelp.publish import CONFIDENTIAL
 from earlyhelp.report.analyses.common import (
     AnalysisSection,
@@ -47,6 +48,9 @@ OUTCOME_LABELS = {
     "escalation_12m": "Escalation within 12 months",
     "care_16_17": "Children looked after aged 16-17",
     "care_1_4": "Children looked after aged 1-4",
+    "emergency_attendances_12m": "Emergency attendances within 12 months",
+    "police_notifications_12m": "Police notifications within 12 months",
+    "school_absence_share_12m": "Share of school sessions missed, the school year six months on",
 }
 # The first word of estimates.csv's method, in the order shown: the naive comparison first.
 METHODS = {"naive": "Naive (unadjusted)", "IPW": "IPW (weighted)", "AIPW": "AIPW (doubly robust)"}
@@ -367,6 +371,21 @@ def evaluation_section(folder: Path) -> AnalysisSection:
                     ),
                 )
             )
+    partner = estimates[(estimates["analysis"] == PARTNER_ANALYSIS) & (estimates["estimand"] == "ATT_rate_ratio")]
+    if not partner.empty:
+        section.tables.append(
+            (
+                "evaluation-partner-outcomes",
+                _by_outcome_table(
+                    partner,
+                    "ATT_rate_ratio",
+                    "Effect of step-down on what partners record (linked school, health and police records): "
+                    "ratio of means (95% CI), naive beside adjusted; below 1 means fewer",
+                    2,
+                    1,
+                ),
+            )
+        )
     km = km_chart(folder)
     if km is not None:
         section.charts.append(km)
