@@ -131,11 +131,13 @@ class StepDownSelection:
     latent_risk: float = 0.3
     # Centres exp(latent_risk * risk) so that the mean chance stays near ``share``.
     centring: float = -0.045
-    # Selection on what the returns record (log-odds; 0 by default): a child known to children's
-    # social care before (earlier referrals), per IDACI decile below the middle (5.5 - decile), and
-    # per unit of the primary need's severity. A world that selects only on these (latent_risk 0)
-    # has no unmeasured confounding, so it tests whether the estimators recover a planted effect
-    # when their assumption holds (benchmarks/effects/observed_selection.json).
+    # Selection on what the child's record shows (log-odds; 0 by default): known to children's
+    # social care before, per IDACI decile below the middle (5.5 - decile), and per unit of the
+    # primary need's severity. Deprivation and need are in the returns, so a world that selects
+    # only on them (latent_risk 0, known_to_csc 0) has no unmeasured confounding and tests whether
+    # the estimators recover a planted effect when their assumption holds
+    # (benchmarks/effects/observed_selection.json). "Known before" includes the burn-in years
+    # before the returns begin, so the returns record it only in part.
     known_to_csc: float = 0.0
     deprivation: float = 0.0
     need_severity: float = 0.0
