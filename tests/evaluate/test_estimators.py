@@ -178,3 +178,31 @@ def test_a_guessed_start_reaches_the_same_maximum_likelihood_fit() -> None:
     np.testing.assert_allclose(warm, cold, atol=1e-6)
     # The fit recovers the planted coefficients to sampling error.
     np.testing.assert_allclose(cold, truth, atol=0.25)
+
+
+def test_per_la_aipw_from_shared_models_adds_up_to_the_whole_cohort_and_covers_each_las_effect():
+    # Two LAs with planted ATTs of -8 and +5 points; one pair of models (LA fixed effects) for both.
+    from earlyhelp.evaluate.estimators import aipw_from_terms, aipw_terms
+
+    # cohort() plants p = p0 + effect for every treated child: the true ATT is the effect itself.
+    true_first, true_second = -0.08, 0.05
+    first, _ = cohort(true_first, seed=21)
+    second, _ = cohort(true_second, seed=22)
+    second = second.assign(la_code="LA-B", family=second["family"].astype(str) + "-B")
+    first = first.assign(la_code="LA-A", family=first["family"].astype(str) + "-A")
+    both = pd.concat([first, second], ignore_index=True)
+    design = design_matrix(both, ["severity", "deprived"], ["la", "la_code"])
+    t = both["t"].to_numpy(dtype=float)
+    y = both["y"].to_numpy(dtype=float)
+    cluster = both["family"].to_numpy()
+    pieces = aipw_terms(y, t, design.matrix)
+    whole = aipw_from_terms(pieces, cluster)
+    in_a = (both["la_code"] == "LA-A").to_numpy()
+    a, b = aipw_from_terms(pieces, cluster, in_a), aipw_from_terms(pieces, cluster, ~in_a)
+    # By construction the whole-cohort comparison risk is the LAs' risks weighted by their
+    # stepped-down children; so is the treated risk.
+    share_a = t[in_a].sum() / t.sum()
+    assert abs(whole.risk_comparison - (share_a * a.risk_comparison + (1 - share_a) * b.risk_comparison)) < 1e-12
+    assert abs(whole.risk_treated - (share_a * a.risk_treated + (1 - share_a) * b.risk_treated)) < 1e-12
+    assert a.rd_lower <= true_first <= a.rd_upper
+    assert b.rd_lower <= true_second <= b.rd_upper

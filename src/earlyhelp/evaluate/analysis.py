@@ -13,8 +13,11 @@ import pandas as pd
 
 from earlyhelp.evaluate.estimators import (
     Z95,
+    AIPWTerms,
     Effect,
     aipw_att,
+    aipw_from_terms,
+    aipw_terms,
     common_support,
     design_matrix,
     expit,
@@ -204,7 +207,10 @@ def step_down_effects(
         # One propensity model for both weighted estimators.
         beta = logistic_fit(t, design.matrix, guess=linear[keep])
         weighted, weights = ipw_att(y, t, design.matrix, cluster, beta)
-        robust = aipw_att(y, t, design.matrix, cluster, beta)
+        pieces = aipw_terms(y, t, design.matrix, beta)
+        robust = aipw_from_terms(pieces, cluster)
+        if outcome == SUBGROUP_OUTCOME:
+            result.estimates += _by_la(kept, pieces, cluster, truth)
         true = {} if truth is None else true_effects(kept[kept["stepped_down"]], truth, outcome)
         for effect in (crude, weighted, robust):
             for row in _rows(effect.method, outcome, effect, n_treated, n_comparison):
@@ -402,8 +408,43 @@ def subgroup_columns(data: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
+def _by_la(kept: pd.DataFrame, pieces: AIPWTerms, cluster: np.ndarray, truth: pd.DataFrame | None) -> list[dict]:
+    """Step-down's effect on re-referral within 12 months in each LA: the whole-cohort AIPW terms
+    (models with LA fixed effects) averaged within the LA, Bonferroni-adjusted over the LAs
+    estimated. One fit for every LA: refitting both models in each of 150 LAs would cost minutes."""
+    codes = kept["la_code"].to_numpy()
+    found = []
+    for code in sorted(set(codes)):
+        rows = codes == code
+        n_treated = int(pieces.treated[rows].sum())
+        n_comparison = int(rows.sum()) - n_treated
+        if n_treated >= MIN_GROUP and n_comparison >= MIN_GROUP:
+            found.append((code, rows, n_treated, n_comparison))
+    out = []
+    for code, rows, n_treated, n_comparison in found:
+        effect = aipw_from_terms(pieces, cluster, rows)
+        true = None if truth is None else true_effects(kept[rows & pieces.treated], truth, SUBGROUP_OUTCOME)
+        method = (
+            "AIPW from the whole-cohort models (LA fixed effects), averaged within the LA; "
+            f"95% CI Bonferroni-adjusted over {len(found)} LAs"
+        )
+        out.append(
+            _adjusted_row(
+                FOR_WHOM_ANALYSIS, f"la={code}", effect, len(found), n_treated, n_comparison, true, method=method
+            )
+        )
+    return out
+
+
 def _adjusted_row(
-    analysis: str, subgroup: str, effect: Effect, groups: int, n_treated: int, n_comparison: int, true: dict | None
+    analysis: str,
+    subgroup: str,
+    effect: Effect,
+    groups: int,
+    n_treated: int,
+    n_comparison: int,
+    true: dict | None,
+    method: str | None = None,
 ) -> dict:
     """The risk difference with a Bonferroni-adjusted interval over ``groups`` groups."""
     from statistics import NormalDist
@@ -420,7 +461,7 @@ def _adjusted_row(
         "ci_upper": effect.risk_difference + z * se,
         "n_treated": n_treated,
         "n_comparison": n_comparison,
-        "method": f"AIPW within the group; 95% CI Bonferroni-adjusted over {groups} groups",
+        "method": method or f"AIPW within the group; 95% CI Bonferroni-adjusted over {groups} groups",
     }
     return {**row, "true_value": true.get("ATT_risk_difference")} if true is not None else row
 

@@ -288,6 +288,53 @@ def least_squares_fit(y: np.ndarray, x: Matrix) -> np.ndarray:
     return np.linalg.pinv(WeightedGram(design)(np.ones(design.shape[0]))) @ (design.T @ np.asarray(y, dtype=float))
 
 
+@dataclass(frozen=True)
+class AIPWTerms:
+    """Per-closure pieces of the AIPW ATT: each treated child's predicted untreated risk, and each
+    comparison child's weighted residual, summed in ``terms``; an average over any set of rows
+    (the whole cohort, or one LA) is that set's AIPW estimate from the same two models."""
+
+    y: np.ndarray
+    treated: np.ndarray
+    terms: np.ndarray
+    method: str
+
+
+def aipw_terms(
+    y: np.ndarray, t: np.ndarray, x: Matrix, beta: np.ndarray | None = None, outcome_model: str = "logistic"
+) -> AIPWTerms:
+    """Fit the outcome model on the comparison children and form the AIPW terms (see
+    :func:`aipw_att`)."""
+    design = _csr(x)
+    treated = t == 1
+    e = expit(design @ (logistic_fit(t, design) if beta is None else beta))
+    comparison_rows = design[np.flatnonzero(~treated)]
+    if outcome_model == "linear":
+        m0 = design @ least_squares_fit(y[~treated], comparison_rows)
+    else:
+        m0 = expit(design @ logistic_fit(y[~treated], comparison_rows))
+    odds = e / (1 - e)
+    method = (
+        "AIPW (doubly robust; logistic propensity and outcome)"
+        if outcome_model == "logistic"
+        else f"AIPW (doubly robust; logistic propensity, {outcome_model} outcome)"
+    )
+    return AIPWTerms(y, treated, treated * m0 + ~treated * odds * (y - m0), method)
+
+
+def aipw_from_terms(pieces: AIPWTerms, cluster: np.ndarray, rows: np.ndarray | None = None) -> Effect:
+    """The AIPW ATT over ``rows`` (a boolean mask; all rows when None), clustered on ``cluster``."""
+    y, treated, terms = pieces.y, pieces.treated, pieces.terms
+    if rows is not None:
+        y, treated, terms, cluster = y[rows], treated[rows], terms[rows], cluster[rows]
+    p1 = treated.mean()
+    mu1 = y[treated].mean()
+    mu0 = float(terms.sum() / treated.sum())
+    influence0 = (terms - treated * mu0) / p1
+    influence1 = treated * (y - mu1) / p1
+    return _effect(pieces.method, mu1, mu0, np.column_stack([influence1, influence0]), cluster)
+
+
 def aipw_att(
     y: np.ndarray,
     t: np.ndarray,
@@ -300,30 +347,7 @@ def aipw_att(
     treated child's untreated risk; weighted comparison residuals correct it. ``beta``: the
     propensity model's coefficients when already fitted on these rows. ``outcome_model``:
     ``logistic`` for a yes/no outcome, ``linear`` for a count or a share."""
-    design = _csr(x)
-    treated = t == 1
-    e = expit(design @ (logistic_fit(t, design) if beta is None else beta))
-    comparison_rows = design[np.flatnonzero(~treated)]
-    if outcome_model == "linear":
-        m0 = design @ least_squares_fit(y[~treated], comparison_rows)
-    else:
-        m0 = expit(design @ logistic_fit(y[~treated], comparison_rows))
-    odds = e / (1 - e)
-    p1 = treated.mean()
-    mu1 = y[treated].mean()
-    terms = treated * m0 + ~treated * odds * (y - m0)
-    mu0 = float(terms.sum() / treated.sum())
-    influence0 = (terms - treated * mu0) / p1
-    influence1 = treated * (y - mu1) / p1
-    return _effect(
-        "AIPW (doubly robust; logistic propensity and outcome)"
-        if outcome_model == "logistic"
-        else f"AIPW (doubly robust; logistic propensity, {outcome_model} outcome)",
-        mu1,
-        mu0,
-        np.column_stack([influence1, influence0]),
-        cluster,
-    )
+    return aipw_from_terms(aipw_terms(y, t, x, beta, outcome_model), cluster)
 
 
 def standardised_differences(x: Matrix, columns: list[str], t: np.ndarray, weights: np.ndarray) -> pd.DataFrame:
