@@ -63,13 +63,14 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
         step_down_effects,
     )
     from earlyhelp.evaluate.cohort import build_cohort
+    from earlyhelp.evaluate.conditional import conditional_effects
     from earlyhelp.evaluate.truth import partner_truth, read_truth
 
     started = time.perf_counter()
     data = Path(data)
     from earlyhelp.evaluate import panel
 
-    with steps("Evaluating step-down", 3 + len(OUTCOMES) + 5) as advance:
+    with steps("Evaluating step-down", 3 + len(OUTCOMES) + 6) as advance:
         with create_engine(engine) as database:
             cohort = build_cohort(database, data)
             panel_frame = panel.synthetic_panel_frame(database)
@@ -90,6 +91,8 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
         truth = read_truth(data)
         result = step_down_effects(cohort, truth=truth, advance=advance)
         result.estimates += for_whom_and_which_help(cohort, truth=truth, advance=advance)
+        result.estimates += conditional_effects(cohort, truth=truth)
+        advance("conditional-effect model")
         if "emergency_attendances_12m" in cohort.columns:
             partner_true = partner_truth(data) if truth is not None else None
             result.estimates += partner_outcome_effects(cohort, truth=partner_true)
@@ -380,6 +383,7 @@ def _partner_text(published: pd.DataFrame, synthetic: bool, as_covariates: bool)
 def _subgroup_text(published: pd.DataFrame, synthetic: bool) -> list[str]:
     """The "for whom" and "which help" tables of evaluation.md."""
     from earlyhelp.evaluate.analysis import FOR_WHOM_ANALYSIS, WHICH_HELP_ANALYSIS
+    from earlyhelp.evaluate.conditional import CONDITIONAL_ANALYSIS, MIN_ARM
 
     lines: list[str] = []
     for analysis, title, intro in (
@@ -388,8 +392,19 @@ def _subgroup_text(published: pd.DataFrame, synthetic: bool) -> list[str]:
             "For whom",
             "Step-down's effect on re-referral within 12 months (AIPW, risk difference) in each group stated "
             "before any estimate was made: primary need, IDACI deprivation quintile, age group at referral and "
-            "family type. Each interval is Bonferroni-adjusted for the number of groups of its dimension "
-            "(family-wise 95%); groups with fewer than 50 children on either side are not estimated.",
+            "family type, and LA (la=; from the whole-cohort models, averaged within each LA). Each interval "
+            "is Bonferroni-adjusted for the number of groups of its dimension (family-wise 95%); groups with "
+            "fewer than 50 children on either side are not estimated.",
+        ),
+        (
+            CONDITIONAL_ANALYSIS,
+            "For whom: the conditional-effect model",
+            "econml's linear doubly robust learner takes the four modifiers together: the effect of step-down "
+            "(on everyone in the group, stepped down or not: a conditional average effect, CATE) is linear in "
+            "primary need, deprivation quintile, age group and family type, fitted on doubly robust "
+            "pseudo-outcomes with cross-fitting. Each row is the average CATE over the group's closures; "
+            "intervals are Bonferroni-adjusted within each dimension. The method column says whether a sample "
+            "was used.",
         ),
         (
             WHICH_HELP_ANALYSIS,
@@ -401,6 +416,12 @@ def _subgroup_text(published: pd.DataFrame, synthetic: bool) -> list[str]:
     ):
         rows = published[published["analysis"] == analysis]
         if rows.empty:
+            if analysis == CONDITIONAL_ANALYSIS:
+                lines += [
+                    "",
+                    f"No conditional-effect model: it needs econml (the stats extra) and at least {MIN_ARM} "
+                    "stepped-down and as many comparison closures.",
+                ]
             continue
         lines += ["", f"## {title}", "", intro, ""]
         lines += [
