@@ -196,6 +196,11 @@ def step_down_effects(
         linear = design.matrix @ logistic_fit(t_all, design.matrix)
         e = expit(linear)
         keep = common_support(t_all, e)
+        if t_all[keep].sum() < 2 or (1 - t_all[keep]).sum() < 2:
+            # The propensity separates the groups (tiny data): no common support to compare on.
+            if advance is not None:
+                advance(label)
+            continue
         kept = rows[keep]
         # Refit on the rows kept, so the propensity and its variance correction describe them.
         design = design_matrix(kept, numeric, CATEGORICAL)
@@ -263,6 +268,9 @@ def partner_outcome_effects(
         design = design_matrix(rows, numeric, CATEGORICAL)
         linear = design.matrix @ logistic_fit(t_all, design.matrix)
         keep = common_support(t_all, expit(linear))
+        if t_all[keep].sum() < 2 or (1 - t_all[keep]).sum() < 2:
+            # The propensity separates the groups (tiny data): no common support to compare on.
+            continue
         kept = rows[keep]
         design = design_matrix(kept, numeric, CATEGORICAL)
         y = kept[outcome].to_numpy(dtype=float)
