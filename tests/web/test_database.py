@@ -75,7 +75,9 @@ def test_a_queued_row_huey_never_heard_of_is_enqueued(make_app):
     worker = app.state.worker
     worker.enqueue(2)
     assert worker.pending() == {2}
-    # The sweep a consumer runs at start and every minute after.
+    # The sweep a consumer runs at start and every minute after (a huey periodic task).
+    due = worker.huey.read_periodic(worker.huey._get_timestamp())
+    assert [task.name for task in due] == ["enqueue_lost_submissions"]
     assert worker.enqueue_missing() == 1
     assert worker.pending() == {1, 2} and worker.huey.pending_count() == 2
 
