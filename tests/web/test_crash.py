@@ -1,6 +1,7 @@
 """kill -9 of the worker mid-submission leaves no partial return: the LA's warehouse holds the
 earlier version whole, the submission is picked up again on restart, and then the new version
-is stored whole. The worker runs in a process of its own so that it can really die."""
+is stored whole. The worker is ``earlyhelp serve``'s: a huey consumer in a process of its own,
+so that it can really die (and take the task huey had handed it with it)."""
 
 from __future__ import annotations
 
@@ -14,23 +15,23 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from earlyhelp.web.models import Submission
+
 from .conftest import LA_A, add_users, sample_zip
 
 pytestmark = pytest.mark.slow
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 WORKER = """
+import os
 import sys
 from pathlib import Path
-from earlyhelp.web.database import make_engine, session_factory
 from earlyhelp.web.settings import Settings
-from earlyhelp.web.storage import Storage
-from earlyhelp.web.worker import Worker
-settings = Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2], secret_key="x")
-worker = Worker(session_factory(make_engine(settings.database_url)), Storage(settings.data_dir))
-worker.requeue_interrupted()
-worker.run_one()
+from earlyhelp.web.worker import run_forever
+settings = Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2], secret_key="x", worker_poll_seconds=0.1)
+run_forever(settings, os.getppid())
 """
+FINISHED = ("accepted", "rejected", "failed")
 # Version 2 differs from version 1 in its extract date only: what the warehouse holds says which.
 V1_EXTRACT, V2_EXTRACT = "2023-06-30", "2023-07-31"
 
@@ -40,6 +41,7 @@ def second_version(name: str, text: str) -> str:
 
 
 def queue(app, payload: bytes, filename: str) -> int:
+    """What a request does: the row, the file, then the row queued and huey told."""
     from earlyhelp.web.models import Submission
 
     with app.state.sessions.begin() as session:
@@ -52,10 +54,13 @@ def queue(app, payload: bytes, filename: str) -> int:
     path.write_bytes(payload)
     with app.state.sessions.begin() as session:
         session.get(Submission, number).status = "queued"
+    app.state.worker.enqueue(number)
     return number
 
 
-def run_worker(app, database_url, crash_at: str | None = None, kill_when_running: bool = False) -> int:
+def run_worker(app, database_url, number: int, crash_at: str | None = None, kill_when_running: bool = False) -> int:
+    """The worker's exit status: 0 when it finished the submission and then stopped when asked
+    (SIGINT, huey's graceful stop), or how it died."""
     env = dict(os.environ, PYTHONPATH=str(SRC))
     env.pop("EARLYHELP_TEST_CRASH_AT", None)
     if crash_at:
@@ -66,19 +71,25 @@ def run_worker(app, database_url, crash_at: str | None = None, kill_when_running
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    if kill_when_running:
-        from earlyhelp.web.models import Submission
-
-        deadline = time.monotonic() + 60
-        # SIGKILL once the worker says it is storing the return (the load is under way).
+    deadline = time.monotonic() + 120
+    try:
         while process.poll() is None and time.monotonic() < deadline:
             with app.state.sessions() as session:
-                storing = session.query(Submission).filter(Submission.stage == "Storing the return").count()
-            if storing:
+                submission = session.get(Submission, number)
+                status, stage = submission.status, submission.stage
+            if kill_when_running and stage == "Storing the return":
+                # SIGKILL once the worker says it is storing the return (the load is under way).
                 process.send_signal(signal.SIGKILL)
                 break
+            if status in FINISHED:
+                process.send_signal(signal.SIGINT)
+                break
             time.sleep(0.01)
-    return process.wait(timeout=120)
+        return process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def stored(app) -> tuple[list[str], int]:
@@ -89,8 +100,6 @@ def stored(app) -> tuple[list[str], int]:
 
 
 def status_of(app, number: int) -> str:
-    from earlyhelp.web.models import Submission
-
     with app.state.sessions() as session:
         return session.get(Submission, number).status
 
@@ -99,25 +108,27 @@ def test_kill_9_mid_load_leaves_the_earlier_version_whole(make_app, database_url
     app = make_app(worker_threads=0)
     add_users(app, ["analyst_a"])
     first = queue(app, sample_zip(), "v1.zip")
-    assert run_worker(app, database_url) == 0
+    assert run_worker(app, database_url, first) == 0
     assert status_of(app, first) == "accepted"
     assert stored(app) == ([V1_EXTRACT], 40)  # the sample return: one LA, 40 children
     published_v1 = app.state.storage.published(LA_A).read_bytes()
 
     second = queue(app, sample_zip(second_version), "v2.zip")
     # Dies between the identity warehouse's commit and the analytic one's, as kill -9 would.
-    assert run_worker(app, database_url, crash_at="identity-committed") == 137
+    assert run_worker(app, database_url, second, crash_at="identity-committed") == 137
     assert status_of(app, second) == "running"
     assert stored(app) == ([V1_EXTRACT], 40)
     assert app.state.storage.published(LA_A).read_bytes() == published_v1
 
     # A real SIGKILL as the restarted worker begins writing: still version 1 or version 2, whole.
-    assert run_worker(app, database_url, kill_when_running=True) == -signal.SIGKILL
+    assert run_worker(app, database_url, second, kill_when_running=True) == -signal.SIGKILL
     assert status_of(app, second) == "running"
     assert stored(app) in (([V1_EXTRACT], 40), ([V2_EXTRACT], 40))
 
+    # huey handed its task over as the check began, so it holds none now: the row is the record.
+    assert app.state.worker.pending() == set()
     # Restarted: the interrupted submission is queued again and stored whole.
-    assert run_worker(app, database_url) == 0
+    assert run_worker(app, database_url, second) == 0
     assert status_of(app, second) == "accepted"
     assert stored(app) == ([V2_EXTRACT], 40)
     assert app.state.storage.published(LA_A).read_bytes() != b""

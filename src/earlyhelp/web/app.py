@@ -47,7 +47,7 @@ from earlyhelp.web.models import AuditEvent, Finding, Submission, User
 from earlyhelp.web.results import la_name, read_dashboard, warm_up
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename
-from earlyhelp.web.worker import PARTNER_TABLES, Worker
+from earlyhelp.web.worker import PARTNER_TABLES, Worker, make_huey
 
 ACCEPTED_SUFFIXES = (".zip", ".xml", ".csv", ".xlsx", ".xlsm", ".ods", ".parquet")
 LA_CODE = re.compile(r"^E\d{8}$")
@@ -144,14 +144,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     migrate(engine)
     sessions = session_factory(engine)
     storage = Storage(settings.data_dir)
-    worker = Worker(sessions, storage, threads=settings.worker_threads, poll_seconds=settings.worker_poll_seconds)
+    # Every web process enqueues; only a consumer (here when worker_threads, else `serve`'s
+    # worker process) takes tasks.
+    worker = Worker(sessions, storage, make_huey(settings), poll_seconds=settings.worker_poll_seconds)
     sign_in_checker = SignIn(settings.sign_in_attempts, settings.sign_in_window_minutes)
     templates = Jinja2Templates(env=_environment())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.worker_threads:
-            worker.start()
+            worker.start(settings.worker_threads)
         results = storage.data_dir / "results"
         published = (
             {p.name: storage.published(p.name) for p in results.iterdir() if LA_CODE.match(p.name)}
@@ -424,7 +426,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def store_upload(la_code: str, user: Principal, upload: UploadFile) -> int:
         """Record the submission, keep its file, then queue it: the worker never sees a
-        submission without its whole file."""
+        submission without its whole file. The row says ``queued`` before huey is told, so a
+        process that dies between the two leaves a row the consumer enqueues itself."""
         filename = safe_filename(upload.filename or "upload")
         with sessions.begin() as session:
             submission = Submission(
@@ -449,6 +452,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             assert stored is not None
             stored.status, stored.stage = "queued", "Waiting to start"
             audit(session, "submit", user.user_id, la_code=la_code, submission_id=submission_id)
+        worker.enqueue_quietly(submission_id)
         return submission_id
 
     @app.post("/la/{la_code}/submissions", response_class=HTMLResponse)
@@ -482,7 +486,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         assert isinstance(upload, UploadFile) and upload.filename
         submission_id = await run_in_threadpool(store_upload, la_code, user, upload)
-        worker.wake.set()
         return RedirectResponse(f"/la/{la_code}/submissions/{submission_id}", status_code=303)
 
     @app.get("/la/{la_code}/submissions/{submission_id}", response_class=HTMLResponse)

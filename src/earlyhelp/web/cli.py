@@ -54,7 +54,8 @@ def serve(data_dir: Path | None, host: str, port: int, demo: bool, web_processes
 
     if demo and data_dir is None:
         data_dir = Path("earlyhelp-portal-demo")
-    # The worker runs in a process of its own (below), not in the web process's threads.
+    # The worker (a huey consumer) runs in a process of its own (below), not in the web
+    # process's threads; the web processes only enqueue.
     settings = _settings(data_dir, secure_cookies=not _is_loopback(host), worker_threads=0, worker_poll_seconds=0.5)
     app = create_app(settings)
     if demo:

@@ -14,6 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from earlyhelp.errors import UsageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The tables huey's SQL storage makes (and owns) in the portal's PostgreSQL database: no table
+# of the portal's may take one of these names.
+QUEUE_TABLES = ("kv", "schedule", "task", "counter")
+
+
+def portal_tables(name: str | None, kind: str, _parent: object) -> bool:
+    """For Alembic: not huey's queue tables, which huey makes itself beside the portal's."""
+    return not (kind == "table" and name in QUEUE_TABLES)
 
 
 def make_engine(url: str) -> Engine:

@@ -40,9 +40,10 @@ class User(Base):
 
 
 class Submission(Base):
-    """One upload, and its job: the worker claims rows with status ``queued`` (one UPDATE that
-    only one worker can win) and leaves ``accepted``, ``rejected`` or ``failed``. Every upload
-    is kept under the data folder; the warehouse keeps every load in its history."""
+    """One upload, and the record of its check: huey carries the work, and its task claims the
+    row from ``queued`` to ``running`` (one UPDATE only one claimant can win) and leaves
+    ``accepted``, ``rejected`` or ``failed``. Every upload is kept under the data folder; the
+    warehouse keeps every load in its history."""
 
     __tablename__ = "submissions"
 

@@ -54,8 +54,10 @@ class Settings:
     sign_in_window_minutes: int = 15
     # Uploads larger than this are refused before they are stored.
     max_upload_bytes: int = 200 * 1024 * 1024
-    # The embedded worker: threads validating and loading submissions (loads to one LA's
-    # warehouse are serialised whatever this is). 0: no worker (a separate process runs it).
+    # The embedded worker: a huey consumer with this many threads validating and loading
+    # submissions (loads to one LA's warehouse are serialised whatever this is). 0: none here
+    # (requests still enqueue; a separate process consumes). An idle consumer looks at the
+    # queue at least this often.
     worker_threads: int = 1
     worker_poll_seconds: float = 1.0
     # How often a submission's progress page reloads itself (a meta refresh: no JavaScript).

@@ -1,19 +1,23 @@
-"""The embedded background worker: validates and loads submissions off the request path.
+"""The background worker: validates and loads submissions off the request path.
 
-The ``submissions`` table is the job queue. A worker thread claims the oldest ``queued`` row with
-one conditional UPDATE (only one claimant can win it, in SQLite and in PostgreSQL alike), then:
-reads the upload (a zip is unpacked safely; CIN census XML, SSDA903 and SSD files go through
-``earlyhelp.formats.ingest``; an EHLD workbook or folder is read as it is), validates it with
-``earlyhelp.validate``, and loads an accepted return into the LA's own DuckDB warehouse with
-``earlyhelp.warehouse.load_return``, which is all or nothing and journals its commits. Then it
-recomputes the LA's published indicators. A submission found ``running`` at start-up was
-interrupted (the process died): it is queued again, and its load, being idempotent and journaled,
-either had not happened or is finished or undone by ``load_return``'s recovery.
+The queue is huey's (https://huey.readthedocs.io): a ``SqliteHuey`` file beside the portal's
+SQLite database by default, or huey's SQL storage (peewee) in the portal's PostgreSQL database
+when ``EARLYHELP_DATABASE_URL`` names one. A request stores the upload, marks its
+``submissions`` row ``queued`` and enqueues the submission's number; a huey consumer (threads of
+the web process from ``create_app``, or a process of its own from ``earlyhelp serve``) runs
+:meth:`Worker.check`, which reads the upload (a zip is unpacked safely; CIN census XML, SSDA903
+and SSD files go through ``earlyhelp.formats.ingest``; an EHLD workbook or folder is read as it
+is), validates it with ``earlyhelp.validate``, and loads an accepted return into the LA's own
+DuckDB warehouse with ``earlyhelp.warehouse.load_return``, which is all or nothing and journals
+its commits. Then it recomputes the LA's published indicators.
 
-``create_app`` runs the worker in threads of the web process (``Settings.worker_threads``);
-``earlyhelp serve`` sets that to 0 and starts :func:`run_forever` in a child process instead, so
-that loading a return never slows pages down. Run only one worker per data folder: a warehouse
-file takes one writer at a time, and loads to one LA are serialised only within a worker.
+The row, not huey, is the record of a submission's state: huey takes a task off its queue before
+running it, so a task whose process dies is gone from huey. A task therefore first claims its row
+(``queued`` to ``running``, one conditional UPDATE), and a consumer starting up puts every row
+left ``running`` back to ``queued`` and enqueues every ``queued`` row that huey does not hold (a
+duplicate finds its row claimed and does nothing). A load cut off is finished or undone by
+``load_return``'s own recovery. Run one consumer per data folder: rows left ``running`` are taken
+to be orphans, and loads to one LA are serialised only within a consumer.
 """
 
 from __future__ import annotations
@@ -26,9 +30,13 @@ import threading
 import time
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from huey import Huey, SqliteHuey, crontab
+from huey.consumer import Consumer, ConsumerStopped
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +54,10 @@ MAX_UNZIPPED_BYTES = 2 * 1024 * 1024 * 1024
 MAX_ZIP_MEMBERS = 500
 # Findings kept per rule for the page and the CSV (the counts are always complete).
 FINDINGS_PER_RULE = 1000
+QUEUE_NAME = "earlyhelp"
+QUEUE_FILE = "queue.sqlite3"
+# A graceful stop waits this long for a check under way before leaving it to the next start.
+SHUTDOWN_SECONDS = 60
 
 
 class Rejected(Exception):
@@ -58,46 +70,148 @@ class Rejected(Exception):
         self.format_name = format_name
 
 
+def queue_file(settings: Settings) -> Path:
+    """The embedded queue's SQLite file: beside the portal's SQLite database, else in the data folder."""
+    url = str(settings.database_url)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url.split("///", 1)[1]).parent / QUEUE_FILE
+    return settings.data_dir / QUEUE_FILE
+
+
+def make_huey(settings: Settings) -> Huey:
+    """huey on SQLite (a file of its own) by default; in the portal's database when that is PostgreSQL."""
+    url = str(settings.database_url)
+    if url.startswith("postgresql"):
+        from huey.contrib.sql_huey import SqlHuey
+
+        return SqlHuey(QUEUE_NAME, results=False, database=_peewee_database(url))
+    path = queue_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
+
+
+def _peewee_database(url: str) -> Any:
+    """The peewee database (psycopg 3) for the SQLAlchemy URL the portal uses, with its query
+    options (a ``search_path`` among them) passed on to the connection."""
+    from peewee import PostgresqlDatabase
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    options: dict[str, Any] = {key: value for key, value in parsed.query.items() if isinstance(value, str)}
+    return PostgresqlDatabase(
+        parsed.database,
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        **options,
+    )
+
+
+class EmbeddedConsumer(Consumer):
+    """huey's consumer inside another program's process: the web server owns its signals."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
 class Worker:
-    def __init__(self, sessions: sessionmaker[Session], storage: Storage, threads: int = 1, poll_seconds: float = 1.0):
+    """The checks a huey consumer runs, and the recovery a consumer does when it starts."""
+
+    def __init__(self, sessions: sessionmaker[Session], storage: Storage, huey: Huey, poll_seconds: float = 1.0):
         self.sessions = sessions
         self.storage = storage
-        self.threads = threads
+        self.huey = huey
         self.poll_seconds = poll_seconds
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
         self._la_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
+        self._task = huey.task(name="check_submission")(self.check)
+        # A row whose enqueue was lost (a web process killed between marking it queued and
+        # enqueuing it) is found within a minute, not only at the next start.
+        huey.periodic_task(crontab(), name="enqueue_lost_submissions")(self.enqueue_missing)
+        self._consumer: Consumer | None = None
+        self._supervisor: threading.Thread | None = None
+        self._starts = 0
+        self._running_guard = threading.Lock()
+
+    # ------------------------------------------------------------------ queueing
+    def enqueue(self, submission_id: int) -> None:
+        """Hand a ``queued`` submission to huey."""
+        self._task(submission_id)
+
+    def enqueue_quietly(self, submission_id: int) -> None:
+        """:meth:`enqueue` from a request: a queue that cannot be reached loses nothing (the row
+        says ``queued``, and the consumer enqueues such rows itself), so the request goes on."""
+        try:
+            self.enqueue(submission_id)
+        except Exception as error:
+            log.warning("A submission could not be enqueued now (%s); the worker will find it", type(error).__name__)
+        finally:
+            # Request threads are many: none keeps a queue connection open.
+            self.huey.storage.close()
+
+    def pending(self) -> set[int]:
+        """The submissions huey holds a check for."""
+        return {task.args[0] for task in self.huey.pending() if task.name == "check_submission" and task.args}
+
+    def enqueue_missing(self) -> int:
+        """Enqueue every ``queued`` submission huey holds no check for; how many."""
+        with self.sessions() as session:
+            queued = session.scalars(
+                select(Submission.id).where(Submission.status == "queued").order_by(Submission.id)
+            ).all()
+        held = self.pending() if queued else set()
+        missing = [number for number in queued if number not in held]
+        for number in missing:
+            self.enqueue(number)
+        return len(missing)
 
     # ------------------------------------------------------------------ running
-    def start(self) -> None:
+    def recover(self) -> None:
+        """What a consumer does before it takes a task: rows of checks cut off go back in the
+        queue (or fail), and every queued row is in huey's queue."""
         self.requeue_interrupted()
-        for number in range(self.threads):
-            thread = threading.Thread(target=self._loop, name=f"earlyhelp-worker-{number}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self.enqueue_missing()
+
+    def consumer(self, threads: int, embedded: bool) -> Consumer:
+        kind = EmbeddedConsumer if embedded else Consumer
+        return kind(
+            self.huey,
+            workers=threads,
+            worker_type="thread",
+            periodic=True,
+            initial_delay=min(0.1, self.poll_seconds),
+            max_delay=self.poll_seconds,
+            shutdown_timeout=SHUTDOWN_SECONDS,
+        )
+
+    def start(self, threads: int = 1) -> None:
+        """A huey consumer in threads of this process (``create_app``). An app whose lifespan is
+        entered twice (two test clients) keeps one consumer until the last stop."""
+        with self._running_guard:
+            self._starts += 1
+            if self._consumer is not None:
+                return
+            self.recover()
+            consumer = self._consumer = self.consumer(threads, embedded=True)
+            consumer.start()
+            self._supervisor = threading.Thread(
+                target=supervise, args=(consumer, lambda: True), name="earlyhelp-queue", daemon=True
+            )
+            self._supervisor.start()
 
     def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
-        for thread in self._threads:
-            thread.join(timeout=60)
-
-    def _loop(self) -> None:
-        while not self.stopping.is_set():
-            if not self.run_one_logged():
-                self.wake.wait(self.poll_seconds)
-                self.wake.clear()
-
-    def run_one_logged(self) -> bool:
-        """:meth:`run_one`, logging what it raises instead of raising it, so that one job the worker
-        cannot take does not stop its loop; whether it ran a job."""
-        try:
-            return self.run_one()
-        except Exception:
-            log.exception("The worker could not take a job")
-            return False
+        with self._running_guard:
+            self._starts = max(self._starts - 1, 0)
+            if self._starts:
+                return
+            consumer, supervisor = self._consumer, self._supervisor
+            self._consumer = self._supervisor = None
+        if consumer is not None:
+            consumer.stop(graceful=True)
+        if supervisor is not None:
+            supervisor.join(timeout=5)
+        self.huey.storage.close()
 
     def requeue_interrupted(self) -> None:
         """Jobs left ``running`` by a process that died go back in the queue (or fail after
@@ -128,16 +242,12 @@ class Worker:
                 )
             )
 
-    def claim(self) -> int | None:
+    def claim(self, submission_id: int) -> bool:
+        """``queued`` to ``running``: only one claimant can win, so a check enqueued twice runs once."""
         with self.sessions.begin() as session:
-            candidate = session.scalar(
-                select(Submission.id).where(Submission.status == "queued").order_by(Submission.id).limit(1)
-            )
-            if candidate is None:
-                return None
             won = session.execute(
                 update(Submission)
-                .where(Submission.id == candidate, Submission.status == "queued")
+                .where(Submission.id == submission_id, Submission.status == "queued")
                 .values(
                     status="running",
                     stage="Reading the files",
@@ -145,15 +255,20 @@ class Worker:
                     attempts=Submission.attempts + 1,
                 )
             )
-            return candidate if won.rowcount == 1 else None  # type: ignore[attr-defined]
+            return bool(won.rowcount == 1)  # type: ignore[attr-defined]
 
-    def run_one(self) -> bool:
-        """Claim and process one queued submission; False when there was none."""
-        submission_id = self.claim()
-        if submission_id is None:
+    def check(self, submission_id: int) -> bool:
+        """The huey task: claim the submission and process it; False when it was not ``queued``."""
+        try:
+            if not self.claim(submission_id):
+                return False
+            self.process(submission_id)
+            return True
+        except Exception as error:
+            # Not huey's log of the exception: its message may quote the data. The row stays
+            # as it was left, and the next start (or the minute's sweep, if queued) takes it up.
+            log.error("The worker could not check a submission (%s)", type(error).__name__)
             return False
-        self.process(submission_id)
-        return True
 
     # ------------------------------------------------------------------ one submission
     def _stage(self, submission_id: int, stage: str) -> None:
@@ -463,10 +578,24 @@ def publish_results(storage: Storage, la_code: str) -> None:
     write_atomically(storage.published(la_code), buffer.getvalue())
 
 
+def supervise(consumer: Consumer, go_on: Callable[[], bool]) -> None:
+    """huey's consumer loop (it restarts a worker thread that died) while ``go_on()`` holds and
+    the consumer has not been stopped; then a graceful stop."""
+    checked = time.monotonic()
+    try:
+        while go_on():
+            checked = consumer.loop(checked)
+    except ConsumerStopped:
+        return
+    consumer.stop(graceful=True)
+
+
 def run_forever(settings: Settings, parent_pid: int | None = None) -> None:
     """The worker as a process of its own (``earlyhelp serve`` starts one beside the web process,
-    so validating and loading never compete with pages for the interpreter). It stops when
-    ``parent_pid`` is no longer its parent: an orphaned worker must not outlive its server."""
+    so validating and loading never compete with pages for the interpreter): a huey consumer
+    with one worker thread. It stops when ``parent_pid`` is no longer its parent (an orphaned
+    worker must not outlive its server), at SIGINT once the check under way is done, and at
+    SIGTERM at once (huey's signals; the check cut off is taken up again at the next start)."""
     from earlyhelp.web.database import make_engine, session_factory
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -479,12 +608,13 @@ def run_forever(settings: Settings, parent_pid: int | None = None) -> None:
         pass
     engine = make_engine(str(settings.database_url))
     worker = Worker(
-        session_factory(engine), Storage(settings.data_dir), threads=1, poll_seconds=settings.worker_poll_seconds
+        session_factory(engine), Storage(settings.data_dir), make_huey(settings), settings.worker_poll_seconds
     )
-    worker.requeue_interrupted()
     try:
-        while parent_pid is None or os.getppid() == parent_pid:
-            if not worker.run_one_logged():
-                time.sleep(settings.worker_poll_seconds)
+        worker.recover()
+        consumer = worker.consumer(1, embedded=False)
+        consumer.start()
+        supervise(consumer, lambda: parent_pid is None or os.getppid() == parent_pid)
     finally:
+        worker.huey.storage.close()
         engine.dispose()
