@@ -63,8 +63,10 @@ def one_seed(scale: str, seed: int, effects: str, folder: Path) -> pd.DataFrame:
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    # Whole-cohort rows only: the per-LA rows ("for whom") have truths of their own.
+    whole = results["subgroup"] == "all" if "subgroup" in results else True
     known = results[
-        results["true_value"].notna() & results["estimand"].isin(["ATT_risk_difference", "ATT_mean_difference"])
+        whole & results["true_value"].notna() & results["estimand"].isin(["ATT_risk_difference", "ATT_mean_difference"])
     ].copy()
     known["method"] = known["method"].str.split(" ").str[0]
     known["bias"] = known["estimate"] - known["true_value"]
