@@ -14,6 +14,7 @@ import pandas as pd
 from earlyhelp.evaluate.estimators import (
     Z95,
     AIPWTerms,
+    Design,
     Effect,
     aipw_att,
     aipw_from_terms,
@@ -192,25 +193,17 @@ def step_down_effects(
         t_all = rows["stepped_down"].to_numpy(dtype=float)
         if t_all.sum() == 0 or t_all.sum() == len(t_all):
             continue
-        design = design_matrix(rows, numeric, CATEGORICAL)
-        linear = design.matrix @ logistic_fit(t_all, design.matrix)
-        e = expit(linear)
-        keep = common_support(t_all, e)
-        if t_all[keep].sum() < 2 or (1 - t_all[keep]).sum() < 2:
-            # The propensity separates the groups (tiny data): no common support to compare on.
+        fitted = _on_common_support(rows, numeric)
+        if fitted is None:
             if advance is not None:
                 advance(label)
             continue
-        kept = rows[keep]
-        # Refit on the rows kept, so the propensity and its variance correction describe them.
-        design = design_matrix(kept, numeric, CATEGORICAL)
+        kept, t, design, beta = fitted.kept, fitted.t, fitted.design, fitted.beta
+        keep, e = fitted.keep, fitted.propensity
         y = kept[outcome].to_numpy(dtype=float)
-        t = kept["stepped_down"].to_numpy(dtype=float)
         cluster = kept["family"].to_numpy()
         n_treated, n_comparison = int(t.sum()), int(len(t) - t.sum())
         crude = naive(y, t, cluster)
-        # One propensity model for both weighted estimators.
-        beta = logistic_fit(t, design.matrix, guess=linear[keep])
         weighted, weights = ipw_att(y, t, design.matrix, cluster, beta)
         pieces = aipw_terms(y, t, design.matrix, beta)
         robust = aipw_from_terms(pieces, cluster)
@@ -250,6 +243,36 @@ def step_down_effects(
     return result
 
 
+@dataclass
+class _Fitted:
+    """The propensity model refitted on the rows of common support (see :func:`_on_common_support`)."""
+
+    kept: pd.DataFrame
+    t: np.ndarray
+    design: Design
+    beta: np.ndarray
+    keep: np.ndarray  # over the rows given: kept or trimmed
+    propensity: np.ndarray  # over the rows given, from the first fit
+
+
+def _on_common_support(rows: pd.DataFrame, numeric: list[str]) -> _Fitted | None:
+    """Fit the propensity, trim to common support and refit on the rows kept (so the propensity
+    and its variance correction describe them); None when the propensity separates the groups
+    (tiny data), leaving nothing to compare on."""
+    t_all = rows["stepped_down"].to_numpy(dtype=float)
+    design = design_matrix(rows, numeric, CATEGORICAL)
+    linear = design.matrix @ logistic_fit(t_all, design.matrix)
+    e = expit(linear)
+    keep = common_support(t_all, e)
+    if t_all[keep].sum() < 2 or (1 - t_all[keep]).sum() < 2:
+        return None
+    kept = rows[keep]
+    t = t_all[keep]
+    design = design_matrix(kept, numeric, CATEGORICAL)
+    # One propensity model for both weighted estimators.
+    return _Fitted(kept, t, design, logistic_fit(t, design.matrix, guess=linear[keep]), keep, e)
+
+
 def partner_outcome_effects(
     frame: pd.DataFrame, truth: Callable[[pd.DataFrame, str], dict] | None = None
 ) -> list[dict]:
@@ -265,18 +288,12 @@ def partner_outcome_effects(
         t_all = rows["stepped_down"].to_numpy(dtype=float)
         if t_all.sum() < 2 or (1 - t_all).sum() < 2:
             continue
-        design = design_matrix(rows, numeric, CATEGORICAL)
-        linear = design.matrix @ logistic_fit(t_all, design.matrix)
-        keep = common_support(t_all, expit(linear))
-        if t_all[keep].sum() < 2 or (1 - t_all[keep]).sum() < 2:
-            # The propensity separates the groups (tiny data): no common support to compare on.
+        fitted = _on_common_support(rows, numeric)
+        if fitted is None:
             continue
-        kept = rows[keep]
-        design = design_matrix(kept, numeric, CATEGORICAL)
+        kept, t, design, beta = fitted.kept, fitted.t, fitted.design, fitted.beta
         y = kept[outcome].to_numpy(dtype=float)
-        t = kept["stepped_down"].to_numpy(dtype=float)
         cluster = kept["family"].to_numpy()
-        beta = logistic_fit(t, design.matrix, guess=linear[keep])
         effects = (
             naive(y, t, cluster),
             ipw_att(y, t, design.matrix, cluster, beta)[0],
