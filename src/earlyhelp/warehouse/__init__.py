@@ -4,6 +4,7 @@
 >>> result = load_return([Path("my_return")], Path("warehouse.duckdb"), skip_identity=True)
 """
 
+from earlyhelp.warehouse.identity import PARTNER_SOURCES, PartnerIdentities, load_partner_identities
 from earlyhelp.warehouse.load import (
     HISTORY_TABLE,
     IDENTITY_TABLES,
@@ -22,8 +23,11 @@ __all__ = [
     "PROVENANCE_COLUMN",
     "PROVENANCE_TABLES",
     "LoadResult",
+    "PARTNER_SOURCES",
+    "PartnerIdentities",
     "ReturnRejected",
     "history_tables",
+    "load_partner_identities",
     "load_return",
     "loaded_return_tables",
 ]
