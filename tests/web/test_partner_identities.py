@@ -119,6 +119,15 @@ def test_partner_identities_are_stored_apart_replaced_by_source_and_linked(make_
         seen.append(problems.text)
         assert identity_counts(app) == before
 
+        # The LA's return again: its own identity records are replaced, the partners' kept, and
+        # the children it brings back without a person_id are linked again (the same ids).
+        reloaded = done(analyst, sample_zip(), "return.zip")[1]
+        assert "Return accepted" in reloaded and "Linked:" in reloaded
+        assert identity_counts(app) == before
+        with duckdb.connect(str(app.state.storage.warehouse(LA_A)), read_only=True) as con:
+            again_child = con.execute("SELECT person_id FROM children WHERE child_id = 'E06000001-C0001'").fetchone()
+        assert again_child[0] == child
+
         # The LA's analyst cannot read a partner's identity extract back, nor see it listed.
         listing = analyst.get(f"/la/{LA_A}/submissions").text
         seen.append(listing)

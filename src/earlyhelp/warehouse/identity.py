@@ -148,3 +148,24 @@ def load_partner_identities(
     finally:
         con.close()
     return PartnerIdentities(la_code=la_code, rows=rows, replaced=int(replaced), loaded_at=loaded_at)
+
+
+def has_partner_identities(identity_warehouse: Path, la_code: str) -> bool:
+    """Whether the identity warehouse holds any partner's records for the LA (so there is linking to do)."""
+    if not Path(identity_warehouse).exists():
+        return False
+    con = duckdb.connect(str(identity_warehouse), read_only=True)
+    try:
+        if not con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [IDENTITY_TABLE]
+        ).fetchall()[0][0]:
+            return False
+        return bool(
+            con.execute(
+                f"SELECT count(*) FROM {sql_identifier(IDENTITY_TABLE)} WHERE la_code = ? "
+                f"AND source IN {_in(PARTNER_SOURCES)}",
+                [la_code],
+            ).fetchall()[0][0]
+        )
+    finally:
+        con.close()

@@ -365,6 +365,7 @@ class Worker:
         from earlyhelp.validate.engine import collect_files
         from earlyhelp.validate.report import ValidationReport
         from earlyhelp.warehouse import ReturnRejected, load_return
+        from earlyhelp.warehouse.identity import has_partner_identities
         from earlyhelp.warehouse.load import return_la_codes
 
         upload = self.storage.upload_path(submission_id, filename)
@@ -407,6 +408,10 @@ class Worker:
                 raise Rejected(rejected.message, findings_of(rejected.report), format_name) from None
             except EarlyhelpError as error:
                 raise Rejected(error.message, findings, format_name) from None
+            linked = ""
+            if has_partner_identities(self.storage.identity_warehouse(la_code), la_code):
+                # The load brought the children's or the partner's own ids back: link them again.
+                linked = " " + self._link(submission_id, la_code)
             self._stage(submission_id, "Working out the indicators")
             publish_results(self.storage, la_code)
         warnings = report.warning_count
@@ -417,7 +422,7 @@ class Worker:
             else "it replaces any earlier return for the same period"
         )
         return (
-            f"The {'extract' if partner else 'return'} was accepted{words} and stored; {replaces}.",
+            f"The {'extract' if partner else 'return'} was accepted{words} and stored; {replaces}.{linked}",
             warnings,
             format_name,
             findings,
@@ -471,6 +476,10 @@ class Worker:
             except EarlyhelpError as error:
                 raise Rejected(error.message, findings, format_name) from None
             linked = self._link(submission_id, la_code)
+            if linked.startswith(LINKED):
+                # Partner outcomes now count for the LA's children they belong to.
+                self._stage(submission_id, "Working out the indicators")
+                publish_results(self.storage, la_code)
         records = sum(stored.rows.values())
         sources = ", ".join(stored.rows)
         warnings = report.warning_count
@@ -512,12 +521,10 @@ class Worker:
                 "They have not been linked: linking stopped unexpectedly. The records are kept; "
                 "contact the service team."
             )
-        self._stage(submission_id, "Working out the indicators")
-        publish_results(self.storage, la_code)
         updates = result.analytic_updates
         outcomes = sum(updates.get(table, 0) for table in PARTNER_TABLES)
         return (
-            f"Linked: {result.records:,} identity records into {result.persons:,} people; "
+            f"{LINKED} {result.records:,} identity records into {result.persons:,} people; "
             f"{updates.get('children', 0):,} children and {outcomes:,} partner outcome rows now carry a linked person."
         )
 
@@ -624,6 +631,7 @@ PARTNER_FORMATS = (
 
 
 IDENTITY_TABLE = "person_identifiers"
+LINKED = "Linked:"
 
 
 def _unpack_partner_upload(upload: Path, into: Path) -> None:
