@@ -159,3 +159,18 @@ def test_without_the_link_secret_the_extract_is_stored_and_the_page_says_it_is_n
         assert "not been linked yet" in page and "EARLYHELP_LINK_SECRET" in page
     assert identity_counts(app) == {"health": 3}
     assert not app.state.storage.warehouse(LA_A).exists()
+
+
+def test_before_the_las_return_the_extract_is_stored_and_linked_with_the_return(make_app):
+    app = make_app(link_secret=SECRET)
+    add_users(app, ["analyst_a", "partner_a"])
+    with TestClient(app) as analyst_client, TestClient(app) as partner_client:
+        analyst, partner = Visitor(analyst_client), Visitor(partner_client)
+        analyst.sign_in("analyst_a")
+        partner.sign_in("partner_a")
+        page = partner.wait_for(submit(partner, LA_A, HEALTH.encode(), "person_identifiers.csv")).text
+        assert "3 health records" in page and "linked when the LA&#39;s return is loaded" in page
+        assert identity_counts(app) == {"health": 3}
+        returned = analyst.wait_for(submit(analyst, LA_A, sample_zip())).text
+        assert "Return accepted" in returned and "Linked: 43 identity records" in returned
+    assert identity_counts(app) == {"la_csc": 31, "la_early_help": 9, "health": 3}

@@ -506,6 +506,9 @@ class Worker:
                 "They have not been linked yet: the service has no valid linkage key (EARLYHELP_LINK_SECRET). "
                 "Ask the service team to set it; the records are kept and linked at the next identity extract."
             )
+        if not self.storage.warehouse(la_code).exists():
+            # Nothing yet to give a person_id to; loading the LA's return links them.
+            return "They will be linked when the LA's return is loaded."
         self._stage(submission_id, "Linking records")
         try:
             result = link_warehouse(
