@@ -20,10 +20,10 @@ from earlyhelp.warehouse.load import (
 __all__ = [
     "HISTORY_TABLE",
     "IDENTITY_TABLES",
+    "PARTNER_SOURCES",
     "PROVENANCE_COLUMN",
     "PROVENANCE_TABLES",
     "LoadResult",
-    "PARTNER_SOURCES",
     "PartnerIdentities",
     "ReturnRejected",
     "history_tables",
