@@ -26,6 +26,7 @@ from earlyhelp.spec import TABLES
 from earlyhelp.spec.files import sql_identifier, sql_literal
 
 ANALYTIC_TABLES = ("children", *PARTNER_TABLE_SOURCE)
+SCRATCH_PREFIX = ".link-"
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -48,7 +49,10 @@ def link_warehouse(
     out.mkdir(parents=True, exist_ok=True)
     # Splink's training notes are for the model's author; the portal's logs hold no more than that.
     logging.getLogger("splink").setLevel(logging.ERROR)
-    scratch = Path(tempfile.mkdtemp(prefix=".link-", dir=out))  # mode 700: identifiers pass through it
+    for stale in out.glob(f"{SCRATCH_PREFIX}*"):
+        # A run killed midway left its copy of the identifiers: the caller serialises runs, so none is live.
+        shutil.rmtree(stale, ignore_errors=True)
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=out))  # mode 700: identifiers pass through it
     try:
         identities, analytic = scratch / "identities", scratch / "analytic"
         identities.mkdir()
