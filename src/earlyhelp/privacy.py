@@ -36,8 +36,10 @@ def estimated_bits(secret: str) -> float:
     return n * per_character
 
 
-def link_secret() -> bytes:
-    secret = os.environ.get(SECRET_VARIABLE, "")
+def link_secret(secret: str | None = None) -> bytes:
+    """The pseudonym key: ``secret`` when a program holds it in its own settings (the portal),
+    else ``EARLYHELP_LINK_SECRET``; refused when missing or guessable."""
+    secret = os.environ.get(SECRET_VARIABLE, "") if secret is None else secret
     if len(secret) < MINIMUM_SECRET_LENGTH:
         raise UsageError(
             f"Set the environment variable {SECRET_VARIABLE} to a secret of at least "

@@ -20,15 +20,17 @@ from .conftest import LA_A, LA_B, USERS, Visitor, add_users
 
 # Distinctive text planted in each LA's data: its published figure (seen by whoever may view the
 # LA), and each submission's file name and finding (seen only by whoever may read it). Submission
-# 3 is a partner-outcome extract of LA_A's, by its partner.
+# 3 is a partner-outcome extract of LA_A's, by its partner; submission 4 that partner's identity
+# extract, which the LA's own analyst may not read either.
 FIGURE = {LA_A: "31337", LA_B: "42424"}
 SUBMISSION_TEXT = {
     1: ("marker-a-upload", "MARKERA"),
     2: ("marker-b-upload", "MARKERB"),
     3: ("marker-p-upload", "MARKERP"),
+    4: ("marker-i-upload", "MARKERI"),
 }
-SUBMISSION_OF = {1: LA_A, 2: LA_B, 3: LA_A}
-PARTNER_SUBMISSION = 3
+SUBMISSION_OF = {1: LA_A, 2: LA_B, 3: LA_A, 4: LA_A}
+PARTNER_KIND = {3: "partner_outcomes", 4: "partner_identities"}
 ANONYMOUS = "anonymous"
 
 # Who may see each LA's dashboard, and who may submit for it and read its submissions.
@@ -51,11 +53,11 @@ SUBMITS = {
     "admin": set(),
 }
 # Which submissions each user may read: a partner only its partnership's partner extracts, not
-# the LA's own returns.
+# the LA's own returns; the LA's analyst not the partner's identity extract.
 READS = {
     "analyst_a": {1, 3},
     "analyst_b": {2},
-    "partner_a": {3},
+    "partner_a": {3, 4},
     "viewer_a": set(),
     "viewer_b": set(),
     "national": set(),
@@ -109,12 +111,12 @@ def plant(app) -> None:
         for number, la_code in SUBMISSION_OF.items():
             upload, words = SUBMISSION_TEXT[number]
             owner = "analyst_a" if la_code == LA_A else "analyst_b"
-            partner = number == PARTNER_SUBMISSION
+            partner = number in PARTNER_KIND
             session.add(
                 Submission(
                     id=number,
                     la_code=la_code,
-                    kind="partner_outcomes" if partner else "return",
+                    kind=PARTNER_KIND.get(number, "return"),
                     user_id=ids.get("partner_a", ids[owner]) if partner else ids[owner],
                     filename=f"{upload}.zip",
                     status="rejected",
@@ -237,11 +239,11 @@ def test_every_route_as_every_role(make_app):
                 assert leaked == [], (user, method, url, "shows data it should not")
                 checked += 1
     print(f"requests checked: {checked}")
-    # Nothing was created by all those POSTs: still the three planted submissions.
+    # Nothing was created by all those POSTs: still the four planted submissions.
     from earlyhelp.web.models import Submission
 
     with app.state.sessions() as session:
-        assert session.query(Submission).count() == 3
+        assert session.query(Submission).count() == len(SUBMISSION_OF)
     assert checked == (1 + len(USERS)) * sum(len(list(concrete_paths(p))) for _, p in EXPECTED_ROUTES)
 
 

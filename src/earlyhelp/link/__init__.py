@@ -4,7 +4,8 @@
 that share a valid NHS number (unless names and birth dates flatly disagree), scores the rest
 with Splink 5 (DuckDB, or Spark for national scale), clusters under the source constraints,
 and writes ``person_link`` with a persistent keyed ``person_id``, the updated analytic tables
-and a linkage quality report. See docs/link.md.
+and a linkage quality report. ``link_warehouse(warehouse, identity_warehouse, out)`` does the
+same over an LA's two DuckDB warehouses (the portal's). See docs/link.md.
 
 Names are imported on first use, so ``earlyhelp link --help`` does not load Splink.
 """
@@ -19,6 +20,7 @@ from earlyhelp.engine import ENGINES
 _EXPORTS = {
     "LinkResult": "earlyhelp.link.pipeline",
     "link": "earlyhelp.link.pipeline",
+    "link_warehouse": "earlyhelp.link.warehouse",
     "Training": "earlyhelp.link.model",
     "settings": "earlyhelp.link.model",
     "constrained_clusters": "earlyhelp.link.cluster",

@@ -246,6 +246,7 @@ def link(
     training: link_model.Training = DEFAULT_TRAINING,
     spark_session: Any = None,
     config: EngineConfig | None = None,
+    secret: str | None = None,
 ) -> LinkResult:
     """Link the identity records in ``identities`` into persons; write outputs to ``out``.
 
@@ -255,13 +256,14 @@ def link(
     ``truth``: folder with (source, source_record_id, true_person_id); by default ``truth/``
     in or beside ``identities``. ``config`` sizes DuckDB and a local Spark session (default:
     from the environment); ``spark_session`` is an existing one (a cluster's) for Splink on Spark.
+    ``secret``: the person_id key, when the caller holds it (default: ``EARLYHELP_LINK_SECRET``).
     """
     identities, out = Path(identities), Path(out)
     _check_arguments(identities, engine, threshold, model)
     _check_analytic(analytic)
     if output_format not in ("parquet", "csv"):
         raise UsageError(f"--format must be parquet or csv, not {output_format!r}.")
-    secret = link_secret()  # fail before any work when the secret is missing
+    secret_key = link_secret(secret)  # fail before any work when the secret is missing
     settings = _model_settings(model, kind)  # and when the model file is not ours
     out.mkdir(parents=True, exist_ok=True)
     previous = (
@@ -311,7 +313,7 @@ def link(
             keys = in_order(con, "SELECT i, unique_id FROM link_records", "i")
             record_keys = keys.column("unique_id").to_numpy(zero_copy_only=False).astype(object)
             previous_ids = _previous_ids(record_keys, previous_link) if previous_link is not None else None
-            person_ids, id_counts = assign_person_ids(record_keys, labels, secret, previous_ids)
+            person_ids, id_counts = assign_person_ids(record_keys, labels, secret_key, previous_ids)
             person_link = _person_link_table(con, person_ids, best_p, best_w, labels)
             con.register("person_link_arrow", person_link)
             con.execute("CREATE TEMP TABLE person_link AS SELECT * FROM person_link_arrow")

@@ -4,6 +4,7 @@
 >>> result = load_return([Path("my_return")], Path("warehouse.duckdb"), skip_identity=True)
 """
 
+from earlyhelp.warehouse.identity import PARTNER_SOURCES, PartnerIdentities, load_partner_identities
 from earlyhelp.warehouse.load import (
     HISTORY_TABLE,
     IDENTITY_TABLES,
@@ -19,11 +20,14 @@ from earlyhelp.warehouse.load import (
 __all__ = [
     "HISTORY_TABLE",
     "IDENTITY_TABLES",
+    "PARTNER_SOURCES",
     "PROVENANCE_COLUMN",
     "PROVENANCE_TABLES",
     "LoadResult",
+    "PartnerIdentities",
     "ReturnRejected",
     "history_tables",
+    "load_partner_identities",
     "load_return",
     "loaded_return_tables",
 ]

@@ -28,6 +28,9 @@ ROLES: dict[str, str] = {
 ROLES_WITH_LAS = {LA_ANALYST, PARTNER_SUBMITTER, PARTNERSHIP_VIEWER}
 # The kind of submission a partner submitter makes (an LA analyst's is a "return").
 PARTNER_OUTCOMES = "partner_outcomes"
+# A partner's identity extract (person_identifiers, for linkage): read back only by partners.
+PARTNER_IDENTITIES = "partner_identities"
+PARTNER_KINDS = (PARTNER_OUTCOMES, PARTNER_IDENTITIES)
 ONS_LA_CODE = re.compile(r"^E0[6-9]\d{6}$")
 
 
@@ -67,11 +70,14 @@ def may_read_submissions(user: Principal, la_code: str) -> bool:
 
 
 def may_read_submission(user: Principal, la_code: str, kind: str) -> bool:
-    """One submission of the LA: a partner agency sees only partner-outcome extracts, not the
-    LA's own returns (their findings point at lines of the LA's records)."""
+    """One submission of the LA: a partner agency sees only partner extracts, not the LA's own
+    returns (their findings point at lines of the LA's records); the LA's analysts do not see a
+    partner's identity extract (its findings point at lines of identity records)."""
     if not may_read_submissions(user, la_code):
         return False
-    return user.role != PARTNER_SUBMITTER or kind == PARTNER_OUTCOMES
+    if user.role == PARTNER_SUBMITTER:
+        return kind in PARTNER_KINDS
+    return kind != PARTNER_IDENTITIES
 
 
 def may_view_la(user: Principal, la_code: str) -> bool:

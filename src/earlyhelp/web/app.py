@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.middleware.sessions import SessionMiddleware
 
+from earlyhelp.warehouse.identity import PARTNER_SOURCES
 from earlyhelp.web import access
 from earlyhelp.web.access import Principal
 from earlyhelp.web.analyses import read_headline_estimates, read_thresholds
@@ -47,7 +48,7 @@ from earlyhelp.web.models import AuditEvent, Finding, Submission, User
 from earlyhelp.web.results import la_name, read_dashboard, warm_up
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename
-from earlyhelp.web.worker import PARTNER_TABLES, Worker, make_huey
+from earlyhelp.web.worker import PARTNER_TABLES, Worker, holds_identities, make_huey
 
 ACCEPTED_SUFFIXES = (".zip", ".xml", ".csv", ".xlsx", ".xlsm", ".ods", ".parquet")
 LA_CODE = re.compile(r"^E\d{8}$")
@@ -146,7 +147,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     storage = Storage(settings.data_dir)
     # Every web process enqueues; only a consumer (here when worker_threads, else `serve`'s
     # worker process) takes tasks.
-    worker = Worker(sessions, storage, make_huey(settings), poll_seconds=settings.worker_poll_seconds)
+    worker = Worker(
+        sessions,
+        storage,
+        make_huey(settings),
+        poll_seconds=settings.worker_poll_seconds,
+        link_secret=settings.link_secret,
+    )
     sign_in_checker = SignIn(settings.sign_in_attempts, settings.sign_in_window_minutes)
     templates = Jinja2Templates(env=_environment())
 
@@ -414,12 +421,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             submissions=rows,
             errors=[],
             partner_tables=PARTNER_TABLES if user.role == access.PARTNER_SUBMITTER else None,
+            partner_sources=PARTNER_SOURCES,
         )
 
     def recent_submissions(la_code: str, user: Principal) -> list[Submission]:
         query = select(Submission).where(Submission.la_code == la_code)
         if user.role == access.PARTNER_SUBMITTER:
-            query = query.where(Submission.kind == access.PARTNER_OUTCOMES)
+            query = query.where(Submission.kind.in_(access.PARTNER_KINDS))
         with sessions() as session:
             rows = session.scalars(query.order_by(Submission.id.desc()).limit(50)).all()
         return [row for row in rows if access.may_read_submission(user, la_code, row.kind)]
@@ -429,13 +437,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         submission without its whole file. The row says ``queued`` before huey is told, so a
         process that dies between the two leaves a row the consumer enqueues itself."""
         filename = safe_filename(upload.filename or "upload")
+        kind = "return"
+        if user.role == access.PARTNER_SUBMITTER:
+            # A partner agency adds its outcomes or identity records; it cannot replace the return.
+            identities = holds_identities(upload.filename or "", upload.file)
+            kind = access.PARTNER_IDENTITIES if identities else access.PARTNER_OUTCOMES
         with sessions.begin() as session:
             submission = Submission(
                 la_code=la_code,
                 user_id=user.user_id,
                 filename=filename,
-                # A partner agency adds its outcomes to the LA's return; it cannot replace the return.
-                kind=access.PARTNER_OUTCOMES if user.role == access.PARTNER_SUBMITTER else "return",
+                kind=kind,
                 status="storing",
                 stage="Receiving the file",
             )
@@ -483,6 +495,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 submissions=rows,
                 errors=errors,
                 partner_tables=PARTNER_TABLES if user.role == access.PARTNER_SUBMITTER else None,
+                partner_sources=PARTNER_SOURCES,
             )
         assert isinstance(upload, UploadFile) and upload.filename
         submission_id = await run_in_threadpool(store_upload, la_code, user, upload)

@@ -14,6 +14,7 @@ DEFAULT_DATA_DIR = Path("earlyhelp-portal")
 # Where `make web-assets` installs govuk-frontend and axe-core (git-ignored).
 PACKAGE_ASSETS = Path(__file__).parent / "assets"
 SECRET_FILE = "secret_key"
+LINK_SECRET_VARIABLE = "EARLYHELP_LINK_SECRET"
 
 
 def _database_url(url: str) -> str:
@@ -67,6 +68,9 @@ class Settings:
     # networks. Off (None) unless set.
     trusted_user_header: str | None = None
     trusted_proxies: tuple[str, ...] = ()
+    # The key of linkage's pseudonymous person_id (EARLYHELP_LINK_SECRET). Without it a
+    # partner's identity extract is stored but not linked, and its page says so.
+    link_secret: str | None = field(default=None, repr=False)
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -77,6 +81,8 @@ class Settings:
         if self.database_url is None:
             self.database_url = f"sqlite:///{(self.data_dir / 'portal.sqlite3').resolve()}"
         self.database_url = _database_url(self.database_url)
+        if self.link_secret is None:
+            self.link_secret = os.environ.get(LINK_SECRET_VARIABLE) or None
         if self.trusted_user_header and not self.trusted_proxies:
             raise UsageError(
                 "A trusted user header needs the addresses of the proxies that set it.",
@@ -117,7 +123,7 @@ class Settings:
     def from_env(cls, data_dir: Path | None = None, **overrides: object) -> Settings:
         """Settings from EARLYHELP_DATA_DIR, EARLYHELP_DATABASE_URL, EARLYHELP_SECRET_KEY,
         EARLYHELP_WEB_ASSETS, EARLYHELP_INSECURE_COOKIES (1 on plain-HTTP loopback),
-        EARLYHELP_TRUSTED_USER_HEADER and EARLYHELP_TRUSTED_PROXIES."""
+        EARLYHELP_TRUSTED_USER_HEADER, EARLYHELP_TRUSTED_PROXIES and EARLYHELP_LINK_SECRET."""
         values: dict[str, object] = {
             "data_dir": data_dir or Path(os.environ.get("EARLYHELP_DATA_DIR", DEFAULT_DATA_DIR)),
             "secure_cookies": os.environ.get("EARLYHELP_INSECURE_COOKIES") != "1",

@@ -28,6 +28,10 @@ class Storage:
     def identity_warehouse(self, la_code: str) -> Path:
         return self.data_dir / "warehouses" / la_code / "identity.duckdb"
 
+    def link_dir(self, la_code: str) -> Path:
+        """Linkage's person_link, model and quality report for the LA: beside its identity warehouse."""
+        return self.data_dir / "warehouses" / la_code / "link"
+
     def published(self, la_code: str) -> Path:
         """The LA's published (disclosure-controlled) indicators, rewritten after each accepted load."""
         return self.data_dir / "results" / la_code / "indicators_published.csv"

@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from huey import Huey, SqliteHuey, crontab
 from huey.consumer import Consumer, ConsumerStopped
@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from earlyhelp.errors import EarlyhelpError
 from earlyhelp.validate.report import ValidationReport
-from earlyhelp.web.access import PARTNER_OUTCOMES
+from earlyhelp.web.access import PARTNER_IDENTITIES, PARTNER_OUTCOMES
 from earlyhelp.web.models import Finding, Submission
 from earlyhelp.web.settings import Settings
 from earlyhelp.web.storage import Storage, safe_filename, write_atomically
@@ -118,8 +118,16 @@ class EmbeddedConsumer(Consumer):
 class Worker:
     """The checks a huey consumer runs, and the recovery a consumer does when it starts."""
 
-    def __init__(self, sessions: sessionmaker[Session], storage: Storage, huey: Huey, poll_seconds: float = 1.0):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        storage: Storage,
+        huey: Huey,
+        poll_seconds: float = 1.0,
+        link_secret: str | None = None,
+    ):
         self.sessions = sessions
+        self.link_secret = link_secret
         self.storage = storage
         self.huey = huey
         self.poll_seconds = poll_seconds
@@ -314,9 +322,14 @@ class Worker:
         work = self.storage.submission_dir(submission_id) / "work"
         shutil.rmtree(work, ignore_errors=True)
         try:
-            outcome, counts, format_name, findings = self._check_and_load(
-                submission_id, la_code, filename, work, partner=kind == PARTNER_OUTCOMES
-            )
+            if kind == PARTNER_IDENTITIES:
+                outcome, counts, format_name, findings = self._check_and_store_identities(
+                    submission_id, la_code, filename, work
+                )
+            else:
+                outcome, counts, format_name, findings = self._check_and_load(
+                    submission_id, la_code, filename, work, partner=kind == PARTNER_OUTCOMES
+                )
         except Rejected as rejection:
             errors = sum(1 for f in rejection.findings if f.severity == "error")
             total_errors = (
@@ -352,6 +365,7 @@ class Worker:
         from earlyhelp.validate.engine import collect_files
         from earlyhelp.validate.report import ValidationReport
         from earlyhelp.warehouse import ReturnRejected, load_return
+        from earlyhelp.warehouse.identity import has_partner_identities
         from earlyhelp.warehouse.load import return_la_codes
 
         upload = self.storage.upload_path(submission_id, filename)
@@ -394,6 +408,10 @@ class Worker:
                 raise Rejected(rejected.message, findings_of(rejected.report), format_name) from None
             except EarlyhelpError as error:
                 raise Rejected(error.message, findings, format_name) from None
+            linked = ""
+            if has_partner_identities(self.storage.identity_warehouse(la_code), la_code):
+                # The load brought the children's or the partner's own ids back: link them again.
+                linked = " " + self._link(submission_id, la_code)
             self._stage(submission_id, "Working out the indicators")
             publish_results(self.storage, la_code)
         warnings = report.warning_count
@@ -404,10 +422,113 @@ class Worker:
             else "it replaces any earlier return for the same period"
         )
         return (
-            f"The {'extract' if partner else 'return'} was accepted{words} and stored; {replaces}.",
+            f"The {'extract' if partner else 'return'} was accepted{words} and stored; {replaces}.{linked}",
             warnings,
             format_name,
             findings,
+        )
+
+    def _check_and_store_identities(
+        self, submission_id: int, la_code: str, filename: str, work: Path
+    ) -> tuple[str, int, str, list[Finding]]:
+        """A partner's ``person_identifiers``: validated, stored in the LA's identity warehouse
+        (never the analytic one), then linked so the LA's children and the partner's outcomes
+        get their ``person_id``. The outcome and the log give counts, never a record."""
+        from earlyhelp.validate import validate_paths
+        from earlyhelp.validate.engine import collect_files
+        from earlyhelp.validate.report import ValidationReport
+        from earlyhelp.warehouse import load_partner_identities
+
+        format_name = "Partner identity records"
+        source = work / "identities"
+        _unpack_partner_upload(self.storage.upload_path(submission_id, filename), source)
+        files = collect_files([source], ValidationReport())
+        others = sorted(set(files) - {IDENTITY_TABLE})
+        if others or IDENTITY_TABLE not in files:
+            raise Rejected(
+                f"An identity extract holds only {IDENTITY_TABLE}"
+                + (f"; this one also holds {', '.join(others)}" if others else "")
+                + ", so nothing was stored. Send partner outcomes in a separate upload.",
+                format_name=format_name,
+            )
+        self._stage(submission_id, "Checking every rule")
+        try:
+            report = validate_paths([source])
+        except EarlyhelpError as error:
+            raise Rejected(error.message, format_name=format_name) from None
+        findings = findings_of(report)
+        if not report.ok:
+            errors = report.error_count
+            raise Rejected(
+                f"The extract has {errors:,} error{'s' if errors != 1 else ''}, so nothing was stored.",
+                findings,
+                format_name,
+            )
+        self._stage(submission_id, "Storing the identity records")
+        with self.la_lock(la_code):
+            try:
+                stored = load_partner_identities(
+                    files[IDENTITY_TABLE],
+                    self.storage.identity_warehouse(la_code),
+                    la_code,
+                    warehouse=self.storage.warehouse(la_code),
+                )
+            except EarlyhelpError as error:
+                raise Rejected(error.message, findings, format_name) from None
+            linked = self._link(submission_id, la_code)
+            if linked.startswith(LINKED):
+                # Partner outcomes now count for the LA's children they belong to.
+                self._stage(submission_id, "Working out the indicators")
+                publish_results(self.storage, la_code)
+        records = sum(stored.rows.values())
+        sources = ", ".join(stored.rows)
+        warnings = report.warning_count
+        words = f" with {warnings:,} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        return (
+            f"The identity extract was accepted{words} and stored: {records:,} {sources} "
+            f"record{'s' if records != 1 else ''}, which replace the earlier {sources} records for this LA. "
+            f"{linked}",
+            warnings,
+            format_name,
+            findings,
+        )
+
+    def _link(self, submission_id: int, la_code: str) -> str:
+        """Link the LA's identity records (the caller holds the LA's lock); a sentence saying
+        what happened, for the submission's page. Stored identities stay stored if it fails."""
+        from earlyhelp.link.warehouse import link_warehouse
+        from earlyhelp.privacy import link_secret
+
+        try:
+            link_secret(self.link_secret)
+        except EarlyhelpError:
+            return (
+                "They have not been linked yet: the service has no valid linkage key (EARLYHELP_LINK_SECRET). "
+                "Ask the service team to set it; the records are kept and linked at the next identity extract."
+            )
+        if not self.storage.warehouse(la_code).exists():
+            # Nothing yet to give a person_id to; loading the LA's return links them.
+            return "They will be linked when the LA's return is loaded."
+        self._stage(submission_id, "Linking records")
+        try:
+            result = link_warehouse(
+                self.storage.warehouse(la_code),
+                self.storage.identity_warehouse(la_code),
+                self.storage.link_dir(la_code),
+                secret=self.link_secret,
+            )
+        except Exception as error:
+            # Never the message: it may quote an identity record.
+            log.error("Linking an LA's records stopped unexpectedly (%s)", type(error).__name__)
+            return (
+                "They have not been linked: linking stopped unexpectedly. The records are kept; "
+                "contact the service team."
+            )
+        updates = result.analytic_updates
+        outcomes = sum(updates.get(table, 0) for table in PARTNER_TABLES)
+        return (
+            f"{LINKED} {result.records:,} identity records into {result.persons:,} people; "
+            f"{updates.get('children', 0):,} children and {outcomes:,} partner outcome rows now carry a linked person."
         )
 
     def _as_partner_extract(self, upload: Path, work: Path, la_code: str) -> Path:
@@ -424,13 +545,7 @@ class Worker:
         from earlyhelp.warehouse.periods import PERIODS_TABLE
 
         source = work / "partner"
-        if upload.suffix.lower() == ".zip":
-            unpack_zip(upload, source)
-        elif upload.suffix.lower() in (".csv", ".parquet"):
-            source.mkdir(parents=True)
-            shutil.copy2(upload, source / upload.name)
-        else:
-            raise Rejected(PARTNER_FORMATS)
+        _unpack_partner_upload(upload, source)
         files = collect_files([source], ValidationReport())
         others = sorted(set(files) - set(PARTNER_TABLES))
         if others or not files:
@@ -516,6 +631,38 @@ PARTNER_FORMATS = (
     "A partner extract is a zip of CSV or Parquet files named after its tables, or one such file, "
     "so nothing was stored."
 )
+
+
+IDENTITY_TABLE = "person_identifiers"
+LINKED = "Linked:"
+
+
+def _unpack_partner_upload(upload: Path, into: Path) -> None:
+    """A partner's zip unpacked, or its one CSV or Parquet file, in ``into``."""
+    if upload.suffix.lower() == ".zip":
+        unpack_zip(upload, into)
+    elif upload.suffix.lower() in (".csv", ".parquet"):
+        into.mkdir(parents=True)
+        shutil.copy2(upload, into / upload.name)
+    else:
+        raise Rejected(PARTNER_FORMATS)
+
+
+def holds_identities(name: str, data: IO[bytes]) -> bool:
+    """Whether a partner's upload is an identity extract: a ``person_identifiers`` file, or a zip
+    holding one (its directory alone is read). Anything else is taken for partner outcomes, whose
+    check refuses what is not theirs."""
+    stem = Path(name).stem.lower()
+    if Path(name).suffix.lower() != ".zip":
+        return stem == IDENTITY_TABLE
+    try:
+        data.seek(0)
+        with zipfile.ZipFile(data) as bundle:
+            return any(Path(member).stem.lower() == IDENTITY_TABLE for member in bundle.namelist())
+    except zipfile.BadZipFile:
+        return False
+    finally:
+        data.seek(0)
 
 
 def findings_of(report: ValidationReport) -> list[Finding]:
@@ -608,7 +755,11 @@ def run_forever(settings: Settings, parent_pid: int | None = None) -> None:
         pass
     engine = make_engine(str(settings.database_url))
     worker = Worker(
-        session_factory(engine), Storage(settings.data_dir), make_huey(settings), settings.worker_poll_seconds
+        session_factory(engine),
+        Storage(settings.data_dir),
+        make_huey(settings),
+        settings.worker_poll_seconds,
+        link_secret=settings.link_secret,
     )
     try:
         worker.recover()
