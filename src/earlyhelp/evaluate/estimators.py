@@ -216,7 +216,9 @@ def common_support(t: np.ndarray, e: np.ndarray, cap: float = PROPENSITY_CAP) ->
 def _cluster_variance(influence: np.ndarray, cluster: np.ndarray) -> np.ndarray:
     """Sandwich variance of the means whose influence values are the columns of ``influence``."""
     n = influence.shape[0]
-    codes, index = np.unique(cluster, return_inverse=True)
+    # pandas' hash-based factorize: np.unique sorts the family labels (Python strings), over a
+    # second a call at England scale, and every estimate makes one.
+    index, codes = pd.factorize(np.asarray(cluster))
     sums = np.zeros((len(codes), influence.shape[1]))
     np.add.at(sums, index, influence)
     groups = len(codes)
