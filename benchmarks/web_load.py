@@ -78,7 +78,11 @@ async def one_user(
     signed_in: asyncio.Barrier,
     think: float,
 ) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+    # The client lets an idle connection go after 2 s, before uvicorn's 5 s keep-alive ends it:
+    # with both at 5 s a page sent on a connection the server is closing fails with "Server
+    # disconnected" (a benchmark artefact, not a lost request: no page had been answered).
+    limits = httpx.Limits(keepalive_expiry=2.0)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
 
         async def timed(kind: str, method: str, url: str, **kwargs) -> httpx.Response:
             started = time.perf_counter()
@@ -141,6 +145,7 @@ def main() -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
+        server_log = (Path(folder) / "server.log").open("w")
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -154,8 +159,8 @@ def main() -> None:
                 "--web-processes",
                 str(args.web_processes),
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
             env=dict(os.environ),
         )
         base = f"http://127.0.0.1:{port}"
@@ -184,7 +189,13 @@ def main() -> None:
                     )
                 )
 
-            asyncio.run(everyone())
+            try:
+                asyncio.run(everyone())
+            except httpx.HTTPError:
+                # Say why the server stopped answering (its log has no identifiers).
+                server_log.flush()
+                print("".join((Path(folder) / "server.log").read_text().splitlines(keepends=True)[-30:]))
+                raise
             elapsed = time.perf_counter() - started
         finally:
             server.terminate()
