@@ -310,6 +310,28 @@ class Worker:
                 submission.detected_format = format_name
             submission.finished_at = datetime.now(UTC)
 
+    def _validated(
+        self, submission_id: int, folder: Path, format_name: str, noun: str
+    ) -> tuple[ValidationReport, list[Finding]]:
+        """Every rule over ``folder``: the report and its findings (warnings only), or Rejected
+        with them all."""
+        from earlyhelp.validate import validate_paths
+
+        self._stage(submission_id, "Checking every rule")
+        try:
+            report = validate_paths([folder])
+        except EarlyhelpError as error:
+            raise Rejected(error.message, format_name=format_name) from None
+        findings = findings_of(report)
+        if not report.ok:
+            errors = report.error_count
+            raise Rejected(
+                f"The {noun} has {errors:,} error{'s' if errors != 1 else ''}, so nothing was stored.",
+                findings,
+                format_name,
+            )
+        return report, findings
+
     def la_lock(self, la_code: str) -> threading.Lock:
         with self._locks_guard:
             return self._la_locks[la_code]
@@ -361,7 +383,6 @@ class Worker:
     def _check_and_load(
         self, submission_id: int, la_code: str, filename: str, work: Path, *, partner: bool = False
     ) -> tuple[str, int, str, list[Finding]]:
-        from earlyhelp.validate import validate_paths
         from earlyhelp.validate.engine import collect_files
         from earlyhelp.validate.report import ValidationReport
         from earlyhelp.warehouse import ReturnRejected, load_return
@@ -373,19 +394,7 @@ class Worker:
             ehld, format_name = self._as_partner_extract(upload, work, la_code), "Partner outcomes"
         else:
             ehld, format_name = self._as_ehld(upload, work, la_code)
-        self._stage(submission_id, "Checking every rule")
-        try:
-            report = validate_paths([ehld])
-        except EarlyhelpError as error:
-            raise Rejected(error.message, format_name=format_name) from None
-        findings = findings_of(report)
-        if not report.ok:
-            errors = report.error_count
-            raise Rejected(
-                f"The return has {errors:,} error{'s' if errors != 1 else ''}, so nothing was stored.",
-                findings,
-                format_name,
-            )
+        report, findings = self._validated(submission_id, ehld, format_name, "return")
         files = collect_files([ehld], ValidationReport())
         if "returns" in files:
             codes = return_la_codes(files)
@@ -434,7 +443,6 @@ class Worker:
         """A partner's ``person_identifiers``: validated, stored in the LA's identity warehouse
         (never the analytic one), then linked so the LA's children and the partner's outcomes
         get their ``person_id``. The outcome and the log give counts, never a record."""
-        from earlyhelp.validate import validate_paths
         from earlyhelp.validate.engine import collect_files
         from earlyhelp.validate.report import ValidationReport
         from earlyhelp.warehouse import load_partner_identities
@@ -451,19 +459,7 @@ class Worker:
                 + ", so nothing was stored. Send partner outcomes in a separate upload.",
                 format_name=format_name,
             )
-        self._stage(submission_id, "Checking every rule")
-        try:
-            report = validate_paths([source])
-        except EarlyhelpError as error:
-            raise Rejected(error.message, format_name=format_name) from None
-        findings = findings_of(report)
-        if not report.ok:
-            errors = report.error_count
-            raise Rejected(
-                f"The extract has {errors:,} error{'s' if errors != 1 else ''}, so nothing was stored.",
-                findings,
-                format_name,
-            )
+        report, findings = self._validated(submission_id, source, format_name, "extract")
         self._stage(submission_id, "Storing the identity records")
         with self.la_lock(la_code):
             try:
