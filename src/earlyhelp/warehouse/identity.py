@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from earlyhelp.engine.connect import duckdb_connection
 from earlyhelp.errors import DataError
 from earlyhelp.link.prepare import LA_SOURCES
 from earlyhelp.spec import TABLES
@@ -154,7 +155,7 @@ def has_partner_identities(identity_warehouse: Path, la_code: str) -> bool:
     """Whether the identity warehouse holds any partner's records for the LA (so there is linking to do)."""
     if not Path(identity_warehouse).exists():
         return False
-    con = duckdb.connect(str(identity_warehouse), read_only=True)
+    con = duckdb_connection(identity_warehouse, read_only=True)
     try:
         if not con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [IDENTITY_TABLE]
