@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from earlyhelp.evaluate.cohort import is_linked
 from earlyhelp.evaluate.estimators import (
     Z95,
     AIPWTerms,
@@ -19,6 +20,7 @@ from earlyhelp.evaluate.estimators import (
     aipw_att,
     aipw_from_terms,
     aipw_terms,
+    cluster_codes,
     common_support,
     design_matrix,
     expit,
@@ -119,7 +121,7 @@ def uses_partner_covariates(frame: pd.DataFrame) -> bool:
     """Whether the models take the linked partner covariates: when the cohort is linked and the
     smaller of its two groups has at least ``EVENTS_PER_COLUMN`` children for each model column
     with them (a logistic model with fewer separates the groups and the propensity says nothing)."""
-    if "prior_absence_share" not in frame.columns or frame.empty:
+    if not is_linked(frame) or frame.empty:
         return False
     stepped = int(frame["stepped_down"].sum())
     columns = len(NUMERIC) + PARTNER_COVARIATE_COLUMNS + sum(frame[c].nunique() for c in CATEGORICAL)
@@ -185,14 +187,10 @@ def step_down_effects(
     ``survival`` is false, as in the benchmark) Kaplan-Meier curves and the Cox model.
     With synthetic England's ``truth`` (see :mod:`.truth`), each ATT row gets its ``true_value``."""
     data, numeric = covariates(frame, extra_covariates)
-    result = Result(
-        partner_linked="prior_absence_share" in frame.columns, partner_covariates=uses_partner_covariates(frame)
-    )
+    result = Result(partner_linked=is_linked(frame), partner_covariates=uses_partner_covariates(frame))
     for outcome, (label, defined_on) in OUTCOMES.items():
         rows = data if defined_on is None else data[data[defined_on]]
         t_all = rows["stepped_down"].to_numpy(dtype=float)
-        if t_all.sum() == 0 or t_all.sum() == len(t_all):
-            continue
         fitted = _on_common_support(rows, numeric)
         if fitted is None:
             if advance is not None:
@@ -255,19 +253,27 @@ class _Fitted:
     propensity: np.ndarray  # over the rows given, from the first fit
 
 
-def _on_common_support(rows: pd.DataFrame, numeric: list[str]) -> _Fitted | None:
-    """Fit the propensity, trim to common support and refit on the rows kept (so the propensity
-    and its variance correction describe them); None when the propensity separates the groups
-    (tiny data), leaving nothing to compare on."""
-    t_all = rows["stepped_down"].to_numpy(dtype=float)
+def _on_common_support(
+    rows: pd.DataFrame, numeric: list[str], t_all: np.ndarray | None = None, least: int = 2
+) -> _Fitted | None:
+    """Fit the propensity of ``t_all`` (default: step-down), trim to common support and refit on the
+    rows kept (so the propensity and its variance correction describe them); when nothing was
+    trimmed the first fit stands (same rows, same design). None when either side has fewer than
+    ``least`` rows, before or after trimming (tiny data: the propensity separates the groups)."""
+    t_all = rows["stepped_down"].to_numpy(dtype=float) if t_all is None else t_all.astype(float)
+    if t_all.sum() < least or (1 - t_all).sum() < least:
+        return None
     design = design_matrix(rows, numeric, CATEGORICAL)
-    linear = design.matrix @ logistic_fit(t_all, design.matrix)
+    beta = logistic_fit(t_all, design.matrix)
+    linear = design.matrix @ beta
     e = expit(linear)
     keep = common_support(t_all, e)
-    if t_all[keep].sum() < 2 or (1 - t_all[keep]).sum() < 2:
+    if keep.all():
+        return _Fitted(rows, t_all, design, beta, keep, e)
+    t = t_all[keep]
+    if t.sum() < least or (1 - t).sum() < least:
         return None
     kept = rows[keep]
-    t = t_all[keep]
     design = design_matrix(kept, numeric, CATEGORICAL)
     # One propensity model for both weighted estimators.
     return _Fitted(kept, t, design, logistic_fit(t, design.matrix, guess=linear[keep]), keep, e)
@@ -279,16 +285,12 @@ def partner_outcome_effects(
     """Naive, IPW and AIPW (linear outcome model) ATTs of step-down on the linked partner
     outcomes, as mean differences and rate ratios; none when the cohort is not linked. ``truth``
     gives, for the treated rows and an outcome, the true values (synthetic England)."""
-    if "emergency_attendances_12m" not in frame.columns:
+    if not is_linked(frame):
         return []
     data, numeric = covariates(frame)
     rows_out: list[dict] = []
     for outcome in PARTNER_OUTCOMES:
-        rows = data[data[outcome].notna()]
-        t_all = rows["stepped_down"].to_numpy(dtype=float)
-        if t_all.sum() < 2 or (1 - t_all).sum() < 2:
-            continue
-        fitted = _on_common_support(rows, numeric)
+        fitted = _on_common_support(data[data[outcome].notna()], numeric)
         if fitted is None:
             continue
         kept, t, design, beta = fitted.kept, fitted.t, fitted.design, fitted.beta
@@ -346,7 +348,7 @@ def _family_clustered_covariance(model, params: np.ndarray, rows: pd.DataFrame) 
     own (p, families, p) intermediate needs about 29 GB at England scale."""
     # A child censored before the stratum's first event has no score; statsmodels gives NaN (0/0).
     scores = np.nan_to_num(model.score_residuals(params))
-    _, family = np.unique(rows["family"].to_numpy(), return_inverse=True)
+    family = cluster_codes(rows["family"].to_numpy())
     sums = np.zeros((int(family.max()) + 1, scores.shape[1]))
     np.add.at(sums, family, scores)
     inverse_hessian = np.linalg.inv(model.hessian(params))
@@ -510,23 +512,12 @@ def _group_effect(
     rows: pd.DataFrame, numeric: list[str], treated: np.ndarray
 ) -> tuple[Effect, pd.DataFrame, int] | None:
     """AIPW ATT of ``treated`` (a boolean per row; the others are the comparison) within ``rows``."""
-    t_all = treated.astype(float)
-    if t_all.sum() < MIN_GROUP or (1 - t_all).sum() < MIN_GROUP:
+    fitted = _on_common_support(rows, numeric, treated, least=MIN_GROUP)
+    if fitted is None:
         return None
-    design = design_matrix(rows, numeric, CATEGORICAL)
-    propensity_beta = logistic_fit(t_all, design.matrix)
-    linear = design.matrix @ propensity_beta
-    keep = common_support(t_all, expit(linear))
-    if keep.all():
-        # Nothing trimmed: the same rows and design, so the propensity fit above stands.
-        kept, t, beta = rows, t_all, propensity_beta
-    else:
-        kept, t = rows[keep], t_all[keep]
-        if t.sum() < MIN_GROUP or (1 - t).sum() < MIN_GROUP:
-            return None
-        design = design_matrix(kept, numeric, CATEGORICAL)
-        beta = logistic_fit(t, design.matrix, guess=linear[keep])
-    effect = aipw_att(kept[SUBGROUP_OUTCOME].to_numpy(dtype=float), t, design.matrix, kept["family"].to_numpy(), beta)
+    kept, t = fitted.kept, fitted.t
+    y = kept[SUBGROUP_OUTCOME].to_numpy(dtype=float)
+    effect = aipw_att(y, t, fitted.design.matrix, kept["family"].to_numpy(), fitted.beta)
     # Only the keys of the treated rows: the truth is looked up by them (a whole frame per group
     # held until every group is done costs gigabytes at England scale).
     return effect, kept.loc[t == 1, ["la_code", "referral_id"]], int((t == 0).sum())

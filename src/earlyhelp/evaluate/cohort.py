@@ -191,6 +191,11 @@ def _school_year(day: str) -> str:
     return f"(year({day}) - CASE WHEN month({day}) < 9 THEN 1 ELSE 0 END)"
 
 
+def _school_year_of(days: pd.Series) -> pd.Series:
+    """:func:`_school_year` of a column of dates, in pandas."""
+    return days.dt.year - (days.dt.month < 9)
+
+
 def partner_sql() -> str:
     """Per closure of ``_step_downs`` whose child has a linked ``person_id``: school absence in the
     school years before the referral (the child's, and the family's children's together), health
@@ -288,6 +293,11 @@ def build_cohort(engine: Engine, data: Path | str) -> pd.DataFrame:
     return _with_partner_records(engine, data, frame)
 
 
+def is_linked(cohort: pd.DataFrame) -> bool:
+    """Whether a cohort frame carries the linked partner columns (see :func:`partner_sql`)."""
+    return set(PARTNER_COLUMNS) <= set(cohort.columns)
+
+
 def partner_records_linked(engine: Engine) -> bool:
     """Whether any child has a linked ``person_id`` (``earlyhelp link --analytic``)."""
     return bool(engine.sql("SELECT count(*) AS n FROM children WHERE person_id <> ''").to_pylist()[0]["n"])
@@ -302,10 +312,8 @@ def _with_partner_records(engine: Engine, data: Path | str, frame: pd.DataFrame)
     partner = engine.sql(partner_sql()).to_pandas()
     frame = frame.merge(partner, on=["la_code", "referral_id"], how="left")
     # The outcome year: the school year holding the day six months after the closure.
-    later = pd.to_datetime(frame["closure_date"]) + pd.Timedelta(days=182)
-    next_year = (later.dt.year - (later.dt.month < 9)) > (
-        pd.to_datetime(frame["closure_date"]).dt.year - (pd.to_datetime(frame["closure_date"]).dt.month < 9)
-    )
+    closure = pd.to_datetime(frame["closure_date"])
+    next_year = _school_year_of(closure + pd.Timedelta(days=182)) > _school_year_of(closure)
     missed = frame["missed_y1"].where(next_year, frame["missed_y0"]).astype(float)
     possible = frame["possible_y1"].where(next_year, frame["possible_y0"]).astype(float)
     frame["school_absence_share_12m"] = (missed / possible.where(possible > 0)).astype(float)

@@ -213,15 +213,19 @@ def common_support(t: np.ndarray, e: np.ndarray, cap: float = PROPENSITY_CAP) ->
     return (e <= cap) & ~(treated & (e > highest_comparison)) & ~(comparison & (e < lowest_treated))
 
 
+def cluster_codes(cluster: np.ndarray) -> np.ndarray:
+    """0..k-1 for the k clusters (families) of each row. pandas' hash-based factorize: np.unique
+    sorts the family labels (Python strings), over a second a call at England scale."""
+    return pd.factorize(np.asarray(cluster))[0]
+
+
 def _cluster_variance(influence: np.ndarray, cluster: np.ndarray) -> np.ndarray:
     """Sandwich variance of the means whose influence values are the columns of ``influence``."""
     n = influence.shape[0]
-    # pandas' hash-based factorize: np.unique sorts the family labels (Python strings), over a
-    # second a call at England scale, and every estimate makes one.
-    index, codes = pd.factorize(np.asarray(cluster))
-    sums = np.zeros((len(codes), influence.shape[1]))
+    index = cluster_codes(cluster)
+    groups = int(index.max()) + 1 if len(index) else 0
+    sums = np.zeros((groups, influence.shape[1]))
     np.add.at(sums, index, influence)
-    groups = len(codes)
     correction = groups / (groups - 1) if groups > 1 else 1.0
     return correction * (sums.T @ sums) / n**2
 

@@ -62,7 +62,7 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
         partner_outcome_effects,
         step_down_effects,
     )
-    from earlyhelp.evaluate.cohort import build_cohort
+    from earlyhelp.evaluate.cohort import build_cohort, is_linked
     from earlyhelp.evaluate.conditional import conditional_effects
     from earlyhelp.evaluate.truth import partner_truth, read_truth
 
@@ -93,7 +93,7 @@ def evaluate(data: Path | str, out: Path, engine: str = "duckdb") -> Evaluation:
         result.estimates += for_whom_and_which_help(cohort, truth=truth, advance=advance)
         result.estimates += conditional_effects(cohort, truth=truth)
         advance("conditional-effect model")
-        if "emergency_attendances_12m" in cohort.columns:
+        if is_linked(cohort):
             partner_true = partner_truth(data) if truth is not None else None
             result.estimates += partner_outcome_effects(cohort, truth=partner_true)
         panel_estimates = panel.real_panel()
