@@ -83,3 +83,13 @@ def spark_session(config: EngineConfig | None = None) -> SparkSession:
         ) from None
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def duckdb_table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of the connection's own database (schema ``main``)."""
+    return {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from earlyhelp.engine.connect import duckdb_connection
+from earlyhelp.engine.connect import duckdb_connection, duckdb_table_names
 from earlyhelp.errors import DataError
 from earlyhelp.link.analytic import PARTNER_TABLE_SOURCE
 from earlyhelp.link.pipeline import LinkResult, link
@@ -27,15 +27,6 @@ from earlyhelp.spec.files import sql_identifier, sql_literal
 
 ANALYTIC_TABLES = ("children", *PARTNER_TABLE_SOURCE)
 SCRATCH_PREFIX = ".link-"
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {
-        row[0]
-        for row in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
-        ).fetchall()
-    }
 
 
 def link_warehouse(
@@ -60,7 +51,7 @@ def link_warehouse(
         columns = ", ".join(sql_identifier(c) for c in TABLES["person_identifiers"].column_names)
         con = duckdb_connection(identity_warehouse, read_only=True)
         try:
-            if "person_identifiers" not in _tables(con):
+            if "person_identifiers" not in duckdb_table_names(con):
                 raise DataError("There are no identity records to link yet.")
             target = sql_literal(str(identities / "person_identifiers.parquet"))
             con.execute(f"COPY (SELECT {columns} FROM person_identifiers) TO {target} (FORMAT parquet)")
@@ -70,7 +61,7 @@ def link_warehouse(
         if warehouse.exists():
             con = duckdb_connection(warehouse, read_only=True)
             try:
-                present = _tables(con)
+                present = duckdb_table_names(con)
                 for name in ANALYTIC_TABLES:
                     if name in present:
                         # Every column, the warehouse's own among them: the table is put back whole.

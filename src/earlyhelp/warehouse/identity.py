@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from earlyhelp.engine.connect import duckdb_connection
+from earlyhelp.engine.connect import duckdb_connection, duckdb_table_names
 from earlyhelp.errors import DataError
 from earlyhelp.link.prepare import LA_SOURCES
 from earlyhelp.spec import TABLES
@@ -29,6 +29,7 @@ from earlyhelp.warehouse.load import (
     HISTORY_TABLE,
     Target,
     _connect,
+    _in_list,
     _prepare_schema,
     _source_sql,
     check_target,
@@ -53,10 +54,6 @@ class PartnerIdentities:
     loaded_at: datetime
 
 
-def _in(values: tuple[str, ...] | list[str]) -> str:
-    return "(" + ", ".join(sql_literal(v) for v in values) + ")"
-
-
 def load_partner_identities(
     path: Path, identity_warehouse: Path, la_code: str, *, warehouse: Path | None = None
 ) -> PartnerIdentities:
@@ -77,8 +74,8 @@ def load_partner_identities(
     try:
         con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS {_source_sql(table, Path(path))}")
         own, unknown, other_la, total = con.execute(
-            f"SELECT count(*) FILTER (WHERE source IN {_in(LA_SOURCES)}), "
-            f"count(*) FILTER (WHERE source IS NULL OR source NOT IN {_in(PARTNER_SOURCES)}), "
+            f"SELECT count(*) FILTER (WHERE source IN {_in_list(list(LA_SOURCES))}), "
+            f"count(*) FILTER (WHERE source IS NULL OR source NOT IN {_in_list(list(PARTNER_SOURCES))}), "
             f"count(*) FILTER (WHERE la_code IS DISTINCT FROM {sql_literal(la_code)}), count(*) FROM incoming"
         ).fetchall()[0]
         if own:
@@ -111,7 +108,7 @@ def load_partner_identities(
         try:
             _prepare_schema(con, [table])
             replaced = con.execute(
-                f"DELETE FROM {name} WHERE la_code = {sql_literal(la_code)} AND source IN {_in(sources)}"
+                f"DELETE FROM {name} WHERE la_code = {sql_literal(la_code)} AND source IN {_in_list(sources)}"
             ).fetchall()[0][0]
             con.execute(
                 f"INSERT INTO {name} ({columns}, {sql_identifier(PERIOD_COLUMN)}) "
@@ -120,7 +117,7 @@ def load_partner_identities(
             rows = dict(
                 con.execute(
                     f"SELECT source, count(*) FROM {name} WHERE la_code = {sql_literal(la_code)} "
-                    f"AND source IN {_in(sources)} GROUP BY ALL ORDER BY 1"
+                    f"AND source IN {_in_list(sources)} GROUP BY ALL ORDER BY 1"
                 ).fetchall()
             )
             con.execute(
@@ -157,14 +154,12 @@ def has_partner_identities(identity_warehouse: Path, la_code: str) -> bool:
         return False
     con = duckdb_connection(identity_warehouse, read_only=True)
     try:
-        if not con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [IDENTITY_TABLE]
-        ).fetchall()[0][0]:
+        if IDENTITY_TABLE not in duckdb_table_names(con):
             return False
         return bool(
             con.execute(
                 f"SELECT count(*) FROM {sql_identifier(IDENTITY_TABLE)} WHERE la_code = ? "
-                f"AND source IN {_in(PARTNER_SOURCES)}",
+                f"AND source IN {_in_list(list(PARTNER_SOURCES))}",
                 [la_code],
             ).fetchall()[0][0]
         )

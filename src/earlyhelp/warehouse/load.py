@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from earlyhelp.console import steps
-from earlyhelp.engine.connect import duckdb_connection
+from earlyhelp.engine.connect import duckdb_connection, duckdb_table_names
 from earlyhelp.errors import DataError, EarlyhelpError, UsageError
 from earlyhelp.spec import TABLES, TABLES_IN_ORDER, Table
 from earlyhelp.spec.files import sql_identifier, sql_literal
@@ -314,12 +314,7 @@ def _backfill_provenance(con: duckdb.DuckDBPyConnection, table: Table) -> None:
 def _prepare_schema(con: duckdb.DuckDBPyConnection, tables: list[Table]) -> None:
     """Create missing tables; give tables of an older warehouse their warehouse-only columns."""
     con.execute(HISTORY_SQL)
-    present = {
-        row[0]
-        for row in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
-        ).fetchall()
-    }
+    present = duckdb_table_names(con)
 
     def having(column: str) -> set[str]:
         return {
