@@ -6,9 +6,7 @@ to the LA's analysts, and no identifier on any page, in any download or in the l
 
 from __future__ import annotations
 
-import io
 import logging
-import zipfile
 
 import duckdb
 import pytest
@@ -34,14 +32,6 @@ HEALTH_ROWS = (
 HEALTH = HEADER + HEALTH_ROWS
 POLICE = HEADER + "police,PN-7,E06000001,,,Kit,Fakeham,2009-06-17,F,ZZ99 9AN\n"
 OUTCOMES = "person_id,event_date,event_type\nH0001,2021-05-01,emergency_attendance\nH0003,2022-01-10,injury_admission\n"
-
-
-def zipped(**tables: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for name, text in tables.items():
-            bundle.writestr(f"{name}.csv", text)
-    return buffer.getvalue()
 
 
 def identity_counts(app) -> dict[str, int]:
@@ -89,7 +79,7 @@ def test_partner_identities_are_stored_apart_replaced_by_source_and_linked(make_
         assert outcomes["injury_admission"] not in ("H0003", child)
 
         # The police's records leave health's alone; health's second extract replaces only health's.
-        assert "1 police record" in done(partner, zipped(person_identifiers=POLICE), "police.zip")[1]
+        assert "1 police record" in done(partner, extract(person_identifiers=POLICE), "police.zip")[1]
         assert identity_counts(app) == {"la_csc": 31, "la_early_help": 9, "health": 3, "police": 1}
         again = HEADER + HEALTH_ROWS.split("\n", 1)[1]  # H0002 and H0003
         assert "2 health records" in done(partner, again.encode(), "person_identifiers.csv")[1]
@@ -110,7 +100,7 @@ def test_partner_identities_are_stored_apart_replaced_by_source_and_linked(make_
             "person_identifiers.csv",
         )
         assert "1 row of person_identifiers is not for E06000001" in other[1]
-        both = done(partner, zipped(person_identifiers=HEALTH, health_events=OUTCOMES), "both.zip")[1]
+        both = done(partner, extract(person_identifiers=HEALTH, health_events=OUTCOMES), "both.zip")[1]
         assert "also holds health_events" in both
         bad_url, bad = done(partner, HEALTH.replace("2015-02-11", "2015-02-30").encode(), "person_identifiers.csv")
         assert "was not accepted" in bad and "person_identifiers.csv line 4, column date_of_birth" in bad
@@ -154,7 +144,7 @@ def test_without_the_link_secret_the_extract_is_stored_and_the_page_says_it_is_n
     with TestClient(app) as client:
         partner = Visitor(client)
         partner.sign_in("partner_a")
-        page = partner.wait_for(submit(partner, LA_A, zipped(person_identifiers=HEALTH), "ids.zip")).text
+        page = partner.wait_for(submit(partner, LA_A, extract(person_identifiers=HEALTH), "ids.zip")).text
         assert "identity extract was accepted" in page and "3 health records" in page
         assert "not been linked yet" in page and "EARLYHELP_LINK_SECRET" in page
     assert identity_counts(app) == {"health": 3}
